@@ -1,0 +1,140 @@
+//! The app shell: header with navigation and the signed-in person, and the page guard.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::me::use_me;
+use crate::roles::{CurrentUser, Page};
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let me = use_me();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true">"⛩"</span>
+                "Gatehouse"
+            </a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(user)) => view! { <Navigation user=user.clone()/> <UserMenu user/> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+    }
+}
+
+#[component]
+fn Navigation(user: CurrentUser) -> impl IntoView {
+    let links = Page::ALL
+        .into_iter()
+        .filter(|page| user.may_view(*page))
+        .map(|page| view! { <li><A href=page.path() exact=true>{page.title()}</A></li> })
+        .collect_view();
+    view! {
+        <nav class="mainnav" aria-label="Main">
+            <ul>{links}</ul>
+        </nav>
+    }
+}
+
+#[component]
+fn UserMenu(user: CurrentUser) -> impl IntoView {
+    let roles = if user.roles.is_empty() {
+        "no Gatehouse role".to_string()
+    } else {
+        user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+    };
+    view! {
+        <div class="usermenu">
+            <span class="user" title=user.username.clone()>
+                <span class="user-name" data-testid="user-name">{user.display_name.clone()}</span>
+                <span class="user-roles" data-testid="user-roles">{roles}</span>
+            </span>
+            <SignOutButton/>
+        </div>
+    }
+}
+
+/// A plain form POST, so signing out works with JavaScript off too.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    view! {
+        <form method="post" action="/auth/logout" class="signout">
+            <button type="submit" class="button button-quiet">"Sign out"</button>
+        </form>
+    }
+}
+
+/// Draws `children` only for people whose roles allow `page`. The server refuses the request
+/// itself (403, or a redirect to sign-in); this only decides what the browser shows.
+#[component]
+pub fn Guarded(page: Page, children: ChildrenFn) -> impl IntoView {
+    let me = use_me();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(user)) if user.may_view(page) => children().into_any(),
+                        Ok(Some(user)) if !user.has_any_role() => view! { <NoAccess user/> }.into_any(),
+                        Ok(Some(_)) => view! { <Forbidden page/> }.into_any(),
+                        Ok(None) => view! { <SignInPrompt/> }.into_any(),
+                        Err(_) => view! {
+                            <div class="notice notice-error" role="alert">
+                                "Gatehouse could not load your session. Reload the page to try again."
+                            </div>
+                        }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn NoAccess(user: CurrentUser) -> impl IntoView {
+    view! {
+        <section class="empty-state" data-testid="no-access">
+            <h1>"No access"</h1>
+            <p>
+                "You are signed in as " <strong>{user.display_name}</strong>
+                " (" <code>{user.username}</code> "), but you are not in any group that Gatehouse "
+                "lets in."
+            </p>
+            <p>
+                "Gatehouse is for the admins who edit API access, the reviewers who approve it and "
+                "the auditors who check it. If you need one of those roles, ask your directory "
+                "administrator to add you to the matching group, then sign in again."
+            </p>
+            <SignOutButton/>
+        </section>
+    }
+}
+
+#[component]
+fn Forbidden(page: Page) -> impl IntoView {
+    let needed = page.allowed_roles().iter().map(|r| r.label()).collect::<Vec<_>>().join(" or ");
+    view! {
+        <section class="empty-state" data-testid="forbidden">
+            <h1>{page.title()}</h1>
+            <p>"This page is for people with the " <strong>{needed}</strong> " role."</p>
+            <p><a href="/">"Back to the home page"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn SignInPrompt() -> impl IntoView {
+    view! {
+        <section class="empty-state">
+            <h1>"Sign in"</h1>
+            <p>"Your session has ended."</p>
+            <p><a class="button button-primary" href="/auth/login" rel="external">"Sign in"</a></p>
+        </section>
+    }
+}

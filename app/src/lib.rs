@@ -1,0 +1,94 @@
+//! Gatehouse's pages, components and server functions. Built twice: with `ssr` into the server,
+//! with `hydrate` into the browser's WASM bundle (which must never see the server's crates).
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod me;
+pub mod pages;
+pub mod roles;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::Header;
+use crate::pages::*;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Inline scripts (hydration, resource data) carry the per-response nonce Leptos generates.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
+    let Some(nonce) = leptos::nonce::use_nonce() else { return };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self' http: https:; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    );
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&policy),
+    ) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    me::provide_me();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
+        <Link rel="icon" href="/favicon.ico"/>
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Gatehouse".to_string() } else { format!("{title} · Gatehouse") }
+        }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header/>
+            <main id="main" class="page">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/apis") view=ApisPage/>
+                    <Route path=path!("/groups") view=GroupsPage/>
+                    <Route path=path!("/mappings") view=MappingsPage/>
+                    <Route path=path!("/change-sets") view=ChangeSetsPage/>
+                    <Route path=path!("/reviews") view=ReviewsPage/>
+                    <Route path=path!("/history") view=HistoryPage/>
+                    <Route path=path!("/sync") view=SyncPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,26 @@
+//! One file per page. Pages that later work fills say so plainly and tell people what to do.
+
+mod home;
+mod placeholders;
+
+pub use home::HomePage;
+pub use placeholders::*;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <section class="empty-state">
+            <h1>"Page not found"</h1>
+            <p>"There is no page at this address. Use the navigation above, or go to the home page."</p>
+            <p><a href="/">"Home"</a></p>
+        </section>
+    }
+}

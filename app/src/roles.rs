@@ -1,0 +1,163 @@
+//! Who may see which page. Pure data, shared by the server (which enforces it on every request)
+//! and the browser (which only uses it to decide what to draw).
+
+use serde::{Deserialize, Serialize};
+
+/// A Gatehouse role, derived on the server from the sign-in token's `groups` or `roles` claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    Reviewer,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Reviewer, Role::Auditor];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Reviewer => "reviewer",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+/// The signed-in person as the pages see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub display_name: String,
+    pub username: String,
+    pub roles: Vec<Role>,
+}
+
+impl CurrentUser {
+    pub fn has_any_role(&self) -> bool {
+        !self.roles.is_empty()
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn may_view(&self, page: Page) -> bool {
+        page.allowed_roles().iter().any(|r| self.has(*r))
+    }
+}
+
+/// Every page of the dashboard. The navigation is drawn from this list in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Page {
+    Home,
+    Apis,
+    Groups,
+    Mappings,
+    ChangeSets,
+    Reviews,
+    History,
+    Sync,
+}
+
+const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
+
+impl Page {
+    pub const ALL: [Page; 8] = [
+        Page::Home,
+        Page::Apis,
+        Page::Groups,
+        Page::Mappings,
+        Page::ChangeSets,
+        Page::Reviews,
+        Page::History,
+        Page::Sync,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Page::Home => "/",
+            Page::Apis => "/apis",
+            Page::Groups => "/groups",
+            Page::Mappings => "/mappings",
+            Page::ChangeSets => "/change-sets",
+            Page::Reviews => "/reviews",
+            Page::History => "/history",
+            Page::Sync => "/sync",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::Home => "Home",
+            Page::Apis => "APIs",
+            Page::Groups => "Groups",
+            Page::Mappings => "Mappings",
+            Page::ChangeSets => "Change sets",
+            Page::Reviews => "Reviews",
+            Page::History => "History",
+            Page::Sync => "Sync",
+        }
+    }
+
+    /// Reading is open to every Gatehouse role (auditors read everything); the review queue is
+    /// for reviewers and catalog syncs for admins.
+    pub fn allowed_roles(self) -> &'static [Role] {
+        match self {
+            Page::Reviews => &[Role::Reviewer],
+            Page::Sync => &[Role::Admin],
+            _ => READERS,
+        }
+    }
+
+    /// The page a request path belongs to (`/apis/abc` belongs to APIs), if any.
+    pub fn for_path(path: &str) -> Option<Page> {
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        if path == "/" || path.is_empty() {
+            return Some(Page::Home);
+        }
+        Page::ALL.into_iter().filter(|p| *p != Page::Home).find(|p| {
+            let base = p.path();
+            path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(roles: &[Role]) -> CurrentUser {
+        CurrentUser {
+            display_name: "A".into(),
+            username: "a@example.test".into(),
+            roles: roles.to_vec(),
+        }
+    }
+
+    #[test]
+    fn paths_map_to_their_page() {
+        assert_eq!(Page::for_path("/"), Some(Page::Home));
+        assert_eq!(Page::for_path("/apis"), Some(Page::Apis));
+        assert_eq!(Page::for_path("/apis/a1b2c3?tab=matrix"), Some(Page::Apis));
+        assert_eq!(Page::for_path("/change-sets/12"), Some(Page::ChangeSets));
+        assert_eq!(Page::for_path("/apisx"), None);
+        assert_eq!(Page::for_path("/nowhere"), None);
+    }
+
+    #[test]
+    fn reviews_are_for_reviewers_and_sync_for_admins() {
+        let auditor = user(&[Role::Auditor]);
+        let admin = user(&[Role::Admin]);
+        let reviewer = user(&[Role::Reviewer]);
+        assert!(auditor.may_view(Page::History) && !auditor.may_view(Page::Reviews));
+        assert!(!auditor.may_view(Page::Sync));
+        assert!(admin.may_view(Page::Sync) && !admin.may_view(Page::Reviews));
+        assert!(reviewer.may_view(Page::Reviews) && !reviewer.may_view(Page::Sync));
+    }
+
+    #[test]
+    fn no_role_sees_nothing() {
+        let nobody = user(&[]);
+        assert!(!nobody.has_any_role());
+        assert!(Page::ALL.iter().all(|p| !nobody.may_view(*p)));
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's run command: brings up the whole local demo on a fresh machine —
+# PostgreSQL, the demo OpenID Connect provider, moto_server seeded with sample APIs, and
+# Gatehouse on http://127.0.0.1:3000. Ctrl-C stops everything it started.
+set -euo pipefail
+source "$(dirname "$0")/stack/lib.sh"
+trap stop_stack EXIT
+
+PORT=${GATEHOUSE_PORT:-3000} OIDC_PORT=${OIDC_PORT:-9400} MOTO_PORT=${MOTO_PORT:-5055}
+
+setup_tools
+ensure_postgres
+create_database gatehouse
+export DATABASE_URL=${DATABASE_URL:-"${PG_ADMIN_URL%/*}/gatehouse"}
+
+say "building Gatehouse (cargo leptos build)"
+(cd "$ROOT" && cargo leptos build)
+
+demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
+say "starting moto_server on :$MOTO_PORT and seeding the sample APIs and roles"
+start_moto "$MOTO_PORT"
+"$ROOT/target/debug/gatehouse" seed-demo
+say "starting the demo OpenID Connect provider on :$OIDC_PORT"
+start_oidc "$OIDC_PORT"
+
+say "Gatehouse on http://127.0.0.1:$PORT — sign in as any demo user (see README). Ctrl-C to stop."
+"$ROOT/target/debug/gatehouse" serve

@@ -1,0 +1,108 @@
+# Shared by demo.sh and test.sh: installs what the stack needs (idempotent) and starts its parts.
+# Everything it writes lives under .data/ (ignored by git). Source it; do not run it.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DATA="$ROOT/.data"
+mkdir -p "$DATA"
+STACK_PIDS=()
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+stop_stack() {
+  for pid in "${STACK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+
+# The machine's packages (Chromium for the browser tests), Python's moto, Node's packages, and
+# the Rust tools that cannot be had as binaries here.
+setup_tools() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    say "installing Chromium (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if ! command -v psql >/dev/null 2>&1; then
+    say "installing the PostgreSQL client"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+  fi
+  if [ ! -x "$DATA/venv/bin/moto_server" ]; then
+    say "installing moto (AWS endpoint) into .data/venv"
+    python3 -m venv "$DATA/venv"
+    "$DATA/venv/bin/pip" install -q 'moto[server]==5.2.5'
+  fi
+  if [ ! -d "$ROOT/end2end/node_modules/oidc-provider" ] || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+    say "installing node packages (end2end/)"
+    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  bash "$ROOT/end2end/stack/install-tools.sh"
+}
+
+# Sets PG_ADMIN_URL to a server where we may create databases: $DATABASE_URL's server if set,
+# else the machine's PostgreSQL on 127.0.0.1:5432, else a throwaway cluster under .data/.
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    PG_ADMIN_URL="${DATABASE_URL%/*}/postgres"
+    return
+  fi
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    PG_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres"
+    return
+  fi
+  local port=55432 bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  if [ -z "$bin" ]; then
+    say "installing PostgreSQL (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+  if ! pg_isready -q -h 127.0.0.1 -p "$port" 2>/dev/null; then
+    say "starting a throwaway PostgreSQL cluster in .data/pg on port $port"
+    mkdir -p "$DATA/pg" && chown postgres "$DATA/pg"
+    if [ ! -f "$DATA/pg/data/PG_VERSION" ]; then
+      su postgres -c "$bin/initdb -D '$DATA/pg/data' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
+    fi
+    su postgres -c "$bin/pg_ctl -D '$DATA/pg/data' -l '$DATA/pg/log' -o \"-c listen_addresses=127.0.0.1 -p $port -k '$DATA/pg'\" -w start" >/dev/null
+  fi
+  PG_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+create_database() { # name
+  psql "$PG_ADMIN_URL" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1 \
+    || psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$1\""
+}
+
+wait_for_url() { # url, what
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "$2 did not come up at $1" >&2
+  return 1
+}
+
+start_moto() { # port
+  "$DATA/venv/bin/moto_server" -H 127.0.0.1 -p "$1" >"$DATA/moto-$1.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_url "http://127.0.0.1:$1/moto-api/" "moto_server"
+}
+
+start_oidc() { # port
+  OIDC_PORT="$1" node "$ROOT/end2end/oidc/provider.mjs" >"$DATA/oidc-$1.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_url "http://127.0.0.1:$1/" "the OpenID Connect provider"
+}
+
+# The demo tenant, groups and app role of end2end/oidc/demo-users.mjs.
+demo_settings() { # gatehouse port, oidc port, moto port
+  export GATEHOUSE_LISTEN="127.0.0.1:$1"
+  export GATEHOUSE_BASE_URL="http://127.0.0.1:$1"
+  export GATEHOUSE_OIDC_ISSUER="http://127.0.0.1:$2/3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f/v2.0"
+  export GATEHOUSE_OIDC_CLIENT_ID=gatehouse
+  export GATEHOUSE_OIDC_CLIENT_SECRET=gatehouse-demo-secret
+  export GATEHOUSE_ALLOWED_TENANTS=3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f
+  export GATEHOUSE_ADMIN_GROUPS=a1d0c6e8-3f4b-4c2a-9e1d-7b8c9d0e1f20
+  export GATEHOUSE_AUDITOR_GROUPS=b2e1d7f9-4a5c-4d3b-8f2e-8c9d0e1f2031
+  export GATEHOUSE_REVIEWER_APP_ROLES=Gatehouse.Reviewer
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$3"
+  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  export LEPTOS_SITE_ROOT="$ROOT/target/site"
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The README's test command, and exactly what CI runs: formatting, lints, the wasm check, unit
+# and integration tests (real PostgreSQL, the real OpenID Connect provider, moto_server), then
+# the end-to-end suite in Chromium with JavaScript on and off.
+set -euo pipefail
+source "$(dirname "$0")/stack/lib.sh"
+trap stop_stack EXIT
+cd "$ROOT"
+LOGS="$DATA/test-logs"
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+
+setup_tools
+ensure_postgres
+export GATEHOUSE_TEST_DATABASE_URL="$PG_ADMIN_URL"
+export GATEHOUSE_TEST_MOTO_SERVER="$DATA/venv/bin/moto_server"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cargo clippy (server, all targets) -D warnings"
+cargo clippy -p server --all-targets -- -D warnings
+say "cargo clippy (app, hydrate, wasm32) -D warnings"
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "wasm check: cargo check -p app --features hydrate --target wasm32-unknown-unknown"
+cargo check -p app --features hydrate --target wasm32-unknown-unknown
+bash end2end/stack/check-dependencies.sh
+
+say "unit and integration tests"
+cargo test --workspace 2>&1 | tee "$LOGS/cargo-test.log"
+
+say "end-to-end: cargo leptos build, stack, Playwright in Chromium (JavaScript on and off)"
+cargo leptos build
+PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
+create_database gatehouse_e2e_template
+psql "$PG_ADMIN_URL" -qc 'DROP DATABASE IF EXISTS gatehouse_e2e' && psql "$PG_ADMIN_URL" -qc 'CREATE DATABASE gatehouse_e2e'
+export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
+demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
+start_moto "$MOTO_PORT"
+target/debug/gatehouse seed-demo >/dev/null
+start_oidc "$OIDC_PORT"
+target/debug/gatehouse serve >"$LOGS/gatehouse-e2e.log" 2>&1 &
+STACK_PIDS+=($!)
+wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
+export GATEHOUSE_URL="http://127.0.0.1:$PORT" OIDC_ORIGIN="http://127.0.0.1:$OIDC_PORT"
+export SCREENSHOTS="$ROOT/end2end/screenshots"
+rm -rf "$SCREENSHOTS"
+(cd end2end && npx playwright test) 2>&1 | tee "$LOGS/playwright.log"
+echo "screenshots of every page: $SCREENSHOTS"
+
+# One closing line over both runners.
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOGS/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOGS/playwright.log" | tail -n1 | tr -dc '0-9')
+echo "all tests: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed"

@@ -1,0 +1,52 @@
+//! Append-only audit events. The table refuses UPDATE, DELETE and TRUNCATE (see migrations);
+//! this module only ever inserts.
+
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Who did it: a signed-in person, or nobody known yet (a refused sign-in).
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub tid: Option<Uuid>,
+    pub oid: Option<Uuid>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn anonymous() -> Self {
+        Actor { tid: None, oid: None, name: "anonymous".into() }
+    }
+
+    pub fn person(tid: Uuid, oid: Uuid, display_name: &str, username: &str) -> Self {
+        Actor { tid: Some(tid), oid: Some(oid), name: format!("{display_name} <{username}>") }
+    }
+}
+
+pub mod action {
+    pub const SIGN_IN: &str = "auth.sign_in";
+    pub const SIGN_IN_REFUSED: &str = "auth.sign_in_refused";
+    pub const SIGN_OUT: &str = "auth.sign_out";
+    pub const SESSION_EXPIRED: &str = "auth.session_expired";
+}
+
+pub async fn record(
+    pool: &PgPool,
+    actor: &Actor,
+    action: &str,
+    subject: Option<&str>,
+    details: Value,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO audit_events (actor_tid, actor_oid, actor_name, action, subject, details)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(actor.tid)
+    .bind(actor.oid)
+    .bind(&actor.name)
+    .bind(action)
+    .bind(subject)
+    .bind(details)
+    .fetch_one(pool)
+    .await
+}

@@ -1,0 +1,349 @@
+//! Settings from flags, each with an environment fallback. Parsing is strict and names the
+//! setting that is wrong; secrets never reach a log line or an error message.
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+use uuid::Uuid;
+
+use crate::auth::roles::RoleMapping;
+
+#[derive(Parser, Debug)]
+#[command(name = "gatehouse", version, about = "Reviewed, audited access from directory groups to AWS API Gateway")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web dashboard (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Create the sample REST APIs and IAM roles of the local demo in the AWS endpoint (idempotent).
+    SeedDemo,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// PostgreSQL connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// The URL people use to reach Gatehouse; sign-in redirects and the same-origin check use it.
+    #[arg(long, env = "GATEHOUSE_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// OpenID Connect issuer, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0
+    #[arg(long, env = "GATEHOUSE_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+    #[arg(long, env = "GATEHOUSE_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+    #[arg(long, env = "GATEHOUSE_OIDC_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub oidc_client_secret: Option<String>,
+    /// Comma-separated tenant ids (GUIDs) whose people may sign in.
+    #[arg(long, env = "GATEHOUSE_ALLOWED_TENANTS", global = true)]
+    pub allowed_tenants: Option<String>,
+    /// Comma-separated group object ids whose members are admins.
+    #[arg(long, env = "GATEHOUSE_ADMIN_GROUPS", global = true)]
+    pub admin_groups: Option<String>,
+    #[arg(long, env = "GATEHOUSE_REVIEWER_GROUPS", global = true)]
+    pub reviewer_groups: Option<String>,
+    #[arg(long, env = "GATEHOUSE_AUDITOR_GROUPS", global = true)]
+    pub auditor_groups: Option<String>,
+    /// Comma-separated app-role names (the `roles` claim) that make a person admin.
+    #[arg(long, env = "GATEHOUSE_ADMIN_APP_ROLES", global = true)]
+    pub admin_app_roles: Option<String>,
+    #[arg(long, env = "GATEHOUSE_REVIEWER_APP_ROLES", global = true)]
+    pub reviewer_app_roles: Option<String>,
+    #[arg(long, env = "GATEHOUSE_AUDITOR_APP_ROLES", global = true)]
+    pub auditor_app_roles: Option<String>,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", global = true)]
+    pub session_idle_minutes: Option<String>,
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "GATEHOUSE_SESSION_MAX_HOURS", global = true)]
+    pub session_max_hours: Option<String>,
+    /// AWS region (else the standard AWS configuration chain).
+    #[arg(long, env = "AWS_REGION", global = true)]
+    pub aws_region: Option<String>,
+    /// Send AWS calls here instead of AWS (the local demo's moto_server).
+    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
+    pub aws_endpoint_url: Option<String>,
+    /// Folder with the compiled site (wasm, js, css) that cargo-leptos builds.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", global = true)]
+    pub site_root: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("configuration: {env} (--{flag}) is not set")]
+    Missing { env: &'static str, flag: &'static str },
+    #[error("configuration: {env} (--{flag}) is invalid: {reason}")]
+    Invalid { env: &'static str, flag: &'static str, reason: String },
+}
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+}
+
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub allowed_tenants: Vec<Uuid>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub endpoint_url: Option<Url>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub listen: SocketAddr,
+    pub base_url: Url,
+    pub oidc: OidcSettings,
+    pub roles: RoleMapping,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub aws: AwsSettings,
+    pub site_root: String,
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+}
+
+type Name = (&'static str, &'static str);
+
+fn missing((env, flag): Name) -> ConfigError {
+    ConfigError::Missing { env, flag }
+}
+
+fn invalid((env, flag): Name, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { env, flag, reason: reason.into() }
+}
+
+fn required(value: &Option<String>, name: Name) -> Result<String, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err(missing(name)),
+    }
+}
+
+fn list(value: &Option<String>) -> Vec<String> {
+    value
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn uuid_list(value: &Option<String>, name: Name) -> Result<Vec<Uuid>, ConfigError> {
+    list(value)
+        .iter()
+        .map(|s| Uuid::parse_str(s).map_err(|_| invalid(name, format!("`{s}` is not a GUID"))))
+        .collect()
+}
+
+fn http_url(value: &str, name: Name) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| invalid(name, format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(name, "must start with http:// or https://"));
+    }
+    Ok(url)
+}
+
+fn positive(value: &Option<String>, default: u64, name: Name) -> Result<u64, ConfigError> {
+    match value.as_deref() {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(invalid(name, format!("`{v}` is not a whole number above 0"))),
+        },
+    }
+}
+
+impl ServeArgs {
+    pub fn database(&self) -> Result<DatabaseSettings, ConfigError> {
+        let name = ("DATABASE_URL", "database-url");
+        let url = required(&self.database_url, name)?;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(invalid(name, "must start with postgres:// or postgresql://"));
+        }
+        Ok(DatabaseSettings { url: Secret(url) })
+    }
+
+    pub fn aws(&self) -> Result<AwsSettings, ConfigError> {
+        let endpoint_url = match self.aws_endpoint_url.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(v) => Some(http_url(v.trim(), ("AWS_ENDPOINT_URL", "aws-endpoint-url"))?),
+            None => None,
+        };
+        let region = self.aws_region.clone().filter(|s| !s.trim().is_empty());
+        if let Some(r) = &region {
+            let ok = r.split('-').count() >= 3
+                && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                return Err(invalid(("AWS_REGION", "aws-region"), format!("`{r}` is not a region name such as eu-west-1")));
+            }
+        }
+        Ok(AwsSettings { region, endpoint_url })
+    }
+
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let database = self.database()?;
+        let listen_name = ("GATEHOUSE_LISTEN", "listen");
+        let listen_raw = self.listen.clone().unwrap_or_else(|| "127.0.0.1:3000".into());
+        let listen = listen_raw
+            .trim()
+            .parse::<SocketAddr>()
+            .map_err(|_| invalid(listen_name, format!("`{listen_raw}` is not an address such as 127.0.0.1:3000")))?;
+        let base_name = ("GATEHOUSE_BASE_URL", "base-url");
+        let base_url = http_url(self.base_url.as_deref().unwrap_or("http://127.0.0.1:3000").trim(), base_name)?;
+        if base_url.path() != "/" || base_url.query().is_some() {
+            return Err(invalid(base_name, "must be an origin without a path, such as https://gatehouse.example.com"));
+        }
+
+        let issuer_name = ("GATEHOUSE_OIDC_ISSUER", "oidc-issuer");
+        let issuer = http_url(&required(&self.oidc_issuer, issuer_name)?, issuer_name)?;
+        let client_id = required(&self.oidc_client_id, ("GATEHOUSE_OIDC_CLIENT_ID", "oidc-client-id"))?;
+        let client_secret = Secret(required(
+            &self.oidc_client_secret,
+            ("GATEHOUSE_OIDC_CLIENT_SECRET", "oidc-client-secret"),
+        )?);
+        let tenants_name = ("GATEHOUSE_ALLOWED_TENANTS", "allowed-tenants");
+        let allowed_tenants = uuid_list(&self.allowed_tenants, tenants_name)?;
+        if allowed_tenants.is_empty() {
+            return Err(missing(tenants_name));
+        }
+
+        let roles = RoleMapping {
+            admin_groups: uuid_list(&self.admin_groups, ("GATEHOUSE_ADMIN_GROUPS", "admin-groups"))?,
+            reviewer_groups: uuid_list(&self.reviewer_groups, ("GATEHOUSE_REVIEWER_GROUPS", "reviewer-groups"))?,
+            auditor_groups: uuid_list(&self.auditor_groups, ("GATEHOUSE_AUDITOR_GROUPS", "auditor-groups"))?,
+            admin_app_roles: list(&self.admin_app_roles),
+            reviewer_app_roles: list(&self.reviewer_app_roles),
+            auditor_app_roles: list(&self.auditor_app_roles),
+        };
+        if roles.is_empty() {
+            return Err(missing(("GATEHOUSE_ADMIN_GROUPS", "admin-groups")));
+        }
+
+        let idle = positive(&self.session_idle_minutes, 60, ("GATEHOUSE_SESSION_IDLE_MINUTES", "session-idle-minutes"))?;
+        let max = positive(&self.session_max_hours, 12, ("GATEHOUSE_SESSION_MAX_HOURS", "session-max-hours"))?;
+
+        Ok(Settings {
+            database,
+            listen,
+            base_url,
+            oidc: OidcSettings { issuer, client_id, client_secret, allowed_tenants },
+            roles,
+            session_idle: Duration::from_secs(idle * 60),
+            session_max: Duration::from_secs(max * 3600),
+            aws: self.aws()?,
+            site_root: self.site_root.clone().unwrap_or_else(|| "target/site".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> ServeArgs {
+        ServeArgs {
+            database_url: Some("postgres://localhost/gatehouse".into()),
+            oidc_issuer: Some("http://127.0.0.1:9400/11111111-1111-1111-1111-111111111111/v2.0".into()),
+            oidc_client_id: Some("gatehouse".into()),
+            oidc_client_secret: Some("very-secret".into()),
+            allowed_tenants: Some("11111111-1111-1111-1111-111111111111".into()),
+            admin_groups: Some("22222222-2222-2222-2222-222222222222".into()),
+            reviewer_app_roles: Some("Gatehouse.Reviewer, Other".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn complete_settings_parse_with_defaults() {
+        let s = complete().settings().unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.roles.reviewer_app_roles, vec!["Gatehouse.Reviewer", "Other"]);
+        assert_eq!(s.session_idle, Duration::from_secs(3600));
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn missing_setting_is_named() {
+        let mut args = complete();
+        args.oidc_client_secret = None;
+        let err = args.settings().unwrap_err().to_string();
+        assert_eq!(err, "configuration: GATEHOUSE_OIDC_CLIENT_SECRET (--oidc-client-secret) is not set");
+    }
+
+    #[test]
+    fn invalid_settings_are_named_and_secrets_not_printed() {
+        let mut args = complete();
+        args.allowed_tenants = Some("not-a-guid".into());
+        assert!(args.settings().unwrap_err().to_string().contains("GATEHOUSE_ALLOWED_TENANTS"));
+
+        let mut args = complete();
+        args.database_url = Some("mysql://user:hunter2@db".into());
+        let err = args.settings().unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL") && !err.contains("hunter2"));
+
+        let mut args = complete();
+        args.session_idle_minutes = Some("0".into());
+        assert!(args.settings().unwrap_err().to_string().contains("GATEHOUSE_SESSION_IDLE_MINUTES"));
+
+        let s = complete().settings().unwrap();
+        assert!(!format!("{s:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn no_role_mapping_at_all_is_refused() {
+        let mut args = complete();
+        args.admin_groups = None;
+        args.reviewer_app_roles = None;
+        assert!(matches!(args.settings(), Err(ConfigError::Missing { env: "GATEHOUSE_ADMIN_GROUPS", .. })));
+    }
+
+    #[test]
+    fn base_url_must_be_an_origin() {
+        let mut args = complete();
+        args.base_url = Some("https://gatehouse.example.com/app".into());
+        assert!(args.settings().unwrap_err().to_string().contains("GATEHOUSE_BASE_URL"));
+        args.base_url = Some("https://gatehouse.example.com".into());
+        assert!(args.settings().unwrap().secure_cookies());
+    }
+}

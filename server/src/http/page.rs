@@ -1,0 +1,45 @@
+//! Small server-rendered pages outside the Leptos app (sign-in refusals, signed out, errors).
+
+use axum::{
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// `body` must already be escaped HTML.
+pub fn plain_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{title} · Gatehouse</title>
+<link rel="stylesheet" href="/pkg/gatehouse.css">
+<link rel="icon" href="/favicon.ico">
+</head>
+<body>
+<header class="topbar"><a class="brand" href="/"><span class="brand-mark" aria-hidden="true">⛩</span>Gatehouse</a></header>
+<main id="main" class="page"><section class="empty-state">{body}</section></main>
+</body>
+</html>"#,
+        title = escape(title),
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(super::escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,93 @@
+//! The `gatehouse` server: configuration, sign-in, sessions, database, AWS and the HTTP router.
+
+pub mod audit;
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod seed_demo;
+pub mod session;
+pub mod state;
+pub mod users;
+
+use std::sync::Arc;
+
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::{auth::oidc::Oidc, config::Settings, state::AppState};
+
+pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let pool = db::connect(&settings.database).await?;
+    db::migrate(&pool).await?;
+    let oidc = Oidc::new(settings.oidc.clone(), &settings.base_url)?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("gatehouse")
+        .site_root(settings.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.listen)
+        .build();
+    Ok(AppState { leptos_options, pool, settings: Arc::new(settings), oidc: Arc::new(oidc) })
+}
+
+pub fn router(state: AppState) -> Router {
+    let store = PostgresStore::new(state.pool.clone());
+    let idle = time::Duration::seconds(state.settings.session_idle.as_secs() as i64);
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("gatehouse_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    let routes = generate_route_list(app::App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(context_state.pool.clone());
+                provide_context(context_state.settings.clone());
+            },
+            move || app::shell(shell_options.clone()),
+        )
+        .merge(auth::routes())
+        .merge(http::health::routes())
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(middleware::from_fn(http::guards::page_access))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load_user))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), http::guards::same_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), http::headers::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Deletes expired sessions in the background, every few minutes.
+pub fn spawn_session_cleanup(state: &AppState) {
+    use tower_sessions::ExpiredDeletion;
+    let store = PostgresStore::new(state.pool.clone());
+    tokio::spawn(async move {
+        if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(300)).await {
+            tracing::error!(error = %e, "expired-session cleanup stopped");
+        }
+    });
+}
+
+pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    spawn_session_cleanup(&state);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+
+use crate::{auth::oidc::Oidc, config::Settings};
+
+/// The one state object: handed to axum routes and, through context, to server functions.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub oidc: Arc<Oidc>,
+}
