@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::components::layout::Header;
@@ -60,6 +60,13 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     me::provide_me();
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        // Lets tests (and people debugging) see that the page is live.
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
@@ -71,15 +78,17 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header/>
             <main id="main" class="page">
+                // Async: the whole page is rendered before it is sent, so it works without
+                // JavaScript and nothing moves when it hydrates.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/apis") view=ApisPage/>
-                    <Route path=path!("/groups") view=GroupsPage/>
-                    <Route path=path!("/mappings") view=MappingsPage/>
-                    <Route path=path!("/change-sets") view=ChangeSetsPage/>
-                    <Route path=path!("/reviews") view=ReviewsPage/>
-                    <Route path=path!("/history") view=HistoryPage/>
-                    <Route path=path!("/sync") view=SyncPage/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/apis") view=ApisPage ssr=SsrMode::Async/>
+                    <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mappings") view=MappingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/change-sets") view=ChangeSetsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

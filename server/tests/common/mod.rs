@@ -1,0 +1,194 @@
+//! Test harness: a fresh database per test, the real OpenID Connect provider (started once per
+//! test binary), and the real server on a free port.
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::{Mutex, OnceLock},
+    time::Duration,
+};
+
+use gatehouse::config::{ServeArgs, Settings};
+use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
+use sqlx::PgPool;
+use url::Url;
+
+pub const TENANT: &str = "3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f";
+pub const ADMIN_GROUP: &str = "a1d0c6e8-3f4b-4c2a-9e1d-7b8c9d0e1f20";
+pub const AUDITOR_GROUP: &str = "b2e1d7f9-4a5c-4d3b-8f2e-8c9d0e1f2031";
+pub const REVIEWER_APP_ROLE: &str = "Gatehouse.Reviewer";
+
+pub struct Provider {
+    pub issuer: String,
+    _child: Mutex<Child>,
+}
+
+/// The demo provider of end2end/oidc, on a free port. It exits when this process does (its
+/// standard input closes).
+pub fn provider() -> &'static Provider {
+    static PROVIDER: OnceLock<Provider> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/oidc/provider.mjs");
+        let mut child = Command::new("node")
+            .arg(script)
+            .arg("--exit-with-stdin")
+            .env("OIDC_PORT", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node must be installed and end2end/node_modules present (npm ci in end2end/)");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let issuer = loop {
+            let line = lines.next().expect("the provider exited before it was ready").unwrap();
+            if let Some(issuer) = line.strip_prefix("OIDC_READY ") {
+                break issuer.to_string();
+            }
+        };
+        Provider { issuer, _child: Mutex::new(child) }
+    })
+}
+
+pub fn admin_database_url() -> String {
+    std::env::var("GATEHOUSE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A new, empty database for one test.
+pub async fn fresh_database() -> String {
+    let admin = admin_database_url();
+    let name = format!("gatehouse_test_{}", uuid::Uuid::new_v4().simple());
+    let pool = PgPool::connect(&admin).await.expect("the test PostgreSQL server must be reachable");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&pool).await.unwrap();
+    pool.close().await;
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+pub fn demo_args(database_url: &str, base_url: &str) -> ServeArgs {
+    ServeArgs {
+        database_url: Some(database_url.into()),
+        base_url: Some(base_url.into()),
+        listen: Some(base_url.trim_start_matches("http://").into()),
+        oidc_issuer: Some(provider().issuer.clone()),
+        oidc_client_id: Some("gatehouse".into()),
+        oidc_client_secret: Some("gatehouse-demo-secret".into()),
+        allowed_tenants: Some(TENANT.into()),
+        admin_groups: Some(ADMIN_GROUP.into()),
+        auditor_groups: Some(AUDITOR_GROUP.into()),
+        reviewer_app_roles: Some(REVIEWER_APP_ROLE.into()),
+        site_root: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").into()),
+        ..Default::default()
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub pool: PgPool,
+    pub client: Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the real server on a free port with the demo settings, changed by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database_url = fresh_database().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let mut settings = demo_args(&database_url, &base_url).settings().expect("demo settings are valid");
+    adjust(&mut settings);
+    let state = gatehouse::build_state(settings).await.expect("server state");
+    let pool = state.pool.clone();
+    tokio::spawn(async move { gatehouse::serve(listener, state).await.unwrap() });
+    TestApp { base_url, pool, client: browser() }
+}
+
+/// Like a browser: keeps cookies, but lets the test see every redirect.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+pub struct Hop {
+    pub url: Url,
+    pub response: Response,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// A same-origin form POST, as the browser sends it.
+    pub async fn post_form(&self, path: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(header::ORIGIN, &self.base_url)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Follows redirects from `start` (any origin) to the first answer that is not a redirect.
+    pub async fn follow(&self, start: &str) -> Hop {
+        let mut url = Url::parse(start).unwrap();
+        for _ in 0..20 {
+            let response = self.client.get(url.clone()).send().await.unwrap();
+            if !response.status().is_redirection() {
+                return Hop { url, response };
+            }
+            url = next_hop(&url, &response);
+        }
+        panic!("too many redirects from {start}");
+    }
+
+    /// Follows redirects from `start` until the next one goes to a URL `stop` accepts, and
+    /// returns that URL without requesting it.
+    pub async fn follow_until(&self, start: &str, stop: impl Fn(&Url) -> bool) -> Url {
+        let mut url = Url::parse(start).unwrap();
+        for _ in 0..20 {
+            if stop(&url) {
+                return url;
+            }
+            let response = self.client.get(url.clone()).send().await.unwrap();
+            assert!(response.status().is_redirection(), "{url} answered {}", response.status());
+            url = next_hop(&url, &response);
+        }
+        panic!("too many redirects from {start}");
+    }
+
+    /// Signs in through the real provider as the demo user named by `login_hint`.
+    pub async fn sign_in(&self, login_hint: &str, next: &str) -> Hop {
+        let start = self.url(&format!("/auth/login?login_hint={login_hint}&next={next}"));
+        self.follow(&start).await
+    }
+
+    pub async fn audit_actions(&self) -> Vec<(String, serde_json::Value)> {
+        sqlx::query_as("SELECT action, details FROM audit_events ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+fn next_hop(url: &Url, response: &Response) -> Url {
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    url.join(location).unwrap()
+}
+
+pub async fn body(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
