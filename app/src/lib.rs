@@ -42,7 +42,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
     use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
-    let Some(nonce) = leptos::nonce::use_nonce() else { return };
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self' http: https:; \

@@ -44,7 +44,9 @@ pub mod ssr {
             Ok(user)
         } else {
             set_status(http::StatusCode::FORBIDDEN);
-            Err(ServerFnError::new("Your Gatehouse roles do not allow this."))
+            Err(ServerFnError::new(
+                "Your Gatehouse roles do not allow this.",
+            ))
         }
     }
 

@@ -114,10 +114,16 @@ impl Page {
         if path == "/" || path.is_empty() {
             return Some(Page::Home);
         }
-        Page::ALL.into_iter().filter(|p| *p != Page::Home).find(|p| {
-            let base = p.path();
-            path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'))
-        })
+        Page::ALL
+            .into_iter()
+            .filter(|p| *p != Page::Home)
+            .find(|p| {
+                let base = p.path();
+                path == base
+                    || path
+                        .strip_prefix(base)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
     }
 }
 

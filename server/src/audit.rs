@@ -15,11 +15,19 @@ pub struct Actor {
 
 impl Actor {
     pub fn anonymous() -> Self {
-        Actor { tid: None, oid: None, name: "anonymous".into() }
+        Actor {
+            tid: None,
+            oid: None,
+            name: "anonymous".into(),
+        }
     }
 
     pub fn person(tid: Uuid, oid: Uuid, display_name: &str, username: &str) -> Self {
-        Actor { tid: Some(tid), oid: Some(oid), name: format!("{display_name} <{username}>") }
+        Actor {
+            tid: Some(tid),
+            oid: Some(oid),
+            name: format!("{display_name} <{username}>"),
+        }
     }
 }
 

@@ -10,7 +10,11 @@ use uuid::Uuid;
 use crate::auth::roles::RoleMapping;
 
 #[derive(Parser, Debug)]
-#[command(name = "gatehouse", version, about = "Reviewed, audited access from directory groups to AWS API Gateway")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Reviewed, audited access from directory groups to AWS API Gateway"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -44,7 +48,12 @@ pub struct ServeArgs {
     pub oidc_issuer: Option<String>,
     #[arg(long, env = "GATEHOUSE_OIDC_CLIENT_ID", global = true)]
     pub oidc_client_id: Option<String>,
-    #[arg(long, env = "GATEHOUSE_OIDC_CLIENT_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     pub oidc_client_secret: Option<String>,
     /// Comma-separated tenant ids (GUIDs) whose people may sign in.
     #[arg(long, env = "GATEHOUSE_ALLOWED_TENANTS", global = true)]
@@ -83,9 +92,16 @@ pub struct ServeArgs {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("configuration: {env} (--{flag}) is not set")]
-    Missing { env: &'static str, flag: &'static str },
+    Missing {
+        env: &'static str,
+        flag: &'static str,
+    },
     #[error("configuration: {env} (--{flag}) is invalid: {reason}")]
-    Invalid { env: &'static str, flag: &'static str, reason: String },
+    Invalid {
+        env: &'static str,
+        flag: &'static str,
+        reason: String,
+    },
 }
 
 /// A value that must never be printed.
@@ -149,7 +165,11 @@ fn missing((env, flag): Name) -> ConfigError {
 }
 
 fn invalid((env, flag): Name, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { env, flag, reason: reason.into() }
+    ConfigError::Invalid {
+        env,
+        flag,
+        reason: reason.into(),
+    }
 }
 
 fn required(value: &Option<String>, name: Name) -> Result<String, ConfigError> {
@@ -190,7 +210,10 @@ fn positive(value: &Option<String>, default: u64, name: Name) -> Result<u64, Con
         None => Ok(default),
         Some(v) => match v.trim().parse::<u64>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(invalid(name, format!("`{v}` is not a whole number above 0"))),
+            _ => Err(invalid(
+                name,
+                format!("`{v}` is not a whole number above 0"),
+            )),
         },
     }
 }
@@ -200,44 +223,78 @@ impl ServeArgs {
         let name = ("DATABASE_URL", "database-url");
         let url = required(&self.database_url, name)?;
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(invalid(name, "must start with postgres:// or postgresql://"));
+            return Err(invalid(
+                name,
+                "must start with postgres:// or postgresql://",
+            ));
         }
         Ok(DatabaseSettings { url: Secret(url) })
     }
 
     pub fn aws(&self) -> Result<AwsSettings, ConfigError> {
-        let endpoint_url = match self.aws_endpoint_url.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(v) => Some(http_url(v.trim(), ("AWS_ENDPOINT_URL", "aws-endpoint-url"))?),
+        let endpoint_url = match self
+            .aws_endpoint_url
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            Some(v) => Some(http_url(
+                v.trim(),
+                ("AWS_ENDPOINT_URL", "aws-endpoint-url"),
+            )?),
             None => None,
         };
         let region = self.aws_region.clone().filter(|s| !s.trim().is_empty());
         if let Some(r) = &region {
             let ok = r.split('-').count() >= 3
-                && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !ok {
-                return Err(invalid(("AWS_REGION", "aws-region"), format!("`{r}` is not a region name such as eu-west-1")));
+                return Err(invalid(
+                    ("AWS_REGION", "aws-region"),
+                    format!("`{r}` is not a region name such as eu-west-1"),
+                ));
             }
         }
-        Ok(AwsSettings { region, endpoint_url })
+        Ok(AwsSettings {
+            region,
+            endpoint_url,
+        })
     }
 
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         let database = self.database()?;
         let listen_name = ("GATEHOUSE_LISTEN", "listen");
-        let listen_raw = self.listen.clone().unwrap_or_else(|| "127.0.0.1:3000".into());
-        let listen = listen_raw
-            .trim()
-            .parse::<SocketAddr>()
-            .map_err(|_| invalid(listen_name, format!("`{listen_raw}` is not an address such as 127.0.0.1:3000")))?;
+        let listen_raw = self
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
+        let listen = listen_raw.trim().parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                listen_name,
+                format!("`{listen_raw}` is not an address such as 127.0.0.1:3000"),
+            )
+        })?;
         let base_name = ("GATEHOUSE_BASE_URL", "base-url");
-        let base_url = http_url(self.base_url.as_deref().unwrap_or("http://127.0.0.1:3000").trim(), base_name)?;
+        let base_url = http_url(
+            self.base_url
+                .as_deref()
+                .unwrap_or("http://127.0.0.1:3000")
+                .trim(),
+            base_name,
+        )?;
         if base_url.path() != "/" || base_url.query().is_some() {
-            return Err(invalid(base_name, "must be an origin without a path, such as https://gatehouse.example.com"));
+            return Err(invalid(
+                base_name,
+                "must be an origin without a path, such as https://gatehouse.example.com",
+            ));
         }
 
         let issuer_name = ("GATEHOUSE_OIDC_ISSUER", "oidc-issuer");
         let issuer = http_url(&required(&self.oidc_issuer, issuer_name)?, issuer_name)?;
-        let client_id = required(&self.oidc_client_id, ("GATEHOUSE_OIDC_CLIENT_ID", "oidc-client-id"))?;
+        let client_id = required(
+            &self.oidc_client_id,
+            ("GATEHOUSE_OIDC_CLIENT_ID", "oidc-client-id"),
+        )?;
         let client_secret = Secret(required(
             &self.oidc_client_secret,
             ("GATEHOUSE_OIDC_CLIENT_SECRET", "oidc-client-secret"),
@@ -249,9 +306,18 @@ impl ServeArgs {
         }
 
         let roles = RoleMapping {
-            admin_groups: uuid_list(&self.admin_groups, ("GATEHOUSE_ADMIN_GROUPS", "admin-groups"))?,
-            reviewer_groups: uuid_list(&self.reviewer_groups, ("GATEHOUSE_REVIEWER_GROUPS", "reviewer-groups"))?,
-            auditor_groups: uuid_list(&self.auditor_groups, ("GATEHOUSE_AUDITOR_GROUPS", "auditor-groups"))?,
+            admin_groups: uuid_list(
+                &self.admin_groups,
+                ("GATEHOUSE_ADMIN_GROUPS", "admin-groups"),
+            )?,
+            reviewer_groups: uuid_list(
+                &self.reviewer_groups,
+                ("GATEHOUSE_REVIEWER_GROUPS", "reviewer-groups"),
+            )?,
+            auditor_groups: uuid_list(
+                &self.auditor_groups,
+                ("GATEHOUSE_AUDITOR_GROUPS", "auditor-groups"),
+            )?,
             admin_app_roles: list(&self.admin_app_roles),
             reviewer_app_roles: list(&self.reviewer_app_roles),
             auditor_app_roles: list(&self.auditor_app_roles),
@@ -260,19 +326,35 @@ impl ServeArgs {
             return Err(missing(("GATEHOUSE_ADMIN_GROUPS", "admin-groups")));
         }
 
-        let idle = positive(&self.session_idle_minutes, 60, ("GATEHOUSE_SESSION_IDLE_MINUTES", "session-idle-minutes"))?;
-        let max = positive(&self.session_max_hours, 12, ("GATEHOUSE_SESSION_MAX_HOURS", "session-max-hours"))?;
+        let idle = positive(
+            &self.session_idle_minutes,
+            60,
+            ("GATEHOUSE_SESSION_IDLE_MINUTES", "session-idle-minutes"),
+        )?;
+        let max = positive(
+            &self.session_max_hours,
+            12,
+            ("GATEHOUSE_SESSION_MAX_HOURS", "session-max-hours"),
+        )?;
 
         Ok(Settings {
             database,
             listen,
             base_url,
-            oidc: OidcSettings { issuer, client_id, client_secret, allowed_tenants },
+            oidc: OidcSettings {
+                issuer,
+                client_id,
+                client_secret,
+                allowed_tenants,
+            },
             roles,
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
             aws: self.aws()?,
-            site_root: self.site_root.clone().unwrap_or_else(|| "target/site".into()),
+            site_root: self
+                .site_root
+                .clone()
+                .unwrap_or_else(|| "target/site".into()),
         })
     }
 }
@@ -284,7 +366,9 @@ mod tests {
     fn complete() -> ServeArgs {
         ServeArgs {
             database_url: Some("postgres://localhost/gatehouse".into()),
-            oidc_issuer: Some("http://127.0.0.1:9400/11111111-1111-1111-1111-111111111111/v2.0".into()),
+            oidc_issuer: Some(
+                "http://127.0.0.1:9400/11111111-1111-1111-1111-111111111111/v2.0".into(),
+            ),
             oidc_client_id: Some("gatehouse".into()),
             oidc_client_secret: Some("very-secret".into()),
             allowed_tenants: Some("11111111-1111-1111-1111-111111111111".into()),
@@ -298,7 +382,10 @@ mod tests {
     fn complete_settings_parse_with_defaults() {
         let s = complete().settings().unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(s.roles.reviewer_app_roles, vec!["Gatehouse.Reviewer", "Other"]);
+        assert_eq!(
+            s.roles.reviewer_app_roles,
+            vec!["Gatehouse.Reviewer", "Other"]
+        );
         assert_eq!(s.session_idle, Duration::from_secs(3600));
         assert!(!s.secure_cookies());
     }
@@ -308,14 +395,21 @@ mod tests {
         let mut args = complete();
         args.oidc_client_secret = None;
         let err = args.settings().unwrap_err().to_string();
-        assert_eq!(err, "configuration: GATEHOUSE_OIDC_CLIENT_SECRET (--oidc-client-secret) is not set");
+        assert_eq!(
+            err,
+            "configuration: GATEHOUSE_OIDC_CLIENT_SECRET (--oidc-client-secret) is not set"
+        );
     }
 
     #[test]
     fn invalid_settings_are_named_and_secrets_not_printed() {
         let mut args = complete();
         args.allowed_tenants = Some("not-a-guid".into());
-        assert!(args.settings().unwrap_err().to_string().contains("GATEHOUSE_ALLOWED_TENANTS"));
+        assert!(args
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("GATEHOUSE_ALLOWED_TENANTS"));
 
         let mut args = complete();
         args.database_url = Some("mysql://user:hunter2@db".into());
@@ -324,7 +418,11 @@ mod tests {
 
         let mut args = complete();
         args.session_idle_minutes = Some("0".into());
-        assert!(args.settings().unwrap_err().to_string().contains("GATEHOUSE_SESSION_IDLE_MINUTES"));
+        assert!(args
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("GATEHOUSE_SESSION_IDLE_MINUTES"));
 
         let s = complete().settings().unwrap();
         assert!(!format!("{s:?}").contains("very-secret"));
@@ -335,14 +433,24 @@ mod tests {
         let mut args = complete();
         args.admin_groups = None;
         args.reviewer_app_roles = None;
-        assert!(matches!(args.settings(), Err(ConfigError::Missing { env: "GATEHOUSE_ADMIN_GROUPS", .. })));
+        assert!(matches!(
+            args.settings(),
+            Err(ConfigError::Missing {
+                env: "GATEHOUSE_ADMIN_GROUPS",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn base_url_must_be_an_origin() {
         let mut args = complete();
         args.base_url = Some("https://gatehouse.example.com/app".into());
-        assert!(args.settings().unwrap_err().to_string().contains("GATEHOUSE_BASE_URL"));
+        assert!(args
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("GATEHOUSE_BASE_URL"));
         args.base_url = Some("https://gatehouse.example.com".into());
         assert!(args.settings().unwrap().secure_cookies());
     }

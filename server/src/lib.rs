@@ -33,7 +33,12 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
         .build();
-    Ok(AppState { leptos_options, pool, settings: Arc::new(settings), oidc: Arc::new(oidc) })
+    Ok(AppState {
+        leptos_options,
+        pool,
+        settings: Arc::new(settings),
+        oidc: Arc::new(oidc),
+    })
 }
 
 pub fn router(state: AppState) -> Router {
@@ -61,12 +66,23 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(auth::routes())
         .merge(http::health::routes())
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(middleware::from_fn(http::guards::page_access))
-        .layer(middleware::from_fn_with_state(state.clone(), session::load_user))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::load_user,
+        ))
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(state.clone(), http::guards::same_origin))
-        .layer(middleware::from_fn_with_state(state.clone(), http::headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::guards::same_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -76,7 +92,10 @@ pub fn spawn_session_cleanup(state: &AppState) {
     use tower_sessions::ExpiredDeletion;
     let store = PostgresStore::new(state.pool.clone());
     tokio::spawn(async move {
-        if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(300)).await {
+        if let Err(e) = store
+            .continuously_delete_expired(std::time::Duration::from_secs(300))
+            .await
+        {
             tracing::error!(error = %e, "expired-session cleanup stopped");
         }
     });

@@ -9,7 +9,10 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
+        )
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
@@ -24,9 +27,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = cli.serve.settings()?;
             let listen = settings.listen;
             let state = build_state(settings).await?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (GATEHOUSE_LISTEN): {e}"))?;
+            let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+                anyhow::anyhow!("cannot listen on {listen} (GATEHOUSE_LISTEN): {e}")
+            })?;
             tracing::info!("Gatehouse listening on http://{listen}");
             serve(listener, state).await
         }

@@ -2,7 +2,9 @@
 //! Idempotent: an API or role that already exists by name is left as it is.
 
 use anyhow::Context;
-use aws_sdk_apigateway::types::{AuthorizerType, EndpointConfiguration, EndpointType, IntegrationType};
+use aws_sdk_apigateway::types::{
+    AuthorizerType, EndpointConfiguration, EndpointType, IntegrationType,
+};
 use aws_sdk_iam::types::Tag;
 
 use crate::aws::AwsClients;
@@ -23,9 +25,18 @@ const APIS: &[DemoApi] = &[
         description: "Customer orders and their line items",
         team: "commerce",
         routes: &[
-            ("/orders", &[("GET", "AWS_IAM", false), ("POST", "AWS_IAM", false)]),
-            ("/orders/{orderId}", &[("GET", "AWS_IAM", false), ("DELETE", "AWS_IAM", false)]),
-            ("/orders/{orderId}/items", &[("GET", "AWS_IAM", false), ("PUT", "NONE", true)]),
+            (
+                "/orders",
+                &[("GET", "AWS_IAM", false), ("POST", "AWS_IAM", false)],
+            ),
+            (
+                "/orders/{orderId}",
+                &[("GET", "AWS_IAM", false), ("DELETE", "AWS_IAM", false)],
+            ),
+            (
+                "/orders/{orderId}/items",
+                &[("GET", "AWS_IAM", false), ("PUT", "NONE", true)],
+            ),
             ("/health", &[("GET", "NONE", false)]),
         ],
     },
@@ -34,9 +45,15 @@ const APIS: &[DemoApi] = &[
         description: "Payments, refunds and settlement reports",
         team: "finance",
         routes: &[
-            ("/payments", &[("GET", "AWS_IAM", false), ("POST", "CUSTOM", false)]),
+            (
+                "/payments",
+                &[("GET", "AWS_IAM", false), ("POST", "CUSTOM", false)],
+            ),
             ("/payments/{paymentId}", &[("GET", "AWS_IAM", false)]),
-            ("/payments/{paymentId}/refunds", &[("POST", "AWS_IAM", true)]),
+            (
+                "/payments/{paymentId}/refunds",
+                &[("POST", "AWS_IAM", true)],
+            ),
             ("/reports/settlements", &[("GET", "NONE", true)]),
         ],
     },
@@ -45,9 +62,18 @@ const APIS: &[DemoApi] = &[
         description: "Stock levels per warehouse",
         team: "logistics",
         routes: &[
-            ("/items", &[("GET", "NONE", false), ("POST", "AWS_IAM", false)]),
-            ("/items/{sku}", &[("GET", "NONE", false), ("PATCH", "AWS_IAM", false)]),
-            ("/warehouses/{warehouseId}/stock", &[("GET", "AWS_IAM", false), ("ANY", "CUSTOM", false)]),
+            (
+                "/items",
+                &[("GET", "NONE", false), ("POST", "AWS_IAM", false)],
+            ),
+            (
+                "/items/{sku}",
+                &[("GET", "NONE", false), ("PATCH", "AWS_IAM", false)],
+            ),
+            (
+                "/warehouses/{warehouseId}/stock",
+                &[("GET", "AWS_IAM", false), ("ANY", "CUSTOM", false)],
+            ),
         ],
     },
 ];
@@ -63,13 +89,21 @@ const ROLES: &[(&str, bool)] = &[
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
 
 pub async fn seed(aws: &AwsClients) -> anyhow::Result<()> {
-    let existing = aws.apigateway.get_rest_apis().limit(500).send().await.context("listing REST APIs")?;
+    let existing = aws
+        .apigateway
+        .get_rest_apis()
+        .limit(500)
+        .send()
+        .await
+        .context("listing REST APIs")?;
     let names: Vec<&str> = existing.items().iter().filter_map(|a| a.name()).collect();
     for api in APIS {
         if names.contains(&api.name) {
             println!("REST API {} already exists", api.name);
         } else {
-            seed_api(aws, api).await.with_context(|| format!("creating REST API {}", api.name))?;
+            seed_api(aws, api)
+                .await
+                .with_context(|| format!("creating REST API {}", api.name))?;
             println!("created REST API {}", api.name);
         }
     }
@@ -86,9 +120,17 @@ pub async fn seed(aws: &AwsClients) -> anyhow::Result<()> {
             .description("Local demo role")
             .assume_role_policy_document(TRUST_POLICY);
         if *managed {
-            request = request.tags(Tag::builder().key("gatehouse:managed").value("true").build()?);
+            request = request.tags(
+                Tag::builder()
+                    .key("gatehouse:managed")
+                    .value("true")
+                    .build()?,
+            );
         }
-        request.send().await.with_context(|| format!("creating IAM role {name}"))?;
+        request
+            .send()
+            .await
+            .with_context(|| format!("creating IAM role {name}"))?;
         println!("created IAM role {name}");
     }
     Ok(())
@@ -100,7 +142,11 @@ async fn seed_api(aws: &AwsClients, api: &DemoApi) -> anyhow::Result<()> {
         .create_rest_api()
         .name(api.name)
         .description(api.description)
-        .endpoint_configuration(EndpointConfiguration::builder().types(EndpointType::Regional).build())
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
         .tags("team", api.team)
         .send()
         .await?;
@@ -121,17 +167,36 @@ async fn seed_api(aws: &AwsClients, api: &DemoApi) -> anyhow::Result<()> {
         for part in path.trim_start_matches('/').split('/') {
             let parent_id = known
                 .iter()
-                .find(|(p, _)| *p == if parent_path.is_empty() { "/" } else { parent_path.as_str() })
+                .find(|(p, _)| {
+                    *p == if parent_path.is_empty() {
+                        "/"
+                    } else {
+                        parent_path.as_str()
+                    }
+                })
                 .map(|(_, id)| id.clone())
                 .context("parent resource")?;
             parent_path = format!("{parent_path}/{part}");
             if known.iter().any(|(p, _)| *p == parent_path) {
                 continue;
             }
-            let resource = gw.create_resource().rest_api_id(&api_id).parent_id(parent_id).path_part(part).send().await?;
-            known.push((parent_path.clone(), resource.id().context("no resource id")?.to_string()));
+            let resource = gw
+                .create_resource()
+                .rest_api_id(&api_id)
+                .parent_id(parent_id)
+                .path_part(part)
+                .send()
+                .await?;
+            known.push((
+                parent_path.clone(),
+                resource.id().context("no resource id")?.to_string(),
+            ));
         }
-        let resource_id = known.iter().find(|(p, _)| p == path).map(|(_, id)| id.clone()).context("resource")?;
+        let resource_id = known
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, id)| id.clone())
+            .context("resource")?;
         for (method, authorization, key_required) in *methods {
             let mut put = gw
                 .put_method()
@@ -165,7 +230,12 @@ async fn seed_api(aws: &AwsClients, api: &DemoApi) -> anyhow::Result<()> {
                 .await?;
         }
     }
-    let deployment = gw.create_deployment().rest_api_id(&api_id).stage_name("prod").send().await?;
+    let deployment = gw
+        .create_deployment()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await?;
     gw.create_stage()
         .rest_api_id(&api_id)
         .stage_name("staging")

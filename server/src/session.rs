@@ -48,14 +48,27 @@ impl SessionUser {
 
 /// Puts [`SessionUser`] and [`CurrentUser`] into the request's extensions when the session has
 /// a person whose absolute session lifetime has not run out (idle expiry is the store's job).
-pub async fn load_user(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+pub async fn load_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     match session.get::<SessionUser>(USER_KEY).await {
         Ok(Some(user)) => {
             let age = OffsetDateTime::now_utc().unix_timestamp() - user.signed_in_at;
-            if age > state.settings.session_max.as_secs() as i64 {
+            if age >= state.settings.session_max.as_secs() as i64 {
                 let _ = session.flush().await;
                 let details = serde_json::json!({ "reason": "absolute lifetime reached" });
-                if let Err(e) = audit::record(&state.pool, &user.actor(), audit::action::SESSION_EXPIRED, None, details).await {
+                if let Err(e) = audit::record(
+                    &state.pool,
+                    &user.actor(),
+                    audit::action::SESSION_EXPIRED,
+                    None,
+                    details,
+                )
+                .await
+                {
                     tracing::error!(error = %e, "could not record session expiry");
                 }
             } else {
@@ -64,7 +77,9 @@ pub async fn load_user(State(state): State<AppState>, session: Session, mut req:
             }
         }
         Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "could not read the session; treating the request as signed out"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the session; treating the request as signed out")
+        }
     }
     next.run(req).await
 }

@@ -6,7 +6,11 @@ use sqlx::PgPool;
 
 use crate::auth::oidc::VerifiedIdentity;
 
-pub async fn upsert(pool: &PgPool, who: &VerifiedIdentity, roles: &[Role]) -> Result<(), sqlx::Error> {
+pub async fn upsert(
+    pool: &PgPool,
+    who: &VerifiedIdentity,
+    roles: &[Role],
+) -> Result<(), sqlx::Error> {
     let roles: Vec<&str> = roles.iter().map(|r| r.label()).collect();
     sqlx::query(
         "INSERT INTO users (tid, oid, display_name, preferred_username, roles)

@@ -5,11 +5,27 @@ mod common;
 use common::*;
 use reqwest::{header, StatusCode};
 
-const PAGES: [&str; 8] = ["/", "/apis", "/groups", "/mappings", "/change-sets", "/reviews", "/history", "/sync"];
+const PAGES: [&str; 8] = [
+    "/",
+    "/apis",
+    "/groups",
+    "/mappings",
+    "/change-sets",
+    "/reviews",
+    "/history",
+    "/sync",
+];
 
 /// Which pages each demo user may open (the rest answer 403).
 fn allowed(user: &str) -> Vec<&'static str> {
-    let readers = vec!["/", "/apis", "/groups", "/mappings", "/change-sets", "/history"];
+    let readers = vec![
+        "/",
+        "/apis",
+        "/groups",
+        "/mappings",
+        "/change-sets",
+        "/history",
+    ];
     match user {
         "admin" => [readers, vec!["/sync"]].concat(),
         "reviewer" => [readers, vec!["/reviews"]].concat(),
@@ -26,17 +42,31 @@ async fn every_page_as_every_role() {
         let _ = app.sign_in(user, "/").await.response.text().await;
         for page in PAGES {
             let (status, html) = body(app.get(page).await).await;
-            let expected = if allowed(user).contains(&page) { StatusCode::OK } else { StatusCode::FORBIDDEN };
+            let expected = if allowed(user).contains(&page) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
             assert_eq!(status, expected, "{user} on {page}");
             if user == "norole" {
-                assert!(html.contains(r#"data-testid="no-access""#), "{user} on {page}");
+                assert!(
+                    html.contains(r#"data-testid="no-access""#),
+                    "{user} on {page}"
+                );
             } else if expected == StatusCode::FORBIDDEN {
-                assert!(html.contains(r#"data-testid="forbidden""#), "{user} on {page}");
+                assert!(
+                    html.contains(r#"data-testid="forbidden""#),
+                    "{user} on {page}"
+                );
             }
             // The navigation lists exactly the allowed pages.
             for other in PAGES.iter().filter(|p| **p != "/") {
                 let link = format!(r#"<a href="{other}""#);
-                assert_eq!(html.contains(&link), allowed(user).contains(other), "{user} on {page}: link to {other}");
+                assert_eq!(
+                    html.contains(&link),
+                    allowed(user).contains(other),
+                    "{user} on {page}: link to {other}"
+                );
             }
         }
     }
@@ -67,7 +97,10 @@ async fn server_functions_answer_only_with_the_callers_own_identity() {
 #[tokio::test]
 async fn unknown_pages_are_not_found_for_people_and_sign_in_for_strangers() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/no-such-page").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/no-such-page").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let _ = app.sign_in("auditor", "/").await.response.text().await;
     let (status, html) = body(app.get("/no-such-page").await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

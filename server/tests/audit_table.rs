@@ -16,10 +16,16 @@ async fn audit_events_refuse_update_delete_and_truncate() {
         "TRUNCATE audit_events",
     ] {
         let err = sqlx::query(statement).execute(&app.pool).await.unwrap_err();
-        assert!(err.to_string().contains("audit_events is append-only"), "{statement}: {err}");
+        assert!(
+            err.to_string().contains("audit_events is append-only"),
+            "{statement}: {err}"
+        );
     }
     let events = app.audit_actions().await;
     assert_eq!(events.len(), 1);
-    let name: String = sqlx::query_scalar("SELECT actor_name FROM audit_events").fetch_one(&app.pool).await.unwrap();
+    let name: String = sqlx::query_scalar("SELECT actor_name FROM audit_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(name, "Ada Admin <ada.admin@contoso.test>");
 }

@@ -24,7 +24,10 @@ async fn admin_signs_in_and_comes_back_to_the_page_asked_for() {
     let (status, html) = body(hop.response).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Ada Admin"), "the header names the person");
-    assert!(html.contains(r#"data-testid="user-roles" class="user-roles">admin"#), "{html}");
+    assert!(
+        html.contains(r#"data-testid="user-roles" class="user-roles">admin"#),
+        "{html}"
+    );
 
     let (name, username, roles): (String, String, Vec<String>) = sqlx::query_as(
         "SELECT display_name, preferred_username, roles FROM users WHERE tid = $1::uuid AND oid = $2::uuid",
@@ -34,7 +37,10 @@ async fn admin_signs_in_and_comes_back_to_the_page_asked_for() {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!((name.as_str(), username.as_str()), ("Ada Admin", "ada.admin@contoso.test"));
+    assert_eq!(
+        (name.as_str(), username.as_str()),
+        ("Ada Admin", "ada.admin@contoso.test")
+    );
     assert_eq!(roles, vec!["admin"]);
 
     let events = app.audit_actions().await;
@@ -54,12 +60,11 @@ async fn roles_come_from_groups_and_from_app_roles() {
     ] {
         let hop = app.sign_in(hint, "/").await;
         let _ = hop.response.text().await;
-        let roles: Vec<String> = sqlx::query_scalar(
-            "SELECT roles FROM users ORDER BY last_sign_in_at DESC LIMIT 1",
-        )
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+        let roles: Vec<String> =
+            sqlx::query_scalar("SELECT roles FROM users ORDER BY last_sign_in_at DESC LIMIT 1")
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
         assert_eq!(roles, expected, "{hint}");
         // A new browser: the provider would otherwise remember who signed in there.
         app.client = browser();
@@ -70,11 +75,20 @@ async fn roles_come_from_groups_and_from_app_roles() {
 async fn the_session_id_changes_at_sign_in() {
     let app = spawn_app().await;
     let login = app.get("/auth/login?login_hint=admin").await;
-    let before = set_cookie_value(&login, "gatehouse_session").expect("a session for the pending sign-in");
-    assert!(before.contains("HttpOnly") && before.contains("SameSite=Lax"), "{before}");
+    let before =
+        set_cookie_value(&login, "gatehouse_session").expect("a session for the pending sign-in");
+    assert!(
+        before.contains("HttpOnly") && before.contains("SameSite=Lax"),
+        "{before}"
+    );
     assert!(!before.contains("Secure"), "no Secure flag on plain http");
-    let location = login.headers()[header::LOCATION].to_str().unwrap().to_string();
-    let callback = app.follow_until(&location, |u| u.path() == "/auth/callback").await;
+    let location = login.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let callback = app
+        .follow_until(&location, |u| u.path() == "/auth/callback")
+        .await;
     let response = app.client.get(callback).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let after = set_cookie_value(&response, "gatehouse_session").expect("a new session id");
@@ -86,21 +100,35 @@ async fn the_session_id_changes_at_sign_in() {
 async fn assert_refused(login_hint: &str, reason: &str, status: StatusCode) {
     let app = spawn_app().await;
     let hop = app.sign_in(login_hint, "/").await;
-    assert_eq!(hop.url.path(), "/auth/callback", "{login_hint}: stays on the callback");
+    assert_eq!(
+        hop.url.path(),
+        "/auth/callback",
+        "{login_hint}: stays on the callback"
+    );
     let (got_status, html) = body(hop.response).await;
     assert_eq!(got_status, status, "{login_hint}");
     assert!(html.contains("Sign-in refused"), "{login_hint}: {html}");
-    assert!(html.contains(&format!(r#"data-reason="{reason}""#)), "{login_hint}: {html}");
+    assert!(
+        html.contains(&format!(r#"data-reason="{reason}""#)),
+        "{login_hint}: {html}"
+    );
 
     let events = app.audit_actions().await;
     assert_eq!(events.len(), 1, "{login_hint}: {events:?}");
     assert_eq!(events[0].0, "auth.sign_in_refused");
     assert_eq!(events[0].1["reason"], Value::from(reason));
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 0, "{login_hint}: nobody was saved");
 
     let home = app.get("/").await;
-    assert_eq!(home.status(), StatusCode::SEE_OTHER, "{login_hint}: still signed out");
+    assert_eq!(
+        home.status(),
+        StatusCode::SEE_OTHER,
+        "{login_hint}: still signed out"
+    );
 }
 
 #[tokio::test]
@@ -110,7 +138,12 @@ async fn a_person_from_another_tenant_is_refused() {
 
 #[tokio::test]
 async fn a_token_for_another_audience_is_refused() {
-    assert_refused("admin~wrong_audience", "wrong_audience", StatusCode::FORBIDDEN).await;
+    assert_refused(
+        "admin~wrong_audience",
+        "wrong_audience",
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -137,12 +170,23 @@ async fn a_token_from_another_issuer_is_refused() {
 async fn a_callback_with_another_state_is_refused() {
     let app = spawn_app().await;
     let callback = app
-        .follow_until(&app.url("/auth/login?login_hint=admin"), |u| u.path() == "/auth/callback")
+        .follow_until(&app.url("/auth/login?login_hint=admin"), |u| {
+            u.path() == "/auth/callback"
+        })
         .await;
     let mut forged = callback.clone();
     let pairs: Vec<(String, String)> = callback
         .query_pairs()
-        .map(|(k, v)| (k.to_string(), if k == "state" { "forged-state".into() } else { v.to_string() }))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                if k == "state" {
+                    "forged-state".into()
+                } else {
+                    v.to_string()
+                },
+            )
+        })
         .collect();
     forged.query_pairs_mut().clear().extend_pairs(pairs);
     let (status, html) = body(app.client.get(forged).send().await.unwrap()).await;
@@ -168,7 +212,10 @@ async fn pages_send_strangers_to_sign_in_and_keep_where_they_were_going() {
     let app = spawn_app().await;
     let response = app.get("/history?actor=ada").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()[header::LOCATION], "/auth/login?next=%2Fhistory%3Factor%3Dada");
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/auth/login?next=%2Fhistory%3Factor%3Dada"
+    );
     // Health checks and assets stay public.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
@@ -190,11 +237,23 @@ async fn sign_out_ends_the_session_and_uses_the_providers_end_session() {
     let response = app.post_form("/auth/logout").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()[header::LOCATION].to_str().unwrap();
-    assert!(location.starts_with(&format!("{}/session/end?", provider().issuer)), "{location}");
+    assert!(
+        location.starts_with(&format!("{}/session/end?", provider().issuer)),
+        "{location}"
+    );
     assert!(location.contains("id_token_hint=") && location.contains("post_logout_redirect_uri="));
 
-    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER, "signed out");
-    let actions: Vec<String> = app.audit_actions().await.into_iter().map(|(a, _)| a).collect();
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
     assert_eq!(actions, vec!["auth.sign_in", "auth.sign_out"]);
 }
 
@@ -207,9 +266,17 @@ async fn a_cross_origin_post_is_refused() {
         if let Some(origin) = origin {
             request = request.header(header::ORIGIN, origin);
         }
-        assert_eq!(request.send().await.unwrap().status(), StatusCode::FORBIDDEN, "{origin:?}");
+        assert_eq!(
+            request.send().await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "{origin:?}"
+        );
     }
-    assert_eq!(app.get("/").await.status(), StatusCode::OK, "still signed in");
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
 }
 
 #[tokio::test]
@@ -219,7 +286,12 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(5600)).await;
     assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
-    let actions: Vec<String> = app.audit_actions().await.into_iter().map(|(a, _)| a).collect();
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
     assert_eq!(actions, vec!["auth.sign_in", "auth.session_expired"]);
 }
 
@@ -231,13 +303,30 @@ async fn every_response_carries_the_security_headers() {
         let response = app.get(path).await;
         let h = response.headers();
         let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{path}");
     }
     // Leptos pages allow exactly their own inline scripts, by nonce.
     let page = app.get("/").await;
-    let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
-    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_string();
-    assert!(page.text().await.unwrap().contains(&format!(r#"nonce="{nonce}""#)));
+    let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!(r#"nonce="{nonce}""#)));
 }

@@ -12,13 +12,18 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">
-                <span class="brand-mark" aria-hidden="true">"⛩"</span>
+                <svg class="brand-mark" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+                    <path fill="currentColor" d="M3 21V8l9-5 9 5v13h-5v-7a4 4 0 0 0-8 0v7z"/>
+                </svg>
                 "Gatehouse"
             </a>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match me.await {
-                        Ok(Some(user)) => view! { <Navigation user=user.clone()/> <UserMenu user/> }.into_any(),
+                        Ok(Some(user)) if user.has_any_role() => {
+                            view! { <Navigation user=user.clone()/> <UserMenu user/> }.into_any()
+                        }
+                        Ok(Some(user)) => view! { <UserMenu user/> }.into_any(),
                         _ => ().into_any(),
                     }
                 })}
@@ -46,7 +51,11 @@ fn UserMenu(user: CurrentUser) -> impl IntoView {
     let roles = if user.roles.is_empty() {
         "no Gatehouse role".to_string()
     } else {
-        user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+        user.roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     view! {
         <div class="usermenu">
@@ -118,7 +127,12 @@ pub fn NoAccess(user: CurrentUser) -> impl IntoView {
 
 #[component]
 fn Forbidden(page: Page) -> impl IntoView {
-    let needed = page.allowed_roles().iter().map(|r| r.label()).collect::<Vec<_>>().join(" or ");
+    let needed = page
+        .allowed_roles()
+        .iter()
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join(" or ");
     view! {
         <section class="empty-state" data-testid="forbidden">
             <h1>{page.title()}</h1>

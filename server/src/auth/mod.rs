@@ -35,7 +35,12 @@ pub fn routes() -> Router<AppState> {
 /// Only same-site paths: an absolute URL or `//host` here would make us an open redirect.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/auth/") => {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.starts_with("/auth/") =>
+        {
             n.to_string()
         }
         _ => "/".to_string(),
@@ -48,9 +53,16 @@ struct LoginParams {
     login_hint: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, session: Session, Query(params): Query<LoginParams>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<LoginParams>,
+) -> Response {
     let next = safe_next(params.next.as_deref());
-    let hint = params.login_hint.as_deref().filter(|h| !h.is_empty() && h.len() <= 256);
+    let hint = params
+        .login_hint
+        .as_deref()
+        .filter(|h| !h.is_empty() && h.len() <= 256);
     match state.oidc.begin(next, hint).await {
         Ok((url, pending)) => match session.insert(PENDING_LOGIN_KEY, pending).await {
             Ok(()) => Redirect::to(url.as_str()).into_response(),
@@ -71,8 +83,16 @@ struct CallbackParams {
     error_description: Option<String>,
 }
 
-async fn callback(State(state): State<AppState>, session: Session, Query(params): Query<CallbackParams>) -> Response {
-    let pending = session.remove::<PendingLogin>(PENDING_LOGIN_KEY).await.ok().flatten();
+async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<CallbackParams>,
+) -> Response {
+    let pending = session
+        .remove::<PendingLogin>(PENDING_LOGIN_KEY)
+        .await
+        .ok()
+        .flatten();
     match complete_sign_in(&state, pending, params).await {
         Ok((user, next)) => {
             // A new id for the signed-in session: a session id planted before sign-in is worthless.
@@ -84,7 +104,9 @@ async fn callback(State(state): State<AppState>, session: Session, Query(params)
             }
             let roles: Vec<&str> = user.roles.iter().map(|r| r.label()).collect();
             let details = json!({ "roles": roles, "username": user.username });
-            if let Err(e) = audit::record(&state.pool, &user.actor(), action::SIGN_IN, None, details).await {
+            if let Err(e) =
+                audit::record(&state.pool, &user.actor(), action::SIGN_IN, None, details).await
+            {
                 return server_error("could not record the sign-in", &e);
             }
             Redirect::to(&next).into_response()
@@ -93,12 +115,16 @@ async fn callback(State(state): State<AppState>, session: Session, Query(params)
             tracing::warn!(reason = refusal.code(), error = %refusal, "sign-in refused");
             let details = json!({ "reason": refusal.code(), "detail": refusal.to_string() });
             let actor = claimed.unwrap_or_else(Actor::anonymous);
-            if let Err(e) = audit::record(&state.pool, &actor, action::SIGN_IN_REFUSED, None, details).await {
+            if let Err(e) =
+                audit::record(&state.pool, &actor, action::SIGN_IN_REFUSED, None, details).await
+            {
                 tracing::error!(error = %e, "could not record a refused sign-in");
             }
             let status = match refusal {
                 SignInRefusal::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
-                SignInRefusal::StateMismatch | SignInRefusal::NoPendingLogin => StatusCode::BAD_REQUEST,
+                SignInRefusal::StateMismatch | SignInRefusal::NoPendingLogin => {
+                    StatusCode::BAD_REQUEST
+                }
                 _ => StatusCode::FORBIDDEN,
             };
             refusal_page(status, &refusal)
@@ -124,15 +150,29 @@ async fn complete_sign_in(
     if params.state.as_deref() != Some(pending.state.as_str()) {
         return Err((SignInRefusal::StateMismatch, None));
     }
-    let code = params.code.ok_or((SignInRefusal::ProviderError("no code in the response".into()), None))?;
+    let code = params.code.ok_or((
+        SignInRefusal::ProviderError("no code in the response".into()),
+        None,
+    ))?;
     let next = pending.next.clone();
-    let who = state.oidc.finish(pending, code).await.map_err(|r| (r, None))?;
+    let who = state
+        .oidc
+        .finish(pending, code)
+        .await
+        .map_err(|r| (r, None))?;
     let roles = state.settings.roles.roles_for(&who.groups, &who.app_roles);
     if let Err(e) = users::upsert(&state.pool, &who, &roles).await {
         tracing::error!(error = %e, "could not save the user");
         return Err((
-            SignInRefusal::ProviderUnavailable("Gatehouse could not save your sign-in; try again".into()),
-            Some(Actor::person(who.tid, who.oid, &who.display_name, &who.username)),
+            SignInRefusal::ProviderUnavailable(
+                "Gatehouse could not save your sign-in; try again".into(),
+            ),
+            Some(Actor::person(
+                who.tid,
+                who.oid,
+                &who.display_name,
+                &who.username,
+            )),
         ));
     }
     let user = SessionUser {
@@ -147,18 +187,38 @@ async fn complete_sign_in(
     Ok((user, next))
 }
 
-async fn logout(State(state): State<AppState>, session: Session, user: Option<Extension<SessionUser>>) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    user: Option<Extension<SessionUser>>,
+) -> Response {
     let id_token = user.as_ref().map(|u| u.id_token.clone());
     if let Err(e) = session.flush().await {
         return server_error("could not end the session", &e);
     }
     if let Some(Extension(user)) = user {
-        if let Err(e) = audit::record(&state.pool, &user.actor(), action::SIGN_OUT, None, json!({})).await {
+        if let Err(e) = audit::record(
+            &state.pool,
+            &user.actor(),
+            action::SIGN_OUT,
+            None,
+            json!({}),
+        )
+        .await
+        {
             tracing::error!(error = %e, "could not record a sign-out");
         }
     }
-    let after = state.settings.base_url.join("/auth/signed-out").expect("a valid path");
-    match state.oidc.end_session_url(id_token.as_deref(), &after).await {
+    let after = state
+        .settings
+        .base_url
+        .join("/auth/signed-out")
+        .expect("a valid path");
+    match state
+        .oidc
+        .end_session_url(id_token.as_deref(), &after)
+        .await
+    {
         Some(url) => Redirect::to(url.as_str()).into_response(),
         None => Redirect::to("/auth/signed-out").into_response(),
     }

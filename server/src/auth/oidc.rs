@@ -13,11 +13,10 @@ use openidconnect::{
         CoreJwsSigningAlgorithm, CoreRevocableToken, CoreRevocationErrorResponse,
         CoreTokenIntrospectionResponse, CoreTokenType,
     },
-    AdditionalClaims, AuthorizationCode, Client, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    ProviderMetadataWithLogout, RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse,
-    TokenResponse,
+    AdditionalClaims, AuthorizationCode, ClaimsVerificationError, Client, ClientId, ClientSecret,
+    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields,
+    IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl,
+    Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
@@ -135,7 +134,10 @@ fn token_refusal(err: &ClaimsVerificationError) -> SignInRefusal {
         ClaimsVerificationError::SignatureVerification(_) => "bad_signature",
         _ => "invalid_token",
     };
-    SignInRefusal::InvalidToken { kind, detail: err.to_string() }
+    SignInRefusal::InvalidToken {
+        kind,
+        detail: err.to_string(),
+    }
 }
 
 struct Discovered {
@@ -163,7 +165,12 @@ impl Oidc {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(15))
             .build()?;
-        Ok(Self { settings, redirect_url, http, discovered: RwLock::new(None) })
+        Ok(Self {
+            settings,
+            redirect_url,
+            http,
+            discovered: RwLock::new(None),
+        })
     }
 
     pub fn allowed_tenants(&self) -> &[Uuid] {
@@ -178,8 +185,14 @@ impl Oidc {
                 }
             }
         }
-        let issuer = IssuerUrl::new(self.settings.issuer.as_str().trim_end_matches('/').to_string())
-            .map_err(|e| SignInRefusal::ProviderUnavailable(e.to_string()))?;
+        let issuer = IssuerUrl::new(
+            self.settings
+                .issuer
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+        )
+        .map_err(|e| SignInRefusal::ProviderUnavailable(e.to_string()))?;
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
             .map_err(|e| SignInRefusal::ProviderUnavailable(error_chain(&e)))?;
@@ -191,10 +204,16 @@ impl Oidc {
         let client = EntraClient::from_provider_metadata(
             metadata,
             ClientId::new(self.settings.client_id.clone()),
-            Some(ClientSecret::new(self.settings.client_secret.expose().to_string())),
+            Some(ClientSecret::new(
+                self.settings.client_secret.expose().to_string(),
+            )),
         )
         .set_redirect_uri(self.redirect_url.clone());
-        let fresh = Arc::new(Discovered { client, end_session, at: Instant::now() });
+        let fresh = Arc::new(Discovered {
+            client,
+            end_session,
+            at: Instant::now(),
+        });
         *self.discovered.write().await = Some(fresh.clone());
         Ok(fresh)
     }
@@ -255,7 +274,9 @@ impl Oidc {
                 // Perhaps the provider rotated its keys: read them again, once.
                 let fresh = self.discovered(true).await?;
                 let verifier = fresh.client.id_token_verifier();
-                let claims = id_token.claims(&verifier, &nonce).map_err(|e| token_refusal(&e))?;
+                let claims = id_token
+                    .claims(&verifier, &nonce)
+                    .map_err(|e| token_refusal(&e))?;
                 claims.clone()
             }
             Err(e) => return Err(token_refusal(&e)),

@@ -32,7 +32,10 @@ impl RoleMapping {
     /// Group ids are compared as GUIDs (case does not matter); app-role names exactly, as
     /// Entra ID issues them.
     pub fn roles_for(&self, groups: &[String], app_roles: &[String]) -> Vec<Role> {
-        let groups: Vec<Uuid> = groups.iter().filter_map(|g| Uuid::parse_str(g).ok()).collect();
+        let groups: Vec<Uuid> = groups
+            .iter()
+            .filter_map(|g| Uuid::parse_str(g).ok())
+            .collect();
         Role::ALL
             .into_iter()
             .filter(|role| {
@@ -67,7 +70,10 @@ mod tests {
     #[test]
     fn unknown_groups_and_near_miss_role_names_give_nothing() {
         let roles = mapping().roles_for(
-            &["not-a-guid".into(), "6f1a5c2e-0000-4000-8000-000000000002".into()],
+            &[
+                "not-a-guid".into(),
+                "6f1a5c2e-0000-4000-8000-000000000002".into(),
+            ],
             &["gatehouse.reviewer".into()],
         );
         assert!(roles.is_empty());

@@ -5,8 +5,8 @@ use app::roles::{CurrentUser, Page};
 use axum::{
     extract::{Request, State},
     http::{header, Method, StatusCode},
-    response::{IntoResponse, Redirect, Response},
     middleware::Next,
+    response::{IntoResponse, Redirect, Response},
 };
 use url::Url;
 
@@ -56,7 +56,11 @@ pub async fn page_access(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let Some(user) = req.extensions().get::<CurrentUser>().cloned() else {
-        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let login = format!("/auth/login?next={}", urlencode(target));
         return Redirect::to(&login).into_response();
     };

@@ -1,4 +1,4 @@
 pub mod guards;
-pub mod health;
 pub mod headers;
+pub mod health;
 pub mod page;

@@ -27,19 +27,27 @@ pub fn plain_page(status: StatusCode, title: &str, body: &str) -> Response {
 <link rel="icon" href="/favicon.ico">
 </head>
 <body>
-<header class="topbar"><a class="brand" href="/"><span class="brand-mark" aria-hidden="true">⛩</span>Gatehouse</a></header>
+<header class="topbar"><a class="brand" href="/"><svg class="brand-mark" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path fill="currentColor" d="M3 21V8l9-5 9 5v13h-5v-7a4 4 0 0 0-8 0v7z"/></svg>Gatehouse</a></header>
 <main id="main" class="page"><section class="empty-state">{body}</section></main>
 </body>
 </html>"#,
         title = escape(title),
     );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn escapes_markup() {
-        assert_eq!(super::escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            super::escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

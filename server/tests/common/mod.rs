@@ -42,12 +42,18 @@ pub fn provider() -> &'static Provider {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let issuer = loop {
-            let line = lines.next().expect("the provider exited before it was ready").unwrap();
+            let line = lines
+                .next()
+                .expect("the provider exited before it was ready")
+                .unwrap();
             if let Some(issuer) = line.strip_prefix("OIDC_READY ") {
                 break issuer.to_string();
             }
         };
-        Provider { issuer, _child: Mutex::new(child) }
+        Provider {
+            issuer,
+            _child: Mutex::new(child),
+        }
     })
 }
 
@@ -60,8 +66,13 @@ pub fn admin_database_url() -> String {
 pub async fn fresh_database() -> String {
     let admin = admin_database_url();
     let name = format!("gatehouse_test_{}", uuid::Uuid::new_v4().simple());
-    let pool = PgPool::connect(&admin).await.expect("the test PostgreSQL server must be reachable");
-    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&pool).await.unwrap();
+    let pool = PgPool::connect(&admin)
+        .await
+        .expect("the test PostgreSQL server must be reachable");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let base = admin.rsplit_once('/').unwrap().0;
     format!("{base}/{name}")
@@ -99,12 +110,20 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = fresh_database().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let mut settings = demo_args(&database_url, &base_url).settings().expect("demo settings are valid");
+    let mut settings = demo_args(&database_url, &base_url)
+        .settings()
+        .expect("demo settings are valid");
     adjust(&mut settings);
-    let state = gatehouse::build_state(settings).await.expect("server state");
+    let state = gatehouse::build_state(settings)
+        .await
+        .expect("server state");
     let pool = state.pool.clone();
     tokio::spawn(async move { gatehouse::serve(listener, state).await.unwrap() });
-    TestApp { base_url, pool, client: browser() }
+    TestApp {
+        base_url,
+        pool,
+        client: browser(),
+    }
 }
 
 /// Like a browser: keeps cookies, but lets the test see every redirect.
@@ -163,7 +182,11 @@ impl TestApp {
                 return url;
             }
             let response = self.client.get(url.clone()).send().await.unwrap();
-            assert!(response.status().is_redirection(), "{url} answered {}", response.status());
+            assert!(
+                response.status().is_redirection(),
+                "{url} answered {}",
+                response.status()
+            );
             url = next_hop(&url, &response);
         }
         panic!("too many redirects from {start}");

@@ -1,0 +1,55 @@
+import { expect, type Page, type TestInfo } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const PAGES = ['Home', 'APIs', 'Groups', 'Mappings', 'Change sets', 'Reviews', 'History', 'Sync'];
+const READERS = ['Home', 'APIs', 'Groups', 'Mappings', 'Change sets', 'History'];
+
+export const DEMO_USERS = {
+  admin: { name: 'Ada Admin', roles: 'admin', nav: [...READERS, 'Sync'] },
+  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 5), 'Reviews', 'History'] },
+  auditor: { name: 'Arun Auditor', roles: 'auditor', nav: READERS },
+  'admin-reviewer': { name: 'Sam Both', roles: 'admin, reviewer', nav: PAGES },
+} as const;
+
+export const PATHS: Record<string, string> = {
+  Home: '/', APIs: '/apis', Groups: '/groups', Mappings: '/mappings', 'Change sets': '/change-sets',
+  Reviews: '/reviews', History: '/history', Sync: '/sync',
+};
+
+const jsOn = (testInfo: TestInfo) => testInfo.project.name === 'js-on';
+
+/** Fails the test on any console error or uncaught exception in the page. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+/** Waits until the page is usable: hydrated when JavaScript is on. */
+export async function ready(page: Page, testInfo: TestInfo) {
+  if (jsOn(testInfo)) await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** Signs in through the real provider without clicking (the provider honours login_hint). */
+export async function signIn(page: Page, testInfo: TestInfo, user: string, next = '/') {
+  await page.goto(`/auth/login?login_hint=${encodeURIComponent(user)}&next=${encodeURIComponent(next)}`);
+  await expect(page).toHaveURL(new RegExp(`${next.replace(/[/?]/g, '\\$&')}$`));
+  await ready(page, testInfo);
+}
+
+/** axe runs inside the page, so only with JavaScript on; the HTML is the same without it. */
+export async function expectNoAxeViolations(page: Page, testInfo: TestInfo) {
+  if (!jsOn(testInfo)) return;
+  const results = await new AxeBuilder({ page }).analyze();
+  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  expect(summary).toEqual([]);
+}
+
+export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
+  const dir = path.join(process.env.SCREENSHOTS ?? 'screenshots', testInfo.project.name);
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}

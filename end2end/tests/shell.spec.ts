@@ -1,0 +1,90 @@
+import { test, expect } from '@playwright/test';
+import {
+  DEMO_USERS, PAGES, PATHS, expectNoAxeViolations, ready, screenshot, signIn, watchConsole,
+} from './helpers';
+
+for (const [user, who] of Object.entries(DEMO_USERS)) {
+  test(`${user} sees exactly the navigation of their roles, and every page passes axe`, async ({ page }, testInfo) => {
+    const errors = watchConsole(page);
+    await signIn(page, testInfo, user);
+    await expect(page.getByTestId('user-name')).toHaveText(who.name);
+    await expect(page.getByTestId('user-roles')).toHaveText(who.roles);
+    const nav = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
+    await expect(nav).toHaveText([...who.nav]);
+
+    for (const title of who.nav) {
+      await page.goto(PATHS[title]);
+      await ready(page, testInfo);
+      await expect(page.getByRole('link', { name: title, exact: true })).toHaveAttribute('aria-current', 'page');
+      await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+      await expectNoAxeViolations(page, testInfo);
+      await screenshot(page, testInfo, `${user}-${title.toLowerCase().replace(' ', '-')}`);
+    }
+    expect(errors).toEqual([]);
+
+    // Pages outside the person's roles explain themselves (and the server answered 403).
+    for (const title of PAGES.filter((p) => !(who.nav as readonly string[]).includes(p))) {
+      const response = await page.goto(PATHS[title]);
+      expect(response?.status()).toBe(403);
+      await expect(page.getByTestId('forbidden')).toBeVisible();
+      await expectNoAxeViolations(page, testInfo);
+    }
+  });
+}
+
+test('a person without a Gatehouse role sees "no access" and nothing else', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'norole');
+  await expect(page.getByTestId('no-access')).toContainText('No access');
+  await expect(page.getByTestId('no-access')).toContainText('Nora Nobody');
+  await expect(page.getByRole('navigation', { name: 'Main' })).toHaveCount(0);
+  await expectNoAxeViolations(page, testInfo);
+  await screenshot(page, testInfo, 'norole-no-access');
+  const response = await page.goto('/history');
+  expect(response?.status()).toBe(403);
+  await expect(page.getByTestId('no-access')).toBeVisible();
+});
+
+test('a protected page sends a stranger to sign in and back to that page', async ({ page }, testInfo) => {
+  await page.goto('/history');
+  await expect(page).toHaveURL(/\/interaction\//);
+  await expect(page.getByRole('heading', { name: 'Sign in to Gatehouse (demo)' })).toBeVisible();
+  await screenshot(page, testInfo, 'provider-pick-a-demo-user');
+  await page.getByRole('button', { name: /Arun Auditor/ }).click();
+  await expect(page).toHaveURL(/\/history$/);
+  await ready(page, testInfo);
+  await expect(page.getByRole('heading', { level: 1, name: 'History' })).toBeVisible();
+});
+
+test('sign-out ends the session, at Gatehouse and at the provider', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'admin');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign out of the demo provider' })).toBeVisible();
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+  await expect(page).toHaveURL(/\/auth\/signed-out$/);
+  await expect(page.getByRole('heading', { name: 'You have signed out' })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await screenshot(page, testInfo, 'signed-out');
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/interaction\//); // signed out at the provider too: it asks again
+});
+
+test('a refused sign-in says why and signs nobody in', async ({ page }, testInfo) => {
+  await page.goto('/auth/login?login_hint=outsider');
+  await expect(page.getByRole('heading', { name: 'Sign-in refused' })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('not allowed to use this Gatehouse');
+  await expectNoAxeViolations(page, testInfo);
+  await screenshot(page, testInfo, 'sign-in-refused');
+});
+
+test('navigation moves between pages', async ({ page }, testInfo) => {
+  const errors = watchConsole(page);
+  await signIn(page, testInfo, 'admin-reviewer');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reviews' }).click();
+  await expect(page).toHaveURL(/\/reviews$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Reviews' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Reviews', exact: true })).toHaveAttribute('aria-current', 'page');
+  await expect(page).toHaveTitle('Reviews · Gatehouse');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, testInfo, 'phone-reviews');
+  expect(errors).toEqual([]);
+});
