@@ -76,7 +76,7 @@ test('a refused sign-in says why and signs nobody in', async ({ page }, testInfo
   await screenshot(page, testInfo, 'sign-in-refused');
 });
 
-test('navigation moves between pages', async ({ page }, testInfo) => {
+test('navigation moves between pages, on a phone and in the dark theme too', async ({ page }, testInfo) => {
   const errors = watchConsole(page);
   await signIn(page, testInfo, 'admin-reviewer');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reviews' }).click();
@@ -86,5 +86,11 @@ test('navigation moves between pages', async ({ page }, testInfo) => {
   await expect(page).toHaveTitle('Reviews · Gatehouse');
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, testInfo, 'phone-reviews');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto('/');
+  await ready(page, testInfo);
+  await expectNoAxeViolations(page, testInfo); // contrast holds in the dark theme too
+  await screenshot(page, testInfo, 'dark-home');
   expect(errors).toEqual([]);
 });
