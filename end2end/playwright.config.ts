@@ -4,7 +4,7 @@ import { defineConfig } from '@playwright/test';
 // JavaScript (hydrated pages) and without (server-rendered pages must work on their own).
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,

@@ -27,6 +27,9 @@ cargo check -p app --features hydrate --target wasm32-unknown-unknown
 bash end2end/stack/check-dependencies.sh
 
 say "unit and integration tests"
+# Each integration test makes its own database; drop those earlier runs left behind.
+psql "$PG_ADMIN_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'gatehouse_test_%'" \
+  | while read -r db; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
 cargo test --workspace 2>&1 | tee "$LOGS/cargo-test.log"
 
 say "end-to-end: cargo leptos build, stack, Playwright in Chromium (JavaScript on and off)"

@@ -2,6 +2,7 @@
 //! with `hydrate` into the browser's WASM bundle (which must never see the server's crates).
 #![recursion_limit = "256"]
 
+pub mod catalog;
 pub mod components;
 pub mod me;
 pub mod pages;
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/apis") view=ApisPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apis/:id") view=ApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/mappings") view=MappingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/change-sets") view=ChangeSetsPage ssr=SsrMode::Async/>

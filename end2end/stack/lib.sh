@@ -102,7 +102,7 @@ demo_settings() { # gatehouse port, oidc port, moto port
   export GATEHOUSE_ADMIN_GROUPS=a1d0c6e8-3f4b-4c2a-9e1d-7b8c9d0e1f20
   export GATEHOUSE_AUDITOR_GROUPS=b2e1d7f9-4a5c-4d3b-8f2e-8c9d0e1f2031
   export GATEHOUSE_REVIEWER_APP_ROLES=Gatehouse.Reviewer
-  export AWS_ENDPOINT_URL="http://127.0.0.1:$3"
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$3" GATEHOUSE_AWS_ACCOUNT_ID=123456789012
   export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   export LEPTOS_SITE_ROOT="$ROOT/target/site"
 }

@@ -84,6 +84,19 @@ test('navigation moves between pages, on a phone and in the dark theme too', asy
   await expect(page.getByRole('heading', { level: 1, name: 'Reviews' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Reviews', exact: true })).toHaveAttribute('aria-current', 'page');
   await expect(page).toHaveTitle('Reviews · Gatehouse');
+  if (testInfo.project.name === 'js-on') {
+    // Hydration must not move anything: the server already rendered the final page.
+    await page.goto('/change-sets');
+    await ready(page, testInfo);
+    const shift = await page.evaluate(() => new Promise<number>((resolve) => {
+      let total = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) total += (entry as unknown as { value: number }).value;
+      }).observe({ type: 'layout-shift', buffered: true });
+      setTimeout(() => resolve(total), 500);
+    }));
+    expect(shift).toBeLessThan(0.01);
+  }
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, testInfo, 'phone-reviews');
   await page.setViewportSize({ width: 1280, height: 800 });

@@ -22,6 +22,15 @@ impl Actor {
         }
     }
 
+    /// Work the server starts by itself or from the command line.
+    pub fn system(what: &str) -> Self {
+        Actor {
+            tid: None,
+            oid: None,
+            name: format!("system ({what})"),
+        }
+    }
+
     pub fn person(tid: Uuid, oid: Uuid, display_name: &str, username: &str) -> Self {
         Actor {
             tid: Some(tid),
@@ -36,6 +45,8 @@ pub mod action {
     pub const SIGN_IN_REFUSED: &str = "auth.sign_in_refused";
     pub const SIGN_OUT: &str = "auth.sign_out";
     pub const SESSION_EXPIRED: &str = "auth.session_expired";
+    pub const SYNC_FINISHED: &str = "sync.finished";
+    pub const SYNC_FAILED: &str = "sync.failed";
 }
 
 pub async fn record(

@@ -30,6 +30,17 @@ pub enum Command {
     Migrate,
     /// Create the sample REST APIs and IAM roles of the local demo in the AWS endpoint (idempotent).
     SeedDemo,
+    /// Sync a catalog from AWS into the database now.
+    Sync {
+        #[arg(value_enum)]
+        catalog: SyncCatalog,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum SyncCatalog {
+    /// REST APIs, stages, resources and methods from API Gateway.
+    Apis,
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -81,6 +92,9 @@ pub struct ServeArgs {
     /// AWS region (else the standard AWS configuration chain).
     #[arg(long, env = "AWS_REGION", global = true)]
     pub aws_region: Option<String>,
+    /// The AWS account id (12 digits) the catalog and the invoke ARNs belong to.
+    #[arg(long, env = "GATEHOUSE_AWS_ACCOUNT_ID", global = true)]
+    pub aws_account_id: Option<String>,
     /// Send AWS calls here instead of AWS (the local demo's moto_server).
     #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
     pub aws_endpoint_url: Option<String>,
@@ -136,7 +150,19 @@ pub struct OidcSettings {
 #[derive(Clone, Debug)]
 pub struct AwsSettings {
     pub region: Option<String>,
+    pub account_id: Option<String>,
     pub endpoint_url: Option<Url>,
+}
+
+impl AwsSettings {
+    /// How the catalog names where its APIs came from: `account/region`.
+    pub fn target(&self) -> String {
+        format!(
+            "{}/{}",
+            self.account_id.as_deref().unwrap_or("default-account"),
+            self.region.as_deref().unwrap_or("default-region")
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -255,8 +281,18 @@ impl ServeArgs {
                 ));
             }
         }
+        let account_id = self.aws_account_id.clone().filter(|s| !s.trim().is_empty());
+        if let Some(a) = &account_id {
+            if a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()) {
+                return Err(invalid(
+                    ("GATEHOUSE_AWS_ACCOUNT_ID", "aws-account-id"),
+                    format!("`{a}` is not a 12-digit account id"),
+                ));
+            }
+        }
         Ok(AwsSettings {
             region,
+            account_id,
             endpoint_url,
         })
     }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod aws;
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod http;
@@ -27,6 +28,14 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let pool = db::connect(&settings.database).await?;
     db::migrate(&pool).await?;
     let oidc = Oidc::new(settings.oidc.clone(), &settings.base_url)?;
+    let catalog = Arc::new(catalog::queries::ServerCatalog {
+        pool: pool.clone(),
+        aws: aws::clients(&settings.aws).await,
+        target: settings.aws.target(),
+        limits: Arc::new(catalog::rate_limit::ApiGatewayLimits::for_endpoint(
+            &settings.aws,
+        )),
+    });
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root(settings.site_root.as_str())
@@ -38,6 +47,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         pool,
         settings: Arc::new(settings),
         oidc: Arc::new(oidc),
+        catalog,
     })
 }
 
@@ -61,6 +71,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(context_state.pool.clone());
                 provide_context(context_state.settings.clone());
+                provide_context(context_state.catalog.clone());
             },
             move || app::shell(shell_options.clone()),
         )

@@ -1,7 +1,9 @@
 use clap::Parser;
 use gatehouse::{
+    audit::Actor,
     aws, build_state,
-    config::{Cli, Command},
+    catalog::{self, rate_limit::ApiGatewayLimits},
+    config::{Cli, Command, SyncCatalog},
     db, seed_demo, serve,
 };
 use tracing_subscriber::EnvFilter;
@@ -40,5 +42,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo => seed_demo::seed(&aws::clients(&cli.serve.aws()?).await).await,
+        Command::Sync {
+            catalog: SyncCatalog::Apis,
+        } => {
+            let pool = db::connect(&cli.serve.database()?).await?;
+            db::migrate(&pool).await?;
+            let aws_settings = cli.serve.aws()?;
+            let clients = aws::clients(&aws_settings).await;
+            let limits = ApiGatewayLimits::for_endpoint(&aws_settings);
+            let actor = Actor::system("command line");
+            let outcome =
+                catalog::sync_apis(&pool, &clients, &aws_settings.target(), &limits, &actor)
+                    .await?;
+            let c = outcome.counts;
+            println!(
+                "API catalog synced (run {}): {} added, {} changed, {} removed",
+                outcome.run_id, c.added, c.changed, c.removed
+            );
+            Ok(())
+        }
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::{auth::oidc::Oidc, config::Settings};
+use app::catalog::CatalogBackend;
 
 /// The one state object: handed to axum routes and, through context, to server functions.
 #[derive(Clone, FromRef)]
@@ -13,4 +14,5 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub oidc: Arc<Oidc>,
+    pub catalog: Arc<dyn CatalogBackend>,
 }

@@ -296,6 +296,21 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
 }
 
 #[tokio::test]
+async fn a_session_ends_after_being_idle() {
+    let app = spawn_app_with(|s| s.session_idle = std::time::Duration::from_secs(3)).await;
+    let _ = app.sign_in("admin", "/").await.response.text().await;
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::OK,
+        "activity keeps it alive"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(4000)).await;
+    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
     let _ = app.sign_in("admin", "/").await.response.text().await;

@@ -1,61 +1,14 @@
 //! The local demo's AWS seeding, against a real moto_server.
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+mod common;
 
-use gatehouse::{aws, config::ServeArgs, seed_demo};
-
-struct Moto(Child, String);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_moto() -> Moto {
-    let program = std::env::var("GATEHOUSE_TEST_MOTO_SERVER").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../.data/venv/bin/moto_server").into()
-    });
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(&program)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {program} (installed by end2end/stack/lib.sh): {e}")
-        });
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{url}/moto-api/")).await.is_ok() {
-            return Moto(child, url);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("moto_server did not start");
-}
+use common::*;
+use gatehouse::seed_demo;
 
 #[tokio::test]
 async fn seeding_creates_the_sample_apis_and_roles_once() {
     let moto = start_moto().await;
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    let args = ServeArgs {
-        aws_region: Some("us-east-1".into()),
-        aws_endpoint_url: Some(moto.1.clone()),
-        ..Default::default()
-    };
-    let clients = aws::clients(&args.aws().unwrap()).await;
+    let clients = moto.clients().await;
     seed_demo::seed(&clients).await.unwrap();
     seed_demo::seed(&clients).await.unwrap(); // idempotent
 

@@ -1,10 +1,14 @@
 //! One file per page. Pages that later work fills say so plainly and tell people what to do.
 
+mod apis;
 mod home;
 mod placeholders;
+mod sync;
 
+pub use apis::{ApiPage, ApisPage};
 pub use home::HomePage;
 pub use placeholders::*;
+pub use sync::SyncPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

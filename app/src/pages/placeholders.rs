@@ -22,17 +22,6 @@ fn Upcoming(page: Page, what: &'static str, next: &'static str) -> impl IntoView
 }
 
 #[component]
-pub fn ApisPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            page=Page::Apis
-            what="The REST APIs synced from API Gateway, with their stages, resources and methods."
-            next="No API has been synced yet. An admin can run the first sync from the Sync page."
-        />
-    }
-}
-
-#[component]
 pub fn GroupsPage() -> impl IntoView {
     view! {
         <Upcoming
@@ -83,17 +72,6 @@ pub fn HistoryPage() -> impl IntoView {
             page=Page::History
             what="Every sign-in, edit, review and push, in order, ready to filter and export."
             next="Filtering and export are on their way; events are already being recorded."
-        />
-    }
-}
-
-#[component]
-pub fn SyncPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            page=Page::Sync
-            what="Sync the API, IAM role and directory group catalogs, and see each run's result."
-            next="No sync has run yet."
         />
     }
 }

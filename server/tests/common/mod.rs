@@ -2,6 +2,10 @@
 //! test binary), and the real server on a free port.
 #![allow(dead_code)]
 
+mod moto;
+#[allow(unused_imports)]
+pub use moto::*;
+
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},

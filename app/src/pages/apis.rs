@@ -1,0 +1,230 @@
+//! APIs: the REST APIs synced from API Gateway, and one API's stages and resource tree.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::{use_params_map, use_query_map},
+};
+
+use crate::catalog::{
+    get_api, list_apis,
+    types::{ApiDetail, ApiSort, ApiSummary, MethodRow, ResourceRow},
+};
+use crate::components::layout::Guarded;
+use crate::me::use_me;
+use crate::roles::{Page, Role};
+
+#[component]
+pub fn ApisPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let sort = move || ApiSort::parse(&query.read().get("sort").unwrap_or_default());
+    let apis = Resource::new(
+        move || (search(), sort()),
+        |(q, s)| list_apis(q, s.key().to_string()),
+    );
+    let me = use_me();
+
+    view! {
+        <Title text="APIs"/>
+        <Guarded page=Page::Apis>
+            <h1>"APIs"</h1>
+            <Form method="GET" action="" attr:class="searchbar" attr:role="search">
+                <label for="api-search">"Search by name, id or description"</label>
+                <div class="searchbar-row">
+                    <input id="api-search" type="search" name="q" value=search autocomplete="off"/>
+                    <input type="hidden" name="sort" value=move || sort().key()/>
+                    <button type="submit" class="button">"Search"</button>
+                </div>
+            </Form>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
+                    match apis.await {
+                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NoApisYet is_admin/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty-state" data-testid="no-match">
+                                "No API matches “" {search()} "”. " <a href="/apis">"Show all APIs"</a>
+                            </p>
+                        }.into_any(),
+                        Ok(list) => view! { <ApiTable apis=list search=search() sort=sort()/> }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+fn NoApisYet(is_admin: bool) -> impl IntoView {
+    let next = if is_admin {
+        view! {
+            <p>"Open " <a href="/sync">"Sync"</a> " and choose “Sync APIs now”, or run "
+                <code>"gatehouse sync apis"</code> "."</p>
+        }
+        .into_any()
+    } else {
+        view! { <p class="muted">"Ask a Gatehouse admin to run the first sync."</p> }.into_any()
+    };
+    view! {
+        <section class="empty-state" data-testid="empty-state">
+            <h2>"No API synced yet"</h2>
+            <p>"Gatehouse lists the REST APIs of API Gateway once an admin has synced the catalog."</p>
+            {next}
+        </section>
+    }
+}
+
+#[component]
+fn ApiTable(apis: Vec<ApiSummary>, search: String, sort: ApiSort) -> impl IntoView {
+    let count = apis.len();
+    let header = move |label: &'static str, key: ApiSort| {
+        let href = format!("/apis?q={}&sort={}", urlencode(&search), key.key());
+        let current = (key == sort).then_some(if key == ApiSort::Name {
+            "ascending"
+        } else {
+            "descending"
+        });
+        view! { <th scope="col" aria-sort=current><a href=href>{label}</a></th> }
+    };
+    let rows = apis
+        .into_iter()
+        .map(|api| {
+            let href = format!("/apis/{}", api.api_id);
+            view! {
+                <tr class:gone=api.gone>
+                    <td><A href=href>{api.name.clone()}</A>
+                        {api.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}
+                        <div class="muted small">{api.description.clone().unwrap_or_default()}</div></td>
+                    <td><code>{api.api_id.clone()}</code></td>
+                    <td>{api.target.clone()}</td>
+                    <td class="num">{api.stages}</td>
+                    <td class="num">{api.methods}</td>
+                    <td class="num">{api.non_iam_methods}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="muted" data-testid="api-count">{format!("{count} API{}", if count == 1 { "" } else { "s" })}</p>
+        <div class="table-wrap">
+            <table data-testid="api-table">
+                <thead><tr>
+                    {header("Name", ApiSort::Name)}
+                    <th scope="col">"API id"</th>
+                    <th scope="col">"Target"</th>
+                    <th scope="col" class="num">"Stages"</th>
+                    {header("Methods", ApiSort::Methods)}
+                    {header("Not IAM-authorized", ApiSort::NonIam)}
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn ApiPage() -> impl IntoView {
+    let params = use_params_map();
+    let api_id = move || params.read().get("id").unwrap_or_default();
+    let api = Resource::new(api_id, get_api);
+    view! {
+        <Guarded page=Page::Apis>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match api.await {
+                        Ok(Some(detail)) => view! { <ApiDetailView detail/> }.into_any(),
+                        Ok(None) => view! {
+                            <Title text="API not found"/>
+                            <section class="empty-state">
+                                <h1>"API not found"</h1>
+                                <p>"No synced API has the id " <code>{api_id()}</code> "."</p>
+                                <p><a href="/apis">"All APIs"</a></p>
+                            </section>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+fn ApiDetailView(detail: ApiDetail) -> impl IntoView {
+    let s = detail.summary;
+    let stages = detail
+        .stages
+        .into_iter()
+        .map(|st| {
+            view! {
+                <tr><td>{st.name}</td><td><code>{st.deployment_id.unwrap_or_default()}</code></td>
+                    <td>{st.last_updated_at.unwrap_or_else(|| "—".into())}</td></tr>
+            }
+        })
+        .collect_view();
+    let tree = detail
+        .resources
+        .into_iter()
+        .map(resource_view)
+        .collect_view();
+    view! {
+        <Title text=s.name.clone()/>
+        <p class="breadcrumb"><a href="/apis">"APIs"</a> " / "</p>
+        <h1>{s.name.clone()}
+            {s.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}</h1>
+        <dl class="facts">
+            <div><dt>"API id"</dt><dd><code>{s.api_id.clone()}</code></dd></div>
+            <div><dt>"Target"</dt><dd>{s.target.clone()}</dd></div>
+            <div><dt>"Endpoint"</dt><dd>{detail.endpoint_types.join(", ")}</dd></div>
+            <div><dt>"Methods"</dt><dd>{s.methods} " (" {s.non_iam_methods} " not IAM-authorized)"</dd></div>
+            <div><dt>"Last synced"</dt><dd>{s.last_synced_at.clone()}</dd></div>
+        </dl>
+        <p>{s.description.clone().unwrap_or_default()}</p>
+        <h2>"Stages"</h2>
+        <div class="table-wrap">
+            <table data-testid="stage-table">
+                <thead><tr><th scope="col">"Stage"</th><th scope="col">"Deployment"</th><th scope="col">"Last updated (UTC)"</th></tr></thead>
+                <tbody>{stages}</tbody>
+            </table>
+        </div>
+        <h2>"Resources and methods"</h2>
+        <ul class="resource-tree" data-testid="resource-tree">{tree}</ul>
+    }
+}
+
+fn resource_view(resource: ResourceRow) -> impl IntoView {
+    // Classes, not inline styles: the CSP allows no inline style.
+    let indent = format!("depth-{}", resource.depth().min(8));
+    let methods = resource.methods.into_iter().map(method_view).collect_view();
+    view! {
+        <li class=indent>
+            <code class="path" title=resource.path.clone()>{resource.path.clone()}</code>
+            <ul class="methods">{methods}</ul>
+        </li>
+    }
+}
+
+fn method_view(method: MethodRow) -> impl IntoView {
+    let iam = method.authorization_type == "AWS_IAM";
+    view! {
+        <li class="method">
+            <span class="verb">{method.http_method}</span>
+            <span class="badge" class:badge-ok=iam class:badge-warn=!iam>{method.authorization_type}</span>
+            {method.api_key_required.then(|| view! { <span class="badge badge-muted">"API key"</span> })}
+        </li>
+    }
+}

@@ -1,0 +1,120 @@
+//! Catalog syncs: read what exists in AWS (and, later, the directory) into Postgres. Each run is
+//! a `sync_runs` row and an audit event; one run per catalog at a time, across processes.
+
+pub mod apigateway;
+pub mod queries;
+pub mod rate_limit;
+pub mod store;
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::{
+    audit::{self, Actor},
+    aws::AwsClients,
+};
+use rate_limit::ApiGatewayLimits;
+use store::SyncCounts;
+
+/// Advisory-lock key of the API catalog sync (any constant unique to it).
+pub const APIS_LOCK: i64 = 0x6761_7465_0001;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("a sync of this catalog is already running")]
+    AlreadyRunning,
+    #[error("the sync failed: {message}")]
+    Failed { run_id: i64, message: String },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug)]
+pub struct SyncOutcome {
+    pub run_id: i64,
+    pub counts: SyncCounts,
+}
+
+pub async fn sync_apis(
+    pool: &PgPool,
+    aws: &AwsClients,
+    target: &str,
+    limits: &ApiGatewayLimits,
+    actor: &Actor,
+) -> Result<SyncOutcome, SyncError> {
+    // The lock lives as long as this connection holds it; another process gets `false`.
+    let mut lock = pool.acquire().await?;
+    let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(APIS_LOCK)
+        .fetch_one(&mut *lock)
+        .await?;
+    if !acquired {
+        return Err(SyncError::AlreadyRunning);
+    }
+    let result = run_api_sync(pool, aws, target, limits, actor).await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(APIS_LOCK)
+        .execute(&mut *lock)
+        .await?;
+    result
+}
+
+async fn run_api_sync(
+    pool: &PgPool,
+    aws: &AwsClients,
+    target: &str,
+    limits: &ApiGatewayLimits,
+    actor: &Actor,
+) -> Result<SyncOutcome, SyncError> {
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO sync_runs (catalog, started_by) VALUES ('apis', $1) RETURNING id",
+    )
+    .bind(&actor.name)
+    .fetch_one(pool)
+    .await?;
+    let outcome = match apigateway::fetch_all(&aws.apigateway, limits).await {
+        Ok(apis) => store::store_apis(pool, target, &apis)
+            .await
+            .map_err(|e| format!("saving the catalog: {e}")),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    match outcome {
+        Ok(counts) => {
+            sqlx::query("UPDATE sync_runs SET finished_at = now(), added = $2, changed = $3, removed = $4 WHERE id = $1")
+                .bind(run_id)
+                .bind(counts.added)
+                .bind(counts.changed)
+                .bind(counts.removed)
+                .execute(pool)
+                .await?;
+            let details = json!({ "run": run_id, "target": target, "counts": counts });
+            audit::record(
+                pool,
+                actor,
+                audit::action::SYNC_FINISHED,
+                Some("catalog:apis"),
+                details,
+            )
+            .await?;
+            Ok(SyncOutcome { run_id, counts })
+        }
+        Err(message) => {
+            tracing::error!(run_id, error = %message, "API catalog sync failed");
+            sqlx::query("UPDATE sync_runs SET finished_at = now(), error = $2 WHERE id = $1")
+                .bind(run_id)
+                .bind(&message)
+                .execute(pool)
+                .await?;
+            let details = json!({ "run": run_id, "target": target, "error": message });
+            audit::record(
+                pool,
+                actor,
+                audit::action::SYNC_FAILED,
+                Some("catalog:apis"),
+                details,
+            )
+            .await?;
+            Err(SyncError::Failed { run_id, message })
+        }
+    }
+}

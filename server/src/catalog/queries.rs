@@ -1,0 +1,279 @@
+//! The read side of the catalog for the pages, and the [`CatalogBackend`] the server functions call.
+
+use std::sync::Arc;
+
+use app::{
+    catalog::{types::*, CatalogBackend},
+    roles::CurrentUser,
+};
+use sqlx::PgPool;
+use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+use super::{rate_limit::ApiGatewayLimits, SyncError};
+use crate::{audit::Actor, aws::AwsClients, session::SessionUser};
+
+type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
+
+pub struct ServerCatalog {
+    pub pool: PgPool,
+    pub aws: AwsClients,
+    pub target: String,
+    pub limits: Arc<ApiGatewayLimits>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn internal(e: sqlx::Error) -> String {
+    tracing::error!(error = %e, "catalog query failed");
+    "Gatehouse could not read the catalog; try again.".to_string()
+}
+
+type SummaryRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<OffsetDateTime>,
+    OffsetDateTime,
+);
+
+/// A resource and one of its methods (or none: LEFT JOIN).
+type MethodJoinRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+);
+
+const SUMMARY_SELECT: &str = "
+    SELECT a.target, a.api_id, a.name, a.description,
+           (SELECT count(*) FROM api_stages s WHERE s.target = a.target AND s.api_id = a.api_id),
+           (SELECT count(*) FROM api_methods m WHERE m.target = a.target AND m.api_id = a.api_id),
+           (SELECT count(*) FROM api_methods m WHERE m.target = a.target AND m.api_id = a.api_id
+                AND m.authorization_type <> 'AWS_IAM'),
+           a.gone_at, a.last_synced_at
+    FROM rest_apis a";
+
+fn summary(row: SummaryRow) -> ApiSummary {
+    let (target, api_id, name, description, stages, methods, non_iam_methods, gone_at, synced) =
+        row;
+    ApiSummary {
+        target,
+        api_id,
+        name,
+        description,
+        stages,
+        methods,
+        non_iam_methods,
+        gone: gone_at.is_some(),
+        last_synced_at: rfc3339(synced),
+    }
+}
+
+pub async fn list_apis(
+    pool: &PgPool,
+    search: &str,
+    sort: ApiSort,
+) -> sqlx::Result<Vec<ApiSummary>> {
+    // The ORDER BY comes from a closed set, never from the request.
+    let order = match sort {
+        ApiSort::Name => "lower(a.name), a.api_id",
+        ApiSort::Methods => "6 DESC, lower(a.name)",
+        ApiSort::NonIam => "7 DESC, lower(a.name)",
+    };
+    let pattern = format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let sql = format!(
+        "{SUMMARY_SELECT}
+         WHERE ($1 = '' OR a.name ILIKE $2 OR a.api_id ILIKE $2 OR coalesce(a.description, '') ILIKE $2)
+         ORDER BY (a.gone_at IS NOT NULL), {order}"
+    );
+    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
+        .bind(search)
+        .bind(pattern)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(summary).collect())
+}
+
+pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiDetail>> {
+    let sql =
+        format!("{SUMMARY_SELECT} WHERE a.api_id = $1 ORDER BY a.gone_at NULLS FIRST LIMIT 1");
+    let Some(row) = sqlx::query_as::<_, SummaryRow>(&sql)
+        .bind(api_id)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let summary = summary(row);
+    let endpoint_types: Vec<String> = sqlx::query_scalar(
+        "SELECT endpoint_types FROM rest_apis WHERE target = $1 AND api_id = $2",
+    )
+    .bind(&summary.target)
+    .bind(api_id)
+    .fetch_one(pool)
+    .await?;
+    let stages: Vec<(String, Option<String>, Option<OffsetDateTime>)> = sqlx::query_as(
+        "SELECT stage_name, deployment_id, last_updated_at FROM api_stages
+         WHERE target = $1 AND api_id = $2 ORDER BY stage_name",
+    )
+    .bind(&summary.target)
+    .bind(api_id)
+    .fetch_all(pool)
+    .await?;
+    let methods: Vec<MethodJoinRow> = sqlx::query_as(
+        "SELECT r.path, m.http_method, m.authorization_type, m.authorizer_id, m.api_key_required
+         FROM api_resources r
+         LEFT JOIN api_methods m USING (target, api_id, resource_id)
+         WHERE r.target = $1 AND r.api_id = $2
+         ORDER BY r.path, m.http_method",
+    )
+    .bind(&summary.target)
+    .bind(api_id)
+    .fetch_all(pool)
+    .await?;
+    let mut resources: Vec<ResourceRow> = Vec::new();
+    for (path, verb, auth, authorizer, key) in methods {
+        if resources.last().map(|r| &r.path) != Some(&path) {
+            resources.push(ResourceRow {
+                path,
+                methods: Vec::new(),
+            });
+        }
+        if let (Some(http_method), Some(authorization_type)) = (verb, auth) {
+            resources
+                .last_mut()
+                .expect("just pushed")
+                .methods
+                .push(MethodRow {
+                    http_method,
+                    authorization_type,
+                    authorizer_id: authorizer,
+                    api_key_required: key.unwrap_or(false),
+                });
+        }
+    }
+    Ok(Some(ApiDetail {
+        summary,
+        endpoint_types,
+        stages: stages
+            .into_iter()
+            .map(|(name, deployment_id, updated)| StageRow {
+                name,
+                deployment_id,
+                last_updated_at: updated.map(rfc3339),
+            })
+            .collect(),
+        resources,
+    }))
+}
+
+type RunRow = (
+    i64,
+    String,
+    String,
+    OffsetDateTime,
+    Option<OffsetDateTime>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+);
+
+fn run(row: RunRow) -> SyncRun {
+    let (id, catalog, started_by, started, finished, added, changed, removed, error) = row;
+    SyncRun {
+        id,
+        catalog,
+        started_by,
+        started_at: rfc3339(started),
+        finished_at: finished.map(rfc3339),
+        added,
+        changed,
+        removed,
+        error,
+    }
+}
+
+const RUN_SELECT: &str =
+    "SELECT id, catalog, started_by, started_at, finished_at, added, changed, removed, error FROM sync_runs";
+
+pub async fn sync_runs(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<SyncRun>> {
+    let rows: Vec<RunRow> = sqlx::query_as(&format!("{RUN_SELECT} ORDER BY id DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(run).collect())
+}
+
+pub async fn sync_run(pool: &PgPool, id: i64) -> sqlx::Result<SyncRun> {
+    let row: RunRow = sqlx::query_as(&format!("{RUN_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    Ok(run(row))
+}
+
+/// The person calling a server function, for the audit log.
+fn caller(user: &CurrentUser) -> Actor {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<SessionUser>()
+                .map(SessionUser::actor)
+        })
+        .unwrap_or_else(|| Actor {
+            tid: None,
+            oid: None,
+            name: format!("{} <{}>", user.display_name, user.username),
+        })
+}
+
+impl CatalogBackend for ServerCatalog {
+    fn list_apis<'a>(&'a self, search: &'a str, sort: ApiSort) -> BoxFuture<'a, Vec<ApiSummary>> {
+        Box::pin(async move { list_apis(&self.pool, search, sort).await.map_err(internal) })
+    }
+
+    fn api_detail<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiDetail>> {
+        Box::pin(async move { api_detail(&self.pool, api_id).await.map_err(internal) })
+    }
+
+    fn sync_runs(&self) -> BoxFuture<'_, Vec<SyncRun>> {
+        Box::pin(async move { sync_runs(&self.pool, 20).await.map_err(internal) })
+    }
+
+    fn sync_apis<'a>(&'a self, by: &'a CurrentUser) -> BoxFuture<'a, SyncRun> {
+        let actor = caller(by);
+        Box::pin(async move {
+            let run_id =
+                match super::sync_apis(&self.pool, &self.aws, &self.target, &self.limits, &actor)
+                    .await
+                {
+                    Ok(outcome) => outcome.run_id,
+                    Err(SyncError::Failed { run_id, .. }) => run_id,
+                    Err(SyncError::AlreadyRunning) => {
+                        return Err(
+                            "A sync of the API catalog is already running; wait for it to finish."
+                                .into(),
+                        )
+                    }
+                    Err(SyncError::Database(e)) => return Err(internal(e)),
+                };
+            sync_run(&self.pool, run_id).await.map_err(internal)
+        })
+    }
+}

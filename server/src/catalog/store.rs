@@ -1,0 +1,182 @@
+//! Writes a fetched API catalog into Postgres in one transaction, in batches (UNNEST), and
+//! counts what was added, changed and removed. Removed APIs are marked gone, not deleted.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::apigateway::FetchedApi;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncCounts {
+    pub added: i32,
+    pub changed: i32,
+    pub removed: i32,
+}
+
+pub async fn store_apis(
+    pool: &PgPool,
+    target: &str,
+    apis: &[FetchedApi],
+) -> sqlx::Result<SyncCounts> {
+    let mut tx = pool.begin().await?;
+    let existing: HashMap<String, serde_json::Value> = sqlx::query_as::<
+        _,
+        (String, serde_json::Value),
+    >(
+        "SELECT api_id, snapshot FROM rest_apis WHERE target = $1 AND gone_at IS NULL FOR UPDATE",
+    )
+    .bind(target)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+
+    let mut counts = SyncCounts::default();
+    for api in apis {
+        let snapshot = serde_json::to_value(api).expect("a fetched API serialises");
+        match existing.get(&api.api_id) {
+            None => counts.added += 1,
+            Some(old) if *old != snapshot => counts.changed += 1,
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE rest_apis SET last_synced_at = now() WHERE target = $1 AND api_id = $2",
+                )
+                .bind(target)
+                .bind(&api.api_id)
+                .execute(&mut *tx)
+                .await?;
+                continue;
+            }
+        }
+        write_api(&mut tx, target, api, snapshot).await?;
+    }
+
+    let ids: Vec<&str> = apis.iter().map(|a| a.api_id.as_str()).collect();
+    counts.removed = sqlx::query(
+        "UPDATE rest_apis SET gone_at = now() WHERE target = $1 AND gone_at IS NULL AND NOT (api_id = ANY($2))",
+    )
+    .bind(target)
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected() as i32;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+async fn write_api(
+    tx: &mut sqlx::PgConnection,
+    target: &str,
+    api: &FetchedApi,
+    snapshot: serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO rest_apis (target, api_id, name, description, endpoint_types, tags, snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (target, api_id) DO UPDATE SET
+           name = EXCLUDED.name, description = EXCLUDED.description,
+           endpoint_types = EXCLUDED.endpoint_types, tags = EXCLUDED.tags,
+           snapshot = EXCLUDED.snapshot, last_synced_at = now(), gone_at = NULL",
+    )
+    .bind(target)
+    .bind(&api.api_id)
+    .bind(&api.name)
+    .bind(&api.description)
+    .bind(&api.endpoint_types)
+    .bind(serde_json::to_value(&api.tags).expect("tags serialise"))
+    .bind(snapshot)
+    .execute(&mut *tx)
+    .await?;
+    // Children are replaced whole; ON DELETE CASCADE takes the methods with the resources.
+    for table in ["api_stages", "api_resources"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE target = $1 AND api_id = $2"
+        ))
+        .bind(target)
+        .bind(&api.api_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let names: Vec<&str> = api.stages.iter().map(|s| s.name.as_str()).collect();
+    let deployments: Vec<Option<&str>> = api
+        .stages
+        .iter()
+        .map(|s| s.deployment_id.as_deref())
+        .collect();
+    let updated: Vec<Option<i64>> = api.stages.iter().map(|s| s.last_updated_epoch).collect();
+    sqlx::query(
+        "INSERT INTO api_stages (target, api_id, stage_name, deployment_id, last_updated_at)
+         SELECT $1, $2, s.name, s.deployment, to_timestamp(s.updated)
+         FROM UNNEST($3::text[], $4::text[], $5::bigint[]) AS s(name, deployment, updated)",
+    )
+    .bind(target)
+    .bind(&api.api_id)
+    .bind(&names)
+    .bind(&deployments)
+    .bind(&updated)
+    .execute(&mut *tx)
+    .await?;
+
+    let ids: Vec<&str> = api
+        .resources
+        .iter()
+        .map(|r| r.resource_id.as_str())
+        .collect();
+    let parents: Vec<Option<&str>> = api
+        .resources
+        .iter()
+        .map(|r| r.parent_id.as_deref())
+        .collect();
+    let paths: Vec<&str> = api.resources.iter().map(|r| r.path.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO api_resources (target, api_id, resource_id, parent_id, path)
+         SELECT $1, $2, r.id, r.parent, r.path
+         FROM UNNEST($3::text[], $4::text[], $5::text[]) AS r(id, parent, path)",
+    )
+    .bind(target)
+    .bind(&api.api_id)
+    .bind(&ids)
+    .bind(&parents)
+    .bind(&paths)
+    .execute(&mut *tx)
+    .await?;
+
+    let methods: Vec<(&str, &super::apigateway::FetchedMethod)> = api
+        .resources
+        .iter()
+        .flat_map(|r| r.methods.iter().map(move |m| (r.resource_id.as_str(), m)))
+        .collect();
+    let resource_ids: Vec<&str> = methods.iter().map(|(r, _)| *r).collect();
+    let verbs: Vec<&str> = methods
+        .iter()
+        .map(|(_, m)| m.http_method.as_str())
+        .collect();
+    let auth: Vec<&str> = methods
+        .iter()
+        .map(|(_, m)| m.authorization_type.as_str())
+        .collect();
+    let authorizers: Vec<Option<&str>> = methods
+        .iter()
+        .map(|(_, m)| m.authorizer_id.as_deref())
+        .collect();
+    let keys: Vec<bool> = methods.iter().map(|(_, m)| m.api_key_required).collect();
+    sqlx::query(
+        "INSERT INTO api_methods (target, api_id, resource_id, http_method, authorization_type, authorizer_id, api_key_required)
+         SELECT $1, $2, m.resource, m.verb, m.auth, m.authorizer, m.key
+         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[])
+           AS m(resource, verb, auth, authorizer, key)",
+    )
+    .bind(target)
+    .bind(&api.api_id)
+    .bind(&resource_ids)
+    .bind(&verbs)
+    .bind(&auth)
+    .bind(&authorizers)
+    .bind(&keys)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

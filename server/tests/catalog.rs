@@ -1,0 +1,318 @@
+//! The API catalog sync against a real moto_server and real Postgres, and its server functions.
+
+mod common;
+
+use app::catalog::types::ApiSort;
+use common::*;
+use gatehouse::{
+    audit::Actor,
+    catalog::{self, queries, rate_limit::ApiGatewayLimits, SyncError},
+    seed_demo,
+};
+use reqwest::{header, StatusCode};
+
+const TARGET: &str = "123456789012/us-east-1";
+
+#[tokio::test]
+async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
+    let moto = start_moto().await;
+    let aws = moto.clients().await;
+    seed_demo::seed(&aws).await.unwrap();
+    let pool = sqlx::PgPool::connect(&fresh_database().await)
+        .await
+        .unwrap();
+    gatehouse::db::migrate(&pool).await.unwrap();
+    let limits = ApiGatewayLimits::unlimited();
+    let actor = Actor::system("test");
+
+    let first = catalog::sync_apis(&pool, &aws, TARGET, &limits, &actor)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            first.counts.added,
+            first.counts.changed,
+            first.counts.removed
+        ),
+        (3, 0, 0)
+    );
+    let again = catalog::sync_apis(&pool, &aws, TARGET, &limits, &actor)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again.counts.added,
+            again.counts.changed,
+            again.counts.removed
+        ),
+        (0, 0, 0)
+    );
+
+    let apis = queries::list_apis(&pool, "", ApiSort::Name).await.unwrap();
+    let names: Vec<&str> = apis.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["inventory-api", "orders-api", "payments-api"]);
+    let orders = &apis[1];
+    assert_eq!(
+        (orders.stages, orders.methods, orders.non_iam_methods),
+        (2, 7, 2)
+    );
+
+    // In AWS: one API deleted, one method added to another.
+    let inventory = apis
+        .iter()
+        .find(|a| a.name == "inventory-api")
+        .unwrap()
+        .api_id
+        .clone();
+    aws.apigateway
+        .delete_rest_api()
+        .rest_api_id(&inventory)
+        .send()
+        .await
+        .unwrap();
+    let detail = queries::api_detail(&pool, &orders.api_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        detail
+            .resources
+            .iter()
+            .map(|r| r.path.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "/",
+            "/health",
+            "/orders",
+            "/orders/{orderId}",
+            "/orders/{orderId}/items"
+        ]
+    );
+    let health_id = aws
+        .apigateway
+        .get_resources()
+        .rest_api_id(&orders.api_id)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/health"))
+        .and_then(|r| r.id().map(String::from))
+        .unwrap();
+    aws.apigateway
+        .put_method()
+        .rest_api_id(&orders.api_id)
+        .resource_id(health_id)
+        .http_method("HEAD")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap();
+
+    let third = catalog::sync_apis(&pool, &aws, TARGET, &limits, &actor)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            third.counts.added,
+            third.counts.changed,
+            third.counts.removed
+        ),
+        (0, 1, 1)
+    );
+    let apis = queries::list_apis(&pool, "", ApiSort::Name).await.unwrap();
+    let gone: Vec<(&str, bool)> = apis.iter().map(|a| (a.name.as_str(), a.gone)).collect();
+    assert_eq!(
+        gone,
+        [
+            ("orders-api", false),
+            ("payments-api", false),
+            ("inventory-api", true)
+        ],
+        "gone APIs last"
+    );
+
+    let runs = queries::sync_runs(&pool, 10).await.unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs
+        .iter()
+        .all(|r| r.finished_at.is_some() && r.error.is_none()));
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'sync.finished'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 3);
+}
+
+#[tokio::test]
+async fn search_and_sort_the_catalog() {
+    let moto = start_moto().await;
+    let aws = moto.clients().await;
+    seed_demo::seed(&aws).await.unwrap();
+    let pool = sqlx::PgPool::connect(&fresh_database().await)
+        .await
+        .unwrap();
+    gatehouse::db::migrate(&pool).await.unwrap();
+    catalog::sync_apis(
+        &pool,
+        &aws,
+        TARGET,
+        &ApiGatewayLimits::unlimited(),
+        &Actor::system("test"),
+    )
+    .await
+    .unwrap();
+
+    let found = queries::list_apis(&pool, "sku", ApiSort::Name)
+        .await
+        .unwrap();
+    assert!(
+        found.is_empty(),
+        "only names, ids and descriptions are searched, not paths"
+    );
+    let found = queries::list_apis(&pool, "REFUND", ApiSort::Name)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["payments-api"],
+        "case does not matter"
+    );
+    let found = queries::list_apis(&pool, "settlement", ApiSort::Name)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["payments-api"]
+    );
+    let found = queries::list_apis(&pool, "%", ApiSort::Name).await.unwrap();
+    assert!(found.is_empty(), "a % is searched for, not a wildcard");
+
+    let by_non_iam = queries::list_apis(&pool, "", ApiSort::NonIam)
+        .await
+        .unwrap();
+    let counts: Vec<i64> = by_non_iam.iter().map(|a| a.non_iam_methods).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+}
+
+#[tokio::test]
+async fn only_one_sync_of_a_catalog_runs_at_a_time() {
+    let moto = start_moto().await;
+    let aws = moto.clients().await;
+    let pool = sqlx::PgPool::connect(&fresh_database().await)
+        .await
+        .unwrap();
+    gatehouse::db::migrate(&pool).await.unwrap();
+    // Another process holds the catalog's lock.
+    let mut other = pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(catalog::APIS_LOCK)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let result = catalog::sync_apis(
+        &pool,
+        &aws,
+        TARGET,
+        &ApiGatewayLimits::unlimited(),
+        &Actor::system("test"),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(SyncError::AlreadyRunning)),
+        "{result:?}"
+    );
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_runs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, 0, "a refused run leaves no row");
+}
+
+#[tokio::test]
+async fn a_failed_sync_is_recorded_and_changes_nothing() {
+    let moto = start_moto().await;
+    let mut settings = moto.settings();
+    settings.endpoint_url = Some("http://127.0.0.1:9".parse().unwrap()); // nothing listens there
+    let aws = gatehouse::aws::clients(&settings).await;
+    let pool = sqlx::PgPool::connect(&fresh_database().await)
+        .await
+        .unwrap();
+    gatehouse::db::migrate(&pool).await.unwrap();
+    let result = catalog::sync_apis(
+        &pool,
+        &aws,
+        TARGET,
+        &ApiGatewayLimits::unlimited(),
+        &Actor::system("test"),
+    )
+    .await;
+    let Err(SyncError::Failed { run_id, message }) = result else {
+        panic!("{result:?}")
+    };
+    assert!(message.contains("GetRestApis"), "{message}");
+    let run = queries::sync_run(&pool, run_id).await.unwrap();
+    assert!(run.finished_at.is_some() && run.error.is_some());
+    let apis: i64 = sqlx::query_scalar("SELECT count(*) FROM rest_apis")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(apis, 0);
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'sync.failed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(failed, 1);
+}
+
+#[tokio::test]
+async fn only_admins_may_start_a_sync_and_only_role_holders_read_the_catalog() {
+    let moto = start_moto().await;
+    seed_demo::seed(&moto.clients().await).await.unwrap();
+    let aws = moto.settings();
+    let mut app = spawn_app_with(move |s| s.aws = aws).await;
+    let post = |app: &TestApp, path: &str, body: &'static str| {
+        app.client
+            .post(app.url(path))
+            .header(header::ORIGIN, &app.base_url)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(body)
+            .send()
+    };
+    for (user, sync_status, list_status) in [
+        ("norole", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+        ("auditor", StatusCode::FORBIDDEN, StatusCode::OK),
+        ("reviewer", StatusCode::FORBIDDEN, StatusCode::OK),
+        ("admin", StatusCode::OK, StatusCode::OK),
+    ] {
+        app.client = browser();
+        let _ = app.sign_in(user, "/").await.response.text().await;
+        let response = post(&app, "/api/catalog/sync-apis", "").await.unwrap();
+        assert_eq!(response.status(), sync_status, "{user} starting a sync");
+        let response = post(&app, "/api/catalog/apis", "search=&sort=name")
+            .await
+            .unwrap();
+        assert_eq!(response.status(), list_status, "{user} listing APIs");
+    }
+    let runs: Vec<String> = sqlx::query_scalar("SELECT started_by FROM sync_runs")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        runs,
+        ["Ada Admin <ada.admin@contoso.test>"],
+        "only the admin's attempt ran"
+    );
+
+    // The page shows what the sync found.
+    let (status, html) = body(app.get("/apis?q=orders").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("orders-api") && !html.contains("payments-api"),
+        "{html}"
+    );
+}
