@@ -40,6 +40,8 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
   await expect(table.locator('tbody tr')).toHaveCount(1);
   await table.getByRole('link', { name: 'payments-api' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('payments-api');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'APIs' }))
+    .toHaveAttribute('aria-current', 'page');
   await ready(page, testInfo);
   const stages = page.getByTestId('stage-table');
   await expect(stages.locator('tbody tr')).toHaveCount(2);

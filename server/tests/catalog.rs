@@ -18,10 +18,7 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
     let moto = start_moto().await;
     let aws = moto.clients().await;
     seed_demo::seed(&aws).await.unwrap();
-    let pool = sqlx::PgPool::connect(&fresh_database().await)
-        .await
-        .unwrap();
-    gatehouse::db::migrate(&pool).await.unwrap();
+    let pool = migrated_database().await;
     let limits = ApiGatewayLimits::unlimited();
     let actor = Actor::system("test");
 
@@ -138,11 +135,11 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
     assert!(runs
         .iter()
         .all(|r| r.finished_at.is_some() && r.error.is_none()));
-    let audited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'sync.finished'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let audited = count(
+        &pool,
+        "SELECT count(*) FROM audit_events WHERE action = 'sync.finished'",
+    )
+    .await;
     assert_eq!(audited, 3);
 }
 
@@ -151,10 +148,7 @@ async fn search_and_sort_the_catalog() {
     let moto = start_moto().await;
     let aws = moto.clients().await;
     seed_demo::seed(&aws).await.unwrap();
-    let pool = sqlx::PgPool::connect(&fresh_database().await)
-        .await
-        .unwrap();
-    gatehouse::db::migrate(&pool).await.unwrap();
+    let pool = migrated_database().await;
     catalog::sync_apis(
         &pool,
         &aws,
@@ -201,10 +195,7 @@ async fn search_and_sort_the_catalog() {
 async fn only_one_sync_of_a_catalog_runs_at_a_time() {
     let moto = start_moto().await;
     let aws = moto.clients().await;
-    let pool = sqlx::PgPool::connect(&fresh_database().await)
-        .await
-        .unwrap();
-    gatehouse::db::migrate(&pool).await.unwrap();
+    let pool = migrated_database().await;
     // Another process holds the catalog's lock.
     let mut other = pool.acquire().await.unwrap();
     sqlx::query("SELECT pg_advisory_lock($1)")
@@ -224,10 +215,7 @@ async fn only_one_sync_of_a_catalog_runs_at_a_time() {
         matches!(result, Err(SyncError::AlreadyRunning)),
         "{result:?}"
     );
-    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_runs")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let runs = count(&pool, "SELECT count(*) FROM sync_runs").await;
     assert_eq!(runs, 0, "a refused run leaves no row");
 }
 
@@ -237,10 +225,7 @@ async fn a_failed_sync_is_recorded_and_changes_nothing() {
     let mut settings = moto.settings();
     settings.endpoint_url = Some("http://127.0.0.1:9".parse().unwrap()); // nothing listens there
     let aws = gatehouse::aws::clients(&settings).await;
-    let pool = sqlx::PgPool::connect(&fresh_database().await)
-        .await
-        .unwrap();
-    gatehouse::db::migrate(&pool).await.unwrap();
+    let pool = migrated_database().await;
     let result = catalog::sync_apis(
         &pool,
         &aws,
@@ -255,16 +240,13 @@ async fn a_failed_sync_is_recorded_and_changes_nothing() {
     assert!(message.contains("GetRestApis"), "{message}");
     let run = queries::sync_run(&pool, run_id).await.unwrap();
     assert!(run.finished_at.is_some() && run.error.is_some());
-    let apis: i64 = sqlx::query_scalar("SELECT count(*) FROM rest_apis")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let apis = count(&pool, "SELECT count(*) FROM rest_apis").await;
     assert_eq!(apis, 0);
-    let failed: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'sync.failed'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let failed = count(
+        &pool,
+        "SELECT count(*) FROM audit_events WHERE action = 'sync.failed'",
+    )
+    .await;
     assert_eq!(failed, 1);
 }
 

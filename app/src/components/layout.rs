@@ -37,7 +37,7 @@ fn Navigation(user: CurrentUser) -> impl IntoView {
     let links = Page::ALL
         .into_iter()
         .filter(|page| user.may_view(*page))
-        .map(|page| view! { <li><A href=page.path() exact=true>{page.title()}</A></li> })
+        .map(|page| view! { <li><A href=page.path() exact={page == Page::Home}>{page.title()}</A></li> })
         .collect_view();
     view! {
         <nav class="mainnav" aria-label="Main">

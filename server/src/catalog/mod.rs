@@ -78,43 +78,34 @@ async fn run_api_sync(
             .map_err(|e| format!("saving the catalog: {e}")),
         Err(e) => Err(format!("{e:#}")),
     };
+    if let Err(message) = &outcome {
+        tracing::error!(run_id, error = %message, "API catalog sync failed");
+    }
+    let counts = outcome.as_ref().ok();
+    sqlx::query(
+        "UPDATE sync_runs SET finished_at = now(), added = $2, changed = $3, removed = $4, error = $5
+         WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(counts.map(|c| c.added))
+    .bind(counts.map(|c| c.changed))
+    .bind(counts.map(|c| c.removed))
+    .bind(outcome.as_ref().err())
+    .execute(pool)
+    .await?;
+    let (action, details) = match &outcome {
+        Ok(counts) => (
+            audit::action::SYNC_FINISHED,
+            json!({ "run": run_id, "target": target, "counts": counts }),
+        ),
+        Err(message) => (
+            audit::action::SYNC_FAILED,
+            json!({ "run": run_id, "target": target, "error": message }),
+        ),
+    };
+    audit::record(pool, actor, action, Some("catalog:apis"), details).await?;
     match outcome {
-        Ok(counts) => {
-            sqlx::query("UPDATE sync_runs SET finished_at = now(), added = $2, changed = $3, removed = $4 WHERE id = $1")
-                .bind(run_id)
-                .bind(counts.added)
-                .bind(counts.changed)
-                .bind(counts.removed)
-                .execute(pool)
-                .await?;
-            let details = json!({ "run": run_id, "target": target, "counts": counts });
-            audit::record(
-                pool,
-                actor,
-                audit::action::SYNC_FINISHED,
-                Some("catalog:apis"),
-                details,
-            )
-            .await?;
-            Ok(SyncOutcome { run_id, counts })
-        }
-        Err(message) => {
-            tracing::error!(run_id, error = %message, "API catalog sync failed");
-            sqlx::query("UPDATE sync_runs SET finished_at = now(), error = $2 WHERE id = $1")
-                .bind(run_id)
-                .bind(&message)
-                .execute(pool)
-                .await?;
-            let details = json!({ "run": run_id, "target": target, "error": message });
-            audit::record(
-                pool,
-                actor,
-                audit::action::SYNC_FAILED,
-                Some("catalog:apis"),
-                details,
-            )
-            .await?;
-            Err(SyncError::Failed { run_id, message })
-        }
+        Ok(counts) => Ok(SyncOutcome { run_id, counts }),
+        Err(message) => Err(SyncError::Failed { run_id, message }),
     }
 }

@@ -7,7 +7,7 @@ use app::{
     roles::CurrentUser,
 };
 use sqlx::PgPool;
-use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use time::{macros::format_description, OffsetDateTime, UtcOffset};
 
 use super::{rate_limit::ApiGatewayLimits, SyncError};
 use crate::{audit::Actor, aws::AwsClients, session::SessionUser};
@@ -22,8 +22,12 @@ pub struct ServerCatalog {
     pub limits: Arc<ApiGatewayLimits>,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+/// Exact UTC time to the second, as the pages show it.
+fn utc(t: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.to_offset(UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 fn internal(e: sqlx::Error) -> String {
@@ -73,7 +77,7 @@ fn summary(row: SummaryRow) -> ApiSummary {
         methods,
         non_iam_methods,
         gone: gone_at.is_some(),
-        last_synced_at: rfc3339(synced),
+        last_synced_at: utc(synced),
     }
 }
 
@@ -174,7 +178,7 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
             .map(|(name, deployment_id, updated)| StageRow {
                 name,
                 deployment_id,
-                last_updated_at: updated.map(rfc3339),
+                last_updated_at: updated.map(utc),
             })
             .collect(),
         resources,
@@ -199,8 +203,8 @@ fn run(row: RunRow) -> SyncRun {
         id,
         catalog,
         started_by,
-        started_at: rfc3339(started),
-        finished_at: finished.map(rfc3339),
+        started_at: utc(started),
+        finished_at: finished.map(utc),
         added,
         changed,
         removed,

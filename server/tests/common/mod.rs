@@ -82,6 +82,17 @@ pub async fn fresh_database() -> String {
     format!("{base}/{name}")
 }
 
+/// A fresh database with the migrations applied, for tests below the HTTP layer.
+pub async fn migrated_database() -> PgPool {
+    let pool = PgPool::connect(&fresh_database().await).await.unwrap();
+    gatehouse::db::migrate(&pool).await.unwrap();
+    pool
+}
+
+pub async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
 pub fn demo_args(database_url: &str, base_url: &str) -> ServeArgs {
     ServeArgs {
         database_url: Some(database_url.into()),
