@@ -10,8 +10,11 @@ PORT=${GATEHOUSE_PORT:-3000} OIDC_PORT=${OIDC_PORT:-9400} MOTO_PORT=${MOTO_PORT:
 
 setup_tools
 ensure_postgres
-create_database gatehouse
-export DATABASE_URL=${DATABASE_URL:-"${PG_ADMIN_URL%/*}/gatehouse"}
+if [ -z "${DATABASE_URL:-}" ]; then
+  # moto keeps nothing between runs, so neither does the demo's database.
+  recreate_database gatehouse_demo
+  export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_demo"
+fi
 
 say "building Gatehouse (cargo leptos build)"
 (cd "$ROOT" && cargo leptos build)

@@ -35,7 +35,7 @@ cargo test --workspace 2>&1 | tee "$LOGS/cargo-test.log"
 say "end-to-end: cargo leptos build, stack, Playwright in Chromium (JavaScript on and off)"
 cargo leptos build
 PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
-psql "$PG_ADMIN_URL" -qc 'DROP DATABASE IF EXISTS gatehouse_e2e' 2>/dev/null && psql "$PG_ADMIN_URL" -qc 'CREATE DATABASE gatehouse_e2e'
+recreate_database gatehouse_e2e
 export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
 start_moto "$MOTO_PORT"

@@ -65,9 +65,9 @@ ensure_postgres() {
   PG_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
-create_database() { # name
-  psql "$PG_ADMIN_URL" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1 \
-    || psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$1\""
+recreate_database() { # name: drops it if it exists, creates it empty
+  psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" 2>/dev/null
+  psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$1\""
 }
 
 wait_for_url() { # url, what
