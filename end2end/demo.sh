@@ -24,6 +24,7 @@ say "starting moto_server on :$MOTO_PORT and seeding the sample APIs and roles"
 start_moto "$MOTO_PORT"
 "$ROOT/target/debug/gatehouse" seed-demo
 "$ROOT/target/debug/gatehouse" sync apis
+"$ROOT/target/debug/gatehouse" sync roles
 say "starting the demo OpenID Connect provider on :$OIDC_PORT"
 start_oidc "$OIDC_PORT"
 

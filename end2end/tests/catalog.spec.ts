@@ -16,6 +16,9 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
     await expect(page.getByRole('status').or(page.getByRole('alert')))
       .toContainText(/Run \d+ finished: \d+ added, \d+ changed, \d+ removed|already running/);
   }
+  await page.getByRole('button', { name: 'Sync IAM roles now' }).click();
+  await expect(runs.getByRole('row').nth(1)).toContainText('roles');
+  await expect(runs.getByRole('row').nth(1)).toContainText('finished');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-sync-after-run');
 

@@ -41,6 +41,8 @@ pub enum Command {
 pub enum SyncCatalog {
     /// REST APIs, stages, resources and methods from API Gateway.
     Apis,
+    /// IAM roles with their trust policies and tags.
+    Roles,
 }
 
 #[derive(Args, Debug, Default, Clone)]

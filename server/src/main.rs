@@ -2,7 +2,7 @@ use clap::Parser;
 use gatehouse::{
     audit::Actor,
     aws, build_state,
-    catalog::{self, rate_limit::ApiGatewayLimits},
+    catalog::{self, rate_limit::ApiGatewayLimits, Catalog},
     config::{Cli, Command, SyncCatalog},
     db, seed_demo, serve,
 };
@@ -42,22 +42,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo => seed_demo::seed(&aws::clients(&cli.serve.aws()?).await).await,
-        Command::Sync {
-            catalog: SyncCatalog::Apis,
-        } => {
+        Command::Sync { catalog } => {
+            let catalog = match catalog {
+                SyncCatalog::Apis => Catalog::Apis,
+                SyncCatalog::Roles => Catalog::Roles,
+            };
             let pool = db::connect(&cli.serve.database()?).await?;
             db::migrate(&pool).await?;
             let aws_settings = cli.serve.aws()?;
             let clients = aws::clients(&aws_settings).await;
             let limits = ApiGatewayLimits::for_endpoint(&aws_settings);
             let actor = Actor::system("command line");
-            let outcome =
-                catalog::sync_apis(&pool, &clients, &aws_settings.target(), &limits, &actor)
-                    .await?;
+            let target = aws_settings.target();
+            let outcome = catalog::sync(&pool, &clients, &target, &limits, &actor, catalog).await?;
             let c = outcome.counts;
             println!(
-                "API catalog synced (run {}): {} added, {} changed, {} removed",
-                outcome.run_id, c.added, c.changed, c.removed
+                "{} catalog synced (run {}): {} added, {} changed, {} removed",
+                catalog.name(),
+                outcome.run_id,
+                c.added,
+                c.changed,
+                c.removed
             );
             Ok(())
         }

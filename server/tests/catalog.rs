@@ -298,3 +298,83 @@ async fn only_admins_may_start_a_sync_and_only_role_holders_read_the_catalog() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone() {
+    let moto = start_moto().await;
+    let aws = moto.clients().await;
+    seed_demo::seed(&aws).await.unwrap();
+    let pool = migrated_database().await;
+    let (limits, actor) = (ApiGatewayLimits::unlimited(), Actor::system("test"));
+    let sync =
+        |pool, aws| catalog::sync(pool, aws, TARGET, &limits, &actor, catalog::Catalog::Roles);
+
+    let first = sync(&pool, &aws).await.unwrap();
+    assert_eq!(
+        (
+            first.counts.added,
+            first.counts.changed,
+            first.counts.removed
+        ),
+        (4, 0, 0)
+    );
+    let roles: Vec<(String, bool, serde_json::Value)> =
+        sqlx::query_as("SELECT role_name, managed, trust_policy FROM iam_roles ORDER BY role_name")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let managed: Vec<(&str, bool)> = roles.iter().map(|(n, m, _)| (n.as_str(), *m)).collect();
+    assert_eq!(
+        managed,
+        [
+            ("gatehouse-orders-readers", true),
+            ("gatehouse-orders-writers", true),
+            ("gatehouse-payments-operators", true),
+            ("legacy-billing-batch", false)
+        ]
+    );
+    assert_eq!(
+        roles[0].2["Statement"][0]["Action"], "sts:AssumeRole",
+        "decoded trust policy"
+    );
+
+    aws.iam
+        .delete_role()
+        .role_name("legacy-billing-batch")
+        .send()
+        .await
+        .unwrap();
+    aws.iam
+        .tag_role()
+        .role_name("gatehouse-orders-writers")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("team")
+                .value("commerce")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let second = sync(&pool, &aws).await.unwrap();
+    assert_eq!(
+        (
+            second.counts.added,
+            second.counts.changed,
+            second.counts.removed
+        ),
+        (0, 1, 1)
+    );
+    let gone = count(
+        &pool,
+        "SELECT count(*) FROM iam_roles WHERE gone_at IS NOT NULL",
+    )
+    .await;
+    assert_eq!(gone, 1);
+    let runs: Vec<String> = sqlx::query_scalar("SELECT catalog FROM sync_runs")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, ["roles", "roles"]);
+}

@@ -27,7 +27,7 @@ mod backend {
         ) -> BoxFuture<'a, Vec<ApiSummary>>;
         fn api_detail<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiDetail>>;
         fn sync_runs(&self) -> BoxFuture<'_, Vec<SyncRun>>;
-        fn sync_apis<'a>(&'a self, by: &'a CurrentUser) -> BoxFuture<'a, SyncRun>;
+        fn sync<'a>(&'a self, by: &'a CurrentUser, catalog: CatalogKind) -> BoxFuture<'a, SyncRun>;
     }
 
     pub fn backend() -> Result<std::sync::Arc<dyn CatalogBackend>, leptos::prelude::ServerFnError> {
@@ -77,9 +77,20 @@ pub async fn list_sync_runs() -> Result<Vec<SyncRun>, ServerFnError> {
 /// Admins only. Runs the API catalog sync now and answers with its result.
 #[server(endpoint = "catalog/sync-apis")]
 pub async fn sync_apis() -> Result<SyncRun, ServerFnError> {
+    ssr_sync(types::CatalogKind::Apis).await
+}
+
+/// Admins only. Runs the IAM role catalog sync now and answers with its result.
+#[server(endpoint = "catalog/sync-roles")]
+pub async fn sync_roles() -> Result<SyncRun, ServerFnError> {
+    ssr_sync(types::CatalogKind::Roles).await
+}
+
+#[cfg(feature = "ssr")]
+async fn ssr_sync(kind: types::CatalogKind) -> Result<SyncRun, ServerFnError> {
     let user = crate::me::ssr::require_role(&[Role::Admin])?;
     backend::backend()?
-        .sync_apis(&user)
+        .sync(&user, kind)
         .await
         .map_err(ServerFnError::new)
 }

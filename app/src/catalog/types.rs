@@ -69,6 +69,13 @@ pub struct SyncRun {
     pub error: Option<String>,
 }
 
+/// The catalogs an admin can sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatalogKind {
+    Apis,
+    Roles,
+}
+
 /// The columns the APIs table sorts by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ApiSort {

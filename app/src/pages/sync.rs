@@ -3,32 +3,46 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::catalog::{list_sync_runs, types::SyncRun, SyncApis};
+use crate::catalog::{list_sync_runs, types::SyncRun, SyncApis, SyncRoles};
 use crate::components::layout::Guarded;
 use crate::roles::Page;
 
 #[component]
 pub fn SyncPage() -> impl IntoView {
     let sync = ServerAction::<SyncApis>::new();
-    let runs = Resource::new(move || sync.version().get(), |_| list_sync_runs());
+    let sync_roles = ServerAction::<SyncRoles>::new();
+    let runs = Resource::new(
+        move || (sync.version().get(), sync_roles.version().get()),
+        |_| list_sync_runs(),
+    );
     view! {
         <Title text="Sync"/>
         <Guarded page=Page::Sync>
             <h1>"Sync"</h1>
             <p class="lead">"Bring the catalogs up to date with AWS. Each run is recorded and audited."</p>
-            <section class="card">
-                <h2>"API Gateway"</h2>
-                <p>"REST APIs with their stages, resources and methods. APIs deleted in AWS are kept and marked gone."</p>
-                <ActionForm action=sync>
-                    <button type="submit" class="button button-primary" disabled=move || sync.pending().get()>
-                        {move || if sync.pending().get() { "Syncing…" } else { "Sync APIs now" }}
-                    </button>
-                </ActionForm>
-                {move || sync.value().get().map(|result| match result {
-                    Ok(run) => view! { <p class="notice notice-success" role="status">{summary(&run)}</p> }.into_any(),
-                    Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
-                })}
-            </section>
+            <div class="cards">
+                <section class="card">
+                    <h2>"API Gateway"</h2>
+                    <p>"REST APIs with their stages, resources and methods. APIs deleted in AWS are kept and marked gone."</p>
+                    <ActionForm action=sync>
+                        <button type="submit" class="button button-primary" disabled=move || sync.pending().get()>
+                            {move || if sync.pending().get() { "Syncing…" } else { "Sync APIs now" }}
+                        </button>
+                    </ActionForm>
+                    {move || sync.value().get().map(outcome)}
+                </section>
+                <section class="card">
+                    <h2>"IAM roles"</h2>
+                    <p>"Roles with their trust policies and tags. Only roles tagged "
+                        <code>"gatehouse:managed=true"</code> " will ever be changed by Gatehouse."</p>
+                    <ActionForm action=sync_roles>
+                        <button type="submit" class="button button-primary" disabled=move || sync_roles.pending().get()>
+                            {move || if sync_roles.pending().get() { "Syncing…" } else { "Sync IAM roles now" }}
+                        </button>
+                    </ActionForm>
+                    {move || sync_roles.value().get().map(outcome)}
+                </section>
+            </div>
             <h2>"Recent runs"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -42,6 +56,17 @@ pub fn SyncPage() -> impl IntoView {
                 })}
             </Suspense>
         </Guarded>
+    }
+}
+
+fn outcome(result: Result<SyncRun, ServerFnError>) -> AnyView {
+    match result {
+        Ok(run) => {
+            view! { <p class="notice notice-success" role="status">{summary(&run)}</p> }.into_any()
+        }
+        Err(e) => {
+            view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any()
+        }
     }
 }
 

@@ -260,23 +260,32 @@ impl CatalogBackend for ServerCatalog {
         Box::pin(async move { sync_runs(&self.pool, 20).await.map_err(internal) })
     }
 
-    fn sync_apis<'a>(&'a self, by: &'a CurrentUser) -> BoxFuture<'a, SyncRun> {
+    fn sync<'a>(&'a self, by: &'a CurrentUser, kind: CatalogKind) -> BoxFuture<'a, SyncRun> {
+        let catalog = match kind {
+            CatalogKind::Apis => super::Catalog::Apis,
+            CatalogKind::Roles => super::Catalog::Roles,
+        };
         let actor = caller(by);
         Box::pin(async move {
-            let run_id =
-                match super::sync_apis(&self.pool, &self.aws, &self.target, &self.limits, &actor)
-                    .await
-                {
-                    Ok(outcome) => outcome.run_id,
-                    Err(SyncError::Failed { run_id, .. }) => run_id,
-                    Err(SyncError::AlreadyRunning) => {
-                        return Err(
-                            "A sync of the API catalog is already running; wait for it to finish."
-                                .into(),
-                        )
-                    }
-                    Err(SyncError::Database(e)) => return Err(internal(e)),
-                };
+            let run_id = match super::sync(
+                &self.pool,
+                &self.aws,
+                &self.target,
+                &self.limits,
+                &actor,
+                catalog,
+            )
+            .await
+            {
+                Ok(outcome) => outcome.run_id,
+                Err(SyncError::Failed { run_id, .. }) => run_id,
+                Err(SyncError::AlreadyRunning) => {
+                    return Err(
+                        "A sync of this catalog is already running; wait for it to finish.".into(),
+                    )
+                }
+                Err(SyncError::Database(e)) => return Err(internal(e)),
+            };
             sync_run(&self.pool, run_id).await.map_err(internal)
         })
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::apigateway::FetchedApi;
+use super::{apigateway::FetchedApi, iam::FetchedRole};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SyncCounts {
@@ -179,4 +179,62 @@ async fn write_api(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Same rules as the APIs: a role that vanished from IAM is marked gone, never dropped.
+pub async fn store_roles(
+    pool: &PgPool,
+    target: &str,
+    roles: &[FetchedRole],
+) -> sqlx::Result<SyncCounts> {
+    let mut tx = pool.begin().await?;
+    let existing: HashMap<String, serde_json::Value> = sqlx::query_as::<_, (String, serde_json::Value)>(
+        "SELECT role_name, snapshot FROM iam_roles WHERE target = $1 AND gone_at IS NULL FOR UPDATE",
+    )
+    .bind(target)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    let mut counts = SyncCounts::default();
+    for role in roles {
+        let snapshot = serde_json::to_value(role).expect("a fetched role serialises");
+        match existing.get(&role.role_name) {
+            None => counts.added += 1,
+            Some(old) if *old != snapshot => counts.changed += 1,
+            Some(_) => {}
+        }
+        sqlx::query(
+            "INSERT INTO iam_roles (target, role_name, role_id, arn, path, description, trust_policy, tags, managed, snapshot)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (target, role_name) DO UPDATE SET
+               role_id = EXCLUDED.role_id, arn = EXCLUDED.arn, path = EXCLUDED.path,
+               description = EXCLUDED.description, trust_policy = EXCLUDED.trust_policy,
+               tags = EXCLUDED.tags, managed = EXCLUDED.managed, snapshot = EXCLUDED.snapshot,
+               last_synced_at = now(), gone_at = NULL",
+        )
+        .bind(target)
+        .bind(&role.role_name)
+        .bind(&role.role_id)
+        .bind(&role.arn)
+        .bind(&role.path)
+        .bind(&role.description)
+        .bind(&role.trust_policy)
+        .bind(serde_json::to_value(&role.tags).expect("tags serialise"))
+        .bind(role.managed())
+        .bind(snapshot)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let names: Vec<&str> = roles.iter().map(|r| r.role_name.as_str()).collect();
+    counts.removed = sqlx::query(
+        "UPDATE iam_roles SET gone_at = now() WHERE target = $1 AND gone_at IS NULL AND NOT (role_name = ANY($2))",
+    )
+    .bind(target)
+    .bind(&names)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected() as i32;
+    tx.commit().await?;
+    Ok(counts)
 }
