@@ -54,6 +54,11 @@ pub async fn load_user(
     mut req: Request,
     next: Next,
 ) -> Response {
+    // Assets need nobody: skip the session store's round trip for them.
+    let path = req.uri().path();
+    if path.starts_with("/pkg/") || path == "/favicon.ico" {
+        return next.run(req).await;
+    }
     match session.get::<SessionUser>(USER_KEY).await {
         Ok(Some(user)) => {
             let age = OffsetDateTime::now_utc().unix_timestamp() - user.signed_in_at;

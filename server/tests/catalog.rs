@@ -13,16 +13,31 @@ use reqwest::{header, StatusCode};
 
 const TARGET: &str = "123456789012/us-east-1";
 
-#[tokio::test]
-async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
+async fn sync_apis(
+    pool: &sqlx::PgPool,
+    aws: &gatehouse::aws::AwsClients,
+    target: &str,
+    limits: &ApiGatewayLimits,
+    actor: &Actor,
+) -> Result<catalog::SyncOutcome, SyncError> {
+    catalog::sync(pool, aws, target, limits, actor, catalog::Catalog::Apis).await
+}
+
+/// moto with the demo's APIs and roles, and a migrated database.
+async fn seeded() -> (Moto, gatehouse::aws::AwsClients, sqlx::PgPool) {
     let moto = start_moto().await;
     let aws = moto.clients().await;
     seed_demo::seed(&aws).await.unwrap();
-    let pool = migrated_database().await;
+    (moto, aws, migrated_database().await)
+}
+
+#[tokio::test]
+async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
+    let (_moto, aws, pool) = seeded().await;
     let limits = ApiGatewayLimits::unlimited();
     let actor = Actor::system("test");
 
-    let first = catalog::sync_apis(&pool, &aws, TARGET, &limits, &actor)
+    let first = sync_apis(&pool, &aws, TARGET, &limits, &actor)
         .await
         .unwrap();
     assert_eq!(
@@ -33,7 +48,7 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
         ),
         (3, 0, 0)
     );
-    let again = catalog::sync_apis(&pool, &aws, TARGET, &limits, &actor)
+    let again = sync_apis(&pool, &aws, TARGET, &limits, &actor)
         .await
         .unwrap();
     assert_eq!(
@@ -107,7 +122,7 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
         .await
         .unwrap();
 
-    let third = catalog::sync_apis(&pool, &aws, TARGET, &limits, &actor)
+    let third = sync_apis(&pool, &aws, TARGET, &limits, &actor)
         .await
         .unwrap();
     assert_eq!(
@@ -145,11 +160,8 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
 
 #[tokio::test]
 async fn search_and_sort_the_catalog() {
-    let moto = start_moto().await;
-    let aws = moto.clients().await;
-    seed_demo::seed(&aws).await.unwrap();
-    let pool = migrated_database().await;
-    catalog::sync_apis(
+    let (_moto, aws, pool) = seeded().await;
+    sync_apis(
         &pool,
         &aws,
         TARGET,
@@ -203,7 +215,7 @@ async fn only_one_sync_of_a_catalog_runs_at_a_time() {
         .execute(&mut *other)
         .await
         .unwrap();
-    let result = catalog::sync_apis(
+    let result = sync_apis(
         &pool,
         &aws,
         TARGET,
@@ -226,7 +238,7 @@ async fn a_failed_sync_is_recorded_and_changes_nothing() {
     settings.endpoint_url = Some("http://127.0.0.1:9".parse().unwrap()); // nothing listens there
     let aws = gatehouse::aws::clients(&settings).await;
     let pool = migrated_database().await;
-    let result = catalog::sync_apis(
+    let result = sync_apis(
         &pool,
         &aws,
         TARGET,
@@ -301,10 +313,7 @@ async fn only_admins_may_start_a_sync_and_only_role_holders_read_the_catalog() {
 
 #[tokio::test]
 async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone() {
-    let moto = start_moto().await;
-    let aws = moto.clients().await;
-    seed_demo::seed(&aws).await.unwrap();
-    let pool = migrated_database().await;
+    let (_moto, aws, pool) = seeded().await;
     let (limits, actor) = (ApiGatewayLimits::unlimited(), Actor::system("test"));
     let sync =
         |pool, aws| catalog::sync(pool, aws, TARGET, &limits, &actor, catalog::Catalog::Roles);

@@ -59,16 +59,6 @@ pub struct SyncOutcome {
     pub counts: SyncCounts,
 }
 
-pub async fn sync_apis(
-    pool: &PgPool,
-    aws: &AwsClients,
-    target: &str,
-    limits: &ApiGatewayLimits,
-    actor: &Actor,
-) -> Result<SyncOutcome, SyncError> {
-    sync(pool, aws, target, limits, actor, Catalog::Apis).await
-}
-
 /// Runs one catalog's sync now, unless another run of it holds the lock (in any process).
 pub async fn sync(
     pool: &PgPool,

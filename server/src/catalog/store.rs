@@ -1,9 +1,10 @@
-//! Writes a fetched API catalog into Postgres in one transaction, in batches (UNNEST), and
-//! counts what was added, changed and removed. Removed APIs are marked gone, not deleted.
+//! Writes a fetched catalog (APIs, roles) into Postgres in one transaction, and counts what was
+//! added, changed and removed. What vanished from AWS is marked gone, not deleted.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::PgPool;
 
 use super::{apigateway::FetchedApi, iam::FetchedRole};
@@ -15,53 +16,120 @@ pub struct SyncCounts {
     pub removed: i32,
 }
 
+/// A catalog table whose rows are keyed on (target, key) and carry a `snapshot` of what was
+/// synced and a `gone_at`. The names are constants, never input.
+#[derive(Clone, Copy)]
+struct SnapshotTable {
+    table: &'static str,
+    key: &'static str,
+}
+
+const REST_APIS: SnapshotTable = SnapshotTable {
+    table: "rest_apis",
+    key: "api_id",
+};
+const IAM_ROLES: SnapshotTable = SnapshotTable {
+    table: "iam_roles",
+    key: "role_name",
+};
+
+impl SnapshotTable {
+    /// The snapshots of the rows still present, locked for this transaction.
+    async fn present(
+        self,
+        tx: &mut sqlx::PgConnection,
+        target: &str,
+    ) -> sqlx::Result<HashMap<String, Value>> {
+        let sql = format!(
+            "SELECT {key}, snapshot FROM {table} WHERE target = $1 AND gone_at IS NULL FOR UPDATE",
+            key = self.key,
+            table = self.table
+        );
+        let rows: Vec<(String, Value)> = sqlx::query_as(&sql)
+            .bind(target)
+            .fetch_all(&mut *tx)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Counts one fetched item against `present`; answers whether its row must be written.
+    /// An unchanged row only has its sync time moved.
+    async fn classify(
+        self,
+        tx: &mut sqlx::PgConnection,
+        target: &str,
+        present: &HashMap<String, Value>,
+        key: &str,
+        snapshot: &Value,
+        counts: &mut SyncCounts,
+    ) -> sqlx::Result<bool> {
+        match present.get(key) {
+            None => counts.added += 1,
+            Some(old) if old != snapshot => counts.changed += 1,
+            Some(_) => {
+                let sql = format!(
+                    "UPDATE {table} SET last_synced_at = now() WHERE target = $1 AND {key} = $2",
+                    table = self.table,
+                    key = self.key
+                );
+                sqlx::query(&sql)
+                    .bind(target)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Marks gone every present row whose key was not fetched; answers how many.
+    async fn mark_gone(
+        self,
+        tx: &mut sqlx::PgConnection,
+        target: &str,
+        fetched: &[&str],
+    ) -> sqlx::Result<i32> {
+        let sql = format!(
+            "UPDATE {table} SET gone_at = now() WHERE target = $1 AND gone_at IS NULL AND NOT ({key} = ANY($2))",
+            table = self.table,
+            key = self.key
+        );
+        let done = sqlx::query(&sql)
+            .bind(target)
+            .bind(fetched)
+            .execute(&mut *tx)
+            .await?;
+        Ok(done.rows_affected() as i32)
+    }
+}
+
 pub async fn store_apis(
     pool: &PgPool,
     target: &str,
     apis: &[FetchedApi],
 ) -> sqlx::Result<SyncCounts> {
     let mut tx = pool.begin().await?;
-    let existing: HashMap<String, serde_json::Value> = sqlx::query_as::<
-        _,
-        (String, serde_json::Value),
-    >(
-        "SELECT api_id, snapshot FROM rest_apis WHERE target = $1 AND gone_at IS NULL FOR UPDATE",
-    )
-    .bind(target)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .collect();
-
+    let present = REST_APIS.present(&mut tx, target).await?;
     let mut counts = SyncCounts::default();
     for api in apis {
         let snapshot = serde_json::to_value(api).expect("a fetched API serialises");
-        match existing.get(&api.api_id) {
-            None => counts.added += 1,
-            Some(old) if *old != snapshot => counts.changed += 1,
-            Some(_) => {
-                sqlx::query(
-                    "UPDATE rest_apis SET last_synced_at = now() WHERE target = $1 AND api_id = $2",
-                )
-                .bind(target)
-                .bind(&api.api_id)
-                .execute(&mut *tx)
-                .await?;
-                continue;
-            }
+        if REST_APIS
+            .classify(
+                &mut tx,
+                target,
+                &present,
+                &api.api_id,
+                &snapshot,
+                &mut counts,
+            )
+            .await?
+        {
+            write_api(&mut tx, target, api, snapshot).await?;
         }
-        write_api(&mut tx, target, api, snapshot).await?;
     }
-
     let ids: Vec<&str> = apis.iter().map(|a| a.api_id.as_str()).collect();
-    counts.removed = sqlx::query(
-        "UPDATE rest_apis SET gone_at = now() WHERE target = $1 AND gone_at IS NULL AND NOT (api_id = ANY($2))",
-    )
-    .bind(target)
-    .bind(&ids)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected() as i32;
+    counts.removed = REST_APIS.mark_gone(&mut tx, target, &ids).await?;
     tx.commit().await?;
     Ok(counts)
 }
@@ -188,21 +256,22 @@ pub async fn store_roles(
     roles: &[FetchedRole],
 ) -> sqlx::Result<SyncCounts> {
     let mut tx = pool.begin().await?;
-    let existing: HashMap<String, serde_json::Value> = sqlx::query_as::<_, (String, serde_json::Value)>(
-        "SELECT role_name, snapshot FROM iam_roles WHERE target = $1 AND gone_at IS NULL FOR UPDATE",
-    )
-    .bind(target)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .collect();
+    let present = IAM_ROLES.present(&mut tx, target).await?;
     let mut counts = SyncCounts::default();
     for role in roles {
         let snapshot = serde_json::to_value(role).expect("a fetched role serialises");
-        match existing.get(&role.role_name) {
-            None => counts.added += 1,
-            Some(old) if *old != snapshot => counts.changed += 1,
-            Some(_) => {}
+        if !IAM_ROLES
+            .classify(
+                &mut tx,
+                target,
+                &present,
+                &role.role_name,
+                &snapshot,
+                &mut counts,
+            )
+            .await?
+        {
+            continue;
         }
         sqlx::query(
             "INSERT INTO iam_roles (target, role_name, role_id, arn, path, description, trust_policy, tags, managed, snapshot)
@@ -227,14 +296,7 @@ pub async fn store_roles(
         .await?;
     }
     let names: Vec<&str> = roles.iter().map(|r| r.role_name.as_str()).collect();
-    counts.removed = sqlx::query(
-        "UPDATE iam_roles SET gone_at = now() WHERE target = $1 AND gone_at IS NULL AND NOT (role_name = ANY($2))",
-    )
-    .bind(target)
-    .bind(&names)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected() as i32;
+    counts.removed = IAM_ROLES.mark_gone(&mut tx, target, &names).await?;
     tx.commit().await?;
     Ok(counts)
 }
