@@ -22,11 +22,11 @@ say "building Gatehouse (cargo leptos build)"
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
 say "starting moto_server on :$MOTO_PORT and seeding the sample APIs and roles"
 start_moto "$MOTO_PORT"
-"$ROOT/target/debug/gatehouse" seed-demo
-"$ROOT/target/debug/gatehouse" sync apis
-"$ROOT/target/debug/gatehouse" sync roles
+"$GATEHOUSE_BIN" seed-demo
+"$GATEHOUSE_BIN" sync apis
+"$GATEHOUSE_BIN" sync roles
 say "starting the demo OpenID Connect provider on :$OIDC_PORT"
 start_oidc "$OIDC_PORT"
 
 say "Gatehouse on http://127.0.0.1:$PORT — sign in as any demo user (see README). Ctrl-C to stop."
-"$ROOT/target/debug/gatehouse" serve
+"$GATEHOUSE_BIN" serve

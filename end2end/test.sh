@@ -39,9 +39,9 @@ recreate_database gatehouse_e2e
 export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
 start_moto "$MOTO_PORT"
-target/debug/gatehouse seed-demo >/dev/null
+"$GATEHOUSE_BIN" seed-demo >/dev/null
 start_oidc "$OIDC_PORT"
-target/debug/gatehouse serve >"$LOGS/gatehouse-e2e.log" 2>&1 &
+"$GATEHOUSE_BIN" serve >"$LOGS/gatehouse-e2e.log" 2>&1 &
 STACK_PIDS+=($!)
 wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
 export GATEHOUSE_URL="http://127.0.0.1:$PORT" OIDC_ORIGIN="http://127.0.0.1:$OIDC_PORT"

@@ -3,6 +3,8 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DATA="$ROOT/.data"
+# Where `cargo leptos build` puts the server (cargo honours CARGO_TARGET_DIR).
+GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 mkdir -p "$DATA"
 STACK_PIDS=()
 
