@@ -88,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apis") view=ApisPage ssr=SsrMode::Async/>
                     <Route path=path!("/apis/:id") view=ApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/groups/:source/:id") view=GroupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/roles/:name") view=RolePage ssr=SsrMode::Async/>
                     <Route path=path!("/mappings") view=MappingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/change-sets") view=ChangeSetsPage ssr=SsrMode::Async/>
                     <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>

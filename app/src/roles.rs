@@ -51,6 +51,7 @@ pub enum Page {
     Home,
     Apis,
     Groups,
+    Roles,
     Mappings,
     ChangeSets,
     Reviews,
@@ -61,10 +62,11 @@ pub enum Page {
 const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
 
 impl Page {
-    pub const ALL: [Page; 8] = [
+    pub const ALL: [Page; 9] = [
         Page::Home,
         Page::Apis,
         Page::Groups,
+        Page::Roles,
         Page::Mappings,
         Page::ChangeSets,
         Page::Reviews,
@@ -77,6 +79,7 @@ impl Page {
             Page::Home => "/",
             Page::Apis => "/apis",
             Page::Groups => "/groups",
+            Page::Roles => "/roles",
             Page::Mappings => "/mappings",
             Page::ChangeSets => "/change-sets",
             Page::Reviews => "/reviews",
@@ -90,6 +93,7 @@ impl Page {
             Page::Home => "Home",
             Page::Apis => "APIs",
             Page::Groups => "Groups",
+            Page::Roles => "Roles",
             Page::Mappings => "Mappings",
             Page::ChangeSets => "Change sets",
             Page::Reviews => "Reviews",

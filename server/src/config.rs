@@ -30,7 +30,7 @@ pub enum Command {
     Migrate,
     /// Create the sample REST APIs and IAM roles of the local demo in the AWS endpoint (idempotent).
     SeedDemo,
-    /// Sync a catalog from AWS into the database now.
+    /// Sync a catalog from AWS or the directory into the database now.
     Sync {
         #[arg(value_enum)]
         catalog: SyncCatalog,
@@ -43,6 +43,10 @@ pub enum SyncCatalog {
     Apis,
     /// IAM roles with their trust policies and tags.
     Roles,
+    /// Directory groups (GATEHOUSE_DIRECTORY).
+    Groups,
+    /// Every catalog in turn.
+    All,
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -100,6 +104,16 @@ pub struct ServeArgs {
     /// Send AWS calls here instead of AWS (the local demo's moto_server).
     #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
     pub aws_endpoint_url: Option<String>,
+    /// Several AWS targets, comma-separated: `ACCOUNT/REGION` or `ACCOUNT/REGION=ROLE_ARN` to
+    /// assume that role for the target. Without it, one target from AWS_REGION and
+    /// GATEHOUSE_AWS_ACCOUNT_ID.
+    #[arg(long, env = "GATEHOUSE_AWS_TARGETS", global = true)]
+    pub aws_targets: Option<String>,
+    /// Minutes between scheduled syncs of every catalog; 0 turns the schedule off.
+    #[arg(long, env = "GATEHOUSE_SYNC_INTERVAL_MINUTES", global = true)]
+    pub sync_interval_minutes: Option<String>,
+    #[command(flatten)]
+    pub directory: crate::directory::settings::DirectoryArgs,
     /// Folder with the compiled site (wasm, js, css) that cargo-leptos builds.
     #[arg(long, env = "LEPTOS_SITE_ROOT", global = true)]
     pub site_root: Option<String>,
@@ -125,6 +139,10 @@ pub enum ConfigError {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -154,17 +172,68 @@ pub struct AwsSettings {
     pub region: Option<String>,
     pub account_id: Option<String>,
     pub endpoint_url: Option<Url>,
+    /// Where catalogs are read from; never empty.
+    pub targets: Vec<AwsTarget>,
 }
 
-impl AwsSettings {
+/// One AWS account and region, optionally reached by assuming a role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsTarget {
+    pub account_id: String,
+    pub region: String,
+    pub role_arn: Option<String>,
+}
+
+impl AwsTarget {
     /// How the catalog names where its APIs came from: `account/region`.
-    pub fn target(&self) -> String {
-        format!(
-            "{}/{}",
-            self.account_id.as_deref().unwrap_or("default-account"),
-            self.region.as_deref().unwrap_or("default-region")
-        )
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.account_id, self.region)
     }
+
+    /// Parses `ACCOUNT/REGION` or `ACCOUNT/REGION=ROLE_ARN`.
+    pub fn parse(text: &str) -> Result<AwsTarget, String> {
+        let (place, role) = match text.split_once('=') {
+            Some((place, role)) => (place.trim(), Some(role.trim())),
+            None => (text.trim(), None),
+        };
+        let (account, region) = place
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not ACCOUNT/REGION[=ROLE_ARN]"))?;
+        check_account(account)?;
+        check_region(region)?;
+        if let Some(role) = role {
+            let parts: Vec<&str> = role.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[2] == "iam"
+                && parts[5].starts_with("role/");
+            if !ok {
+                return Err(format!("`{role}` is not an IAM role ARN"));
+            }
+        }
+        Ok(AwsTarget {
+            account_id: account.to_string(),
+            region: region.to_string(),
+            role_arn: role.map(String::from),
+        })
+    }
+}
+
+fn check_account(a: &str) -> Result<(), String> {
+    if a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("`{a}` is not a 12-digit account id"));
+    }
+    Ok(())
+}
+
+fn check_region(r: &str) -> Result<(), String> {
+    let ok = r.split('-').count() >= 3
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        return Err(format!("`{r}` is not a region name such as eu-west-1"));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug)]
@@ -177,6 +246,9 @@ pub struct Settings {
     pub session_idle: Duration,
     pub session_max: Duration,
     pub aws: AwsSettings,
+    pub directory: crate::directory::settings::DirectorySettings,
+    /// How often every catalog syncs by itself; `None`: never.
+    pub sync_interval: Option<Duration>,
     pub site_root: String,
 }
 
@@ -186,13 +258,13 @@ impl Settings {
     }
 }
 
-type Name = (&'static str, &'static str);
+pub(crate) type Name = (&'static str, &'static str);
 
-fn missing((env, flag): Name) -> ConfigError {
+pub(crate) fn missing((env, flag): Name) -> ConfigError {
     ConfigError::Missing { env, flag }
 }
 
-fn invalid((env, flag): Name, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid((env, flag): Name, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         env,
         flag,
@@ -200,14 +272,14 @@ fn invalid((env, flag): Name, reason: impl Into<String>) -> ConfigError {
     }
 }
 
-fn required(value: &Option<String>, name: Name) -> Result<String, ConfigError> {
+pub(crate) fn required(value: &Option<String>, name: Name) -> Result<String, ConfigError> {
     match value.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => Ok(v.to_string()),
         _ => Err(missing(name)),
     }
 }
 
-fn list(value: &Option<String>) -> Vec<String> {
+pub(crate) fn list(value: &Option<String>) -> Vec<String> {
     value
         .as_deref()
         .unwrap_or("")
@@ -225,7 +297,7 @@ fn uuid_list(value: &Option<String>, name: Name) -> Result<Vec<Uuid>, ConfigErro
         .collect()
 }
 
-fn http_url(value: &str, name: Name) -> Result<Url, ConfigError> {
+pub(crate) fn http_url(value: &str, name: Name) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|e| invalid(name, format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(name, "must start with http:// or https://"));
@@ -233,7 +305,11 @@ fn http_url(value: &str, name: Name) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-fn positive(value: &Option<String>, default: u64, name: Name) -> Result<u64, ConfigError> {
+pub(crate) fn positive(
+    value: &Option<String>,
+    default: u64,
+    name: Name,
+) -> Result<u64, ConfigError> {
     match value.as_deref() {
         None => Ok(default),
         Some(v) => match v.trim().parse::<u64>() {
@@ -273,30 +349,47 @@ impl ServeArgs {
         };
         let region = self.aws_region.clone().filter(|s| !s.trim().is_empty());
         if let Some(r) = &region {
-            let ok = r.split('-').count() >= 3
-                && r.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            if !ok {
-                return Err(invalid(
-                    ("AWS_REGION", "aws-region"),
-                    format!("`{r}` is not a region name such as eu-west-1"),
-                ));
-            }
+            check_region(r).map_err(|e| invalid(("AWS_REGION", "aws-region"), e))?;
         }
         let account_id = self.aws_account_id.clone().filter(|s| !s.trim().is_empty());
         if let Some(a) = &account_id {
-            if a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()) {
-                return Err(invalid(
-                    ("GATEHOUSE_AWS_ACCOUNT_ID", "aws-account-id"),
-                    format!("`{a}` is not a 12-digit account id"),
-                ));
-            }
+            check_account(a)
+                .map_err(|e| invalid(("GATEHOUSE_AWS_ACCOUNT_ID", "aws-account-id"), e))?;
+        }
+        let targets_name = ("GATEHOUSE_AWS_TARGETS", "aws-targets");
+        let mut targets = list(&self.aws_targets)
+            .iter()
+            .map(|t| AwsTarget::parse(t).map_err(|e| invalid(targets_name, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut names: Vec<String> = targets.iter().map(AwsTarget::name).collect();
+        names.sort();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(invalid(targets_name, "a target appears twice"));
+        }
+        if targets.is_empty() {
+            targets.push(AwsTarget {
+                account_id: account_id.clone().unwrap_or_else(|| "000000000000".into()),
+                region: region.clone().unwrap_or_else(|| "us-east-1".into()),
+                role_arn: None,
+            });
         }
         Ok(AwsSettings {
             region,
             account_id,
             endpoint_url,
+            targets,
         })
+    }
+
+    fn sync_interval(&self) -> Result<Option<Duration>, ConfigError> {
+        let name = ("GATEHOUSE_SYNC_INTERVAL_MINUTES", "sync-interval-minutes");
+        match self.sync_interval_minutes.as_deref().map(str::trim) {
+            None | Some("") => Ok(Some(Duration::from_secs(60 * 60))),
+            Some("0") => Ok(None),
+            Some(_) => Ok(Some(Duration::from_secs(
+                positive(&self.sync_interval_minutes, 60, name)? * 60,
+            ))),
+        }
     }
 
     pub fn settings(&self) -> Result<Settings, ConfigError> {
@@ -389,6 +482,8 @@ impl ServeArgs {
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
             aws: self.aws()?,
+            directory: self.directory.settings()?,
+            sync_interval: self.sync_interval()?,
             site_root: self
                 .site_root
                 .clone()
@@ -478,6 +573,57 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn aws_targets_parse_and_bad_ones_are_named() {
+        let mut args = complete();
+        args.aws_targets = Some(
+            "123456789012/us-east-1, 210987654321/eu-west-1=arn:aws:iam::210987654321:role/GatehouseReader"
+                .into(),
+        );
+        let aws = args.aws().unwrap();
+        assert_eq!(aws.targets.len(), 2);
+        assert_eq!(aws.targets[1].name(), "210987654321/eu-west-1");
+        assert_eq!(
+            aws.targets[1].role_arn.as_deref(),
+            Some("arn:aws:iam::210987654321:role/GatehouseReader")
+        );
+        for bad in [
+            "12345/us-east-1",
+            "123456789012/moon",
+            "123456789012/us-east-1=not-an-arn",
+            "123456789012/us-east-1,123456789012/us-east-1",
+        ] {
+            args.aws_targets = Some(bad.into());
+            assert!(
+                args.aws()
+                    .unwrap_err()
+                    .to_string()
+                    .contains("GATEHOUSE_AWS_TARGETS"),
+                "{bad}"
+            );
+        }
+        args.aws_targets = None;
+        args.aws_region = Some("eu-central-1".into());
+        args.aws_account_id = Some("111122223333".into());
+        assert_eq!(
+            args.aws().unwrap().targets[0].name(),
+            "111122223333/eu-central-1"
+        );
+    }
+
+    #[test]
+    fn the_sync_schedule_defaults_to_hourly_and_zero_turns_it_off() {
+        let mut args = complete();
+        assert_eq!(
+            args.settings().unwrap().sync_interval,
+            Some(Duration::from_secs(3600))
+        );
+        args.sync_interval_minutes = Some("0".into());
+        assert_eq!(args.settings().unwrap().sync_interval, None);
+        args.sync_interval_minutes = Some("soon".into());
+        assert!(args.settings().is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod http;
 pub mod seed_demo;
 pub mod session;
@@ -28,13 +29,12 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let pool = db::connect(&settings.database).await?;
     db::migrate(&pool).await?;
     let oidc = Oidc::new(settings.oidc.clone(), &settings.base_url)?;
-    let catalog = Arc::new(catalog::queries::ServerCatalog {
-        pool: pool.clone(),
-        aws: aws::clients(&settings.aws).await,
-        target: settings.aws.target(),
-        limits: Arc::new(catalog::rate_limit::ApiGatewayLimits::for_endpoint(
-            &settings.aws,
-        )),
+    let directories = settings.directory.build()?;
+    let syncer = Arc::new(
+        catalog::Syncer::new(pool.clone(), &settings.aws, directories.groups.clone()).await,
+    );
+    let catalog = Arc::new(catalog::backend::ServerCatalog {
+        syncer: syncer.clone(),
     });
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
@@ -48,6 +48,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         oidc: Arc::new(oidc),
         catalog,
+        syncer,
+        graph: directories.graph,
     })
 }
 
@@ -114,6 +116,9 @@ pub fn spawn_session_cleanup(state: &AppState) {
 
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     spawn_session_cleanup(&state);
+    if let Some(every) = state.settings.sync_interval {
+        catalog::schedule::spawn(state.syncer.clone(), every);
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -2,7 +2,7 @@ use clap::Parser;
 use gatehouse::{
     audit::Actor,
     aws, build_state,
-    catalog::{self, rate_limit::ApiGatewayLimits, Catalog},
+    catalog::{Catalog, Syncer},
     config::{Cli, Command, SyncCatalog},
     db, seed_demo, serve,
 };
@@ -43,27 +43,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::SeedDemo => seed_demo::seed(&aws::clients(&cli.serve.aws()?).await).await,
         Command::Sync { catalog } => {
-            let catalog = match catalog {
-                SyncCatalog::Apis => Catalog::Apis,
-                SyncCatalog::Roles => Catalog::Roles,
-            };
+            let settings = cli.serve.aws()?;
+            let directories = cli.serve.directory.settings()?.build()?;
             let pool = db::connect(&cli.serve.database()?).await?;
             db::migrate(&pool).await?;
-            let aws_settings = cli.serve.aws()?;
-            let clients = aws::clients(&aws_settings).await;
-            let limits = ApiGatewayLimits::for_endpoint(&aws_settings);
+            let syncer = Syncer::new(pool, &settings, directories.groups).await;
             let actor = Actor::system("command line");
-            let target = aws_settings.target();
-            let outcome = catalog::sync(&pool, &clients, &target, &limits, &actor, catalog).await?;
-            let c = outcome.counts;
-            println!(
-                "{} catalog synced (run {}): {} added, {} changed, {} removed",
-                catalog.name(),
-                outcome.run_id,
-                c.added,
-                c.changed,
-                c.removed
-            );
+            let outcomes = match catalog {
+                SyncCatalog::All => syncer.sync_all(&actor).await,
+                one => {
+                    let catalog = match one {
+                        SyncCatalog::Apis => Catalog::Apis,
+                        SyncCatalog::Roles => Catalog::Roles,
+                        _ => Catalog::Groups,
+                    };
+                    vec![(catalog, syncer.sync(&actor, catalog).await)]
+                }
+            };
+            let mut failed = false;
+            for (catalog, outcome) in outcomes {
+                match outcome {
+                    Ok(o) => println!(
+                        "{} synced (run {}): {} added, {} changed, {} removed",
+                        catalog.name(),
+                        o.run_id,
+                        o.counts.added,
+                        o.counts.changed,
+                        o.counts.removed
+                    ),
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("{}: {e}", catalog.name());
+                    }
+                }
+            }
+            if failed {
+                anyhow::bail!("a sync failed");
+            }
             Ok(())
         }
     }

@@ -4,7 +4,9 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
-use crate::{auth::oidc::Oidc, config::Settings};
+use crate::{
+    auth::oidc::Oidc, catalog::Syncer, config::Settings, directory::graph::GraphDirectory,
+};
 use app::catalog::CatalogBackend;
 
 /// The one state object: handed to axum routes and, through context, to server functions.
@@ -15,4 +17,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub oidc: Arc<Oidc>,
     pub catalog: Arc<dyn CatalogBackend>,
+    pub syncer: Arc<Syncer>,
+    /// Microsoft Graph, when configured: sign-in reads overflowing group claims from it.
+    pub graph: Option<Arc<GraphDirectory>>,
 }

@@ -6,40 +6,30 @@ use app::catalog::types::ApiSort;
 use common::*;
 use gatehouse::{
     audit::Actor,
-    catalog::{self, queries, rate_limit::ApiGatewayLimits, SyncError},
+    catalog::{self, queries, Catalog, SyncError, Syncer},
     seed_demo,
 };
 use reqwest::{header, StatusCode};
 
-const TARGET: &str = "123456789012/us-east-1";
-
-async fn sync_apis(
-    pool: &sqlx::PgPool,
-    aws: &gatehouse::aws::AwsClients,
-    target: &str,
-    limits: &ApiGatewayLimits,
-    actor: &Actor,
-) -> Result<catalog::SyncOutcome, SyncError> {
-    catalog::sync(pool, aws, target, limits, actor, catalog::Catalog::Apis).await
+async fn sync_apis(syncer: &Syncer) -> Result<catalog::SyncOutcome, SyncError> {
+    syncer.sync(&Actor::system("test"), Catalog::Apis).await
 }
 
-/// moto with the demo's APIs and roles, and a migrated database.
-async fn seeded() -> (Moto, gatehouse::aws::AwsClients, sqlx::PgPool) {
+/// moto with the demo's APIs and roles, a migrated database, and a syncer reading that moto.
+async fn seeded() -> (Moto, gatehouse::aws::AwsClients, sqlx::PgPool, Syncer) {
     let moto = start_moto().await;
     let aws = moto.clients().await;
     seed_demo::seed(&aws).await.unwrap();
-    (moto, aws, migrated_database().await)
+    let pool = migrated_database().await;
+    let syncer = Syncer::new(pool.clone(), &moto.settings(), None).await;
+    (moto, aws, pool, syncer)
 }
 
 #[tokio::test]
 async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
-    let (_moto, aws, pool) = seeded().await;
-    let limits = ApiGatewayLimits::unlimited();
-    let actor = Actor::system("test");
+    let (_moto, aws, pool, syncer) = seeded().await;
 
-    let first = sync_apis(&pool, &aws, TARGET, &limits, &actor)
-        .await
-        .unwrap();
+    let first = sync_apis(&syncer).await.unwrap();
     assert_eq!(
         (
             first.counts.added,
@@ -48,9 +38,7 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
         ),
         (3, 0, 0)
     );
-    let again = sync_apis(&pool, &aws, TARGET, &limits, &actor)
-        .await
-        .unwrap();
+    let again = sync_apis(&syncer).await.unwrap();
     assert_eq!(
         (
             again.counts.added,
@@ -122,9 +110,7 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
         .await
         .unwrap();
 
-    let third = sync_apis(&pool, &aws, TARGET, &limits, &actor)
-        .await
-        .unwrap();
+    let third = sync_apis(&syncer).await.unwrap();
     assert_eq!(
         (
             third.counts.added,
@@ -160,16 +146,8 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
 
 #[tokio::test]
 async fn search_and_sort_the_catalog() {
-    let (_moto, aws, pool) = seeded().await;
-    sync_apis(
-        &pool,
-        &aws,
-        TARGET,
-        &ApiGatewayLimits::unlimited(),
-        &Actor::system("test"),
-    )
-    .await
-    .unwrap();
+    let (_moto, _aws, pool, syncer) = seeded().await;
+    sync_apis(&syncer).await.unwrap();
 
     let found = queries::list_apis(&pool, "sku", ApiSort::Name)
         .await
@@ -206,8 +184,8 @@ async fn search_and_sort_the_catalog() {
 #[tokio::test]
 async fn only_one_sync_of_a_catalog_runs_at_a_time() {
     let moto = start_moto().await;
-    let aws = moto.clients().await;
     let pool = migrated_database().await;
+    let syncer = Syncer::new(pool.clone(), &moto.settings(), None).await;
     // Another process holds the catalog's lock.
     let mut other = pool.acquire().await.unwrap();
     sqlx::query("SELECT pg_advisory_lock($1)")
@@ -215,14 +193,7 @@ async fn only_one_sync_of_a_catalog_runs_at_a_time() {
         .execute(&mut *other)
         .await
         .unwrap();
-    let result = sync_apis(
-        &pool,
-        &aws,
-        TARGET,
-        &ApiGatewayLimits::unlimited(),
-        &Actor::system("test"),
-    )
-    .await;
+    let result = sync_apis(&syncer).await;
     assert!(
         matches!(result, Err(SyncError::AlreadyRunning)),
         "{result:?}"
@@ -236,16 +207,9 @@ async fn a_failed_sync_is_recorded_and_changes_nothing() {
     let moto = start_moto().await;
     let mut settings = moto.settings();
     settings.endpoint_url = Some("http://127.0.0.1:9".parse().unwrap()); // nothing listens there
-    let aws = gatehouse::aws::clients(&settings).await;
     let pool = migrated_database().await;
-    let result = sync_apis(
-        &pool,
-        &aws,
-        TARGET,
-        &ApiGatewayLimits::unlimited(),
-        &Actor::system("test"),
-    )
-    .await;
+    let syncer = Syncer::new(pool.clone(), &settings, None).await;
+    let result = sync_apis(&syncer).await;
     let Err(SyncError::Failed { run_id, message }) = result else {
         panic!("{result:?}")
     };
@@ -285,7 +249,9 @@ async fn only_admins_may_start_a_sync_and_only_role_holders_read_the_catalog() {
     ] {
         app.client = browser();
         let _ = app.sign_in(user, "/").await.response.text().await;
-        let response = post(&app, "/api/catalog/sync-apis", "").await.unwrap();
+        let response = post(&app, "/api/catalog/sync", "catalog=apis")
+            .await
+            .unwrap();
         assert_eq!(response.status(), sync_status, "{user} starting a sync");
         let response = post(&app, "/api/catalog/apis", "search=&sort=name")
             .await
@@ -302,7 +268,8 @@ async fn only_admins_may_start_a_sync_and_only_role_holders_read_the_catalog() {
         "only the admin's attempt ran"
     );
 
-    // The page shows what the sync found.
+    // The run goes on in the background; the page shows what it found once it is done.
+    wait_for_runs(&app.pool).await;
     let (status, html) = body(app.get("/apis?q=orders").await).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -313,12 +280,9 @@ async fn only_admins_may_start_a_sync_and_only_role_holders_read_the_catalog() {
 
 #[tokio::test]
 async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone() {
-    let (_moto, aws, pool) = seeded().await;
-    let (limits, actor) = (ApiGatewayLimits::unlimited(), Actor::system("test"));
-    let sync =
-        |pool, aws| catalog::sync(pool, aws, TARGET, &limits, &actor, catalog::Catalog::Roles);
-
-    let first = sync(&pool, &aws).await.unwrap();
+    let (_moto, aws, pool, syncer) = seeded().await;
+    let actor = Actor::system("test");
+    let first = syncer.sync(&actor, Catalog::Roles).await.unwrap();
     assert_eq!(
         (
             first.counts.added,
@@ -366,7 +330,7 @@ async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone(
         .send()
         .await
         .unwrap();
-    let second = sync(&pool, &aws).await.unwrap();
+    let second = syncer.sync(&actor, Catalog::Roles).await.unwrap();
     assert_eq!(
         (
             second.counts.added,

@@ -67,6 +67,14 @@ pub struct SyncRun {
     pub changed: Option<i32>,
     pub removed: Option<i32>,
     pub error: Option<String>,
+    /// How far a running sync got.
+    pub progress: Option<String>,
+}
+
+impl SyncRun {
+    pub fn running(&self) -> bool {
+        self.finished_at.is_none()
+    }
 }
 
 /// The catalogs an admin can sync.
@@ -74,6 +82,97 @@ pub struct SyncRun {
 pub enum CatalogKind {
     Apis,
     Roles,
+    Groups,
+}
+
+impl CatalogKind {
+    pub fn parse(value: &str) -> Option<CatalogKind> {
+        match value {
+            "apis" => Some(CatalogKind::Apis),
+            "roles" => Some(CatalogKind::Roles),
+            "groups" => Some(CatalogKind::Groups),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub source: String,
+    pub object_id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub mail: Option<String>,
+    pub security_enabled: Option<bool>,
+    /// When the group vanished from the directory.
+    pub deleted_at: Option<String>,
+    pub last_synced_at: String,
+}
+
+/// One keyset page of a list: `next`/`prev` are the ids to continue after/before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub id: String,
+    pub display_name: String,
+    pub user_principal_name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub summary: GroupSummary,
+    /// Transitive members, or why they could not be read from the directory.
+    pub members: Result<Page<MemberRow>, String>,
+}
+
+/// Which way a keyset page goes from its cursor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Cursor {
+    #[default]
+    First,
+    After(String),
+    Before(String),
+}
+
+impl Cursor {
+    pub fn from_query(after: &str, before: &str) -> Cursor {
+        match (after.trim(), before.trim()) {
+            ("", "") => Cursor::First,
+            (a, _) if !a.is_empty() => Cursor::After(a.to_string()),
+            (_, b) => Cursor::Before(b.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSummary {
+    pub target: String,
+    pub role_name: String,
+    pub arn: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub managed: bool,
+    /// Who may assume the role, from its trust policy.
+    pub trusted: Vec<String>,
+    pub gone: bool,
+    pub last_synced_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDetail {
+    pub summary: RoleSummary,
+    pub role_id: String,
+    /// Pretty-printed with stable key order.
+    pub trust_policy: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub first_seen_at: String,
 }
 
 /// The columns the APIs table sorts by.
@@ -119,6 +218,15 @@ mod tests {
             methods: vec![],
         };
         assert_eq!((root.depth(), root.segment()), (0, "/"));
+    }
+
+    #[test]
+    fn cursors_read_from_the_query_string() {
+        assert_eq!(Cursor::from_query("", ""), Cursor::First);
+        assert_eq!(Cursor::from_query("g1", ""), Cursor::After("g1".into()));
+        assert_eq!(Cursor::from_query("", "g1"), Cursor::Before("g1".into()));
+        assert_eq!(CatalogKind::parse("groups"), Some(CatalogKind::Groups));
+        assert_eq!(CatalogKind::parse("everything"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    components::{Form, A},
+    components::A,
     hooks::{use_params_map, use_query_map},
 };
 
@@ -11,7 +11,10 @@ use crate::catalog::{
     get_api, list_apis,
     types::{ApiDetail, ApiSort, ApiSummary, MethodRow, ResourceRow},
 };
-use crate::components::layout::Guarded;
+use crate::components::{
+    layout::Guarded,
+    search::{urlencode, SearchBar},
+};
 use crate::me::use_me;
 use crate::roles::{Page, Role};
 
@@ -30,14 +33,9 @@ pub fn ApisPage() -> impl IntoView {
         <Title text="APIs"/>
         <Guarded page=Page::Apis>
             <h1>"APIs"</h1>
-            <Form method="GET" action="" attr:class="searchbar" attr:role="search">
-                <label for="api-search">"Search by name, id or description"</label>
-                <div class="searchbar-row">
-                    <input id="api-search" type="search" name="q" value=search autocomplete="off"/>
-                    <input type="hidden" name="sort" value=move || sort().key()/>
-                    <button type="submit" class="button">"Search"</button>
-                </div>
-            </Form>
+            <SearchBar id="api-search" label="Search by name, id or description"
+                value=Signal::derive(search)
+                keep=Signal::derive(move || vec![("sort", sort().key().to_string())])/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
@@ -123,17 +121,6 @@ fn ApiTable(apis: Vec<ApiSummary>, search: String, sort: ApiSort) -> impl IntoVi
             </table>
         </div>
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

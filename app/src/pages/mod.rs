@@ -1,13 +1,17 @@
 //! One file per page. Pages that later work fills say so plainly and tell people what to do.
 
 mod apis;
+mod groups;
 mod home;
 mod placeholders;
+mod roles;
 mod sync;
 
 pub use apis::{ApiPage, ApisPage};
+pub use groups::{GroupPage, GroupsPage};
 pub use home::HomePage;
 pub use placeholders::*;
+pub use roles::{RolePage, RolesPage};
 pub use sync::SyncPage;
 
 use leptos::prelude::*;

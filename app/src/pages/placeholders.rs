@@ -22,17 +22,6 @@ fn Upcoming(page: Page, what: &'static str, next: &'static str) -> impl IntoView
 }
 
 #[component]
-pub fn GroupsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            page=Page::Groups
-            what="The directory groups (Entra ID or Active Directory) that can be mapped to IAM roles."
-            next="No group has been synced yet. An admin can run the first sync from the Sync page."
-        />
-    }
-}
-
-#[component]
 pub fn MappingsPage() -> impl IntoView {
     view! {
         <Upcoming

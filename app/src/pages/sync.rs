@@ -1,47 +1,49 @@
-//! Sync: admins run catalog syncs and see each run's result.
+//! Sync: admins start catalog syncs; runs go on in the background and the page follows them
+//! (polling while one runs with JavaScript, refreshing itself without).
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::catalog::{list_sync_runs, types::SyncRun, SyncApis, SyncRoles};
+use crate::catalog::{list_sync_runs, types::SyncRun, StartSync};
 use crate::components::layout::Guarded;
 use crate::roles::Page;
 
 #[component]
 pub fn SyncPage() -> impl IntoView {
-    let sync = ServerAction::<SyncApis>::new();
-    let sync_roles = ServerAction::<SyncRoles>::new();
+    let actions: Vec<ServerAction<StartSync>> = (0..3).map(|_| ServerAction::new()).collect();
+    let tick = RwSignal::new(0u32);
+    let versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
     let runs = Resource::new(
-        move || (sync.version().get(), sync_roles.version().get()),
+        move || (versions.iter().map(|v| v.get()).sum::<usize>(), tick.get()),
         |_| list_sync_runs(),
     );
+    // While a run is going, look again shortly (in the browser only).
+    Effect::new(move |_| {
+        let running = runs
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|list| list.iter().any(SyncRun::running));
+        if running {
+            set_timeout(
+                move || tick.update(|t| *t += 1),
+                Duration::from_millis(1000),
+            );
+        }
+    });
     view! {
         <Title text="Sync"/>
         <Guarded page=Page::Sync>
             <h1>"Sync"</h1>
-            <p class="lead">"Bring the catalogs up to date with AWS. Each run is recorded and audited."</p>
+            <p class="lead">"Bring the catalogs up to date with AWS and the directory. Runs go on in the background; each is recorded and audited."</p>
             <div class="cards">
-                <section class="card">
-                    <h2>"API Gateway"</h2>
-                    <p>"REST APIs with their stages, resources and methods. APIs deleted in AWS are kept and marked gone."</p>
-                    <ActionForm action=sync>
-                        <button type="submit" class="button button-primary" disabled=move || sync.pending().get()>
-                            {move || if sync.pending().get() { "Syncing…" } else { "Sync APIs now" }}
-                        </button>
-                    </ActionForm>
-                    {move || sync.value().get().map(outcome)}
-                </section>
-                <section class="card">
-                    <h2>"IAM roles"</h2>
-                    <p>"Roles with their trust policies and tags. Only roles tagged "
-                        <code>"gatehouse:managed=true"</code> " will ever be changed by Gatehouse."</p>
-                    <ActionForm action=sync_roles>
-                        <button type="submit" class="button button-primary" disabled=move || sync_roles.pending().get()>
-                            {move || if sync_roles.pending().get() { "Syncing…" } else { "Sync IAM roles now" }}
-                        </button>
-                    </ActionForm>
-                    {move || sync_roles.value().get().map(outcome)}
-                </section>
+                <SyncCard action=actions[0] catalog="apis" title="API Gateway" button="Sync APIs now"
+                    about="REST APIs with their stages, resources and methods, from every target. APIs deleted in AWS are kept and marked gone."/>
+                <SyncCard action=actions[1] catalog="roles" title="IAM roles" button="Sync IAM roles now"
+                    about="Roles with their trust policies and tags. Only roles tagged gatehouse:managed=true will ever be changed by Gatehouse."/>
+                <SyncCard action=actions[2] catalog="groups" title="Directory groups" button="Sync groups now"
+                    about="Groups from the configured directory (Microsoft Graph, LDAP or a file). Incremental where the directory allows; vanished groups are marked deleted."/>
             </div>
             <h2>"Recent runs"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -50,7 +52,14 @@ pub fn SyncPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty-state" data-testid="no-runs">"No sync has run yet. Start the first one above."</p>
                         }.into_any(),
-                        Ok(list) => view! { <RunTable runs=list/> }.into_any(),
+                        Ok(list) => {
+                            let running = list.iter().any(SyncRun::running);
+                            view! {
+                                // Without JavaScript the page reloads itself while a run goes on.
+                                {running.then(|| view! { <noscript><meta http-equiv="refresh" content="2"/></noscript> })}
+                                <RunTable runs=list/>
+                            }.into_any()
+                        }
                         Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -59,23 +68,40 @@ pub fn SyncPage() -> impl IntoView {
     }
 }
 
-fn outcome(result: Result<SyncRun, ServerFnError>) -> AnyView {
-    match result {
-        Ok(run) => {
-            view! { <p class="notice notice-success" role="status">{summary(&run)}</p> }.into_any()
-        }
-        Err(e) => {
-            view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any()
-        }
+#[component]
+fn SyncCard(
+    action: ServerAction<StartSync>,
+    catalog: &'static str,
+    title: &'static str,
+    button: &'static str,
+    about: &'static str,
+) -> impl IntoView {
+    view! {
+        <section class="card" data-catalog=catalog>
+            <h2>{title}</h2>
+            <p>{about}</p>
+            <ActionForm action>
+                <input type="hidden" name="catalog" value=catalog/>
+                <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Starting…" } else { button }}
+                </button>
+            </ActionForm>
+            {move || action.value().get().map(|result| match result {
+                Ok(run) => view! {
+                    <p class="notice notice-success" role="status">{format!("Run {} started; follow it below.", run.id)}</p>
+                }.into_any(),
+                Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </section>
     }
 }
 
 fn summary(run: &SyncRun) -> String {
-    match &run.error {
-        Some(e) => format!("Run {} failed: {e}", run.id),
-        None => format!(
-            "Run {} finished: {} added, {} changed, {} removed.",
-            run.id,
+    match (&run.error, &run.finished_at) {
+        (Some(e), _) => format!("Failed: {e}"),
+        (None, None) => run.progress.clone().unwrap_or_else(|| "Starting…".into()),
+        (None, Some(_)) => format!(
+            "{} added, {} changed, {} removed",
             run.added.unwrap_or(0),
             run.changed.unwrap_or(0),
             run.removed.unwrap_or(0)
@@ -100,7 +126,7 @@ fn RunTable(runs: Vec<SyncRun>) -> impl IntoView {
                 }
             };
             view! {
-                <tr>
+                <tr data-run=run.id data-catalog=run.catalog.clone()>
                     <td class="num">{run.id}</td>
                     <td>{run.catalog.clone()}</td>
                     <td>{outcome}</td>
@@ -113,7 +139,7 @@ fn RunTable(runs: Vec<SyncRun>) -> impl IntoView {
         .collect_view();
     view! {
         <div class="table-wrap">
-            <table data-testid="sync-runs">
+            <table data-testid="sync-runs" aria-live="polite">
                 <thead><tr>
                     <th scope="col" class="num">"Run"</th><th scope="col">"Catalog"</th><th scope="col">"Outcome"</th>
                     <th scope="col">"Started (UTC)"</th><th scope="col">"By"</th><th scope="col">"Result"</th>

@@ -1,38 +1,26 @@
-//! The read side of the catalog for the pages, and the [`CatalogBackend`] the server functions call.
+//! The read side of the API catalog and of sync runs, for the pages.
 
-use std::sync::Arc;
-
-use app::{
-    catalog::{types::*, CatalogBackend},
-    roles::CurrentUser,
-};
+use app::catalog::types::*;
 use sqlx::PgPool;
 use time::{macros::format_description, OffsetDateTime, UtcOffset};
 
-use super::{rate_limit::ApiGatewayLimits, SyncError};
-use crate::{audit::Actor, aws::AwsClients, session::SessionUser};
-
-type BoxFuture<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
-
-pub struct ServerCatalog {
-    pub pool: PgPool,
-    pub aws: AwsClients,
-    pub target: String,
-    pub limits: Arc<ApiGatewayLimits>,
-}
-
 /// Exact UTC time to the second, as the pages show it.
-fn utc(t: OffsetDateTime) -> String {
+pub fn utc(t: OffsetDateTime) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     t.to_offset(UtcOffset::UTC)
         .format(&format)
         .unwrap_or_default()
 }
 
-fn internal(e: sqlx::Error) -> String {
-    tracing::error!(error = %e, "catalog query failed");
-    "Gatehouse could not read the catalog; try again.".to_string()
+/// `%search%` for ILIKE, with the pattern characters of the search taken literally.
+pub fn like_pattern(search: &str) -> String {
+    format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
 }
 
 type SummaryRow = (
@@ -92,13 +80,7 @@ pub async fn list_apis(
         ApiSort::Methods => "6 DESC, lower(a.name)",
         ApiSort::NonIam => "7 DESC, lower(a.name)",
     };
-    let pattern = format!(
-        "%{}%",
-        search
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = like_pattern(search);
     let sql = format!(
         "{SUMMARY_SELECT}
          WHERE ($1 = '' OR a.name ILIKE $2 OR a.api_id ILIKE $2 OR coalesce(a.description, '') ILIKE $2)
@@ -195,10 +177,12 @@ type RunRow = (
     Option<i32>,
     Option<i32>,
     Option<String>,
+    Option<String>,
 );
 
 fn run(row: RunRow) -> SyncRun {
-    let (id, catalog, started_by, started, finished, added, changed, removed, error) = row;
+    let (id, catalog, started_by, started, finished, added, changed, removed, error, progress) =
+        row;
     SyncRun {
         id,
         catalog,
@@ -209,11 +193,13 @@ fn run(row: RunRow) -> SyncRun {
         changed,
         removed,
         error,
+        progress,
     }
 }
 
 const RUN_SELECT: &str =
-    "SELECT id, catalog, started_by, started_at, finished_at, added, changed, removed, error FROM sync_runs";
+    "SELECT id, catalog, started_by, started_at, finished_at, added, changed, removed, error, progress
+     FROM sync_runs";
 
 pub async fn sync_runs(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<SyncRun>> {
     let rows: Vec<RunRow> = sqlx::query_as(&format!("{RUN_SELECT} ORDER BY id DESC LIMIT $1"))
@@ -229,64 +215,4 @@ pub async fn sync_run(pool: &PgPool, id: i64) -> sqlx::Result<SyncRun> {
         .fetch_one(pool)
         .await?;
     Ok(run(row))
-}
-
-/// The person calling a server function, for the audit log.
-fn caller(user: &CurrentUser) -> Actor {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .extensions
-                .get::<SessionUser>()
-                .map(SessionUser::actor)
-        })
-        .unwrap_or_else(|| Actor {
-            tid: None,
-            oid: None,
-            name: format!("{} <{}>", user.display_name, user.username),
-        })
-}
-
-impl CatalogBackend for ServerCatalog {
-    fn list_apis<'a>(&'a self, search: &'a str, sort: ApiSort) -> BoxFuture<'a, Vec<ApiSummary>> {
-        Box::pin(async move { list_apis(&self.pool, search, sort).await.map_err(internal) })
-    }
-
-    fn api_detail<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiDetail>> {
-        Box::pin(async move { api_detail(&self.pool, api_id).await.map_err(internal) })
-    }
-
-    fn sync_runs(&self) -> BoxFuture<'_, Vec<SyncRun>> {
-        Box::pin(async move { sync_runs(&self.pool, 20).await.map_err(internal) })
-    }
-
-    fn sync<'a>(&'a self, by: &'a CurrentUser, kind: CatalogKind) -> BoxFuture<'a, SyncRun> {
-        let catalog = match kind {
-            CatalogKind::Apis => super::Catalog::Apis,
-            CatalogKind::Roles => super::Catalog::Roles,
-        };
-        let actor = caller(by);
-        Box::pin(async move {
-            let run_id = match super::sync(
-                &self.pool,
-                &self.aws,
-                &self.target,
-                &self.limits,
-                &actor,
-                catalog,
-            )
-            .await
-            {
-                Ok(outcome) => outcome.run_id,
-                Err(SyncError::Failed { run_id, .. }) => run_id,
-                Err(SyncError::AlreadyRunning) => {
-                    return Err(
-                        "A sync of this catalog is already running; wait for it to finish.".into(),
-                    )
-                }
-                Err(SyncError::Database(e)) => return Err(internal(e)),
-            };
-            sync_run(&self.pool, run_id).await.map_err(internal)
-        })
-    }
 }

@@ -2,6 +2,7 @@
 //! test binary), and the real server on a free port.
 #![allow(dead_code)]
 
+pub mod graph_fake;
 mod moto;
 #[allow(unused_imports)]
 pub use moto::*;
@@ -89,6 +90,23 @@ pub async fn migrated_database() -> PgPool {
     pool
 }
 
+/// Waits until no sync run is unfinished (runs started from the UI go on in the background).
+pub async fn wait_for_runs(pool: &PgPool) {
+    for _ in 0..300 {
+        if count(
+            pool,
+            "SELECT count(*) FROM sync_runs WHERE finished_at IS NULL",
+        )
+        .await
+            == 0
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("a sync run did not finish in 30 s");
+}
+
 pub async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
@@ -128,6 +146,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = demo_args(&database_url, &base_url)
         .settings()
         .expect("demo settings are valid");
+    // Tests start syncs themselves; the schedule stays off.
+    settings.sync_interval = None;
     adjust(&mut settings);
     let state = gatehouse::build_state(settings)
         .await

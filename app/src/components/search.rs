@@ -1,0 +1,124 @@
+//! The list pages' shared parts: a search box that is a plain GET form without JavaScript and
+//! filters as you type with it, keyset "previous/next" links, and identifiers in monospace.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::Form,
+    hooks::{use_location, use_navigate},
+    NavigateOptions,
+};
+
+/// Percent-encodes a query-string value.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A search form. `keep` are other query parameters (such as the sort) the search keeps.
+#[component]
+pub fn SearchBar(
+    id: &'static str,
+    label: &'static str,
+    #[prop(into)] value: Signal<String>,
+    #[prop(into, optional)] keep: Signal<Vec<(&'static str, String)>>,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let path = use_location().pathname;
+    let waiting: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
+    // Typing pauses for a moment before the page follows, so each keystroke is not a request.
+    let on_input = move |ev: leptos::ev::Event| {
+        let q = event_target_value(&ev);
+        if let Some(handle) = waiting.get_value() {
+            handle.clear();
+        }
+        let navigate = navigate.clone();
+        let mut url = format!("{}?q={}", path.get_untracked(), urlencode(&q));
+        for (name, value) in keep.get_untracked() {
+            url.push_str(&format!("&{name}={}", urlencode(&value)));
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                navigate(
+                    &url,
+                    NavigateOptions {
+                        replace: true,
+                        scroll: false,
+                        ..Default::default()
+                    },
+                )
+            },
+            Duration::from_millis(250),
+        )
+        .ok();
+        waiting.set_value(handle);
+    };
+    let hidden = move || {
+        keep.get()
+            .into_iter()
+            .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+            .collect_view()
+    };
+    view! {
+        <Form method="GET" action="" attr:class="searchbar" attr:role="search">
+            <label for=id>{label} <kbd class="muted small" title="Press / to search">"/"</kbd></label>
+            <div class="searchbar-row">
+                <input id=id type="search" name="q" value=value autocomplete="off"
+                    aria-keyshortcuts="/" on:input=on_input/>
+                {hidden}
+                <button type="submit" class="button">"Search"</button>
+            </div>
+        </Form>
+    }
+}
+
+/// "Previous"/"Next" links of a keyset page; `base` is the page's URL with its query so far.
+#[component]
+pub fn Pager(
+    base: String,
+    prev: Option<String>,
+    next: Option<String>,
+    #[prop(default = "")] param_prefix: &'static str,
+) -> impl IntoView {
+    let sep = if base.contains('?') { "&" } else { "?" };
+    let link =
+        |kind: &str, key: &str| format!("{base}{sep}{param_prefix}{kind}={}", urlencode(key));
+    let prev_link = prev.map(|k| link("before", &k));
+    let next_link = next.map(|k| link("after", &k));
+    (prev_link.is_some() || next_link.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {match prev_link {
+                    Some(href) => view! { <a class="button" rel="prev" href=href>"← Previous"</a> }.into_any(),
+                    None => view! { <span class="button" aria-disabled="true">"← Previous"</span> }.into_any(),
+                }}
+                {match next_link {
+                    Some(href) => view! { <a class="button" rel="next" href=href>"Next →"</a> }.into_any(),
+                    None => view! { <span class="button" aria-disabled="true">"Next →"</span> }.into_any(),
+                }}
+            </nav>
+        }
+    })
+}
+
+/// An identifier (ARN, object id) in monospace, cut in the middle when long, whole on hover.
+#[component]
+pub fn Ident(#[prop(into)] value: String, #[prop(default = 40)] max: usize) -> impl IntoView {
+    let chars: Vec<char> = value.chars().collect();
+    let shown = if chars.len() > max {
+        let half = (max - 1) / 2;
+        let head: String = chars[..half].iter().collect();
+        let tail: String = chars[chars.len() - half..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        value.clone()
+    };
+    view! { <code class="ident" title=value>{shown}</code> }
+}

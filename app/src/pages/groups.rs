@@ -1,0 +1,225 @@
+//! Groups: the directory groups (search by name, mail or id; keyset pages), and one group with
+//! its transitive members.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::catalog::{
+    get_group, list_groups,
+    types::{GroupDetail, GroupSummary, MemberRow, Page as ListPage},
+};
+use crate::components::{
+    layout::Guarded,
+    search::{urlencode, Ident, Pager, SearchBar},
+};
+use crate::me::use_me;
+use crate::roles::{Page, Role};
+
+#[component]
+pub fn GroupsPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let search = move || param("q");
+    let groups = Resource::new(
+        move || (search(), param("after"), param("before")),
+        |(q, after, before)| list_groups(q, after, before),
+    );
+    let me = use_me();
+    view! {
+        <Title text="Groups"/>
+        <Guarded page=Page::Groups>
+            <h1>"Groups"</h1>
+            <SearchBar id="group-search" label="Search by name, mail or object id" value=Signal::derive(search)/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
+                    match groups.await {
+                        Ok(page) if page.total == 0 && search().is_empty() => view! { <NoGroupsYet is_admin/> }.into_any(),
+                        Ok(page) if page.total == 0 => view! {
+                            <p class="empty-state" data-testid="no-match">
+                                "No group matches “" {search()} "”. " <a href="/groups">"Show all groups"</a>
+                            </p>
+                        }.into_any(),
+                        Ok(page) => view! { <GroupTable page search=search()/> }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+fn NoGroupsYet(is_admin: bool) -> impl IntoView {
+    let next = if is_admin {
+        view! {
+            <p>"Open " <a href="/sync">"Sync"</a> " and choose “Sync groups now”, or run "
+                <code>"gatehouse sync groups"</code> "."</p>
+        }
+        .into_any()
+    } else {
+        view! { <p class="muted">"Ask a Gatehouse admin to run the first sync."</p> }.into_any()
+    };
+    view! {
+        <section class="empty-state" data-testid="empty-state">
+            <h2>"No group synced yet"</h2>
+            <p>"Gatehouse lists the directory's groups (Entra ID, Active Directory or a file) once an admin has synced them."</p>
+            {next}
+        </section>
+    }
+}
+
+fn group_href(g: &GroupSummary) -> String {
+    format!(
+        "/groups/{}/{}",
+        urlencode(&g.source),
+        urlencode(&g.object_id)
+    )
+}
+
+#[component]
+fn GroupTable(page: ListPage<GroupSummary>, search: String) -> impl IntoView {
+    let shown = page.items.len();
+    let rows = page
+        .items
+        .into_iter()
+        .map(|g| {
+            let href = group_href(&g);
+            let deleted = g.deleted_at.clone();
+            let gone = deleted.is_some();
+            view! {
+                <tr class:gone=gone>
+                    <td><a href=href>{g.display_name.clone()}</a>
+                        {deleted.map(|at| view! { " " <span class="badge badge-muted" title=format!("deleted {at}")>"deleted"</span> })}
+                        <div class="muted small">{g.description.clone().unwrap_or_default()}</div></td>
+                    <td>{g.mail.clone().unwrap_or_default()}</td>
+                    <td><Ident value=g.object_id.clone()/></td>
+                    <td>{g.source.clone()}</td>
+                    <td>{match g.security_enabled {
+                        Some(true) => "security",
+                        Some(false) => "distribution",
+                        None => "—",
+                    }}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let base = format!("/groups?q={}", urlencode(&search));
+    view! {
+        <p class="muted" data-testid="group-count">
+            {format!("{} group{}", page.total, if page.total == 1 { "" } else { "s" })}
+            {(page.total > shown as i64).then(|| format!(", {shown} on this page"))}
+        </p>
+        <div class="table-wrap">
+            <table data-testid="group-table">
+                <thead><tr>
+                    <th scope="col" aria-sort="ascending">"Name"</th>
+                    <th scope="col">"Mail"</th>
+                    <th scope="col">"Object id"</th>
+                    <th scope="col">"Source"</th>
+                    <th scope="col">"Kind"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <Pager base prev=page.prev next=page.next/>
+    }
+}
+
+#[component]
+pub fn GroupPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let source = move || params.read().get("source").unwrap_or_default();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let group = Resource::new(
+        move || (source(), id(), param("after"), param("before")),
+        |(source, id, after, before)| get_group(source, id, after, before),
+    );
+    view! {
+        <Guarded page=Page::Groups>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match group.await {
+                        Ok(Some(detail)) => view! { <GroupDetailView detail/> }.into_any(),
+                        Ok(None) => view! {
+                            <Title text="Group not found"/>
+                            <section class="empty-state">
+                                <h1>"Group not found"</h1>
+                                <p>"No synced group has the id " <code>{id()}</code> "."</p>
+                                <p><a href="/groups">"All groups"</a></p>
+                            </section>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+fn GroupDetailView(detail: GroupDetail) -> impl IntoView {
+    let g = detail.summary;
+    let base = group_href(&g);
+    view! {
+        <Title text=g.display_name.clone()/>
+        <p class="breadcrumb"><a href="/groups">"Groups"</a> " / "</p>
+        <h1>{g.display_name.clone()}
+            {g.deleted_at.is_some().then(|| view! { " " <span class="badge badge-muted">"deleted"</span> })}</h1>
+        <p>{g.description.clone().unwrap_or_default()}</p>
+        <dl class="facts">
+            <div><dt>"Object id"</dt><dd><Ident value=g.object_id.clone() max=60/></dd></div>
+            <div><dt>"Source"</dt><dd>{g.source.clone()}</dd></div>
+            <div><dt>"Mail"</dt><dd>{g.mail.clone().unwrap_or_else(|| "—".into())}</dd></div>
+            <div><dt>"Last synced"</dt><dd>{g.last_synced_at.clone()}</dd></div>
+            {g.deleted_at.clone().map(|at| view! { <div><dt>"Deleted from the directory"</dt><dd>{at}</dd></div> })}
+        </dl>
+        <h2>"Roles"</h2>
+        <p class="muted" data-testid="group-roles">"No IAM role is bound to this group. Bindings appear here once mappings are made through change sets."</p>
+        <h2>"Members"</h2>
+        {match detail.members {
+            Ok(page) => view! { <MemberTable page base/> }.into_any(),
+            Err(e) => view! { <p class="notice notice-error" role="alert" data-testid="members-error">{e}</p> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn MemberTable(page: ListPage<MemberRow>, base: String) -> impl IntoView {
+    if page.total == 0 {
+        return view! { <p class="empty-state" data-testid="no-members">"This group has no members, directly or through nested groups."</p> }.into_any();
+    }
+    let rows = page
+        .items
+        .into_iter()
+        .map(|m| {
+            view! {
+                <tr>
+                    <td>{m.display_name}</td>
+                    <td>{m.user_principal_name.unwrap_or_default()}</td>
+                    <td><Ident value=m.id/></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="muted" data-testid="member-count">
+            {format!("{} member{} (direct and through nested groups)", page.total, if page.total == 1 { "" } else { "s" })}
+        </p>
+        <div class="table-wrap">
+            <table data-testid="member-table">
+                <thead><tr>
+                    <th scope="col" aria-sort="ascending">"Name"</th>
+                    <th scope="col">"User principal name"</th>
+                    <th scope="col">"Object id"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <Pager base prev=page.prev next=page.next/>
+    }
+    .into_any()
+}

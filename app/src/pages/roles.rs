@@ -1,0 +1,198 @@
+//! Roles: the IAM roles synced from every target, and one role's trust policy and tags.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::catalog::{
+    get_role, list_roles,
+    types::{RoleDetail, RoleSummary},
+};
+use crate::components::{
+    layout::Guarded,
+    search::{urlencode, Ident, SearchBar},
+};
+use crate::me::use_me;
+use crate::roles::{Page, Role};
+
+#[component]
+pub fn RolesPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let roles = Resource::new(search, list_roles);
+    let me = use_me();
+    view! {
+        <Title text="Roles"/>
+        <Guarded page=Page::Roles>
+            <h1>"Roles"</h1>
+            <p class="lead">"IAM roles in every target. Gatehouse changes only the ones tagged "
+                <code>"gatehouse:managed=true"</code> "."</p>
+            <SearchBar id="role-search" label="Search by name, ARN or description" value=Signal::derive(search)/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
+                    match roles.await {
+                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NoRolesYet is_admin/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty-state" data-testid="no-match">
+                                "No role matches “" {search()} "”. " <a href="/roles">"Show all roles"</a>
+                            </p>
+                        }.into_any(),
+                        Ok(list) => view! { <RoleTable roles=list/> }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+fn NoRolesYet(is_admin: bool) -> impl IntoView {
+    let next = if is_admin {
+        view! {
+            <p>"Open " <a href="/sync">"Sync"</a> " and choose “Sync IAM roles now”, or run "
+                <code>"gatehouse sync roles"</code> "."</p>
+        }
+        .into_any()
+    } else {
+        view! { <p class="muted">"Ask a Gatehouse admin to run the first sync."</p> }.into_any()
+    };
+    view! {
+        <section class="empty-state" data-testid="empty-state">
+            <h2>"No role synced yet"</h2>
+            <p>"Gatehouse lists the IAM roles of each AWS target once an admin has synced them."</p>
+            {next}
+        </section>
+    }
+}
+
+fn role_href(r: &RoleSummary) -> String {
+    format!(
+        "/roles/{}?target={}",
+        urlencode(&r.role_name),
+        urlencode(&r.target)
+    )
+}
+
+fn managed_badge(managed: bool) -> impl IntoView {
+    if managed {
+        view! { <span class="badge badge-ok">"managed"</span> }.into_any()
+    } else {
+        view! { <span class="badge badge-muted">"not managed"</span> }.into_any()
+    }
+}
+
+#[component]
+fn RoleTable(roles: Vec<RoleSummary>) -> impl IntoView {
+    let count = roles.len();
+    let rows = roles
+        .into_iter()
+        .map(|r| {
+            let href = role_href(&r);
+            let trusted = if r.trusted.is_empty() { "—".to_string() } else { r.trusted.join(", ") };
+            view! {
+                <tr class:gone=r.gone>
+                    <td><a href=href>{r.role_name.clone()}</a>
+                        {r.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}
+                        <div class="muted small">{r.description.clone().unwrap_or_default()}</div></td>
+                    <td>{managed_badge(r.managed)}</td>
+                    <td><Ident value=r.arn.clone()/></td>
+                    <td>{r.target.clone()}</td>
+                    <td class="small">{trusted}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="muted" data-testid="role-count">{format!("{count} role{}", if count == 1 { "" } else { "s" })}</p>
+        <div class="table-wrap">
+            <table data-testid="role-table">
+                <thead><tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Gatehouse"</th>
+                    <th scope="col">"ARN"</th>
+                    <th scope="col">"Target"</th>
+                    <th scope="col">"Trusted principals"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn RolePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let target = move || query.read().get("target").unwrap_or_default();
+    let role = Resource::new(move || (target(), name()), |(t, n)| get_role(t, n));
+    view! {
+        <Guarded page=Page::Roles>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match role.await {
+                        Ok(Some(detail)) => view! { <RoleDetailView detail/> }.into_any(),
+                        Ok(None) => view! {
+                            <Title text="Role not found"/>
+                            <section class="empty-state">
+                                <h1>"Role not found"</h1>
+                                <p>"No synced role is called " <code>{name()}</code> "."</p>
+                                <p><a href="/roles">"All roles"</a></p>
+                            </section>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+fn RoleDetailView(detail: RoleDetail) -> impl IntoView {
+    let r = detail.summary;
+    let tags = if detail.tags.is_empty() {
+        view! { <p class="muted">"No tags."</p> }.into_any()
+    } else {
+        let rows = detail
+            .tags
+            .into_iter()
+            .map(|(k, v)| view! { <tr><td><code>{k}</code></td><td><code>{v}</code></td></tr> })
+            .collect_view();
+        view! {
+            <div class="table-wrap"><table data-testid="tag-table">
+                <thead><tr><th scope="col">"Key"</th><th scope="col">"Value"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table></div>
+        }
+        .into_any()
+    };
+    view! {
+        <Title text=r.role_name.clone()/>
+        <p class="breadcrumb"><a href="/roles">"Roles"</a> " / "</p>
+        <h1>{r.role_name.clone()} " " {managed_badge(r.managed)}
+            {r.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}</h1>
+        <p>{r.description.clone().unwrap_or_default()}</p>
+        <dl class="facts">
+            <div><dt>"ARN"</dt><dd><Ident value=r.arn.clone() max=80/></dd></div>
+            <div><dt>"Role id"</dt><dd><code>{detail.role_id.clone()}</code></dd></div>
+            <div><dt>"Path"</dt><dd><code>{r.path.clone()}</code></dd></div>
+            <div><dt>"Target"</dt><dd>{r.target.clone()}</dd></div>
+            <div><dt>"First seen"</dt><dd>{detail.first_seen_at.clone()}</dd></div>
+            <div><dt>"Last synced"</dt><dd>{r.last_synced_at.clone()}</dd></div>
+        </dl>
+        {(!r.managed).then(|| view! {
+            <p class="notice" data-testid="unmanaged-note">"Gatehouse will not change this role: it lacks the tag "
+                <code>"gatehouse:managed=true"</code> "."</p>
+        })}
+        <h2>"Trust policy"</h2>
+        {match detail.trust_policy {
+            Some(policy) => view! { <pre class="json" data-testid="trust-policy">{policy}</pre> }.into_any(),
+            None => view! { <p class="muted">"IAM returned no trust policy that could be read."</p> }.into_any(),
+        }}
+        <h2>"Tags"</h2>
+        {tags}
+    }
+}

@@ -1,0 +1,136 @@
+//! The [`CatalogBackend`] the pages' server functions call: reads from Postgres, starts syncs.
+
+use std::sync::Arc;
+
+use app::{
+    catalog::{types::*, CatalogBackend},
+    roles::CurrentUser,
+};
+
+use super::{group_queries, queries, role_queries, Catalog, SyncError, Syncer};
+use crate::{audit::Actor, session::SessionUser};
+
+type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
+
+pub struct ServerCatalog {
+    pub syncer: Arc<Syncer>,
+}
+
+fn internal(e: sqlx::Error) -> String {
+    tracing::error!(error = %e, "catalog query failed");
+    "Gatehouse could not read the catalog; try again.".to_string()
+}
+
+/// The person calling a server function, for the audit log.
+fn caller(user: &CurrentUser) -> Actor {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<SessionUser>()
+                .map(SessionUser::actor)
+        })
+        .unwrap_or_else(|| Actor {
+            tid: None,
+            oid: None,
+            name: format!("{} <{}>", user.display_name, user.username),
+        })
+}
+
+impl CatalogBackend for ServerCatalog {
+    fn list_apis<'a>(&'a self, search: &'a str, sort: ApiSort) -> BoxFuture<'a, Vec<ApiSummary>> {
+        let pool = &self.syncer.pool;
+        Box::pin(async move {
+            queries::list_apis(pool, search, sort)
+                .await
+                .map_err(internal)
+        })
+    }
+
+    fn api_detail<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiDetail>> {
+        let pool = &self.syncer.pool;
+        Box::pin(async move { queries::api_detail(pool, api_id).await.map_err(internal) })
+    }
+
+    fn sync_runs(&self) -> BoxFuture<'_, Vec<SyncRun>> {
+        let pool = &self.syncer.pool;
+        Box::pin(async move { queries::sync_runs(pool, 20).await.map_err(internal) })
+    }
+
+    fn start_sync<'a>(&'a self, by: &'a CurrentUser, kind: CatalogKind) -> BoxFuture<'a, SyncRun> {
+        let catalog = match kind {
+            CatalogKind::Apis => Catalog::Apis,
+            CatalogKind::Roles => Catalog::Roles,
+            CatalogKind::Groups => Catalog::Groups,
+        };
+        let actor = caller(by);
+        Box::pin(async move {
+            let run_id = match self.syncer.start(actor, catalog).await {
+                Ok(run_id) => run_id,
+                Err(SyncError::AlreadyRunning) => {
+                    return Err(
+                        "A sync of this catalog is already running; wait for it to finish.".into(),
+                    )
+                }
+                Err(SyncError::NoDirectory) => {
+                    return Err("No directory is configured, so there are no groups to sync. Set GATEHOUSE_DIRECTORY (file, graph or ldap) and restart Gatehouse.".into())
+                }
+                Err(SyncError::Failed { run_id, .. }) => run_id,
+                Err(SyncError::Database(e)) => return Err(internal(e)),
+            };
+            queries::sync_run(&self.syncer.pool, run_id)
+                .await
+                .map_err(internal)
+        })
+    }
+
+    fn list_groups<'a>(
+        &'a self,
+        search: &'a str,
+        cursor: Cursor,
+    ) -> BoxFuture<'a, Page<GroupSummary>> {
+        let pool = &self.syncer.pool;
+        Box::pin(async move {
+            group_queries::list_groups(pool, search, &cursor)
+                .await
+                .map_err(internal)
+        })
+    }
+
+    fn group_detail<'a>(
+        &'a self,
+        source: &'a str,
+        id: &'a str,
+        members: Cursor,
+    ) -> BoxFuture<'a, Option<GroupDetail>> {
+        let directory = self.syncer.directory.as_deref();
+        Box::pin(async move {
+            group_queries::group_detail(&self.syncer.pool, directory, source, id, &members)
+                .await
+                .map_err(internal)
+        })
+    }
+
+    fn list_roles<'a>(&'a self, search: &'a str) -> BoxFuture<'a, Vec<RoleSummary>> {
+        let pool = &self.syncer.pool;
+        Box::pin(async move {
+            role_queries::list_roles(pool, search)
+                .await
+                .map_err(internal)
+        })
+    }
+
+    fn role_detail<'a>(
+        &'a self,
+        target: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Option<RoleDetail>> {
+        let pool = &self.syncer.pool;
+        Box::pin(async move {
+            role_queries::role_detail(pool, target, name)
+                .await
+                .map_err(internal)
+        })
+    }
+}
