@@ -20,11 +20,10 @@ say "building Gatehouse (cargo leptos build)"
 (cd "$ROOT" && cargo leptos build)
 
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
-say "starting moto_server on :$MOTO_PORT and seeding the sample APIs and roles"
+say "starting moto_server on :$MOTO_PORT, seeding the sample APIs and roles, syncing every catalog"
 start_moto "$MOTO_PORT"
 "$GATEHOUSE_BIN" seed-demo
-"$GATEHOUSE_BIN" sync apis
-"$GATEHOUSE_BIN" sync roles
+"$GATEHOUSE_BIN" sync all
 say "starting the demo OpenID Connect provider on :$OIDC_PORT"
 start_oidc "$OIDC_PORT"
 

@@ -37,6 +37,8 @@ cargo leptos build
 PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
 recreate_database gatehouse_e2e
 export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
+# Tests start syncs themselves; the schedule stays off.
+export GATEHOUSE_SYNC_INTERVAL_MINUTES=0
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
 start_moto "$MOTO_PORT"
 "$GATEHOUSE_BIN" seed-demo >/dev/null

@@ -40,6 +40,13 @@ export const USERS = [
     blurb: 'no Gatehouse role',
   },
   {
+    // In more groups than a token carries: the token says so (_claim_names) instead of listing
+    // them, and Gatehouse asks Microsoft Graph (the admin group is among them).
+    key: 'overage', oid: '0a1b2c3d-0000-4000-8000-000000000007', name: 'Olive Overage',
+    email: 'olive.overage@contoso.test', groups: [GROUPS.gatehouseAdmins], roles: [], overage: true,
+    blurb: 'in over 200 groups (needs Microsoft Graph)',
+  },
+  {
     key: 'outsider', oid: '0a1b2c3d-0000-4000-8000-000000000006', name: 'Olga Outsider',
     email: 'olga@fabrikam.test', groups: [GROUPS.gatehouseAdmins], roles: [], tid: OTHER_TENANT_ID,
     blurb: 'from another tenant (refused)',

@@ -47,7 +47,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   conformIdTokenClaims: false,
   claims: {
-    openid: ['sub', 'tid', 'oid', 'groups', 'roles', 'demo_fault'],
+    openid: ['sub', 'tid', 'oid', 'groups', 'roles', 'hasgroups', 'demo_fault'],
     profile: ['name', 'preferred_username'],
     email: ['email'],
   },
@@ -62,9 +62,17 @@ const provider = new Provider(issuer, {
     return {
       accountId: id,
       async claims() {
+        const tid = user.tid ?? TENANT_ID;
+        // Entra ID's overage shape: no groups, a pointer to where they could be read instead.
+        const groups = user.overage
+          ? {
+            _claim_names: { groups: 'src1' },
+            _claim_sources: { src1: { endpoint: `https://graph.windows.net/${tid}/users/${user.oid}/getMemberObjects` } },
+          }
+          : { groups: user.groups };
         return {
-          sub: user.oid, tid: user.tid ?? TENANT_ID, oid: user.oid, name: user.name,
-          preferred_username: user.email, email: user.email, groups: user.groups, roles: user.roles,
+          sub: user.oid, tid, oid: user.oid, name: user.name,
+          preferred_username: user.email, email: user.email, roles: user.roles, ...groups,
           ...(fault ? { demo_fault: fault } : {}),
         };
       },

@@ -22,6 +22,10 @@ setup_tools() {
     say "installing Chromium (Debian)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
+  if ! command -v samba-tool >/dev/null 2>&1; then
+    say "installing Samba (the Active Directory the LDAP tests run against)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samba winbind ldap-utils >/dev/null
+  fi
   if ! command -v psql >/dev/null 2>&1; then
     say "installing the PostgreSQL client"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
@@ -107,4 +111,7 @@ demo_settings() { # gatehouse port, oidc port, moto port
   export AWS_ENDPOINT_URL="http://127.0.0.1:$3" GATEHOUSE_AWS_ACCOUNT_ID=123456789012
   export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   export LEPTOS_SITE_ROOT="$ROOT/target/site"
+  # The demo's directory is a file of groups (the real thing is Microsoft Graph or LDAP).
+  export GATEHOUSE_DIRECTORY=file GATEHOUSE_DIRECTORY_FILE="$ROOT/end2end/stack/demo-directory.json"
+  export GATEHOUSE_SYNC_INTERVAL_MINUTES="${GATEHOUSE_SYNC_INTERVAL_MINUTES:-15}"
 }

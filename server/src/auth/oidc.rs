@@ -34,8 +34,26 @@ pub struct EntraClaims {
     pub groups: Vec<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Present instead of `groups` when the person is in more groups than a token holds
+    /// (`{"groups": "src1"}`); its `_claim_sources` endpoint is never called.
+    #[serde(default, rename = "_claim_names")]
+    pub claim_names: Option<serde_json::Value>,
+    /// The implicit flow's way of saying the same.
+    #[serde(default)]
+    pub hasgroups: Option<bool>,
 }
 impl AdditionalClaims for EntraClaims {}
+
+impl EntraClaims {
+    /// The token's groups claim overflowed: the groups must be read from Microsoft Graph.
+    pub fn groups_overage(&self) -> bool {
+        self.hasgroups == Some(true)
+            || self
+                .claim_names
+                .as_ref()
+                .is_some_and(|names| names.get("groups").is_some())
+    }
+}
 
 type EntraIdTokenFields = IdTokenFields<
     EntraClaims,
@@ -82,6 +100,8 @@ pub struct VerifiedIdentity {
     pub display_name: String,
     pub username: String,
     pub groups: Vec<String>,
+    /// The token named no groups because there were too many (see [`EntraClaims::groups_overage`]).
+    pub groups_overage: bool,
     pub app_roles: Vec<String>,
     pub id_token: String,
 }
@@ -304,6 +324,7 @@ impl Oidc {
             display_name,
             username,
             groups: extra.groups.clone(),
+            groups_overage: extra.groups_overage(),
             app_roles: extra.roles.clone(),
             id_token: id_token.to_string(),
         })
