@@ -351,3 +351,41 @@ async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone(
         .unwrap();
     assert_eq!(runs, ["roles", "roles"]);
 }
+
+#[tokio::test]
+async fn every_target_is_synced_and_a_role_is_assumed_where_one_is_named() {
+    let (moto, _aws, pool, _) = seeded().await;
+    let mut settings = moto.settings();
+    let other = gatehouse::config::AwsTarget::parse(
+        "111111111111/eu-west-1=arn:aws:iam::111111111111:role/GatehouseCatalogReader",
+    )
+    .unwrap();
+    settings.targets.push(other.clone());
+    // An API that exists only in the other account and region, made through the assumed role.
+    let assumed = gatehouse::aws::target_clients(&settings, &other).await;
+    assumed
+        .apigateway
+        .create_rest_api()
+        .name("ledger-api")
+        .send()
+        .await
+        .unwrap();
+
+    let syncer = Syncer::new(pool.clone(), &settings, None).await;
+    let outcome = sync_apis(&syncer).await.unwrap();
+    assert_eq!(outcome.counts.added, 4);
+    let apis = queries::list_apis(&pool, "", ApiSort::Name).await.unwrap();
+    let placed: Vec<(&str, &str)> = apis
+        .iter()
+        .map(|a| (a.name.as_str(), a.target.as_str()))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            ("inventory-api", "123456789012/us-east-1"),
+            ("ledger-api", "111111111111/eu-west-1"),
+            ("orders-api", "123456789012/us-east-1"),
+            ("payments-api", "123456789012/us-east-1"),
+        ]
+    );
+}

@@ -74,27 +74,43 @@ async fn start_samba() -> Samba {
         "--option=interfaces=lo",
         "--option=bind interfaces only=yes",
     ]));
-    // Simple binds over plain LDAP, for the test only (production uses ldaps or StartTLS).
+    // Only the LDAP service (the others take fixed and dynamic ports that other tests' sockets
+    // may hold), and simple binds over plain LDAP, for the test only (production uses ldaps or
+    // StartTLS).
     let conf = dir.join("etc/smb.conf");
-    let text = std::fs::read_to_string(&conf).unwrap().replace(
-        "[global]",
-        "[global]\n\tldap server require strong auth = no",
-    );
+    let text: String = std::fs::read_to_string(&conf)
+        .unwrap()
+        .lines()
+        .map(|line| match line.trim_start() {
+            l if l.starts_with("server services") => "\tserver services = ldap".to_string(),
+            "[global]" => format!(
+                "[global]\n\tldap server require strong auth = no\n\tpid directory = {}",
+                dir.display()
+            ),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     std::fs::write(&conf, text).unwrap();
+    let log = std::fs::File::create(dir.join("samba.log")).unwrap();
     let child = {
         use std::os::unix::process::CommandExt;
         Command::new("samba")
             .args(["-s", conf.to_str().unwrap(), "-i"])
             // Never the terminal's stdin: samba in the foreground reads it.
             .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.join("samba.log")).unwrap())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
             .process_group(0)
             .spawn()
             .expect("samba starts")
     };
-    let samba = Samba { child, dir };
-    for _ in 0..100 {
+    let mut samba = Samba { child, dir };
+    for _ in 0..300 {
+        if let Ok(Some(status)) = samba.child.try_wait() {
+            let log = std::fs::read_to_string(samba.dir.join("samba.log")).unwrap_or_default();
+            panic!("samba stopped ({status}):\n{log}");
+        }
         if let Ok((conn, mut ldap)) = LdapConnAsync::new("ldap://127.0.0.1:389").await {
             ldap3::drive!(conn);
             if ldap
@@ -109,7 +125,7 @@ async fn start_samba() -> Samba {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let log = std::fs::read_to_string(samba.dir.join("samba.log")).unwrap_or_default();
-    panic!("Samba did not answer on 127.0.0.1:389:\n{log}");
+    panic!("Samba did not answer on 127.0.0.1:389 within 60 s:\n{log}");
 }
 
 async fn admin() -> ldap3::Ldap {
