@@ -3,18 +3,18 @@ import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const PAGES = ['Home', 'APIs', 'Groups', 'Mappings', 'Change sets', 'Reviews', 'History', 'Sync'];
-const READERS = ['Home', 'APIs', 'Groups', 'Mappings', 'Change sets', 'History'];
+export const PAGES = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Reviews', 'History', 'Sync'];
+const READERS = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'History'];
 
 export const DEMO_USERS = {
   admin: { name: 'Ada Admin', roles: 'admin', nav: [...READERS, 'Sync'] },
-  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 5), 'Reviews', 'History'] },
+  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 6), 'Reviews', 'History'] },
   auditor: { name: 'Arun Auditor', roles: 'auditor', nav: READERS },
   'admin-reviewer': { name: 'Sam Both', roles: 'admin, reviewer', nav: PAGES },
 } as const;
 
 export const PATHS: Record<string, string> = {
-  Home: '/', APIs: '/apis', Groups: '/groups', Mappings: '/mappings', 'Change sets': '/change-sets',
+  Home: '/', APIs: '/apis', Groups: '/groups', Roles: '/roles', Mappings: '/mappings', 'Change sets': '/change-sets',
   Reviews: '/reviews', History: '/history', Sync: '/sync',
 };
 
@@ -52,4 +52,16 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
   const dir = path.join(process.env.SCREENSHOTS ?? 'screenshots', testInfo.project.name);
   fs.mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Starts a catalog's sync from the Sync page and waits for its newest run to finish. */
+export async function runSync(page: Page, button: string, catalog: string) {
+  await page.getByRole('button', { name: button }).click();
+  // Refused only when the other project's run of the same catalog is going on: it finishes too.
+  await expect(page.getByRole('status').or(page.getByRole('alert')))
+    .toContainText(/Run \d+ started|already running/);
+  const newest = page.locator(`[data-testid=sync-runs] tbody tr[data-catalog=${catalog}]`).first();
+  // The page follows the run: polling with JavaScript, reloading itself without.
+  await expect(newest).toContainText('finished', { timeout: 30_000 });
+  return newest;
 }

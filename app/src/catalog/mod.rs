@@ -5,9 +5,10 @@ pub mod types;
 
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use types::Cursor;
 use types::{
-    ApiDetail, ApiSummary, Cursor, GroupDetail, GroupSummary, Page, RoleDetail, RoleSummary,
-    SyncRun,
+    ApiDetail, ApiSummary, GroupDetail, GroupSummary, Page, RoleDetail, RoleSummary, SyncRun,
 };
 
 #[cfg(feature = "ssr")]
@@ -108,6 +109,7 @@ pub async fn start_sync(catalog: String) -> Result<SyncRun, ServerFnError> {
         .map_err(ServerFnError::new)
 }
 
+#[cfg(feature = "ssr")]
 fn check_search(search: &str) -> Result<(), ServerFnError> {
     if search.len() > 200 {
         return Err(ServerFnError::new(

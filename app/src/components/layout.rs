@@ -9,6 +9,7 @@ use crate::roles::{CurrentUser, Page};
 #[component]
 pub fn Header() -> impl IntoView {
     let me = use_me();
+    focus_search_on_slash();
     view! {
         <header class="topbar">
             <a class="brand" href="/">
@@ -151,4 +152,32 @@ fn SignInPrompt() -> impl IntoView {
             <p><a class="button button-primary" href="/auth/login" rel="external">"Sign in"</a></p>
         </section>
     }
+}
+
+/// `/` anywhere but in a text field focuses the page's search box (browser only).
+fn focus_search_on_slash() {
+    Effect::new(|_| {
+        use leptos::wasm_bindgen::JsCast;
+        let handle = window_event_listener(leptos::ev::keydown, |e| {
+            let typing = e
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                });
+            if e.key() != "/" || typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                return;
+            }
+            let search = document()
+                .query_selector("input[type=search]")
+                .ok()
+                .flatten()
+                .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+            if let Some(input) = search {
+                e.prevent_default();
+                let _ = input.focus();
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
 }

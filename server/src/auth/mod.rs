@@ -1,6 +1,7 @@
 //! `/auth/login`, `/auth/callback`, `/auth/logout`: plain axum routes around [`oidc::Oidc`].
 
 pub mod oidc;
+pub mod overage;
 pub mod roles;
 
 use axum::{
@@ -162,7 +163,7 @@ async fn complete_sign_in(
         .map_err(|r| (r, None))?;
     let mut who = who;
     if who.groups_overage {
-        who.groups = overage_groups(&state, &who).await?;
+        who.groups = overage::groups(state, &who).await?;
     }
     let roles = state.settings.roles.roles_for(&who.groups, &who.app_roles);
     if let Err(e) = users::upsert(&state.pool, &who, &roles).await {
@@ -272,35 +273,4 @@ mod tests {
         assert_eq!(safe_next(Some("/auth/logout")), "/");
         assert_eq!(safe_next(None), "/");
     }
-}
-
-/// A person in too many groups for the token: their groups come from Microsoft Graph
-/// (transitively), never from the endpoint the token names. Without Graph configured they
-/// sign in with their app roles only.
-async fn overage_groups(
-    state: &AppState,
-    who: &oidc::VerifiedIdentity,
-) -> Result<Vec<String>, (SignInRefusal, Option<Actor>)> {
-    let Some(graph) = &state.graph else {
-        tracing::warn!(
-            oid = %who.oid,
-            "the token's groups claim overflowed and Microsoft Graph is not configured; groups ignored"
-        );
-        return Ok(Vec::new());
-    };
-    graph.member_groups(&who.oid.to_string()).await.map_err(|e| {
-        tracing::error!(error = %e, oid = %who.oid, "could not read groups from Graph at sign-in");
-        (
-            SignInRefusal::ProviderUnavailable(
-                "Gatehouse could not read your groups from Microsoft Graph; try again in a minute"
-                    .into(),
-            ),
-            Some(Actor::person(
-                who.tid,
-                who.oid,
-                &who.display_name,
-                &who.username,
-            )),
-        )
-    })
 }

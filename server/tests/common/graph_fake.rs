@@ -100,7 +100,7 @@ impl Tenant {
             "displayName": format!("Generated group {i:06}"),
             "description": format!("Group number {i} of a large tenant"),
             "mail": format!("generated-{i}@contoso.test"),
-            "securityEnabled": i % 3 != 0,
+            "securityEnabled": !i.is_multiple_of(3),
         })
     }
 
