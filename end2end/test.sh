@@ -32,27 +32,10 @@ psql "$PG_ADMIN_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE '
   | while read -r db; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
 cargo test --workspace 2>&1 | tee "$LOGS/cargo-test.log"
 
-say "end-to-end: cargo leptos build, stack, Playwright in Chromium (JavaScript on and off)"
-cargo leptos build
-PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
-recreate_database gatehouse_e2e
-export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
-# Tests start syncs themselves; the schedule stays off.
-export GATEHOUSE_SYNC_INTERVAL_MINUTES=0
-demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
-start_moto "$MOTO_PORT"
-"$GATEHOUSE_BIN" seed-demo >/dev/null
-start_oidc "$OIDC_PORT"
-"$GATEHOUSE_BIN" serve >"$LOGS/gatehouse-e2e.log" 2>&1 &
-STACK_PIDS+=($!)
-wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
-export GATEHOUSE_URL="http://127.0.0.1:$PORT" OIDC_ORIGIN="http://127.0.0.1:$OIDC_PORT"
-export SCREENSHOTS="$ROOT/end2end/screenshots"
-rm -rf "$SCREENSHOTS"
-(cd end2end && npx playwright test) 2>&1 | tee "$LOGS/playwright.log"
-echo "screenshots of every page: $SCREENSHOTS"
+bash end2end/e2e.sh
 
 # One closing line over both runners.
+
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOGS/cargo-test.log" | awk '{s+=$4} END {print s+0}')
 e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOGS/playwright.log" | tail -n1 | tr -dc '0-9')
 echo "all tests: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed"

@@ -16,6 +16,11 @@ CREATE TABLE directory_groups (
 -- Keyset pagination walks (lower(display_name), object_id, source).
 CREATE INDEX directory_groups_by_name ON directory_groups (lower(display_name), object_id, source);
 
+-- Searching by any part of a name or mail stays fast at tens of thousands of groups.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX directory_groups_search ON directory_groups
+    USING gin (display_name gin_trgm_ops, mail gin_trgm_ops);
+
 -- Where incremental sync resumes (Graph's @odata.deltaLink), per source.
 CREATE TABLE directory_sync_state (
     source TEXT PRIMARY KEY,

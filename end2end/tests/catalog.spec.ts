@@ -10,9 +10,9 @@ const mainNav = (page: import('@playwright/test').Page) => page.getByRole('navig
 test('an admin syncs the API catalog and browses it', async ({ page }, testInfo) => {
   const errors = watchConsole(page);
   await signIn(page, testInfo, 'admin', '/sync');
-  const apis = await runSync(page, 'Sync APIs now', 'apis');
+  const apis = await runSync(page, testInfo, 'Sync APIs now', 'apis');
   await expect(apis).toContainText('Ada Admin');
-  await runSync(page, 'Sync IAM roles now', 'roles');
+  await runSync(page, testInfo, 'Sync IAM roles now', 'roles');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-sync-after-run');
 
@@ -53,7 +53,7 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
 test('an admin syncs the directory, finds a group and sees its nested members', async ({ page }, testInfo) => {
   const errors = watchConsole(page);
   await signIn(page, testInfo, 'admin', '/sync');
-  await runSync(page, 'Sync groups now', 'groups');
+  await runSync(page, testInfo, 'Sync groups now', 'groups');
 
   await mainNav(page).getByRole('link', { name: 'Groups' }).click();
   await expect(page).toHaveURL(/\/groups$/);

@@ -60,6 +60,13 @@ pub fn SearchBar(
         .ok();
         waiting.set_value(handle);
     };
+    // A search submitted, or a page left, before the pause ends cancels the pending one.
+    let cancel = move || {
+        if let Some(Some(handle)) = waiting.try_get_value() {
+            handle.clear();
+        }
+    };
+    on_cleanup(cancel);
     let hidden = move || {
         keep.get()
             .into_iter()
@@ -67,7 +74,7 @@ pub fn SearchBar(
             .collect_view()
     };
     view! {
-        <Form method="GET" action="" attr:class="searchbar" attr:role="search">
+        <Form method="GET" action="" attr:class="searchbar" attr:role="search" on:submit=move |_| cancel()>
             <label for=id>{label} <kbd class="muted small" title="Press / to search">"/"</kbd></label>
             <div class="searchbar-row">
                 <input id=id type="search" name="q" value=value autocomplete="off"

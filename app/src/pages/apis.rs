@@ -97,7 +97,7 @@ fn ApiTable(apis: Vec<ApiSummary>, search: String, sort: ApiSort) -> impl IntoVi
                         {api.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}
                         <div class="muted small">{api.description.clone().unwrap_or_default()}</div></td>
                     <td><code>{api.api_id.clone()}</code></td>
-                    <td>{api.target.clone()}</td>
+                    <td class="nowrap">{api.target.clone()}</td>
                     <td class="num">{api.stages}</td>
                     <td class="num">{api.methods}</td>
                     <td class="num">{api.non_iam_methods}</td>

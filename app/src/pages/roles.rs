@@ -93,12 +93,12 @@ fn RoleTable(roles: Vec<RoleSummary>) -> impl IntoView {
             let trusted = if r.trusted.is_empty() { "—".to_string() } else { r.trusted.join(", ") };
             view! {
                 <tr class:gone=r.gone>
-                    <td><a href=href>{r.role_name.clone()}</a>
+                    <td><a class="nowrap" href=href>{r.role_name.clone()}</a>
                         {r.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}
                         <div class="muted small">{r.description.clone().unwrap_or_default()}</div></td>
                     <td>{managed_badge(r.managed)}</td>
                     <td><Ident value=r.arn.clone()/></td>
-                    <td>{r.target.clone()}</td>
+                    <td class="nowrap">{r.target.clone()}</td>
                     <td class="small">{trusted}</td>
                 </tr>
             }

@@ -56,7 +56,8 @@ pub fn SyncPage() -> impl IntoView {
                             let running = list.iter().any(SyncRun::running);
                             view! {
                                 // Without JavaScript the page reloads itself while a run goes on.
-                                {running.then(|| view! { <noscript><meta http-equiv="refresh" content="2"/></noscript> })}
+                                // (inner_html: with scripting on, a noscript's content is text that hydration must not walk.)
+                                {running.then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript> })}
                                 <RunTable runs=list/>
                             }.into_any()
                         }

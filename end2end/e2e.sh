@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The end-to-end part of test.sh, runnable alone: builds the site, starts the stack (fresh
+# database, moto seeded with the demo's APIs and roles, the demo OpenID Connect provider,
+# Gatehouse with the demo directory file) and runs Playwright in Chromium with JavaScript on and off.
+set -euo pipefail
+source "$(dirname "$0")/stack/lib.sh"
+trap stop_stack EXIT
+cd "$ROOT"
+LOGS="$DATA/test-logs"
+mkdir -p "$LOGS"
+setup_tools
+ensure_postgres
+
+say "end-to-end: cargo leptos build, stack, Playwright in Chromium (JavaScript on and off)"
+cargo leptos build
+PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
+recreate_database gatehouse_e2e
+export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
+# Tests start syncs themselves; the schedule stays off.
+export GATEHOUSE_SYNC_INTERVAL_MINUTES=0
+demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
+start_moto "$MOTO_PORT"
+"$GATEHOUSE_BIN" seed-demo >/dev/null
+start_oidc "$OIDC_PORT"
+"$GATEHOUSE_BIN" serve >"$LOGS/gatehouse-e2e.log" 2>&1 &
+STACK_PIDS+=($!)
+wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
+export GATEHOUSE_URL="http://127.0.0.1:$PORT" OIDC_ORIGIN="http://127.0.0.1:$OIDC_PORT"
+export SCREENSHOTS="$ROOT/end2end/screenshots"
+rm -rf "$SCREENSHOTS"
+(cd end2end && npx playwright test) 2>&1 | tee "$LOGS/playwright.log"
+echo "screenshots of every page: $SCREENSHOTS"
+
