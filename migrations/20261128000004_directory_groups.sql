@@ -20,6 +20,7 @@ CREATE INDEX directory_groups_by_name ON directory_groups (lower(display_name), 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX directory_groups_search ON directory_groups
     USING gin (display_name gin_trgm_ops, mail gin_trgm_ops);
+CREATE INDEX directory_groups_object_id ON directory_groups (object_id);
 
 -- Where incremental sync resumes (Graph's @odata.deltaLink), per source.
 CREATE TABLE directory_sync_state (

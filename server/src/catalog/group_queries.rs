@@ -96,10 +96,22 @@ pub async fn list_groups(
                   WHERE source = $3 AND object_id = $4)"
         )
     };
-    let sql = format!(
-        "SELECT {GROUP_COLUMNS} FROM directory_groups WHERE {GROUP_MATCH} {after}
-         ORDER BY lower(display_name) {order}, object_id {order}, source {order} LIMIT $5"
-    );
+    // Without a search the page walks the name index. With one, the matches come first (through
+    // the trigram index) and only they are sorted: walking the index past thousands of groups
+    // that do not match would be slower.
+    let sql = if search.is_empty() {
+        format!(
+            "SELECT {GROUP_COLUMNS} FROM directory_groups WHERE true {after}
+             ORDER BY lower(display_name) {order}, object_id {order}, source {order} LIMIT $5"
+        )
+    } else {
+        format!(
+            "WITH matches AS MATERIALIZED (
+                 SELECT {GROUP_COLUMNS} FROM directory_groups WHERE {GROUP_MATCH})
+             SELECT {GROUP_COLUMNS} FROM matches WHERE true {after}
+             ORDER BY lower(display_name) {order}, object_id {order}, source {order} LIMIT $5"
+        )
+    };
     let (source, id) = split_key(key);
     let rows: Vec<GroupRow> = sqlx::query_as(&sql)
         .bind(search)
