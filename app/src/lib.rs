@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod components;
+pub mod domain;
 pub mod me;
 pub mod pages;
 pub mod roles;

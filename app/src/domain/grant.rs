@@ -1,0 +1,254 @@
+//! Bindings (group → role) and grants (role → API route), and the `execute-api:Invoke` ARN a
+//! grant yields: `arn:{partition}:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`.
+
+use serde::{Deserialize, Serialize};
+
+use super::names::{
+    AccountId, ApiId, HttpMethod, Invalid, Partition, Region, ResourcePath, RoleArn, StageName,
+};
+
+/// A directory group, as the catalog names it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct GroupRef {
+    pub source: String,
+    pub object_id: String,
+}
+
+/// "Members of this group use this role."
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Binding {
+    pub group: GroupRef,
+    pub role: RoleArn,
+}
+
+/// Where an API lives.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ApiRef {
+    pub account: AccountId,
+    pub region: Region,
+    pub api_id: ApiId,
+}
+
+/// The role may call `method` on `path` in `stage` of `api`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: RoleArn,
+    pub api: ApiRef,
+    pub stage: StageName,
+    pub method: HttpMethod,
+    pub path: ResourcePath,
+}
+
+/// What a grant form sends, field by field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantInput {
+    pub role_arn: String,
+    pub account: String,
+    pub region: String,
+    pub api_id: String,
+    pub stage: String,
+    pub method: String,
+    pub path: String,
+}
+
+/// The errors of a grant form, by field name, so each shows next to its field.
+pub type FieldErrors = Vec<(&'static str, String)>;
+
+impl Grant {
+    pub fn parse(input: &GrantInput) -> Result<Grant, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut field = |name: &'static str, r: Result<(), Invalid>| {
+            if let Err(e) = r {
+                errors.push((name, e.0));
+            }
+        };
+        let role = RoleArn::parse(&input.role_arn);
+        let account = AccountId::parse(&input.account);
+        let region = Region::parse(&input.region);
+        let api_id = ApiId::parse(&input.api_id);
+        let stage = StageName::parse(&input.stage);
+        let method = HttpMethod::parse(&input.method);
+        let path = ResourcePath::parse(&input.path);
+        field("role_arn", role.as_ref().map(|_| ()).map_err(Clone::clone));
+        field(
+            "account",
+            account.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        field("region", region.as_ref().map(|_| ()).map_err(Clone::clone));
+        field("api_id", api_id.as_ref().map(|_| ()).map_err(Clone::clone));
+        field("stage", stage.as_ref().map(|_| ()).map_err(Clone::clone));
+        field("method", method.as_ref().map(|_| ()).map_err(Clone::clone));
+        field("path", path.as_ref().map(|_| ()).map_err(Clone::clone));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let grant = Grant {
+            role: role.unwrap(),
+            api: ApiRef {
+                account: account.unwrap(),
+                region: region.unwrap(),
+                api_id: api_id.unwrap(),
+            },
+            stage: stage.unwrap(),
+            method: method.unwrap(),
+            path: path.unwrap(),
+        };
+        if grant.role.partition != grant.api.region.partition() {
+            return Err(vec![(
+                "region",
+                format!(
+                    "the role is in partition {} but region {} is in {}",
+                    grant.role.partition.as_str(),
+                    grant.api.region.as_str(),
+                    grant.api.region.partition().as_str()
+                ),
+            )]);
+        }
+        Ok(grant)
+    }
+
+    pub fn invoke_arn(&self) -> String {
+        let path = self.path.arn_part();
+        format!(
+            "arn:{}:execute-api:{}:{}:{}/{}/{}/{}",
+            self.api.region.partition().as_str(),
+            self.api.region.as_str(),
+            self.api.account.as_str(),
+            self.api.api_id.as_str(),
+            self.stage.as_str(),
+            self.method.as_str(),
+            path
+        )
+    }
+}
+
+/// An invoke ARN read back: the route it names (path parameters come back as `*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvokeArn {
+    pub partition: Partition,
+    pub region: Region,
+    pub account: AccountId,
+    pub api_id: ApiId,
+    pub stage: StageName,
+    pub method: HttpMethod,
+    /// With its leading `/`.
+    pub path: String,
+}
+
+impl InvokeArn {
+    pub fn parse(text: &str) -> Result<InvokeArn, Invalid> {
+        let parts: Vec<&str> = text.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "execute-api" {
+            return Err(Invalid(format!("`{text}` is not an execute-api ARN")));
+        }
+        let partition = Partition::parse(parts[1])?;
+        let region = Region::parse(parts[3])?;
+        let account = AccountId::parse(parts[4])?;
+        let mut rest = parts[5].splitn(4, '/');
+        let api_id = ApiId::parse(rest.next().unwrap_or(""))?;
+        let stage = StageName::parse(rest.next().unwrap_or(""))?;
+        let method = HttpMethod::parse(rest.next().unwrap_or(""))?;
+        let path = format!("/{}", rest.next().unwrap_or(""));
+        Ok(InvokeArn {
+            partition,
+            region,
+            account,
+            api_id,
+            stage,
+            method,
+            path,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn input() -> GrantInput {
+        GrantInput {
+            role_arn: "arn:aws:iam::123456789012:role/gatehouse-orders-readers".into(),
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            api_id: "a1b2c3d4e5".into(),
+            stage: "prod".into(),
+            method: "GET".into(),
+            path: "/orders/{orderId}".into(),
+        }
+    }
+
+    #[test]
+    fn a_grant_yields_its_invoke_arn() {
+        let grant = Grant::parse(&input()).unwrap();
+        assert_eq!(
+            grant.invoke_arn(),
+            "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/*"
+        );
+        let mut any = input();
+        any.method = "*".into();
+        any.path = "/*".into();
+        any.stage = "*".into();
+        assert_eq!(
+            Grant::parse(&any).unwrap().invoke_arn(),
+            "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/*/*/*"
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let bad = GrantInput {
+            method: "FETCH".into(),
+            path: "orders".into(),
+            ..input()
+        };
+        let errors = Grant::parse(&bad).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["method", "path"]);
+        let china = GrantInput {
+            region: "cn-north-1".into(),
+            ..input()
+        };
+        assert!(Grant::parse(&china).unwrap_err()[0].1.contains("partition"));
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z][a-z0-9_-]{0,8}",
+            "[a-z][a-zA-Z0-9]{0,6}".prop_map(|p| format!("{{{p}}}")),
+        ]
+    }
+
+    proptest! {
+        /// A grant's ARN reads back to the same route (parameters as `*`), in every partition.
+        #[test]
+        fn invoke_arns_round_trip(
+            segments in prop::collection::vec(segment(), 0..5),
+            subtree in any::<bool>(),
+            method in prop::sample::select(HttpMethod::ALL.to_vec()),
+            stage in "[A-Za-z0-9_-]{1,20}",
+            region in prop::sample::select(vec!["eu-west-1", "us-east-1", "cn-north-1", "us-gov-west-1"]),
+            api in "[a-z0-9]{10}",
+        ) {
+            let mut path = format!("/{}", segments.join("/"));
+            if subtree { path = if path == "/" { "/*".into() } else { format!("{path}/*") }; }
+            let partition = Region::parse(region).unwrap().partition();
+            let grant = Grant::parse(&GrantInput {
+                role_arn: format!("arn:{}:iam::123456789012:role/r", partition.as_str()),
+                account: "123456789012".into(),
+                region: region.into(),
+                api_id: api.clone(),
+                stage: stage.clone(),
+                method: method.as_str().into(),
+                path: path.clone(),
+            }).unwrap();
+            let back = InvokeArn::parse(&grant.invoke_arn()).unwrap();
+            prop_assert_eq!(back.partition, partition);
+            prop_assert_eq!(back.api_id.as_str(), api.as_str());
+            prop_assert_eq!(back.stage.as_str(), stage.as_str());
+            prop_assert_eq!(back.method, method);
+            let expected = format!("/{}", grant.path.arn_part());
+            prop_assert_eq!(back.path, expected);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The rules of mappings, with no IO: values and their validation, bindings and grants, invoke
+//! ARNs, the policy documents grants yield, the desired state and what change sets do to it, and
+//! the change-set state machine. Shared by the server and the browser (forms check the same way).
+
+pub mod change_set;
+pub mod desired;
+pub mod grant;
+pub mod names;
+pub mod policy;
