@@ -2,7 +2,6 @@
 //! this module only ever inserts.
 
 use serde_json::Value;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Who did it: a signed-in person, or nobody known yet (a refused sign-in).
@@ -47,10 +46,17 @@ pub mod action {
     pub const SESSION_EXPIRED: &str = "auth.session_expired";
     pub const SYNC_FINISHED: &str = "sync.finished";
     pub const SYNC_FAILED: &str = "sync.failed";
+    pub const CHANGE_SET_EDITED: &str = "change_set.edited";
+    pub const CHANGE_SET_SUBMITTED: &str = "change_set.submitted";
+    pub const CHANGE_SET_WITHDRAWN: &str = "change_set.withdrawn";
+    pub const CHANGE_SET_APPROVED: &str = "change_set.approved";
+    pub const CHANGE_SET_REJECTED: &str = "change_set.rejected";
+    pub const CHANGE_SET_APPLIED: &str = "change_set.applied";
+    pub const CHANGE_SET_REBASED: &str = "change_set.rebased";
 }
 
-pub async fn record(
-    pool: &PgPool,
+pub async fn record<'e>(
+    db: impl sqlx::PgExecutor<'e>,
     actor: &Actor,
     action: &str,
     subject: Option<&str>,
@@ -66,6 +72,6 @@ pub async fn record(
     .bind(action)
     .bind(subject)
     .bind(details)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }

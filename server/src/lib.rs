@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod http;
+pub mod mappings;
 pub mod seed_demo;
 pub mod session;
 pub mod state;

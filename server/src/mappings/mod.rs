@@ -1,0 +1,4 @@
+//! Mappings: the desired state and the change sets that alone may change it.
+
+pub mod store;
+pub mod workflow;

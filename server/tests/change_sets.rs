@@ -1,0 +1,343 @@
+//! The change-set workflow against real PostgreSQL: every transition, separation of duties,
+//! stale bases and two reviewers approving at the same moment.
+
+mod common;
+
+use app::domain::{
+    change_set::State,
+    desired::ChangeItem,
+    grant::{Binding, Grant, GrantInput, GroupRef},
+    names::RoleArn,
+};
+use common::{count, migrated_database};
+use gatehouse::{
+    audit::Actor,
+    mappings::{
+        store,
+        workflow::{self, Details, WorkflowError},
+    },
+};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+fn person(n: u128, name: &str) -> Actor {
+    Actor::person(
+        Uuid::from_u128(1),
+        Uuid::from_u128(n),
+        name,
+        &format!("{name}@contoso.test"),
+    )
+}
+
+fn ada() -> Actor {
+    person(1, "Ada Admin")
+}
+fn rita() -> Actor {
+    person(2, "Rita Reviewer")
+}
+fn sam() -> Actor {
+    person(3, "Sam Both")
+}
+
+fn grant(role: &str, path: &str) -> ChangeItem {
+    ChangeItem::AddGrant(
+        Grant::parse(&GrantInput {
+            role_arn: format!("arn:aws:iam::123456789012:role/{role}"),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            api_id: "a1b2c3d4e5".into(),
+            stage: "prod".into(),
+            method: "GET".into(),
+            path: path.into(),
+        })
+        .unwrap(),
+    )
+}
+
+fn binding(group: &str, role: &str) -> ChangeItem {
+    ChangeItem::AddBinding(Binding {
+        group: GroupRef {
+            source: "file".into(),
+            object_id: group.into(),
+        },
+        role: RoleArn::parse(&format!("arn:aws:iam::123456789012:role/{role}")).unwrap(),
+    })
+}
+
+fn details(title: &str) -> Details {
+    Details {
+        title: title.into(),
+        justification: "Orders team needs to read orders for the new dashboard.".into(),
+        ticket: "CHG-1234".into(),
+    }
+}
+
+async fn draft(pool: &PgPool, author: &Actor, items: Vec<ChangeItem>, title: &str) -> i64 {
+    let mut id = 0;
+    for item in items {
+        id = workflow::edit(pool, author, item).await.unwrap();
+    }
+    let state = workflow::save_details(pool, author, id, details(title), true)
+        .await
+        .unwrap();
+    assert_eq!(state, State::Submitted);
+    id
+}
+
+async fn state_of(pool: &PgPool, id: i64) -> State {
+    let mut conn = pool.acquire().await.unwrap();
+    store::change_set(&mut conn, id, false)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+}
+
+async fn version(pool: &PgPool) -> i64 {
+    count(pool, "SELECT version FROM desired_state").await
+}
+
+fn refused(r: Result<impl std::fmt::Debug, WorkflowError>) -> String {
+    match r {
+        Err(WorkflowError::Refused(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_change_set_goes_from_draft_to_applied_and_every_step_is_audited() {
+    let pool = migrated_database().await;
+    let id = workflow::edit(&pool, &ada(), binding("orders", "readers"))
+        .await
+        .unwrap();
+    let same = workflow::edit(&pool, &ada(), grant("readers", "/orders"))
+        .await
+        .unwrap();
+    assert_eq!(id, same, "edits land in the author's one draft");
+
+    // Submitting needs a title and a justification, named field by field.
+    let empty = Details {
+        title: " ".into(),
+        justification: "why".into(),
+        ticket: "".into(),
+    };
+    let Err(WorkflowError::Fields(fields)) =
+        workflow::save_details(&pool, &ada(), id, empty, true).await
+    else {
+        panic!("fields expected")
+    };
+    let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+    assert_eq!(names, ["title", "justification"]);
+    assert_eq!(state_of(&pool, id).await, State::Draft, "nothing changed");
+
+    workflow::save_details(&pool, &ada(), id, details("Orders readers"), true)
+        .await
+        .unwrap();
+    assert_eq!(state_of(&pool, id).await, State::Submitted);
+    // Submitted change sets are not edited: a new edit starts a new draft.
+    let next = workflow::edit(&pool, &ada(), grant("readers", "/health"))
+        .await
+        .unwrap();
+    assert_ne!(next, id);
+
+    // The author cannot approve, even holding the reviewer role too.
+    let why = refused(workflow::review(&pool, &ada(), id, true, "", 1).await);
+    assert!(why.contains("someone else"), "{why}");
+    assert_eq!(
+        workflow::review(&pool, &rita(), id, true, "Looks right.", 1)
+            .await
+            .unwrap(),
+        State::Approved
+    );
+    assert_eq!(version(&pool).await, 1);
+    assert_eq!(count(&pool, "SELECT count(*) FROM bindings").await, 1);
+    assert_eq!(count(&pool, "SELECT count(*) FROM grants").await, 1);
+    let why = refused(workflow::review(&pool, &sam(), id, true, "", 1).await);
+    assert!(why.contains("approved now"), "{why}");
+
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events WHERE subject = $1 ORDER BY id")
+            .bind(format!("change_set:{id}"))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "change_set.edited",
+            "change_set.edited",
+            "change_set.submitted",
+            "change_set.applied",
+            "change_set.approved"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn illegal_steps_are_refused_and_change_nothing() {
+    let pool = migrated_database().await;
+    let id = workflow::edit(&pool, &ada(), binding("orders", "readers"))
+        .await
+        .unwrap();
+    let why = refused(workflow::review(&pool, &rita(), id, true, "", 1).await);
+    assert!(why.contains("only submitted"), "{why}");
+    let why = refused(workflow::withdraw(&pool, &rita(), id).await);
+    assert!(why.contains("only its author"), "{why}");
+    workflow::save_details(&pool, &ada(), id, details("Orders readers"), true)
+        .await
+        .unwrap();
+    // Rejecting needs a reason; with one, the change set is rejected and stays so.
+    let Err(WorkflowError::Fields(f)) = workflow::review(&pool, &rita(), id, false, "  ", 1).await
+    else {
+        panic!("a reason is required")
+    };
+    assert_eq!(f[0].0, "comment");
+    assert_eq!(
+        workflow::review(
+            &pool,
+            &rita(),
+            id,
+            false,
+            "Use the readers group instead.",
+            1
+        )
+        .await
+        .unwrap(),
+        State::Rejected
+    );
+    let why = refused(workflow::withdraw(&pool, &ada(), id).await);
+    assert!(why.contains("rejected cannot be withdrawn"), "{why}");
+    assert_eq!(version(&pool).await, 0);
+
+    // Withdrawing a submitted change set.
+    let other = draft(&pool, &ada(), vec![grant("readers", "/orders")], "Second").await;
+    workflow::withdraw(&pool, &ada(), other).await.unwrap();
+    assert_eq!(state_of(&pool, other).await, State::Withdrawn);
+    // An edit that does not fit the mappings (removing what is not there) is refused.
+    let missing = ChangeItem::RemoveGrant(match grant("readers", "/nowhere") {
+        ChangeItem::AddGrant(g) => g,
+        _ => unreachable!(),
+    });
+    let why = refused(workflow::edit(&pool, &ada(), missing).await);
+    assert!(why.contains("has no grant"), "{why}");
+}
+
+#[tokio::test]
+async fn each_reviewer_counts_once_toward_the_approvals_required() {
+    let pool = migrated_database().await;
+    let id = draft(
+        &pool,
+        &ada(),
+        vec![grant("readers", "/orders")],
+        "Two approvals",
+    )
+    .await;
+    assert_eq!(
+        workflow::review(&pool, &rita(), id, true, "", 2)
+            .await
+            .unwrap(),
+        State::Submitted
+    );
+    let why = refused(workflow::review(&pool, &rita(), id, true, "", 2).await);
+    assert!(why.contains("each person counts once"), "{why}");
+    assert_eq!(
+        workflow::review(&pool, &sam(), id, true, "", 2)
+            .await
+            .unwrap(),
+        State::Approved
+    );
+}
+
+#[tokio::test]
+async fn a_stale_base_is_refused_until_rebased() {
+    let pool = migrated_database().await;
+    let first = draft(&pool, &ada(), vec![grant("readers", "/orders")], "First").await;
+    let second = draft(&pool, &sam(), vec![grant("readers", "/health")], "Second").await;
+    let unrelated = draft(
+        &pool,
+        &person(9, "Uma"),
+        vec![grant("writers", "/orders")],
+        "Unrelated",
+    )
+    .await;
+    workflow::review(&pool, &rita(), first, true, "", 1)
+        .await
+        .unwrap();
+
+    // Same role changed since "Second" was written: refused, and nothing moved.
+    let why = refused(workflow::review(&pool, &rita(), second, true, "", 1).await);
+    assert!(why.contains("First") && why.contains("rebase"), "{why}");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM reviews WHERE change_set_id = 2"
+        )
+        .await,
+        0
+    );
+    assert_eq!(state_of(&pool, second).await, State::Submitted);
+    // Another role: the older base does not matter.
+    workflow::review(&pool, &rita(), unrelated, true, "", 1)
+        .await
+        .unwrap();
+
+    workflow::rebase(&pool, &sam(), second).await.unwrap();
+    assert_eq!(
+        workflow::review(&pool, &rita(), second, true, "", 1)
+            .await
+            .unwrap(),
+        State::Approved
+    );
+    assert_eq!(version(&pool).await, 3);
+
+    // Items that no longer fit cannot be rebased.
+    let dup = draft(&pool, &sam(), vec![grant("readers", "/orders2")], "Dup A").await;
+    let dup2 = draft(
+        &pool,
+        &person(7, "Dee"),
+        vec![grant("readers", "/orders2")],
+        "Dup B",
+    )
+    .await;
+    workflow::review(&pool, &rita(), dup, true, "", 1)
+        .await
+        .unwrap();
+    let why = refused(workflow::rebase(&pool, &person(7, "Dee"), dup2).await);
+    assert!(why.contains("may already call"), "{why}");
+}
+
+#[tokio::test]
+async fn two_reviewers_approving_at_once_make_one_transition() {
+    let pool = migrated_database().await;
+    for round in 0..5 {
+        let id = draft(
+            &pool,
+            &ada(),
+            vec![grant("readers", &format!("/r{round}"))],
+            "Race",
+        )
+        .await;
+        let (r, s) = (rita(), sam());
+        let (a, b) = tokio::join!(
+            workflow::review(&pool, &r, id, true, "", 1),
+            workflow::review(&pool, &s, id, true, "", 1),
+        );
+        let approved = [&a, &b]
+            .iter()
+            .filter(|r| matches!(r, Ok(State::Approved)))
+            .count();
+        assert_eq!(approved, 1, "{a:?} {b:?}");
+        assert!(
+            matches!(a, Err(WorkflowError::Refused(_)))
+                || matches!(b, Err(WorkflowError::Refused(_)))
+        );
+        let reviews: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM reviews WHERE change_set_id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(reviews, 1);
+    }
+    assert_eq!(version(&pool).await, 5);
+}
