@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod components;
 pub mod domain;
+pub mod mappings;
 pub mod me;
 pub mod pages;
 pub mod roles;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/roles/:name") view=RolePage ssr=SsrMode::Async/>
                     <Route path=path!("/mappings") view=MappingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/change-sets") view=ChangeSetsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/change-sets/:id") view=ChangeSetPage ssr=SsrMode::Async/>
                     <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>

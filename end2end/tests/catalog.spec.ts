@@ -11,7 +11,8 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
   const errors = watchConsole(page);
   await signIn(page, testInfo, 'admin', '/sync');
   const apis = await runSync(page, testInfo, 'Sync APIs now', 'apis');
-  await expect(apis).toContainText('Ada Admin');
+  // (The newest run may be another test's, started by another admin at the same moment.)
+  await expect(apis).toContainText(/Ada Admin|Sam Both/);
   await runSync(page, testInfo, 'Sync IAM roles now', 'roles');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-sync-after-run');

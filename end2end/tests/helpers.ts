@@ -1,4 +1,4 @@
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -60,11 +60,21 @@ export async function runSync(page: Page, testInfo: TestInfo, button: string, ca
   if (jsOn(testInfo)) {
     // Refused only when the other project's run of the same catalog is going on: it finishes too.
     // (Without JavaScript the form posts and the page comes back showing the runs.)
-    await expect(page.getByRole('status').or(page.getByRole('alert')))
+    const card = page.locator(`section.card[data-catalog=${catalog}]`);
+    await expect(card.getByRole('status').or(card.getByRole('alert')))
       .toContainText(/Run \d+ started|already running/);
   }
   const newest = page.locator(`[data-testid=sync-runs] tbody tr[data-catalog=${catalog}]`).first();
   // The page follows the run: polling with JavaScript, reloading itself without.
   await expect(newest).toContainText('finished', { timeout: 30_000 });
   return newest;
+}
+
+/** Picks the option of a <select> whose text starts with `text`. */
+export async function pick(select: Locator, text: string) {
+  await expect(select).toBeVisible();
+  const options = await select.locator('option').allTextContents();
+  const label = options.find((o) => o.startsWith(text));
+  if (!label) throw new Error(`no option starts with ${text}: ${options.join(', ')}`);
+  await select.selectOption({ label });
 }

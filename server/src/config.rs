@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// Minutes between scheduled syncs of every catalog; 0 turns the schedule off.
     #[arg(long, env = "GATEHOUSE_SYNC_INTERVAL_MINUTES", global = true)]
     pub sync_interval_minutes: Option<String>,
+    /// Approvals a change set needs, each from a different reviewer who is not its author.
+    #[arg(long, env = "GATEHOUSE_REQUIRED_APPROVALS", global = true)]
+    pub required_approvals: Option<String>,
     #[command(flatten)]
     pub directory: crate::directory::settings::DirectoryArgs,
     /// Folder with the compiled site (wasm, js, css) that cargo-leptos builds.
@@ -249,6 +252,7 @@ pub struct Settings {
     pub directory: crate::directory::settings::DirectorySettings,
     /// How often every catalog syncs by itself; `None`: never.
     pub sync_interval: Option<Duration>,
+    pub required_approvals: usize,
     pub site_root: String,
 }
 
@@ -484,6 +488,11 @@ impl ServeArgs {
             aws: self.aws()?,
             directory: self.directory.settings()?,
             sync_interval: self.sync_interval()?,
+            required_approvals: positive(
+                &self.required_approvals,
+                1,
+                ("GATEHOUSE_REQUIRED_APPROVALS", "required-approvals"),
+            )? as usize,
             site_root: self
                 .site_root
                 .clone()

@@ -43,12 +43,17 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
         .build();
+    let mappings = Arc::new(mappings::backend::ServerMappings {
+        pool: pool.clone(),
+        required_approvals: settings.required_approvals,
+    });
     Ok(AppState {
         leptos_options,
         pool,
         settings: Arc::new(settings),
         oidc: Arc::new(oidc),
         catalog,
+        mappings,
         syncer,
         graph: directories.graph,
     })
@@ -75,6 +80,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(context_state.pool.clone());
                 provide_context(context_state.settings.clone());
                 provide_context(context_state.catalog.clone());
+                provide_context(context_state.mappings.clone());
             },
             move || app::shell(shell_options.clone()),
         )

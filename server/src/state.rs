@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use crate::{
     auth::oidc::Oidc, catalog::Syncer, config::Settings, directory::graph::GraphDirectory,
 };
-use app::catalog::CatalogBackend;
+use app::{catalog::CatalogBackend, mappings::MappingsBackend};
 
 /// The one state object: handed to axum routes and, through context, to server functions.
 #[derive(Clone, FromRef)]
@@ -17,6 +17,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub oidc: Arc<Oidc>,
     pub catalog: Arc<dyn CatalogBackend>,
+    pub mappings: Arc<dyn MappingsBackend>,
     pub syncer: Arc<Syncer>,
     /// Microsoft Graph, when configured: sign-in reads overflowing group claims from it.
     pub graph: Option<Arc<GraphDirectory>>,

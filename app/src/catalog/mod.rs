@@ -36,7 +36,7 @@ mod backend {
             &'a self,
             by: &'a CurrentUser,
             catalog: CatalogKind,
-        ) -> BoxFuture<'a, SyncRun>;
+        ) -> BoxFuture<'a, SyncStart>;
         fn list_groups<'a>(
             &'a self,
             search: &'a str,
@@ -99,7 +99,7 @@ pub async fn list_sync_runs() -> Result<Vec<SyncRun>, ServerFnError> {
 /// Admins only. Starts a catalog's sync (`apis`, `roles` or `groups`) in the background and
 /// answers with the running run; the Sync page follows it.
 #[server(endpoint = "catalog/sync")]
-pub async fn start_sync(catalog: String) -> Result<SyncRun, ServerFnError> {
+pub async fn start_sync(catalog: String) -> Result<types::SyncStart, ServerFnError> {
     let user = crate::me::ssr::require_role(&[Role::Admin])?;
     let kind = types::CatalogKind::parse(&catalog)
         .ok_or_else(|| ServerFnError::new(format!("There is no catalog called `{catalog}`.")))?;

@@ -77,6 +77,13 @@ impl SyncRun {
     }
 }
 
+/// What starting a sync did: started `run`, or found `run` already going.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStart {
+    pub run: SyncRun,
+    pub already_running: bool,
+}
+
 /// The catalogs an admin can sync.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CatalogKind {

@@ -4,6 +4,7 @@
 
 pub mod change_set;
 pub mod desired;
+pub mod diff;
 pub mod grant;
 pub mod names;
 pub mod policy;

@@ -13,6 +13,7 @@ use crate::components::{
     layout::Guarded,
     search::{urlencode, Ident, Pager, SearchBar},
 };
+use crate::mappings::{get_group_mappings, types::GroupMappings, BindRole, GrantRoute};
 use crate::me::use_me;
 use crate::roles::{Page, Role};
 
@@ -134,16 +135,32 @@ pub fn GroupPage() -> impl IntoView {
     let source = move || params.read().get("source").unwrap_or_default();
     let id = move || params.read().get("id").unwrap_or_default();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let bind = ServerAction::<BindRole>::new();
+    let grant = ServerAction::<GrantRoute>::new();
+    // One resource for the group and its mappings: a nested one would hydrate out of step.
     let group = Resource::new(
-        move || (source(), id(), param("after"), param("before")),
-        |(source, id, after, before)| get_group(source, id, after, before),
+        move || {
+            (
+                source(),
+                id(),
+                param("after"),
+                param("before"),
+                bind.version().get(),
+                grant.version().get(),
+            )
+        },
+        |(source, id, after, before, ..)| async move {
+            let detail = get_group(source.clone(), id.clone(), after, before).await?;
+            let mappings = get_group_mappings(source, id).await?;
+            Ok::<_, ServerFnError>(detail.map(|d| (d, mappings)))
+        },
     );
     view! {
         <Guarded page=Page::Groups>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match group.await {
-                        Ok(Some(detail)) => view! { <GroupDetailView detail/> }.into_any(),
+                        Ok(Some((detail, mappings))) => view! { <GroupDetailView detail mappings bind grant/> }.into_any(),
                         Ok(None) => view! {
                             <Title text="Group not found"/>
                             <section class="empty-state">
@@ -161,7 +178,12 @@ pub fn GroupPage() -> impl IntoView {
 }
 
 #[component]
-fn GroupDetailView(detail: GroupDetail) -> impl IntoView {
+fn GroupDetailView(
+    detail: GroupDetail,
+    mappings: GroupMappings,
+    bind: ServerAction<BindRole>,
+    grant: ServerAction<GrantRoute>,
+) -> impl IntoView {
     let g = detail.summary;
     let base = group_href(&g);
     view! {
@@ -178,7 +200,7 @@ fn GroupDetailView(detail: GroupDetail) -> impl IntoView {
             {g.deleted_at.clone().map(|at| view! { <div><dt>"Deleted from the directory"</dt><dd>{at}</dd></div> })}
         </dl>
         <h2>"Roles"</h2>
-        <p class="muted" data-testid="group-roles">"No IAM role is bound to this group. Bindings appear here once mappings are made through change sets."</p>
+        <super::group_roles::GroupRoles source=g.source.clone() id=g.object_id.clone() m=mappings bind grant/>
         <h2>"Members"</h2>
         {match detail.members {
             Ok(page) => view! { <MemberTable page base/> }.into_any(),

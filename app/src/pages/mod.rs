@@ -1,15 +1,20 @@
 //! One file per page. Pages that later work fills say so plainly and tell people what to do.
 
 mod apis;
+mod change_sets;
+mod group_roles;
 mod groups;
 mod home;
+mod mappings;
 mod placeholders;
 mod roles;
 mod sync;
 
 pub use apis::{ApiPage, ApisPage};
+pub use change_sets::{ChangeSetPage, ChangeSetsPage};
 pub use groups::{GroupPage, GroupsPage};
 pub use home::HomePage;
+pub use mappings::{MappingsPage, ReviewsPage};
 pub use placeholders::*;
 pub use roles::{RolePage, RolesPage};
 pub use sync::SyncPage;

@@ -22,39 +22,6 @@ fn Upcoming(page: Page, what: &'static str, next: &'static str) -> impl IntoView
 }
 
 #[component]
-pub fn MappingsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            page=Page::Mappings
-            what="Every approved mapping: directory group → IAM role → API routes."
-            next="Nothing is mapped yet. Mappings appear here once an admin's change set is approved."
-        />
-    }
-}
-
-#[component]
-pub fn ChangeSetsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            page=Page::ChangeSets
-            what="Proposed, approved and pushed changes to access, each with its justification and diff."
-            next="No change set exists yet."
-        />
-    }
-}
-
-#[component]
-pub fn ReviewsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            page=Page::Reviews
-            what="Change sets submitted by other people and waiting for your approval."
-            next="Nothing is waiting for your review."
-        />
-    }
-}
-
-#[component]
 pub fn HistoryPage() -> impl IntoView {
     view! {
         <Upcoming

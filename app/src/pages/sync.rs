@@ -26,8 +26,11 @@ pub fn SyncPage() -> impl IntoView {
             .and_then(Result::ok)
             .is_some_and(|list| list.iter().any(SyncRun::running));
         if running {
+            // try_update: the page may be gone by the time the timer fires.
             set_timeout(
-                move || tick.update(|t| *t += 1),
+                move || {
+                    tick.try_update(|t| *t += 1);
+                },
                 Duration::from_millis(1000),
             );
         }
@@ -88,8 +91,11 @@ fn SyncCard(
                 </button>
             </ActionForm>
             {move || action.value().get().map(|result| match result {
-                Ok(run) => view! {
-                    <p class="notice notice-success" role="status">{format!("Run {} started; follow it below.", run.id)}</p>
+                Ok(start) if start.already_running => view! {
+                    <p class="notice notice-success" role="status">{format!("A sync of this catalog was already running (run {}); follow it below.", start.run.id)}</p>
+                }.into_any(),
+                Ok(start) => view! {
+                    <p class="notice notice-success" role="status">{format!("Run {} started; follow it below.", start.run.id)}</p>
                 }.into_any(),
                 Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}

@@ -58,7 +58,11 @@ impl CatalogBackend for ServerCatalog {
         Box::pin(async move { queries::sync_runs(pool, 20).await.map_err(internal) })
     }
 
-    fn start_sync<'a>(&'a self, by: &'a CurrentUser, kind: CatalogKind) -> BoxFuture<'a, SyncRun> {
+    fn start_sync<'a>(
+        &'a self,
+        by: &'a CurrentUser,
+        kind: CatalogKind,
+    ) -> BoxFuture<'a, SyncStart> {
         let catalog = match kind {
             CatalogKind::Apis => Catalog::Apis,
             CatalogKind::Roles => Catalog::Roles,
@@ -66,22 +70,37 @@ impl CatalogBackend for ServerCatalog {
         };
         let actor = caller(by);
         Box::pin(async move {
-            let run_id = match self.syncer.start(actor, catalog).await {
-                Ok(run_id) => run_id,
+            let (run_id, already_running) = match self.syncer.start(actor, catalog).await {
+                Ok(run_id) => (run_id, false),
                 Err(SyncError::AlreadyRunning) => {
-                    return Err(
-                        "A sync of this catalog is already running; wait for it to finish.".into(),
+                    let running: Option<i64> = sqlx::query_scalar(
+                        "SELECT max(id) FROM sync_runs WHERE catalog = $1 AND finished_at IS NULL",
                     )
+                    .bind(catalog.name())
+                    .fetch_one(&self.syncer.pool)
+                    .await
+                    .map_err(internal)?;
+                    match running {
+                        Some(id) => (id, true),
+                        // Another process holds the lock and its row is not visible yet.
+                        None => {
+                            return Err("A sync of this catalog is already running; wait for it to finish.".into())
+                        }
+                    }
                 }
                 Err(SyncError::NoDirectory) => {
                     return Err("No directory is configured, so there are no groups to sync. Set GATEHOUSE_DIRECTORY (file, graph or ldap) and restart Gatehouse.".into())
                 }
-                Err(SyncError::Failed { run_id, .. }) => run_id,
+                Err(SyncError::Failed { run_id, .. }) => (run_id, false),
                 Err(SyncError::Database(e)) => return Err(internal(e)),
             };
-            queries::sync_run(&self.syncer.pool, run_id)
+            let run = queries::sync_run(&self.syncer.pool, run_id)
                 .await
-                .map_err(internal)
+                .map_err(internal)?;
+            Ok(SyncStart {
+                run,
+                already_running,
+            })
         })
     }
 

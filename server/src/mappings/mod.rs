@@ -1,4 +1,7 @@
 //! Mappings: the desired state and the change sets that alone may change it.
 
+pub mod backend;
+pub mod queries;
 pub mod store;
+pub mod views;
 pub mod workflow;

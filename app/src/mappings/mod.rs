@@ -1,0 +1,238 @@
+//! Mapping and change-set server functions. Each checks the caller's roles, then asks the
+//! server's [`MappingsBackend`] (through context), which owns the database.
+
+pub mod types;
+
+use leptos::prelude::*;
+
+use types::{ChangeSetDetail, ChangeSetSummary, FormOutcome, GroupMappings, MappingRow};
+
+#[cfg(feature = "ssr")]
+pub use backend::{Edit, MappingsBackend};
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use super::types::*;
+    use crate::domain::grant::GrantInput;
+    use std::{future::Future, pin::Pin};
+
+    pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
+
+    /// One edit of a person's draft.
+    pub enum Edit {
+        Bind {
+            source: String,
+            group_id: String,
+            role_arn: String,
+            remove: bool,
+        },
+        Grant {
+            input: GrantInput,
+            remove: bool,
+        },
+    }
+
+    /// Implemented by the server. The caller is the request's signed-in person.
+    pub trait MappingsBackend: Send + Sync {
+        fn edit(&self, edit: Edit) -> BoxFuture<'_, FormOutcome>;
+        fn save<'a>(
+            &'a self,
+            id: i64,
+            title: &'a str,
+            justification: &'a str,
+            ticket: &'a str,
+            submit: bool,
+        ) -> BoxFuture<'a, FormOutcome>;
+        fn withdraw(&self, id: i64) -> BoxFuture<'_, FormOutcome>;
+        fn drop_item(&self, id: i64, index: usize) -> BoxFuture<'_, FormOutcome>;
+        fn review<'a>(
+            &'a self,
+            id: i64,
+            approve: bool,
+            comment: &'a str,
+        ) -> BoxFuture<'a, FormOutcome>;
+        fn rebase(&self, id: i64) -> BoxFuture<'_, FormOutcome>;
+        fn change_sets<'a>(&'a self, state: &'a str) -> BoxFuture<'a, Vec<ChangeSetSummary>>;
+        fn change_set(&self, id: i64) -> BoxFuture<'_, Option<ChangeSetDetail>>;
+        fn review_queue(&self) -> BoxFuture<'_, Vec<ChangeSetSummary>>;
+        fn group_mappings<'a>(
+            &'a self,
+            source: &'a str,
+            id: &'a str,
+        ) -> BoxFuture<'a, GroupMappings>;
+        fn mappings<'a>(&'a self, search: &'a str) -> BoxFuture<'a, Vec<MappingRow>>;
+    }
+
+    pub fn backend() -> Result<std::sync::Arc<dyn MappingsBackend>, leptos::prelude::ServerFnError>
+    {
+        leptos::prelude::use_context::<std::sync::Arc<dyn MappingsBackend>>()
+            .ok_or_else(|| leptos::prelude::ServerFnError::new("mappings are not available"))
+    }
+}
+
+#[cfg(feature = "ssr")]
+use crate::roles::Role;
+#[cfg(feature = "ssr")]
+const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
+
+#[cfg(feature = "ssr")]
+async fn as_admin<T>(
+    f: impl FnOnce(std::sync::Arc<dyn MappingsBackend>) -> backend::BoxFuture<'static, T>,
+) -> Result<T, ServerFnError> {
+    crate::me::ssr::require_role(&[Role::Admin])?;
+    f(backend::backend()?).await.map_err(ServerFnError::new)
+}
+
+/// Admins: bind a role to a group (or unbind it, with `remove=true`) in their draft.
+#[server(endpoint = "mappings/bind")]
+pub async fn bind_role(
+    source: String,
+    group_id: String,
+    role_arn: String,
+    remove: String,
+) -> Result<FormOutcome, ServerFnError> {
+    let remove = remove == "true";
+    as_admin(move |b| {
+        Box::pin(async move {
+            b.edit(Edit::Bind {
+                source,
+                group_id,
+                role_arn,
+                remove,
+            })
+            .await
+        })
+    })
+    .await
+}
+
+/// Admins: grant a route to a role (or revoke it, with `remove=true`) in their draft.
+#[server(endpoint = "mappings/grant")]
+#[allow(clippy::too_many_arguments)]
+pub async fn grant_route(
+    role_arn: String,
+    target: String,
+    api_id: String,
+    stage: String,
+    method: String,
+    path: String,
+    remove: String,
+) -> Result<FormOutcome, ServerFnError> {
+    let (account, region) = target
+        .split_once('/')
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .unwrap_or_default();
+    let input = crate::domain::grant::GrantInput {
+        role_arn,
+        account,
+        region,
+        api_id,
+        stage,
+        method,
+        path,
+    };
+    let remove = remove == "true";
+    as_admin(move |b| Box::pin(async move { b.edit(Edit::Grant { input, remove }).await })).await
+}
+
+/// Admins, on their own draft: save title, justification and ticket; `submit=true` submits too.
+#[server(endpoint = "change-sets/save")]
+pub async fn save_change_set(
+    id: i64,
+    title: String,
+    justification: String,
+    ticket: String,
+    submit: String,
+) -> Result<FormOutcome, ServerFnError> {
+    let submit = submit == "true";
+    as_admin(move |b| {
+        Box::pin(async move { b.save(id, &title, &justification, &ticket, submit).await })
+    })
+    .await
+}
+
+#[server(endpoint = "change-sets/withdraw")]
+pub async fn withdraw_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
+    as_admin(move |b| Box::pin(async move { b.withdraw(id).await })).await
+}
+
+#[server(endpoint = "change-sets/drop-item")]
+pub async fn drop_change_set_item(id: i64, index: usize) -> Result<FormOutcome, ServerFnError> {
+    as_admin(move |b| Box::pin(async move { b.drop_item(id, index).await })).await
+}
+
+#[server(endpoint = "change-sets/rebase")]
+pub async fn rebase_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
+    as_admin(move |b| Box::pin(async move { b.rebase(id).await })).await
+}
+
+/// Reviewers: approve or reject (`decision` = `approve` | `reject`) with a comment.
+#[server(endpoint = "change-sets/review")]
+pub async fn review_change_set(
+    id: i64,
+    decision: String,
+    comment: String,
+) -> Result<FormOutcome, ServerFnError> {
+    crate::me::ssr::require_role(&[Role::Reviewer])?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => {
+            return Err(ServerFnError::new(format!(
+                "`{other}` is neither approve nor reject"
+            )))
+        }
+    };
+    backend::backend()?
+        .review(id, approve, &comment)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "change-sets/list")]
+pub async fn list_change_sets(state: String) -> Result<Vec<ChangeSetSummary>, ServerFnError> {
+    crate::me::ssr::require_role(READERS)?;
+    backend::backend()?
+        .change_sets(&state)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "change-sets/get")]
+pub async fn get_change_set(id: i64) -> Result<Option<ChangeSetDetail>, ServerFnError> {
+    crate::me::ssr::require_role(READERS)?;
+    backend::backend()?
+        .change_set(id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "change-sets/queue")]
+pub async fn review_queue() -> Result<Vec<ChangeSetSummary>, ServerFnError> {
+    crate::me::ssr::require_role(&[Role::Reviewer])?;
+    backend::backend()?
+        .review_queue()
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "mappings/group")]
+pub async fn get_group_mappings(
+    source: String,
+    id: String,
+) -> Result<GroupMappings, ServerFnError> {
+    crate::me::ssr::require_role(READERS)?;
+    backend::backend()?
+        .group_mappings(&source, &id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "mappings/list")]
+pub async fn list_mappings(search: String) -> Result<Vec<MappingRow>, ServerFnError> {
+    crate::me::ssr::require_role(READERS)?;
+    backend::backend()?
+        .mappings(search.trim())
+        .await
+        .map_err(ServerFnError::new)
+}

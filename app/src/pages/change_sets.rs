@@ -1,0 +1,324 @@
+//! Change sets: the list, and one change set with its items, policy diff, effective access,
+//! reviews, timeline and the actions its author and reviewers may take.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::{layout::Guarded, state::StateBadge};
+use crate::domain::diff::LineKind;
+use crate::mappings::{
+    get_change_set, list_change_sets,
+    types::{ChangeSetDetail, ChangeSetSummary, FormOutcome},
+    RebaseChangeSet, ReviewChangeSet, SaveChangeSet, WithdrawChangeSet,
+};
+use crate::roles::Page;
+
+const FILTERS: [(&str, &str); 6] = [
+    ("", "All"),
+    ("draft", "Drafts"),
+    ("submitted", "Submitted"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("withdrawn", "Withdrawn"),
+];
+
+#[component]
+pub fn ChangeSetsPage() -> impl IntoView {
+    let query = use_query_map();
+    let state = move || query.read().get("state").unwrap_or_default();
+    let list = Resource::new(state, list_change_sets);
+    view! {
+        <Title text="Change sets"/>
+        <Guarded page=Page::ChangeSets>
+            <h1>"Change sets"</h1>
+            <nav class="filters" aria-label="Filter by state">
+                {FILTERS.iter().map(|(key, label)| {
+                    let href = if key.is_empty() { "/change-sets".to_string() } else { format!("/change-sets?state={key}") };
+                    let current = move || (state() == *key).then_some("page");
+                    view! { <a class="button" href=href aria-current=current>{*label}</a> }
+                }).collect_view()}
+            </nav>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <section class="empty-state" data-testid="empty-state">
+                                <h2>"No change set here"</h2>
+                                <p>"Admins start one by binding a role to a group or granting a route on a group's page; every edit lands in their draft."</p>
+                            </section>
+                        }.into_any(),
+                        Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+pub fn ChangeSetTable(rows: Vec<ChangeSetSummary>) -> impl IntoView {
+    let body = rows
+        .into_iter()
+        .map(|cs| {
+            view! {
+                <tr>
+                    <td class="num">{cs.id}</td>
+                    <td><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a></td>
+                    <td><StateBadge state=cs.state.clone()/></td>
+                    <td>{cs.author_name.clone()}</td>
+                    <td class="num">{cs.items}</td>
+                    <td class="nowrap">{cs.updated_at.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table data-testid="change-set-table">
+                <thead><tr>
+                    <th scope="col" class="num" aria-sort="descending">"#"</th><th scope="col">"Title"</th><th scope="col">"State"</th>
+                    <th scope="col">"Author"</th><th scope="col" class="num">"Changes"</th><th scope="col">"Updated (UTC)"</th>
+                </tr></thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// A form's general message: refusal, warning or success.
+pub fn outcome_notice(o: &FormOutcome) -> AnyView {
+    if let Some(why) = &o.refused {
+        return view! { <p class="notice notice-error" role="alert">{why.clone()}</p> }.into_any();
+    }
+    if !o.errors.is_empty() {
+        return view! { <p class="notice notice-error" role="alert">"Some fields need attention; see below each one."</p> }.into_any();
+    }
+    let warning = o
+        .warning
+        .clone()
+        .map(|w| view! { <p class="notice notice-warning" role="status">{w}</p> });
+    let message = o
+        .message
+        .clone()
+        .map(|m| view! { <p class="notice notice-success" role="status">{m}</p> });
+    view! { {warning} {message} }.into_any()
+}
+
+#[component]
+pub fn ChangeSetPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let save = ServerAction::<SaveChangeSet>::new();
+    let withdraw = ServerAction::<WithdrawChangeSet>::new();
+    let review = ServerAction::<ReviewChangeSet>::new();
+    let rebase = ServerAction::<RebaseChangeSet>::new();
+    let detail = Resource::new(
+        move || {
+            (
+                id(),
+                save.version().get(),
+                withdraw.version().get(),
+                review.version().get(),
+                rebase.version().get(),
+            )
+        },
+        |(id, ..)| get_change_set(id),
+    );
+    view! {
+        <Guarded page=Page::ChangeSets>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(Some(d)) => view! { <Detail d save withdraw review rebase/> }.into_any(),
+                        Ok(None) => view! {
+                            <Title text="Change set not found"/>
+                            <section class="empty-state"><h1>"Change set not found"</h1>
+                                <p><a href="/change-sets">"All change sets"</a></p></section>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+fn field_error(
+    o: &Option<Result<FormOutcome, ServerFnError>>,
+    field: &'static str,
+) -> Option<String> {
+    o.as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .and_then(|o| o.error_for(field))
+}
+
+fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
+    o.map(|r| match r {
+        Ok(o) => outcome_notice(&o),
+        Err(e) => {
+            view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any()
+        }
+    })
+}
+
+#[component]
+fn Detail(
+    d: ChangeSetDetail,
+    save: ServerAction<SaveChangeSet>,
+    withdraw: ServerAction<WithdrawChangeSet>,
+    review: ServerAction<ReviewChangeSet>,
+    rebase: ServerAction<RebaseChangeSet>,
+) -> impl IntoView {
+    let s = d.summary.clone();
+    let id = s.id;
+    let draft = s.state == "draft";
+    let open = draft || s.state == "submitted";
+    let author_draft = d.viewer_is_author && draft;
+    let items = d
+        .items
+        .iter()
+        .map(|i| {
+            let sign = if i.added { "+" } else { "−" };
+            view! { <li class:added=i.added class:removed=!i.added><span class="sign" aria-hidden="true">{sign}</span>
+                <span class="visually-hidden">{if i.added { "added: " } else { "removed: " }}</span>{i.text.clone()}</li> }
+        })
+        .collect_view();
+    let policies = d
+        .policies
+        .iter()
+        .map(|p| {
+            let lines = p
+                .lines
+                .iter()
+                .map(|l| {
+                    let (class, sign) = match l.kind {
+                        LineKind::Added => ("line added", "+ "),
+                        LineKind::Removed => ("line removed", "- "),
+                        LineKind::Same => ("line same", "  "),
+                    };
+                    view! { <span class=class>{sign}{l.text.clone()}"\n"</span> }
+                })
+                .collect_view();
+            view! {
+                <section class="policy">
+                    <h3><code>{p.role.clone()}</code></h3>
+                    <p class="muted small">{p.summary.clone()}</p>
+                    {p.error.clone().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
+                    <pre class="json diff" data-testid="policy-diff">{lines}</pre>
+                </section>
+            }
+        })
+        .collect_view();
+    let access = d
+        .access
+        .iter()
+        .map(|a| {
+            let people = a.people.map(|n| format!(" ({n} people)")).unwrap_or_default();
+            view! {
+                <li><strong>{a.group.clone()}</strong>{people}
+                    <ul>
+                        {a.gained.iter().map(|r| view! { <li class="added">"gains " {r.clone()}</li> }).collect_view()}
+                        {a.lost.iter().map(|r| view! { <li class="removed">"loses " {r.clone()}</li> }).collect_view()}
+                    </ul>
+                </li>
+            }
+        })
+        .collect_view();
+    let timeline = d
+        .timeline
+        .iter()
+        .map(|t| view! { <li><span class="muted nowrap">{t.at.clone()}</span>" " <strong>{t.who.clone()}</strong> " " {t.what.clone()}</li> })
+        .collect_view();
+    let (title, justification, ticket) = (
+        s.title.clone(),
+        d.justification.clone(),
+        d.ticket.clone().unwrap_or_default(),
+    );
+    view! {
+        <Title text=format!("Change set {id}")/>
+        <p class="breadcrumb"><a href="/change-sets">"Change sets"</a> " / "</p>
+        <h1>{s.title.clone()} " " <StateBadge state=s.state.clone()/></h1>
+        <dl class="facts">
+            <div><dt>"Number"</dt><dd>{id}</dd></div>
+            <div><dt>"Author"</dt><dd>{s.author_name.clone()}</dd></div>
+            <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("{} of {}", d.approvals, d.approvals_required)}</dd></div>
+            <div><dt>"Ticket"</dt><dd>{d.ticket.clone().unwrap_or_else(|| "—".into())}</dd></div>
+            <div><dt>"Updated"</dt><dd>{s.updated_at.clone()}</dd></div>
+        </dl>
+        {d.stale.clone().map(|why| view! {
+            <div class="notice notice-warning" role="status" data-testid="stale">{why}
+                {d.viewer_is_author.then(|| view! {
+                    <ActionForm action=rebase><input type="hidden" name="id" value=id/>
+                        <button class="button" type="submit">"Rebase onto the current mappings"</button></ActionForm>
+                })}
+            </div>
+        })}
+        {move || notice(rebase.value().get())}
+        {(!author_draft).then(|| view! { <h2>"Justification"</h2><p class="justification">{justification.clone()}</p> })}
+        {author_draft.then(|| view! {
+            <h2>"Describe the change"</h2>
+            <ActionForm action=save attr:class="form" attr:data-testid="details-form">
+                <input type="hidden" name="id" value=id/>
+                <label for="cs-title">"Title"</label>
+                <input id="cs-title" name="title" value=title.clone() maxlength="120" aria-describedby="cs-title-error"/>
+                <p class="field-error" id="cs-title-error">{move || field_error(&save.value().get(), "title")}</p>
+                <label for="cs-justification">"Justification (why this access is needed)"</label>
+                <textarea id="cs-justification" name="justification" rows="4" aria-describedby="cs-justification-error">{justification.clone()}</textarea>
+                <p class="field-error" id="cs-justification-error">{move || field_error(&save.value().get(), "justification")}</p>
+                <label for="cs-ticket">"Ticket (optional)"</label>
+                <input id="cs-ticket" name="ticket" value=ticket.clone() placeholder="CHG-1234" aria-describedby="cs-ticket-error"/>
+                <p class="field-error" id="cs-ticket-error">{move || field_error(&save.value().get(), "ticket")}</p>
+                <div class="actions">
+                    <button class="button button-primary" type="submit" name="submit" value="true">"Submit for review"</button>
+                    <button class="button" type="submit" name="submit" value="false">"Save draft"</button>
+                </div>
+            </ActionForm>
+            {move || notice(save.value().get())}
+        })}
+        <h2>"Changes"</h2>
+        {if d.items.is_empty() {
+            view! { <p class="muted">"No changes yet. Open a group to bind a role or grant a route."</p> }.into_any()
+        } else {
+            view! { <ul class="items" data-testid="items">{items}</ul> }.into_any()
+        }}
+        {open.then(|| view! {
+            <h2>"IAM policy, before → after"</h2>
+            {if d.policies.is_empty() { Some(view! { <p class="muted">"No role's policy changes."</p> }) } else { None }}
+            {policies}
+            <h2>"Effective access"</h2>
+            {if d.access.is_empty() { Some(view! { <p class="muted">"Nobody gains or loses a route."</p> }) } else { None }}
+            <ul class="access" data-testid="access">{access}</ul>
+        })}
+        {d.viewer_may_review.then(|| view! {
+            <h2>"Review"</h2>
+            <ActionForm action=review attr:class="form" attr:data-testid="review-form">
+                <input type="hidden" name="id" value=id/>
+                <label for="review-comment">"Comment"</label>
+                <textarea id="review-comment" name="comment" rows="3" aria-describedby="review-comment-error"></textarea>
+                <p class="field-error" id="review-comment-error">{move || field_error(&review.value().get(), "comment")}</p>
+                <div class="actions">
+                    <button class="button button-primary" type="submit" name="decision" value="approve">"Approve"</button>
+                    <button class="button button-danger" type="submit" name="decision" value="reject">"Reject"</button>
+                </div>
+            </ActionForm>
+        })}
+        {move || notice(review.value().get())}
+        {(d.viewer_is_author && open).then(|| view! {
+            <ActionForm action=withdraw attr:class="inline-form">
+                <input type="hidden" name="id" value=id/>
+                <button class="button button-danger" type="submit">"Withdraw this change set"</button>
+            </ActionForm>
+        })}
+        {move || notice(withdraw.value().get())}
+        <h2>"Timeline"</h2>
+        <ol class="timeline" data-testid="timeline">{timeline}</ol>
+    }
+}

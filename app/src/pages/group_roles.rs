@@ -1,0 +1,159 @@
+//! A group's roles on its page: what is bound now, what the viewer's draft changes, and (for
+//! admins) forms to bind a role and grant a route, each landing in the admin's draft.
+
+use leptos::prelude::*;
+
+use super::change_sets::outcome_notice;
+use crate::domain::names::HttpMethod;
+use crate::mappings::{
+    types::{FormOutcome, GroupMappings},
+    BindRole, GrantRoute,
+};
+use crate::me::use_me;
+use crate::roles::Role;
+
+/// The usual methods first; `*` (any) last, so it is never picked by accident.
+const METHOD_CHOICES: [HttpMethod; 8] = [
+    HttpMethod::Get,
+    HttpMethod::Post,
+    HttpMethod::Put,
+    HttpMethod::Patch,
+    HttpMethod::Delete,
+    HttpMethod::Head,
+    HttpMethod::Options,
+    HttpMethod::Any,
+];
+
+fn field_error(
+    o: &Option<Result<FormOutcome, ServerFnError>>,
+    field: &'static str,
+) -> Option<String> {
+    o.as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .and_then(|o| o.error_for(field))
+}
+
+fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
+    o.map(|r| match r {
+        Ok(o) => view! {
+            {outcome_notice(&o)}
+            {o.change_set.map(|id| view! { <p><a href=format!("/change-sets/{id}")>"Open your draft change set " {id}</a></p> })}
+        }.into_any(),
+        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+    })
+}
+
+#[component]
+pub fn GroupRoles(
+    source: String,
+    id: String,
+    m: GroupMappings,
+    bind: ServerAction<BindRole>,
+    grant: ServerAction<GrantRoute>,
+) -> impl IntoView {
+    let me = use_me();
+    let is_admin = move || {
+        me.get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|u| u.has(Role::Admin))
+    };
+    let bound = if m.bound.is_empty() {
+        view! { <p class="muted" data-testid="group-roles">"No IAM role is bound to this group."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="bound" data-testid="group-roles">
+                {m.bound.iter().map(|b| view! {
+                    <li><code class="ident">{b.arn.clone()}</code>
+                        <ul class="plain small">{b.routes.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul></li>
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    let pending = if m.pending.is_empty() {
+        view! { <div hidden></div> }.into_any()
+    } else {
+        let href = m
+            .draft
+            .map(|d| format!("/change-sets/{d}"))
+            .unwrap_or_default();
+        let label = m
+            .draft
+            .map(|d| format!("change set {d}"))
+            .unwrap_or_default();
+        let changes = m.pending.join("; ");
+        view! {
+            <div class="notice notice-warning" role="status">
+                <p>"In your draft " <a href=href>{label}</a></p>
+                <p>{changes}</p>
+            </div>
+        }
+        .into_any()
+    };
+    let role_options = m.roles.iter().map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> }).collect_view();
+    let role_options2 = m.roles.iter().map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> }).collect_view();
+    let api_options = m.apis.iter().map(|a| view! { <option value=a.api_id.clone()>{format!("{} ({})", a.name, a.api_id)}</option> }).collect_view();
+    let target_options = {
+        let mut t: Vec<String> = m.apis.iter().map(|a| a.target.clone()).collect();
+        t.sort();
+        t.dedup();
+        t.into_iter()
+            .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
+            .collect_view()
+    };
+    let paths = {
+        let mut p: Vec<String> = m.apis.iter().flat_map(|a| a.paths.clone()).collect();
+        p.sort();
+        p.dedup();
+        p.into_iter()
+            .map(|p| view! { <option value=p></option> })
+            .collect_view()
+    };
+    let forms = view! {
+        <div class="cards" class:hidden=move || !is_admin()>
+            <section class="card">
+                <h3>"Bind a role"</h3>
+                <ActionForm action=bind attr:class="form" attr:data-testid="bind-form">
+                    <input type="hidden" name="source" value=source.clone()/>
+                    <input type="hidden" name="group_id" value=id.clone()/>
+                    <input type="hidden" name="remove" value="false"/>
+                    <label for="bind-role">"Role (Gatehouse-managed)"</label>
+                    <select id="bind-role" name="role_arn" aria-describedby="bind-role-error">{role_options}</select>
+                    <p class="field-error" id="bind-role-error">{move || field_error(&bind.value().get(), "role_arn")}</p>
+                    <button class="button button-primary" type="submit">"Add to my change set"</button>
+                </ActionForm>
+                {move || notice(bind.value().get())}
+            </section>
+            <section class="card">
+                <h3>"Grant a route to a role"</h3>
+                <ActionForm action=grant attr:class="form" attr:data-testid="grant-form">
+                    <input type="hidden" name="remove" value="false"/>
+                    <label for="grant-role">"Role"</label>
+                    <select id="grant-role" name="role_arn" aria-describedby="grant-role-error">{role_options2}</select>
+                    <p class="field-error" id="grant-role-error">{move || field_error(&grant.value().get(), "role_arn")}</p>
+                    <label for="grant-target">"Target"</label>
+                    <select id="grant-target" name="target" aria-describedby="grant-target-error">{target_options}</select>
+                    <p class="field-error" id="grant-target-error">{move || field_error(&grant.value().get(), "account").or_else(|| field_error(&grant.value().get(), "region"))}</p>
+                    <label for="grant-api">"API"</label>
+                    <select id="grant-api" name="api_id" aria-describedby="grant-api-error">{api_options}</select>
+                    <p class="field-error" id="grant-api-error">{move || field_error(&grant.value().get(), "api_id")}</p>
+                    <label for="grant-stage">"Stage (or * for every stage)"</label>
+                    <input id="grant-stage" name="stage" value="prod" aria-describedby="grant-stage-error"/>
+                    <p class="field-error" id="grant-stage-error">{move || field_error(&grant.value().get(), "stage")}</p>
+                    <label for="grant-method">"Method"</label>
+                    <select id="grant-method" name="method" aria-describedby="grant-method-error">
+                        {METHOD_CHOICES.iter().map(|m| view! { <option value=m.as_str()>{if *m == HttpMethod::Any { "* (any)".to_string() } else { m.as_str().to_string() }}</option> }).collect_view()}
+                    </select>
+                    <p class="field-error" id="grant-method-error">{move || field_error(&grant.value().get(), "method")}</p>
+                    <label for="grant-path">"Resource path (/orders, /orders/{id}, /orders/*)"</label>
+                    <input id="grant-path" name="path" list="grant-paths" autocomplete="off" aria-describedby="grant-path-error"/>
+                    <datalist id="grant-paths">{paths}</datalist>
+                    <p class="field-error" id="grant-path-error">{move || field_error(&grant.value().get(), "path")}</p>
+                    <button class="button button-primary" type="submit">"Add to my change set"</button>
+                </ActionForm>
+                {move || notice(grant.value().get())}
+            </section>
+        </div>
+    };
+    view! { {bound} {pending} {forms} }
+}

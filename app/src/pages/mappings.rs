@@ -1,0 +1,79 @@
+//! Mappings (the desired state as a whole) and Reviews (the queue of change sets waiting).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::change_sets::ChangeSetTable;
+use crate::components::{layout::Guarded, search::SearchBar};
+use crate::mappings::{list_mappings, review_queue};
+use crate::roles::Page;
+
+#[component]
+pub fn MappingsPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let rows = Resource::new(search, list_mappings);
+    view! {
+        <Title text="Mappings"/>
+        <Guarded page=Page::Mappings>
+            <h1>"Mappings"</h1>
+            <p class="lead">"Every approved mapping: directory group → IAM role → API routes. They change only through reviewed change sets."</p>
+            <SearchBar id="mapping-search" label="Search by group, role or route" value=Signal::derive(search)/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <section class="empty-state" data-testid="empty-state">
+                                <h2>"No mapping yet"</h2>
+                                <p>"An admin binds a role to a group on the group's page; once a reviewer approves the change set, the mapping shows here."</p>
+                            </section>
+                        }.into_any(),
+                        Ok(rows) => {
+                            let body = rows.into_iter().map(|r| view! {
+                                <tr>
+                                    <td><a href=r.group_href.clone()>{r.group.clone()}</a></td>
+                                    <td><code class="ident">{r.role.clone()}</code></td>
+                                    <td><ul class="plain">{r.routes.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul></td>
+                                </tr>
+                            }).collect_view();
+                            view! {
+                                <div class="table-wrap"><table data-testid="mapping-table">
+                                    <thead><tr><th scope="col" aria-sort="ascending">"Group"</th><th scope="col">"Role"</th><th scope="col">"Routes"</th></tr></thead>
+                                    <tbody>{body}</tbody>
+                                </table></div>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+pub fn ReviewsPage() -> impl IntoView {
+    let queue = Resource::new(|| (), |_| review_queue());
+    view! {
+        <Title text="Reviews"/>
+        <Guarded page=Page::Reviews>
+            <h1>"Reviews"</h1>
+            <p class="lead">"Change sets other people submitted, waiting for a decision. Your own are not here: someone else reviews them."</p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match queue.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <section class="empty-state" data-testid="empty-state">
+                                <h2>"Nothing is waiting for your review"</h2>
+                                <p>"Submitted change sets appear here."</p>
+                            </section>
+                        }.into_any(),
+                        Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}

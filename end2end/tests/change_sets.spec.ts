@@ -1,0 +1,110 @@
+import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
+import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, watchConsole } from './helpers';
+
+// Both projects run this at once: each uses its own author, group and role so that neither
+// change set makes the other's base stale.
+const plan = (testInfo: TestInfo) => testInfo.project.name === 'js-on'
+  ? { author: 'admin', group: 'Orders team', role: 'gatehouse-orders-readers', api: 'orders-api', path: '/orders' }
+  : { author: 'admin-reviewer', group: 'Customer support', role: 'gatehouse-payments-operators', api: 'payments-api', path: '/payments' };
+const jsOn = (testInfo: TestInfo) => testInfo.project.name === 'js-on';
+
+async function as(browser: Browser, testInfo: TestInfo, user: string, next: string): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: testInfo.project.use.baseURL,
+    javaScriptEnabled: jsOn(testInfo),
+  });
+  const page = await context.newPage();
+  await signIn(page, testInfo, user, next);
+  return page;
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('an admin proposes a mapping, another person approves it, the author cannot', async ({ browser }, testInfo) => {
+  const p = plan(testInfo);
+  const author = await as(browser, testInfo, p.author, '/sync');
+  const errors = watchConsole(author);
+  for (const [button, catalog] of [['Sync APIs now', 'apis'], ['Sync IAM roles now', 'roles'], ['Sync groups now', 'groups']]) {
+    await runSync(author, testInfo, button, catalog);
+  }
+
+  // The group's page: bind a role, then grant it a route (a bad path first, with JavaScript).
+  await author.goto(`/groups?q=${encodeURIComponent(p.group)}`);
+  await author.getByTestId('group-table').getByRole('link', { name: p.group }).click();
+  await expect(author.getByRole('heading', { level: 1 })).toHaveText(p.group);
+  await ready(author, testInfo);
+  const bind = author.getByTestId('bind-form');
+  await pick(bind.getByLabel('Role (Gatehouse-managed)'), `${p.role} `);
+  await bind.getByRole('button', { name: 'Add to my change set' }).click();
+  if (jsOn(testInfo)) await expect(author.getByText(/Added to your draft change set \d+/)).toBeVisible();
+  const grant = author.getByTestId('grant-form');
+  await pick(grant.getByLabel('Role', { exact: true }), `${p.role} `);
+  await pick(grant.getByLabel('API'), `${p.api} `);
+  await grant.getByLabel('Method').selectOption('GET');
+  if (jsOn(testInfo)) {
+    await grant.getByLabel(/Resource path/).fill('orders');
+    await grant.getByRole('button', { name: 'Add to my change set' }).click();
+    await expect(grant.locator('#grant-path-error')).toContainText('starts with /');
+    await expect(grant.getByLabel(/Resource path/)).toHaveValue('orders');
+  }
+  await grant.getByLabel(/Resource path/).fill(p.path);
+  await grant.getByRole('button', { name: 'Add to my change set' }).click();
+  const draftLink = author.getByRole('link', { name: /change set \d+/ }).first();
+  await expect(draftLink).toBeVisible();
+  await screenshot(author, testInfo, 'admin-group-edit');
+  await draftLink.click();
+
+  // The change set: items, the policy it yields, who gains what; then describe and submit.
+  await expect(author.getByRole('heading', { level: 1 })).toContainText('draft');
+  await ready(author, testInfo);
+  await expect(author.getByTestId('items').locator('li')).toHaveCount(2);
+  await expect(author.getByTestId('policy-diff').locator('.line.added', { hasText: '"arn:aws:execute-api:us-east-1:123456789012:' }))
+    .toHaveCount(1);
+  await expect(author.getByTestId('access')).toContainText(`${p.group}`);
+  await expect(author.getByTestId('access')).toContainText(`gains GET ${p.path}`);
+  await author.getByLabel('Title').fill(`${p.group} reads ${p.api}`);
+  await author.getByLabel(/Justification/).fill('The team needs read access for the new dashboard (CHG-1234).');
+  await author.getByRole('button', { name: 'Submit for review' }).click();
+  await expect(author.getByRole('heading', { level: 1 })).toContainText('submitted');
+  await expect(author.getByTestId('review-form')).toHaveCount(0);
+  await expectNoAxeViolations(author, testInfo);
+  await screenshot(author, testInfo, 'admin-change-set-submitted');
+  const url = author.url();
+  const id = url.match(/\/change-sets\/(\d+)/)![1];
+
+  // Even holding the reviewer role, or posting by hand, the author cannot approve.
+  const own = await author.request.post('/api/change-sets/review', {
+    form: { id, decision: 'approve', comment: '' },
+    headers: { Origin: new URL(url).origin, Accept: 'application/json' },
+  });
+  if (p.author === 'admin') expect(own.status()).toBe(403);
+  else expect(await own.text()).toContain('someone else must review it');
+  expect(errors).toEqual([]);
+
+  // The reviewer's queue, then the decision.
+  const reviewer = await as(browser, testInfo, 'reviewer', '/reviews');
+  const queue = reviewer.getByTestId('change-set-table');
+  await expect(queue).toContainText(`${p.group} reads ${p.api}`);
+  await screenshot(reviewer, testInfo, 'reviewer-queue');
+  await queue.getByRole('link', { name: `${p.group} reads ${p.api}` }).click();
+  await ready(reviewer, testInfo);
+  await reviewer.getByLabel('Comment').fill('Matches the request; least privilege.');
+  await reviewer.getByRole('button', { name: 'Approve' }).click();
+  await expect(reviewer.getByRole('heading', { level: 1 })).toContainText('approved');
+  await expect(reviewer.getByTestId('timeline')).toContainText('approved: “Matches the request; least privilege.”');
+  await expect(reviewer.getByTestId('timeline')).toContainText('applied it to the mappings');
+  await screenshot(reviewer, testInfo, 'reviewer-change-set-approved');
+
+  // An auditor reads it all, changes nothing, and the server refuses a hand-made edit.
+  const auditor = await as(browser, testInfo, 'auditor', `/change-sets/${id}`);
+  await expect(auditor.getByRole('heading', { level: 1 })).toContainText('approved');
+  await expect(auditor.locator('form')).toHaveCount(1); // the sign-out form only
+  const edit = await auditor.request.post('/api/mappings/bind', {
+    form: { source: 'file', group_id: 'x', role_arn: 'arn:aws:iam::123456789012:role/x', remove: 'false' },
+    headers: { Origin: new URL(url).origin, Accept: 'application/json' },
+  });
+  expect(edit.status()).toBe(403);
+  await auditor.goto(`/mappings?q=${encodeURIComponent(p.group)}`);
+  await expect(auditor.getByTestId('mapping-table')).toContainText(p.role);
+  await screenshot(auditor, testInfo, 'auditor-mappings');
+});

@@ -1,0 +1,131 @@
+//! The desired state as the Group and Mappings pages read it.
+
+use app::{
+    domain::{
+        desired::{ChangeItem, Route},
+        grant::GroupRef,
+    },
+    mappings::types::*,
+};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{store, views::Names};
+
+fn routes_of(
+    state: &app::domain::desired::DesiredState,
+    names: &Names,
+    role: &app::domain::names::RoleArn,
+) -> Vec<String> {
+    state
+        .grants_of(role)
+        .iter()
+        .map(|g| names.route(&Route::of(g)))
+        .collect()
+}
+
+/// target, api id, name, stages, resource paths
+type ApiRow = (String, String, String, Vec<String>, Vec<String>);
+
+pub async fn group_mappings(
+    pool: &PgPool,
+    viewer: Option<Uuid>,
+    source: &str,
+    id: &str,
+) -> sqlx::Result<GroupMappings> {
+    let mut conn = pool.acquire().await?;
+    let state = store::desired_state(&mut conn).await?;
+    let names = Names::load(pool).await?;
+    let group = GroupRef {
+        source: source.into(),
+        object_id: id.into(),
+    };
+    let bound = state
+        .bindings
+        .iter()
+        .filter(|b| b.group == group)
+        .map(|b| BoundRole {
+            arn: b.role.to_string(),
+            routes: routes_of(&state, &names, &b.role),
+        })
+        .collect();
+    let draft = match viewer {
+        Some(oid) => {
+            let mut tx = pool.begin().await?;
+            let d = store::draft_of(&mut tx, oid).await?;
+            tx.rollback().await?;
+            d
+        }
+        None => None,
+    };
+    let pending = draft
+        .as_ref()
+        .map(|d| {
+            d.items
+                .iter()
+                .filter(|i| match i {
+                    ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => b.group == group,
+                    _ => false,
+                })
+                .map(|i| names.item(i))
+                .collect()
+        })
+        .unwrap_or_default();
+    let roles: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT arn, role_name, target FROM iam_roles WHERE managed AND gone_at IS NULL ORDER BY lower(role_name)",
+    )
+    .fetch_all(pool)
+    .await?;
+    let apis: Vec<ApiRow> = sqlx::query_as(
+        "SELECT a.target, a.api_id, a.name,
+                ARRAY(SELECT stage_name FROM api_stages s WHERE s.target = a.target AND s.api_id = a.api_id ORDER BY 1),
+                ARRAY(SELECT path FROM api_resources r WHERE r.target = a.target AND r.api_id = a.api_id ORDER BY 1)
+         FROM rest_apis a WHERE a.gone_at IS NULL ORDER BY lower(a.name)",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(GroupMappings {
+        bound,
+        pending,
+        draft: draft.map(|d| d.id),
+        roles: roles
+            .into_iter()
+            .map(|(arn, name, target)| RoleOption { arn, name, target })
+            .collect(),
+        apis: apis
+            .into_iter()
+            .map(|(target, api_id, name, stages, paths)| ApiOption {
+                target,
+                api_id,
+                name,
+                stages,
+                paths,
+            })
+            .collect(),
+    })
+}
+
+pub async fn mappings(pool: &PgPool, search: &str) -> sqlx::Result<Vec<MappingRow>> {
+    let mut conn = pool.acquire().await?;
+    let state = store::desired_state(&mut conn).await?;
+    let names = Names::load(pool).await?;
+    let needle = search.to_lowercase();
+    let mut rows: Vec<MappingRow> = state
+        .bindings
+        .iter()
+        .map(|b| MappingRow {
+            group: names.group(&b.group),
+            group_href: format!("/groups/{}/{}", b.group.source, b.group.object_id),
+            role: b.role.to_string(),
+            routes: routes_of(&state, &names, &b.role),
+        })
+        .filter(|r| {
+            needle.is_empty()
+                || r.group.to_lowercase().contains(&needle)
+                || r.role.to_lowercase().contains(&needle)
+                || r.routes.iter().any(|x| x.to_lowercase().contains(&needle))
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.group.to_lowercase(), &a.role).cmp(&(b.group.to_lowercase(), &b.role)));
+    Ok(rows)
+}
