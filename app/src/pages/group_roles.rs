@@ -110,7 +110,7 @@ pub fn GroupRoles(
             .collect_view()
     };
     let forms = view! {
-        <div class="cards" class:hidden=move || !is_admin()>
+        <div class="cards cards-wide" class:hidden=move || !is_admin()>
             <section class="card">
                 <h3>"Bind a role"</h3>
                 <ActionForm action=bind attr:class="form" attr:data-testid="bind-form">
