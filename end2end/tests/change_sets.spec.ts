@@ -95,6 +95,12 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(reviewer.getByTestId('timeline')).toContainText('applied it to the mappings');
   await screenshot(reviewer, testInfo, 'reviewer-change-set-approved');
 
+  // The API page now says who may call the route.
+  await reviewer.goto('/apis');
+  await reviewer.getByTestId('api-table').getByRole('link', { name: p.api }).click();
+  await expect(reviewer.getByTestId('resource-tree'))
+    .toContainText(`callable by ${p.group} via ${p.role} (prod)`);
+
   // An auditor reads it all, changes nothing, and the server refuses a hand-made edit.
   const auditor = await as(browser, testInfo, 'auditor', `/change-sets/${id}`);
   await expect(auditor.getByRole('heading', { level: 1 })).toContainText('approved');

@@ -54,6 +54,9 @@ pub struct MethodRow {
     pub authorization_type: String,
     pub authorizer_id: Option<String>,
     pub api_key_required: bool,
+    /// Who may call it under the approved mappings: "group via role (stage)".
+    #[serde(default)]
+    pub callers: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -212,6 +212,9 @@ fn method_view(method: MethodRow) -> impl IntoView {
             <span class="verb">{method.http_method}</span>
             <span class="badge" class:badge-ok=iam class:badge-warn=!iam>{method.authorization_type}</span>
             {method.api_key_required.then(|| view! { <span class="badge badge-muted">"API key"</span> })}
+            {(!method.callers.is_empty()).then(|| view! {
+                <span class="callers small" data-testid="callers">{format!("callable by {}", method.callers.join("; "))}</span>
+            })}
         </li>
     }
 }

@@ -50,7 +50,15 @@ impl CatalogBackend for ServerCatalog {
 
     fn api_detail<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiDetail>> {
         let pool = &self.syncer.pool;
-        Box::pin(async move { queries::api_detail(pool, api_id).await.map_err(internal) })
+        Box::pin(async move {
+            let mut detail = queries::api_detail(pool, api_id).await.map_err(internal)?;
+            if let Some(d) = detail.as_mut() {
+                crate::mappings::queries::fill_callers(pool, d)
+                    .await
+                    .map_err(internal)?;
+            }
+            Ok(detail)
+        })
     }
 
     fn sync_runs(&self) -> BoxFuture<'_, Vec<SyncRun>> {

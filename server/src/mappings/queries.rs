@@ -129,3 +129,43 @@ pub async fn mappings(pool: &PgPool, search: &str) -> sqlx::Result<Vec<MappingRo
     rows.sort_by(|a, b| (a.group.to_lowercase(), &a.role).cmp(&(b.group.to_lowercase(), &b.role)));
     Ok(rows)
 }
+
+/// Who may call each method of an API under the approved mappings, as "group via role (stage)".
+pub async fn fill_callers(
+    pool: &PgPool,
+    detail: &mut app::catalog::types::ApiDetail,
+) -> sqlx::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let state = store::desired_state(&mut conn).await?;
+    let grants: Vec<_> = state
+        .grants
+        .iter()
+        .filter(|g| g.api.api_id.as_str() == detail.summary.api_id)
+        .collect();
+    if grants.is_empty() {
+        return Ok(());
+    }
+    let names = Names::load(pool).await?;
+    for resource in &mut detail.resources {
+        for method in &mut resource.methods {
+            let mut callers: Vec<String> = grants
+                .iter()
+                .filter(|g| g.path.covers(&resource.path) && g.method.covers(&method.http_method))
+                .flat_map(|g| {
+                    state.bindings.iter().filter(|b| b.role == g.role).map(|b| {
+                        format!(
+                            "{} via {} ({})",
+                            names.group(&b.group),
+                            g.role.name(),
+                            g.stage.as_str()
+                        )
+                    })
+                })
+                .collect();
+            callers.sort();
+            callers.dedup();
+            method.callers = callers;
+        }
+    }
+    Ok(())
+}
