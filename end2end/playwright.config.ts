@@ -8,6 +8,9 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
+  // One retry, reported as "flaky" in the summary: a page has now and then failed to hydrate
+  // under two busy workers (see the issue notes); a test that fails twice still fails.
+  retries: 1,
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
   use: {

@@ -28,13 +28,31 @@ export function watchConsole(page: Page): string[] {
   return errors;
 }
 
+/** Everything each page logged, for the message of a page that did not hydrate. */
+const pageLogs = new WeakMap<Page, string[]>();
+function recordLog(page: Page) {
+  if (pageLogs.has(page)) return;
+  const log: string[] = [];
+  pageLogs.set(page, log);
+  page.on('console', (m) => log.push(`${m.type()}: ${m.text().slice(0, 500)}`));
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+}
+
 /** Waits until the page is usable: hydrated when JavaScript is on. */
 export async function ready(page: Page, testInfo: TestInfo) {
-  if (jsOn(testInfo)) await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  if (!jsOn(testInfo)) return;
+  recordLog(page);
+  try {
+    // The test build's wasm is a debug build (9 MB): under two busy workers it can take a while.
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+  } catch (e) {
+    throw new Error(`${page.url()} did not hydrate; the page logged:\n${(pageLogs.get(page) ?? []).join('\n')}\n${e}`);
+  }
 }
 
 /** Signs in through the real provider without clicking (the provider honours login_hint). */
 export async function signIn(page: Page, testInfo: TestInfo, user: string, next = '/') {
+  recordLog(page);
   await page.goto(`/auth/login?login_hint=${encodeURIComponent(user)}&next=${encodeURIComponent(next)}`);
   await expect(page).toHaveURL(new RegExp(`${next.replace(/[/?]/g, '\\$&')}$`));
   await ready(page, testInfo);

@@ -5,7 +5,9 @@ pub mod types;
 
 use leptos::prelude::*;
 
-use types::{ChangeSetDetail, ChangeSetSummary, FormOutcome, GroupMappings, MappingRow};
+use types::{
+    ChangeSetDetail, ChangeSetSummary, FormOutcome, GroupMappings, HomeSummary, MappingRow,
+};
 
 #[cfg(feature = "ssr")]
 pub use backend::{Edit, MappingsBackend};
@@ -61,6 +63,7 @@ mod backend {
             id: &'a str,
         ) -> BoxFuture<'a, GroupMappings>;
         fn mappings<'a>(&'a self, search: &'a str) -> BoxFuture<'a, Vec<MappingRow>>;
+        fn home(&self, reviewer: bool) -> BoxFuture<'_, HomeSummary>;
     }
 
     pub fn backend() -> Result<std::sync::Arc<dyn MappingsBackend>, leptos::prelude::ServerFnError>
@@ -81,6 +84,26 @@ async fn as_admin<T>(
 ) -> Result<T, ServerFnError> {
     crate::me::ssr::require_role(&[Role::Admin])?;
     f(backend::backend()?).await.map_err(ServerFnError::new)
+}
+
+/// A plain HTML form post (JavaScript off) gets a refused or invalid outcome as an error, which
+/// the redirect back carries to the page; the browser's own calls get it as a value.
+#[cfg(feature = "ssr")]
+fn form(outcome: FormOutcome) -> Result<FormOutcome, ServerFnError> {
+    let html_form = use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT)?
+                .to_str()
+                .ok()
+                .map(String::from)
+        })
+        .is_some_and(|accept| accept.contains("text/html"));
+    if html_form {
+        outcome.into_result().map_err(ServerFnError::new)
+    } else {
+        Ok(outcome)
+    }
 }
 
 /// Admins: bind a role to a group (or unbind it, with `remove=true`) in their draft.
@@ -132,7 +155,10 @@ pub async fn grant_route(
         path,
     };
     let remove = remove == "true";
-    as_admin(move |b| Box::pin(async move { b.edit(Edit::Grant { input, remove }).await })).await
+    form(
+        as_admin(move |b| Box::pin(async move { b.edit(Edit::Grant { input, remove }).await }))
+            .await?,
+    )
 }
 
 /// Admins, on their own draft: save title, justification and ticket; `submit=true` submits too.
@@ -153,17 +179,17 @@ pub async fn save_change_set(
 
 #[server(endpoint = "change-sets/withdraw")]
 pub async fn withdraw_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
-    as_admin(move |b| Box::pin(async move { b.withdraw(id).await })).await
+    form(as_admin(move |b| Box::pin(async move { b.withdraw(id).await })).await?)
 }
 
 #[server(endpoint = "change-sets/drop-item")]
 pub async fn drop_change_set_item(id: i64, index: usize) -> Result<FormOutcome, ServerFnError> {
-    as_admin(move |b| Box::pin(async move { b.drop_item(id, index).await })).await
+    form(as_admin(move |b| Box::pin(async move { b.drop_item(id, index).await })).await?)
 }
 
 #[server(endpoint = "change-sets/rebase")]
 pub async fn rebase_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
-    as_admin(move |b| Box::pin(async move { b.rebase(id).await })).await
+    form(as_admin(move |b| Box::pin(async move { b.rebase(id).await })).await?)
 }
 
 /// Reviewers: approve or reject (`decision` = `approve` | `reject`) with a comment.
@@ -233,6 +259,16 @@ pub async fn list_mappings(search: String) -> Result<Vec<MappingRow>, ServerFnEr
     crate::me::ssr::require_role(READERS)?;
     backend::backend()?
         .mappings(search.trim())
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Home: the caller's open change sets, what waits for their review, the last syncs.
+#[server(endpoint = "home")]
+pub async fn get_home() -> Result<HomeSummary, ServerFnError> {
+    let user = crate::me::ssr::require_role(READERS)?;
+    backend::backend()?
+        .home(user.has(Role::Reviewer))
         .await
         .map_err(ServerFnError::new)
 }

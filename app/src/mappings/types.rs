@@ -76,12 +76,65 @@ pub struct FormOutcome {
     pub message: Option<String>,
 }
 
+/// Marks a server-function error that carries a [`FormOutcome`].
+pub const FORM_OUTCOME: &str = "form-outcome:";
+
 impl FormOutcome {
     pub fn error_for(&self, field: &str) -> Option<String> {
         self.errors
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, e)| e.clone())
+    }
+
+    /// A refused or invalid form as an error: without JavaScript the form posts, and only errors
+    /// come back with the redirect, so the fields can still say what is wrong.
+    pub fn into_result(self) -> Result<FormOutcome, String> {
+        if self.errors.is_empty() && self.refused.is_none() {
+            Ok(self)
+        } else {
+            Err(format!(
+                "{FORM_OUTCOME}{}",
+                serde_json::to_string(&self).unwrap_or_default()
+            ))
+        }
+    }
+
+    /// The outcome of a form's server function, whether it came back as a value or an error.
+    pub fn of(result: &Result<FormOutcome, leptos::prelude::ServerFnError>) -> FormOutcome {
+        match result {
+            Ok(o) => o.clone(),
+            Err(e) => {
+                let text = e.to_string();
+                match text.find(FORM_OUTCOME) {
+                    Some(i) => {
+                        serde_json::from_str(&text[i + FORM_OUTCOME.len()..]).unwrap_or_default()
+                    }
+                    None => FormOutcome {
+                        refused: Some(text),
+                        ..Default::default()
+                    },
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_form_survives_the_trip_as_an_error() {
+        let outcome = FormOutcome {
+            errors: vec![("path".into(), "a resource path starts with /".into())],
+            ..Default::default()
+        };
+        let err = outcome.clone().into_result().unwrap_err();
+        let back = FormOutcome::of(&Err(leptos::prelude::ServerFnError::new(err)));
+        assert_eq!(back, outcome);
+        let fine = FormOutcome::default();
+        assert_eq!(fine.clone().into_result(), Ok(fine));
     }
 }
 
@@ -123,4 +176,15 @@ pub struct MappingRow {
     pub group_href: String,
     pub role: String,
     pub routes: Vec<String>,
+}
+
+/// Home: what needs the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeSummary {
+    /// Their drafts and change sets in review.
+    pub mine: Vec<ChangeSetSummary>,
+    /// Others' submitted change sets, for reviewers.
+    pub to_review: Vec<ChangeSetSummary>,
+    /// The newest run of each catalog.
+    pub last_syncs: Vec<crate::catalog::types::SyncRun>,
 }

@@ -93,7 +93,20 @@ pub fn outcome_notice(o: &FormOutcome) -> AnyView {
         return view! { <p class="notice notice-error" role="alert">{why.clone()}</p> }.into_any();
     }
     if !o.errors.is_empty() {
-        return view! { <p class="notice notice-error" role="alert">"Some fields need attention; see below each one."</p> }.into_any();
+        // The reasons are next to the fields too; they are repeated here for a page that came
+        // back from a plain form post.
+        let reasons = o
+            .errors
+            .iter()
+            .map(|(_, e)| view! { <li>{e.clone()}</li> })
+            .collect_view();
+        return view! {
+            <div class="notice notice-error" role="alert">
+                <p>"Some fields need attention:"</p>
+                <ul>{reasons}</ul>
+            </div>
+        }
+        .into_any();
     }
     let warning = o
         .warning

@@ -34,12 +34,13 @@ fn field_error(
 }
 
 fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
-    o.map(|r| match r {
-        Ok(o) => view! {
+    o.map(|r| {
+        let o = FormOutcome::of(&r);
+        view! {
             {outcome_notice(&o)}
             {o.change_set.map(|id| view! { <p><a href=format!("/change-sets/{id}")>"Open your draft change set " {id}</a></p> })}
-        }.into_any(),
-        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+        }
+        .into_any()
     })
 }
 

@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::layout::Guarded;
+use crate::components::{layout::Guarded, state::StateBadge};
+use crate::mappings::{get_home, types::HomeSummary};
 use crate::me::use_me;
 use crate::roles::{Page, Role};
 
@@ -9,6 +10,7 @@ use crate::roles::{Page, Role};
 #[component]
 pub fn HomePage() -> impl IntoView {
     let me = use_me();
+    let summary = Resource::new(|| (), |_| get_home());
     view! {
         <Title text="Home"/>
         <Guarded page=Page::Home>
@@ -17,11 +19,13 @@ pub fn HomePage() -> impl IntoView {
                     let user = me.await.ok().flatten();
                     let name = user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
                     let roles = user.map(|u| u.roles).unwrap_or_default();
+                    let needs = summary.await.ok().map(|s| view! { <NeedsYou s/> });
                     view! {
                         <h1>"Welcome, " {name}</h1>
                         <p class="lead">
                             "Gatehouse keeps who may call which API reviewed, pushed and auditable."
                         </p>
+                        {needs}
                         <ul class="cards">
                             {roles.into_iter().map(role_card).collect_view()}
                         </ul>
@@ -61,5 +65,57 @@ fn role_card(role: Role) -> impl IntoView {
             <p>{text}</p>
             <a href=href>{link}</a>
         </li>
+    }
+}
+
+#[component]
+fn NeedsYou(s: HomeSummary) -> impl IntoView {
+    let list = |rows: Vec<crate::mappings::types::ChangeSetSummary>| {
+        rows.into_iter()
+            .map(|cs| {
+                view! {
+                    <li><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a> " "
+                        <StateBadge state=cs.state.clone()/>
+                        <span class="muted small">" by " {cs.author_name.clone()}</span></li>
+                }
+            })
+            .collect_view()
+    };
+    let mine = if s.mine.is_empty() {
+        view! { <p class="muted">"You have no open change set."</p> }.into_any()
+    } else {
+        view! { <ul class="plain needs">{list(s.mine)}</ul> }.into_any()
+    };
+    let review = (!s.to_review.is_empty()).then(|| {
+        view! {
+            <h3>"Waiting for your review"</h3>
+            <ul class="plain needs" data-testid="home-to-review">{list(s.to_review)}</ul>
+        }
+    });
+    let syncs = if s.last_syncs.is_empty() {
+        view! { <p class="muted">"No catalog has been synced yet."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="plain needs">
+                {s.last_syncs.into_iter().map(|r| {
+                    let outcome = match (&r.error, &r.finished_at) {
+                        (Some(e), _) => format!("failed: {e}"),
+                        (None, None) => "running".to_string(),
+                        (None, Some(_)) => format!("{} added, {} changed, {} removed", r.added.unwrap_or(0), r.changed.unwrap_or(0), r.removed.unwrap_or(0)),
+                    };
+                    view! { <li><strong>{r.catalog.clone()}</strong> " " {r.started_at.clone()} " — " {outcome}</li> }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        <section class="card needs-you" data-testid="needs-you">
+            <h2>"What needs you"</h2>
+            <h3>"Your change sets"</h3>
+            {mine}
+            {review}
+            <h3>"Last syncs"</h3>
+            {syncs}
+        </section>
     }
 }

@@ -78,29 +78,36 @@ impl CatalogBackend for ServerCatalog {
         };
         let actor = caller(by);
         Box::pin(async move {
-            let (run_id, already_running) = match self.syncer.start(actor, catalog).await {
-                Ok(run_id) => (run_id, false),
-                Err(SyncError::AlreadyRunning) => {
-                    let running: Option<i64> = sqlx::query_scalar(
-                        "SELECT max(id) FROM sync_runs WHERE catalog = $1 AND finished_at IS NULL",
-                    )
-                    .bind(catalog.name())
-                    .fetch_one(&self.syncer.pool)
-                    .await
-                    .map_err(internal)?;
-                    match running {
-                        Some(id) => (id, true),
-                        // Another process holds the lock and its row is not visible yet.
-                        None => {
-                            return Err("A sync of this catalog is already running; wait for it to finish.".into())
+            // A run that finishes between our try and our look is gone from both: try again.
+            let mut attempt = 0;
+            let (run_id, already_running) = loop {
+                match self.syncer.start(actor.clone(), catalog).await {
+                    Ok(run_id) => break (run_id, false),
+                    Err(SyncError::AlreadyRunning) => {
+                        let running: Option<i64> = sqlx::query_scalar(
+                            "SELECT max(id) FROM sync_runs WHERE catalog = $1 AND finished_at IS NULL",
+                        )
+                        .bind(catalog.name())
+                        .fetch_one(&self.syncer.pool)
+                        .await
+                        .map_err(internal)?;
+                        match running {
+                            Some(id) => break (id, true),
+                            None if attempt < 5 => {
+                                attempt += 1;
+                                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            }
+                            None => {
+                                return Err("A sync of this catalog is already running; wait for it to finish.".into())
+                            }
                         }
                     }
+                    Err(SyncError::NoDirectory) => {
+                        return Err("No directory is configured, so there are no groups to sync. Set GATEHOUSE_DIRECTORY (file, graph or ldap) and restart Gatehouse.".into())
+                    }
+                    Err(SyncError::Failed { run_id, .. }) => break (run_id, false),
+                    Err(SyncError::Database(e)) => return Err(internal(e)),
                 }
-                Err(SyncError::NoDirectory) => {
-                    return Err("No directory is configured, so there are no groups to sync. Set GATEHOUSE_DIRECTORY (file, graph or ldap) and restart Gatehouse.".into())
-                }
-                Err(SyncError::Failed { run_id, .. }) => (run_id, false),
-                Err(SyncError::Database(e)) => return Err(internal(e)),
             };
             let run = queries::sync_run(&self.syncer.pool, run_id)
                 .await

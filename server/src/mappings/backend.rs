@@ -409,4 +409,43 @@ impl MappingsBackend for ServerMappings {
                 .map_err(internal)
         })
     }
+
+    fn home(&self, reviewer: bool) -> BoxFuture<'_, HomeSummary> {
+        let viewer = caller().map(|v| v.oid);
+        Box::pin(async move {
+            let open = store::list(&self.pool, &[State::Draft, State::Submitted], 200)
+                .await
+                .map_err(internal)?;
+            let mine = open
+                .iter()
+                .filter(|cs| Some(cs.author_oid) == viewer)
+                .map(views::summary)
+                .collect();
+            let to_review = if reviewer {
+                open.iter()
+                    .filter(|cs| cs.state == State::Submitted && Some(cs.author_oid) != viewer)
+                    .map(views::summary)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let runs = crate::catalog::queries::sync_runs(&self.pool, 50)
+                .await
+                .map_err(internal)?;
+            let mut last_syncs: Vec<_> = Vec::new();
+            for run in runs {
+                if !last_syncs
+                    .iter()
+                    .any(|r: &app::catalog::types::SyncRun| r.catalog == run.catalog)
+                {
+                    last_syncs.push(run);
+                }
+            }
+            Ok(HomeSummary {
+                mine,
+                to_review,
+                last_syncs,
+            })
+        })
+    }
 }
