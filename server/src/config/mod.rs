@@ -9,6 +9,10 @@ use uuid::Uuid;
 
 use crate::auth::roles::RoleMapping;
 
+mod aws;
+pub use aws::AwsTarget;
+use aws::{check_account, check_region};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "gatehouse",
@@ -177,66 +181,6 @@ pub struct AwsSettings {
     pub endpoint_url: Option<Url>,
     /// Where catalogs are read from; never empty.
     pub targets: Vec<AwsTarget>,
-}
-
-/// One AWS account and region, optionally reached by assuming a role.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AwsTarget {
-    pub account_id: String,
-    pub region: String,
-    pub role_arn: Option<String>,
-}
-
-impl AwsTarget {
-    /// How the catalog names where its APIs came from: `account/region`.
-    pub fn name(&self) -> String {
-        format!("{}/{}", self.account_id, self.region)
-    }
-
-    /// Parses `ACCOUNT/REGION` or `ACCOUNT/REGION=ROLE_ARN`.
-    pub fn parse(text: &str) -> Result<AwsTarget, String> {
-        let (place, role) = match text.split_once('=') {
-            Some((place, role)) => (place.trim(), Some(role.trim())),
-            None => (text.trim(), None),
-        };
-        let (account, region) = place
-            .split_once('/')
-            .ok_or_else(|| format!("`{text}` is not ACCOUNT/REGION[=ROLE_ARN]"))?;
-        check_account(account)?;
-        check_region(region)?;
-        if let Some(role) = role {
-            let parts: Vec<&str> = role.splitn(6, ':').collect();
-            let ok = parts.len() == 6
-                && parts[0] == "arn"
-                && parts[2] == "iam"
-                && parts[5].starts_with("role/");
-            if !ok {
-                return Err(format!("`{role}` is not an IAM role ARN"));
-            }
-        }
-        Ok(AwsTarget {
-            account_id: account.to_string(),
-            region: region.to_string(),
-            role_arn: role.map(String::from),
-        })
-    }
-}
-
-fn check_account(a: &str) -> Result<(), String> {
-    if a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("`{a}` is not a 12-digit account id"));
-    }
-    Ok(())
-}
-
-fn check_region(r: &str) -> Result<(), String> {
-    let ok = r.split('-').count() >= 3
-        && r.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !ok {
-        return Err(format!("`{r}` is not a region name such as eu-west-1"));
-    }
-    Ok(())
 }
 
 #[derive(Clone, Debug)]
@@ -502,149 +446,4 @@ impl ServeArgs {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn complete() -> ServeArgs {
-        ServeArgs {
-            database_url: Some("postgres://localhost/gatehouse".into()),
-            oidc_issuer: Some(
-                "http://127.0.0.1:9400/11111111-1111-1111-1111-111111111111/v2.0".into(),
-            ),
-            oidc_client_id: Some("gatehouse".into()),
-            oidc_client_secret: Some("very-secret".into()),
-            allowed_tenants: Some("11111111-1111-1111-1111-111111111111".into()),
-            admin_groups: Some("22222222-2222-2222-2222-222222222222".into()),
-            reviewer_app_roles: Some("Gatehouse.Reviewer, Other".into()),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn complete_settings_parse_with_defaults() {
-        let s = complete().settings().unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(
-            s.roles.reviewer_app_roles,
-            vec!["Gatehouse.Reviewer", "Other"]
-        );
-        assert_eq!(s.session_idle, Duration::from_secs(3600));
-        assert!(!s.secure_cookies());
-    }
-
-    #[test]
-    fn missing_setting_is_named() {
-        let mut args = complete();
-        args.oidc_client_secret = None;
-        let err = args.settings().unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "configuration: GATEHOUSE_OIDC_CLIENT_SECRET (--oidc-client-secret) is not set"
-        );
-    }
-
-    #[test]
-    fn invalid_settings_are_named_and_secrets_not_printed() {
-        let mut args = complete();
-        args.allowed_tenants = Some("not-a-guid".into());
-        assert!(args
-            .settings()
-            .unwrap_err()
-            .to_string()
-            .contains("GATEHOUSE_ALLOWED_TENANTS"));
-
-        let mut args = complete();
-        args.database_url = Some("mysql://user:hunter2@db".into());
-        let err = args.settings().unwrap_err().to_string();
-        assert!(err.contains("DATABASE_URL") && !err.contains("hunter2"));
-
-        let mut args = complete();
-        args.session_idle_minutes = Some("0".into());
-        assert!(args
-            .settings()
-            .unwrap_err()
-            .to_string()
-            .contains("GATEHOUSE_SESSION_IDLE_MINUTES"));
-
-        let s = complete().settings().unwrap();
-        assert!(!format!("{s:?}").contains("very-secret"));
-    }
-
-    #[test]
-    fn no_role_mapping_at_all_is_refused() {
-        let mut args = complete();
-        args.admin_groups = None;
-        args.reviewer_app_roles = None;
-        assert!(matches!(
-            args.settings(),
-            Err(ConfigError::Missing {
-                env: "GATEHOUSE_ADMIN_GROUPS",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn aws_targets_parse_and_bad_ones_are_named() {
-        let mut args = complete();
-        args.aws_targets = Some(
-            "123456789012/us-east-1, 210987654321/eu-west-1=arn:aws:iam::210987654321:role/GatehouseReader"
-                .into(),
-        );
-        let aws = args.aws().unwrap();
-        assert_eq!(aws.targets.len(), 2);
-        assert_eq!(aws.targets[1].name(), "210987654321/eu-west-1");
-        assert_eq!(
-            aws.targets[1].role_arn.as_deref(),
-            Some("arn:aws:iam::210987654321:role/GatehouseReader")
-        );
-        for bad in [
-            "12345/us-east-1",
-            "123456789012/moon",
-            "123456789012/us-east-1=not-an-arn",
-            "123456789012/us-east-1,123456789012/us-east-1",
-        ] {
-            args.aws_targets = Some(bad.into());
-            assert!(
-                args.aws()
-                    .unwrap_err()
-                    .to_string()
-                    .contains("GATEHOUSE_AWS_TARGETS"),
-                "{bad}"
-            );
-        }
-        args.aws_targets = None;
-        args.aws_region = Some("eu-central-1".into());
-        args.aws_account_id = Some("111122223333".into());
-        assert_eq!(
-            args.aws().unwrap().targets[0].name(),
-            "111122223333/eu-central-1"
-        );
-    }
-
-    #[test]
-    fn the_sync_schedule_defaults_to_hourly_and_zero_turns_it_off() {
-        let mut args = complete();
-        assert_eq!(
-            args.settings().unwrap().sync_interval,
-            Some(Duration::from_secs(3600))
-        );
-        args.sync_interval_minutes = Some("0".into());
-        assert_eq!(args.settings().unwrap().sync_interval, None);
-        args.sync_interval_minutes = Some("soon".into());
-        assert!(args.settings().is_err());
-    }
-
-    #[test]
-    fn base_url_must_be_an_origin() {
-        let mut args = complete();
-        args.base_url = Some("https://gatehouse.example.com/app".into());
-        assert!(args
-            .settings()
-            .unwrap_err()
-            .to_string()
-            .contains("GATEHOUSE_BASE_URL"));
-        args.base_url = Some("https://gatehouse.example.com".into());
-        assert!(args.settings().unwrap().secure_cookies());
-    }
-}
+mod tests;

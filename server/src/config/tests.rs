@@ -1,0 +1,143 @@
+//! Settings parsing: every bad value is named, secrets never printed.
+use super::*;
+
+fn complete() -> ServeArgs {
+    ServeArgs {
+        database_url: Some("postgres://localhost/gatehouse".into()),
+        oidc_issuer: Some("http://127.0.0.1:9400/11111111-1111-1111-1111-111111111111/v2.0".into()),
+        oidc_client_id: Some("gatehouse".into()),
+        oidc_client_secret: Some("very-secret".into()),
+        allowed_tenants: Some("11111111-1111-1111-1111-111111111111".into()),
+        admin_groups: Some("22222222-2222-2222-2222-222222222222".into()),
+        reviewer_app_roles: Some("Gatehouse.Reviewer, Other".into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn complete_settings_parse_with_defaults() {
+    let s = complete().settings().unwrap();
+    assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+    assert_eq!(
+        s.roles.reviewer_app_roles,
+        vec!["Gatehouse.Reviewer", "Other"]
+    );
+    assert_eq!(s.session_idle, Duration::from_secs(3600));
+    assert!(!s.secure_cookies());
+}
+
+#[test]
+fn missing_setting_is_named() {
+    let mut args = complete();
+    args.oidc_client_secret = None;
+    let err = args.settings().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "configuration: GATEHOUSE_OIDC_CLIENT_SECRET (--oidc-client-secret) is not set"
+    );
+}
+
+#[test]
+fn invalid_settings_are_named_and_secrets_not_printed() {
+    let mut args = complete();
+    args.allowed_tenants = Some("not-a-guid".into());
+    assert!(args
+        .settings()
+        .unwrap_err()
+        .to_string()
+        .contains("GATEHOUSE_ALLOWED_TENANTS"));
+
+    let mut args = complete();
+    args.database_url = Some("mysql://user:hunter2@db".into());
+    let err = args.settings().unwrap_err().to_string();
+    assert!(err.contains("DATABASE_URL") && !err.contains("hunter2"));
+
+    let mut args = complete();
+    args.session_idle_minutes = Some("0".into());
+    assert!(args
+        .settings()
+        .unwrap_err()
+        .to_string()
+        .contains("GATEHOUSE_SESSION_IDLE_MINUTES"));
+
+    let s = complete().settings().unwrap();
+    assert!(!format!("{s:?}").contains("very-secret"));
+}
+
+#[test]
+fn no_role_mapping_at_all_is_refused() {
+    let mut args = complete();
+    args.admin_groups = None;
+    args.reviewer_app_roles = None;
+    assert!(matches!(
+        args.settings(),
+        Err(ConfigError::Missing {
+            env: "GATEHOUSE_ADMIN_GROUPS",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn aws_targets_parse_and_bad_ones_are_named() {
+    let mut args = complete();
+    args.aws_targets = Some(
+        "123456789012/us-east-1, 210987654321/eu-west-1=arn:aws:iam::210987654321:role/GatehouseReader"
+            .into(),
+    );
+    let aws = args.aws().unwrap();
+    assert_eq!(aws.targets.len(), 2);
+    assert_eq!(aws.targets[1].name(), "210987654321/eu-west-1");
+    assert_eq!(
+        aws.targets[1].role_arn.as_deref(),
+        Some("arn:aws:iam::210987654321:role/GatehouseReader")
+    );
+    for bad in [
+        "12345/us-east-1",
+        "123456789012/moon",
+        "123456789012/us-east-1=not-an-arn",
+        "123456789012/us-east-1,123456789012/us-east-1",
+    ] {
+        args.aws_targets = Some(bad.into());
+        assert!(
+            args.aws()
+                .unwrap_err()
+                .to_string()
+                .contains("GATEHOUSE_AWS_TARGETS"),
+            "{bad}"
+        );
+    }
+    args.aws_targets = None;
+    args.aws_region = Some("eu-central-1".into());
+    args.aws_account_id = Some("111122223333".into());
+    assert_eq!(
+        args.aws().unwrap().targets[0].name(),
+        "111122223333/eu-central-1"
+    );
+}
+
+#[test]
+fn the_sync_schedule_defaults_to_hourly_and_zero_turns_it_off() {
+    let mut args = complete();
+    assert_eq!(
+        args.settings().unwrap().sync_interval,
+        Some(Duration::from_secs(3600))
+    );
+    args.sync_interval_minutes = Some("0".into());
+    assert_eq!(args.settings().unwrap().sync_interval, None);
+    args.sync_interval_minutes = Some("soon".into());
+    assert!(args.settings().is_err());
+}
+
+#[test]
+fn base_url_must_be_an_origin() {
+    let mut args = complete();
+    args.base_url = Some("https://gatehouse.example.com/app".into());
+    assert!(args
+        .settings()
+        .unwrap_err()
+        .to_string()
+        .contains("GATEHOUSE_BASE_URL"));
+    args.base_url = Some("https://gatehouse.example.com".into());
+    assert!(args.settings().unwrap().secure_cookies());
+}
