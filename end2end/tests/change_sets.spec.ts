@@ -55,6 +55,16 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     await pick(grant.getByLabel('API'), `${p.api} `);
     await grant.getByLabel('Method').selectOption('GET');
   }
+  // One grant too many, taken out again on the change set page.
+  await grant.getByLabel(/Resource path/).fill('/health');
+  await grant.getByRole('button', { name: 'Add to my change set' }).click();
+  if (jsOn(testInfo)) {
+    await expect(author.locator('section.card', { has: grant }).getByText(/Added to your draft change set/)).toBeVisible();
+  }
+  // The page shows the draft anew: choose again.
+  await pick(grant.getByLabel('Role', { exact: true }), `${p.role} `);
+  await pick(grant.getByLabel('API'), `${p.api} `);
+  await grant.getByLabel('Method').selectOption('GET');
   await grant.getByLabel(/Resource path/).fill(p.path);
   await grant.getByRole('button', { name: 'Add to my change set' }).click();
   const draftLink = author.getByRole('link', { name: /change set \d+/ }).first();
@@ -65,6 +75,8 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   // The change set: items, the policy it yields, who gains what; then describe and submit.
   await expect(author.getByRole('heading', { level: 1 })).toContainText('draft');
   await ready(author, testInfo);
+  await expect(author.getByTestId('items').locator('li')).toHaveCount(3);
+  await author.getByRole('button', { name: /Remove “Grant role .* GET \/health/ }).click();
   await expect(author.getByTestId('items').locator('li')).toHaveCount(2);
   await expect(author.getByTestId('policy-diff').locator('.line.added', { hasText: '"arn:aws:execute-api:us-east-1:123456789012:' }))
     .toHaveCount(1);

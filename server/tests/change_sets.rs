@@ -223,6 +223,29 @@ async fn illegal_steps_are_refused_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn an_author_removes_one_item_from_their_draft_and_nobody_else_can() {
+    let pool = migrated_database().await;
+    let id = workflow::edit(&pool, &ada(), grant("readers", "/orders"))
+        .await
+        .unwrap();
+    workflow::edit(&pool, &ada(), grant("readers", "/health"))
+        .await
+        .unwrap();
+    let why = refused(workflow::drop_item(&pool, &sam(), id, 0).await);
+    assert!(why.contains("only its author"), "{why}");
+    workflow::drop_item(&pool, &ada(), id, 0).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let left = store::change_set(&mut conn, id, false)
+        .await
+        .unwrap()
+        .unwrap()
+        .items;
+    assert_eq!(left, vec![grant("readers", "/health")]);
+    let why = refused(workflow::drop_item(&pool, &ada(), id, 5).await);
+    assert!(why.contains("no longer in the change set"), "{why}");
+}
+
+#[tokio::test]
 async fn each_reviewer_counts_once_toward_the_approvals_required() {
     let pool = migrated_database().await;
     let id = draft(

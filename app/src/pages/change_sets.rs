@@ -10,7 +10,7 @@ use crate::domain::diff::LineKind;
 use crate::mappings::{
     get_change_set, list_change_sets,
     types::{ChangeSetDetail, ChangeSetSummary, FormOutcome},
-    RebaseChangeSet, ReviewChangeSet, SaveChangeSet, WithdrawChangeSet,
+    DropChangeSetItem, RebaseChangeSet, ReviewChangeSet, SaveChangeSet, WithdrawChangeSet,
 };
 use crate::roles::Page;
 
@@ -133,11 +133,13 @@ pub fn ChangeSetPage() -> impl IntoView {
     let withdraw = ServerAction::<WithdrawChangeSet>::new();
     let review = ServerAction::<ReviewChangeSet>::new();
     let rebase = ServerAction::<RebaseChangeSet>::new();
+    let drop_item = ServerAction::<DropChangeSetItem>::new();
     let detail = Resource::new(
         move || {
             (
                 id(),
                 save.version().get(),
+                drop_item.version().get(),
                 withdraw.version().get(),
                 review.version().get(),
                 rebase.version().get(),
@@ -150,7 +152,7 @@ pub fn ChangeSetPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(Some(d)) => view! { <Detail d save withdraw review rebase/> }.into_any(),
+                        Ok(Some(d)) => view! { <Detail d save withdraw review rebase drop_item/> }.into_any(),
                         Ok(None) => view! {
                             <Title text="Change set not found"/>
                             <section class="empty-state"><h1>"Change set not found"</h1>
@@ -189,6 +191,7 @@ fn Detail(
     withdraw: ServerAction<WithdrawChangeSet>,
     review: ServerAction<ReviewChangeSet>,
     rebase: ServerAction<RebaseChangeSet>,
+    drop_item: ServerAction<DropChangeSetItem>,
 ) -> impl IntoView {
     let s = d.summary.clone();
     let id = s.id;
@@ -200,8 +203,19 @@ fn Detail(
         .iter()
         .map(|i| {
             let sign = if i.added { "+" } else { "−" };
+            let (index, text) = (i.index, i.text.clone());
+            let remove = author_draft.then(move || {
+                let label = format!("Remove “{text}” from the change set");
+                view! {
+                    <ActionForm action=drop_item attr:class="item-remove">
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="index" value=index/>
+                        <button class="button button-small" type="submit" aria-label=label>"Remove"</button>
+                    </ActionForm>
+                }
+            });
             view! { <li class:added=i.added class:removed=!i.added><span class="sign" aria-hidden="true">{sign}</span>
-                <span class="visually-hidden">{if i.added { "added: " } else { "removed: " }}</span>{i.text.clone()}</li> }
+                <span class="visually-hidden">{if i.added { "added: " } else { "removed: " }}</span>{i.text.clone()}{remove}</li> }
         })
         .collect_view();
     let policies = d
