@@ -77,6 +77,17 @@ pub fn router(state: AppState) -> Router {
             &state,
             routes,
             move || {
+                // The page's CSP is set by the security-headers middleware with this nonce.
+                if let (Some(nonce), Some(parts)) = (
+                    leptos::nonce::use_nonce(),
+                    use_context::<axum::http::request::Parts>(),
+                ) {
+                    if let Some(slot) = parts.extensions.get::<http::headers::NonceSlot>() {
+                        if let Ok(mut n) = slot.0.lock() {
+                            *n = Some(nonce.to_string());
+                        }
+                    }
+                }
                 provide_context(context_state.pool.clone());
                 provide_context(context_state.settings.clone());
                 provide_context(context_state.catalog.clone());

@@ -1,5 +1,7 @@
-//! Security headers on every response. Leptos pages set their own CSP with the per-response
-//! nonce; everything else gets a strict default.
+//! Security headers on every response. Pages rendered by Leptos get a CSP with that response's
+//! nonce (Leptos puts it on its inline scripts); everything else gets a strict default.
+
+use std::sync::{Arc, Mutex};
 
 use axum::{
     extract::{Request, State},
@@ -14,13 +16,44 @@ const DEFAULT_CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Where the Leptos render of this request leaves its nonce (see `router`'s context), so the
+/// page's CSP is set here, on the response itself. (Set through Leptos's `ResponseOptions` from
+/// the shell, the header was now and then missing, and the browser then refused the page's
+/// inline scripts and never hydrated it.)
+#[derive(Clone, Default)]
+pub struct NonceSlot(pub Arc<Mutex<Option<String>>>);
+
+fn page_csp(nonce: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self' http: https:; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ))
+    .ok()
+}
+
+pub async fn security_headers(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
+    let slot = NonceSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let mut response = next.run(req).await;
+    let nonce = slot.0.lock().ok().and_then(|n| n.clone());
     let headers = response.headers_mut();
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+    match nonce.as_deref().and_then(page_csp) {
+        Some(csp) => {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        // Not rendered through the routes (the not-found fallback sets its own from the shell).
+        None => {
+            headers
+                .entry(header::CONTENT_SECURITY_POLICY)
+                .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+        }
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
