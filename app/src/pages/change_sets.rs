@@ -166,22 +166,19 @@ pub fn ChangeSetPage() -> impl IntoView {
     }
 }
 
-fn field_error(
+/// The message for one field of a form, from its action's last result (a value with
+/// JavaScript, an error carried back by the redirect without).
+pub fn field_error(
     o: &Option<Result<FormOutcome, ServerFnError>>,
     field: &'static str,
 ) -> Option<String> {
     o.as_ref()
-        .and_then(|r| r.as_ref().ok())
+        .map(FormOutcome::of)
         .and_then(|o| o.error_for(field))
 }
 
 fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
-    o.map(|r| match r {
-        Ok(o) => outcome_notice(&o),
-        Err(e) => {
-            view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any()
-        }
-    })
+    o.map(|r| outcome_notice(&FormOutcome::of(&r)))
 }
 
 #[component]

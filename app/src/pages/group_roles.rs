@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::change_sets::outcome_notice;
+use super::change_sets::{field_error, outcome_notice};
 use crate::domain::names::HttpMethod;
 use crate::mappings::{
     types::{FormOutcome, GroupMappings},
@@ -23,15 +23,6 @@ const METHOD_CHOICES: [HttpMethod; 8] = [
     HttpMethod::Options,
     HttpMethod::Any,
 ];
-
-fn field_error(
-    o: &Option<Result<FormOutcome, ServerFnError>>,
-    field: &'static str,
-) -> Option<String> {
-    o.as_ref()
-        .and_then(|r| r.as_ref().ok())
-        .and_then(|o| o.error_for(field))
-}
 
 fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
     o.map(|r| {
