@@ -103,7 +103,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   const reviewer = await as(browser, testInfo, 'reviewer', '/');
   // Home says what needs the reviewer.
   await expect(reviewer.getByTestId('home-to-review')).toContainText(`${p.group} reads ${p.api}`);
-  await screenshot(reviewer, testInfo, 'reviewer-home');
+  await screenshot(reviewer, testInfo, 'reviewer-home-waiting');
   await reviewer.goto('/reviews');
   const queue = reviewer.getByTestId('change-set-table');
   await expect(queue).toContainText(`${p.group} reads ${p.api}`);
