@@ -1,3 +1,4 @@
+pub mod empty;
 pub mod layout;
 pub mod search;
 pub mod state;

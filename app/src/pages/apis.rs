@@ -12,6 +12,7 @@ use crate::catalog::{
     types::{ApiDetail, ApiSort, ApiSummary, MethodRow, ResourceRow},
 };
 use crate::components::{
+    empty::NotSyncedYet,
     layout::Guarded,
     search::{urlencode, SearchBar},
 };
@@ -40,7 +41,7 @@ pub fn ApisPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
                     match apis.await {
-                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NoApisYet is_admin/> }.into_any(),
+                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No API synced yet" about="Gatehouse lists the REST APIs of API Gateway once an admin has synced the catalog." button="Sync APIs now" command="gatehouse sync apis"/> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty-state" data-testid="no-match">
                                 "No API matches “" {search()} "”. " <a href="/apis">"Show all APIs"</a>
@@ -52,26 +53,6 @@ pub fn ApisPage() -> impl IntoView {
                 })}
             </Suspense>
         </Guarded>
-    }
-}
-
-#[component]
-fn NoApisYet(is_admin: bool) -> impl IntoView {
-    let next = if is_admin {
-        view! {
-            <p>"Open " <a href="/sync">"Sync"</a> " and choose “Sync APIs now”, or run "
-                <code>"gatehouse sync apis"</code> "."</p>
-        }
-        .into_any()
-    } else {
-        view! { <p class="muted">"Ask a Gatehouse admin to run the first sync."</p> }.into_any()
-    };
-    view! {
-        <section class="empty-state" data-testid="empty-state">
-            <h2>"No API synced yet"</h2>
-            <p>"Gatehouse lists the REST APIs of API Gateway once an admin has synced the catalog."</p>
-            {next}
-        </section>
     }
 }
 

@@ -10,6 +10,7 @@ use crate::catalog::{
     types::{GroupDetail, GroupSummary, MemberRow, Page as ListPage},
 };
 use crate::components::{
+    empty::NotSyncedYet,
     layout::Guarded,
     search::{urlencode, Ident, Pager, SearchBar},
 };
@@ -36,7 +37,7 @@ pub fn GroupsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
                     match groups.await {
-                        Ok(page) if page.total == 0 && search().is_empty() => view! { <NoGroupsYet is_admin/> }.into_any(),
+                        Ok(page) if page.total == 0 && search().is_empty() => view! { <NotSyncedYet is_admin title="No group synced yet" about="Gatehouse lists the directory's groups (Entra ID, Active Directory or a file) once an admin has synced them." button="Sync groups now" command="gatehouse sync groups"/> }.into_any(),
                         Ok(page) if page.total == 0 => view! {
                             <p class="empty-state" data-testid="no-match">
                                 "No group matches “" {search()} "”. " <a href="/groups">"Show all groups"</a>
@@ -48,26 +49,6 @@ pub fn GroupsPage() -> impl IntoView {
                 })}
             </Suspense>
         </Guarded>
-    }
-}
-
-#[component]
-fn NoGroupsYet(is_admin: bool) -> impl IntoView {
-    let next = if is_admin {
-        view! {
-            <p>"Open " <a href="/sync">"Sync"</a> " and choose “Sync groups now”, or run "
-                <code>"gatehouse sync groups"</code> "."</p>
-        }
-        .into_any()
-    } else {
-        view! { <p class="muted">"Ask a Gatehouse admin to run the first sync."</p> }.into_any()
-    };
-    view! {
-        <section class="empty-state" data-testid="empty-state">
-            <h2>"No group synced yet"</h2>
-            <p>"Gatehouse lists the directory's groups (Entra ID, Active Directory or a file) once an admin has synced them."</p>
-            {next}
-        </section>
     }
 }
 

@@ -9,6 +9,7 @@ use crate::catalog::{
     types::{RoleDetail, RoleSummary},
 };
 use crate::components::{
+    empty::NotSyncedYet,
     layout::Guarded,
     search::{urlencode, Ident, SearchBar},
 };
@@ -32,7 +33,7 @@ pub fn RolesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
                     match roles.await {
-                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NoRolesYet is_admin/> }.into_any(),
+                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No role synced yet" about="Gatehouse lists the IAM roles of each AWS target once an admin has synced them." button="Sync IAM roles now" command="gatehouse sync roles"/> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty-state" data-testid="no-match">
                                 "No role matches “" {search()} "”. " <a href="/roles">"Show all roles"</a>
@@ -44,26 +45,6 @@ pub fn RolesPage() -> impl IntoView {
                 })}
             </Suspense>
         </Guarded>
-    }
-}
-
-#[component]
-fn NoRolesYet(is_admin: bool) -> impl IntoView {
-    let next = if is_admin {
-        view! {
-            <p>"Open " <a href="/sync">"Sync"</a> " and choose “Sync IAM roles now”, or run "
-                <code>"gatehouse sync roles"</code> "."</p>
-        }
-        .into_any()
-    } else {
-        view! { <p class="muted">"Ask a Gatehouse admin to run the first sync."</p> }.into_any()
-    };
-    view! {
-        <section class="empty-state" data-testid="empty-state">
-            <h2>"No role synced yet"</h2>
-            <p>"Gatehouse lists the IAM roles of each AWS target once an admin has synced them."</p>
-            {next}
-        </section>
     }
 }
 
