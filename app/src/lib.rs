@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/apis") view=ApisPage ssr=SsrMode::Async/>
                     <Route path=path!("/apis/:id") view=ApiPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apis/:id/matrix") view=ApiMatrixPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups/:source/:id") view=GroupPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>

@@ -122,6 +122,11 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await reviewer.getByTestId('api-table').getByRole('link', { name: p.api }).click();
   await expect(reviewer.getByTestId('resource-tree'))
     .toContainText(`callable by ${p.group} via ${p.role} (prod)`);
+  // And its matrix: the group's row has a tick under GET on the path.
+  await reviewer.getByTestId('matrix-link').click();
+  const row = reviewer.getByTestId('matrix').getByRole('row', { name: new RegExp(p.group) });
+  await expect(row.getByRole('cell', { name: `can call GET ${p.path}: prod via ${p.role}` })).toHaveText('✓');
+  await screenshot(reviewer, testInfo, 'reviewer-matrix');
 
   // An auditor reads it all, changes nothing, and the server refuses a hand-made edit.
   const auditor = await as(browser, testInfo, 'auditor', `/change-sets/${id}`);

@@ -6,7 +6,8 @@ pub mod types;
 use leptos::prelude::*;
 
 use types::{
-    ChangeSetDetail, ChangeSetSummary, FormOutcome, GroupMappings, HomeSummary, MappingRow,
+    ApiMatrix, ChangeSetDetail, ChangeSetSummary, FormOutcome, GroupMappings, HomeSummary,
+    MappingRow,
 };
 
 #[cfg(feature = "ssr")]
@@ -64,6 +65,7 @@ mod backend {
         ) -> BoxFuture<'a, GroupMappings>;
         fn mappings<'a>(&'a self, search: &'a str) -> BoxFuture<'a, Vec<MappingRow>>;
         fn home(&self, reviewer: bool) -> BoxFuture<'_, HomeSummary>;
+        fn matrix<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiMatrix>>;
     }
 
     pub fn backend() -> Result<std::sync::Arc<dyn MappingsBackend>, leptos::prelude::ServerFnError>
@@ -269,6 +271,16 @@ pub async fn get_home() -> Result<HomeSummary, ServerFnError> {
     let user = crate::me::ssr::require_role(READERS)?;
     backend::backend()?
         .home(user.has(Role::Reviewer))
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Readers: groups × routes of one API, from the approved mappings.
+#[server(endpoint = "mappings/matrix")]
+pub async fn get_api_matrix(api_id: String) -> Result<Option<ApiMatrix>, ServerFnError> {
+    crate::me::ssr::require_role(READERS)?;
+    backend::backend()?
+        .matrix(&api_id)
         .await
         .map_err(ServerFnError::new)
 }

@@ -188,3 +188,21 @@ pub struct HomeSummary {
     /// The newest run of each catalog.
     pub last_syncs: Vec<crate::catalog::types::SyncRun>,
 }
+
+/// Who can call what on one API: groups × routes under the approved mappings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiMatrix {
+    pub api_id: String,
+    pub api_name: String,
+    /// "GET /orders", in resource order.
+    pub routes: Vec<String>,
+    pub rows: Vec<MatrixRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub group: String,
+    pub group_href: String,
+    /// Per route: the stages and roles through which the group may call it (empty: it may not).
+    pub cells: Vec<Vec<String>>,
+}

@@ -169,6 +169,7 @@ fn ApiDetailView(detail: ApiDetail) -> impl IntoView {
                 <tbody>{stages}</tbody>
             </table>
         </div>
+        <p><a href=format!("/apis/{}/matrix", s.api_id) data-testid="matrix-link">"Who can call what: the matrix of groups × routes"</a></p>
         <h2>"Resources and methods"</h2>
         <ul class="resource-tree" data-testid="resource-tree">{tree}</ul>
     }

@@ -448,4 +448,12 @@ impl MappingsBackend for ServerMappings {
             })
         })
     }
+
+    fn matrix<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiMatrix>> {
+        Box::pin(async move {
+            super::queries::api_matrix(&self.pool, api_id)
+                .await
+                .map_err(internal)
+        })
+    }
 }

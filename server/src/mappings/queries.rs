@@ -169,3 +169,68 @@ pub async fn fill_callers(
     }
     Ok(())
 }
+
+/// Groups × routes of one API under the approved mappings.
+pub async fn api_matrix(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiMatrix>> {
+    let Some(detail) = crate::catalog::queries::api_detail(pool, api_id).await? else {
+        return Ok(None);
+    };
+    let mut conn = pool.acquire().await?;
+    let state = store::desired_state(&mut conn).await?;
+    let names = Names::load(pool).await?;
+    let routes: Vec<(String, String)> = detail
+        .resources
+        .iter()
+        .flat_map(|r| {
+            r.methods
+                .iter()
+                .map(|m| (m.http_method.clone(), r.path.clone()))
+        })
+        .collect();
+    let grants: Vec<_> = state
+        .grants
+        .iter()
+        .filter(|g| g.api.api_id.as_str() == api_id)
+        .collect();
+    let mut rows: Vec<MatrixRow> = Vec::new();
+    let mut groups: Vec<&GroupRef> = state.bindings.iter().map(|b| &b.group).collect();
+    groups.sort();
+    groups.dedup();
+    for group in groups {
+        let roles: Vec<_> = state
+            .bindings
+            .iter()
+            .filter(|b| &b.group == group)
+            .map(|b| &b.role)
+            .collect();
+        let cells: Vec<Vec<String>> = routes
+            .iter()
+            .map(|(method, path)| {
+                let mut via: Vec<String> = grants
+                    .iter()
+                    .filter(|g| {
+                        roles.contains(&&g.role) && g.path.covers(path) && g.method.covers(method)
+                    })
+                    .map(|g| format!("{} via {}", g.stage.as_str(), g.role.name()))
+                    .collect();
+                via.sort();
+                via.dedup();
+                via
+            })
+            .collect();
+        if cells.iter().any(|c| !c.is_empty()) {
+            rows.push(MatrixRow {
+                group: names.group(group),
+                group_href: format!("/groups/{}/{}", group.source, group.object_id),
+                cells,
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.group.to_lowercase());
+    Ok(Some(ApiMatrix {
+        api_id: detail.summary.api_id.clone(),
+        api_name: detail.summary.name.clone(),
+        routes: routes.iter().map(|(m, p)| format!("{m} {p}")).collect(),
+        rows,
+    }))
+}
