@@ -46,6 +46,22 @@ fn split_key(key: &str) -> (&str, &str) {
     key.split_once('/').unwrap_or(("", key))
 }
 
+/// A keyset page's cursor key, sort direction and SQL condition: rows whose `columns` come
+/// after (or before) those of the one row `from` names. Both strings are constants of this
+/// file; only the key travels as a bound parameter.
+fn keyset<'c>(cursor: &'c Cursor, columns: &str, from: &str) -> (&'c str, &'static str, String) {
+    let (key, compare, order) = match cursor {
+        Cursor::First => return ("", "ASC", String::new()),
+        Cursor::After(k) => (k.as_str(), ">", "ASC"),
+        Cursor::Before(k) => (k.as_str(), "<", "DESC"),
+    };
+    (
+        key,
+        order,
+        format!("AND ({columns}) {compare} (SELECT {columns} FROM {from})"),
+    )
+}
+
 /// Turns `limit + 1` rows fetched in the cursor's direction into a page with its links.
 fn keyset_page<T>(
     mut rows: Vec<T>,
@@ -82,20 +98,11 @@ pub async fn list_groups(
 ) -> sqlx::Result<Page<GroupSummary>> {
     let pattern = like_pattern(search);
     // The comparison and order come from a closed set, never from the request.
-    let (key, compare, order) = match cursor {
-        Cursor::First => ("", "", "ASC"),
-        Cursor::After(k) => (k.as_str(), ">", "ASC"),
-        Cursor::Before(k) => (k.as_str(), "<", "DESC"),
-    };
-    let after = if compare.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "AND (lower(display_name), object_id, source) {compare}
-                 (SELECT lower(display_name), object_id, source FROM directory_groups
-                  WHERE source = $3 AND object_id = $4)"
-        )
-    };
+    let (key, order, after) = keyset(
+        cursor,
+        "lower(display_name), object_id, source",
+        "directory_groups WHERE source = $3 AND object_id = $4",
+    );
     // Without a search the page walks the name index. With one, the matches come first (through
     // the trigram index) and only they are sorted: walking the index past thousands of groups
     // that do not match would be slower.
@@ -139,20 +146,11 @@ async fn members_page(
     cursor: &Cursor,
     total: i64,
 ) -> sqlx::Result<Page<MemberRow>> {
-    let (member, compare, order) = match cursor {
-        Cursor::First => ("", "", "ASC"),
-        Cursor::After(k) => (k.as_str(), ">", "ASC"),
-        Cursor::Before(k) => (k.as_str(), "<", "DESC"),
-    };
-    let after = if compare.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "AND (lower(display_name), member_id) {compare}
-                 (SELECT lower(display_name), member_id FROM directory_members
-                  WHERE source = $1 AND group_id = $2 AND member_id = $3)"
-        )
-    };
+    let (member, order, after) = keyset(
+        cursor,
+        "lower(display_name), member_id",
+        "directory_members WHERE source = $1 AND group_id = $2 AND member_id = $3",
+    );
     let sql = format!(
         "SELECT member_id, display_name, user_principal_name FROM directory_members
          WHERE source = $1 AND group_id = $2 {after}

@@ -197,10 +197,18 @@ impl ServerMappings {
             return Ok(None);
         };
         let reviews = store::reviews(&mut conn, id).await?;
-        let names = Names::load(&self.pool).await?;
+        let before = store::desired_state(&mut conn).await?;
+        let item_groups = cs.items.iter().filter_map(|i| match i {
+            ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => Some(&b.group),
+            _ => None,
+        });
+        let names = Names::load(
+            &self.pool,
+            super::queries::bound_groups(&before).chain(item_groups),
+        )
+        .await?;
         let open = matches!(cs.state, State::Draft | State::Submitted);
         let (policies, access) = if open {
-            let before = store::desired_state(&mut conn).await?;
             match before.apply(&cs.items) {
                 Ok(after) => (
                     views::policy_diffs(&cs.items, &before, &after),

@@ -12,6 +12,11 @@ use uuid::Uuid;
 
 use super::{store, views::Names};
 
+/// The groups the desired state binds to a role.
+pub fn bound_groups(state: &app::domain::desired::DesiredState) -> impl Iterator<Item = &GroupRef> {
+    state.bindings.iter().map(|b| &b.group)
+}
+
 fn routes_of(
     state: &app::domain::desired::DesiredState,
     names: &Names,
@@ -35,11 +40,11 @@ pub async fn group_mappings(
 ) -> sqlx::Result<GroupMappings> {
     let mut conn = pool.acquire().await?;
     let state = store::desired_state(&mut conn).await?;
-    let names = Names::load(pool).await?;
     let group = GroupRef {
         source: source.into(),
         object_id: id.into(),
     };
+    let names = Names::load(pool, bound_groups(&state).chain([&group])).await?;
     let bound = state
         .bindings
         .iter()
@@ -108,7 +113,7 @@ pub async fn group_mappings(
 pub async fn mappings(pool: &PgPool, search: &str) -> sqlx::Result<Vec<MappingRow>> {
     let mut conn = pool.acquire().await?;
     let state = store::desired_state(&mut conn).await?;
-    let names = Names::load(pool).await?;
+    let names = Names::load(pool, bound_groups(&state)).await?;
     let needle = search.to_lowercase();
     let mut rows: Vec<MappingRow> = state
         .bindings
@@ -145,7 +150,7 @@ pub async fn fill_callers(
     if grants.is_empty() {
         return Ok(());
     }
-    let names = Names::load(pool).await?;
+    let names = Names::load(pool, bound_groups(&state)).await?;
     for resource in &mut detail.resources {
         for method in &mut resource.methods {
             let mut callers: Vec<String> = grants
@@ -177,7 +182,7 @@ pub async fn api_matrix(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiM
     };
     let mut conn = pool.acquire().await?;
     let state = store::desired_state(&mut conn).await?;
-    let names = Names::load(pool).await?;
+    let names = Names::load(pool, bound_groups(&state)).await?;
     let routes: Vec<(String, String)> = detail
         .resources
         .iter()

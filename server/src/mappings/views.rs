@@ -25,11 +25,25 @@ pub struct Names {
 }
 
 impl Names {
-    pub async fn load(pool: &PgPool) -> sqlx::Result<Names> {
-        let groups: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT source, object_id, display_name FROM directory_groups")
-                .fetch_all(pool)
-                .await?;
+    /// The names of `groups` (only those: the directory may hold tens of thousands) and of the
+    /// APIs.
+    pub async fn load<'g>(
+        pool: &PgPool,
+        groups: impl IntoIterator<Item = &'g GroupRef>,
+    ) -> sqlx::Result<Names> {
+        let (sources, ids): (Vec<&str>, Vec<&str>) = groups
+            .into_iter()
+            .map(|g| (g.source.as_str(), g.object_id.as_str()))
+            .unzip();
+        let groups: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
+             JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
+               ON g.source = wanted.source AND g.object_id = wanted.object_id",
+        )
+        .bind(&sources)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?;
         let apis: Vec<(String, String)> = sqlx::query_as("SELECT api_id, name FROM rest_apis")
             .fetch_all(pool)
             .await?;
