@@ -4,8 +4,8 @@ import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, watchC
 // Both projects run this at once: each uses its own author, group and role so that neither
 // change set makes the other's base stale.
 const plan = (testInfo: TestInfo) => testInfo.project.name === 'js-on'
-  ? { author: 'admin', group: 'Orders team', role: 'gatehouse-orders-readers', api: 'orders-api', path: '/orders' }
-  : { author: 'admin-reviewer', group: 'Customer support', role: 'gatehouse-payments-operators', api: 'payments-api', path: '/payments' };
+  ? { author: 'admin', group: 'Orders team', role: 'gatehouse-orders-readers', api: 'orders-api', path: '/orders', other: 'POST /orders' }
+  : { author: 'admin-reviewer', group: 'Customer support', role: 'gatehouse-payments-operators', api: 'payments-api', path: '/payments', other: 'GET /payments/{paymentId}' };
 const jsOn = (testInfo: TestInfo) => testInfo.project.name === 'js-on';
 
 async function as(browser: Browser, testInfo: TestInfo, user: string, next: string): Promise<Page> {
@@ -41,14 +41,15 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await pick(grant.getByLabel('Role', { exact: true }), `${p.role} `);
   await pick(grant.getByLabel('API'), `${p.api} `);
   await grant.getByLabel('Method').selectOption('GET');
-  // A bad path is refused next to its field (with JavaScript the typed value stays; without, the
-  // form comes back with the error and the choices made).
+  // A bad path is refused next to its field, and what was typed stays (without JavaScript the
+  // page comes back with it).
   await grant.getByLabel(/Resource path/).fill('orders');
+  await grant.getByLabel(/Stage/).fill('prod');
   await grant.getByRole('button', { name: 'Add to my change set' }).click();
   await expect(author.getByTestId('grant-form').locator('#grant-path-error')).toContainText('starts with /');
-  if (jsOn(testInfo)) {
-    await expect(grant.getByLabel(/Resource path/)).toHaveValue('orders');
-  } else {
+  await expect(grant.getByLabel(/Resource path/)).toHaveValue('orders');
+  await expect(grant.getByLabel(/Stage/)).toHaveValue('prod');
+  if (!jsOn(testInfo)) {
     await pick(grant.getByLabel('Role', { exact: true }), `${p.role} `);
     await pick(grant.getByLabel('API'), `${p.api} `);
     await grant.getByLabel('Method').selectOption('GET');
@@ -59,16 +60,42 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   if (jsOn(testInfo)) {
     await expect(author.locator('section.card', { has: grant }).getByText(/Added to your draft change set/)).toBeVisible();
   }
-  // The page shows the draft anew: choose again.
-  await pick(grant.getByLabel('Role', { exact: true }), `${p.role} `);
-  await pick(grant.getByLabel('API'), `${p.api} `);
-  await grant.getByLabel('Method').selectOption('GET');
-  await grant.getByLabel(/Resource path/).fill(p.path);
-  await grant.getByRole('button', { name: 'Add to my change set' }).click();
   const draftLink = author.getByRole('link', { name: /change set \d+/ }).first();
   await expect(draftLink).toBeVisible();
   await screenshot(author, testInfo, 'admin-group-edit');
-  await draftLink.click();
+
+  // The API page: grant a method to a group; it lands in the matrix's editor with the route picked.
+  await author.goto('/apis');
+  await author.getByTestId('api-table').getByRole('link', { name: p.api }).click();
+  await ready(author, testInfo);
+  await author.getByRole('link', { name: `Grant GET ${p.path} to a group` }).click();
+  const editor = author.getByTestId('cell-editor');
+  await expect(editor.getByRole('heading')).toHaveText(`Grant GET ${p.path} to a group`);
+  await ready(author, testInfo);
+  await pick(editor.getByLabel('Grant through role'), `${p.group} → ${p.role}`);
+  await editor.getByLabel('Stage').selectOption('prod');
+  await editor.getByRole('button', { name: 'Grant in my change set' }).click();
+  const row = author.getByTestId('matrix').getByRole('row', { name: new RegExp(p.group) });
+  await expect(row.getByRole('link', { name: `cannot call GET ${p.path}; your draft grants it: prod via ${p.role}. Edit` }))
+    .toHaveText('+');
+
+  // The matrix, cell by cell: grant another route to the group, see it pending, revoke it again.
+  await row.getByRole('link', { name: `cannot call ${p.other}. Edit` }).click();
+  await expect(editor.getByRole('heading')).toHaveText(`${p.group} × ${p.other}`);
+  await expect(editor.getByTestId('cell-state')).toHaveText('May not call it.');
+  await ready(author, testInfo);
+  await editor.getByLabel('Stage').selectOption('*');
+  await editor.getByRole('button', { name: 'Grant in my change set' }).click();
+  const pending = row.getByRole('link', { name: `cannot call ${p.other}; your draft grants it: * via ${p.role}. Edit` });
+  await expect(pending).toHaveText('+');
+  await expectNoAxeViolations(author, testInfo);
+  await screenshot(author, testInfo, 'admin-matrix-edit');
+  await pending.click();
+  await expect(editor.getByTestId('cell-state')).toHaveText(`Your draft makes it: * via ${p.role}.`);
+  await ready(author, testInfo);
+  await editor.getByRole('button', { name: `Revoke ${p.other} on * through ${p.role}` }).click();
+  await expect(row.getByRole('link', { name: `cannot call ${p.other}. Edit` })).toHaveText('—');
+  await author.getByRole('link', { name: /^change set \d+$/ }).click();
 
   // The change set: items, the policy it yields, who gains what; then describe and submit.
   await expect(author.getByRole('heading', { level: 1 })).toContainText('draft');

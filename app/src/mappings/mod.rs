@@ -117,18 +117,20 @@ pub async fn bind_role(
     remove: String,
 ) -> Result<FormOutcome, ServerFnError> {
     let remove = remove == "true";
-    as_admin(move |b| {
-        Box::pin(async move {
-            b.edit(Edit::Bind {
-                source,
-                group_id,
-                role_arn,
-                remove,
+    form(
+        as_admin(move |b| {
+            Box::pin(async move {
+                b.edit(Edit::Bind {
+                    source,
+                    group_id,
+                    role_arn,
+                    remove,
+                })
+                .await
             })
-            .await
         })
-    })
-    .await
+        .await?,
+    )
 }
 
 /// Admins: grant a route to a role (or revoke it, with `remove=true`) in their draft.
@@ -157,10 +159,22 @@ pub async fn grant_route(
         path,
     };
     let remove = remove == "true";
-    form(
+    let typed = [
+        ("stage".to_string(), input.stage.clone()),
+        ("path".to_string(), input.path.clone()),
+    ];
+    let outcome =
         as_admin(move |b| Box::pin(async move { b.edit(Edit::Grant { input, remove }).await }))
-            .await?,
-    )
+            .await?;
+    form(outcome.keep_typed(&pairs(&typed)))
+}
+
+#[cfg(feature = "ssr")]
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(f, v)| (f.as_str(), v.as_str()))
+        .collect()
 }
 
 /// Admins, on their own draft: save title, justification and ticket; `submit=true` submits too.
@@ -173,10 +187,16 @@ pub async fn save_change_set(
     submit: String,
 ) -> Result<FormOutcome, ServerFnError> {
     let submit = submit == "true";
-    as_admin(move |b| {
+    let typed = [
+        ("title".to_string(), title.clone()),
+        ("justification".to_string(), justification.clone()),
+        ("ticket".to_string(), ticket.clone()),
+    ];
+    let outcome = as_admin(move |b| {
         Box::pin(async move { b.save(id, &title, &justification, &ticket, submit).await })
     })
-    .await
+    .await?;
+    form(outcome.keep_typed(&pairs(&typed)))
 }
 
 #[server(endpoint = "change-sets/withdraw")]
@@ -211,10 +231,11 @@ pub async fn review_change_set(
             )))
         }
     };
-    backend::backend()?
+    let outcome = backend::backend()?
         .review(id, approve, &comment)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::new)?;
+    form(outcome.keep_typed(&[("comment", &comment)]))
 }
 
 #[server(endpoint = "change-sets/list")]

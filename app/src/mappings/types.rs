@@ -74,6 +74,10 @@ pub struct FormOutcome {
     pub warning: Option<String>,
     pub change_set: Option<i64>,
     pub message: Option<String>,
+    /// What the person typed, sent back with a refused or invalid form so a page reloaded
+    /// without JavaScript can show it again.
+    #[serde(default)]
+    pub typed: Vec<(String, String)>,
 }
 
 /// Marks a server-function error that carries a [`FormOutcome`].
@@ -85,6 +89,24 @@ impl FormOutcome {
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, e)| e.clone())
+    }
+
+    pub fn typed(&self, field: &str) -> Option<String> {
+        self.typed
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Keeps the typed `fields` when the form did not go through.
+    pub fn keep_typed(mut self, fields: &[(&str, &str)]) -> FormOutcome {
+        if !self.errors.is_empty() || self.refused.is_some() {
+            self.typed = fields
+                .iter()
+                .map(|(f, v)| (f.to_string(), v.to_string()))
+                .collect();
+        }
+        self
     }
 
     /// A refused or invalid form as an error: without JavaScript the form posts, and only errors
@@ -133,6 +155,17 @@ mod tests {
         let err = outcome.clone().into_result().unwrap_err();
         let back = FormOutcome::of(&Err(leptos::prelude::ServerFnError::new(err)));
         assert_eq!(back, outcome);
+        let kept = outcome.clone().keep_typed(&[("path", "orders")]);
+        assert_eq!(kept.typed("path").as_deref(), Some("orders"));
+        let back = FormOutcome::of(&Err(leptos::prelude::ServerFnError::new(
+            kept.into_result().unwrap_err(),
+        )));
+        assert_eq!(back.typed("path").as_deref(), Some("orders"));
+        // A form that went through keeps nothing: the fields start afresh.
+        assert!(FormOutcome::default()
+            .keep_typed(&[("path", "x")])
+            .typed
+            .is_empty());
         let fine = FormOutcome::default();
         assert_eq!(fine.clone().into_result(), Ok(fine));
     }
@@ -189,20 +222,66 @@ pub struct HomeSummary {
     pub last_syncs: Vec<crate::catalog::types::SyncRun>,
 }
 
-/// Who can call what on one API: groups × routes under the approved mappings.
+/// Who can call what on one API: groups × routes under the approved mappings, and what the
+/// viewer's draft would change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiMatrix {
     pub api_id: String,
     pub api_name: String,
-    /// "GET /orders", in resource order.
-    pub routes: Vec<String>,
+    /// `ACCOUNT/REGION`
+    pub target: String,
+    pub stages: Vec<String>,
+    pub routes: Vec<MatrixRoute>,
+    /// Every group bound to a role, now or in the viewer's draft.
     pub rows: Vec<MatrixRow>,
+    pub draft: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixRoute {
+    pub method: String,
+    pub path: String,
+}
+
+impl MatrixRoute {
+    /// "GET /orders": also the `r` parameter that selects a column.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatrixRow {
     pub group: String,
+    /// `source/object-id`: the `g` parameter that selects a row.
+    pub key: String,
     pub group_href: String,
-    /// Per route: the stages and roles through which the group may call it (empty: it may not).
-    pub cells: Vec<Vec<String>>,
+    /// The group's roles, in the viewer's draft if they have one.
+    pub roles: Vec<RoleOption>,
+    pub cells: Vec<MatrixCell>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixCell {
+    /// Approved: the stages and roles through which the group may call the route ("prod via X").
+    pub now: Vec<String>,
+    /// The same with the viewer's draft applied.
+    pub draft: Vec<String>,
+    /// The grants (draft applied) that let the group call the route: what revoking would remove.
+    pub grants: Vec<CellGrant>,
+}
+
+impl MatrixCell {
+    pub fn pending(&self) -> bool {
+        self.now != self.draft
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellGrant {
+    pub role_arn: String,
+    pub role_name: String,
+    pub stage: String,
+    pub method: String,
+    pub path: String,
 }

@@ -109,12 +109,14 @@ pub fn ApiPage() -> impl IntoView {
     let params = use_params_map();
     let api_id = move || params.read().get("id").unwrap_or_default();
     let api = Resource::new(api_id, get_api);
+    let me = use_me();
     view! {
         <Guarded page=Page::Apis>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
                     match api.await {
-                        Ok(Some(detail)) => view! { <ApiDetailView detail/> }.into_any(),
+                        Ok(Some(detail)) => view! { <ApiDetailView detail is_admin/> }.into_any(),
                         Ok(None) => view! {
                             <Title text="API not found"/>
                             <section class="empty-state">
@@ -132,7 +134,7 @@ pub fn ApiPage() -> impl IntoView {
 }
 
 #[component]
-fn ApiDetailView(detail: ApiDetail) -> impl IntoView {
+fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
     let s = detail.summary;
     let stages = detail
         .stages
@@ -144,10 +146,12 @@ fn ApiDetailView(detail: ApiDetail) -> impl IntoView {
             }
         })
         .collect_view();
+    // Admins grant a method to a group from here: the matrix's editor, with the route picked.
+    let grant_base = is_admin.then(|| format!("/apis/{}/matrix", s.api_id));
     let tree = detail
         .resources
         .into_iter()
-        .map(resource_view)
+        .map(|r| resource_view(r, grant_base.clone()))
         .collect_view();
     view! {
         <Title text=s.name.clone()/>
@@ -175,10 +179,24 @@ fn ApiDetailView(detail: ApiDetail) -> impl IntoView {
     }
 }
 
-fn resource_view(resource: ResourceRow) -> impl IntoView {
+fn resource_view(resource: ResourceRow, grant_base: Option<String>) -> impl IntoView {
     // Classes, not inline styles: the CSP allows no inline style.
     let indent = format!("depth-{}", resource.depth().min(8));
-    let methods = resource.methods.into_iter().map(method_view).collect_view();
+    let path = resource.path.clone();
+    let methods = resource
+        .methods
+        .into_iter()
+        .map(|m| {
+            let grant = grant_base.as_ref().map(|base| {
+                format!(
+                    "{base}?c={}#editor",
+                    urlencode(&format!("{} {}", m.http_method, path))
+                )
+            });
+            let label = format!("Grant {} {} to a group", m.http_method, path);
+            method_view(m, grant.map(|href| (href, label)))
+        })
+        .collect_view();
     view! {
         <li class=indent>
             <code class="path" title=resource.path.clone()>{resource.path.clone()}</code>
@@ -187,7 +205,8 @@ fn resource_view(resource: ResourceRow) -> impl IntoView {
     }
 }
 
-fn method_view(method: MethodRow) -> impl IntoView {
+/// `grant`: the link (and its accessible name) that grants the method to a group, for admins.
+fn method_view(method: MethodRow, grant: Option<(String, String)>) -> impl IntoView {
     let iam = method.authorization_type == "AWS_IAM";
     view! {
         <li class="method">
@@ -197,6 +216,7 @@ fn method_view(method: MethodRow) -> impl IntoView {
             {(!method.callers.is_empty()).then(|| view! {
                 <span class="callers small" data-testid="callers">{format!("callable by {}", method.callers.join("; "))}</span>
             })}
+            {grant.map(|(href, label)| view! { <a class="small" href=href aria-label=label data-testid="grant-method">"Grant…"</a> })}
         </li>
     }
 }

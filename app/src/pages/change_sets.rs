@@ -177,6 +177,25 @@ pub fn field_error(
         .and_then(|o| o.error_for(field))
 }
 
+/// What the person typed into `field` before the form came back refused (without JavaScript the
+/// page reloads; this puts it back), or `default`. Read once, as the form is built.
+pub fn typed_or<T>(action: &ServerAction<T>, field: &str, default: String) -> String
+where
+    T: leptos::server_fn::ServerFn<Output = FormOutcome, Error = ServerFnError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    action
+        .value()
+        .get_untracked()
+        .as_ref()
+        .map(FormOutcome::of)
+        .and_then(|o| o.typed(field))
+        .unwrap_or(default)
+}
+
 fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
     o.map(|r| outcome_notice(&FormOutcome::of(&r)))
 }
@@ -262,10 +281,11 @@ fn Detail(
         .map(|t| view! { <li><span class="muted nowrap">{t.at.clone()}</span>" " <strong>{t.who.clone()}</strong> " " {t.what.clone()}</li> })
         .collect_view();
     let (title, justification, ticket) = (
-        s.title.clone(),
-        d.justification.clone(),
-        d.ticket.clone().unwrap_or_default(),
+        typed_or(&save, "title", s.title.clone()),
+        typed_or(&save, "justification", d.justification.clone()),
+        typed_or(&save, "ticket", d.ticket.clone().unwrap_or_default()),
     );
+    let comment = typed_or(&review, "comment", String::new());
     view! {
         <Title text=format!("Change set {id}")/>
         <p class="breadcrumb"><a href="/change-sets">"Change sets"</a> " / "</p>
@@ -326,7 +346,7 @@ fn Detail(
             <ActionForm action=review attr:class="form" attr:data-testid="review-form">
                 <input type="hidden" name="id" value=id/>
                 <label for="review-comment">"Comment"</label>
-                <textarea id="review-comment" name="comment" rows="3" aria-describedby="review-comment-error"></textarea>
+                <textarea id="review-comment" name="comment" rows="3" aria-describedby="review-comment-error">{comment.clone()}</textarea>
                 <p class="field-error" id="review-comment-error">{move || field_error(&review.value().get(), "comment")}</p>
                 <div class="actions">
                     <button class="button button-primary" type="submit" name="decision" value="approve">"Approve"</button>

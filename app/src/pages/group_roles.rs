@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::change_sets::{field_error, outcome_notice};
+use super::change_sets::{field_error, outcome_notice, typed_or};
 use crate::domain::names::HttpMethod;
 use crate::mappings::{
     types::{FormOutcome, GroupMappings},
@@ -101,6 +101,10 @@ pub fn GroupRoles(
             .map(|p| view! { <option value=p></option> })
             .collect_view()
     };
+    let (stage, path) = (
+        typed_or(&grant, "stage", "prod".into()),
+        typed_or(&grant, "path", String::new()),
+    );
     let forms = view! {
         <div class="cards cards-wide" class:hidden=move || !is_admin()>
             <section class="card">
@@ -130,7 +134,7 @@ pub fn GroupRoles(
                     <select id="grant-api" name="api_id" aria-describedby="grant-api-error">{api_options}</select>
                     <p class="field-error" id="grant-api-error">{move || field_error(&grant.value().get(), "api_id")}</p>
                     <label for="grant-stage">"Stage (or * for every stage)"</label>
-                    <input id="grant-stage" name="stage" value="prod" aria-describedby="grant-stage-error"/>
+                    <input id="grant-stage" name="stage" value=stage aria-describedby="grant-stage-error"/>
                     <p class="field-error" id="grant-stage-error">{move || field_error(&grant.value().get(), "stage")}</p>
                     <label for="grant-method">"Method"</label>
                     <select id="grant-method" name="method" aria-describedby="grant-method-error">
@@ -138,7 +142,7 @@ pub fn GroupRoles(
                     </select>
                     <p class="field-error" id="grant-method-error">{move || field_error(&grant.value().get(), "method")}</p>
                     <label for="grant-path">"Resource path (/orders, /orders/{id}, /orders/*)"</label>
-                    <input id="grant-path" name="path" list="grant-paths" autocomplete="off" aria-describedby="grant-path-error"/>
+                    <input id="grant-path" name="path" value=path list="grant-paths" autocomplete="off" aria-describedby="grant-path-error"/>
                     <datalist id="grant-paths">{paths}</datalist>
                     <p class="field-error" id="grant-path-error">{move || field_error(&grant.value().get(), "path")}</p>
                     <button class="button button-primary" type="submit">"Add to my change set"</button>

@@ -7,6 +7,7 @@ mod groups;
 mod home;
 mod mappings;
 mod matrix;
+mod matrix_editor;
 mod placeholders;
 mod roles;
 mod sync;

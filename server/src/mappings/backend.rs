@@ -458,8 +458,9 @@ impl MappingsBackend for ServerMappings {
     }
 
     fn matrix<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiMatrix>> {
+        let viewer = caller().map(|v| v.oid);
         Box::pin(async move {
-            super::queries::api_matrix(&self.pool, api_id)
+            super::matrix::api_matrix(&self.pool, api_id, viewer)
                 .await
                 .map_err(internal)
         })

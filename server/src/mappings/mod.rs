@@ -1,6 +1,7 @@
 //! Mappings: the desired state and the change sets that alone may change it.
 
 pub mod backend;
+pub mod matrix;
 pub mod queries;
 pub mod store;
 pub mod views;
