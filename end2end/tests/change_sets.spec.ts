@@ -75,18 +75,18 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await pick(editor.getByLabel('Grant through role'), `${p.group} → ${p.role}`);
   await editor.getByLabel('Stage').selectOption('prod');
   await editor.getByRole('button', { name: 'Grant in my change set' }).click();
-  const row = author.getByTestId('matrix').getByRole('row', { name: new RegExp(p.group) });
-  await expect(row.getByRole('link', { name: `cannot call GET ${p.path}; your draft grants it: prod via ${p.role}. Edit` }))
+  const groupRow = author.getByTestId('matrix').getByRole('row', { name: new RegExp(p.group) });
+  await expect(groupRow.getByRole('link', { name: `cannot call GET ${p.path}; your draft grants it: prod via ${p.role}. Edit` }))
     .toHaveText('+');
 
   // The matrix, cell by cell: grant another route to the group, see it pending, revoke it again.
-  await row.getByRole('link', { name: `cannot call ${p.other}. Edit` }).click();
+  await groupRow.getByRole('link', { name: `cannot call ${p.other}. Edit` }).click();
   await expect(editor.getByRole('heading')).toHaveText(`${p.group} × ${p.other}`);
   await expect(editor.getByTestId('cell-state')).toHaveText('May not call it.');
   await ready(author, testInfo);
   await editor.getByLabel('Stage').selectOption('*');
   await editor.getByRole('button', { name: 'Grant in my change set' }).click();
-  const pending = row.getByRole('link', { name: `cannot call ${p.other}; your draft grants it: * via ${p.role}. Edit` });
+  const pending = groupRow.getByRole('link', { name: `cannot call ${p.other}; your draft grants it: * via ${p.role}. Edit` });
   await expect(pending).toHaveText('+');
   await expectNoAxeViolations(author, testInfo);
   await screenshot(author, testInfo, 'admin-matrix-edit');
@@ -94,7 +94,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(editor.getByTestId('cell-state')).toHaveText(`Your draft makes it: * via ${p.role}.`);
   await ready(author, testInfo);
   await editor.getByRole('button', { name: `Revoke ${p.other} on * through ${p.role}` }).click();
-  await expect(row.getByRole('link', { name: `cannot call ${p.other}. Edit` })).toHaveText('—');
+  await expect(groupRow.getByRole('link', { name: `cannot call ${p.other}. Edit` })).toHaveText('—');
   await author.getByRole('link', { name: /^change set \d+$/ }).click();
 
   // The change set: items, the policy it yields, who gains what; then describe and submit.

@@ -53,6 +53,11 @@ pub mod action {
     pub const CHANGE_SET_REJECTED: &str = "change_set.rejected";
     pub const CHANGE_SET_APPLIED: &str = "change_set.applied";
     pub const CHANGE_SET_REBASED: &str = "change_set.rebased";
+    pub const PUSH_STARTED: &str = "push.started";
+    pub const PUSH_CALL: &str = "push.call";
+    pub const PUSH_SUCCEEDED: &str = "push.succeeded";
+    pub const PUSH_FAILED: &str = "push.failed";
+    pub const DRIFT_FOUND: &str = "drift.found";
 }
 
 pub async fn record<'e>(

@@ -13,7 +13,10 @@ pub struct AwsClients {
 }
 
 fn loader(settings: &AwsSettings, region: Option<&str>) -> aws_config::ConfigLoader {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // Throttling, 5xx and dropped connections are retried with jittered exponential backoff;
+    // a refused call (4xx) is not.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
     if let Some(region) = region.or(settings.region.as_deref()) {
         loader = loader.region(Region::new(region.to_string()));
     }

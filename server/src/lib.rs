@@ -9,6 +9,7 @@ pub mod db;
 pub mod directory;
 pub mod http;
 pub mod mappings;
+pub mod push;
 pub mod seed_demo;
 pub mod session;
 pub mod state;

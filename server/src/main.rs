@@ -4,7 +4,7 @@ use gatehouse::{
     aws, build_state,
     catalog::{Catalog, Syncer},
     config::{Cli, Command, SyncCatalog},
-    db, seed_demo, serve,
+    db, push, seed_demo, serve,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -23,8 +23,8 @@ async fn main() {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
+async fn run(mut cli: Cli) -> anyhow::Result<()> {
+    match cli.command.take().unwrap_or(Command::Serve) {
         Command::Serve => {
             let settings = cli.serve.settings()?;
             let listen = settings.listen;
@@ -42,6 +42,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo => seed_demo::seed(&aws::clients(&cli.serve.aws()?).await).await,
+        Command::Plan { change_set } => {
+            push::cli::print_plan(&pusher(&cli).await?, change_set).await
+        }
+        Command::Push { change_set } => {
+            push::cli::push(std::sync::Arc::new(pusher(&cli).await?), change_set).await
+        }
         Command::Sync { catalog } => {
             let settings = cli.serve.aws()?;
             let directories = cli.serve.directory.settings()?.build()?;
@@ -83,4 +89,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn pusher(cli: &Cli) -> anyhow::Result<push::Pusher> {
+    let pool = db::connect(&cli.serve.database()?).await?;
+    db::migrate(&pool).await?;
+    Ok(push::Pusher::new(pool, &cli.serve.aws()?, cli.serve.push.settings()?).await)
 }

@@ -7,4 +7,5 @@ pub mod desired;
 pub mod diff;
 pub mod grant;
 pub mod names;
+pub mod plan;
 pub mod policy;

@@ -87,7 +87,7 @@ pub async fn fetch_all(
     Ok(apis)
 }
 
-async fn fetch_stages(
+pub async fn fetch_stages(
     gw: &aws_sdk_apigateway::Client,
     limits: &ApiGatewayLimits,
     api_id: &str,
@@ -112,7 +112,7 @@ async fn fetch_stages(
     Ok(stages)
 }
 
-async fn fetch_resources(
+pub async fn fetch_resources(
     gw: &aws_sdk_apigateway::Client,
     limits: &ApiGatewayLimits,
     api_id: &str,

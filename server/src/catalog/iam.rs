@@ -65,7 +65,7 @@ pub async fn fetch_all(iam: &aws_sdk_iam::Client) -> anyhow::Result<Vec<FetchedR
     Ok(roles)
 }
 
-async fn fetch_tags(
+pub async fn fetch_tags(
     iam: &aws_sdk_iam::Client,
     role_name: &str,
 ) -> anyhow::Result<BTreeMap<String, String>> {

@@ -10,8 +10,10 @@ use uuid::Uuid;
 use crate::auth::roles::RoleMapping;
 
 mod aws;
+pub mod push;
 pub use aws::AwsTarget;
 use aws::{check_account, check_region};
+pub use push::PushSettings;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,6 +41,14 @@ pub enum Command {
         #[arg(value_enum)]
         catalog: SyncCatalog,
     },
+    /// Print every AWS call pushing a change set would make now (reads AWS, writes nothing).
+    Plan {
+        /// The change set's number.
+        change_set: i64,
+    },
+    /// Push an approved change set to IAM and API Gateway, with progress; resumes an
+    /// interrupted push of it.
+    Push { change_set: i64 },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -121,6 +131,8 @@ pub struct ServeArgs {
     pub required_approvals: Option<String>,
     #[command(flatten)]
     pub directory: crate::directory::settings::DirectoryArgs,
+    #[command(flatten)]
+    pub push: push::PushArgs,
     /// Folder with the compiled site (wasm, js, css) that cargo-leptos builds.
     #[arg(long, env = "LEPTOS_SITE_ROOT", global = true)]
     pub site_root: Option<String>,
@@ -197,6 +209,7 @@ pub struct Settings {
     /// How often every catalog syncs by itself; `None`: never.
     pub sync_interval: Option<Duration>,
     pub required_approvals: usize,
+    pub push: PushSettings,
     pub site_root: String,
 }
 
@@ -437,6 +450,7 @@ impl ServeArgs {
                 1,
                 ("GATEHOUSE_REQUIRED_APPROVALS", "required-approvals"),
             )? as usize,
+            push: self.push.settings()?,
             site_root: self
                 .site_root
                 .clone()

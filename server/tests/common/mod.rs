@@ -2,6 +2,7 @@
 //! test binary), and the real server on a free port.
 #![allow(dead_code)]
 
+pub mod aws_proxy;
 pub mod graph_fake;
 mod moto;
 #[allow(unused_imports)]

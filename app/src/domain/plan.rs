@@ -1,0 +1,617 @@
+//! The push plan: every AWS call needed to bring the roles and APIs a change set touches to the
+//! desired state, computed from what AWS holds now. No IO: the server reads AWS into
+//! [`RoleActual`] and [`ApiActual`] and executes the [`Step`]s.
+//!
+//! Only what Gatehouse manages is touched: roles tagged `gatehouse:managed=true` (or created by
+//! it), inline policies named `gatehouse-*`, and (when enforcing) a granted method's
+//! authorization type. An empty plan means AWS already matches.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    desired::DesiredState,
+    grant::{ApiRef, Grant},
+    names::RoleArn,
+    policy::{role_policy, RolePolicy, DEFAULT_MANAGED_PER_ROLE},
+};
+
+/// Prefix of the inline policies Gatehouse owns on a role.
+pub const POLICY_PREFIX: &str = "gatehouse-";
+
+/// One AWS call, with everything needed to make it again after a restart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op")]
+pub enum Call {
+    CreateRole {
+        role_name: String,
+        path: String,
+        trust_policy: String,
+    },
+    PutRolePolicy {
+        role_name: String,
+        policy_name: String,
+        document: String,
+    },
+    DeleteRolePolicy {
+        role_name: String,
+        policy_name: String,
+    },
+    /// Sets a method's authorization type to `AWS_IAM`.
+    UpdateMethodAuthorization {
+        api_id: String,
+        resource_id: String,
+        path: String,
+        http_method: String,
+        from: String,
+    },
+    /// Replaces the REST API's resource policy: Gatehouse's statements (`Sid` starting with
+    /// `Gatehouse`) as desired, everyone else's as found.
+    UpdateResourcePolicy {
+        api_id: String,
+        policy: String,
+    },
+    CreateDeployment {
+        api_id: String,
+        stage: String,
+    },
+}
+
+impl Call {
+    /// The AWS operation's name.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Call::CreateRole { .. } => "CreateRole",
+            Call::PutRolePolicy { .. } => "PutRolePolicy",
+            Call::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            Call::UpdateMethodAuthorization { .. } => "UpdateMethod",
+            Call::UpdateResourcePolicy { .. } => "UpdateRestApi",
+            Call::CreateDeployment { .. } => "CreateDeployment",
+        }
+    }
+
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        match self {
+            Call::CreateRole {
+                role_name, path, ..
+            } => format!("create role {path}{role_name}, tagged gatehouse:managed=true"),
+            Call::PutRolePolicy {
+                role_name,
+                policy_name,
+                document,
+            } => format!(
+                "put inline policy {policy_name} on role {role_name} ({} characters)",
+                document.chars().filter(|c| !c.is_whitespace()).count()
+            ),
+            Call::DeleteRolePolicy {
+                role_name,
+                policy_name,
+            } => format!("delete inline policy {policy_name} from role {role_name}"),
+            Call::UpdateMethodAuthorization {
+                api_id,
+                path,
+                http_method,
+                from,
+                ..
+            } => format!("set {http_method} {path} of API {api_id} to AWS_IAM (was {from})"),
+            Call::UpdateResourcePolicy { api_id, policy } => format!(
+                "set the resource policy of API {api_id} ({} characters)",
+                policy.chars().filter(|c| !c.is_whitespace()).count()
+            ),
+            Call::CreateDeployment { api_id, stage } => {
+                format!("deploy API {api_id} to stage {stage}")
+            }
+        }
+    }
+}
+
+/// A call and the account/region (`ACCOUNT/REGION`) it goes to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub target: String,
+    pub call: Call,
+}
+
+/// A role as AWS holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoleActual {
+    pub exists: bool,
+    pub managed: bool,
+    /// Gatehouse's inline policies (`gatehouse-*`) by name, parsed.
+    pub inline: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MethodActual {
+    pub resource_id: String,
+    pub path: String,
+    pub http_method: String,
+    pub authorization_type: String,
+}
+
+/// An API as AWS holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiActual {
+    pub api: ApiRef,
+    pub stages: Vec<String>,
+    pub methods: Vec<MethodActual>,
+    /// The resource policy, parsed (`None`: the API has none).
+    pub policy: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum PlanError {
+    #[error("role {0} exists but is not managed by Gatehouse (no gatehouse:managed=true tag); Gatehouse will not change it")]
+    Unmanaged(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("the policy of role {0} needs managed policies (too large for inline); pushing managed policies is not supported yet: split its grants across roles")]
+    NeedsManagedPolicies(String),
+    #[error("API {0} was not found in AWS")]
+    NoSuchApi(String),
+    #[error("the resource policy of API {api} would need {size} characters; API Gateway allows {RESOURCE_POLICY_LIMIT}")]
+    ResourcePolicyTooLarge { api: String, size: usize },
+}
+
+/// API Gateway's limit on a resource policy.
+pub const RESOURCE_POLICY_LIMIT: usize = 8_192;
+/// Gatehouse's statements in a resource policy.
+pub const STATEMENT_PREFIX: &str = "Gatehouse";
+
+/// What the plan needs besides AWS's state.
+pub struct PlanSettings<'a> {
+    /// Set each granted method's authorization type to `AWS_IAM`.
+    pub enforce_iam: bool,
+    /// Keep the REST APIs' resource policies allowing each role its granted routes.
+    pub resource_policy: bool,
+    /// The target (`ACCOUNT/REGION`) a role's IAM calls go through.
+    pub role_target: &'a dyn Fn(&RoleArn) -> String,
+    /// The trust policy of a role Gatehouse creates.
+    pub trust_policy: &'a dyn Fn(&RoleArn) -> String,
+}
+
+fn target_of(api: &ApiRef) -> String {
+    format!("{}/{}", api.account.as_str(), api.region.as_str())
+}
+
+/// The steps for `roles` and `apis` (what a change set touches) under `desired`.
+pub fn plan(
+    desired: &DesiredState,
+    roles: &BTreeMap<RoleArn, RoleActual>,
+    apis: &[ApiActual],
+    settings: &PlanSettings,
+) -> Result<Vec<Step>, PlanError> {
+    let mut steps = Vec::new();
+    for (arn, actual) in roles {
+        let grants = desired.grants_of(arn);
+        let wanted = role_policy(arn.name(), &grants, DEFAULT_MANAGED_PER_ROLE)
+            .map_err(|e| PlanError::TooLarge(e.to_string()))?;
+        let target = (settings.role_target)(arn);
+        let role_name = arn.name().to_string();
+        if actual.exists && !actual.managed {
+            return Err(PlanError::Unmanaged(arn.to_string()));
+        }
+        let wanted_docs: BTreeMap<String, String> = match &wanted {
+            RolePolicy::None => BTreeMap::new(),
+            RolePolicy::Inline(d) => BTreeMap::from([(d.name.clone(), d.json.clone())]),
+            RolePolicy::Managed(_) => return Err(PlanError::NeedsManagedPolicies(arn.to_string())),
+        };
+        if !actual.exists {
+            if wanted_docs.is_empty() {
+                continue;
+            }
+            let path = arn
+                .name_with_path
+                .rsplit_once('/')
+                .map(|(p, _)| format!("/{p}/"))
+                .unwrap_or_else(|| "/".into());
+            steps.push(Step {
+                target: target.clone(),
+                call: Call::CreateRole {
+                    role_name: role_name.clone(),
+                    path,
+                    trust_policy: (settings.trust_policy)(arn),
+                },
+            });
+        }
+        for (name, json) in &wanted_docs {
+            let same = actual.inline.get(name).is_some_and(|have| {
+                serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .as_ref()
+                    == Some(have)
+            });
+            if !same {
+                steps.push(Step {
+                    target: target.clone(),
+                    call: Call::PutRolePolicy {
+                        role_name: role_name.clone(),
+                        policy_name: name.clone(),
+                        document: json.clone(),
+                    },
+                });
+            }
+        }
+        for name in actual.inline.keys() {
+            if name.starts_with(POLICY_PREFIX) && !wanted_docs.contains_key(name) {
+                steps.push(Step {
+                    target: target.clone(),
+                    call: Call::DeleteRolePolicy {
+                        role_name: role_name.clone(),
+                        policy_name: name.clone(),
+                    },
+                });
+            }
+        }
+    }
+    for api in apis {
+        let mut stages = BTreeSet::new();
+        if settings.enforce_iam {
+            steps.extend(enforce(desired, api, &mut stages));
+        }
+        if settings.resource_policy {
+            steps.extend(resource_policy(desired, api, &mut stages)?);
+        }
+        steps.extend(stages.into_iter().map(|stage| Step {
+            target: target_of(&api.api),
+            call: Call::CreateDeployment {
+                api_id: api.api.api_id.as_str().to_string(),
+                stage,
+            },
+        }));
+    }
+    Ok(steps)
+}
+
+/// The stages a grant names, among the API's.
+fn stages_of(stage: &str, api: &ApiActual) -> Vec<String> {
+    match stage {
+        "*" => api.stages.clone(),
+        s if api.stages.iter().any(|have| have == s) => vec![s.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// Gatehouse's statements of a resource policy, by `Sid`.
+fn gatehouse_statements(policy: &Option<serde_json::Value>) -> BTreeMap<String, serde_json::Value> {
+    policy
+        .as_ref()
+        .and_then(|p| p.get("Statement"))
+        .and_then(|s| s.as_array())
+        .map(|all| {
+            all.iter()
+                .filter_map(|st| {
+                    let sid = st.get("Sid")?.as_str()?;
+                    sid.starts_with(STATEMENT_PREFIX)
+                        .then(|| (sid.to_string(), st.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The stage an invoke ARN names (`arn:…:api-id/stage/METHOD/path`).
+fn arn_stage(arn: &str) -> Option<&str> {
+    arn.rsplit(':').next()?.split('/').nth(1)
+}
+
+/// One `Allow` statement per role with grants on the API; other statements are kept as found.
+/// Stages whose statements change are redeployed.
+fn resource_policy(
+    desired: &DesiredState,
+    api: &ApiActual,
+    stages: &mut BTreeSet<String>,
+) -> Result<Option<Step>, PlanError> {
+    let mut by_role: BTreeMap<&RoleArn, Vec<String>> = BTreeMap::new();
+    for g in desired.grants.iter().filter(|g| g.api == api.api) {
+        by_role.entry(&g.role).or_default().push(g.invoke_arn());
+    }
+    let wanted: BTreeMap<String, serde_json::Value> = by_role
+        .into_iter()
+        .map(|(role, mut arns)| {
+            arns.sort();
+            arns.dedup();
+            let sid = format!(
+                "{STATEMENT_PREFIX}{}",
+                role.name()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+            );
+            let statement = serde_json::json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"AWS": role.to_string()},
+                "Action": "execute-api:Invoke",
+                "Resource": arns,
+            });
+            (sid, statement)
+        })
+        .collect();
+    let have = gatehouse_statements(&api.policy);
+    if have == wanted {
+        return Ok(None);
+    }
+    for sid in have.keys().chain(wanted.keys()) {
+        if have.get(sid) == wanted.get(sid) {
+            continue;
+        }
+        for st in [have.get(sid), wanted.get(sid)].into_iter().flatten() {
+            let arns = st["Resource"].as_array().cloned().unwrap_or_default();
+            for arn in arns.iter().filter_map(|a| a.as_str()) {
+                stages.extend(
+                    arn_stage(arn)
+                        .map(|s| stages_of(s, api))
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+    let others: Vec<serde_json::Value> = api
+        .policy
+        .as_ref()
+        .and_then(|p| p.get("Statement"))
+        .and_then(|s| s.as_array())
+        .map(|all| {
+            all.iter()
+                .filter(|st| {
+                    !st.get("Sid")
+                        .and_then(|s| s.as_str())
+                        .is_some_and(|s| s.starts_with(STATEMENT_PREFIX))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let statements: Vec<serde_json::Value> =
+        others.into_iter().chain(wanted.into_values()).collect();
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    let size = policy.chars().filter(|c| !c.is_whitespace()).count();
+    if size > RESOURCE_POLICY_LIMIT {
+        return Err(PlanError::ResourcePolicyTooLarge {
+            api: api.api.api_id.as_str().to_string(),
+            size,
+        });
+    }
+    Ok(Some(Step {
+        target: target_of(&api.api),
+        call: Call::UpdateResourcePolicy {
+            api_id: api.api.api_id.as_str().to_string(),
+            policy,
+        },
+    }))
+}
+
+/// `AWS_IAM` on every method a desired grant covers, then one deployment per stage those grants
+/// name (a method change takes effect only when deployed). Methods no longer granted keep
+/// `AWS_IAM`: loosening authorization is never automatic.
+fn enforce(desired: &DesiredState, api: &ApiActual, stages: &mut BTreeSet<String>) -> Vec<Step> {
+    let grants: Vec<&Grant> = desired.grants.iter().filter(|g| g.api == api.api).collect();
+    let target = target_of(&api.api);
+    let mut steps = Vec::new();
+    for m in &api.methods {
+        let covering: Vec<&&Grant> = grants
+            .iter()
+            .filter(|g| g.path.covers(&m.path) && g.method.covers(&m.http_method))
+            .collect();
+        if covering.is_empty() || m.authorization_type == "AWS_IAM" {
+            continue;
+        }
+        steps.push(Step {
+            target: target.clone(),
+            call: Call::UpdateMethodAuthorization {
+                api_id: api.api.api_id.as_str().to_string(),
+                resource_id: m.resource_id.clone(),
+                path: m.path.clone(),
+                http_method: m.http_method.clone(),
+                from: m.authorization_type.clone(),
+            },
+        });
+        for g in covering {
+            stages.extend(stages_of(g.stage.as_str(), api));
+        }
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        desired::ChangeItem,
+        grant::{Grant, GrantInput},
+    };
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/team/readers";
+
+    fn grant(method: &str, path: &str, stage: &str) -> Grant {
+        Grant::parse(&GrantInput {
+            role_arn: ROLE.into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            api_id: "a1b2c3d4e5".into(),
+            stage: stage.into(),
+            method: method.into(),
+            path: path.into(),
+        })
+        .unwrap()
+    }
+
+    fn state(grants: &[Grant]) -> DesiredState {
+        let items: Vec<ChangeItem> = grants.iter().cloned().map(ChangeItem::AddGrant).collect();
+        DesiredState::default().apply(&items).unwrap()
+    }
+
+    fn api() -> ApiActual {
+        let method = |id: &str, path: &str, m: &str, auth: &str| MethodActual {
+            resource_id: id.into(),
+            path: path.into(),
+            http_method: m.into(),
+            authorization_type: auth.into(),
+        };
+        ApiActual {
+            api: grant("GET", "/", "prod").api,
+            stages: vec!["dev".into(), "prod".into()],
+            methods: vec![
+                method("r1", "/orders", "GET", "NONE"),
+                method("r1", "/orders", "POST", "AWS_IAM"),
+                method("r2", "/health", "GET", "NONE"),
+            ],
+            policy: None,
+        }
+    }
+
+    fn settings(enforce_iam: bool) -> PlanSettings<'static> {
+        PlanSettings {
+            enforce_iam,
+            resource_policy: false,
+            role_target: &|_| "123456789012/us-east-1".into(),
+            trust_policy: &|_| "{}".into(),
+        }
+    }
+
+    fn run(desired: &DesiredState, role: RoleActual) -> Result<Vec<Step>, PlanError> {
+        let roles = BTreeMap::from([(RoleArn::parse(ROLE).unwrap(), role)]);
+        plan(desired, &roles, &[api()], &settings(true))
+    }
+
+    fn ops(steps: &[Step]) -> Vec<&'static str> {
+        steps.iter().map(|s| s.call.operation()).collect()
+    }
+
+    #[test]
+    fn a_missing_role_is_created_given_its_policy_and_the_granted_method_enforced_and_deployed() {
+        let desired = state(&[grant("GET", "/orders", "prod")]);
+        let steps = run(&desired, RoleActual::default()).unwrap();
+        assert_eq!(
+            ops(&steps),
+            [
+                "CreateRole",
+                "PutRolePolicy",
+                "UpdateMethod",
+                "CreateDeployment"
+            ]
+        );
+        assert!(
+            matches!(&steps[0].call, Call::CreateRole { path, role_name, .. } if path == "/team/" && role_name == "readers")
+        );
+        assert!(matches!(&steps[3].call, Call::CreateDeployment { stage, .. } if stage == "prod"));
+    }
+
+    #[test]
+    fn when_aws_matches_the_plan_is_empty() {
+        let desired = state(&[grant("POST", "/orders", "*")]);
+        let first = run(&desired, RoleActual::default()).unwrap();
+        let Call::PutRolePolicy {
+            document,
+            policy_name,
+            ..
+        } = &first[1].call
+        else {
+            panic!("{first:?}")
+        };
+        // AWS hands the document back with its keys in another order: still the same.
+        let mut have: serde_json::Value = serde_json::from_str(document).unwrap();
+        have.as_object_mut().unwrap().remove("Version");
+        have["Version"] = "2012-10-17".into();
+        let actual = RoleActual {
+            exists: true,
+            managed: true,
+            inline: BTreeMap::from([(policy_name.clone(), have)]),
+        };
+        assert_eq!(run(&desired, actual).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn stale_policies_are_replaced_or_deleted_and_others_left_alone() {
+        let old = serde_json::json!({"Version": "2012-10-17", "Statement": []});
+        let actual = RoleActual {
+            exists: true,
+            managed: true,
+            inline: BTreeMap::from([
+                ("gatehouse-invoke".to_string(), old.clone()),
+                ("gatehouse-old".to_string(), old),
+            ]),
+        };
+        let steps = run(&state(&[grant("POST", "/orders", "prod")]), actual.clone()).unwrap();
+        assert_eq!(ops(&steps), ["PutRolePolicy", "DeleteRolePolicy"]);
+        // No grants left: Gatehouse's policies go, the role stays.
+        let steps = run(&DesiredState::default(), actual).unwrap();
+        assert_eq!(ops(&steps), ["DeleteRolePolicy", "DeleteRolePolicy"]);
+    }
+
+    #[test]
+    fn an_unmanaged_role_is_never_touched() {
+        let actual = RoleActual {
+            exists: true,
+            managed: false,
+            inline: BTreeMap::new(),
+        };
+        let err = run(&state(&[grant("GET", "/orders", "prod")]), actual).unwrap_err();
+        assert!(
+            err.to_string().contains("not managed by Gatehouse"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_wildcard_grant_enforces_every_method_it_covers_and_deploys_every_stage_once() {
+        let desired = state(&[grant("*", "/*", "*")]);
+        let steps = run(&desired, RoleActual::default()).unwrap();
+        assert_eq!(
+            ops(&steps),
+            [
+                "CreateRole",
+                "PutRolePolicy",
+                "UpdateMethod",
+                "UpdateMethod",
+                "CreateDeployment",
+                "CreateDeployment"
+            ]
+        );
+        let roles = BTreeMap::from([(RoleArn::parse(ROLE).unwrap(), RoleActual::default())]);
+        let steps = plan(&desired, &roles, &[api()], &settings(false)).unwrap();
+        assert_eq!(ops(&steps), ["CreateRole", "PutRolePolicy"]);
+    }
+
+    #[test]
+    fn the_resource_policy_gets_a_statement_per_role_keeps_others_and_redeploys_changed_stages() {
+        let desired = state(&[grant("GET", "/orders", "prod")]);
+        let foreign = serde_json::json!({"Sid": "VpcOnly", "Effect": "Deny", "Principal": "*",
+            "Action": "execute-api:Invoke", "Resource": "execute-api:/*"});
+        let mut actual = api();
+        actual.methods.clear();
+        actual.policy =
+            Some(serde_json::json!({"Version": "2012-10-17", "Statement": [foreign.clone()]}));
+        let mut with_policy = settings(false);
+        with_policy.resource_policy = true;
+        let existing = RoleActual {
+            exists: true,
+            managed: true,
+            ..Default::default()
+        };
+        let roles = BTreeMap::from([(RoleArn::parse(ROLE).unwrap(), existing)]);
+        let steps = plan(&desired, &roles, &[actual.clone()], &with_policy).unwrap();
+        assert_eq!(
+            ops(&steps),
+            ["PutRolePolicy", "UpdateRestApi", "CreateDeployment"]
+        );
+        let Call::UpdateResourcePolicy { policy, .. } = &steps[1].call else {
+            panic!()
+        };
+        let doc: serde_json::Value = serde_json::from_str(policy).unwrap();
+        assert_eq!(
+            doc["Statement"][0], foreign,
+            "another's statement is kept as found"
+        );
+        assert_eq!(doc["Statement"][1]["Sid"], "Gatehousereaders");
+        assert_eq!(doc["Statement"][1]["Principal"]["AWS"], ROLE);
+        assert!(matches!(&steps[2].call, Call::CreateDeployment { stage, .. } if stage == "prod"));
+        // AWS now holds it: nothing to do for the API.
+        actual.policy = Some(doc);
+        let steps = plan(&desired, &roles, &[actual], &with_policy).unwrap();
+        assert_eq!(ops(&steps), ["PutRolePolicy"]);
+    }
+}

@@ -1,0 +1,172 @@
+//! Push settings: what a push may change, how fast it may call AWS, and how long a process holds
+//! a push before another may take it over.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{invalid, positive, ConfigError};
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct PushArgs {
+    /// `true`: a push sets each granted method's authorization type to AWS_IAM (and redeploys
+    /// the stages concerned). Default `false`: methods are left as they are.
+    #[arg(long, env = "GATEHOUSE_ENFORCE_IAM_AUTH", global = true)]
+    pub enforce_iam_auth: Option<String>,
+    /// `true`: a push keeps each REST API's resource policy allowing every role its granted
+    /// routes (one statement per role; others' statements are kept) and redeploys the stages
+    /// concerned. Needed for callers in other accounts.
+    #[arg(long, env = "GATEHOUSE_RESOURCE_POLICY", global = true)]
+    pub resource_policy: Option<String>,
+    /// Trust policy (JSON) of the roles a push creates. Default: the role's own account may
+    /// assume it.
+    #[arg(long, env = "GATEHOUSE_NEW_ROLE_TRUST_POLICY", global = true)]
+    pub new_role_trust_policy: Option<String>,
+    /// AWS calls per second a push makes per account (API Gateway allows 10).
+    #[arg(long, env = "GATEHOUSE_PUSH_CALLS_PER_SECOND", global = true)]
+    pub push_calls_per_second: Option<String>,
+    /// Milliseconds between two CreateDeployment calls in one account (API Gateway: 5000).
+    #[arg(long, env = "GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS", global = true)]
+    pub push_deploy_interval_ms: Option<String>,
+    /// `true`: an approved change set is pushed at once, without an admin's click.
+    #[arg(long, env = "GATEHOUSE_PUSH_ON_APPROVAL", global = true)]
+    pub push_on_approval: Option<String>,
+    /// Seconds a process holds a push; if it dies, another takes the push over after this.
+    #[arg(long, env = "GATEHOUSE_PUSH_LEASE_SECONDS", global = true)]
+    pub push_lease_seconds: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PushSettings {
+    pub enforce_iam: bool,
+    pub resource_policy: bool,
+    pub trust_policy: Option<String>,
+    pub calls_per_second: f64,
+    pub deploy_interval: Duration,
+    pub push_on_approval: bool,
+    pub lease: Duration,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings {
+            enforce_iam: false,
+            resource_policy: false,
+            trust_policy: None,
+            calls_per_second: 10.0,
+            deploy_interval: Duration::from_secs(5),
+            push_on_approval: false,
+            lease: Duration::from_secs(30),
+        }
+    }
+}
+
+fn flag(value: &Option<String>, name: super::Name) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(invalid(
+            name,
+            format!("`{other}` is neither true nor false"),
+        )),
+    }
+}
+
+impl PushArgs {
+    pub fn settings(&self) -> Result<PushSettings, ConfigError> {
+        let trust_name = ("GATEHOUSE_NEW_ROLE_TRUST_POLICY", "new-role-trust-policy");
+        let trust_policy = match self.new_role_trust_policy.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => {
+                let doc: serde_json::Value = serde_json::from_str(text)
+                    .map_err(|e| invalid(trust_name, format!("not JSON: {e}")))?;
+                if doc.get("Statement").is_none() {
+                    return Err(invalid(trust_name, "a policy document needs a Statement"));
+                }
+                Some(doc.to_string())
+            }
+        };
+        let deploy_name = (
+            "GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS",
+            "push-deploy-interval-ms",
+        );
+        let deploy_ms = match self.push_deploy_interval_ms.as_deref().map(str::trim) {
+            Some("0") => 0,
+            _ => positive(&self.push_deploy_interval_ms, 5000, deploy_name)?,
+        };
+        Ok(PushSettings {
+            enforce_iam: flag(
+                &self.enforce_iam_auth,
+                ("GATEHOUSE_ENFORCE_IAM_AUTH", "enforce-iam-auth"),
+            )?,
+            resource_policy: flag(
+                &self.resource_policy,
+                ("GATEHOUSE_RESOURCE_POLICY", "resource-policy"),
+            )?,
+            trust_policy,
+            calls_per_second: positive(
+                &self.push_calls_per_second,
+                10,
+                ("GATEHOUSE_PUSH_CALLS_PER_SECOND", "push-calls-per-second"),
+            )? as f64,
+            deploy_interval: Duration::from_millis(deploy_ms),
+            push_on_approval: flag(
+                &self.push_on_approval,
+                ("GATEHOUSE_PUSH_ON_APPROVAL", "push-on-approval"),
+            )?,
+            lease: Duration::from_secs(positive(
+                &self.push_lease_seconds,
+                30,
+                ("GATEHOUSE_PUSH_LEASE_SECONDS", "push-lease-seconds"),
+            )?),
+        })
+    }
+}
+
+/// The trust policy of a role Gatehouse creates in `account` when none is configured.
+pub fn default_trust_policy(account: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_push_settings_are_named() {
+        let args = PushArgs {
+            enforce_iam_auth: Some("yes".into()),
+            ..Default::default()
+        };
+        assert!(args
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("GATEHOUSE_ENFORCE_IAM_AUTH"));
+        let args = PushArgs {
+            new_role_trust_policy: Some("{\"Version\":1}".into()),
+            ..Default::default()
+        };
+        assert!(args
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("needs a Statement"));
+        let ok = PushArgs {
+            enforce_iam_auth: Some("true".into()),
+            push_deploy_interval_ms: Some("0".into()),
+            ..Default::default()
+        }
+        .settings()
+        .unwrap();
+        assert!(ok.enforce_iam && ok.deploy_interval.is_zero() && !ok.push_on_approval);
+    }
+}

@@ -1,0 +1,428 @@
+//! Pushing approved change sets to moto_server (through a proxy that counts calls and injects
+//! faults), with real PostgreSQL: the plan, the calls, the read-back, a second push that writes
+//! nothing, retries, a refused call, and a push taken over after its process is killed.
+
+mod common;
+
+use std::{sync::Arc, time::Duration};
+
+use app::domain::{
+    change_set::State,
+    desired::ChangeItem,
+    grant::{Binding, Grant, GrantInput, GroupRef},
+    names::RoleArn,
+};
+use aws_sdk_apigateway::types::IntegrationType;
+use common::{
+    aws_proxy::{AwsProxy, Fault},
+    count, migrated_database, start_moto, Moto,
+};
+use gatehouse::{
+    audit::Actor,
+    aws::AwsClients,
+    config::{AwsSettings, PushSettings},
+    mappings::{
+        store,
+        workflow::{self, Details},
+    },
+    push::{self, Pusher},
+};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const ACCOUNT: &str = "123456789012";
+
+fn person(n: u128, name: &str) -> Actor {
+    Actor::person(
+        Uuid::from_u128(1),
+        Uuid::from_u128(n),
+        name,
+        &format!("{name}@contoso.test"),
+    )
+}
+
+fn role_arn(role: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/{role}")
+}
+
+/// An API with `/orders` (GET, POST) whose methods are not IAM-authorized, deployed to prod.
+async fn orders_api(aws: &AwsClients) -> String {
+    let gw = &aws.apigateway;
+    let api = gw.create_rest_api().name("orders").send().await.unwrap();
+    let api_id = api.id().unwrap().to_string();
+    let root = gw
+        .get_resources()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let root_id = root.items()[0].id().unwrap().to_string();
+    let orders = gw
+        .create_resource()
+        .rest_api_id(&api_id)
+        .parent_id(&root_id)
+        .path_part("orders")
+        .send()
+        .await
+        .unwrap();
+    for verb in ["GET", "POST"] {
+        gw.put_method()
+            .rest_api_id(&api_id)
+            .resource_id(orders.id().unwrap())
+            .http_method(verb)
+            .authorization_type("NONE")
+            .send()
+            .await
+            .unwrap();
+        gw.put_integration()
+            .rest_api_id(&api_id)
+            .resource_id(orders.id().unwrap())
+            .http_method(verb)
+            .r#type(IntegrationType::Mock)
+            .send()
+            .await
+            .unwrap();
+    }
+    gw.create_deployment()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    api_id
+}
+
+fn grant(role: &str, api_id: &str, method: &str) -> ChangeItem {
+    ChangeItem::AddGrant(
+        Grant::parse(&GrantInput {
+            role_arn: role_arn(role),
+            account: ACCOUNT.into(),
+            region: "us-east-1".into(),
+            api_id: api_id.into(),
+            stage: "prod".into(),
+            method: method.into(),
+            path: "/orders".into(),
+        })
+        .unwrap(),
+    )
+}
+
+/// A change set with `items`, written by Ada and approved by Rita: the desired state holds it.
+async fn approved(pool: &PgPool, items: Vec<ChangeItem>) -> i64 {
+    let ada = person(1, "Ada Admin");
+    let mut id = 0;
+    for item in items {
+        id = workflow::edit(pool, &ada, item).await.unwrap();
+    }
+    let details = Details {
+        title: "Orders readers".into(),
+        justification: "The orders team reads orders for its dashboard.".into(),
+        ticket: String::new(),
+    };
+    workflow::save_details(pool, &ada, id, details, true)
+        .await
+        .unwrap();
+    let state = workflow::review(pool, &person(2, "Rita Reviewer"), id, true, "ok", 1)
+        .await
+        .unwrap();
+    assert_eq!(state, State::Approved);
+    id
+}
+
+fn binding(role: &str) -> ChangeItem {
+    ChangeItem::AddBinding(Binding {
+        group: GroupRef {
+            source: "file".into(),
+            object_id: "orders-team".into(),
+        },
+        role: RoleArn::parse(&role_arn(role)).unwrap(),
+    })
+}
+
+fn push_settings() -> PushSettings {
+    // moto_server does not implement UpdateMethod, so the tests push through the resource
+    // policy (the planner's unit tests cover method enforcement).
+    PushSettings {
+        enforce_iam: false,
+        resource_policy: true,
+        trust_policy: None,
+        calls_per_second: 1000.0,
+        deploy_interval: Duration::ZERO,
+        push_on_approval: false,
+        lease: Duration::from_secs(2),
+    }
+}
+
+fn through(moto: &Moto, proxy: &AwsProxy) -> AwsSettings {
+    let mut settings = moto.settings();
+    settings.endpoint_url = Some(proxy.url.parse().unwrap());
+    settings
+}
+
+async fn state_of(pool: &PgPool, id: i64) -> State {
+    let mut conn = pool.acquire().await.unwrap();
+    store::change_set(&mut conn, id, false)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+}
+
+async fn setup() -> (PgPool, Moto, AwsProxy, AwsClients, String) {
+    let pool = migrated_database().await;
+    let moto = start_moto().await;
+    let proxy = AwsProxy::start(&moto.1).await;
+    let direct = moto.clients().await;
+    let api_id = orders_api(&direct).await;
+    (pool, moto, proxy, direct, api_id)
+}
+
+#[tokio::test]
+async fn a_push_creates_the_role_policy_and_the_deployment_and_a_second_push_writes_nothing() {
+    let (pool, moto, proxy, direct, api_id) = setup().await;
+    let id = approved(
+        &pool,
+        vec![
+            binding("orders-readers"),
+            grant("orders-readers", &api_id, "GET"),
+        ],
+    )
+    .await;
+    let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
+
+    let plan = pusher.plan(id).await.unwrap();
+    let ops: Vec<&str> = plan.iter().map(|s| s.call.operation()).collect();
+    assert_eq!(
+        ops,
+        [
+            "CreateRole",
+            "PutRolePolicy",
+            "UpdateRestApi",
+            "CreateDeployment"
+        ]
+    );
+    assert!(
+        proxy.writes().is_empty(),
+        "planning writes nothing: {:?}",
+        proxy.writes()
+    );
+
+    let run = pusher
+        .begin(&person(1, "Ada Admin"), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state_of(&pool, id).await, State::Pushing);
+    let outcome = pusher.execute(run).await.unwrap();
+    assert!(outcome.succeeded, "{outcome:?}");
+    assert_eq!(state_of(&pool, id).await, State::Pushed);
+    assert_eq!(
+        proxy.writes(),
+        [
+            "CreateRole",
+            "PutRolePolicy",
+            "UpdateRestApi",
+            "CreateDeployment"
+        ]
+    );
+
+    // Read back straight from moto.
+    let policy = direct
+        .iam
+        .get_role_policy()
+        .role_name("orders-readers")
+        .policy_name("gatehouse-invoke")
+        .send()
+        .await
+        .unwrap();
+    let doc = gatehouse::catalog::iam::decode_policy(policy.policy_document()).unwrap();
+    assert_eq!(
+        doc["Statement"][0]["Resource"][0],
+        format!("arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/prod/GET/orders")
+    );
+    let tags = direct
+        .iam
+        .list_role_tags()
+        .role_name("orders-readers")
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tags()
+        .iter()
+        .any(|t| t.key() == "gatehouse:managed" && t.value() == "true"));
+    let api = direct
+        .apigateway
+        .get_rest_api()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let policy: serde_json::Value =
+        serde_json::from_str(&api.policy().unwrap().replace("\\\"", "\"")).unwrap();
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Principal"]["AWS"], role_arn("orders-readers"));
+    assert_eq!(
+        statement["Resource"][0],
+        format!("arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/prod/GET/orders")
+    );
+    let deployments = direct
+        .apigateway
+        .get_deployments()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deployments.items().len(), 2);
+    // Each call is on record with its outcome.
+    assert_eq!(
+        count(
+            &pool,
+            &format!("SELECT count(*) FROM push_steps WHERE run_id = {run} AND state = 'done'")
+        )
+        .await,
+        4
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_events WHERE action = 'push.call'"
+        )
+        .await,
+        4
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_events WHERE action = 'push.succeeded'"
+        )
+        .await,
+        1
+    );
+
+    // Pushing it again: AWS matches, so not one write call.
+    let writes_before = proxy.writes().len();
+    assert_eq!(
+        pusher.begin(&person(1, "Ada Admin"), id).await.unwrap(),
+        None
+    );
+    assert!(pusher.plan(id).await.unwrap().is_empty());
+    assert_eq!(proxy.writes().len(), writes_before, "{:?}", proxy.calls());
+}
+
+#[tokio::test]
+async fn throttling_500s_and_dropped_connections_are_retried_and_a_refused_call_is_not() {
+    let (pool, moto, proxy, _direct, api_id) = setup().await;
+    let id = approved(
+        &pool,
+        vec![
+            binding("orders-readers"),
+            grant("orders-readers", &api_id, "GET"),
+        ],
+    )
+    .await;
+    let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
+    let ada = person(1, "Ada Admin");
+
+    // A refused call ends the push at that step; nothing after it runs.
+    proxy.fault("PutRolePolicy", Fault::Refuse);
+    let run = pusher.begin(&ada, id).await.unwrap().unwrap();
+    let outcome = pusher.execute(run).await.unwrap();
+    assert!(!outcome.succeeded);
+    let error = outcome.error.unwrap();
+    assert!(error.contains("MalformedPolicyDocument"), "{error}");
+    assert_eq!(
+        proxy.count("PutRolePolicy"),
+        1,
+        "a refused call is not retried"
+    );
+    assert_eq!(state_of(&pool, id).await, State::PushFailed);
+    let states: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT state FROM push_steps WHERE run_id = {run} ORDER BY seq"
+    ))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(states, ["done", "failed", "pending", "pending"]);
+
+    // Pushed again, through throttling, a 500 and a dropped connection: it completes.
+    proxy.fault("PutRolePolicy", Fault::Throttle);
+    proxy.fault("PutRolePolicy", Fault::Throttle);
+    proxy.fault("UpdateRestApi", Fault::ServerError);
+    proxy.fault("CreateDeployment", Fault::Drop);
+    let run = pusher.begin(&ada, id).await.unwrap().unwrap();
+    let outcome = pusher.execute(run).await.unwrap();
+    assert!(outcome.succeeded, "{outcome:?}");
+    assert_eq!(state_of(&pool, id).await, State::Pushed);
+    // The role exists now, so the new plan starts at the policy.
+    assert_eq!(outcome.calls_made, 3);
+    assert_eq!(proxy.count("PutRolePolicy"), 1 + 3);
+    assert_eq!(proxy.count("UpdateRestApi"), 2);
+    assert_eq!(proxy.count("CreateDeployment"), 2);
+    assert!(pusher.plan(id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_push_whose_process_is_killed_is_taken_over_and_finished() {
+    let (pool, moto, proxy, _direct, api_id) = setup().await;
+    let id = approved(
+        &pool,
+        vec![
+            binding("orders-readers"),
+            grant("orders-readers", &api_id, "GET"),
+        ],
+    )
+    .await;
+    // The deployment hangs, so the process is mid-push when it is killed.
+    proxy.fault("CreateDeployment", Fault::Hang(Duration::from_secs(20)));
+    let database_url = sqlx::ConnectOptions::to_url_lossy(&*pool.connect_options()).to_string();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["push", &id.to_string()])
+        .env("DATABASE_URL", &database_url)
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("GATEHOUSE_AWS_ACCOUNT_ID", ACCOUNT)
+        .env("GATEHOUSE_RESOURCE_POLICY", "true")
+        .env("GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS", "0")
+        .env("GATEHOUSE_PUSH_LEASE_SECONDS", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sql = "SELECT count(*) FROM push_steps WHERE operation = 'CreateDeployment' AND state = 'running'";
+    for _ in 0..300 {
+        if count(&pool, sql).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(&pool, sql).await,
+        1,
+        "the push did not reach its deployment"
+    );
+    let run: i64 = count(&pool, "SELECT id FROM push_runs").await;
+
+    // While the process lives, nobody else may run its push.
+    let other = Arc::new(Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await);
+    assert!(other.execute(run).await.is_err());
+
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    assert_eq!(state_of(&pool, id).await, State::Pushing);
+
+    // Once the lease lapses, another process finds the push and finishes it from its steps.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(push::store::orphans(&pool).await.unwrap(), [run]);
+    let outcome = other.execute(run).await.unwrap();
+    assert!(outcome.succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.calls_made, 1,
+        "only the interrupted deployment is made again"
+    );
+    assert_eq!(state_of(&pool, id).await, State::Pushed);
+    assert_eq!(proxy.count("PutRolePolicy"), 1);
+    assert!(other.plan(id).await.unwrap().is_empty());
+}
