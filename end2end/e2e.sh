@@ -17,7 +17,7 @@ PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
 recreate_database gatehouse_e2e
 export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
 # Tests start syncs themselves; the schedule stays off.
-export GATEHOUSE_SYNC_INTERVAL_MINUTES=0
+export GATEHOUSE_SYNC_INTERVAL_MINUTES=0 GATEHOUSE_DRIFT_INTERVAL_MINUTES=0
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
 start_moto "$MOTO_PORT"
 "$GATEHOUSE_BIN" seed-demo >/dev/null

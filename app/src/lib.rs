@@ -8,6 +8,7 @@ pub mod domain;
 pub mod mappings;
 pub mod me;
 pub mod pages;
+pub mod push;
 pub mod roles;
 
 use leptos::prelude::*;
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
+                    <Route path=path!("/drift") view=DriftPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -55,6 +55,7 @@ pub enum Page {
     Mappings,
     ChangeSets,
     Reviews,
+    Drift,
     History,
     Sync,
 }
@@ -62,7 +63,7 @@ pub enum Page {
 const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
 
 impl Page {
-    pub const ALL: [Page; 9] = [
+    pub const ALL: [Page; 10] = [
         Page::Home,
         Page::Apis,
         Page::Groups,
@@ -70,6 +71,7 @@ impl Page {
         Page::Mappings,
         Page::ChangeSets,
         Page::Reviews,
+        Page::Drift,
         Page::History,
         Page::Sync,
     ];
@@ -83,6 +85,7 @@ impl Page {
             Page::Mappings => "/mappings",
             Page::ChangeSets => "/change-sets",
             Page::Reviews => "/reviews",
+            Page::Drift => "/drift",
             Page::History => "/history",
             Page::Sync => "/sync",
         }
@@ -97,6 +100,7 @@ impl Page {
             Page::Mappings => "Mappings",
             Page::ChangeSets => "Change sets",
             Page::Reviews => "Reviews",
+            Page::Drift => "Drift",
             Page::History => "History",
             Page::Sync => "Sync",
         }

@@ -114,4 +114,8 @@ demo_settings() { # gatehouse port, oidc port, moto port
   # The demo's directory is a file of groups (the real thing is Microsoft Graph or LDAP).
   export GATEHOUSE_DIRECTORY=file GATEHOUSE_DIRECTORY_FILE="$ROOT/end2end/stack/demo-directory.json"
   export GATEHOUSE_SYNC_INTERVAL_MINUTES="${GATEHOUSE_SYNC_INTERVAL_MINUTES:-15}"
+  # Pushes keep each API's resource policy (moto_server has no UpdateMethod for enforcing AWS_IAM
+  # on methods); deployments are spaced 1 s apart instead of API Gateway's 5 s.
+  export GATEHOUSE_RESOURCE_POLICY=true GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS=1000
+  export GATEHOUSE_DRIFT_INTERVAL_MINUTES="${GATEHOUSE_DRIFT_INTERVAL_MINUTES:-15}"
 }

@@ -144,6 +144,39 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(reviewer.getByTestId('timeline')).toContainText('applied it to the mappings');
   await screenshot(reviewer, testInfo, 'reviewer-change-set-approved');
 
+  // The author pushes it: the plan first (read from AWS), then the push, followed to the end.
+  await author.goto(`/change-sets/${id}`);
+  await ready(author, testInfo);
+  const planTable = author.getByTestId('push-plan');
+  await expect(planTable).toContainText('PutRolePolicy');
+  await expect(planTable).toContainText('UpdateRestApi');
+  await expect(planTable).toContainText('CreateDeployment');
+  await screenshot(author, testInfo, 'admin-push-plan');
+  await author.getByRole('button', { name: 'Push to AWS' }).click();
+  await expect(author.getByRole('heading', { level: 1 })).toContainText('pushed', { timeout: 30_000 });
+  await expect(author.getByTestId('push-run')).toContainText(/succeeded: \d+ calls made, read back and matching/);
+  await expect(author.getByTestId('timeline')).toContainText('succeeded and read back');
+  await screenshot(author, testInfo, 'admin-push-done');
+  // The drift check compares AWS with the approved mappings and says what it found.
+  await author.goto('/drift');
+  await ready(author, testInfo);
+  await author.getByRole('button', { name: 'Check for drift now' }).click();
+  await expect(author.getByText(/No drift: AWS matched|differences found at/)).toBeVisible();
+  await screenshot(author, testInfo, 'admin-drift');
+  await author.goto(`/change-sets/${id}`);
+  await ready(author, testInfo);
+  // Rolling back puts the reverse into the author's draft, to be reviewed like any change.
+  await author.getByRole('button', { name: /Roll back/ }).click();
+  if (jsOn(testInfo)) {
+    await expect(author.getByText(`The reverse of change set ${id} is in your draft`)).toBeVisible();
+    await author.getByRole('link', { name: /Open your draft change set \d+/ }).click();
+  } else {
+    await author.goto('/');
+    await author.getByTestId('home-mine').getByRole('link').first().click();
+  }
+  await expect(author.getByTestId('items')).toContainText(`Revoke from role ${p.role} GET ${p.path}`);
+  await expect(author.getByTestId('items')).toContainText(`Unbind ${p.group} from role ${p.role}`);
+
   // The API page now says who may call the route.
   await reviewer.goto('/apis');
   await reviewer.getByTestId('api-table').getByRole('link', { name: p.api }).click();
@@ -157,7 +190,8 @@ test('an admin proposes a mapping, another person approves it, the author cannot
 
   // An auditor reads it all, changes nothing, and the server refuses a hand-made edit.
   const auditor = await as(browser, testInfo, 'auditor', `/change-sets/${id}`);
-  await expect(auditor.getByRole('heading', { level: 1 })).toContainText('approved');
+  await expect(auditor.getByRole('heading', { level: 1 })).toContainText('pushed');
+  await expect(auditor.getByTestId('push-run')).toContainText('succeeded');
   await expect(auditor.locator('form')).toHaveCount(1); // the sign-out form only
   const edit = await auditor.request.post('/api/mappings/bind', {
     form: { source: 'file', group_id: 'x', role_arn: 'arn:aws:iam::123456789012:role/x', remove: 'false' },

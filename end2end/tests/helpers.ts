@@ -3,19 +3,19 @@ import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const PAGES = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Reviews', 'History', 'Sync'];
-const READERS = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'History'];
+export const PAGES = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Reviews', 'Drift', 'History', 'Sync'];
+const READERS = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Drift', 'History'];
 
 export const DEMO_USERS = {
   admin: { name: 'Ada Admin', roles: 'admin', nav: [...READERS, 'Sync'] },
-  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 6), 'Reviews', 'History'] },
+  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 6), 'Reviews', 'Drift', 'History'] },
   auditor: { name: 'Arun Auditor', roles: 'auditor', nav: READERS },
   'admin-reviewer': { name: 'Sam Both', roles: 'admin, reviewer', nav: PAGES },
 } as const;
 
 export const PATHS: Record<string, string> = {
   Home: '/', APIs: '/apis', Groups: '/groups', Roles: '/roles', Mappings: '/mappings', 'Change sets': '/change-sets',
-  Reviews: '/reviews', History: '/history', Sync: '/sync',
+  Reviews: '/reviews', Drift: '/drift', History: '/history', Sync: '/sync',
 };
 
 const jsOn = (testInfo: TestInfo) => testInfo.project.name === 'js-on';

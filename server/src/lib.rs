@@ -44,10 +44,17 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
         .build();
+    let pusher =
+        Arc::new(push::Pusher::new(pool.clone(), &settings.aws, settings.push.clone()).await);
     let mappings = Arc::new(mappings::backend::ServerMappings {
         pool: pool.clone(),
         required_approvals: settings.required_approvals,
+        push_on_approval: settings.push.push_on_approval.then(|| pusher.clone()),
     });
+    let push = Arc::new(push::backend::ServerPush {
+        pusher: pusher.clone(),
+    });
+    let drift: Arc<dyn app::push::DriftBackend> = push.clone();
     Ok(AppState {
         leptos_options,
         pool,
@@ -55,6 +62,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         oidc: Arc::new(oidc),
         catalog,
         mappings,
+        push,
+        drift,
+        pusher,
         syncer,
         graph: directories.graph,
     })
@@ -93,6 +103,8 @@ pub fn router(state: AppState) -> Router {
                 provide_context(context_state.settings.clone());
                 provide_context(context_state.catalog.clone());
                 provide_context(context_state.mappings.clone());
+                provide_context(context_state.push.clone());
+                provide_context(context_state.drift.clone());
             },
             move || app::shell(shell_options.clone()),
         )
@@ -139,6 +151,11 @@ pub fn spawn_session_cleanup(state: &AppState) {
 
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     spawn_session_cleanup(&state);
+    // Pushes a stopped process left unfinished are taken over.
+    state.pusher.clone().spawn_resumer();
+    if let Some(every) = state.settings.push.drift_interval {
+        state.pusher.clone().spawn_drift_schedule(every);
+    }
     if let Some(every) = state.settings.sync_interval {
         catalog::schedule::spawn(state.syncer.clone(), every);
     }

@@ -48,6 +48,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Push { change_set } => {
             push::cli::push(std::sync::Arc::new(pusher(&cli).await?), change_set).await
         }
+        Command::Drift => push::cli::drift(&pusher(&cli).await?).await,
         Command::Sync { catalog } => {
             let settings = cli.serve.aws()?;
             let directories = cli.serve.directory.settings()?.build()?;

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use crate::{
     auth::oidc::Oidc, catalog::Syncer, config::Settings, directory::graph::GraphDirectory,
 };
-use app::{catalog::CatalogBackend, mappings::MappingsBackend};
+use app::{catalog::CatalogBackend, mappings::MappingsBackend, push::PushBackend};
 
 /// The one state object: handed to axum routes and, through context, to server functions.
 #[derive(Clone, FromRef)]
@@ -18,6 +18,10 @@ pub struct AppState {
     pub oidc: Arc<Oidc>,
     pub catalog: Arc<dyn CatalogBackend>,
     pub mappings: Arc<dyn MappingsBackend>,
+    pub push: Arc<dyn PushBackend>,
+    pub drift: Arc<dyn app::push::DriftBackend>,
+    /// Runs pushes, and takes over those a stopped process left.
+    pub pusher: Arc<crate::push::Pusher>,
     pub syncer: Arc<Syncer>,
     /// Microsoft Graph, when configured: sign-in reads overflowing group claims from it.
     pub graph: Option<Arc<GraphDirectory>>,

@@ -150,6 +150,7 @@ fn push_settings() -> PushSettings {
         deploy_interval: Duration::ZERO,
         push_on_approval: false,
         lease: Duration::from_secs(2),
+        drift_interval: None,
     }
 }
 
@@ -425,4 +426,67 @@ async fn a_push_whose_process_is_killed_is_taken_over_and_finished() {
     assert_eq!(state_of(&pool, id).await, State::Pushed);
     assert_eq!(proxy.count("PutRolePolicy"), 1);
     assert!(other.plan(id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
+    let (pool, moto, proxy, direct, api_id) = setup().await;
+    let id = approved(
+        &pool,
+        vec![
+            binding("orders-readers"),
+            grant("orders-readers", &api_id, "GET"),
+        ],
+    )
+    .await;
+    let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
+    let ada = person(1, "Ada Admin");
+    let run = pusher.begin(&ada, id).await.unwrap().unwrap();
+    assert!(pusher.execute(run).await.unwrap().succeeded);
+    let checker = Actor::system("test");
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(items, vec![], "nothing has drifted yet");
+
+    // Someone widens the policy by hand in AWS.
+    let get = format!("arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/prod/GET/orders");
+    let post = format!("arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/prod/POST/orders");
+    let edited = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "GatehouseInvoke",
+        "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": [get, post]}]});
+    direct
+        .iam
+        .put_role_policy()
+        .role_name("orders-readers")
+        .policy_name("gatehouse-invoke")
+        .policy_document(edited.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(item.subject, role_arn("orders-readers"));
+    assert_eq!(item.kind, "policy edited outside Gatehouse");
+    assert!(item.actual.contains("/POST/orders") && !item.desired.contains("/POST/orders"));
+    // Adopting it would grant POST /orders through a change set.
+    assert_eq!(item.adopt, vec![grant("orders-readers", &api_id, "POST")]);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_events WHERE action = 'drift.found'"
+        )
+        .await,
+        1
+    );
+
+    // The revert is a change set of its own, reviewed, then pushed: only the role is written.
+    let revert = approved(&pool, vec![item.revert.clone()]).await;
+    let plan = pusher.plan(revert).await.unwrap();
+    assert_eq!(
+        plan.iter().map(|s| s.call.operation()).collect::<Vec<_>>(),
+        ["PutRolePolicy"]
+    );
+    let run = pusher.begin(&ada, revert).await.unwrap().unwrap();
+    assert!(pusher.execute(run).await.unwrap().succeeded);
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(items, vec![]);
 }

@@ -23,27 +23,42 @@ pub enum ChangeItem {
     RemoveBinding(Binding),
     AddGrant(Grant),
     RemoveGrant(Grant),
+    /// Changes nothing in the desired state: pushes it again to a role or an API that drifted
+    /// (the reviewed way to revert drift).
+    Repush(RepushTarget),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RepushTarget {
+    Role(RoleArn),
+    Api(ApiRef),
 }
 
 impl ChangeItem {
-    fn opposite(&self) -> ChangeItem {
+    pub fn opposite(&self) -> ChangeItem {
         match self.clone() {
             ChangeItem::AddBinding(b) => ChangeItem::RemoveBinding(b),
             ChangeItem::RemoveBinding(b) => ChangeItem::AddBinding(b),
             ChangeItem::AddGrant(g) => ChangeItem::RemoveGrant(g),
             ChangeItem::RemoveGrant(g) => ChangeItem::AddGrant(g),
+            same @ ChangeItem::Repush(_) => same,
         }
     }
 
     pub fn is_addition(&self) -> bool {
-        matches!(self, ChangeItem::AddBinding(_) | ChangeItem::AddGrant(_))
+        matches!(
+            self,
+            ChangeItem::AddBinding(_) | ChangeItem::AddGrant(_) | ChangeItem::Repush(_)
+        )
     }
 
-    /// The role whose policy or trust this item touches.
-    pub fn role(&self) -> &RoleArn {
+    /// The role whose policy or trust this item touches (none for an API's re-push).
+    pub fn role(&self) -> Option<&RoleArn> {
         match self {
-            ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => &b.role,
-            ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => &g.role,
+            ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => Some(&b.role),
+            ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => Some(&g.role),
+            ChangeItem::Repush(RepushTarget::Role(r)) => Some(r),
+            ChangeItem::Repush(RepushTarget::Api(_)) => None,
         }
     }
 }
@@ -52,7 +67,10 @@ impl ChangeItem {
 /// repeated edit is not added twice.
 pub fn add_item(items: &mut Vec<ChangeItem>, item: ChangeItem) {
     let opposite = item.opposite();
-    if let Some(i) = items.iter().position(|x| *x == opposite) {
+    let undone = (opposite != item)
+        .then(|| items.iter().position(|x| *x == opposite))
+        .flatten();
+    if let Some(i) = undone {
         items.remove(i);
     } else if !items.contains(&item) {
         items.push(item);
@@ -134,6 +152,7 @@ impl DesiredState {
                         });
                     }
                 }
+                ChangeItem::Repush(_) => {}
             }
         }
         Ok(next)
@@ -193,7 +212,7 @@ pub fn affected_roles(items: &[ChangeItem]) -> BTreeSet<RoleArn> {
     items
         .iter()
         .filter(|i| matches!(i, ChangeItem::AddGrant(_) | ChangeItem::RemoveGrant(_)))
-        .map(|i| i.role().clone())
+        .filter_map(|i| i.role().cloned())
         .collect()
 }
 

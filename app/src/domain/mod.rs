@@ -5,6 +5,7 @@
 pub mod change_set;
 pub mod desired;
 pub mod diff;
+pub mod drift;
 pub mod grant;
 pub mod names;
 pub mod plan;

@@ -91,6 +91,11 @@ async fn as_admin<T>(
 /// A plain HTML form post (JavaScript off) gets a refused or invalid outcome as an error, which
 /// the redirect back carries to the page; the browser's own calls get it as a value.
 #[cfg(feature = "ssr")]
+pub fn form_outcome(outcome: FormOutcome) -> Result<FormOutcome, ServerFnError> {
+    form(outcome)
+}
+
+#[cfg(feature = "ssr")]
 fn form(outcome: FormOutcome) -> Result<FormOutcome, ServerFnError> {
     let html_form = use_context::<http::request::Parts>()
         .and_then(|p| {

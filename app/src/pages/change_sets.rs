@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::change_set_push::{push_view_resource, PushPanel};
 use crate::components::{layout::Guarded, state::StateBadge};
 use crate::domain::diff::LineKind;
 use crate::mappings::{
@@ -12,6 +13,7 @@ use crate::mappings::{
     types::{ChangeSetDetail, ChangeSetSummary, FormOutcome},
     DropChangeSetItem, RebaseChangeSet, ReviewChangeSet, SaveChangeSet, WithdrawChangeSet,
 };
+use crate::push::{PushChangeSet, PushView, RollBackChangeSet};
 use crate::roles::Page;
 
 const FILTERS: [(&str, &str); 6] = [
@@ -134,10 +136,14 @@ pub fn ChangeSetPage() -> impl IntoView {
     let review = ServerAction::<ReviewChangeSet>::new();
     let rebase = ServerAction::<RebaseChangeSet>::new();
     let drop_item = ServerAction::<DropChangeSetItem>::new();
+    let push_finished = RwSignal::new(0u32);
+    let push = ServerAction::<PushChangeSet>::new();
+    let roll_back = ServerAction::<RollBackChangeSet>::new();
     let detail = Resource::new(
         move || {
             (
                 id(),
+                push_finished.get(),
                 save.version().get(),
                 drop_item.version().get(),
                 withdraw.version().get(),
@@ -147,12 +153,36 @@ pub fn ChangeSetPage() -> impl IntoView {
         },
         |(id, ..)| get_change_set(id),
     );
+    let shown = move || {
+        detail
+            .get_untracked()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|d| d.summary.state)
+    };
+    let push_view = push_view_resource(id, push, roll_back, shown, push_finished);
+    // While a push runs, the page looks again every moment until its state moves on.
+    Effect::new(move |_| {
+        let pushing = detail
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|d| d.summary.state == "pushing");
+        if pushing {
+            set_timeout(
+                move || {
+                    push_finished.try_update(|n| *n += 1);
+                },
+                std::time::Duration::from_millis(1500),
+            );
+        }
+    });
     view! {
         <Guarded page=Page::ChangeSets>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(Some(d)) => view! { <Detail d save withdraw review rebase drop_item/> }.into_any(),
+                        Ok(Some(d)) => view! { <Detail d save withdraw review rebase drop_item push_view push roll_back/> }.into_any(),
                         Ok(None) => view! {
                             <Title text="Change set not found"/>
                             <section class="empty-state"><h1>"Change set not found"</h1>
@@ -208,12 +238,19 @@ fn Detail(
     review: ServerAction<ReviewChangeSet>,
     rebase: ServerAction<RebaseChangeSet>,
     drop_item: ServerAction<DropChangeSetItem>,
+    push_view: Resource<Result<PushView, ServerFnError>>,
+    push: ServerAction<PushChangeSet>,
+    roll_back: ServerAction<RollBackChangeSet>,
 ) -> impl IntoView {
     let s = d.summary.clone();
     let id = s.id;
     let draft = s.state == "draft";
     let open = draft || s.state == "submitted";
     let author_draft = d.viewer_is_author && draft;
+    let pushable = matches!(
+        s.state.as_str(),
+        "approved" | "pushing" | "pushed" | "push_failed"
+    );
     let items = d
         .items
         .iter()
@@ -362,6 +399,7 @@ fn Detail(
             </ActionForm>
         })}
         {move || notice(withdraw.value().get())}
+        {pushable.then(|| view! { <PushPanel id view_res=push_view push roll_back/> })}
         <h2>"Timeline"</h2>
         <ol class="timeline" data-testid="timeline">{timeline}</ol>
     }

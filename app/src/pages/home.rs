@@ -84,7 +84,7 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
     let mine = if s.mine.is_empty() {
         view! { <p class="muted">"You have no open change set."</p> }.into_any()
     } else {
-        view! { <ul class="plain needs">{list(s.mine)}</ul> }.into_any()
+        view! { <ul class="plain needs" data-testid="home-mine">{list(s.mine)}</ul> }.into_any()
     };
     let review = (!s.to_review.is_empty()).then(|| {
         view! {

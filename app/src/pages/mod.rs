@@ -1,7 +1,9 @@
 //! One file per page. Pages that later work fills say so plainly and tell people what to do.
 
 mod apis;
+mod change_set_push;
 mod change_sets;
+mod drift;
 mod group_roles;
 mod groups;
 mod home;
@@ -14,6 +16,7 @@ mod sync;
 
 pub use apis::{ApiPage, ApisPage};
 pub use change_sets::{ChangeSetPage, ChangeSetsPage};
+pub use drift::DriftPage;
 pub use groups::{GroupPage, GroupsPage};
 pub use home::HomePage;
 pub use mappings::{MappingsPage, ReviewsPage};

@@ -49,6 +49,9 @@ pub enum Command {
     /// Push an approved change set to IAM and API Gateway, with progress; resumes an
     /// interrupted push of it.
     Push { change_set: i64 },
+    /// Compare AWS with the desired state for every managed role and mapped API; print each
+    /// difference (exit status 3 when there is drift).
+    Drift,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

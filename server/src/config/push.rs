@@ -31,6 +31,9 @@ pub struct PushArgs {
     /// `true`: an approved change set is pushed at once, without an admin's click.
     #[arg(long, env = "GATEHOUSE_PUSH_ON_APPROVAL", global = true)]
     pub push_on_approval: Option<String>,
+    /// Minutes between scheduled drift checks; 0 turns the schedule off (default 60).
+    #[arg(long, env = "GATEHOUSE_DRIFT_INTERVAL_MINUTES", global = true)]
+    pub drift_interval_minutes: Option<String>,
     /// Seconds a process holds a push; if it dies, another takes the push over after this.
     #[arg(long, env = "GATEHOUSE_PUSH_LEASE_SECONDS", global = true)]
     pub push_lease_seconds: Option<String>,
@@ -45,6 +48,8 @@ pub struct PushSettings {
     pub deploy_interval: Duration,
     pub push_on_approval: bool,
     pub lease: Duration,
+    /// `None`: no scheduled drift check.
+    pub drift_interval: Option<Duration>,
 }
 
 impl Default for PushSettings {
@@ -57,6 +62,7 @@ impl Default for PushSettings {
             deploy_interval: Duration::from_secs(5),
             push_on_approval: false,
             lease: Duration::from_secs(30),
+            drift_interval: None,
         }
     }
 }
@@ -114,6 +120,16 @@ impl PushArgs {
                 &self.push_on_approval,
                 ("GATEHOUSE_PUSH_ON_APPROVAL", "push-on-approval"),
             )?,
+            drift_interval: match self.drift_interval_minutes.as_deref().map(str::trim) {
+                Some("0") => None,
+                _ => Some(Duration::from_secs(
+                    60 * positive(
+                        &self.drift_interval_minutes,
+                        60,
+                        ("GATEHOUSE_DRIFT_INTERVAL_MINUTES", "drift-interval-minutes"),
+                    )?,
+                )),
+            },
             lease: Duration::from_secs(positive(
                 &self.push_lease_seconds,
                 30,

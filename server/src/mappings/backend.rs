@@ -24,20 +24,22 @@ type BoxFuture<'a, T> =
 pub struct ServerMappings {
     pub pool: PgPool,
     pub required_approvals: usize,
+    /// Set when approved change sets are pushed at once (GATEHOUSE_PUSH_ON_APPROVAL).
+    pub push_on_approval: Option<std::sync::Arc<crate::push::Pusher>>,
 }
 
-fn internal(e: impl std::fmt::Display) -> String {
+pub(crate) fn internal(e: impl std::fmt::Display) -> String {
     tracing::error!(error = %e, "mappings query failed");
     "Gatehouse could not read or save the mappings; try again.".to_string()
 }
 
 /// The signed-in person making the request.
-fn caller() -> Option<SessionUser> {
+pub(crate) fn caller() -> Option<SessionUser> {
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<SessionUser>().cloned())
 }
 
-fn actor() -> Actor {
+pub(crate) fn actor() -> Actor {
     caller().map(|u| u.actor()).unwrap_or_else(Actor::anonymous)
 }
 
@@ -336,25 +338,36 @@ impl MappingsBackend for ServerMappings {
     ) -> BoxFuture<'a, FormOutcome> {
         let who = actor();
         Box::pin(async move {
-            outcome(
-                workflow::review(
-                    &self.pool,
-                    &who,
-                    id,
-                    approve,
-                    comment,
-                    self.required_approvals,
-                )
-                .await
-                .map(|state| FormOutcome {
-                    message: Some(match state {
-                        State::Approved => "Approved and applied to the mappings.".into(),
-                        State::Rejected => "Rejected.".into(),
-                        _ => "Your approval is recorded; more are needed.".into(),
-                    }),
-                    ..Default::default()
-                }),
+            let reviewed = workflow::review(
+                &self.pool,
+                &who,
+                id,
+                approve,
+                comment,
+                self.required_approvals,
             )
+            .await;
+            let mut pushing = None;
+            if let (Ok(State::Approved), Some(pusher)) = (&reviewed, &self.push_on_approval) {
+                pushing = Some(match pusher.start(who.clone(), id).await {
+                    Ok(_) => {
+                        "Approved, applied to the mappings, and pushing to AWS now.".to_string()
+                    }
+                    Err(e) => format!(
+                        "Approved and applied to the mappings; the push could not start: {e}"
+                    ),
+                });
+            }
+            outcome(reviewed.map(|state| FormOutcome {
+                message: Some(match state {
+                    State::Approved => {
+                        pushing.unwrap_or_else(|| "Approved and applied to the mappings.".into())
+                    }
+                    State::Rejected => "Rejected.".into(),
+                    _ => "Your approval is recorded; more are needed.".into(),
+                }),
+                ..Default::default()
+            }))
         })
     }
 

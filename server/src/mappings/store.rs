@@ -98,9 +98,13 @@ pub async fn list(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<V
 pub fn touches(items: &[ChangeItem]) -> Vec<String> {
     let mut keys: Vec<String> = items
         .iter()
-        .map(|i| match i {
-            ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => binding_key(b),
-            ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => format!("role:{}", g.role),
+        .filter_map(|i| match i {
+            ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => Some(binding_key(b)),
+            ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => {
+                Some(format!("role:{}", g.role))
+            }
+            // A re-push changes nothing another change set could conflict with.
+            ChangeItem::Repush(_) => None,
         })
         .collect();
     keys.sort();
@@ -216,6 +220,8 @@ pub async fn apply(
                     .execute(&mut *db)
                     .await?;
             }
+            // Only the push acts on it.
+            ChangeItem::Repush(_) => {}
         }
     }
     let version: i64 =

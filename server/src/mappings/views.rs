@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use app::{
     domain::{
-        desired::{effective_access, ChangeItem, DesiredState, Route},
+        desired::{effective_access, ChangeItem, DesiredState, RepushTarget, Route},
         diff::diff_lines,
         grant::GroupRef,
         names::RoleArn,
@@ -92,6 +92,16 @@ impl Names {
                 "Revoke from role {} {}",
                 g.role.name(),
                 self.route(&Route::of(g))
+            ),
+            ChangeItem::Repush(RepushTarget::Role(r)) => {
+                format!("Push role {} again (revert drift)", r.name())
+            }
+            ChangeItem::Repush(RepushTarget::Api(a)) => format!(
+                "Push the resource policy and methods of API {} again (revert drift)",
+                self.apis
+                    .get(a.api_id.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| a.api_id.as_str().to_string())
             ),
         }
     }
@@ -217,6 +227,27 @@ pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<TimelineEntry>
                 ),
                 "change_set.applied" => "applied it to the mappings".into(),
                 "change_set.rebased" => "rebased it onto the current mappings".into(),
+                "push.started" => format!(
+                    "started push {} ({} calls planned)",
+                    details["run"],
+                    details["plan"].as_array().map_or(0, Vec::len)
+                ),
+                "push.call" => format!(
+                    "push {}: {} {}{}",
+                    details["run"],
+                    details["call"].as_str().unwrap_or_default(),
+                    details["outcome"].as_str().unwrap_or_default(),
+                    details["error"]
+                        .as_str()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+                "push.succeeded" => format!("push {} succeeded and read back", details["run"]),
+                "push.failed" => format!(
+                    "push {} failed: {}",
+                    details["run"],
+                    details["error"].as_str().unwrap_or_default()
+                ),
                 other => other.to_string(),
             };
             TimelineEntry {

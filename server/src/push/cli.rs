@@ -23,6 +23,29 @@ pub async fn print_plan(pusher: &Pusher, change_set: i64) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// `gatehouse drift`: the differences, each with both sides; exit status 3 when any.
+pub async fn drift(pusher: &Pusher) -> anyhow::Result<()> {
+    let (report, items) = pusher.check_drift(&Actor::system("command line")).await?;
+    if items.is_empty() {
+        println!("drift report {report}: AWS matches the desired state");
+        return Ok(());
+    }
+    println!("drift report {report}: {} differences", items.len());
+    for (i, item) in items.iter().enumerate() {
+        println!("\n{}. {}: {}", i + 1, item.subject, item.kind);
+        println!(
+            "   desired: {}",
+            item.desired.replace('\n', "\n            ")
+        );
+        println!(
+            "   in AWS:  {}",
+            item.actual.replace('\n', "\n            ")
+        );
+        println!("   revert:  {}", item.fix);
+    }
+    std::process::exit(3);
+}
+
 fn bar(done: usize, total: usize) -> String {
     const WIDTH: usize = 30;
     let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);

@@ -6,15 +6,17 @@
 //! over and finishes the steps not yet done. Two processes never work on the same run.
 
 pub mod aws_state;
+pub mod backend;
 pub mod calls;
 pub mod cli;
+pub mod drift;
 pub mod store;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use app::domain::{
     change_set::{Action, State},
-    desired::{ChangeItem, DesiredState},
+    desired::{ChangeItem, DesiredState, RepushTarget},
     grant::ApiRef,
     names::RoleArn,
     plan::{plan, Call, PlanSettings, Step},
@@ -67,7 +69,13 @@ pub struct RunOutcome {
     pub error: Option<String>,
 }
 
-/// What a change set's push would do now.
+/// AWS's state for a scope.
+pub struct Actual {
+    pub roles: BTreeMap<RoleArn, app::domain::plan::RoleActual>,
+    pub apis: Vec<app::domain::plan::ApiActual>,
+}
+
+/// The roles and APIs a push concerns.
 pub struct Scope {
     pub roles: Vec<RoleArn>,
     pub apis: Vec<ApiRef>,
@@ -75,13 +83,14 @@ pub struct Scope {
 
 impl Scope {
     pub fn of(items: &[ChangeItem]) -> Scope {
-        let mut roles: Vec<RoleArn> = items.iter().map(|i| i.role().clone()).collect();
+        let mut roles: Vec<RoleArn> = items.iter().filter_map(|i| i.role().cloned()).collect();
         roles.sort();
         roles.dedup();
         let mut apis: Vec<ApiRef> = items
             .iter()
             .filter_map(|i| match i {
                 ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => Some(g.api.clone()),
+                ChangeItem::Repush(RepushTarget::Api(api)) => Some(api.clone()),
                 _ => None,
             })
             .collect();
@@ -149,17 +158,13 @@ impl Pusher {
             })
     }
 
-    async fn desired(&self) -> Result<DesiredState, PushError> {
+    pub(crate) async fn desired(&self) -> Result<DesiredState, PushError> {
         let mut conn = self.pool.acquire().await?;
         Ok(cs_store::desired_state(&mut conn).await?)
     }
 
-    /// The calls that would bring `scope` to `desired`, from what AWS holds now.
-    pub async fn plan_scope(
-        &self,
-        desired: &DesiredState,
-        scope: &Scope,
-    ) -> Result<Vec<Step>, PushError> {
+    /// What AWS holds for `scope`'s roles and (when a push changes APIs) its APIs.
+    pub async fn read_actual(&self, scope: &Scope) -> Result<Actual, PushError> {
         let mut roles = BTreeMap::new();
         for role in &scope.roles {
             let target = self.role_target(role)?;
@@ -180,6 +185,15 @@ impl Pusher {
                 );
             }
         }
+        Ok(Actual { roles, apis })
+    }
+
+    /// The calls that bring `actual` to `desired`.
+    pub fn plan_actual(
+        &self,
+        desired: &DesiredState,
+        actual: &Actual,
+    ) -> Result<Vec<Step>, PushError> {
         let trust = |role: &RoleArn| {
             self.settings
                 .trust_policy
@@ -197,9 +211,18 @@ impl Pusher {
             role_target: &role_target,
             trust_policy: &trust,
         };
-        let steps =
-            plan(desired, &roles, &apis, &settings).map_err(|e| PushError::Plan(e.to_string()))?;
-        Ok(steps)
+        plan(desired, &actual.roles, &actual.apis, &settings)
+            .map_err(|e| PushError::Plan(e.to_string()))
+    }
+
+    /// The calls that would bring `scope` to `desired`, from what AWS holds now.
+    pub async fn plan_scope(
+        &self,
+        desired: &DesiredState,
+        scope: &Scope,
+    ) -> Result<Vec<Step>, PushError> {
+        let actual = self.read_actual(scope).await?;
+        self.plan_actual(desired, &actual)
     }
 
     async fn change_set(&self, id: i64) -> Result<cs_store::ChangeSetRow, PushError> {

@@ -1,0 +1,220 @@
+//! Pushing a change set to AWS: its plan, the push itself (admins), its progress, and rolling a
+//! pushed change set back (a reverse change set, reviewed like any other).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::mappings::types::FormOutcome;
+
+/// One planned or made AWS call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    pub seq: i32,
+    pub target: String,
+    pub operation: String,
+    pub summary: String,
+    /// `planned`, `pending`, `running`, `done`, `failed`.
+    pub state: String,
+    pub attempts: i32,
+    pub aws_request_id: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunView {
+    pub id: i64,
+    /// `running`, `succeeded`, `failed`.
+    pub state: String,
+    pub started_by: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+    pub steps: Vec<StepView>,
+}
+
+impl RunView {
+    pub fn running(&self) -> bool {
+        self.state == "running"
+    }
+
+    pub fn done(&self) -> usize {
+        self.steps.iter().filter(|s| s.state == "done").count()
+    }
+}
+
+/// What the change set page shows about pushing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushView {
+    /// The calls a push would make now (read from AWS), when the change set may be pushed.
+    pub plan: Option<Vec<StepView>>,
+    /// Why there is no plan (AWS unreachable, a role Gatehouse does not manage, …).
+    pub plan_error: Option<String>,
+    /// The latest push run.
+    pub run: Option<RunView>,
+    pub may_push: bool,
+    pub may_roll_back: bool,
+}
+
+#[cfg(feature = "ssr")]
+pub use backend::PushBackend;
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use super::*;
+    use std::{future::Future, pin::Pin};
+
+    pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
+
+    /// Implemented by the server; the caller is the request's signed-in person.
+    pub trait PushBackend: Send + Sync {
+        fn view(&self, id: i64, admin: bool) -> BoxFuture<'_, PushView>;
+        fn push(&self, id: i64) -> BoxFuture<'_, FormOutcome>;
+        fn roll_back(&self, id: i64) -> BoxFuture<'_, FormOutcome>;
+    }
+
+    pub fn backend() -> Result<std::sync::Arc<dyn PushBackend>, ServerFnError> {
+        use_context::<std::sync::Arc<dyn PushBackend>>()
+            .ok_or_else(|| ServerFnError::new("pushing is not available"))
+    }
+}
+
+/// Readers: the change set's plan (admins and reviewers only: it reads AWS) and latest push.
+#[server(endpoint = "push/view")]
+pub async fn get_push_view(id: i64) -> Result<PushView, ServerFnError> {
+    use crate::roles::Role;
+    let user = crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
+    backend::backend()?
+        .view(id, user.has(Role::Admin))
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Admins: push an approved change set (or retry a failed push).
+#[server(endpoint = "push/start")]
+pub async fn push_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
+    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
+    let outcome = backend::backend()?
+        .push(id)
+        .await
+        .map_err(ServerFnError::new)?;
+    crate::mappings::form_outcome(outcome)
+}
+
+/// Admins: put the reverse of a pushed change set into their draft.
+#[server(endpoint = "push/roll-back")]
+pub async fn roll_back_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
+    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
+    let outcome = backend::backend()?
+        .roll_back(id)
+        .await
+        .map_err(ServerFnError::new)?;
+    crate::mappings::form_outcome(outcome)
+}
+
+/// One difference between AWS and the desired state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftItemView {
+    pub index: usize,
+    pub subject: String,
+    pub kind: String,
+    pub desired: String,
+    pub actual: String,
+    pub fix: String,
+    /// Whether AWS's side can be made the desired state.
+    pub adoptable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftReportView {
+    pub id: i64,
+    pub checked_at: String,
+    pub checked_by: String,
+    pub error: Option<String>,
+    pub items: Vec<DriftItemView>,
+}
+
+impl DriftReportView {
+    pub fn items_len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftView {
+    pub report: Option<DriftReportView>,
+    pub may_act: bool,
+}
+
+#[cfg(feature = "ssr")]
+pub use drift_backend::DriftBackend;
+
+#[cfg(feature = "ssr")]
+mod drift_backend {
+    use super::*;
+
+    /// Implemented by the server; the caller is the request's signed-in person.
+    pub trait DriftBackend: Send + Sync {
+        fn drift(&self, admin: bool) -> backend::BoxFuture<'_, DriftView>;
+        fn check(&self) -> backend::BoxFuture<'_, FormOutcome>;
+        /// `adopt`: make AWS's side desired; else push the desired state again. Either lands in
+        /// the caller's draft change set.
+        fn resolve(
+            &self,
+            report: i64,
+            index: usize,
+            adopt: bool,
+        ) -> backend::BoxFuture<'_, FormOutcome>;
+    }
+
+    pub fn drift_backend() -> Result<std::sync::Arc<dyn DriftBackend>, ServerFnError> {
+        use_context::<std::sync::Arc<dyn DriftBackend>>()
+            .ok_or_else(|| ServerFnError::new("drift checks are not available"))
+    }
+}
+
+/// Readers: the latest drift report.
+#[server(endpoint = "drift/latest")]
+pub async fn get_drift() -> Result<DriftView, ServerFnError> {
+    use crate::roles::Role;
+    let user = crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
+    drift_backend::drift_backend()?
+        .drift(user.has(Role::Admin))
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Admins: compare AWS with the desired state now.
+#[server(endpoint = "drift/check")]
+pub async fn check_drift() -> Result<FormOutcome, ServerFnError> {
+    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
+    let outcome = drift_backend::drift_backend()?
+        .check()
+        .await
+        .map_err(ServerFnError::new)?;
+    crate::mappings::form_outcome(outcome)
+}
+
+/// Admins: revert (`action=revert`) or adopt (`action=adopt`) one item of a report, in a
+/// change set of their own that is reviewed like any other.
+#[server(endpoint = "drift/resolve")]
+pub async fn resolve_drift(
+    report: i64,
+    index: usize,
+    action: String,
+) -> Result<FormOutcome, ServerFnError> {
+    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
+    let adopt = match action.as_str() {
+        "adopt" => true,
+        "revert" => false,
+        other => {
+            return Err(ServerFnError::new(format!(
+                "`{other}` is neither revert nor adopt"
+            )))
+        }
+    };
+    let outcome = drift_backend::drift_backend()?
+        .resolve(report, index, adopt)
+        .await
+        .map_err(ServerFnError::new)?;
+    crate::mappings::form_outcome(outcome)
+}
