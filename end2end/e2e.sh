@@ -22,6 +22,7 @@ demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
 start_moto "$MOTO_PORT"
 "$GATEHOUSE_BIN" seed-demo >/dev/null
 start_oidc "$OIDC_PORT"
+export GATEHOUSE_BIN
 "$GATEHOUSE_BIN" serve >"$LOGS/gatehouse-e2e.log" 2>&1 &
 STACK_PIDS+=($!)
 wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"

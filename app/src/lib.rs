@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod components;
 pub mod domain;
+pub mod history;
 pub mod mappings;
 pub mod me;
 pub mod pages;

@@ -58,6 +58,7 @@ pub mod action {
     pub const PUSH_SUCCEEDED: &str = "push.succeeded";
     pub const PUSH_FAILED: &str = "push.failed";
     pub const DRIFT_FOUND: &str = "drift.found";
+    pub const AUDIT_EXPORTED: &str = "audit.exported";
 }
 
 pub async fn record<'e>(

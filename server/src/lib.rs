@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod directory;
+pub mod history;
 pub mod http;
 pub mod mappings;
 pub mod push;
@@ -55,6 +56,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         pusher: pusher.clone(),
     });
     let drift: Arc<dyn app::push::DriftBackend> = push.clone();
+    let history: Arc<dyn app::history::HistoryBackend> =
+        Arc::new(history::backend::ServerHistory { pool: pool.clone() });
     Ok(AppState {
         leptos_options,
         pool,
@@ -64,6 +67,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         mappings,
         push,
         drift,
+        history,
         pusher,
         syncer,
         graph: directories.graph,
@@ -105,11 +109,13 @@ pub fn router(state: AppState) -> Router {
                 provide_context(context_state.mappings.clone());
                 provide_context(context_state.push.clone());
                 provide_context(context_state.drift.clone());
+                provide_context(context_state.history.clone());
             },
             move || app::shell(shell_options.clone()),
         )
         .merge(auth::routes())
         .merge(http::health::routes())
+        .merge(history::routes::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

@@ -3,8 +3,8 @@ use gatehouse::{
     audit::Actor,
     aws, build_state,
     catalog::{Catalog, Syncer},
-    config::{Cli, Command, SyncCatalog},
-    db, push, seed_demo, serve,
+    config::{AuditCommand, Cli, Command, SyncCatalog},
+    db, history, push, seed_demo, serve,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -48,6 +48,39 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Push { change_set } => {
             push::cli::push(std::sync::Arc::new(pusher(&cli).await?), change_set).await
         }
+        Command::Audit { command } => match command {
+            AuditCommand::Verify {
+                export: Some(export),
+                manifest: Some(manifest),
+            } => history::cli::verify_export(&export, &manifest),
+            AuditCommand::Verify { .. } => {
+                let pool = db::connect(&cli.serve.database()?).await?;
+                db::migrate(&pool).await?;
+                history::cli::verify_database(&pool).await
+            }
+            AuditCommand::Export {
+                from,
+                to,
+                actor,
+                action,
+                change_set,
+                mentions,
+                format,
+                out,
+            } => {
+                let pool = db::connect(&cli.serve.database()?).await?;
+                db::migrate(&pool).await?;
+                let filter = app::history::HistoryFilter {
+                    from,
+                    to,
+                    actor,
+                    action,
+                    change_set,
+                    mentions,
+                };
+                history::cli::export(&pool, filter, &format, &out).await
+            }
+        },
         Command::Drift => push::cli::drift(&pusher(&cli).await?).await,
         Command::Sync { catalog } => {
             let settings = cli.serve.aws()?;

@@ -20,6 +20,7 @@ pub struct AppState {
     pub mappings: Arc<dyn MappingsBackend>,
     pub push: Arc<dyn PushBackend>,
     pub drift: Arc<dyn app::push::DriftBackend>,
+    pub history: Arc<dyn app::history::HistoryBackend>,
     /// Runs pushes, and takes over those a stopped process left.
     pub pusher: Arc<crate::push::Pusher>,
     pub syncer: Arc<Syncer>,

@@ -6,11 +6,11 @@ mod change_sets;
 mod drift;
 mod group_roles;
 mod groups;
+mod history;
 mod home;
 mod mappings;
 mod matrix;
 mod matrix_editor;
-mod placeholders;
 mod roles;
 mod sync;
 
@@ -18,10 +18,10 @@ pub use apis::{ApiPage, ApisPage};
 pub use change_sets::{ChangeSetPage, ChangeSetsPage};
 pub use drift::DriftPage;
 pub use groups::{GroupPage, GroupsPage};
+pub use history::HistoryPage;
 pub use home::HomePage;
 pub use mappings::{MappingsPage, ReviewsPage};
 pub use matrix::ApiMatrixPage;
-pub use placeholders::*;
 pub use roles::{RolePage, RolesPage};
 pub use sync::SyncPage;
 

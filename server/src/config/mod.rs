@@ -52,6 +52,46 @@ pub enum Command {
     /// Compare AWS with the desired state for every managed role and mapped API; print each
     /// difference (exit status 3 when there is drift).
     Drift,
+    /// The audit log: check its hash chain, or export it.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the chain in the database (the first broken link is named), or with --export and
+    /// --manifest an exported file, offline.
+    Verify {
+        #[arg(long, requires = "manifest")]
+        export: Option<std::path::PathBuf>,
+        #[arg(long, requires = "export")]
+        manifest: Option<std::path::PathBuf>,
+    },
+    /// Write the events that match to a file (CSV or JSON Lines) and FILE.manifest.json.
+    Export {
+        /// From this date or time (UTC): 2026-10-01 or 2026-10-01T08:00.
+        #[arg(long, default_value = "")]
+        from: String,
+        /// Up to this date (the whole day) or time (UTC).
+        #[arg(long, default_value = "")]
+        to: String,
+        #[arg(long, default_value = "")]
+        actor: String,
+        /// An action (change_set.approved) or an area (push, change_set, auth).
+        #[arg(long, default_value = "")]
+        action: String,
+        #[arg(long, default_value = "")]
+        change_set: String,
+        /// A group, role or API the event mentions.
+        #[arg(long, default_value = "")]
+        mentions: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

@@ -1,0 +1,104 @@
+-- A hash chain over the audit log: each row stores its sequence number, the previous row's hash
+-- and its own hash = SHA-256 over a canonical encoding of the row (see audit_event_canonical).
+-- A BEFORE INSERT trigger assigns them while holding the one row of audit_chain, so inserts are
+-- serialised (even from several server processes) and the chain has no forks or gaps: a rolled
+-- back insert rolls the chain head back too.
+
+ALTER TABLE audit_events ADD COLUMN seq BIGINT, ADD COLUMN prev_hash TEXT, ADD COLUMN hash TEXT;
+
+-- Length-prefixed fields (bytes), so no field's content can imitate a separator:
+-- "gatehouse-audit-v1" then, for each field, "<octets>:<text>\n".
+CREATE FUNCTION audit_event_canonical(
+    seq BIGINT, occurred_at TIMESTAMPTZ, actor_tid UUID, actor_oid UUID, actor_name TEXT,
+    action TEXT, subject TEXT, details JSONB, prev_hash TEXT
+) RETURNS TEXT LANGUAGE sql STABLE AS $$
+    SELECT 'gatehouse-audit-v1' || E'\n' || string_agg(octet_length(f) || ':' || f || E'\n', '' ORDER BY n)
+    FROM unnest(ARRAY[
+        seq::text,
+        to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        coalesce(actor_tid::text, ''),
+        coalesce(actor_oid::text, ''),
+        actor_name,
+        action,
+        coalesce(subject, ''),
+        details::text,
+        prev_hash
+    ]) WITH ORDINALITY AS t(f, n)
+$$;
+
+CREATE FUNCTION audit_event_hash(e audit_events) RETURNS TEXT LANGUAGE sql STABLE AS $$
+    SELECT encode(sha256(convert_to(audit_event_canonical(
+        e.seq, e.occurred_at, e.actor_tid, e.actor_oid, e.actor_name, e.action, e.subject,
+        e.details, e.prev_hash), 'UTF8')), 'hex')
+$$;
+
+CREATE TABLE audit_chain (
+    only_row BOOLEAN PRIMARY KEY DEFAULT true CHECK (only_row),
+    last_seq BIGINT NOT NULL,
+    last_hash TEXT NOT NULL
+);
+
+-- Chain the rows written before this migration, in id order.
+ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete;
+DO $$
+DECLARE
+    r audit_events;
+    s BIGINT := 0;
+    h TEXT := repeat('0', 64);
+BEGIN
+    FOR r IN SELECT * FROM audit_events ORDER BY id LOOP
+        s := s + 1;
+        r.seq := s;
+        r.prev_hash := h;
+        h := audit_event_hash(r);
+        UPDATE audit_events SET seq = s, prev_hash = r.prev_hash, hash = h WHERE id = r.id;
+    END LOOP;
+    INSERT INTO audit_chain VALUES (true, s, h);
+END;
+$$;
+ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_or_delete;
+
+ALTER TABLE audit_events ALTER COLUMN seq SET NOT NULL,
+    ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL;
+CREATE UNIQUE INDEX audit_events_seq ON audit_events (seq);
+-- The History page's filters, each with the sequence for keyset pages.
+CREATE INDEX audit_events_actor ON audit_events (actor_name, seq);
+CREATE INDEX audit_events_subject ON audit_events (subject, seq);
+CREATE INDEX audit_events_action_seq ON audit_events (action, seq);
+CREATE INDEX audit_events_time_seq ON audit_events (occurred_at, seq);
+
+CREATE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    head audit_chain;
+BEGIN
+    SELECT * INTO head FROM audit_chain FOR UPDATE;
+    NEW.seq := head.last_seq + 1;
+    NEW.prev_hash := head.last_hash;
+    NEW.hash := audit_event_hash(NEW);
+    UPDATE audit_chain SET last_seq = NEW.seq, last_hash = NEW.hash;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER audit_events_chain BEFORE INSERT ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_chain();
+
+-- The chain head changes only through the trigger.
+CREATE TRIGGER audit_chain_no_delete BEFORE DELETE OR TRUNCATE ON audit_chain
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
+
+-- Where the application's database role is not the owner or a superuser, it cannot change or
+-- remove events even without the triggers.
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM PUBLIC;
+
+-- Exports: what was asked for, up to which event. The file is made from these anew on each
+-- download (the same rows, the same bytes), so its manifest can be made the same way.
+CREATE TABLE audit_exports (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    created_by TEXT NOT NULL,
+    format TEXT NOT NULL CHECK (format IN ('csv', 'jsonl')),
+    filters JSONB NOT NULL,
+    upto_seq BIGINT NOT NULL,
+    rows BIGINT NOT NULL
+);

@@ -1,0 +1,170 @@
+//! Exports as records, and the [`HistoryBackend`] the History page calls.
+
+use app::history::{CheckedFilter, HistoryBackend, HistoryFilter, HistoryPage};
+use futures_util::{Stream, StreamExt};
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::{
+    chain::ChainedEvent,
+    export::{Exporter, Format, Manifest},
+    store,
+};
+use crate::audit::{self, Actor};
+
+type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
+
+pub struct ServerHistory {
+    pub pool: PgPool,
+}
+
+impl HistoryBackend for ServerHistory {
+    fn create_export<'a>(
+        &'a self,
+        filter: &'a HistoryFilter,
+        format: &'a str,
+    ) -> BoxFuture<'a, app::history::Created> {
+        let who = crate::mappings::backend::actor();
+        Box::pin(async move {
+            let Some(format) = Format::parse(format) else {
+                return Ok(Err(vec![(
+                    "format".into(),
+                    format!("`{format}` is neither csv nor jsonl"),
+                )]));
+            };
+            Ok(create_export(&self.pool, &who, filter, format)
+                .await
+                .map(|r| (r.id, r.rows))
+                .map_err(|errors| {
+                    errors
+                        .into_iter()
+                        .map(|(f, e)| (f.to_string(), e))
+                        .collect()
+                }))
+        })
+    }
+
+    fn page(&self, filter: CheckedFilter, before: Option<i64>) -> BoxFuture<'_, HistoryPage> {
+        Box::pin(async move {
+            let (events, more, newer) = store::page(&self.pool, &filter, before)
+                .await
+                .map_err(crate::mappings::backend::internal)?;
+            Ok(HistoryPage {
+                older: more.then(|| events.last().map(|e| e.seq)).flatten(),
+                newer,
+                events,
+                errors: Vec::new(),
+            })
+        })
+    }
+}
+
+/// A recorded export: its filters and the last event it covers.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ExportRecord {
+    pub id: i64,
+    pub format: String,
+    pub filters: sqlx::types::Json<HistoryFilter>,
+    pub upto_seq: i64,
+    pub rows: i64,
+}
+
+impl ExportRecord {
+    pub fn format(&self) -> Format {
+        Format::parse(&self.format).unwrap_or(Format::Csv)
+    }
+
+    pub fn checked(&self) -> CheckedFilter {
+        self.filters.0.check().unwrap_or_default()
+    }
+
+    pub fn file_name(&self) -> String {
+        format!("gatehouse-audit-{}.{}", self.id, self.format().extension())
+    }
+}
+
+/// Records an export of `filter` up to the newest event now (an audit event itself).
+pub async fn create_export(
+    pool: &PgPool,
+    actor: &Actor,
+    filter: &HistoryFilter,
+    format: Format,
+) -> Result<ExportRecord, Vec<(&'static str, String)>> {
+    let checked = filter.check()?;
+    let inner = async {
+        let mut tx = pool.begin().await?;
+        let upto: i64 = sqlx::query_scalar("SELECT last_seq FROM audit_chain")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows = store::count(&mut tx, &checked, upto).await?;
+        let record: ExportRecord = sqlx::query_as(
+            "INSERT INTO audit_exports (created_by, format, filters, upto_seq, rows)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, format, filters, upto_seq, rows",
+        )
+        .bind(&actor.name)
+        .bind(format.extension())
+        .bind(sqlx::types::Json(filter))
+        .bind(upto)
+        .bind(rows)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            audit::action::AUDIT_EXPORTED,
+            Some(&format!("audit_export:{}", record.id)),
+            json!({"export": record.id, "format": format.extension(), "filters": filter, "upto_seq": upto, "rows": rows}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(record)
+    };
+    inner
+        .await
+        .map_err(|e| vec![("export", crate::mappings::backend::internal(e))])
+}
+
+pub async fn export_record(pool: &PgPool, id: i64) -> sqlx::Result<Option<ExportRecord>> {
+    sqlx::query_as("SELECT id, format, filters, upto_seq, rows FROM audit_exports WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The export's rows, as the bytes of its file, streamed.
+pub fn file_stream(
+    pool: PgPool,
+    record: &ExportRecord,
+) -> impl Stream<Item = Result<String, sqlx::Error>> + Send + 'static {
+    let mut exporter = Exporter::new(record.format());
+    let head = exporter.start();
+    let rows = store::stream(pool, record.checked(), Some(record.upto_seq))
+        .map(move |r| r.map(|e: ChainedEvent| exporter.row(&e)));
+    futures_util::stream::once(async move { Ok(head) }).chain(rows)
+}
+
+/// The manifest of an export: its rows streamed and hashed exactly as the file is.
+pub async fn manifest(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manifest> {
+    let mut exporter = Exporter::new(record.format());
+    exporter.start();
+    let mut rows = Box::pin(store::stream(
+        pool.clone(),
+        record.checked(),
+        Some(record.upto_seq),
+    ));
+    while let Some(e) = rows.next().await {
+        exporter.row(&e?);
+    }
+    let created_at: time::OffsetDateTime =
+        sqlx::query_scalar("SELECT created_at FROM audit_exports WHERE id = $1")
+            .bind(record.id)
+            .fetch_one(pool)
+            .await?;
+    let checked = record.checked();
+    Ok(exporter.finish(
+        json!({"export": record.id, "filters": record.filters.0, "upto_seq": record.upto_seq}),
+        checked.narrows(),
+        crate::catalog::queries::utc(created_at),
+    ))
+}

@@ -1,0 +1,10 @@
+//! The audit history as an auditor's tool: the hash chain and its checks, filtered pages,
+//! streamed exports with a manifest, and the offline check of an export.
+
+pub mod backend;
+pub mod chain;
+pub mod cli;
+pub mod export;
+pub mod offline;
+pub mod routes;
+pub mod store;
