@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/change-sets/:id") view=ChangeSetPage ssr=SsrMode::Async/>
                     <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/history/access") view=AccessReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
                     <Route path=path!("/drift") view=DriftPage ssr=SsrMode::Async/>
                 </Routes>

@@ -198,6 +198,14 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     headers: { Origin: new URL(url).origin, Accept: 'application/json' },
   });
   expect(edit.status()).toBe(403);
+  // The access review as of today lists the group, the role and the route.
+  const today = new Date().toISOString().slice(0, 10);
+  await auditor.goto(`/history/access?at=${today}`);
+  await expect(auditor.getByTestId('access-table')).toContainText(p.role);
+  await expect(auditor.getByTestId('access-table')).toContainText(`GET ${p.path}`);
+  const csv = await auditor.request.get(`/api/reports/access.csv?at=${today}`);
+  expect(await csv.text()).toContain(p.role);
+  await screenshot(auditor, testInfo, 'auditor-access-report');
   await auditor.goto(`/mappings?q=${encodeURIComponent(p.group)}`);
   await expect(auditor.getByTestId('mapping-table')).toContainText(p.role);
   await screenshot(auditor, testInfo, 'auditor-mappings');

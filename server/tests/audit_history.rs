@@ -324,3 +324,78 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
     assert!(store::verify(&pool).await.unwrap().is_ok());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn access_as_of_a_date_is_rebuilt_from_the_change_sets_applied_before_it() {
+    use app::domain::{
+        desired::ChangeItem,
+        grant::{Binding, Grant, GrantInput, GroupRef},
+        names::RoleArn,
+    };
+    use gatehouse::{history::reports, mappings::workflow};
+    let pool = migrated_database().await;
+    let ada = Actor::person(
+        uuid::Uuid::from_u128(1),
+        uuid::Uuid::from_u128(1),
+        "Ada",
+        "ada@contoso.test",
+    );
+    let rita = Actor::person(
+        uuid::Uuid::from_u128(1),
+        uuid::Uuid::from_u128(2),
+        "Rita",
+        "rita@contoso.test",
+    );
+    let role = "arn:aws:iam::123456789012:role/orders-readers";
+    let items = [
+        ChangeItem::AddBinding(Binding {
+            group: GroupRef {
+                source: "file".into(),
+                object_id: "orders-team".into(),
+            },
+            role: RoleArn::parse(role).unwrap(),
+        }),
+        ChangeItem::AddGrant(
+            Grant::parse(&GrantInput {
+                role_arn: role.into(),
+                account: "123456789012".into(),
+                region: "us-east-1".into(),
+                api_id: "a1b2c3d4e5".into(),
+                stage: "prod".into(),
+                method: "GET".into(),
+                path: "/orders".into(),
+            })
+            .unwrap(),
+        ),
+    ];
+    let mut id = 0;
+    for item in items {
+        id = workflow::edit(&pool, &ada, item).await.unwrap();
+    }
+    let details = workflow::Details {
+        title: "Orders".into(),
+        justification: "The orders team reads orders.".into(),
+        ticket: String::new(),
+    };
+    workflow::save_details(&pool, &ada, id, details, true)
+        .await
+        .unwrap();
+    workflow::review(&pool, &rita, id, true, "ok", 1)
+        .await
+        .unwrap();
+
+    let before = reports::desired_as_of(&pool, "2020-01-01T00:00:00Z", "1 day")
+        .await
+        .unwrap();
+    assert!(reports::access_rows(&pool, &before)
+        .await
+        .unwrap()
+        .is_empty());
+    let now = reports::desired_as_of(&pool, "2999-01-01T00:00:00Z", "0 seconds")
+        .await
+        .unwrap();
+    let rows = reports::access_rows(&pool, &now).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].role, role);
+    assert!(rows[0].route.starts_with("GET /orders"), "{:?}", rows[0]);
+}

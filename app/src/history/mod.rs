@@ -176,6 +176,22 @@ pub struct HistoryPage {
     pub errors: Vec<(String, String)>,
 }
 
+/// One line of an access review: a group may call a route through a role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRow {
+    pub group: String,
+    pub role: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReport {
+    /// The moment, as checked (`…Z`), when valid.
+    pub at: Option<String>,
+    pub rows: Vec<AccessRow>,
+    pub error: Option<String>,
+}
+
 #[cfg(feature = "ssr")]
 pub use backend::{Created, HistoryBackend};
 
@@ -196,6 +212,8 @@ mod backend {
             filter: &'a HistoryFilter,
             format: &'a str,
         ) -> BoxFuture<'a, Created>;
+        /// Who could call what at `at` (a checked time).
+        fn access_as_of<'a>(&'a self, at: &'a str) -> BoxFuture<'a, Vec<AccessRow>>;
     }
 
     pub fn backend() -> Result<std::sync::Arc<dyn HistoryBackend>, ServerFnError> {
@@ -252,6 +270,38 @@ pub async fn create_audit_export(
         }
         Err(errors) => crate::mappings::form_outcome(crate::mappings::types::FormOutcome {
             errors,
+            ..Default::default()
+        }),
+    }
+}
+
+/// Readers: who could call which route at the end of `at` (a date, or a date and time, UTC).
+#[server(endpoint = "history/access")]
+pub async fn get_access_report(at: String) -> Result<AccessReport, ServerFnError> {
+    use crate::roles::Role;
+    crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
+    if at.trim().is_empty() {
+        return Ok(AccessReport::default());
+    }
+    let filter = HistoryFilter {
+        to: at,
+        ..Default::default()
+    };
+    match filter.check() {
+        Ok(c) => {
+            let at = c.to_before.unwrap_or_default();
+            let rows = backend::backend()?
+                .access_as_of(&at)
+                .await
+                .map_err(ServerFnError::new)?;
+            Ok(AccessReport {
+                at: Some(at),
+                rows,
+                error: None,
+            })
+        }
+        Err(errors) => Ok(AccessReport {
+            error: errors.into_iter().next().map(|(_, e)| e),
             ..Default::default()
         }),
     }

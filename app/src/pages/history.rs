@@ -152,6 +152,8 @@ fn History(
             </div>
         </form>
         {ready}
+        <p class="small"><a href="/history/access">"Access as of a date"</a> " · "
+            <a href="/history?action=change_set.applied">"Every change applied"</a></p>
         <ActionForm action=export_action attr:class="inline-form export-form">
             {hidden("from", f.from.clone())}
             {hidden("to", f.to.clone())}

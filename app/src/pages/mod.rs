@@ -1,5 +1,6 @@
 //! One file per page. Pages that later work fills say so plainly and tell people what to do.
 
+mod access_report;
 mod apis;
 mod change_set_push;
 mod change_sets;
@@ -14,6 +15,7 @@ mod matrix_editor;
 mod roles;
 mod sync;
 
+pub use access_report::AccessReportPage;
 pub use apis::{ApiPage, ApisPage};
 pub use change_sets::{ChangeSetPage, ChangeSetsPage};
 pub use drift::DriftPage;

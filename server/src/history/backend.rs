@@ -19,7 +19,29 @@ pub struct ServerHistory {
     pub pool: PgPool,
 }
 
+/// A checked end (`…Z+1d`: the next day's start; `…Z+1s`: a second later) as a time and the
+/// interval to add to it.
+fn end_time(at: &str) -> (String, &'static str) {
+    match (at.strip_suffix("+1d"), at.strip_suffix("+1s")) {
+        (Some(day), _) => (day.to_string(), "1 day"),
+        (_, Some(t)) => (t.to_string(), "1 second"),
+        _ => (at.to_string(), "0 seconds"),
+    }
+}
+
 impl HistoryBackend for ServerHistory {
+    fn access_as_of<'a>(&'a self, at: &'a str) -> BoxFuture<'a, Vec<app::history::AccessRow>> {
+        Box::pin(async move {
+            let (at, plus) = end_time(at);
+            let state = super::reports::desired_as_of(&self.pool, &at, plus)
+                .await
+                .map_err(crate::mappings::backend::internal)?;
+            super::reports::access_rows(&self.pool, &state)
+                .await
+                .map_err(crate::mappings::backend::internal)
+        })
+    }
+
     fn create_export<'a>(
         &'a self,
         filter: &'a HistoryFilter,
@@ -64,6 +86,7 @@ impl HistoryBackend for ServerHistory {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ExportRecord {
     pub id: i64,
+    pub created_at: time::OffsetDateTime,
     pub format: String,
     pub filters: sqlx::types::Json<HistoryFilter>,
     pub upto_seq: i64,
@@ -77,6 +100,15 @@ impl ExportRecord {
 
     pub fn checked(&self) -> CheckedFilter {
         self.filters.0.check().unwrap_or_default()
+    }
+
+    /// Ends an export's [`Exporter`] into its manifest.
+    pub fn manifest(&self, exporter: Exporter) -> Manifest {
+        exporter.finish(
+            json!({"export": self.id, "filters": self.filters.0, "upto_seq": self.upto_seq}),
+            self.checked().narrows(),
+            crate::catalog::queries::utc(self.created_at),
+        )
     }
 
     pub fn file_name(&self) -> String {
@@ -100,7 +132,7 @@ pub async fn create_export(
         let rows = store::count(&mut tx, &checked, upto).await?;
         let record: ExportRecord = sqlx::query_as(
             "INSERT INTO audit_exports (created_by, format, filters, upto_seq, rows)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, format, filters, upto_seq, rows",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, format, filters, upto_seq, rows",
         )
         .bind(&actor.name)
         .bind(format.extension())
@@ -126,10 +158,12 @@ pub async fn create_export(
 }
 
 pub async fn export_record(pool: &PgPool, id: i64) -> sqlx::Result<Option<ExportRecord>> {
-    sqlx::query_as("SELECT id, format, filters, upto_seq, rows FROM audit_exports WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "SELECT id, created_at, format, filters, upto_seq, rows FROM audit_exports WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// The export's rows, as the bytes of its file, streamed.
@@ -156,15 +190,5 @@ pub async fn manifest(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Mani
     while let Some(e) = rows.next().await {
         exporter.row(&e?);
     }
-    let created_at: time::OffsetDateTime =
-        sqlx::query_scalar("SELECT created_at FROM audit_exports WHERE id = $1")
-            .bind(record.id)
-            .fetch_one(pool)
-            .await?;
-    let checked = record.checked();
-    Ok(exporter.finish(
-        json!({"export": record.id, "filters": record.filters.0, "upto_seq": record.upto_seq}),
-        checked.narrows(),
-        crate::catalog::queries::utc(created_at),
-    ))
+    Ok(record.manifest(exporter))
 }

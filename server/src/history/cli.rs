@@ -53,19 +53,24 @@ pub async fn export(
                     .join("; ")
             )
         })?;
+    // One pass: each row is written and hashed as it comes from the database.
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
-    let mut chunks = Box::pin(backend::file_stream(pool.clone(), &record));
+    let mut exporter = super::export::Exporter::new(record.format());
+    file.write_all(exporter.start().as_bytes())?;
+    let mut rows = Box::pin(store::stream(
+        pool.clone(),
+        record.checked(),
+        Some(record.upto_seq),
+    ));
     let total = record.rows.max(0) as u64;
-    let mut written: u64 = 0;
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    while let Some(chunk) = chunks.next().await {
-        file.write_all(chunk?.as_bytes())?;
-        written += 1;
-        if written.is_multiple_of(10_000) || written == total + 1 {
-            let done = written.saturating_sub(1);
+    while let Some(event) = rows.next().await {
+        file.write_all(exporter.row(&event?).as_bytes())?;
+        let done = exporter.rows;
+        if done.is_multiple_of(10_000) || done == total {
             if tty {
                 eprint!("\r\x1b[2Kexport {}: {done}/{total} rows", record.id);
-            } else if written.is_multiple_of(100_000) {
+            } else if done.is_multiple_of(100_000) {
                 eprintln!("export {}: {done}/{total} rows", record.id);
             }
         }
@@ -74,7 +79,7 @@ pub async fn export(
     if tty {
         eprintln!();
     }
-    let manifest = backend::manifest(pool, &record).await?;
+    let manifest = record.manifest(exporter);
     let manifest_path = std::path::PathBuf::from(format!("{}.manifest.json", out.display()));
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
     println!(

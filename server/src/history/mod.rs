@@ -6,5 +6,6 @@ pub mod chain;
 pub mod cli;
 pub mod export;
 pub mod offline;
+pub mod reports;
 pub mod routes;
 pub mod store;

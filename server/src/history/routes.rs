@@ -19,6 +19,74 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/audit/exports/{id}/file", get(file))
         .route("/api/audit/exports/{id}/manifest", get(manifest_json))
+        .route("/api/reports/access.csv", get(access_csv))
+}
+
+#[derive(serde::Deserialize)]
+struct AtQuery {
+    #[serde(default)]
+    at: String,
+}
+
+/// The access review as CSV: group, role, route (cells neutralised like every export).
+async fn access_csv(
+    State(state): State<AppState>,
+    user: Option<Extension<SessionUser>>,
+    axum::extract::Query(q): axum::extract::Query<AtQuery>,
+) -> Response {
+    if let Some(r) = refused(&user) {
+        return r;
+    }
+    let filter = app::history::HistoryFilter {
+        to: q.at.clone(),
+        ..Default::default()
+    };
+    let at = match filter.check() {
+        Ok(c) if c.to_before.is_some() => c.to_before.unwrap_or_default(),
+        Ok(_) => return (StatusCode::BAD_REQUEST, "give a date: ?at=2026-11-28").into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                e.into_iter().map(|(_, m)| m).collect::<String>(),
+            )
+                .into_response()
+        }
+    };
+    let rows = match state.history.access_as_of(&at).await {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    };
+    let cell = |c: &str| {
+        let c = super::export::neutralise(c);
+        if c.contains([',', '"', '\r', '\n']) {
+            format!("\"{}\"", c.replace('"', "\"\""))
+        } else {
+            c.into_owned()
+        }
+    };
+    let mut body = String::from("group,role,route\r\n");
+    for r in rows {
+        body.push_str(&format!(
+            "{},{},{}\r\n",
+            cell(&r.group),
+            cell(&r.role),
+            cell(&r.route)
+        ));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"gatehouse-access-{}.csv\"",
+                    q.at.trim()
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Why the caller may not download exports, if they may not.
