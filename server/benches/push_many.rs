@@ -88,6 +88,14 @@ async fn main() {
             .send()
             .await
             .unwrap();
+        gw.put_integration()
+            .rest_api_id(&id)
+            .resource_id(items.id().unwrap())
+            .http_method("GET")
+            .r#type(aws_sdk_apigateway::types::IntegrationType::Mock)
+            .send()
+            .await
+            .unwrap();
         gw.create_deployment()
             .rest_api_id(&id)
             .stage_name("prod")

@@ -90,7 +90,9 @@ impl State {
         let to = match (self, action) {
             (S::Draft, A::Edit) => S::Draft,
             (S::Draft, A::Submit) => S::Submitted,
-            (S::Draft | S::Submitted | S::Approved, A::Withdraw) => S::Withdrawn,
+            // Not once approved: approval has applied it to the mappings (undo it with a
+            // reverse change set).
+            (S::Draft | S::Submitted, A::Withdraw) => S::Withdrawn,
             (S::Submitted, A::Approve { enough: true }) => S::Approved,
             (S::Submitted, A::Approve { enough: false }) => S::Submitted,
             (S::Submitted, A::Reject) => S::Rejected,
@@ -181,6 +183,7 @@ mod tests {
         assert!(State::Draft.next(Action::Approve { enough: true }).is_err());
         assert!(State::Approved.next(Action::Reject).is_err());
         assert!(State::Pushing.next(Action::Withdraw).is_err());
+        assert!(State::Approved.next(Action::Withdraw).is_err());
         for s in State::ALL {
             assert_eq!(State::parse(s.as_str()), Some(s));
         }
@@ -227,6 +230,9 @@ mod tests {
                         if next == State::Approved { approved_once = true; }
                         if next == State::Pushing { prop_assert!(approved_once); }
                         if next == State::Pushed { prop_assert_eq!(state, State::Pushing); }
+                        if next == State::Withdrawn {
+                            prop_assert!(matches!(state, State::Draft | State::Submitted));
+                        }
                         state = next;
                     }
                     Err(e) => prop_assert_eq!(e.state, state),

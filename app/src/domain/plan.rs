@@ -47,7 +47,8 @@ pub enum Call {
         from: String,
     },
     /// Replaces the REST API's resource policy: Gatehouse's statements (`Sid` starting with
-    /// `Gatehouse`) as desired, everyone else's as found.
+    /// `Gatehouse`; one per set of routes, naming every role allowed them) as desired, everyone
+    /// else's as found.
     UpdateResourcePolicy {
         api_id: String,
         policy: String,
@@ -308,22 +309,27 @@ fn resource_policy(
     for g in desired.grants.iter().filter(|g| g.api == api.api) {
         by_role.entry(&g.role).or_default().push(g.invoke_arn());
     }
-    let wanted: BTreeMap<String, serde_json::Value> = by_role
+    // Roles allowed the same routes share one statement (the policy's 8,192 characters go much
+    // further that way), numbered in a stable order.
+    let mut by_routes: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for (role, mut arns) in by_role {
+        arns.sort();
+        arns.dedup();
+        by_routes.entry(arns).or_default().push(role.to_string());
+    }
+    let wanted: BTreeMap<String, serde_json::Value> = by_routes
         .into_iter()
-        .map(|(role, mut arns)| {
-            arns.sort();
-            arns.dedup();
-            let sid = format!(
-                "{STATEMENT_PREFIX}{}",
-                role.name()
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric())
-                    .collect::<String>()
-            );
+        .enumerate()
+        .map(|(i, (arns, roles))| {
+            let sid = format!("{STATEMENT_PREFIX}{}", i + 1);
+            let principal = match roles.as_slice() {
+                [one] => serde_json::json!(one),
+                many => serde_json::json!(many),
+            };
             let statement = serde_json::json!({
                 "Sid": sid,
                 "Effect": "Allow",
-                "Principal": {"AWS": role.to_string()},
+                "Principal": {"AWS": principal},
                 "Action": "execute-api:Invoke",
                 "Resource": arns,
             });
@@ -606,7 +612,7 @@ mod tests {
             doc["Statement"][0], foreign,
             "another's statement is kept as found"
         );
-        assert_eq!(doc["Statement"][1]["Sid"], "Gatehousereaders");
+        assert_eq!(doc["Statement"][1]["Sid"], "Gatehouse1");
         assert_eq!(doc["Statement"][1]["Principal"]["AWS"], ROLE);
         assert!(matches!(&steps[2].call, Call::CreateDeployment { stage, .. } if stage == "prod"));
         // AWS now holds it: nothing to do for the API.
