@@ -126,7 +126,7 @@ pub async fn create_export(
     let checked = filter.check()?;
     let inner = async {
         let mut tx = pool.begin().await?;
-        let upto: i64 = sqlx::query_scalar("SELECT last_seq FROM audit_chain")
+        let upto: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0)::bigint FROM audit_events")
             .fetch_one(&mut *tx)
             .await?;
         let rows = store::count(&mut tx, &checked, upto).await?;
