@@ -126,9 +126,10 @@ pub async fn create_export(
     let checked = filter.check()?;
     let inner = async {
         let mut tx = pool.begin().await?;
-        let upto: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0)::bigint FROM audit_events")
-            .fetch_one(&mut *tx)
-            .await?;
+        let upto: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(seq), 0)::bigint FROM audit_events")
+                .fetch_one(&mut *tx)
+                .await?;
         let rows = store::count(&mut tx, &checked, upto).await?;
         let record: ExportRecord = sqlx::query_as(
             "INSERT INTO audit_exports (created_by, format, filters, upto_seq, rows)
