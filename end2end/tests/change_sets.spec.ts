@@ -163,6 +163,15 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await author.getByRole('button', { name: 'Check for drift now' }).click();
   await expect(author.getByText(/No drift: AWS matched|differences found at/)).toBeVisible();
   await screenshot(author, testInfo, 'admin-drift');
+  // Home says how the last drift check went; the role's page shows what Gatehouse generates.
+  await author.goto('/');
+  await expect(author.getByTestId('home-drift')).toContainText(/AWS matched|differences? between AWS/);
+  await author.goto(`/roles/${p.role}`);
+  await expect(author.getByTestId('role-groups')).toContainText(p.group);
+  await expect(author.getByTestId('role-routes')).toContainText(`GET ${p.path} on ${p.api}`);
+  await expect(author.getByTestId('generated-policy')).toContainText(`/prod/GET${p.path}"`);
+  await expect(author.getByTestId('role-drift')).toBeVisible();
+  await screenshot(author, testInfo, 'admin-role-generated');
   await author.goto(`/change-sets/${id}`);
   await ready(author, testInfo);
   // Rolling back puts the reverse into the author's draft, to be reviewed like any change.

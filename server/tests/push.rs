@@ -469,6 +469,20 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
     assert!(item.actual.contains("/POST/orders") && !item.desired.contains("/POST/orders"));
     // Adopting it would grant POST /orders through a change set.
     assert_eq!(item.adopt, vec![grant("orders-readers", &api_id, "POST")]);
+    // The role's page says what Gatehouse generates for it and what drifted.
+    let role = gatehouse::mappings::queries::role_mappings(&pool, &role_arn("orders-readers"))
+        .await
+        .unwrap();
+    assert_eq!(role.routes.len(), 1, "{role:?}");
+    assert_eq!(role.groups, [("file group orders-team".to_string(), "/groups/file/orders-team".to_string())]);
+    assert!(role.policy.contains("/prod/GET/orders") && !role.policy.contains("POST"));
+    assert_eq!(role.drift.len(), 1);
+    assert_eq!(role.drift[0].kind, "policy edited outside Gatehouse");
+    assert!(role.drift[0].actual.contains("/POST/orders"));
+    let other = gatehouse::mappings::queries::role_mappings(&pool, &role_arn("someone-else"))
+        .await
+        .unwrap();
+    assert!(other.drift.is_empty() && other.policy.is_empty() && other.groups.is_empty());
     assert_eq!(
         count(
             &pool,

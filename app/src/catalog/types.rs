@@ -183,6 +183,33 @@ pub struct RoleDetail {
     pub trust_policy: Option<String>,
     pub tags: Vec<(String, String)>,
     pub first_seen_at: String,
+    /// What the approved mappings make of this role.
+    pub gatehouse: RoleMappings,
+}
+
+/// A role under the approved mappings: who uses it, what it may call, the policy Gatehouse
+/// generates for it, and what the newest drift check found on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleMappings {
+    /// Group names with the link to each group's page.
+    pub groups: Vec<(String, String)>,
+    pub routes: Vec<String>,
+    /// Pretty-printed policy documents (empty: no Gatehouse policy).
+    pub policy: String,
+    pub policy_summary: String,
+    /// Why no policy can be generated (too large), if so.
+    pub policy_error: Option<String>,
+    /// The newest drift check's findings on this role, as "kind: actual (approved: desired)".
+    pub drift: Vec<RoleDrift>,
+    /// When that check ran; `None` when none has.
+    pub drift_checked_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDrift {
+    pub kind: String,
+    pub desired: String,
+    pub actual: String,
 }
 
 /// The columns the APIs table sorts by.

@@ -220,6 +220,19 @@ pub struct HomeSummary {
     pub to_review: Vec<ChangeSetSummary>,
     /// The newest run of each catalog.
     pub last_syncs: Vec<crate::catalog::types::SyncRun>,
+    /// Change sets approved and not yet pushed, being pushed, or whose push failed.
+    pub pushes: Vec<ChangeSetSummary>,
+    /// The newest drift check, if any ran.
+    pub drift: Option<DriftGlance>,
+}
+
+/// The newest drift check in one line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftGlance {
+    pub checked_at: String,
+    /// `None` when the check itself failed.
+    pub differences: Option<usize>,
+    pub error: Option<String>,
 }
 
 /// Who can call what on one API: groups × routes under the approved mappings, and what the

@@ -6,7 +6,8 @@ use crate::mappings::{get_home, types::HomeSummary};
 use crate::me::use_me;
 use crate::roles::{Page, Role};
 
-/// "What needs me?" — for now, what each of the person's roles lets them do and where to start.
+/// "What needs me?": open change sets, reviews waiting, pushes, drift and syncs, then what each
+/// of the person's roles lets them do.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let me = use_me();
@@ -108,12 +109,45 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
             </ul>
         }.into_any()
     };
+    let pushes = (!s.pushes.is_empty()).then(|| {
+        view! {
+            <h3>"Pushes"</h3>
+            <p class="muted small">"Approved change sets not yet pushed, being pushed, or whose push failed."</p>
+            <ul class="plain needs" data-testid="home-pushes">{list(s.pushes)}</ul>
+        }
+    });
+    let drift = match s.drift {
+        None => view! {
+            <p class="muted">"No drift check has run yet. " <a href="/drift">"Check for drift"</a></p>
+        }
+        .into_any(),
+        Some(d) => {
+            let (class, text) = match (d.differences, d.error) {
+                (_, Some(e)) => ("text-bad", format!("The last check failed: {e}")),
+                (Some(0), None) => ("text-ok", "AWS matched the approved mappings.".to_string()),
+                (Some(1), None) => ("text-bad", "1 difference between AWS and the approved mappings.".to_string()),
+                (Some(n), None) => ("text-bad", format!("{n} differences between AWS and the approved mappings.")),
+                (None, None) => ("muted", "The last check found nothing to compare.".to_string()),
+            };
+            view! {
+                <p data-testid="home-drift">
+                    <span class=class>{text}</span>
+                    <span class="muted small">" Checked " {d.checked_at} ". "</span>
+                    <a href="/drift">"Open the drift page"</a>
+                </p>
+            }
+            .into_any()
+        }
+    };
     view! {
         <section class="card needs-you" data-testid="needs-you">
             <h2>"What needs you"</h2>
             <h3>"Your change sets"</h3>
             {mine}
             {review}
+            {pushes}
+            <h3>"Drift"</h3>
+            {drift}
             <h3>"Last syncs"</h3>
             {syncs}
         </section>

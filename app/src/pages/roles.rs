@@ -168,6 +168,7 @@ fn RoleDetailView(detail: RoleDetail) -> impl IntoView {
             <p class="notice" data-testid="unmanaged-note">"Gatehouse will not change this role: it lacks the tag "
                 <code>"gatehouse:managed=true"</code> "."</p>
         })}
+        <RoleMappingsView m=detail.gatehouse managed=r.managed/>
         <h2>"Trust policy"</h2>
         {match detail.trust_policy {
             Some(policy) => view! { <pre class="json" data-testid="trust-policy">{policy}</pre> }.into_any(),
@@ -175,5 +176,76 @@ fn RoleDetailView(detail: RoleDetail) -> impl IntoView {
         }}
         <h2>"Tags"</h2>
         {tags}
+    }
+}
+
+/// "What does this role allow?": the groups that use it, the routes it may call, the policy
+/// Gatehouse generates for it, and drift found on it.
+#[component]
+fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> impl IntoView {
+    let groups = if m.groups.is_empty() {
+        view! { <p class="muted">"No group is bound to this role in the approved mappings."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="plain" data-testid="role-groups">
+                {m.groups.into_iter().map(|(name, href)| view! { <li><a href=href>{name}</a></li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let routes = if m.routes.is_empty() {
+        view! { <p class="muted">"No route is granted to this role. Grants are added from a group's page or an API's matrix."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="plain" data-testid="role-routes">
+                {m.routes.into_iter().map(|r| view! { <li><code>{r}</code></li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let policy = match (m.policy_error, m.policy.is_empty()) {
+        (Some(e), _) => view! { <p class="notice notice-error" role="alert">{e}</p> }.into_any(),
+        (None, true) => view! { <p class="muted">"Gatehouse generates no policy for this role."</p> }.into_any(),
+        (None, false) => view! {
+            <p class="muted small">{m.policy_summary}</p>
+            <pre class="json" data-testid="generated-policy">{m.policy}</pre>
+        }
+        .into_any(),
+    };
+    let drift = match (m.drift_checked_at, m.drift.is_empty()) {
+        (None, _) => view! { <p class="muted">"No drift check has run yet. " <a href="/drift">"Check for drift"</a></p> }.into_any(),
+        (Some(at), true) => view! {
+            <p data-testid="role-drift"><span class="text-ok">"No drift on this role"</span>
+                <span class="muted small">" at the check of " {at} "."</span></p>
+        }
+        .into_any(),
+        (Some(at), false) => view! {
+            <p class="muted small">"Found by the check of " {at} ". " <a href="/drift">"Revert or adopt on the drift page"</a></p>
+            <ul class="drift-items" data-testid="role-drift">
+                {m.drift.into_iter().map(|d| view! {
+                    <li class="card">
+                        <strong class="text-bad">{d.kind}</strong>
+                        <div class="two-sides">
+                            <div><h3>"Desired"</h3><pre class="json">{d.desired}</pre></div>
+                            <div><h3>"In AWS"</h3><pre class="json">{d.actual}</pre></div>
+                        </div>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    view! {
+        <section data-testid="role-mappings">
+            <h2>"Used by"</h2>
+            {groups}
+            <h2>"May call"</h2>
+            {routes}
+            <h2>"Policy Gatehouse generates"</h2>
+            {(!managed).then(|| view! { <p class="muted small">"Not pushed: the role is not managed by Gatehouse."</p> })}
+            {policy}
+            <h2>"Drift"</h2>
+            {drift}
+        </section>
     }
 }

@@ -162,9 +162,16 @@ impl CatalogBackend for ServerCatalog {
     ) -> BoxFuture<'a, Option<RoleDetail>> {
         let pool = &self.syncer.pool;
         Box::pin(async move {
-            role_queries::role_detail(pool, target, name)
+            let Some(mut detail) = role_queries::role_detail(pool, target, name)
                 .await
-                .map_err(internal)
+                .map_err(internal)?
+            else {
+                return Ok(None);
+            };
+            detail.gatehouse = crate::mappings::queries::role_mappings(pool, &detail.summary.arn)
+                .await
+                .map_err(internal)?;
+            Ok(Some(detail))
         })
     }
 }

@@ -94,6 +94,7 @@ pub async fn role_detail(
                 .map(|p| serde_json::to_string_pretty(p).unwrap_or_default()),
             tags,
             first_seen_at: utc(r.first_seen_at),
+            gatehouse: Default::default(),
         }
     }))
 }

@@ -462,10 +462,30 @@ impl MappingsBackend for ServerMappings {
                     last_syncs.push(run);
                 }
             }
+            let pushes = store::list(
+                &self.pool,
+                &[State::Approved, State::Pushing, State::PushFailed],
+                20,
+            )
+            .await
+            .map_err(internal)?
+            .iter()
+            .map(views::summary)
+            .collect();
+            let drift = crate::push::drift::latest(&self.pool)
+                .await
+                .map_err(internal)?
+                .map(|r| app::mappings::types::DriftGlance {
+                    checked_at: crate::catalog::queries::utc(r.checked_at),
+                    differences: r.items.map(|items| items.0.len()),
+                    error: r.error,
+                });
             Ok(HomeSummary {
                 mine,
                 to_review,
                 last_syncs,
+                pushes,
+                drift,
             })
         })
     }

@@ -174,3 +174,70 @@ pub async fn fill_callers(
     }
     Ok(())
 }
+
+/// One role under the approved mappings: its groups, its routes, the policy Gatehouse generates
+/// for it, and what the newest drift check found on it.
+pub async fn role_mappings(
+    pool: &PgPool,
+    arn: &str,
+) -> sqlx::Result<app::catalog::types::RoleMappings> {
+    use app::catalog::types::{RoleDrift, RoleMappings};
+    use app::domain::policy::{role_policy, DEFAULT_MANAGED_PER_ROLE};
+    let Ok(role) = app::domain::names::RoleArn::parse(arn) else {
+        return Ok(RoleMappings::default());
+    };
+    let mut conn = pool.acquire().await?;
+    let state = store::desired_state(&mut conn).await?;
+    drop(conn);
+    let bound: Vec<&GroupRef> = state
+        .bindings
+        .iter()
+        .filter(|b| b.role == role)
+        .map(|b| &b.group)
+        .collect();
+    let names = Names::load(pool, bound.iter().copied()).await?;
+    let mut groups: Vec<(String, String)> = bound
+        .iter()
+        .map(|g| {
+            (
+                names.group(g),
+                format!("/groups/{}/{}", g.source, g.object_id),
+            )
+        })
+        .collect();
+    groups.sort_by_key(|(name, _)| name.to_lowercase());
+    let (policy, policy_summary, policy_error) =
+        match role_policy(role.name(), &state.grants_of(&role), DEFAULT_MANAGED_PER_ROLE) {
+            Ok(p) => {
+                let (text, summary) = super::views::policy_text(&p);
+                (text, summary, None)
+            }
+            Err(e) => (String::new(), String::new(), Some(e.to_string())),
+        };
+    let report = crate::push::drift::latest(pool).await?;
+    let drift = report
+        .as_ref()
+        .and_then(|r| r.items.as_ref())
+        .map(|items| {
+            items
+                .0
+                .iter()
+                .filter(|i| i.subject == arn)
+                .map(|i| RoleDrift {
+                    kind: i.kind.clone(),
+                    desired: i.desired.clone(),
+                    actual: i.actual.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(RoleMappings {
+        groups,
+        routes: routes_of(&state, &names, &role),
+        policy,
+        policy_summary,
+        policy_error,
+        drift,
+        drift_checked_at: report.map(|r| crate::catalog::queries::utc(r.checked_at)),
+    })
+}

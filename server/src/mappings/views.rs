@@ -122,7 +122,7 @@ pub fn summary(cs: &ChangeSetRow) -> ChangeSetSummary {
     }
 }
 
-fn policy_text(p: &RolePolicy) -> (String, String) {
+pub fn policy_text(p: &RolePolicy) -> (String, String) {
     match p {
         RolePolicy::None => (String::new(), "no Gatehouse policy".into()),
         RolePolicy::Inline(d) => (
