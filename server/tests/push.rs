@@ -474,7 +474,13 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
         .await
         .unwrap();
     assert_eq!(role.routes.len(), 1, "{role:?}");
-    assert_eq!(role.groups, [("file group orders-team".to_string(), "/groups/file/orders-team".to_string())]);
+    assert_eq!(
+        role.groups,
+        [(
+            "file group orders-team".to_string(),
+            "/groups/file/orders-team".to_string()
+        )]
+    );
     assert!(role.policy.contains("/prod/GET/orders") && !role.policy.contains("POST"));
     assert_eq!(role.drift.len(), 1);
     assert_eq!(role.drift[0].kind, "policy edited outside Gatehouse");

@@ -184,7 +184,8 @@ fn RoleDetailView(detail: RoleDetail) -> impl IntoView {
 #[component]
 fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> impl IntoView {
     let groups = if m.groups.is_empty() {
-        view! { <p class="muted">"No group is bound to this role in the approved mappings."</p> }.into_any()
+        view! { <p class="muted">"No group is bound to this role in the approved mappings."</p> }
+            .into_any()
     } else {
         view! {
             <ul class="plain" data-testid="role-groups">
@@ -205,7 +206,9 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
     };
     let policy = match (m.policy_error, m.policy.is_empty()) {
         (Some(e), _) => view! { <p class="notice notice-error" role="alert">{e}</p> }.into_any(),
-        (None, true) => view! { <p class="muted">"Gatehouse generates no policy for this role."</p> }.into_any(),
+        (None, true) => {
+            view! { <p class="muted">"Gatehouse generates no policy for this role."</p> }.into_any()
+        }
         (None, false) => view! {
             <p class="muted small">{m.policy_summary}</p>
             <pre class="json" data-testid="generated-policy">{m.policy}</pre>

@@ -206,14 +206,17 @@ pub async fn role_mappings(
         })
         .collect();
     groups.sort_by_key(|(name, _)| name.to_lowercase());
-    let (policy, policy_summary, policy_error) =
-        match role_policy(role.name(), &state.grants_of(&role), DEFAULT_MANAGED_PER_ROLE) {
-            Ok(p) => {
-                let (text, summary) = super::views::policy_text(&p);
-                (text, summary, None)
-            }
-            Err(e) => (String::new(), String::new(), Some(e.to_string())),
-        };
+    let (policy, policy_summary, policy_error) = match role_policy(
+        role.name(),
+        &state.grants_of(&role),
+        DEFAULT_MANAGED_PER_ROLE,
+    ) {
+        Ok(p) => {
+            let (text, summary) = super::views::policy_text(&p);
+            (text, summary, None)
+        }
+        Err(e) => (String::new(), String::new(), Some(e.to_string())),
+    };
     let report = crate::push::drift::latest(pool).await?;
     let drift = report
         .as_ref()
