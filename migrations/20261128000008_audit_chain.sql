@@ -95,5 +95,12 @@ CREATE TABLE audit_exports (
     format TEXT NOT NULL CHECK (format IN ('csv', 'jsonl')),
     filters JSONB NOT NULL,
     upto_seq BIGINT NOT NULL,
-    rows BIGINT NOT NULL
+    rows BIGINT NOT NULL,
+    -- Filled in the background as the rows are hashed: the page shows the progress, the download
+    -- gets its exact length and the manifest is served as computed.
+    hashed_rows BIGINT NOT NULL DEFAULT 0,
+    bytes BIGINT,
+    manifest JSONB,
+    error TEXT,
+    finished_at TIMESTAMPTZ
 );

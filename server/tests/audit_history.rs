@@ -242,7 +242,16 @@ async fn export_file(
     }
     let file = dir.join(record.file_name());
     std::fs::write(&file, &bytes).unwrap();
-    let manifest = backend::manifest(pool, &record).await.unwrap();
+    let manifest = backend::prepare(pool, &record).await.unwrap();
+    // The record now knows the file's length and serves the same manifest.
+    let stored = backend::export_record(pool, record.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.bytes, Some(bytes.len() as i64));
+    assert_eq!(stored.hashed_rows, stored.rows);
+    assert_eq!(stored.manifest.map(|m| m.0), Some(manifest.clone()));
+    assert_eq!(backend::manifest(pool, &record).await.unwrap(), manifest);
     let mpath = dir.join(format!("{}.manifest.json", record.file_name()));
     std::fs::write(&mpath, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
     (file, mpath)

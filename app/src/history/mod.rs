@@ -195,6 +195,25 @@ pub struct AccessReport {
 #[cfg(feature = "ssr")]
 pub use backend::{Created, HistoryBackend};
 
+/// An export being prepared (its rows hashed for the manifest) or ready to download.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportStatus {
+    pub id: i64,
+    pub format: String,
+    pub rows: i64,
+    pub hashed_rows: i64,
+    /// The file's length once known.
+    pub bytes: Option<i64>,
+    pub ready: bool,
+    pub error: Option<String>,
+}
+
+impl ExportStatus {
+    pub fn running(&self) -> bool {
+        !self.ready && self.error.is_none()
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod backend {
     use super::*;
@@ -212,6 +231,8 @@ mod backend {
             filter: &'a HistoryFilter,
             format: &'a str,
         ) -> BoxFuture<'a, Created>;
+        /// How far an export's preparation has come.
+        fn export_status(&self, id: i64) -> BoxFuture<'_, Option<ExportStatus>>;
         /// Who could call what at `at` (a checked time).
         fn access_as_of<'a>(&'a self, at: &'a str) -> BoxFuture<'a, Vec<AccessRow>>;
     }
@@ -273,6 +294,17 @@ pub async fn create_audit_export(
             ..Default::default()
         }),
     }
+}
+
+/// Readers: how far an export has come (rows hashed of all), and whether it can be downloaded.
+#[server(endpoint = "history/export-status")]
+pub async fn get_export_status(id: i64) -> Result<Option<ExportStatus>, ServerFnError> {
+    use crate::roles::Role;
+    crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
+    backend::backend()?
+        .export_status(id)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// Readers: who could call which route at the end of `at` (a date, or a date and time, UTC).

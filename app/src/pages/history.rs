@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::change_sets::outcome_notice;
+use super::history_export::{export_status_resource, ExportNotice};
 use crate::components::layout::Guarded;
 use crate::history::{get_history, CreateAuditExport, HistoryFilter, HistoryPage};
 use crate::mappings::types::FormOutcome;
@@ -34,12 +35,12 @@ pub fn HistoryPage() -> impl IntoView {
             .and_then(|b| b.parse::<i64>().ok())
             .filter(|b| *b > 0)
     };
-    let export = move || {
-        let q = query.read();
-        q.get("export")
+    let export = export_status_resource(move || {
+        query
+            .read()
+            .get("export")
             .and_then(|e| e.parse::<i64>().ok())
-            .map(|id| (id, q.get("rows").unwrap_or_default()))
-    };
+    });
     let page = Resource::new(move || (filter(), before()), |(f, b)| get_history(f, b));
     let export_action = ServerAction::<CreateAuditExport>::new();
     view! {
@@ -50,10 +51,9 @@ pub fn HistoryPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || {
                     let f = filter();
-                    let ready = export();
                     Suspend::new(async move {
                         match page.await {
-                            Ok(p) => view! { <History f p ready export_action/> }.into_any(),
+                            Ok(p) => view! { <History f p export export_action/> }.into_any(),
                             Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
                         }
                     })
@@ -74,7 +74,7 @@ fn error_for(p: &HistoryPage, field: &str) -> Option<String> {
 fn History(
     f: HistoryFilter,
     p: HistoryPage,
-    ready: Option<(i64, String)>,
+    export: super::history_export::StatusResource,
     export_action: ServerAction<CreateAuditExport>,
 ) -> impl IntoView {
     let field = |id: &'static str, label: &'static str, value: String, hint: &'static str| {
@@ -125,18 +125,6 @@ fn History(
         .collect_view();
     let empty = p.events.is_empty() && p.errors.is_empty();
     let has_filter = !query.is_empty();
-    let ready = ready.map(|(id, rows)| {
-        view! {
-            <section class="notice notice-success" role="status" data-testid="export-ready">
-                <p><strong>{format!("Export {id} is ready: {rows} events.")}</strong> " The file is read from the database as it downloads; its manifest holds the row count, both ends of the chain and the file's SHA-256."</p>
-                <p>
-                    <a class="button" href=format!("/api/audit/exports/{id}/file") download="">"Download the file"</a> " "
-                    <a class="button" href=format!("/api/audit/exports/{id}/manifest") download="">"Download the manifest"</a>
-                </p>
-                <p class="muted small">"Check it offline: " <code>"gatehouse audit verify --export FILE --manifest FILE.manifest.json"</code></p>
-            </section>
-        }
-    });
     let hidden = |name: &'static str, value: String| view! { <input type="hidden" name=format!("filter[{name}]") value=value/> };
     view! {
         <form method="get" action="/history" class="filters-form" data-testid="history-filters">
@@ -151,7 +139,7 @@ fn History(
                 {has_filter.then(|| view! { <a class="button" href="/history">"Clear"</a> })}
             </div>
         </form>
-        {ready}
+        <ExportNotice status=export/>
         <p class="small"><a href="/history/access">"Access as of a date"</a> " · "
             <a href="/history?action=change_set.applied">"Every change applied"</a></p>
         <ActionForm action=export_action attr:class="inline-form export-form">

@@ -8,6 +8,7 @@ mod drift;
 mod group_roles;
 mod groups;
 mod history;
+mod history_export;
 mod home;
 mod mappings;
 mod matrix;

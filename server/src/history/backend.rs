@@ -57,13 +57,40 @@ impl HistoryBackend for ServerHistory {
             };
             Ok(create_export(&self.pool, &who, filter, format)
                 .await
-                .map(|r| (r.id, r.rows))
+                .map(|record| {
+                    let (id, rows) = (record.id, record.rows);
+                    // Hashing a large export takes a while: the page follows it.
+                    let pool = self.pool.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = prepare(&pool, &record).await {
+                            tracing::error!(export = record.id, error = %e, "export failed");
+                        }
+                    });
+                    (id, rows)
+                })
                 .map_err(|errors| {
                     errors
                         .into_iter()
                         .map(|(f, e)| (f.to_string(), e))
                         .collect()
                 }))
+        })
+    }
+
+    fn export_status(&self, id: i64) -> BoxFuture<'_, Option<app::history::ExportStatus>> {
+        Box::pin(async move {
+            let record = export_record(&self.pool, id)
+                .await
+                .map_err(crate::mappings::backend::internal)?;
+            Ok(record.map(|r| app::history::ExportStatus {
+                id: r.id,
+                format: r.format.clone(),
+                rows: r.rows,
+                hashed_rows: r.hashed_rows,
+                bytes: r.bytes,
+                ready: r.manifest.is_some(),
+                error: r.error.clone(),
+            }))
         })
     }
 
@@ -91,7 +118,15 @@ pub struct ExportRecord {
     pub filters: sqlx::types::Json<HistoryFilter>,
     pub upto_seq: i64,
     pub rows: i64,
+    pub hashed_rows: i64,
+    /// The file's exact length, once hashed.
+    pub bytes: Option<i64>,
+    pub manifest: Option<sqlx::types::Json<Manifest>>,
+    pub error: Option<String>,
 }
+
+const EXPORT_COLUMNS: &str =
+    "id, created_at, format, filters, upto_seq, rows, hashed_rows, bytes, manifest, error";
 
 impl ExportRecord {
     pub fn format(&self) -> Format {
@@ -131,10 +166,10 @@ pub async fn create_export(
                 .fetch_one(&mut *tx)
                 .await?;
         let rows = store::count(&mut tx, &checked, upto).await?;
-        let record: ExportRecord = sqlx::query_as(
+        let record: ExportRecord = sqlx::query_as(&format!(
             "INSERT INTO audit_exports (created_by, format, filters, upto_seq, rows)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, format, filters, upto_seq, rows",
-        )
+             VALUES ($1, $2, $3, $4, $5) RETURNING {EXPORT_COLUMNS}"
+        ))
         .bind(&actor.name)
         .bind(format.extension())
         .bind(sqlx::types::Json(filter))
@@ -159,9 +194,9 @@ pub async fn create_export(
 }
 
 pub async fn export_record(pool: &PgPool, id: i64) -> sqlx::Result<Option<ExportRecord>> {
-    sqlx::query_as(
-        "SELECT id, created_at, format, filters, upto_seq, rows FROM audit_exports WHERE id = $1",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {EXPORT_COLUMNS} FROM audit_exports WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await
@@ -177,6 +212,65 @@ pub fn file_stream(
     let rows = store::stream(pool, record.checked(), Some(record.upto_seq))
         .map(move |r| r.map(|e: ChainedEvent| exporter.row(&e)));
     futures_util::stream::once(async move { Ok(head) }).chain(rows)
+}
+
+/// Ends an export: its manifest and the file's length are stored with the record.
+pub async fn finish(
+    pool: &PgPool,
+    record: &ExportRecord,
+    exporter: Exporter,
+) -> sqlx::Result<Manifest> {
+    let (rows, bytes) = (exporter.rows as i64, exporter.bytes as i64);
+    let manifest = record.manifest(exporter);
+    sqlx::query(
+        "UPDATE audit_exports SET hashed_rows = $2, bytes = $3, manifest = $4, finished_at = now()
+         WHERE id = $1",
+    )
+    .bind(record.id)
+    .bind(rows)
+    .bind(bytes)
+    .bind(sqlx::types::Json(&manifest))
+    .execute(pool)
+    .await?;
+    Ok(manifest)
+}
+
+/// Hashes an export's rows exactly as its file streams them and stores the manifest and the
+/// file's length, recording the progress as it goes (or the error that stopped it).
+pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manifest> {
+    let outcome = async {
+        let mut exporter = Exporter::new(record.format());
+        exporter.start();
+        let mut rows = Box::pin(store::stream(
+            pool.clone(),
+            record.checked(),
+            Some(record.upto_seq),
+        ));
+        let mut reported = std::time::Instant::now();
+        while let Some(e) = rows.next().await {
+            exporter.row(&e?);
+            if reported.elapsed() >= std::time::Duration::from_millis(250) {
+                sqlx::query("UPDATE audit_exports SET hashed_rows = $2 WHERE id = $1")
+                    .bind(record.id)
+                    .bind(exporter.rows as i64)
+                    .execute(pool)
+                    .await?;
+                reported = std::time::Instant::now();
+            }
+        }
+        finish(pool, record, exporter).await
+    };
+    let result: sqlx::Result<Manifest> = outcome.await;
+    if let Err(e) = &result {
+        tracing::error!(export = record.id, error = %e, "export stopped");
+        let _ =
+            sqlx::query("UPDATE audit_exports SET error = $2, finished_at = now() WHERE id = $1")
+                .bind(record.id)
+                .bind("the database stopped answering while the rows were read; export again")
+                .execute(pool)
+                .await;
+    }
+    result
 }
 
 /// The manifest of an export: its rows streamed and hashed exactly as the file is.

@@ -79,7 +79,7 @@ pub async fn export(
     if tty {
         eprintln!();
     }
-    let manifest = record.manifest(exporter);
+    let manifest = backend::finish(pool, &record, exporter).await?;
     let manifest_path = std::path::PathBuf::from(format!("{}.manifest.json", out.display()));
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
     println!(

@@ -118,6 +118,8 @@ pub struct Exporter {
     pub format: Format,
     hasher: Sha256,
     pub rows: u64,
+    /// Bytes of the file so far.
+    pub bytes: u64,
     first: Option<(i64, String)>,
     last: Option<(i64, String)>,
 }
@@ -128,6 +130,7 @@ impl Exporter {
             format,
             hasher: Sha256::new(),
             rows: 0,
+            bytes: 0,
             first: None,
             last: None,
         }
@@ -140,6 +143,7 @@ impl Exporter {
             Format::Jsonl => String::new(),
         };
         self.hasher.update(head.as_bytes());
+        self.bytes += head.len() as u64;
         head
     }
 
@@ -150,6 +154,7 @@ impl Exporter {
             Format::Jsonl => jsonl_row(e),
         };
         self.hasher.update(text.as_bytes());
+        self.bytes += text.len() as u64;
         self.rows += 1;
         if self.first.is_none() {
             self.first = Some((e.seq, e.prev_hash.clone()));

@@ -11,7 +11,7 @@ use axum::{
 };
 use futures_util::StreamExt;
 
-use super::backend::{export_record, file_stream, manifest};
+use super::backend::{export_record, file_stream};
 use crate::{session::SessionUser, state::AppState};
 use app::roles::Role;
 
@@ -134,7 +134,7 @@ async fn file(
             std::io::Error::other("the export stopped")
         })
     });
-    (
+    let mut response = (
         [
             (
                 header::CONTENT_TYPE,
@@ -151,7 +151,15 @@ async fn file(
         ],
         Body::from_stream(body),
     )
-        .into_response()
+        .into_response();
+    // Once the export is hashed its length is known, and the browser can show the download's
+    // progress.
+    if let Some(bytes) = record.bytes {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, header::HeaderValue::from(bytes));
+    }
+    response
 }
 
 async fn manifest_json(
@@ -173,22 +181,25 @@ async fn manifest_json(
                 .into_response()
         }
     };
-    match manifest(&state.pool, &record).await {
-        Ok(m) => (
-            [(
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}.manifest.json\"",
-                    record.file_name()
-                ),
-            )],
-            Json(m),
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            crate::mappings::backend::internal(e),
-        )
-            .into_response(),
-    }
+    let Some(stored) = record.manifest.clone() else {
+        let why = match &record.error {
+            Some(e) => format!("export {id} failed: {e}"),
+            None => format!(
+                "export {id} is still being prepared ({} of {} events hashed); try again shortly",
+                record.hashed_rows, record.rows
+            ),
+        };
+        return (StatusCode::CONFLICT, why).into_response();
+    };
+    (
+        [(
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}.manifest.json\"",
+                record.file_name()
+            ),
+        )],
+        Json(stored.0),
+    )
+        .into_response()
 }

@@ -1,0 +1,103 @@
+//! The History page's export notice: an export's rows are hashed in the background (for the
+//! manifest and the file's exact length), the notice follows that (polling with JavaScript,
+//! refreshing itself without), then offers the file and its manifest.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::history::{get_export_status, ExportStatus};
+
+pub type StatusResource = Resource<Result<Option<ExportStatus>, ServerFnError>>;
+
+/// The status of export `id` (from the URL), looked at again every half second while it is
+/// being prepared. Made at page level: a resource made inside another's `Suspense` does not
+/// hydrate cleanly.
+pub fn export_status_resource(
+    id: impl Fn() -> Option<i64> + Send + Sync + 'static,
+) -> StatusResource {
+    let tick = RwSignal::new(0u32);
+    let status = Resource::new(
+        move || (id(), tick.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_export_status(id).await,
+                None => Ok(None),
+            }
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(Some(s))) = status.get() {
+            if s.running() {
+                // try_update: the page may be gone by the time the timer fires.
+                set_timeout(
+                    move || {
+                        tick.try_update(|t| *t += 1);
+                    },
+                    Duration::from_millis(500),
+                );
+            }
+        }
+    });
+    status
+}
+
+#[component]
+pub fn ExportNotice(status: StatusResource) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(Some(s)) => Some(notice(s).into_any()),
+                    Ok(None) => None,
+                    Err(e) => Some(view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any()),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn megabytes(bytes: i64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+fn notice(s: ExportStatus) -> impl IntoView {
+    let id = s.id;
+    if let Some(error) = s.error.clone() {
+        return view! {
+            <section class="notice notice-error" role="alert" data-testid="export-failed">
+                <p><strong>{format!("Export {id} failed: {error}.")}</strong></p>
+            </section>
+        }
+        .into_any();
+    }
+    if !s.ready {
+        let percent = if s.rows > 0 {
+            s.hashed_rows * 100 / s.rows
+        } else {
+            0
+        };
+        return view! {
+            <section class="notice" role="status" data-testid="export-preparing">
+                <p><strong>{format!("Preparing export {id}: {} of {} events hashed ({percent} %).", s.hashed_rows, s.rows)}</strong>
+                    " You can leave this page; the export goes on and this address shows where it stands."</p>
+                <progress max=s.rows.max(1) value=s.hashed_rows aria-label=format!("Export {id}")></progress>
+                <noscript inner_html=r#"<meta http-equiv="refresh" content="1">"#></noscript>
+            </section>
+        }
+        .into_any();
+    }
+    let size = s.bytes.map(megabytes).unwrap_or_default();
+    view! {
+        <section class="notice notice-success" role="status" data-testid="export-ready">
+            <p><strong>{format!("Export {id} is ready: {} events, {size}.", s.rows)}</strong>
+                " The file is read from the database as it downloads; its manifest holds the row count, both ends of the chain and the file's SHA-256."</p>
+            <p>
+                <a class="button" href=format!("/api/audit/exports/{id}/file") download="">"Download the file"</a> " "
+                <a class="button" href=format!("/api/audit/exports/{id}/manifest") download="">"Download the manifest"</a>
+            </p>
+            <p class="muted small">"Check it offline: " <code>"gatehouse audit verify --export FILE --manifest FILE.manifest.json"</code></p>
+        </section>
+    }
+    .into_any()
+}
