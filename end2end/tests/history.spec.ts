@@ -43,6 +43,8 @@ test('an auditor filters the history, exports it, and the downloads verify', asy
     if (format === 'CSV') await screenshot(page, testInfo, 'auditor-history-export');
     const body = await page.request.get(file!);
     expect(body.status()).toBe(200);
+    // Once prepared, the download says its exact length (the browser shows its progress).
+    expect(Number(body.headers()['content-length'])).toBe((await body.body()).length);
     const name = `export-${format === 'CSV' ? 'csv' : 'jsonl'}`;
     fs.writeFileSync(`${dir}/${name}`, await body.body());
     fs.writeFileSync(`${dir}/${name}.manifest.json`, await (await page.request.get(manifest!)).body());

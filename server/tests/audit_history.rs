@@ -4,7 +4,7 @@
 
 mod common;
 
-use app::history::HistoryFilter;
+use app::history::{HistoryBackend, HistoryFilter};
 use common::migrated_database;
 use futures_util::StreamExt;
 use gatehouse::{
@@ -242,7 +242,14 @@ async fn export_file(
     }
     let file = dir.join(record.file_name());
     std::fs::write(&file, &bytes).unwrap();
+    // Until its rows are hashed the export is "being prepared", and has no manifest to serve.
+    let history = backend::ServerHistory { pool: pool.clone() };
+    let before = history.export_status(record.id).await.unwrap().unwrap();
+    assert!(before.running() && before.hashed_rows == 0 && before.bytes.is_none());
     let manifest = backend::prepare(pool, &record).await.unwrap();
+    let after = history.export_status(record.id).await.unwrap().unwrap();
+    assert!(after.ready && !after.running());
+    assert_eq!((after.hashed_rows, after.rows), (record.rows, record.rows));
     // The record now knows the file's length and serves the same manifest.
     let stored = backend::export_record(pool, record.id)
         .await

@@ -57,8 +57,12 @@ pub fn ExportNotice(status: StatusResource) -> impl IntoView {
     }
 }
 
-fn megabytes(bytes: i64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+fn size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1_000 => format!("{b} bytes"),
+        b if b < 1_000_000 => format!("{:.1} kB", b as f64 / 1_000.0),
+        b => format!("{:.1} MB", b as f64 / 1_000_000.0),
+    }
 }
 
 fn notice(s: ExportStatus) -> impl IntoView {
@@ -87,7 +91,7 @@ fn notice(s: ExportStatus) -> impl IntoView {
         }
         .into_any();
     }
-    let size = s.bytes.map(megabytes).unwrap_or_default();
+    let size = s.bytes.map(size).unwrap_or_default();
     view! {
         <section class="notice notice-success" role="status" data-testid="export-ready">
             <p><strong>{format!("Export {id} is ready: {} events, {size}.", s.rows)}</strong>

@@ -188,7 +188,7 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
             .into_any()
     } else {
         view! {
-            <ul class="plain" data-testid="role-groups">
+            <ul class="plain spaced" data-testid="role-groups">
                 {m.groups.into_iter().map(|(name, href)| view! { <li><a href=href>{name}</a></li> }).collect_view()}
             </ul>
         }
@@ -198,7 +198,7 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
         view! { <p class="muted">"No route is granted to this role. Grants are added from a group's page or an API's matrix."</p> }.into_any()
     } else {
         view! {
-            <ul class="plain" data-testid="role-routes">
+            <ul class="plain spaced" data-testid="role-routes">
                 {m.routes.into_iter().map(|r| view! { <li><code>{r}</code></li> }).collect_view()}
             </ul>
         }
