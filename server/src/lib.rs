@@ -159,6 +159,12 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     spawn_session_cleanup(&state);
     // Pushes a stopped process left unfinished are taken over.
     state.pusher.clone().spawn_resumer();
+    // So are exports whose rows were still being hashed.
+    match history::backend::resume_unfinished(&state.pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(exports = n, "preparing exports a stopped process left"),
+        Err(e) => tracing::error!(error = %e, "could not look for unfinished exports"),
+    }
     if let Some(every) = state.settings.push.drift_interval {
         state.pusher.clone().spawn_drift_schedule(every);
     }

@@ -510,3 +510,37 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
     let (_, items) = pusher.check_drift(&checker).await.unwrap();
     assert_eq!(items, vec![]);
 }
+
+#[tokio::test]
+async fn a_role_made_outside_gatehouse_is_never_written() {
+    let (pool, moto, proxy, direct, api_id) = setup().await;
+    direct
+        .iam
+        .create_role()
+        .role_name("hand-made")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("team")
+                .value("orders")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = approved(
+        &pool,
+        vec![binding("hand-made"), grant("hand-made", &api_id, "GET")],
+    )
+    .await;
+    let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
+    let err = pusher.plan(id).await.unwrap_err().to_string();
+    assert!(
+        err.contains("hand-made") && err.contains("not managed by Gatehouse"),
+        "{err}"
+    );
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}

@@ -60,12 +60,7 @@ impl HistoryBackend for ServerHistory {
                 .map(|record| {
                     let (id, rows) = (record.id, record.rows);
                     // Hashing a large export takes a while: the page follows it.
-                    let pool = self.pool.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = prepare(&pool, &record).await {
-                            tracing::error!(export = record.id, error = %e, "export failed");
-                        }
-                    });
+                    spawn_prepare(self.pool.clone(), record);
                     (id, rows)
                 })
                 .map_err(|errors| {
@@ -212,6 +207,28 @@ pub fn file_stream(
     let rows = store::stream(pool, record.checked(), Some(record.upto_seq))
         .map(move |r| r.map(|e: ChainedEvent| exporter.row(&e)));
     futures_util::stream::once(async move { Ok(head) }).chain(rows)
+}
+
+/// Prepares, in the background, the exports a stopped process left unhashed. (Another live
+/// process may be hashing one too: both reach the same manifest.)
+pub async fn resume_unfinished(pool: &PgPool) -> sqlx::Result<usize> {
+    let records: Vec<ExportRecord> = sqlx::query_as(&format!(
+        "SELECT {EXPORT_COLUMNS} FROM audit_exports WHERE manifest IS NULL AND error IS NULL"
+    ))
+    .fetch_all(pool)
+    .await?;
+    let n = records.len();
+    for record in records {
+        spawn_prepare(pool.clone(), record);
+    }
+    Ok(n)
+}
+
+/// [`prepare`] in the background (its failure is recorded with the export).
+pub fn spawn_prepare(pool: PgPool, record: ExportRecord) {
+    tokio::spawn(async move {
+        let _ = prepare(&pool, &record).await;
+    });
 }
 
 /// Ends an export: its manifest and the file's length are stored with the record.

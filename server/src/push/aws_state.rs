@@ -16,14 +16,17 @@ use crate::catalog::{apigateway, iam};
 pub async fn read_role(target: &PushTarget, role_name: &str) -> anyhow::Result<RoleActual> {
     let client = &target.clients.iam;
     target.limits.all.acquire().await;
-    match client.get_role().role_name(role_name).send().await {
-        Ok(_) => {}
+    // GetRole answers the role's tags too (all of them: a role has at most 50), so no
+    // ListRoleTags is needed.
+    let managed = match client.get_role().role_name(role_name).send().await {
+        Ok(out) => out.role().is_some_and(|r| {
+            r.tags()
+                .iter()
+                .any(|t| (t.key(), t.value()) == iam::MANAGED_TAG)
+        }),
         Err(e) if e.code() == Some("NoSuchEntity") => return Ok(RoleActual::default()),
         Err(e) => anyhow::bail!("GetRole {role_name}: {}", DisplayErrorContext(&e)),
-    }
-    target.limits.all.acquire().await;
-    let tags = iam::fetch_tags(client, role_name).await?;
-    let managed = tags.get(iam::MANAGED_TAG.0).map(String::as_str) == Some(iam::MANAGED_TAG.1);
+    };
     let mut inline = BTreeMap::new();
     let mut marker = None;
     loop {

@@ -163,27 +163,44 @@ impl Pusher {
         Ok(cs_store::desired_state(&mut conn).await?)
     }
 
+    async fn read_role(
+        &self,
+        role: &RoleArn,
+    ) -> Result<(RoleArn, app::domain::plan::RoleActual), PushError> {
+        let target = self.role_target(role)?;
+        let actual = aws_state::read_role(target, role.name())
+            .await
+            .map_err(|e| PushError::Aws(format!("{e:#}")))?;
+        Ok((role.clone(), actual))
+    }
+
+    async fn read_api(&self, api: &ApiRef) -> Result<app::domain::plan::ApiActual, PushError> {
+        let target = self.target(&format!("{}/{}", api.account.as_str(), api.region.as_str()))?;
+        aws_state::read_api(target, api)
+            .await
+            .map_err(|e| PushError::Aws(format!("{e:#}")))
+    }
+
     /// What AWS holds for `scope`'s roles and (when a push changes APIs) its APIs.
     pub async fn read_actual(&self, scope: &Scope) -> Result<Actual, PushError> {
-        let mut roles = BTreeMap::new();
-        for role in &scope.roles {
-            let target = self.role_target(role)?;
-            let actual = aws_state::read_role(target, role.name())
-                .await
-                .map_err(|e| PushError::Aws(format!("{e:#}")))?;
-            roles.insert(role.clone(), actual);
-        }
+        use futures_util::{StreamExt, TryStreamExt};
+        // Several reads in flight: each waits its turn at the target's quota limiter, so the
+        // pace stays within AWS's quotas while the latency of one call no longer adds up.
+        // (The futures are made first, by named methods: a closure here trips the compiler's
+        // `Send` inference for the spawned push.)
+        let role_reads: Vec<_> = scope.roles.iter().map(|r| self.read_role(r)).collect();
+        let roles: BTreeMap<RoleArn, app::domain::plan::RoleActual> =
+            futures_util::stream::iter(role_reads)
+                .buffer_unordered(READS_IN_FLIGHT)
+                .try_collect()
+                .await?;
         let mut apis = Vec::new();
         if self.settings.enforce_iam || self.settings.resource_policy {
-            for api in &scope.apis {
-                let target =
-                    self.target(&format!("{}/{}", api.account.as_str(), api.region.as_str()))?;
-                apis.push(
-                    aws_state::read_api(target, api)
-                        .await
-                        .map_err(|e| PushError::Aws(format!("{e:#}")))?,
-                );
-            }
+            let api_reads: Vec<_> = scope.apis.iter().map(|a| self.read_api(a)).collect();
+            apis = futures_util::stream::iter(api_reads)
+                .buffered(READS_IN_FLIGHT)
+                .try_collect()
+                .await?;
         }
         Ok(Actual { roles, apis })
     }
@@ -332,6 +349,8 @@ impl Pusher {
 mod execute;
 
 /// How long verification waits for IAM's eventual consistency, in all.
+/// AWS reads a plan, a drift check or a read-back keeps in flight at once.
+const READS_IN_FLIGHT: usize = 8;
 const VERIFY_ATTEMPTS: u32 = 5;
 const VERIFY_PAUSE: Duration = Duration::from_millis(500);
 

@@ -55,6 +55,7 @@ fn operation(method: &str, path: &str, body: &[u8]) -> String {
         ("GET", ["restapis", _, "resources"]) => "GetResources",
         ("GET", ["restapis"]) => "GetRestApis",
         ("PATCH", ["restapis", _]) => "UpdateRestApi",
+        ("GET", ["restapis", _]) => "GetRestApi",
         _ => return format!("{method} {path}"),
     };
     op.to_string()
