@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
-import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, watchConsole } from './helpers';
+import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, watchConsole, widenPolicyByHand } from './helpers';
 
 // Both projects run this at once: each uses its own author, group and role so that neither
 // change set makes the other's base stale.
@@ -157,20 +157,33 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(author.getByTestId('push-run')).toContainText(/succeeded: \d+ calls made, read back and matching/);
   await expect(author.getByTestId('timeline')).toContainText('succeeded and read back');
   await screenshot(author, testInfo, 'admin-push-done');
-  // The drift check compares AWS with the approved mappings and says what it found.
+  // Someone widens the role's policy by hand in AWS. The drift check shows both sides, and
+  // adopting (JavaScript on) or reverting (off) it lands in the author's draft, to be reviewed.
+  await widenPolicyByHand(p.role);
   await author.goto('/drift');
   await ready(author, testInfo);
   await author.getByRole('button', { name: 'Check for drift now' }).click();
-  await expect(author.getByText(/No drift: AWS matched|differences found at/)).toBeVisible();
+  const drifted = author.getByTestId('drift-items').locator('li', { hasText: p.role });
+  await expect(drifted).toContainText('policy edited outside Gatehouse');
+  await expect(drifted.locator('section', { hasText: 'In AWS' })).toContainText(`/prod/DELETE${p.path}`);
+  await expect(drifted.locator('section', { hasText: 'Desired' })).not.toContainText('/DELETE/');
   await screenshot(author, testInfo, 'admin-drift');
+  const adopt = jsOn(testInfo);
+  await drifted.getByRole('button', { name: adopt ? /^Adopt/ : /^Revert/ }).click();
+  if (jsOn(testInfo)) await expect(author.getByRole('link', { name: /Open your draft change set \d+/ })).toBeVisible();
+  await author.goto('/');
+  await author.getByTestId('home-mine').getByRole('link').first().click();
+  await expect(author.getByTestId('items')).toContainText(adopt
+    ? `Grant role ${p.role} DELETE ${p.path}`
+    : `Push role ${p.role} again (revert drift)`);
   // Home says how the last drift check went; the role's page shows what Gatehouse generates.
   await author.goto('/');
-  await expect(author.getByTestId('home-drift')).toContainText(/AWS matched|differences? between AWS/);
+  await expect(author.getByTestId('home-drift')).toContainText(/differences? between AWS and the approved mappings/);
   await author.goto(`/roles/${p.role}`);
   await expect(author.getByTestId('role-groups')).toContainText(p.group);
   await expect(author.getByTestId('role-routes')).toContainText(`GET ${p.path} on ${p.api}`);
   await expect(author.getByTestId('generated-policy')).toContainText(`/prod/GET${p.path}"`);
-  await expect(author.getByTestId('role-drift')).toBeVisible();
+  await expect(author.getByTestId('role-drift')).toContainText('policy edited outside Gatehouse');
   await screenshot(author, testInfo, 'admin-role-generated');
   await author.goto(`/change-sets/${id}`);
   await ready(author, testInfo);

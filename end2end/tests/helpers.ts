@@ -96,3 +96,30 @@ export async function pick(select: Locator, text: string) {
   if (!label) throw new Error(`no option starts with ${text}: ${options.join(', ')}`);
   await select.selectOption({ label });
 }
+
+// IAM on moto, called the way a person with the AWS CLI would (moto routes by the credential
+// scope of the Authorization header and does not check the signature).
+async function iam(params: Record<string, string>): Promise<string> {
+  const response = await fetch(process.env.AWS_ENDPOINT_URL!, {
+    method: 'POST',
+    headers: {
+      Authorization: 'AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ Version: '2010-05-08', ...params }).toString(),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`IAM ${params.Action}: ${response.status} ${text}`);
+  return text;
+}
+
+/** Edits Gatehouse's inline policy on `role` by hand in AWS: every route it allows for GET is
+ *  allowed for DELETE too. */
+export async function widenPolicyByHand(role: string) {
+  const xml = await iam({ Action: 'GetRolePolicy', RoleName: role, PolicyName: 'gatehouse-invoke' });
+  const encoded = xml.match(/<PolicyDocument>([^<]*)<\/PolicyDocument>/)![1];
+  const doc = JSON.parse(decodeURIComponent(encoded));
+  const resources: string[] = doc.Statement[0].Resource;
+  doc.Statement[0].Resource = [...resources, ...resources.map((r) => r.replace('/GET/', '/DELETE/'))];
+  await iam({ Action: 'PutRolePolicy', RoleName: role, PolicyName: 'gatehouse-invoke', PolicyDocument: JSON.stringify(doc) });
+}
