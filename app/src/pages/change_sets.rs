@@ -292,7 +292,7 @@ fn Detail(
                     <h3><code>{p.role.clone()}</code></h3>
                     <p class="muted small">{p.summary.clone()}</p>
                     {p.error.clone().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
-                    <pre class="json diff" data-testid="policy-diff">{lines}</pre>
+                    <pre class="json diff" tabindex="0" data-testid="policy-diff">{lines}</pre>
                 </section>
             }
         })

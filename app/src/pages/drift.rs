@@ -113,8 +113,8 @@ fn Item(
         <li class="card drift-item">
             <h2 class="h3">{i.kind.clone()} <span class="muted">" — "</span><code class="ident">{i.subject.clone()}</code></h2>
             <div class="two-sides">
-                <section><h3>"Desired"</h3><pre class="json">{i.desired.clone()}</pre></section>
-                <section><h3>"In AWS"</h3><pre class="json">{i.actual.clone()}</pre></section>
+                <section><h3>"Desired"</h3><pre class="json" tabindex="0">{i.desired.clone()}</pre></section>
+                <section><h3>"In AWS"</h3><pre class="json" tabindex="0">{i.actual.clone()}</pre></section>
             </div>
             <p class="muted small">"A revert would " {i.fix.clone()} "."</p>
             {actions}

@@ -117,7 +117,7 @@ fn History(
                     <td>{e.actor.clone()}</td>
                     <td><code>{e.action.clone()}</code></td>
                     <td>{subject}</td>
-                    <td><details><summary>"Details"</summary><pre class="json">{e.details.clone()}</pre>
+                    <td><details><summary>"Details"</summary><pre class="json" tabindex="0">{e.details.clone()}</pre>
                         <p class="muted small">"hash " <code>{e.hash.clone()}</code></p></details></td>
                 </tr>
             }

@@ -171,7 +171,7 @@ fn RoleDetailView(detail: RoleDetail) -> impl IntoView {
         <RoleMappingsView m=detail.gatehouse managed=r.managed/>
         <h2>"Trust policy"</h2>
         {match detail.trust_policy {
-            Some(policy) => view! { <pre class="json" data-testid="trust-policy">{policy}</pre> }.into_any(),
+            Some(policy) => view! { <pre class="json" tabindex="0" data-testid="trust-policy">{policy}</pre> }.into_any(),
             None => view! { <p class="muted">"IAM returned no trust policy that could be read."</p> }.into_any(),
         }}
         <h2>"Tags"</h2>
@@ -211,7 +211,7 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
         }
         (None, false) => view! {
             <p class="muted small">{m.policy_summary}</p>
-            <pre class="json" data-testid="generated-policy">{m.policy}</pre>
+            <pre class="json" tabindex="0" data-testid="generated-policy">{m.policy}</pre>
         }
         .into_any(),
     };
@@ -229,8 +229,8 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
                     <li class="card">
                         <strong class="text-bad">{d.kind}</strong>
                         <div class="two-sides">
-                            <div><h3>"Desired"</h3><pre class="json">{d.desired}</pre></div>
-                            <div><h3>"In AWS"</h3><pre class="json">{d.actual}</pre></div>
+                            <div><h3>"Desired"</h3><pre class="json" tabindex="0">{d.desired}</pre></div>
+                            <div><h3>"In AWS"</h3><pre class="json" tabindex="0">{d.actual}</pre></div>
                         </div>
                     </li>
                 }).collect_view()}
