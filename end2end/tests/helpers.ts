@@ -23,7 +23,8 @@ const jsOn = (testInfo: TestInfo) => testInfo.project.name === 'js-on';
 /** Fails the test on any console error or uncaught exception in the page. */
 export function watchConsole(page: Page): string[] {
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // With the address: "Failed to load resource" says nothing of which one.
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url} on ${page.url()})`); });
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
 }

@@ -33,11 +33,17 @@ test('an auditor filters the history, exports it, and the downloads verify', asy
 
   const dir = testInfo.outputPath('exports');
   fs.mkdirSync(dir, { recursive: true });
+  let previous = '';
   for (const format of ['CSV', 'JSON Lines']) {
     await ready(page, testInfo);
     await page.getByRole('button', { name: format, exact: true }).click();
+    // The page moves to the new export (its rows are hashed in the background; the page follows
+    // that, polling with JavaScript and reloading itself without) and then offers it.
+    await expect(page).toHaveURL(new RegExp(`export=(?!${previous}&)\\d+`));
+    const id = new URL(page.url()).searchParams.get('export')!;
+    previous = id;
     const notice = page.getByTestId('export-ready');
-    await expect(notice).toContainText(/Export \d+ is ready: \d+ events/);
+    await expect(notice).toContainText(new RegExp(`Export ${id} is ready: \\d+ events`));
     const file = await notice.getByRole('link', { name: 'Download the file' }).getAttribute('href');
     const manifest = await notice.getByRole('link', { name: 'Download the manifest' }).getAttribute('href');
     if (format === 'CSV') await screenshot(page, testInfo, 'auditor-history-export');

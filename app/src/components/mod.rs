@@ -1,4 +1,6 @@
 pub mod empty;
 pub mod layout;
+pub mod refresh;
 pub mod search;
 pub mod state;
+pub mod two_sides;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::change_sets::outcome_notice;
+use crate::components::refresh::RefreshWithoutJs;
 use crate::mappings::types::FormOutcome;
 use crate::push::{get_push_view, PushChangeSet, PushView, RollBackChangeSet, RunView, StepView};
 
@@ -133,7 +134,7 @@ fn Panel(
     });
     view! {
         // Without JavaScript the page reloads itself while a push goes on.
-        {running.then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript> })}
+        <RefreshWithoutJs active=running seconds=2/>
         {run}
         {plan_error}
         {plan}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::change_sets::outcome_notice;
-use crate::components::layout::Guarded;
+use crate::components::{layout::Guarded, two_sides::TwoSides};
 use crate::mappings::types::FormOutcome;
 use crate::push::{get_drift, CheckDrift, DriftItemView, DriftView, ResolveDrift};
 use crate::roles::Page;
@@ -68,10 +68,11 @@ fn Report(
         .into_any(),
         Some(r) => {
             let (report, may_act) = (r.id, v.may_act);
+            let n = r.items_len();
             let summary = format!(
-                "Report {} — {} differences found at {} (checked by {}).",
+                "Report {} — {n} {} found at {} (checked by {}).",
                 r.id,
-                r.items_len(),
+                if n == 1 { "difference" } else { "differences" },
                 r.checked_at,
                 r.checked_by
             );
@@ -112,10 +113,7 @@ fn Item(
     view! {
         <li class="card drift-item">
             <h2 class="h3">{i.kind.clone()} <span class="muted">" — "</span><code class="ident">{i.subject.clone()}</code></h2>
-            <div class="two-sides">
-                <section><h3>"Desired"</h3><pre class="json" tabindex="0">{i.desired.clone()}</pre></section>
-                <section><h3>"In AWS"</h3><pre class="json" tabindex="0">{i.actual.clone()}</pre></section>
-            </div>
+            <TwoSides desired=i.desired.clone() actual=i.actual.clone()/>
             <p class="muted small">"A revert would " {i.fix.clone()} "."</p>
             {actions}
         </li>

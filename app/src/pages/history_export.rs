@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::components::refresh::RefreshWithoutJs;
 use crate::history::{get_export_status, ExportStatus};
 
 pub type StatusResource = Resource<Result<Option<ExportStatus>, ServerFnError>>;
@@ -86,7 +87,7 @@ fn notice(s: ExportStatus) -> impl IntoView {
                 <p><strong>{format!("Preparing export {id}: {} of {} events hashed ({percent} %).", s.hashed_rows, s.rows)}</strong>
                     " You can leave this page; the export goes on and this address shows where it stands."</p>
                 <progress max=s.rows.max(1) value=s.hashed_rows aria-label=format!("Export {id}")></progress>
-                <noscript inner_html=r#"<meta http-equiv="refresh" content="1">"#></noscript>
+                <RefreshWithoutJs active=true seconds=1/>
             </section>
         }
         .into_any();

@@ -228,10 +228,7 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
                 {m.drift.into_iter().map(|d| view! {
                     <li class="card">
                         <strong class="text-bad">{d.kind}</strong>
-                        <div class="two-sides">
-                            <div><h3>"Desired"</h3><pre class="json" tabindex="0">{d.desired}</pre></div>
-                            <div><h3>"In AWS"</h3><pre class="json" tabindex="0">{d.actual}</pre></div>
-                        </div>
+                        <crate::components::two_sides::TwoSides desired=d.desired actual=d.actual/>
                     </li>
                 }).collect_view()}
             </ul>

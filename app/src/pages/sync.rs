@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::catalog::{list_sync_runs, types::SyncRun, StartSync};
-use crate::components::layout::Guarded;
+use crate::components::{layout::Guarded, refresh::RefreshWithoutJs};
 use crate::roles::Page;
 
 #[component]
@@ -59,8 +59,7 @@ pub fn SyncPage() -> impl IntoView {
                             let running = list.iter().any(SyncRun::running);
                             view! {
                                 // Without JavaScript the page reloads itself while a run goes on.
-                                // (inner_html: with scripting on, a noscript's content is text that hydration must not walk.)
-                                {running.then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript> })}
+                                <RefreshWithoutJs active=running seconds=2/>
                                 <RunTable runs=list/>
                             }.into_any()
                         }
