@@ -31,3 +31,6 @@ CREATE TABLE push_steps (
     finished_at TIMESTAMPTZ,
     PRIMARY KEY (run_id, seq)
 );
+-- The last change Gatehouse made to an API (a stage deployed before it serves an old policy).
+CREATE INDEX push_steps_api_changes ON push_steps (target, (call->>'api_id'), started_at)
+    WHERE state = 'done' AND operation IN ('UpdateRestApi', 'UpdateMethod');

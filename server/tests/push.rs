@@ -431,6 +431,9 @@ async fn a_push_whose_process_is_killed_is_taken_over_and_finished() {
 #[tokio::test]
 async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
     let (pool, moto, proxy, direct, api_id) = setup().await;
+    // API Gateway keeps deployment times in seconds: the push's policy change must come in a
+    // later second than the deployment the API was made with (rolled back to below).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let id = approved(
         &pool,
         vec![
@@ -506,6 +509,52 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
         ["PutRolePolicy"]
     );
     let run = pusher.begin(&ada, revert).await.unwrap().unwrap();
+    assert!(pusher.execute(run).await.unwrap().succeeded);
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(items, vec![]);
+
+    // Someone points the stage back at the deployment made before Gatehouse's resource policy:
+    // the stage serves the old policy again. Reverting that deploys the stage, nothing else.
+    let deployments = direct
+        .apigateway
+        .get_deployments()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let oldest = deployments
+        .items()
+        .iter()
+        .min_by_key(|d| d.created_date().map(|t| t.secs()))
+        .unwrap();
+    direct
+        .apigateway
+        .update_stage()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .patch_operations(
+            aws_sdk_apigateway::types::PatchOperation::builder()
+                .op(aws_sdk_apigateway::types::Op::Replace)
+                .path("/deploymentId")
+                .value(oldest.id().unwrap())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(
+        items[0].kind,
+        "stage prod serves a deployment older than the last policy change"
+    );
+    let redeploy = approved(&pool, vec![items[0].revert.clone()]).await;
+    let plan = pusher.plan(redeploy).await.unwrap();
+    assert_eq!(
+        plan.iter().map(|s| s.call.operation()).collect::<Vec<_>>(),
+        ["CreateDeployment"]
+    );
+    let run = pusher.begin(&ada, redeploy).await.unwrap().unwrap();
     assert!(pusher.execute(run).await.unwrap().succeeded);
     let (_, items) = pusher.check_drift(&checker).await.unwrap();
     assert_eq!(items, vec![]);

@@ -140,6 +140,12 @@ pub struct ApiActual {
     pub methods: Vec<MethodActual>,
     /// The resource policy, parsed (`None`: the API has none).
     pub policy: Option<serde_json::Value>,
+    /// When each stage's deployment was made (epoch seconds, as API Gateway gives it).
+    pub deployed_at: BTreeMap<String, i64>,
+    /// When Gatehouse last started a call that changed the API's resource policy or a method
+    /// (epoch seconds, from its push records). A stage deployed before it serves the policy of
+    /// its deployment, not the approved one.
+    pub changed_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -255,6 +261,7 @@ pub fn plan(
         if settings.resource_policy {
             steps.extend(resource_policy(desired, api, &mut stages)?);
         }
+        stages.extend(stale_stages(desired, api));
         steps.extend(stages.into_iter().map(|stage| Step {
             target: target_of(&api.api),
             call: Call::CreateDeployment {
@@ -264,6 +271,21 @@ pub fn plan(
         }));
     }
     Ok(steps)
+}
+
+/// The stages the desired grants name whose deployment is older than Gatehouse's last change to
+/// the API (a deployment made in the same second counts as after it: API Gateway keeps seconds).
+fn stale_stages(desired: &DesiredState, api: &ApiActual) -> BTreeSet<String> {
+    let Some(changed) = api.changed_at else {
+        return BTreeSet::new();
+    };
+    desired
+        .grants
+        .iter()
+        .filter(|g| g.api == api.api)
+        .flat_map(|g| stages_of(g.stage.as_str(), api))
+        .filter(|stage| api.deployed_at.get(stage).is_some_and(|at| *at < changed))
+        .collect()
 }
 
 /// The stages a grant names, among the API's.
@@ -466,6 +488,8 @@ mod tests {
                 method("r2", "/health", "GET", "NONE"),
             ],
             policy: None,
+            deployed_at: BTreeMap::from([("dev".into(), 100), ("prod".into(), 100)]),
+            changed_at: None,
         }
     }
 
@@ -619,5 +643,44 @@ mod tests {
         actual.policy = Some(doc);
         let steps = plan(&desired, &roles, &[actual], &with_policy).unwrap();
         assert_eq!(ops(&steps), ["PutRolePolicy"]);
+    }
+
+    #[test]
+    fn a_stage_deployed_before_the_last_change_is_deployed_again_and_only_that_one() {
+        let desired = state(&[grant("GET", "/orders", "*")]);
+        let mut actual = api();
+        actual.methods.retain(|m| m.authorization_type == "AWS_IAM");
+        let existing = RoleActual {
+            exists: true,
+            managed: true,
+            ..Default::default()
+        };
+        let roles = BTreeMap::from([(RoleArn::parse(ROLE).unwrap(), existing)]);
+        let deployments = |steps: &[Step]| -> Vec<String> {
+            steps
+                .iter()
+                .filter_map(|s| match &s.call {
+                    Call::CreateDeployment { stage, .. } => Some(stage.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Nothing recorded of Gatehouse changing the API: nothing to redeploy.
+        let steps = plan(&desired, &roles, &[actual.clone()], &settings(true)).unwrap();
+        assert_eq!(deployments(&steps), Vec::<String>::new());
+        // Changed at 150: dev (deployed at 100) serves the old policy, prod (redeployed at 200)
+        // does not; a deployment in the very second of the change counts as after it.
+        actual.changed_at = Some(150);
+        actual.deployed_at.insert("prod".into(), 200);
+        let steps = plan(&desired, &roles, &[actual.clone()], &settings(true)).unwrap();
+        assert_eq!(deployments(&steps), ["dev"]);
+        actual.deployed_at.insert("dev".into(), 150);
+        let steps = plan(&desired, &roles, &[actual.clone()], &settings(true)).unwrap();
+        assert_eq!(deployments(&steps), Vec::<String>::new());
+        // A stage no grant names is left as it is, however old.
+        let desired = state(&[grant("GET", "/orders", "prod")]);
+        actual.deployed_at.insert("dev".into(), 1);
+        let steps = plan(&desired, &roles, &[actual], &settings(true)).unwrap();
+        assert_eq!(deployments(&steps), Vec::<String>::new());
     }
 }

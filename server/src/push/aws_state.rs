@@ -90,8 +90,17 @@ pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiAc
         apigateway::fetch_stages(&target.clients.apigateway, &target.read_limits, id).await?;
     let resources =
         apigateway::fetch_resources(&target.clients.apigateway, &target.read_limits, id).await?;
+    let made = deployment_times(target, id).await?;
     Ok(ApiActual {
         api: api.clone(),
+        deployed_at: stages
+            .iter()
+            .filter_map(|s| {
+                let at = made.get(s.deployment_id.as_deref()?)?;
+                Some((s.name.clone(), *at))
+            })
+            .collect(),
+        changed_at: None,
         stages: stages.into_iter().map(|s| s.name).collect(),
         policy,
         methods: resources
@@ -107,6 +116,35 @@ pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiAc
             })
             .collect(),
     })
+}
+
+/// When each of the API's deployments was made (epoch seconds), page by page.
+async fn deployment_times(target: &PushTarget, id: &str) -> anyhow::Result<BTreeMap<String, i64>> {
+    let mut made = BTreeMap::new();
+    let mut position = None;
+    loop {
+        target.limits.all.acquire().await;
+        let page = target
+            .clients
+            .apigateway
+            .get_deployments()
+            .rest_api_id(id)
+            .limit(500)
+            .set_position(position.take())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("GetDeployments {id}: {}", DisplayErrorContext(&e)))?;
+        for d in page.items() {
+            if let (Some(did), Some(at)) = (d.id(), d.created_date()) {
+                made.insert(did.to_string(), at.secs());
+            }
+        }
+        match page.position() {
+            Some(p) if !page.items().is_empty() => position = Some(p.to_string()),
+            _ => break,
+        }
+    }
+    Ok(made)
 }
 
 /// API Gateway hands the resource policy back as a string, its quotes backslash-escaped.

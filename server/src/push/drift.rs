@@ -49,8 +49,17 @@ pub fn items(
     let steps = pusher.plan_actual(desired, actual)?;
     let role_of = |name: &str| actual.roles.keys().find(|r| r.name() == name).cloned();
     let api_of = |id: &str| actual.apis.iter().find(|a| a.api.api_id.as_str() == id);
+    // APIs whose policy or methods differ: their deployments follow from that item.
+    let changed: BTreeSet<&str> = steps
+        .iter()
+        .filter_map(|s| match &s.call {
+            Call::UpdateResourcePolicy { api_id, .. }
+            | Call::UpdateMethodAuthorization { api_id, .. } => Some(api_id.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::new();
-    for step in steps {
+    for step in &steps {
         let item = match &step.call {
             Call::CreateRole { role_name, .. } => {
                 let Some(role) = role_of(role_name) else {
@@ -170,7 +179,34 @@ pub fn items(
                     revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
                 }
             }
-            Call::CreateDeployment { .. } => continue,
+            Call::CreateDeployment { api_id, stage } => {
+                if changed.contains(api_id.as_str()) {
+                    continue;
+                }
+                let Some(api) = api_of(api_id) else { continue };
+                let when = |secs: Option<i64>| {
+                    secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+                        .map(crate::catalog::queries::utc)
+                        .unwrap_or_else(|| "unknown".into())
+                };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: format!(
+                        "stage {stage} serves a deployment older than the last policy change"
+                    ),
+                    desired: format!(
+                        "a deployment made after Gatehouse changed the API at {}",
+                        when(api.changed_at)
+                    ),
+                    actual: format!(
+                        "the deployment made at {}",
+                        when(api.deployed_at.get(stage).copied())
+                    ),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
         };
         out.push(item);
     }

@@ -176,9 +176,12 @@ impl Pusher {
 
     async fn read_api(&self, api: &ApiRef) -> Result<app::domain::plan::ApiActual, PushError> {
         let target = self.target(&format!("{}/{}", api.account.as_str(), api.region.as_str()))?;
-        aws_state::read_api(target, api)
+        let mut actual = aws_state::read_api(target, api)
             .await
-            .map_err(|e| PushError::Aws(format!("{e:#}")))
+            .map_err(|e| PushError::Aws(format!("{e:#}")))?;
+        actual.changed_at =
+            store::last_api_change(&self.pool, &target.name, api.api_id.as_str()).await?;
+        Ok(actual)
     }
 
     /// What AWS holds for `scope`'s roles and (when a push changes APIs) its APIs.

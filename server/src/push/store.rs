@@ -149,3 +149,21 @@ pub async fn mark_step(
     );
     Ok(())
 }
+
+/// When Gatehouse last started a call that changed API `api_id`'s resource policy or a method,
+/// in epoch seconds (floored, as API Gateway keeps deployment times).
+pub async fn last_api_change(
+    pool: &PgPool,
+    target: &str,
+    api_id: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT floor(extract(epoch FROM max(started_at)))::bigint FROM push_steps
+         WHERE state = 'done' AND operation IN ('UpdateRestApi', 'UpdateMethod')
+           AND target = $1 AND call->>'api_id' = $2",
+    )
+    .bind(target)
+    .bind(api_id)
+    .fetch_one(pool)
+    .await
+}
