@@ -3,7 +3,17 @@
 
 use leptos::prelude::*;
 
-use crate::domain::diff::{diff_lines, LineKind};
+use crate::domain::diff::{diff_lines, DiffLine, LineKind};
+
+/// One line of a diff: added green with `+`, removed red with `-`, unchanged grey.
+pub fn diff_line(l: &DiffLine) -> impl IntoView {
+    let (class, sign) = match l.kind {
+        LineKind::Added => ("line added", "+ "),
+        LineKind::Removed => ("line removed", "- "),
+        LineKind::Same => ("line same", "  "),
+    };
+    view! { <span class=class>{sign}{l.text.clone()}"\n"</span> }
+}
 
 #[component]
 pub fn TwoSides(desired: String, actual: String) -> impl IntoView {
@@ -12,14 +22,7 @@ pub fn TwoSides(desired: String, actual: String) -> impl IntoView {
         lines
             .iter()
             .filter(|l| l.kind != skip)
-            .map(|l| {
-                let (class, sign) = match l.kind {
-                    LineKind::Added => ("line added", "+ "),
-                    LineKind::Removed => ("line removed", "- "),
-                    LineKind::Same => ("line same", "  "),
-                };
-                view! { <span class=class>{sign}{l.text.clone()}"\n"</span> }
-            })
+            .map(diff_line)
             .collect_view()
     };
     let (approved, in_aws) = (side(LineKind::Added), side(LineKind::Removed));

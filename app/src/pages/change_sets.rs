@@ -7,7 +7,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::change_set_push::{push_view_resource, PushPanel};
 use crate::components::{layout::Guarded, state::StateBadge};
-use crate::domain::diff::LineKind;
 use crate::mappings::{
     get_change_set, list_change_sets,
     types::{ChangeSetDetail, ChangeSetSummary, FormOutcome},
@@ -278,14 +277,7 @@ fn Detail(
             let lines = p
                 .lines
                 .iter()
-                .map(|l| {
-                    let (class, sign) = match l.kind {
-                        LineKind::Added => ("line added", "+ "),
-                        LineKind::Removed => ("line removed", "- "),
-                        LineKind::Same => ("line same", "  "),
-                    };
-                    view! { <span class=class>{sign}{l.text.clone()}"\n"</span> }
-                })
+                .map(crate::components::two_sides::diff_line)
                 .collect_view();
             view! {
                 <section class="policy">

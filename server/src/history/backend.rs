@@ -289,18 +289,3 @@ pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manif
     }
     result
 }
-
-/// The manifest of an export: its rows streamed and hashed exactly as the file is.
-pub async fn manifest(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manifest> {
-    let mut exporter = Exporter::new(record.format());
-    exporter.start();
-    let mut rows = Box::pin(store::stream(
-        pool.clone(),
-        record.checked(),
-        Some(record.upto_seq),
-    ));
-    while let Some(e) = rows.next().await {
-        exporter.row(&e?);
-    }
-    Ok(record.manifest(exporter))
-}
