@@ -502,16 +502,7 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
     );
 
     // The revert is a change set of its own, reviewed, then pushed: only the role is written.
-    let revert = approved(&pool, vec![item.revert.clone()]).await;
-    let plan = pusher.plan(revert).await.unwrap();
-    assert_eq!(
-        plan.iter().map(|s| s.call.operation()).collect::<Vec<_>>(),
-        ["PutRolePolicy"]
-    );
-    let run = pusher.begin(&ada, revert).await.unwrap().unwrap();
-    assert!(pusher.execute(run).await.unwrap().succeeded);
-    let (_, items) = pusher.check_drift(&checker).await.unwrap();
-    assert_eq!(items, vec![]);
+    assert_eq!(revert(&pool, &pusher, item).await, ["PutRolePolicy"]);
 
     // Someone points the stage back at the deployment made before Gatehouse's resource policy:
     // the stage serves the old policy again. Reverting that deploys the stage, nothing else.
@@ -548,16 +539,30 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
         items[0].kind,
         "stage prod serves a deployment older than the last policy change"
     );
-    let redeploy = approved(&pool, vec![items[0].revert.clone()]).await;
-    let plan = pusher.plan(redeploy).await.unwrap();
     assert_eq!(
-        plan.iter().map(|s| s.call.operation()).collect::<Vec<_>>(),
+        revert(&pool, &pusher, &items[0]).await,
         ["CreateDeployment"]
     );
-    let run = pusher.begin(&ada, redeploy).await.unwrap().unwrap();
+}
+
+/// Reverts a drift item through an approved change set of its own and pushes it; the calls
+/// planned, after which nothing has drifted.
+async fn revert(
+    pool: &PgPool,
+    pusher: &Pusher,
+    item: &push::drift::DriftItem,
+) -> Vec<&'static str> {
+    let id = approved(pool, vec![item.revert.clone()]).await;
+    let plan = pusher.plan(id).await.unwrap();
+    let run = pusher
+        .begin(&person(1, "Ada Admin"), id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(pusher.execute(run).await.unwrap().succeeded);
-    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    let (_, items) = pusher.check_drift(&Actor::system("test")).await.unwrap();
     assert_eq!(items, vec![]);
+    plan.iter().map(|s| s.call.operation()).collect()
 }
 
 #[tokio::test]
