@@ -143,6 +143,10 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(reviewer.getByRole('heading', { level: 1 })).toContainText('approved');
   await expect(reviewer.getByTestId('timeline')).toContainText('approved: “Matches the request; least privilege.”');
   await expect(reviewer.getByTestId('timeline')).toContainText('applied it to the mappings');
+  // Times read relative, the exact UTC time on hover.
+  const when = reviewer.getByTestId('timeline').locator('time').last();
+  await expect(when).toHaveText(/just now|\d+ (s|min) ago/);
+  await expect(when).toHaveAttribute('title', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
   await screenshot(reviewer, testInfo, 'reviewer-change-set-approved');
 
   // The author pushes it: the plan first (read from AWS), then the push, followed to the end.

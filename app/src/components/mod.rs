@@ -4,3 +4,4 @@ pub mod refresh;
 pub mod search;
 pub mod state;
 pub mod two_sides;
+pub mod when;

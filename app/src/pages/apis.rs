@@ -163,7 +163,7 @@ fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
             <div><dt>"Target"</dt><dd>{s.target.clone()}</dd></div>
             <div><dt>"Endpoint"</dt><dd>{detail.endpoint_types.join(", ")}</dd></div>
             <div><dt>"Methods"</dt><dd>{s.methods} " (" {s.non_iam_methods} " not IAM-authorized)"</dd></div>
-            <div><dt>"Last synced"</dt><dd>{s.last_synced_at.clone()}</dd></div>
+            <div><dt>"Last synced"</dt><dd><crate::components::when::When at=s.last_synced_at.clone()/></dd></div>
         </dl>
         <p>{s.description.clone().unwrap_or_default()}</p>
         <h2>"Stages"</h2>

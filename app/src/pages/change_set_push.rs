@@ -127,7 +127,7 @@ fn Panel(
                 <progress max=r.steps.len().max(1) value=r.done()></progress>
                 {current.map(|c| view! { <p class="muted">{c}</p> })}
                 {r.error.clone().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
-                <p class="muted small">{format!("Started by {} at {}", r.started_by, r.started_at)}</p>
+                <p class="muted small">"Started by " {r.started_by.clone()} " " <crate::components::when::When at=r.started_at.clone()/></p>
                 <StepTable steps=r.steps.clone()/>
             </section>
         }

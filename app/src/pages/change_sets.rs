@@ -70,7 +70,7 @@ pub fn ChangeSetTable(rows: Vec<ChangeSetSummary>) -> impl IntoView {
                     <td><StateBadge state=cs.state.clone()/></td>
                     <td>{cs.author_name.clone()}</td>
                     <td class="num">{cs.items}</td>
-                    <td class="nowrap">{cs.updated_at.clone()}</td>
+                    <td class="nowrap"><crate::components::when::When at=cs.updated_at.clone()/></td>
                 </tr>
             }
         })
@@ -307,7 +307,7 @@ fn Detail(
     let timeline = d
         .timeline
         .iter()
-        .map(|t| view! { <li><span class="muted nowrap">{t.at.clone()}</span>" " <strong>{t.who.clone()}</strong> " " {t.what.clone()}</li> })
+        .map(|t| view! { <li><span class="muted nowrap"><crate::components::when::When at=t.at.clone()/></span>" " <strong>{t.who.clone()}</strong> " " {t.what.clone()}</li> })
         .collect_view();
     let (title, justification, ticket) = (
         typed_or(&save, "title", s.title.clone()),
@@ -324,7 +324,7 @@ fn Detail(
             <div><dt>"Author"</dt><dd>{s.author_name.clone()}</dd></div>
             <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("{} of {}", d.approvals, d.approvals_required)}</dd></div>
             <div><dt>"Ticket"</dt><dd>{d.ticket.clone().unwrap_or_else(|| "—".into())}</dd></div>
-            <div><dt>"Updated"</dt><dd>{s.updated_at.clone()}</dd></div>
+            <div><dt>"Updated"</dt><dd><crate::components::when::When at=s.updated_at.clone()/></dd></div>
         </dl>
         {d.stale.clone().map(|why| view! {
             <div class="notice notice-warning" role="status" data-testid="stale">{why}

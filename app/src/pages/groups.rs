@@ -177,7 +177,7 @@ fn GroupDetailView(
             <div><dt>"Object id"</dt><dd><Ident value=g.object_id.clone() max=60/></dd></div>
             <div><dt>"Source"</dt><dd>{g.source.clone()}</dd></div>
             <div><dt>"Mail"</dt><dd>{g.mail.clone().unwrap_or_else(|| "—".into())}</dd></div>
-            <div><dt>"Last synced"</dt><dd>{g.last_synced_at.clone()}</dd></div>
+            <div><dt>"Last synced"</dt><dd><crate::components::when::When at=g.last_synced_at.clone()/></dd></div>
             {g.deleted_at.clone().map(|at| view! { <div><dt>"Deleted from the directory"</dt><dd>{at}</dd></div> })}
         </dl>
         <h2>"Roles"</h2>

@@ -104,7 +104,7 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
                         (None, None) => "running".to_string(),
                         (None, Some(_)) => format!("{} added, {} changed, {} removed", r.added.unwrap_or(0), r.changed.unwrap_or(0), r.removed.unwrap_or(0)),
                     };
-                    view! { <li><strong>{r.catalog.clone()}</strong> " " {r.started_at.clone()} " — " {outcome}</li> }
+                    view! { <li><strong>{r.catalog.clone()}</strong> " " <crate::components::when::When at=r.started_at.clone()/> " — " {outcome}</li> }
                 }).collect_view()}
             </ul>
         }.into_any()
@@ -132,7 +132,7 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
             view! {
                 <p data-testid="home-drift">
                     <span class=class>{text}</span>
-                    <span class="muted small">" Checked " {d.checked_at} ". "</span>
+                    <span class="muted small">" Checked " <crate::components::when::When at=d.checked_at/> ". "</span>
                     <a href="/drift">"Open the drift page"</a>
                 </p>
             }

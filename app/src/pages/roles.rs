@@ -161,8 +161,8 @@ fn RoleDetailView(detail: RoleDetail) -> impl IntoView {
             <div><dt>"Role id"</dt><dd><code>{detail.role_id.clone()}</code></dd></div>
             <div><dt>"Path"</dt><dd><code>{r.path.clone()}</code></dd></div>
             <div><dt>"Target"</dt><dd>{r.target.clone()}</dd></div>
-            <div><dt>"First seen"</dt><dd>{detail.first_seen_at.clone()}</dd></div>
-            <div><dt>"Last synced"</dt><dd>{r.last_synced_at.clone()}</dd></div>
+            <div><dt>"First seen"</dt><dd><crate::components::when::When at=detail.first_seen_at.clone()/></dd></div>
+            <div><dt>"Last synced"</dt><dd><crate::components::when::When at=r.last_synced_at.clone()/></dd></div>
         </dl>
         {(!r.managed).then(|| view! {
             <p class="notice" data-testid="unmanaged-note">"Gatehouse will not change this role: it lacks the tag "

@@ -136,7 +136,7 @@ fn RunTable(runs: Vec<SyncRun>) -> impl IntoView {
                     <td class="num">{run.id}</td>
                     <td>{run.catalog.clone()}</td>
                     <td>{outcome}</td>
-                    <td>{run.started_at.clone()}</td>
+                    <td><crate::components::when::When at=run.started_at.clone()/></td>
                     <td>{run.started_by.clone()}</td>
                     <td>{summary(&run)}</td>
                 </tr>
