@@ -147,6 +147,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   const when = reviewer.getByTestId('timeline').locator('time').last();
   await expect(when).toHaveText(/just now|\d+ (s|min) ago/);
   await expect(when).toHaveAttribute('title', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  await expect(reviewer.getByTestId('push-none')).toContainText('Not pushed yet');
   await screenshot(reviewer, testInfo, 'reviewer-change-set-approved');
 
   // The author pushes it: the plan first (read from AWS), then the push, followed to the end.

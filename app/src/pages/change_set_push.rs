@@ -95,6 +95,11 @@ fn Panel(
     roll_back: ServerAction<RollBackChangeSet>,
 ) -> impl IntoView {
     let running = v.run.as_ref().is_some_and(RunView::running);
+    let nothing = (v.run.is_none() && v.plan.is_none() && v.plan_error.is_none()).then(|| {
+        view! {
+            <p class="muted" data-testid="push-none">"Not pushed yet. An admin sees here every AWS call the push will make, then pushes it; its progress shows here."</p>
+        }
+    });
     let plan = v.plan.clone().map(|steps| {
         if steps.is_empty() {
             view! { <p data-testid="push-plan">"AWS already matches: a push makes no call."</p> }
@@ -135,6 +140,7 @@ fn Panel(
     view! {
         // Without JavaScript the page reloads itself while a push goes on.
         <RefreshWithoutJs active=running seconds=2/>
+        {nothing}
         {run}
         {plan_error}
         {plan}
