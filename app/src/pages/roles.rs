@@ -219,11 +219,11 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
         (None, _) => view! { <p class="muted">"No drift check has run yet. " <a href="/drift">"Check for drift"</a></p> }.into_any(),
         (Some(at), true) => view! {
             <p data-testid="role-drift"><span class="text-ok">"No drift on this role"</span>
-                <span class="muted small">" at the check of " {at} "."</span></p>
+                <span class="muted small">" at the check " <crate::components::when::When at=at/> "."</span></p>
         }
         .into_any(),
         (Some(at), false) => view! {
-            <p class="muted small">"Found by the check of " {at} ". " <a href="/drift">"Revert or adopt on the drift page"</a></p>
+            <p class="muted small">"Found by the check " <crate::components::when::When at=at/> ". " <a href="/drift">"Revert or adopt on the drift page"</a></p>
             <ul class="drift-items" data-testid="role-drift">
                 {m.drift.into_iter().map(|d| view! {
                     <li class="card">
