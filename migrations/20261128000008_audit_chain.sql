@@ -61,6 +61,11 @@ CREATE INDEX audit_events_actor ON audit_events (actor_name, seq);
 CREATE INDEX audit_events_subject ON audit_events (subject, seq);
 CREATE INDEX audit_events_action_seq ON audit_events (action, seq);
 CREATE INDEX audit_events_time_seq ON audit_events (occurred_at, seq);
+-- "Mentions" (a group, role or API anywhere in the subject or details): trigrams, so a rare name
+-- is found among millions of events in milliseconds instead of a scan (at 1,000,000 events:
+-- 709 ms → 2 ms for a page; an insert costs about 17 µs more).
+CREATE INDEX audit_events_mentions ON audit_events
+    USING gin ((coalesce(subject, '') || ' ' || details::text) gin_trgm_ops);
 
 -- (A head row updated on every insert would grow a version chain within a long transaction and
 -- make bulk inserts quadratic; the newest row is one index step away instead.)
