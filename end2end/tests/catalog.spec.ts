@@ -93,6 +93,19 @@ test('an admin syncs the directory, finds a group and sees its nested members', 
   await expect(page.getByRole('heading', { level: 1 })).toContainText('gatehouse-orders-readers');
   await expect(page.getByTestId('trust-policy')).toContainText('sts:AssumeRole');
   await expect(page.getByTestId('tag-table')).toContainText('gatehouse:managed');
+  const arn = 'arn:aws:iam::123456789012:role/gatehouse-orders-readers';
+  const copy = page.getByRole('button', { name: `Copy ${arn}` });
+  if (testInfo.project.name === 'js-on') {
+    // The identifier's copy button puts the whole ARN on the clipboard.
+    await ready(page, testInfo);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await copy.click();
+    await expect(copy).toHaveText('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(arn);
+  } else {
+    // Without JavaScript there is no clipboard to reach: no button to press.
+    await expect(copy).toBeHidden();
+  }
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-role-detail');
   expect(errors).toEqual([]);

@@ -1,3 +1,4 @@
+pub mod copy;
 pub mod empty;
 pub mod layout;
 pub mod refresh;

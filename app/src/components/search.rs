@@ -115,7 +115,8 @@ pub fn Pager(
     })
 }
 
-/// An identifier (ARN, object id) in monospace, cut in the middle when long, whole on hover.
+/// An identifier (ARN, object id) in monospace, cut in the middle when long, whole on hover,
+/// with a copy button.
 #[component]
 pub fn Ident(#[prop(into)] value: String, #[prop(default = 40)] max: usize) -> impl IntoView {
     let chars: Vec<char> = value.chars().collect();
@@ -127,5 +128,10 @@ pub fn Ident(#[prop(into)] value: String, #[prop(default = 40)] max: usize) -> i
     } else {
         value.clone()
     };
-    view! { <code class="ident" title=value>{shown}</code> }
+    view! {
+        <span class="ident-with-copy">
+            <code class="ident" title=value.clone()>{shown}</code>
+            <super::copy::CopyButton value/>
+        </span>
+    }
 }
