@@ -234,6 +234,12 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   const csv = await auditor.request.get(`/api/reports/access.csv?at=${today}`);
   expect(await csv.text()).toContain(p.role);
   await screenshot(auditor, testInfo, 'auditor-access-report');
+  // The change sets table sorts by a column (the order in the URL), pushed ones filtered.
+  await auditor.goto('/change-sets?state=pushed');
+  await auditor.getByTestId('change-set-table').getByRole('link', { name: 'Title' }).click();
+  await expect(auditor).toHaveURL(/state=pushed.*sort=title&dir=asc/);
+  await expect(auditor.getByRole('columnheader', { name: 'Title' })).toHaveAttribute('aria-sort', 'ascending');
+  await expect(auditor.getByTestId('change-set-table')).toContainText(`${p.group} reads ${p.api}`);
   await auditor.goto(`/mappings?q=${encodeURIComponent(p.group)}`);
   await expect(auditor.getByTestId('mapping-table')).toContainText(p.role);
   await screenshot(auditor, testInfo, 'auditor-mappings');

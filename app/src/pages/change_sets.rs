@@ -6,21 +6,25 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::change_set_push::{push_view_resource, PushPanel};
+pub use super::change_set_table::ChangeSetTable;
 use crate::components::{layout::Guarded, state::StateBadge};
 use crate::mappings::{
     get_change_set, list_change_sets,
-    types::{ChangeSetDetail, ChangeSetSummary, FormOutcome},
+    types::{ChangeSetDetail, FormOutcome},
     DropChangeSetItem, RebaseChangeSet, ReviewChangeSet, SaveChangeSet, WithdrawChangeSet,
 };
 use crate::push::{PushChangeSet, PushView, RollBackChangeSet};
 use crate::roles::Page;
 
-const FILTERS: [(&str, &str); 6] = [
+const FILTERS: [(&str, &str); 9] = [
     ("", "All"),
     ("draft", "Drafts"),
     ("submitted", "Submitted"),
     ("approved", "Approved"),
     ("rejected", "Rejected"),
+    ("pushing", "Pushing"),
+    ("pushed", "Pushed"),
+    ("push_failed", "Push failed"),
     ("withdrawn", "Withdrawn"),
 ];
 
@@ -55,36 +59,6 @@ pub fn ChangeSetsPage() -> impl IntoView {
                 })}
             </Suspense>
         </Guarded>
-    }
-}
-
-#[component]
-pub fn ChangeSetTable(rows: Vec<ChangeSetSummary>) -> impl IntoView {
-    let body = rows
-        .into_iter()
-        .map(|cs| {
-            view! {
-                <tr>
-                    <td class="num">{cs.id}</td>
-                    <td><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a></td>
-                    <td><StateBadge state=cs.state.clone()/></td>
-                    <td>{cs.author_name.clone()}</td>
-                    <td class="num">{cs.items}</td>
-                    <td class="nowrap"><crate::components::when::When at=cs.updated_at.clone()/></td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <div class="table-wrap">
-            <table data-testid="change-set-table">
-                <thead><tr>
-                    <th scope="col" class="num" aria-sort="descending">"#"</th><th scope="col">"Title"</th><th scope="col">"State"</th>
-                    <th scope="col">"Author"</th><th scope="col" class="num">"Changes"</th><th scope="col">"Updated (UTC)"</th>
-                </tr></thead>
-                <tbody>{body}</tbody>
-            </table>
-        </div>
     }
 }
 

@@ -3,6 +3,7 @@
 mod access_report;
 mod apis;
 mod change_set_push;
+mod change_set_table;
 mod change_sets;
 mod drift;
 mod group_roles;
