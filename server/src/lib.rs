@@ -28,6 +28,16 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{auth::oidc::Oidc, config::Settings, state::AppState};
 
+/// The app's routes, worked out once per process. Working them out runs the app with resource
+/// loading suppressed process-wide (leptos's `SuppressResourceLoad`); a page rendering at that
+/// moment in another server of the same process (the integration tests run several) then waited
+/// forever for its resource (leptos-rs/leptos#4773).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let pool = db::connect(&settings.database).await?;
     db::migrate(&pool).await?;
@@ -84,7 +94,7 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.settings.secure_cookies())
         .with_expiry(Expiry::OnInactivity(idle));
 
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     Router::new()

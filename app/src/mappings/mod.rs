@@ -295,10 +295,12 @@ pub async fn list_mappings(search: String) -> Result<Vec<MappingRow>, ServerFnEr
 #[server(endpoint = "home")]
 pub async fn get_home() -> Result<HomeSummary, ServerFnError> {
     let user = crate::me::ssr::require_role(READERS)?;
-    backend::backend()?
+    let mut summary = backend::backend()?
         .home(user.has(Role::Reviewer))
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::new)?;
+    summary.viewer = Some(user);
+    Ok(summary)
 }
 
 /// Readers: groups × routes of one API, from the approved mappings.

@@ -214,6 +214,9 @@ pub struct MappingRow {
 /// Home: what needs the person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HomeSummary {
+    /// Who is asking (filled by the server function): the page then reads one resource only.
+    #[serde(default)]
+    pub viewer: Option<crate::roles::CurrentUser>,
     /// Their drafts and change sets in review.
     pub mine: Vec<ChangeSetSummary>,
     /// Others' submitted change sets, for reviewers.

@@ -3,24 +3,25 @@ use leptos_meta::Title;
 
 use crate::components::{layout::Guarded, state::StateBadge};
 use crate::mappings::{get_home, types::HomeSummary};
-use crate::me::use_me;
 use crate::roles::{Page, Role};
 
 /// "What needs me?": open change sets, reviews waiting, pushes, drift and syncs, then what each
 /// of the person's roles lets them do.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let me = use_me();
+    // One resource only: the person comes with the summary. (Awaiting the shared `me` resource
+    // here too, beside the layout's Suspense, left an SSR response hanging now and then.)
     let summary = Resource::new(|| (), |_| get_home());
     view! {
         <Title text="Home"/>
         <Guarded page=Page::Home>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let user = me.await.ok().flatten();
+                    let summary = summary.await.ok();
+                    let user = summary.as_ref().and_then(|s| s.viewer.clone());
                     let name = user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
                     let roles = user.map(|u| u.roles).unwrap_or_default();
-                    let needs = summary.await.ok().map(|s| view! { <NeedsYou s/> });
+                    let needs = summary.map(|s| view! { <NeedsYou s/> });
                     view! {
                         <h1>"Welcome, " {name}</h1>
                         <p class="lead">

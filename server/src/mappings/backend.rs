@@ -481,6 +481,7 @@ impl MappingsBackend for ServerMappings {
                     error: r.error,
                 });
             Ok(HomeSummary {
+                viewer: None,
                 mine,
                 to_review,
                 last_syncs,
