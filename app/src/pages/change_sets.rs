@@ -32,7 +32,9 @@ const FILTERS: [(&str, &str); 9] = [
 pub fn ChangeSetsPage() -> impl IntoView {
     let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
-    let list = Resource::new(state, list_change_sets);
+    // The table's order is in the query too: a new order renders the table again.
+    let order = move || (query.read().get("sort"), query.read().get("dir"));
+    let list = Resource::new(move || (state(), order()), |(s, _)| list_change_sets(s));
     view! {
         <Title text="Change sets"/>
         <Guarded page=Page::ChangeSets>

@@ -54,7 +54,10 @@ pub fn MappingsPage() -> impl IntoView {
 
 #[component]
 pub fn ReviewsPage() -> impl IntoView {
-    let queue = Resource::new(|| (), |_| review_queue());
+    // The table's order is in the query: a new order renders the table again.
+    let query = use_query_map();
+    let order = move || (query.read().get("sort"), query.read().get("dir"));
+    let queue = Resource::new(order, |_| review_queue());
     view! {
         <Title text="Reviews"/>
         <Guarded page=Page::Reviews>
