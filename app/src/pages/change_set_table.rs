@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::components::state::StateBadge;
+use crate::components::{search::urlencode, state::StateBadge};
 use crate::mappings::types::ChangeSetSummary;
 
 /// The columns the change set table sorts by, with the direction each starts in.
@@ -97,17 +97,6 @@ pub fn ChangeSetTable(mut rows: Vec<ChangeSetSummary>) -> impl IntoView {
             </table>
         </div>
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]
