@@ -2,6 +2,8 @@
 //! with `hydrate` into the browser's WASM bundle (which must never see the server's crates).
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod backend;
 pub mod catalog;
 pub mod components;
 pub mod domain;

@@ -1,20 +1,14 @@
 //! The `gatehouse` server: configuration, sign-in, sessions, database, AWS and the HTTP router.
 
-pub mod audit;
-pub mod auth;
-pub mod aws;
-pub mod catalog;
-pub mod config;
-pub mod db;
-pub mod directory;
-pub mod history;
 pub mod http;
-pub mod mappings;
-pub mod push;
 pub mod seed_demo;
-pub mod session;
-pub mod state;
-pub mod users;
+
+// The request path's code lives in the app crate (server functions call it directly); the
+// binary re-exports it under its old names for the CLI and the integration tests.
+pub use app::backend::{
+    audit, auth, aws, catalog, config, db, directory, history, mappings, push, session, state,
+    users,
+};
 
 use std::sync::Arc;
 

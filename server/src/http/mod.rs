@@ -1,4 +1,4 @@
 pub mod guards;
 pub mod headers;
 pub mod health;
-pub mod page;
+pub use app::backend::page;

@@ -1,0 +1,59 @@
+//! AWS clients from the standard configuration chain, pointed at `AWS_ENDPOINT_URL` when set
+//! (the local demo's moto_server). Each target gets its own clients in its region, with the
+//! target's role assumed when it names one.
+
+use aws_config::{sts::AssumeRoleProvider, BehaviorVersion, Region};
+
+use crate::backend::config::{AwsSettings, AwsTarget};
+
+#[derive(Clone)]
+pub struct AwsClients {
+    pub apigateway: aws_sdk_apigateway::Client,
+    pub iam: aws_sdk_iam::Client,
+}
+
+fn loader(settings: &AwsSettings, region: Option<&str>) -> aws_config::ConfigLoader {
+    // Throttling, 5xx and dropped connections are retried with jittered exponential backoff;
+    // a refused call (4xx) is not.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+    if let Some(region) = region.or(settings.region.as_deref()) {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    if let Some(endpoint) = &settings.endpoint_url {
+        loader = loader.endpoint_url(endpoint.as_str().trim_end_matches('/'));
+    }
+    loader
+}
+
+fn from_config(config: &aws_config::SdkConfig) -> AwsClients {
+    AwsClients {
+        apigateway: aws_sdk_apigateway::Client::new(config),
+        iam: aws_sdk_iam::Client::new(config),
+    }
+}
+
+/// Clients for the default chain (the seed command, and single-target setups).
+pub async fn clients(settings: &AwsSettings) -> AwsClients {
+    from_config(&loader(settings, None).load().await)
+}
+
+/// Clients for one target: its region, and its role assumed through STS when it has one
+/// (credentials are refreshed by the SDK before they expire).
+pub async fn target_clients(settings: &AwsSettings, target: &AwsTarget) -> AwsClients {
+    let config = loader(settings, Some(&target.region)).load().await;
+    let Some(role_arn) = &target.role_arn else {
+        return from_config(&config);
+    };
+    let provider = AssumeRoleProvider::builder(role_arn)
+        .session_name("gatehouse-catalog")
+        .region(Region::new(target.region.clone()))
+        .configure(&config)
+        .build()
+        .await;
+    let assumed = loader(settings, Some(&target.region))
+        .credentials_provider(provider)
+        .load()
+        .await;
+    from_config(&assumed)
+}

@@ -1,0 +1,309 @@
+//! Catalog syncs: read what exists in AWS (every target) and in the directory into Postgres.
+//! Each run is a `sync_runs` row and an audit event; one run per catalog at a time, across
+//! processes (a Postgres advisory lock held for the whole run).
+
+pub mod apigateway;
+pub mod backend;
+pub mod group_queries;
+pub mod iam;
+pub mod queries;
+pub mod rate_limit;
+pub mod role_queries;
+pub mod schedule;
+pub mod store;
+pub mod trust;
+
+use std::sync::Arc;
+
+use serde_json::json;
+use sqlx::{pool::PoolConnection, PgPool, Postgres};
+
+use crate::backend::{
+    audit::{self, Actor},
+    aws::{self, AwsClients},
+    config::AwsSettings,
+    directory::{self, Directory},
+};
+use rate_limit::ApiGatewayLimits;
+use store::SyncCounts;
+
+/// The catalogs Gatehouse syncs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Catalog {
+    Apis,
+    Roles,
+    Groups,
+}
+
+impl Catalog {
+    pub const ALL: [Catalog; 3] = [Catalog::Apis, Catalog::Roles, Catalog::Groups];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Catalog::Apis => "apis",
+            Catalog::Roles => "roles",
+            Catalog::Groups => "groups",
+        }
+    }
+
+    /// Advisory-lock key of the catalog's sync (constants unique to Gatehouse).
+    pub fn lock_key(self) -> i64 {
+        APIS_LOCK
+            + match self {
+                Catalog::Apis => 0,
+                Catalog::Roles => 1,
+                Catalog::Groups => 2,
+            }
+    }
+}
+
+pub const APIS_LOCK: i64 = 0x6761_7465_0001;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("a sync of this catalog is already running")]
+    AlreadyRunning,
+    #[error("no directory is configured: set GATEHOUSE_DIRECTORY to file, graph or ldap")]
+    NoDirectory,
+    #[error("the sync failed: {message}")]
+    Failed { run_id: i64, message: String },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug)]
+pub struct SyncOutcome {
+    pub run_id: i64,
+    pub counts: SyncCounts,
+}
+
+/// One AWS account and region with its clients and its own API Gateway quotas.
+pub struct Target {
+    pub name: String,
+    pub clients: AwsClients,
+    pub limits: ApiGatewayLimits,
+}
+
+/// Everything a sync reads from and writes to.
+pub struct Syncer {
+    pub pool: PgPool,
+    pub targets: Vec<Target>,
+    pub directory: Option<Arc<Directory>>,
+}
+
+/// A started run: the connection holding its lock, and its row.
+struct Started {
+    lock: PoolConnection<Postgres>,
+    run_id: i64,
+}
+
+impl Syncer {
+    pub async fn new(
+        pool: PgPool,
+        aws_settings: &AwsSettings,
+        directory: Option<Arc<Directory>>,
+    ) -> Syncer {
+        let mut targets = Vec::new();
+        for target in &aws_settings.targets {
+            targets.push(Target {
+                name: target.name(),
+                clients: aws::target_clients(aws_settings, target).await,
+                limits: ApiGatewayLimits::for_endpoint(aws_settings),
+            });
+        }
+        Syncer {
+            pool,
+            targets,
+            directory,
+        }
+    }
+
+    /// Runs a catalog's sync now and waits for it.
+    pub async fn sync(&self, actor: &Actor, catalog: Catalog) -> Result<SyncOutcome, SyncError> {
+        let started = self.begin(actor, catalog).await?;
+        self.complete(started, actor, catalog).await
+    }
+
+    /// Starts a catalog's sync in the background and answers its run id at once; the run
+    /// goes on if the person leaves the page.
+    pub async fn start(self: &Arc<Self>, actor: Actor, catalog: Catalog) -> Result<i64, SyncError> {
+        let started = self.begin(&actor, catalog).await?;
+        let run_id = started.run_id;
+        let syncer = Arc::clone(self);
+        tokio::spawn(async move {
+            // The outcome is in the run's row and the audit log.
+            let _ = syncer.complete(started, &actor, catalog).await;
+        });
+        Ok(run_id)
+    }
+
+    /// Every catalog in turn (the directory's only when one is configured).
+    pub async fn sync_all(&self, actor: &Actor) -> Vec<(Catalog, Result<SyncOutcome, SyncError>)> {
+        let mut outcomes = Vec::new();
+        for catalog in Catalog::ALL {
+            if catalog == Catalog::Groups && self.directory.is_none() {
+                continue;
+            }
+            outcomes.push((catalog, self.sync(actor, catalog).await));
+        }
+        outcomes
+    }
+
+    async fn begin(&self, actor: &Actor, catalog: Catalog) -> Result<Started, SyncError> {
+        if catalog == Catalog::Groups && self.directory.is_none() {
+            return Err(SyncError::NoDirectory);
+        }
+        // The lock lives as long as this connection holds it; another process gets `false`.
+        let mut lock = self.pool.acquire().await?;
+        let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(catalog.lock_key())
+            .fetch_one(&mut *lock)
+            .await?;
+        if !acquired {
+            return Err(SyncError::AlreadyRunning);
+        }
+        // Holding the lock, no run of this catalog can be going on: an unfinished row is one a
+        // stopped server left behind.
+        sqlx::query(
+            "UPDATE sync_runs SET finished_at = now(), progress = NULL,
+                 error = 'interrupted: the server stopped during this run'
+             WHERE catalog = $1 AND finished_at IS NULL",
+        )
+        .bind(catalog.name())
+        .execute(&mut *lock)
+        .await?;
+        let run_id = sqlx::query_scalar(
+            "INSERT INTO sync_runs (catalog, started_by) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(catalog.name())
+        .bind(&actor.name)
+        .fetch_one(&mut *lock)
+        .await?;
+        Ok(Started { lock, run_id })
+    }
+
+    async fn complete(
+        &self,
+        mut started: Started,
+        actor: &Actor,
+        catalog: Catalog,
+    ) -> Result<SyncOutcome, SyncError> {
+        let run_id = started.run_id;
+        let outcome = self.fetch_and_store(run_id, catalog).await;
+        let result = self.record(run_id, actor, catalog, outcome).await;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(catalog.lock_key())
+            .execute(&mut *started.lock)
+            .await?;
+        result
+    }
+
+    async fn progress(&self, run_id: i64, text: String) {
+        let _ = sqlx::query("UPDATE sync_runs SET progress = $2 WHERE id = $1")
+            .bind(run_id)
+            .bind(text)
+            .execute(&self.pool)
+            .await;
+    }
+
+    async fn fetch_and_store(&self, run_id: i64, catalog: Catalog) -> Result<SyncCounts, String> {
+        let saving = |e: sqlx::Error| format!("saving the catalog: {e}");
+        let mut total = SyncCounts::default();
+        if catalog == Catalog::Groups {
+            let directory = self
+                .directory
+                .as_ref()
+                .ok_or("no directory is configured")?;
+            return directory::store::sync_groups(&self.pool, directory, Some(run_id))
+                .await
+                .map_err(|e| e.to_string());
+        }
+        let many = self.targets.len() > 1;
+        for (i, target) in self.targets.iter().enumerate() {
+            let place = |e: String| {
+                if many {
+                    format!("{}: {e}", target.name)
+                } else {
+                    e
+                }
+            };
+            self.progress(
+                run_id,
+                format!(
+                    "reading {} ({} of {})",
+                    target.name,
+                    i + 1,
+                    self.targets.len()
+                ),
+            )
+            .await;
+            let counts = match catalog {
+                Catalog::Apis => {
+                    let apis = apigateway::fetch_all(&target.clients.apigateway, &target.limits)
+                        .await
+                        .map_err(|e| place(format!("{e:#}")))?;
+                    store::store_apis(&self.pool, &target.name, &apis)
+                        .await
+                        .map_err(saving)?
+                }
+                _ => {
+                    let roles = iam::fetch_all(&target.clients.iam)
+                        .await
+                        .map_err(|e| place(format!("{e:#}")))?;
+                    store::store_roles(&self.pool, &target.name, &roles)
+                        .await
+                        .map_err(saving)?
+                }
+            };
+            total.added += counts.added;
+            total.changed += counts.changed;
+            total.removed += counts.removed;
+        }
+        Ok(total)
+    }
+
+    async fn record(
+        &self,
+        run_id: i64,
+        actor: &Actor,
+        catalog: Catalog,
+        outcome: Result<SyncCounts, String>,
+    ) -> Result<SyncOutcome, SyncError> {
+        if let Err(message) = &outcome {
+            tracing::error!(run_id, catalog = catalog.name(), error = %message, "catalog sync failed");
+        }
+        let counts = outcome.as_ref().ok();
+        sqlx::query(
+            "UPDATE sync_runs SET finished_at = now(), added = $2, changed = $3, removed = $4,
+                 error = $5, progress = NULL
+             WHERE id = $1",
+        )
+        .bind(run_id)
+        .bind(counts.map(|c| c.added))
+        .bind(counts.map(|c| c.changed))
+        .bind(counts.map(|c| c.removed))
+        .bind(outcome.as_ref().err())
+        .execute(&self.pool)
+        .await?;
+        let source = match catalog {
+            Catalog::Groups => json!(self.directory.as_ref().map(|d| d.source())),
+            _ => json!(self.targets.iter().map(|t| &t.name).collect::<Vec<_>>()),
+        };
+        let (action, details) = match &outcome {
+            Ok(counts) => (
+                audit::action::SYNC_FINISHED,
+                json!({ "run": run_id, "from": source, "counts": counts }),
+            ),
+            Err(message) => (
+                audit::action::SYNC_FAILED,
+                json!({ "run": run_id, "from": source, "error": message }),
+            ),
+        };
+        let subject = format!("catalog:{}", catalog.name());
+        audit::record(&self.pool, actor, action, Some(&subject), details).await?;
+        match outcome {
+            Ok(counts) => Ok(SyncOutcome { run_id, counts }),
+            Err(message) => Err(SyncError::Failed { run_id, message }),
+        }
+    }
+}

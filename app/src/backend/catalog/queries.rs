@@ -1,0 +1,219 @@
+//! The read side of the API catalog and of sync runs, for the pages.
+
+use crate::catalog::types::*;
+use sqlx::PgPool;
+use time::{macros::format_description, OffsetDateTime, UtcOffset};
+
+/// Exact UTC time to the second, as the pages show it.
+pub fn utc(t: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.to_offset(UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// `%search%` for ILIKE, with the pattern characters of the search taken literally.
+pub fn like_pattern(search: &str) -> String {
+    format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
+type SummaryRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<OffsetDateTime>,
+    OffsetDateTime,
+);
+
+/// A resource and one of its methods (or none: LEFT JOIN).
+type MethodJoinRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+);
+
+const SUMMARY_SELECT: &str = "
+    SELECT a.target, a.api_id, a.name, a.description,
+           (SELECT count(*) FROM api_stages s WHERE s.target = a.target AND s.api_id = a.api_id),
+           (SELECT count(*) FROM api_methods m WHERE m.target = a.target AND m.api_id = a.api_id),
+           (SELECT count(*) FROM api_methods m WHERE m.target = a.target AND m.api_id = a.api_id
+                AND m.authorization_type <> 'AWS_IAM'),
+           a.gone_at, a.last_synced_at
+    FROM rest_apis a";
+
+fn summary(row: SummaryRow) -> ApiSummary {
+    let (target, api_id, name, description, stages, methods, non_iam_methods, gone_at, synced) =
+        row;
+    ApiSummary {
+        target,
+        api_id,
+        name,
+        description,
+        stages,
+        methods,
+        non_iam_methods,
+        gone: gone_at.is_some(),
+        last_synced_at: utc(synced),
+    }
+}
+
+pub async fn list_apis(
+    pool: &PgPool,
+    search: &str,
+    sort: ApiSort,
+) -> sqlx::Result<Vec<ApiSummary>> {
+    // The ORDER BY comes from a closed set, never from the request.
+    let order = match sort {
+        ApiSort::Name => "lower(a.name), a.api_id",
+        ApiSort::Methods => "6 DESC, lower(a.name)",
+        ApiSort::NonIam => "7 DESC, lower(a.name)",
+    };
+    let pattern = like_pattern(search);
+    let sql = format!(
+        "{SUMMARY_SELECT}
+         WHERE ($1 = '' OR a.name ILIKE $2 OR a.api_id ILIKE $2 OR coalesce(a.description, '') ILIKE $2)
+         ORDER BY (a.gone_at IS NOT NULL), {order}"
+    );
+    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
+        .bind(search)
+        .bind(pattern)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(summary).collect())
+}
+
+pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiDetail>> {
+    let sql =
+        format!("{SUMMARY_SELECT} WHERE a.api_id = $1 ORDER BY a.gone_at NULLS FIRST LIMIT 1");
+    let Some(row) = sqlx::query_as::<_, SummaryRow>(&sql)
+        .bind(api_id)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let summary = summary(row);
+    let endpoint_types: Vec<String> = sqlx::query_scalar(
+        "SELECT endpoint_types FROM rest_apis WHERE target = $1 AND api_id = $2",
+    )
+    .bind(&summary.target)
+    .bind(api_id)
+    .fetch_one(pool)
+    .await?;
+    let stages: Vec<(String, Option<String>, Option<OffsetDateTime>)> = sqlx::query_as(
+        "SELECT stage_name, deployment_id, last_updated_at FROM api_stages
+         WHERE target = $1 AND api_id = $2 ORDER BY stage_name",
+    )
+    .bind(&summary.target)
+    .bind(api_id)
+    .fetch_all(pool)
+    .await?;
+    let methods: Vec<MethodJoinRow> = sqlx::query_as(
+        "SELECT r.path, m.http_method, m.authorization_type, m.authorizer_id, m.api_key_required
+         FROM api_resources r
+         LEFT JOIN api_methods m USING (target, api_id, resource_id)
+         WHERE r.target = $1 AND r.api_id = $2
+         ORDER BY r.path, m.http_method",
+    )
+    .bind(&summary.target)
+    .bind(api_id)
+    .fetch_all(pool)
+    .await?;
+    let mut resources: Vec<ResourceRow> = Vec::new();
+    for (path, verb, auth, authorizer, key) in methods {
+        if resources.last().map(|r| &r.path) != Some(&path) {
+            resources.push(ResourceRow {
+                path,
+                methods: Vec::new(),
+            });
+        }
+        if let (Some(http_method), Some(authorization_type)) = (verb, auth) {
+            resources
+                .last_mut()
+                .expect("just pushed")
+                .methods
+                .push(MethodRow {
+                    http_method,
+                    authorization_type,
+                    authorizer_id: authorizer,
+                    api_key_required: key.unwrap_or(false),
+                    callers: Vec::new(),
+                });
+        }
+    }
+    Ok(Some(ApiDetail {
+        summary,
+        endpoint_types,
+        stages: stages
+            .into_iter()
+            .map(|(name, deployment_id, updated)| StageRow {
+                name,
+                deployment_id,
+                last_updated_at: updated.map(utc),
+            })
+            .collect(),
+        resources,
+    }))
+}
+
+type RunRow = (
+    i64,
+    String,
+    String,
+    OffsetDateTime,
+    Option<OffsetDateTime>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+);
+
+fn run(row: RunRow) -> SyncRun {
+    let (id, catalog, started_by, started, finished, added, changed, removed, error, progress) =
+        row;
+    SyncRun {
+        id,
+        catalog,
+        started_by,
+        started_at: utc(started),
+        finished_at: finished.map(utc),
+        added,
+        changed,
+        removed,
+        error,
+        progress,
+    }
+}
+
+const RUN_SELECT: &str =
+    "SELECT id, catalog, started_by, started_at, finished_at, added, changed, removed, error, progress
+     FROM sync_runs";
+
+pub async fn sync_runs(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<SyncRun>> {
+    let rows: Vec<RunRow> = sqlx::query_as(&format!("{RUN_SELECT} ORDER BY id DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(run).collect())
+}
+
+pub async fn sync_run(pool: &PgPool, id: i64) -> sqlx::Result<SyncRun> {
+    let row: RunRow = sqlx::query_as(&format!("{RUN_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    Ok(run(row))
+}

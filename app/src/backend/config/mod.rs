@@ -1,0 +1,506 @@
+//! Settings from flags, each with an environment fallback. Parsing is strict and names the
+//! setting that is wrong; secrets never reach a log line or an error message.
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+use uuid::Uuid;
+
+use crate::backend::auth::roles::RoleMapping;
+
+mod aws;
+pub mod push;
+pub use aws::AwsTarget;
+use aws::{check_account, check_region};
+pub use push::PushSettings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Reviewed, audited access from directory groups to AWS API Gateway"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web dashboard (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Create the sample REST APIs and IAM roles of the local demo in the AWS endpoint (idempotent).
+    SeedDemo,
+    /// Sync a catalog from AWS or the directory into the database now.
+    Sync {
+        #[arg(value_enum)]
+        catalog: SyncCatalog,
+    },
+    /// Print every AWS call pushing a change set would make now (reads AWS, writes nothing).
+    Plan {
+        /// The change set's number.
+        change_set: i64,
+    },
+    /// Push an approved change set to IAM and API Gateway, with progress; resumes an
+    /// interrupted push of it.
+    Push { change_set: i64 },
+    /// Compare AWS with the desired state for every managed role and mapped API; print each
+    /// difference (exit status 3 when there is drift).
+    Drift,
+    /// The audit log: check its hash chain, or export it.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the chain in the database (the first broken link is named), or with --export and
+    /// --manifest an exported file, offline.
+    Verify {
+        #[arg(long, requires = "manifest")]
+        export: Option<std::path::PathBuf>,
+        #[arg(long, requires = "export")]
+        manifest: Option<std::path::PathBuf>,
+    },
+    /// Write the events that match to a file (CSV or JSON Lines) and FILE.manifest.json.
+    Export {
+        /// From this date or time (UTC): 2026-10-01 or 2026-10-01T08:00.
+        #[arg(long, default_value = "")]
+        from: String,
+        /// Up to this date (the whole day) or time (UTC).
+        #[arg(long, default_value = "")]
+        to: String,
+        #[arg(long, default_value = "")]
+        actor: String,
+        /// An action (change_set.approved) or an area (push, change_set, auth).
+        #[arg(long, default_value = "")]
+        action: String,
+        #[arg(long, default_value = "")]
+        change_set: String,
+        /// A group, role or API the event mentions.
+        #[arg(long, default_value = "")]
+        mentions: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum SyncCatalog {
+    /// REST APIs, stages, resources and methods from API Gateway.
+    Apis,
+    /// IAM roles with their trust policies and tags.
+    Roles,
+    /// Directory groups (GATEHOUSE_DIRECTORY).
+    Groups,
+    /// Every catalog in turn.
+    All,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// PostgreSQL connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// The URL people use to reach Gatehouse; sign-in redirects and the same-origin check use it.
+    #[arg(long, env = "GATEHOUSE_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// OpenID Connect issuer, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0
+    #[arg(long, env = "GATEHOUSE_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+    #[arg(long, env = "GATEHOUSE_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub oidc_client_secret: Option<String>,
+    /// Comma-separated tenant ids (GUIDs) whose people may sign in.
+    #[arg(long, env = "GATEHOUSE_ALLOWED_TENANTS", global = true)]
+    pub allowed_tenants: Option<String>,
+    /// Comma-separated group object ids whose members are admins.
+    #[arg(long, env = "GATEHOUSE_ADMIN_GROUPS", global = true)]
+    pub admin_groups: Option<String>,
+    #[arg(long, env = "GATEHOUSE_REVIEWER_GROUPS", global = true)]
+    pub reviewer_groups: Option<String>,
+    #[arg(long, env = "GATEHOUSE_AUDITOR_GROUPS", global = true)]
+    pub auditor_groups: Option<String>,
+    /// Comma-separated app-role names (the `roles` claim) that make a person admin.
+    #[arg(long, env = "GATEHOUSE_ADMIN_APP_ROLES", global = true)]
+    pub admin_app_roles: Option<String>,
+    #[arg(long, env = "GATEHOUSE_REVIEWER_APP_ROLES", global = true)]
+    pub reviewer_app_roles: Option<String>,
+    #[arg(long, env = "GATEHOUSE_AUDITOR_APP_ROLES", global = true)]
+    pub auditor_app_roles: Option<String>,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", global = true)]
+    pub session_idle_minutes: Option<String>,
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "GATEHOUSE_SESSION_MAX_HOURS", global = true)]
+    pub session_max_hours: Option<String>,
+    /// AWS region (else the standard AWS configuration chain).
+    #[arg(long, env = "AWS_REGION", global = true)]
+    pub aws_region: Option<String>,
+    /// The AWS account id (12 digits) the catalog and the invoke ARNs belong to.
+    #[arg(long, env = "GATEHOUSE_AWS_ACCOUNT_ID", global = true)]
+    pub aws_account_id: Option<String>,
+    /// Send AWS calls here instead of AWS (the local demo's moto_server).
+    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
+    pub aws_endpoint_url: Option<String>,
+    /// Several AWS targets, comma-separated: `ACCOUNT/REGION` or `ACCOUNT/REGION=ROLE_ARN` to
+    /// assume that role for the target. Without it, one target from AWS_REGION and
+    /// GATEHOUSE_AWS_ACCOUNT_ID.
+    #[arg(long, env = "GATEHOUSE_AWS_TARGETS", global = true)]
+    pub aws_targets: Option<String>,
+    /// Minutes between scheduled syncs of every catalog; 0 turns the schedule off.
+    #[arg(long, env = "GATEHOUSE_SYNC_INTERVAL_MINUTES", global = true)]
+    pub sync_interval_minutes: Option<String>,
+    /// Approvals a change set needs, each from a different reviewer who is not its author.
+    #[arg(long, env = "GATEHOUSE_REQUIRED_APPROVALS", global = true)]
+    pub required_approvals: Option<String>,
+    #[command(flatten)]
+    pub directory: crate::backend::directory::settings::DirectoryArgs,
+    #[command(flatten)]
+    pub push: push::PushArgs,
+    /// Folder with the compiled site (wasm, js, css) that cargo-leptos builds.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", global = true)]
+    pub site_root: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("configuration: {env} (--{flag}) is not set")]
+    Missing {
+        env: &'static str,
+        flag: &'static str,
+    },
+    #[error("configuration: {env} (--{flag}) is invalid: {reason}")]
+    Invalid {
+        env: &'static str,
+        flag: &'static str,
+        reason: String,
+    },
+}
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+}
+
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub allowed_tenants: Vec<Uuid>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub account_id: Option<String>,
+    pub endpoint_url: Option<Url>,
+    /// Where catalogs are read from; never empty.
+    pub targets: Vec<AwsTarget>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub listen: SocketAddr,
+    pub base_url: Url,
+    pub oidc: OidcSettings,
+    pub roles: RoleMapping,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub aws: AwsSettings,
+    pub directory: crate::backend::directory::settings::DirectorySettings,
+    /// How often every catalog syncs by itself; `None`: never.
+    pub sync_interval: Option<Duration>,
+    pub required_approvals: usize,
+    pub push: PushSettings,
+    pub site_root: String,
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+}
+
+pub(crate) type Name = (&'static str, &'static str);
+
+pub(crate) fn missing((env, flag): Name) -> ConfigError {
+    ConfigError::Missing { env, flag }
+}
+
+pub(crate) fn invalid((env, flag): Name, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        env,
+        flag,
+        reason: reason.into(),
+    }
+}
+
+pub(crate) fn required(value: &Option<String>, name: Name) -> Result<String, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err(missing(name)),
+    }
+}
+
+pub(crate) fn list(value: &Option<String>) -> Vec<String> {
+    value
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn uuid_list(value: &Option<String>, name: Name) -> Result<Vec<Uuid>, ConfigError> {
+    list(value)
+        .iter()
+        .map(|s| Uuid::parse_str(s).map_err(|_| invalid(name, format!("`{s}` is not a GUID"))))
+        .collect()
+}
+
+pub(crate) fn http_url(value: &str, name: Name) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| invalid(name, format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(name, "must start with http:// or https://"));
+    }
+    Ok(url)
+}
+
+pub(crate) fn positive(
+    value: &Option<String>,
+    default: u64,
+    name: Name,
+) -> Result<u64, ConfigError> {
+    match value.as_deref() {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(invalid(
+                name,
+                format!("`{v}` is not a whole number above 0"),
+            )),
+        },
+    }
+}
+
+impl ServeArgs {
+    pub fn database(&self) -> Result<DatabaseSettings, ConfigError> {
+        let name = ("DATABASE_URL", "database-url");
+        let url = required(&self.database_url, name)?;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(invalid(
+                name,
+                "must start with postgres:// or postgresql://",
+            ));
+        }
+        Ok(DatabaseSettings { url: Secret(url) })
+    }
+
+    pub fn aws(&self) -> Result<AwsSettings, ConfigError> {
+        let endpoint_url = match self
+            .aws_endpoint_url
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            Some(v) => Some(http_url(
+                v.trim(),
+                ("AWS_ENDPOINT_URL", "aws-endpoint-url"),
+            )?),
+            None => None,
+        };
+        let region = self.aws_region.clone().filter(|s| !s.trim().is_empty());
+        if let Some(r) = &region {
+            check_region(r).map_err(|e| invalid(("AWS_REGION", "aws-region"), e))?;
+        }
+        let account_id = self.aws_account_id.clone().filter(|s| !s.trim().is_empty());
+        if let Some(a) = &account_id {
+            check_account(a)
+                .map_err(|e| invalid(("GATEHOUSE_AWS_ACCOUNT_ID", "aws-account-id"), e))?;
+        }
+        let targets_name = ("GATEHOUSE_AWS_TARGETS", "aws-targets");
+        let mut targets = list(&self.aws_targets)
+            .iter()
+            .map(|t| AwsTarget::parse(t).map_err(|e| invalid(targets_name, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut names: Vec<String> = targets.iter().map(AwsTarget::name).collect();
+        names.sort();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(invalid(targets_name, "a target appears twice"));
+        }
+        if targets.is_empty() {
+            targets.push(AwsTarget {
+                account_id: account_id.clone().unwrap_or_else(|| "000000000000".into()),
+                region: region.clone().unwrap_or_else(|| "us-east-1".into()),
+                role_arn: None,
+            });
+        }
+        Ok(AwsSettings {
+            region,
+            account_id,
+            endpoint_url,
+            targets,
+        })
+    }
+
+    fn sync_interval(&self) -> Result<Option<Duration>, ConfigError> {
+        let name = ("GATEHOUSE_SYNC_INTERVAL_MINUTES", "sync-interval-minutes");
+        match self.sync_interval_minutes.as_deref().map(str::trim) {
+            None | Some("") => Ok(Some(Duration::from_secs(60 * 60))),
+            Some("0") => Ok(None),
+            Some(_) => Ok(Some(Duration::from_secs(
+                positive(&self.sync_interval_minutes, 60, name)? * 60,
+            ))),
+        }
+    }
+
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let database = self.database()?;
+        let listen_name = ("GATEHOUSE_LISTEN", "listen");
+        let listen_raw = self
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
+        let listen = listen_raw.trim().parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                listen_name,
+                format!("`{listen_raw}` is not an address such as 127.0.0.1:3000"),
+            )
+        })?;
+        let base_name = ("GATEHOUSE_BASE_URL", "base-url");
+        let base_url = http_url(
+            self.base_url
+                .as_deref()
+                .unwrap_or("http://127.0.0.1:3000")
+                .trim(),
+            base_name,
+        )?;
+        if base_url.path() != "/" || base_url.query().is_some() {
+            return Err(invalid(
+                base_name,
+                "must be an origin without a path, such as https://gatehouse.example.com",
+            ));
+        }
+
+        let issuer_name = ("GATEHOUSE_OIDC_ISSUER", "oidc-issuer");
+        let issuer = http_url(&required(&self.oidc_issuer, issuer_name)?, issuer_name)?;
+        let client_id = required(
+            &self.oidc_client_id,
+            ("GATEHOUSE_OIDC_CLIENT_ID", "oidc-client-id"),
+        )?;
+        let client_secret = Secret(required(
+            &self.oidc_client_secret,
+            ("GATEHOUSE_OIDC_CLIENT_SECRET", "oidc-client-secret"),
+        )?);
+        let tenants_name = ("GATEHOUSE_ALLOWED_TENANTS", "allowed-tenants");
+        let allowed_tenants = uuid_list(&self.allowed_tenants, tenants_name)?;
+        if allowed_tenants.is_empty() {
+            return Err(missing(tenants_name));
+        }
+
+        let roles = RoleMapping {
+            admin_groups: uuid_list(
+                &self.admin_groups,
+                ("GATEHOUSE_ADMIN_GROUPS", "admin-groups"),
+            )?,
+            reviewer_groups: uuid_list(
+                &self.reviewer_groups,
+                ("GATEHOUSE_REVIEWER_GROUPS", "reviewer-groups"),
+            )?,
+            auditor_groups: uuid_list(
+                &self.auditor_groups,
+                ("GATEHOUSE_AUDITOR_GROUPS", "auditor-groups"),
+            )?,
+            admin_app_roles: list(&self.admin_app_roles),
+            reviewer_app_roles: list(&self.reviewer_app_roles),
+            auditor_app_roles: list(&self.auditor_app_roles),
+        };
+        if roles.is_empty() {
+            return Err(missing(("GATEHOUSE_ADMIN_GROUPS", "admin-groups")));
+        }
+
+        let idle = positive(
+            &self.session_idle_minutes,
+            60,
+            ("GATEHOUSE_SESSION_IDLE_MINUTES", "session-idle-minutes"),
+        )?;
+        let max = positive(
+            &self.session_max_hours,
+            12,
+            ("GATEHOUSE_SESSION_MAX_HOURS", "session-max-hours"),
+        )?;
+
+        Ok(Settings {
+            database,
+            listen,
+            base_url,
+            oidc: OidcSettings {
+                issuer,
+                client_id,
+                client_secret,
+                allowed_tenants,
+            },
+            roles,
+            session_idle: Duration::from_secs(idle * 60),
+            session_max: Duration::from_secs(max * 3600),
+            aws: self.aws()?,
+            directory: self.directory.settings()?,
+            sync_interval: self.sync_interval()?,
+            required_approvals: positive(
+                &self.required_approvals,
+                1,
+                ("GATEHOUSE_REQUIRED_APPROVALS", "required-approvals"),
+            )? as usize,
+            push: self.push.settings()?,
+            site_root: self
+                .site_root
+                .clone()
+                .unwrap_or_else(|| "target/site".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,291 @@
+//! Exports as records, and the [`HistoryBackend`] the History page calls.
+
+use crate::history::{CheckedFilter, HistoryBackend, HistoryFilter, HistoryPage};
+use futures_util::{Stream, StreamExt};
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::{
+    chain::ChainedEvent,
+    export::{Exporter, Format, Manifest},
+    store,
+};
+use crate::backend::audit::{self, Actor};
+
+type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
+
+pub struct ServerHistory {
+    pub pool: PgPool,
+}
+
+/// A checked end (`…Z+1d`: the next day's start; `…Z+1s`: a second later) as a time and the
+/// interval to add to it.
+fn end_time(at: &str) -> (String, &'static str) {
+    match (at.strip_suffix("+1d"), at.strip_suffix("+1s")) {
+        (Some(day), _) => (day.to_string(), "1 day"),
+        (_, Some(t)) => (t.to_string(), "1 second"),
+        _ => (at.to_string(), "0 seconds"),
+    }
+}
+
+impl HistoryBackend for ServerHistory {
+    fn access_as_of<'a>(&'a self, at: &'a str) -> BoxFuture<'a, Vec<crate::history::AccessRow>> {
+        Box::pin(async move {
+            let (at, plus) = end_time(at);
+            let state = super::reports::desired_as_of(&self.pool, &at, plus)
+                .await
+                .map_err(crate::backend::mappings::backend::internal)?;
+            super::reports::access_rows(&self.pool, &state)
+                .await
+                .map_err(crate::backend::mappings::backend::internal)
+        })
+    }
+
+    fn create_export<'a>(
+        &'a self,
+        filter: &'a HistoryFilter,
+        format: &'a str,
+    ) -> BoxFuture<'a, crate::history::Created> {
+        let who = crate::backend::mappings::backend::actor();
+        Box::pin(async move {
+            let Some(format) = Format::parse(format) else {
+                return Ok(Err(vec![(
+                    "format".into(),
+                    format!("`{format}` is neither csv nor jsonl"),
+                )]));
+            };
+            Ok(create_export(&self.pool, &who, filter, format)
+                .await
+                .map(|record| {
+                    let (id, rows) = (record.id, record.rows);
+                    // Hashing a large export takes a while: the page follows it.
+                    spawn_prepare(self.pool.clone(), record);
+                    (id, rows)
+                })
+                .map_err(|errors| {
+                    errors
+                        .into_iter()
+                        .map(|(f, e)| (f.to_string(), e))
+                        .collect()
+                }))
+        })
+    }
+
+    fn export_status(&self, id: i64) -> BoxFuture<'_, Option<crate::history::ExportStatus>> {
+        Box::pin(async move {
+            let record = export_record(&self.pool, id)
+                .await
+                .map_err(crate::backend::mappings::backend::internal)?;
+            Ok(record.map(|r| crate::history::ExportStatus {
+                id: r.id,
+                format: r.format.clone(),
+                rows: r.rows,
+                hashed_rows: r.hashed_rows,
+                bytes: r.bytes,
+                ready: r.manifest.is_some(),
+                error: r.error.clone(),
+            }))
+        })
+    }
+
+    fn page(&self, filter: CheckedFilter, before: Option<i64>) -> BoxFuture<'_, HistoryPage> {
+        Box::pin(async move {
+            let (events, more, newer) = store::page(&self.pool, &filter, before)
+                .await
+                .map_err(crate::backend::mappings::backend::internal)?;
+            Ok(HistoryPage {
+                older: more.then(|| events.last().map(|e| e.seq)).flatten(),
+                newer,
+                events,
+                errors: Vec::new(),
+            })
+        })
+    }
+}
+
+/// A recorded export: its filters and the last event it covers.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ExportRecord {
+    pub id: i64,
+    pub created_at: time::OffsetDateTime,
+    pub format: String,
+    pub filters: sqlx::types::Json<HistoryFilter>,
+    pub upto_seq: i64,
+    pub rows: i64,
+    pub hashed_rows: i64,
+    /// The file's exact length, once hashed.
+    pub bytes: Option<i64>,
+    pub manifest: Option<sqlx::types::Json<Manifest>>,
+    pub error: Option<String>,
+}
+
+const EXPORT_COLUMNS: &str =
+    "id, created_at, format, filters, upto_seq, rows, hashed_rows, bytes, manifest, error";
+
+impl ExportRecord {
+    pub fn format(&self) -> Format {
+        Format::parse(&self.format).unwrap_or(Format::Csv)
+    }
+
+    pub fn checked(&self) -> CheckedFilter {
+        self.filters.0.check().unwrap_or_default()
+    }
+
+    /// Ends an export's [`Exporter`] into its manifest.
+    pub fn manifest(&self, exporter: Exporter) -> Manifest {
+        exporter.finish(
+            json!({"export": self.id, "filters": self.filters.0, "upto_seq": self.upto_seq}),
+            self.checked().narrows(),
+            crate::backend::catalog::queries::utc(self.created_at),
+        )
+    }
+
+    pub fn file_name(&self) -> String {
+        format!("gatehouse-audit-{}.{}", self.id, self.format().extension())
+    }
+}
+
+/// Records an export of `filter` up to the newest event now (an audit event itself).
+pub async fn create_export(
+    pool: &PgPool,
+    actor: &Actor,
+    filter: &HistoryFilter,
+    format: Format,
+) -> Result<ExportRecord, Vec<(&'static str, String)>> {
+    let checked = filter.check()?;
+    let inner = async {
+        let mut tx = pool.begin().await?;
+        let upto: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(seq), 0)::bigint FROM audit_events")
+                .fetch_one(&mut *tx)
+                .await?;
+        let rows = store::count(&mut tx, &checked, upto).await?;
+        let record: ExportRecord = sqlx::query_as(&format!(
+            "INSERT INTO audit_exports (created_by, format, filters, upto_seq, rows)
+             VALUES ($1, $2, $3, $4, $5) RETURNING {EXPORT_COLUMNS}"
+        ))
+        .bind(&actor.name)
+        .bind(format.extension())
+        .bind(sqlx::types::Json(filter))
+        .bind(upto)
+        .bind(rows)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            audit::action::AUDIT_EXPORTED,
+            Some(&format!("audit_export:{}", record.id)),
+            json!({"export": record.id, "format": format.extension(), "filters": filter, "upto_seq": upto, "rows": rows}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(record)
+    };
+    inner
+        .await
+        .map_err(|e| vec![("export", crate::backend::mappings::backend::internal(e))])
+}
+
+pub async fn export_record(pool: &PgPool, id: i64) -> sqlx::Result<Option<ExportRecord>> {
+    sqlx::query_as(&format!(
+        "SELECT {EXPORT_COLUMNS} FROM audit_exports WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The export's rows, as the bytes of its file, streamed.
+pub fn file_stream(
+    pool: PgPool,
+    record: &ExportRecord,
+) -> impl Stream<Item = Result<String, sqlx::Error>> + Send + 'static {
+    let mut exporter = Exporter::new(record.format());
+    let head = exporter.start();
+    let rows = store::stream(pool, record.checked(), Some(record.upto_seq))
+        .map(move |r| r.map(|e: ChainedEvent| exporter.row(&e)));
+    futures_util::stream::once(async move { Ok(head) }).chain(rows)
+}
+
+/// Prepares, in the background, the exports a stopped process left unhashed. (Another live
+/// process may be hashing one too: both reach the same manifest.)
+pub async fn resume_unfinished(pool: &PgPool) -> sqlx::Result<usize> {
+    let records: Vec<ExportRecord> = sqlx::query_as(&format!(
+        "SELECT {EXPORT_COLUMNS} FROM audit_exports WHERE manifest IS NULL AND error IS NULL"
+    ))
+    .fetch_all(pool)
+    .await?;
+    let n = records.len();
+    for record in records {
+        spawn_prepare(pool.clone(), record);
+    }
+    Ok(n)
+}
+
+/// [`prepare`] in the background (its failure is recorded with the export).
+pub fn spawn_prepare(pool: PgPool, record: ExportRecord) {
+    tokio::spawn(async move {
+        let _ = prepare(&pool, &record).await;
+    });
+}
+
+/// Ends an export: its manifest and the file's length are stored with the record.
+pub async fn finish(
+    pool: &PgPool,
+    record: &ExportRecord,
+    exporter: Exporter,
+) -> sqlx::Result<Manifest> {
+    let (rows, bytes) = (exporter.rows as i64, exporter.bytes as i64);
+    let manifest = record.manifest(exporter);
+    sqlx::query(
+        "UPDATE audit_exports SET hashed_rows = $2, bytes = $3, manifest = $4, finished_at = now()
+         WHERE id = $1",
+    )
+    .bind(record.id)
+    .bind(rows)
+    .bind(bytes)
+    .bind(sqlx::types::Json(&manifest))
+    .execute(pool)
+    .await?;
+    Ok(manifest)
+}
+
+/// Hashes an export's rows exactly as its file streams them and stores the manifest and the
+/// file's length, recording the progress as it goes (or the error that stopped it).
+pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manifest> {
+    let outcome = async {
+        let mut exporter = Exporter::new(record.format());
+        exporter.start();
+        let mut rows = Box::pin(store::stream(
+            pool.clone(),
+            record.checked(),
+            Some(record.upto_seq),
+        ));
+        let mut reported = std::time::Instant::now();
+        while let Some(e) = rows.next().await {
+            exporter.row(&e?);
+            if reported.elapsed() >= std::time::Duration::from_millis(250) {
+                sqlx::query("UPDATE audit_exports SET hashed_rows = $2 WHERE id = $1")
+                    .bind(record.id)
+                    .bind(exporter.rows as i64)
+                    .execute(pool)
+                    .await?;
+                reported = std::time::Instant::now();
+            }
+        }
+        finish(pool, record, exporter).await
+    };
+    let result: sqlx::Result<Manifest> = outcome.await;
+    if let Err(e) = &result {
+        tracing::error!(export = record.id, error = %e, "export stopped");
+        let _ =
+            sqlx::query("UPDATE audit_exports SET error = $2, finished_at = now() WHERE id = $1")
+                .bind(record.id)
+                .bind("the database stopped answering while the rows were read; export again")
+                .execute(pool)
+                .await;
+    }
+    result
+}

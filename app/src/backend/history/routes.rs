@@ -1,0 +1,205 @@
+//! Export downloads: the file (streamed from the database as it is read) and its manifest.
+//! Auditors, reviewers and admins only, checked here.
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Extension, Json, Router,
+};
+use futures_util::StreamExt;
+
+use super::backend::{export_record, file_stream};
+use crate::backend::{session::SessionUser, state::AppState};
+use crate::roles::Role;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/audit/exports/{id}/file", get(file))
+        .route("/api/audit/exports/{id}/manifest", get(manifest_json))
+        .route("/api/reports/access.csv", get(access_csv))
+}
+
+#[derive(serde::Deserialize)]
+struct AtQuery {
+    #[serde(default)]
+    at: String,
+}
+
+/// The access review as CSV: group, role, route (cells neutralised like every export).
+async fn access_csv(
+    State(state): State<AppState>,
+    user: Option<Extension<SessionUser>>,
+    axum::extract::Query(q): axum::extract::Query<AtQuery>,
+) -> Response {
+    if let Some(r) = refused(&user) {
+        return r;
+    }
+    let filter = crate::history::HistoryFilter {
+        to: q.at.clone(),
+        ..Default::default()
+    };
+    let at = match filter.check() {
+        Ok(c) if c.to_before.is_some() => c.to_before.unwrap_or_default(),
+        Ok(_) => return (StatusCode::BAD_REQUEST, "give a date: ?at=2026-11-28").into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                e.into_iter().map(|(_, m)| m).collect::<String>(),
+            )
+                .into_response()
+        }
+    };
+    let rows = match state.history.access_as_of(&at).await {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    };
+    let cell = |c: &str| {
+        let c = super::export::neutralise(c);
+        if c.contains([',', '"', '\r', '\n']) {
+            format!("\"{}\"", c.replace('"', "\"\""))
+        } else {
+            c.into_owned()
+        }
+    };
+    let mut body = String::from("group,role,route\r\n");
+    for r in rows {
+        body.push_str(&format!(
+            "{},{},{}\r\n",
+            cell(&r.group),
+            cell(&r.role),
+            cell(&r.route)
+        ));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"gatehouse-access-{}.csv\"",
+                    q.at.trim()
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Why the caller may not download exports, if they may not.
+fn refused(user: &Option<Extension<SessionUser>>) -> Option<Response> {
+    let reader = |u: &SessionUser| {
+        u.roles
+            .iter()
+            .any(|r| matches!(r, Role::Admin | Role::Reviewer | Role::Auditor))
+    };
+    match user {
+        None => Some((StatusCode::UNAUTHORIZED, "sign in first").into_response()),
+        Some(Extension(u)) if reader(u) => None,
+        Some(_) => Some(
+            (
+                StatusCode::FORBIDDEN,
+                "exports are for auditors, reviewers and admins",
+            )
+                .into_response(),
+        ),
+    }
+}
+
+async fn file(
+    State(state): State<AppState>,
+    user: Option<Extension<SessionUser>>,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Some(r) = refused(&user) {
+        return r;
+    }
+    let record = match export_record(&state.pool, id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such export").into_response(),
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::backend::mappings::backend::internal(e),
+            )
+                .into_response()
+        }
+    };
+    let body = file_stream(state.pool.clone(), &record).map(|chunk| {
+        chunk.map(bytes::Bytes::from).map_err(|e| {
+            tracing::error!(error = %e, "export stopped");
+            std::io::Error::other("the export stopped")
+        })
+    });
+    let mut response = (
+        [
+            (
+                header::CONTENT_TYPE,
+                record.format().content_type().to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", record.file_name()),
+            ),
+            (
+                header::HeaderName::from_static("x-gatehouse-rows"),
+                record.rows.to_string(),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response();
+    // Once the export is hashed its length is known, and the browser can show the download's
+    // progress.
+    if let Some(bytes) = record.bytes {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, header::HeaderValue::from(bytes));
+    }
+    response
+}
+
+async fn manifest_json(
+    State(state): State<AppState>,
+    user: Option<Extension<SessionUser>>,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Some(r) = refused(&user) {
+        return r;
+    }
+    let record = match export_record(&state.pool, id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such export").into_response(),
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::backend::mappings::backend::internal(e),
+            )
+                .into_response()
+        }
+    };
+    let Some(stored) = record.manifest.clone() else {
+        let why = match &record.error {
+            Some(e) => format!("export {id} failed: {e}"),
+            None => format!(
+                "export {id} is still being prepared ({} of {} events hashed); try again shortly",
+                record.hashed_rows, record.rows
+            ),
+        };
+        return (StatusCode::CONFLICT, why).into_response();
+    };
+    (
+        [(
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}.manifest.json\"",
+                record.file_name()
+            ),
+        )],
+        Json(stored.0),
+    )
+        .into_response()
+}

@@ -1,0 +1,260 @@
+//! Turns change sets and the desired state into what the pages show: item lines, policy diffs,
+//! effective access, timelines, group mappings.
+
+use std::collections::HashMap;
+
+use crate::{
+    domain::{
+        desired::{effective_access, ChangeItem, DesiredState, RepushTarget, Route},
+        diff::diff_lines,
+        grant::GroupRef,
+        names::RoleArn,
+        policy::{role_policy, RolePolicy, DEFAULT_MANAGED_PER_ROLE, INLINE_AGGREGATE_LIMIT},
+    },
+    mappings::types::*,
+};
+use sqlx::PgPool;
+
+use super::store::ChangeSetRow;
+use crate::backend::catalog::queries::utc;
+
+/// Display names of groups and APIs, for sentences people read.
+pub struct Names {
+    groups: HashMap<(String, String), String>,
+    apis: HashMap<String, String>,
+}
+
+impl Names {
+    /// The names of `groups` (only those: the directory may hold tens of thousands) and of the
+    /// APIs.
+    pub async fn load<'g>(
+        pool: &PgPool,
+        groups: impl IntoIterator<Item = &'g GroupRef>,
+    ) -> sqlx::Result<Names> {
+        let (sources, ids): (Vec<&str>, Vec<&str>) = groups
+            .into_iter()
+            .map(|g| (g.source.as_str(), g.object_id.as_str()))
+            .unzip();
+        let groups: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
+             JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
+               ON g.source = wanted.source AND g.object_id = wanted.object_id",
+        )
+        .bind(&sources)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?;
+        let apis: Vec<(String, String)> = sqlx::query_as("SELECT api_id, name FROM rest_apis")
+            .fetch_all(pool)
+            .await?;
+        Ok(Names {
+            groups: groups.into_iter().map(|(s, o, n)| ((s, o), n)).collect(),
+            apis: apis.into_iter().collect(),
+        })
+    }
+
+    pub fn group(&self, g: &GroupRef) -> String {
+        self.groups
+            .get(&(g.source.clone(), g.object_id.clone()))
+            .cloned()
+            .unwrap_or_else(|| format!("{} group {}", g.source, g.object_id))
+    }
+
+    pub fn route(&self, r: &Route) -> String {
+        let api = self
+            .apis
+            .get(r.api.api_id.as_str())
+            .map(String::as_str)
+            .unwrap_or("unknown API");
+        format!(
+            "{} {} on {api} ({}) stage {}",
+            r.method,
+            r.path.as_str(),
+            r.api.api_id.as_str(),
+            r.stage.as_str()
+        )
+    }
+
+    pub fn item(&self, item: &ChangeItem) -> String {
+        match item {
+            ChangeItem::AddBinding(b) => {
+                format!("Bind {} → role {}", self.group(&b.group), b.role.name())
+            }
+            ChangeItem::RemoveBinding(b) => format!(
+                "Unbind {} from role {}",
+                self.group(&b.group),
+                b.role.name()
+            ),
+            ChangeItem::AddGrant(g) => {
+                format!("Grant role {} {}", g.role.name(), self.route(&Route::of(g)))
+            }
+            ChangeItem::RemoveGrant(g) => format!(
+                "Revoke from role {} {}",
+                g.role.name(),
+                self.route(&Route::of(g))
+            ),
+            ChangeItem::Repush(RepushTarget::Role(r)) => {
+                format!("Push role {} again (revert drift)", r.name())
+            }
+            ChangeItem::Repush(RepushTarget::Api(a)) => format!(
+                "Push the resource policy and methods of API {} again (revert drift)",
+                self.apis
+                    .get(a.api_id.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| a.api_id.as_str().to_string())
+            ),
+        }
+    }
+}
+
+pub fn summary(cs: &ChangeSetRow) -> ChangeSetSummary {
+    ChangeSetSummary {
+        id: cs.id,
+        title: if cs.title.is_empty() {
+            format!("Draft {}", cs.id)
+        } else {
+            cs.title.clone()
+        },
+        state: cs.state.as_str().to_string(),
+        author_name: cs.author_name.clone(),
+        items: cs.items.len(),
+        updated_at: utc(cs.updated_at),
+    }
+}
+
+pub fn policy_text(p: &RolePolicy) -> (String, String) {
+    match p {
+        RolePolicy::None => (String::new(), "no Gatehouse policy".into()),
+        RolePolicy::Inline(d) => (
+            d.pretty(),
+            format!(
+                "one inline policy, {} of {INLINE_AGGREGATE_LIMIT} characters",
+                d.size
+            ),
+        ),
+        RolePolicy::Managed(ds) => (
+            ds.iter()
+                .map(|d| format!("// {}\n{}", d.name, d.pretty()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            format!("{} managed policies (too large for inline)", ds.len()),
+        ),
+    }
+}
+
+/// The policy of each role the items touch, before → after.
+pub fn policy_diffs(
+    items: &[ChangeItem],
+    before: &DesiredState,
+    after: &DesiredState,
+) -> Vec<PolicyDiff> {
+    crate::domain::desired::affected_roles(items)
+        .into_iter()
+        .map(|role: RoleArn| {
+            let old = role_policy(
+                role.name(),
+                &before.grants_of(&role),
+                DEFAULT_MANAGED_PER_ROLE,
+            );
+            let new = role_policy(
+                role.name(),
+                &after.grants_of(&role),
+                DEFAULT_MANAGED_PER_ROLE,
+            );
+            let (old_text, _) = old.as_ref().map(policy_text).unwrap_or_default();
+            let (new_text, new_summary) = new.as_ref().map(policy_text).unwrap_or_default();
+            let (_, old_summary) = old.as_ref().map(policy_text).unwrap_or_default();
+            PolicyDiff {
+                role: role.to_string(),
+                lines: diff_lines(&old_text, &new_text),
+                summary: format!("before: {old_summary}; after: {new_summary}"),
+                error: new.err().map(|e| e.to_string()),
+            }
+        })
+        .collect()
+}
+
+pub async fn access(
+    pool: &PgPool,
+    names: &Names,
+    before: &DesiredState,
+    after: &DesiredState,
+) -> sqlx::Result<Vec<AccessView>> {
+    let counts: Vec<(String, String, i32)> =
+        sqlx::query_as("SELECT source, group_id, member_count FROM directory_member_reads")
+            .fetch_all(pool)
+            .await?;
+    let counts: HashMap<(String, String), i32> =
+        counts.into_iter().map(|(s, g, c)| ((s, g), c)).collect();
+    Ok(effective_access(before, after)
+        .into_iter()
+        .map(|c| AccessView {
+            group: names.group(&c.group),
+            people: counts
+                .get(&(c.group.source.clone(), c.group.object_id.clone()))
+                .map(|n| *n as i64),
+            gained: c.gained.iter().map(|r| names.route(r)).collect(),
+            lost: c.lost.iter().map(|r| names.route(r)).collect(),
+        })
+        .collect())
+}
+
+pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<TimelineEntry>> {
+    let rows: Vec<(time::OffsetDateTime, String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT occurred_at, actor_name, action, details FROM audit_events WHERE subject = $1 ORDER BY id",
+    )
+    .bind(format!("change_set:{id}"))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, who, action, details)| {
+            let comment = details
+                .get("comment")
+                .and_then(|c| c.as_str())
+                .filter(|c| !c.is_empty());
+            let what = match action.as_str() {
+                "change_set.edited" => "edited".to_string(),
+                "change_set.submitted" => "submitted it for review".into(),
+                "change_set.withdrawn" => "withdrew it".into(),
+                "change_set.approved" => format!(
+                    "approved{}",
+                    comment.map(|c| format!(": “{c}”")).unwrap_or_default()
+                ),
+                "change_set.rejected" => format!(
+                    "rejected{}",
+                    comment.map(|c| format!(": “{c}”")).unwrap_or_default()
+                ),
+                "change_set.applied" => "applied it to the mappings".into(),
+                "change_set.rebased" => "rebased it onto the current mappings".into(),
+                "push.started" => format!(
+                    "started push {} ({} calls planned)",
+                    details["run"],
+                    details["plan"].as_array().map_or(0, Vec::len)
+                ),
+                "push.call" => format!(
+                    "push {}: {} {}{}",
+                    details["run"],
+                    details["call"].as_str().unwrap_or_default(),
+                    details["outcome"].as_str().unwrap_or_default(),
+                    details["error"]
+                        .as_str()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+                "push.succeeded" => format!("push {} succeeded and read back", details["run"]),
+                "push.failed" => format!(
+                    "push {} failed: {}",
+                    details["run"],
+                    details["error"].as_str().unwrap_or_default()
+                ),
+                other => other.to_string(),
+            };
+            TimelineEntry {
+                at: utc(at),
+                who,
+                what,
+            }
+        })
+        .collect())
+}

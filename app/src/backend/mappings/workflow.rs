@@ -1,0 +1,385 @@
+//! What people do to change sets: edit a draft, submit, withdraw, review, rebase. Each is one
+//! transaction holding the change set's row (and, to apply, the desired state's), so two people
+//! acting at once end in one outcome. Every step is an audit event with before and after.
+
+use crate::domain::{
+    change_set::{may_review, Action, State},
+    desired::{add_item, ChangeItem},
+};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::store::{self, ChangeSetRow};
+use crate::backend::audit::{self, action, Actor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("there is no change set {0}")]
+    NotFound(i64),
+    /// Refused, with the reason worded for the person.
+    #[error("{0}")]
+    Refused(String),
+    /// The form's fields that are wrong, each with its reason.
+    #[error("some fields need attention")]
+    Fields(Vec<(&'static str, String)>),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+use WorkflowError::Refused;
+
+fn person(actor: &Actor) -> Result<Uuid, WorkflowError> {
+    actor
+        .oid
+        .ok_or_else(|| Refused("only a signed-in person can change mappings".into()))
+}
+
+fn subject(id: i64) -> String {
+    format!("change_set:{id}")
+}
+
+async fn locked(db: &mut PgConnection, id: i64) -> Result<ChangeSetRow, WorkflowError> {
+    store::change_set(db, id, true)
+        .await?
+        .ok_or(WorkflowError::NotFound(id))
+}
+
+fn own(cs: &ChangeSetRow, who: Uuid) -> Result<(), WorkflowError> {
+    if cs.author_oid != who {
+        return Err(Refused(format!(
+            "change set {} belongs to {}; only its author can change it",
+            cs.id, cs.author_name
+        )));
+    }
+    Ok(())
+}
+
+fn step(cs: &ChangeSetRow, a: Action) -> Result<State, WorkflowError> {
+    cs.state.next(a).map_err(|e| Refused(e.to_string()))
+}
+
+/// Puts one edit into the author's draft (made on the first edit) and answers the draft's id.
+/// The edit must make sense against the desired state as it is now.
+pub async fn edit(pool: &PgPool, actor: &Actor, item: ChangeItem) -> Result<i64, WorkflowError> {
+    let who = person(actor)?;
+    let mut tx = pool.begin().await?;
+    let current = store::version(&mut tx, false).await?;
+    let draft = match store::draft_of(&mut tx, who).await? {
+        Some(d) => d,
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO change_sets (author_oid, author_name, base_version) VALUES ($1, $2, $3)
+                 RETURNING id",
+            )
+            .bind(who)
+            .bind(&actor.name)
+            .bind(current)
+            .fetch_one(&mut *tx)
+            .await?;
+            locked(&mut tx, id).await?
+        }
+    };
+    step(&draft, Action::Edit)?;
+    let before = draft.items.clone();
+    let mut items = draft.items.clone();
+    add_item(&mut items, item.clone());
+    let desired = store::desired_state(&mut tx).await?;
+    desired
+        .apply(&items)
+        .map_err(|e| Refused(format!("this edit does not fit the current mappings: {e}")))?;
+    store::save_items(&mut tx, draft.id, &items).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        action::CHANGE_SET_EDITED,
+        Some(&subject(draft.id)),
+        json!({ "edit": item, "before": before, "after": items }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(draft.id)
+}
+
+/// Removes one item from the author's draft.
+pub async fn drop_item(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    index: usize,
+) -> Result<(), WorkflowError> {
+    let who = person(actor)?;
+    let mut tx = pool.begin().await?;
+    let cs = locked(&mut tx, id).await?;
+    own(&cs, who)?;
+    step(&cs, Action::Edit)?;
+    let mut items = cs.items.clone();
+    if index >= items.len() {
+        return Err(Refused("that item is no longer in the change set".into()));
+    }
+    let removed = items.remove(index);
+    store::save_items(&mut tx, id, &items).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        action::CHANGE_SET_EDITED,
+        Some(&subject(id)),
+        json!({ "removed": removed, "before": cs.items, "after": items }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub struct Details {
+    pub title: String,
+    pub justification: String,
+    pub ticket: String,
+}
+
+fn check_details(d: &Details, submitting: bool) -> Result<(), WorkflowError> {
+    let mut errors = Vec::new();
+    let title = d.title.trim();
+    if (submitting && title.is_empty()) || title.chars().count() > 120 {
+        errors.push((
+            "title",
+            "A title of 1 to 120 characters says what the change does.".to_string(),
+        ));
+    }
+    let justification = d.justification.trim();
+    if submitting && justification.chars().count() < 10 {
+        errors.push((
+            "justification",
+            "Say why this access is needed (at least 10 characters): reviewers decide on it."
+                .to_string(),
+        ));
+    }
+    if justification.chars().count() > 4000 {
+        errors.push(("justification", "At most 4,000 characters.".to_string()));
+    }
+    let ticket = d.ticket.trim();
+    if ticket.chars().count() > 64 || ticket.chars().any(char::is_whitespace) {
+        errors.push((
+            "ticket",
+            "A ticket reference is one word of at most 64 characters, such as CHG-1234."
+                .to_string(),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(WorkflowError::Fields(errors))
+    }
+}
+
+/// Saves title, justification and ticket of a draft; with `submit`, also submits it.
+pub async fn save_details(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    details: Details,
+    submit: bool,
+) -> Result<State, WorkflowError> {
+    let who = person(actor)?;
+    check_details(&details, submit)?;
+    let mut tx = pool.begin().await?;
+    let cs = locked(&mut tx, id).await?;
+    own(&cs, who)?;
+    let mut state = step(&cs, Action::Edit)?;
+    let ticket = Some(details.ticket.trim()).filter(|t| !t.is_empty());
+    sqlx::query("UPDATE change_sets SET title = $2, justification = $3, ticket = $4, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(details.title.trim())
+        .bind(details.justification.trim())
+        .bind(ticket)
+        .execute(&mut *tx)
+        .await?;
+    if submit {
+        if cs.items.is_empty() {
+            return Err(Refused(
+                "the change set has no changes yet; add some before submitting".into(),
+            ));
+        }
+        let desired = store::desired_state(&mut tx).await?;
+        desired.apply(&cs.items).map_err(|e| {
+            Refused(format!(
+                "the change set no longer fits the current mappings: {e}"
+            ))
+        })?;
+        state = step(&cs, Action::Submit)?;
+        store::set_state(&mut tx, id, state).await?;
+    }
+    audit::record(
+        &mut *tx,
+        actor,
+        if submit { action::CHANGE_SET_SUBMITTED } else { action::CHANGE_SET_EDITED },
+        Some(&subject(id)),
+        json!({
+            "before": { "state": cs.state.as_str(), "title": cs.title, "justification": cs.justification, "ticket": cs.ticket },
+            "after": { "state": state.as_str(), "title": details.title.trim(), "justification": details.justification.trim(), "ticket": ticket },
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(state)
+}
+
+pub async fn withdraw(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), WorkflowError> {
+    let who = person(actor)?;
+    let mut tx = pool.begin().await?;
+    let cs = locked(&mut tx, id).await?;
+    own(&cs, who)?;
+    let state = step(&cs, Action::Withdraw)?;
+    store::set_state(&mut tx, id, state).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        action::CHANGE_SET_WITHDRAWN,
+        Some(&subject(id)),
+        json!({ "before": cs.state.as_str(), "after": state.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A reviewer's decision. Approving with enough approvals applies the change set to the
+/// desired state, unless another change set touching the same bindings or roles was applied
+/// since its base (then the author must rebase).
+pub async fn review(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    approve: bool,
+    comment: &str,
+    required_approvals: usize,
+) -> Result<State, WorkflowError> {
+    let who = person(actor)?;
+    let comment = comment.trim();
+    if !approve && comment.is_empty() {
+        return Err(WorkflowError::Fields(vec![(
+            "comment",
+            "Say why you reject it, so the author can fix it.".into(),
+        )]));
+    }
+    if comment.chars().count() > 2000 {
+        return Err(WorkflowError::Fields(vec![(
+            "comment",
+            "At most 2,000 characters.".into(),
+        )]));
+    }
+    let mut tx = pool.begin().await?;
+    let cs = locked(&mut tx, id).await?;
+    if cs.state != State::Submitted {
+        return Err(Refused(format!(
+            "change set {id} is {} now; only submitted change sets are reviewed",
+            cs.state
+        )));
+    }
+    let earlier: Vec<Uuid> = store::reviews(&mut tx, id)
+        .await?
+        .iter()
+        .map(|r| r.reviewer_oid)
+        .collect();
+    may_review(&cs.author_oid, &who, &earlier).map_err(|e| Refused(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO reviews (change_set_id, reviewer_oid, reviewer_name, decision, comment)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(who)
+    .bind(&actor.name)
+    .bind(if approve { "approve" } else { "reject" })
+    .bind(comment)
+    .execute(&mut *tx)
+    .await?;
+    let approvals: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM reviews WHERE change_set_id = $1 AND decision = 'approve'",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let action_taken = if approve {
+        Action::Approve {
+            enough: approvals as usize >= required_approvals,
+        }
+    } else {
+        Action::Reject
+    };
+    let state = step(&cs, action_taken)?;
+    let audit_action = if approve {
+        action::CHANGE_SET_APPROVED
+    } else {
+        action::CHANGE_SET_REJECTED
+    };
+    if state == State::Approved {
+        store::version(&mut tx, true).await?;
+        let conflicts =
+            store::conflicting(&mut tx, cs.base_version, &store::touches(&cs.items)).await?;
+        if let Some((other, title)) = conflicts.first() {
+            return Err(Refused(format!(
+                "change set {other} (“{title}”) changed the same mappings after this one was written; the author must rebase it onto the current mappings first"
+            )));
+        }
+        let desired = store::desired_state(&mut tx).await?;
+        desired.apply(&cs.items).map_err(|e| {
+            Refused(format!(
+                "the change set no longer fits the current mappings: {e}"
+            ))
+        })?;
+        let version = store::apply(&mut tx, id, &cs.items).await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            action::CHANGE_SET_APPLIED,
+            Some(&subject(id)),
+            json!({ "items": cs.items, "version": { "before": version - 1, "after": version } }),
+        )
+        .await?;
+    }
+    store::set_state(&mut tx, id, state).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        audit_action,
+        Some(&subject(id)),
+        json!({ "comment": comment, "before": cs.state.as_str(), "after": state.as_str(), "approvals": approvals }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(state)
+}
+
+/// Moves a change set's base to the current mappings, when its items still fit them.
+pub async fn rebase(pool: &PgPool, actor: &Actor, id: i64) -> Result<i64, WorkflowError> {
+    let who = person(actor)?;
+    let mut tx = pool.begin().await?;
+    let cs = locked(&mut tx, id).await?;
+    own(&cs, who)?;
+    if !matches!(cs.state, State::Draft | State::Submitted) {
+        return Err(Refused(format!(
+            "change set {id} is {}; only drafts and submitted change sets are rebased",
+            cs.state
+        )));
+    }
+    let version = store::version(&mut tx, false).await?;
+    let desired = store::desired_state(&mut tx).await?;
+    desired.apply(&cs.items).map_err(|e| {
+        Refused(format!("its items no longer fit the current mappings ({e}); withdraw it and start again from the current mappings"))
+    })?;
+    sqlx::query("UPDATE change_sets SET base_version = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        action::CHANGE_SET_REBASED,
+        Some(&subject(id)),
+        json!({ "before": cs.base_version, "after": version }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(version)
+}

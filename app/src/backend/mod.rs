@@ -1,0 +1,19 @@
+//! Everything the server does for a request or a job, compiled into the server only (`ssr`):
+//! database access (each area's `store.rs`), AWS and directory adapters, background jobs,
+//! sign-in and sessions. Server functions in `crate::<area>` call into these modules directly;
+//! the browser's WASM bundle never sees them.
+
+pub mod audit;
+pub mod auth;
+pub mod aws;
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod directory;
+pub mod history;
+pub mod mappings;
+pub mod page;
+pub mod push;
+pub mod session;
+pub mod state;
+pub mod users;

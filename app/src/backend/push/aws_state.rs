@@ -1,0 +1,168 @@
+//! Reads what AWS holds for the roles and APIs a push concerns, into the planner's terms.
+
+use std::collections::BTreeMap;
+
+use crate::domain::{
+    grant::ApiRef,
+    plan::{ApiActual, MethodActual, RoleActual, POLICY_PREFIX},
+};
+use anyhow::Context;
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+use super::PushTarget;
+use crate::backend::catalog::{apigateway, iam};
+
+/// A role's existence, its managed tag and Gatehouse's inline policies.
+pub async fn read_role(target: &PushTarget, role_name: &str) -> anyhow::Result<RoleActual> {
+    let client = &target.clients.iam;
+    target.limits.all.acquire().await;
+    // GetRole answers the role's tags too (all of them: a role has at most 50), so no
+    // ListRoleTags is needed.
+    let managed = match client.get_role().role_name(role_name).send().await {
+        Ok(out) => out.role().is_some_and(|r| {
+            r.tags()
+                .iter()
+                .any(|t| (t.key(), t.value()) == iam::MANAGED_TAG)
+        }),
+        Err(e) if e.code() == Some("NoSuchEntity") => return Ok(RoleActual::default()),
+        Err(e) => anyhow::bail!("GetRole {role_name}: {}", DisplayErrorContext(&e)),
+    };
+    let mut inline = BTreeMap::new();
+    let mut marker = None;
+    loop {
+        target.limits.all.acquire().await;
+        let page = client
+            .list_role_policies()
+            .role_name(role_name)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("ListRolePolicies {role_name}: {}", DisplayErrorContext(&e))
+            })?;
+        for name in page.policy_names() {
+            if !name.starts_with(POLICY_PREFIX) {
+                continue; // not Gatehouse's: never read, never touched
+            }
+            target.limits.all.acquire().await;
+            let policy = client
+                .get_role_policy()
+                .role_name(role_name)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "GetRolePolicy {role_name} {name}: {}",
+                        DisplayErrorContext(&e)
+                    )
+                })?;
+            let document = iam::decode_policy(policy.policy_document())
+                .with_context(|| format!("the policy {name} of role {role_name} is not JSON"))?;
+            inline.insert(name.to_string(), document);
+        }
+        match (page.is_truncated(), page.marker()) {
+            (true, Some(m)) => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    Ok(RoleActual {
+        exists: true,
+        managed,
+        inline,
+    })
+}
+
+/// An API's stages and methods with their authorization types.
+pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiActual> {
+    let id = api.api_id.as_str();
+    target.limits.all.acquire().await;
+    let rest_api = target
+        .clients
+        .apigateway
+        .get_rest_api()
+        .rest_api_id(id)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("GetRestApi {id}: {}", DisplayErrorContext(&e)))?;
+    let policy = rest_api.policy().map(parse_resource_policy).transpose()?;
+    let stages =
+        apigateway::fetch_stages(&target.clients.apigateway, &target.read_limits, id).await?;
+    let resources =
+        apigateway::fetch_resources(&target.clients.apigateway, &target.read_limits, id).await?;
+    let made = deployment_times(target, id).await?;
+    Ok(ApiActual {
+        api: api.clone(),
+        deployed_at: stages
+            .iter()
+            .filter_map(|s| {
+                let at = made.get(s.deployment_id.as_deref()?)?;
+                Some((s.name.clone(), *at))
+            })
+            .collect(),
+        changed_at: None,
+        stages: stages.into_iter().map(|s| s.name).collect(),
+        policy,
+        methods: resources
+            .into_iter()
+            .flat_map(|r| {
+                let (resource_id, path) = (r.resource_id, r.path);
+                r.methods.into_iter().map(move |m| MethodActual {
+                    resource_id: resource_id.clone(),
+                    path: path.clone(),
+                    http_method: m.http_method,
+                    authorization_type: m.authorization_type,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// When each of the API's deployments was made (epoch seconds), page by page.
+async fn deployment_times(target: &PushTarget, id: &str) -> anyhow::Result<BTreeMap<String, i64>> {
+    let mut made = BTreeMap::new();
+    let mut position = None;
+    loop {
+        target.limits.all.acquire().await;
+        let page = target
+            .clients
+            .apigateway
+            .get_deployments()
+            .rest_api_id(id)
+            .limit(500)
+            .set_position(position.take())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("GetDeployments {id}: {}", DisplayErrorContext(&e)))?;
+        for d in page.items() {
+            if let (Some(did), Some(at)) = (d.id(), d.created_date()) {
+                made.insert(did.to_string(), at.secs());
+            }
+        }
+        match page.position() {
+            Some(p) if !page.items().is_empty() => position = Some(p.to_string()),
+            _ => break,
+        }
+    }
+    Ok(made)
+}
+
+/// API Gateway hands the resource policy back as a string, its quotes backslash-escaped.
+fn parse_resource_policy(text: &str) -> anyhow::Result<serde_json::Value> {
+    serde_json::from_str(text)
+        .or_else(|_| serde_json::from_str(&text.replace("\\\"", "\"")))
+        .with_context(|| format!("the resource policy is not JSON: {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_escaped_resource_policy_is_read() {
+        let plain = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let escaped = plain.replace('"', "\\\"");
+        assert_eq!(
+            super::parse_resource_policy(plain).unwrap(),
+            super::parse_resource_policy(&escaped).unwrap()
+        );
+    }
+}

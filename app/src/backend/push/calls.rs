@@ -1,0 +1,148 @@
+//! Makes one planned AWS call. Every call is safe to make again (a step interrupted by a crash
+//! is repeated): puts and deletes converge, a role that already exists counts as created when it
+//! carries Gatehouse's tag, and a second deployment of the same state is harmless.
+
+use crate::domain::plan::Call;
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_iam::{
+    error::{ProvideErrorMetadata, SdkError},
+    operation::RequestId,
+    types::Tag,
+};
+
+use super::PushTarget;
+use crate::backend::catalog::iam::MANAGED_TAG;
+
+/// A call's outcome: AWS's request id, or why it failed (with AWS's error code).
+pub struct CallError {
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+fn request_id(x: &impl RequestId) -> Option<String> {
+    x.request_id().map(String::from)
+}
+
+fn failed<E>(op: &str, e: SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let request_id = request_id(&e);
+    let message = match (e.code(), e.message()) {
+        (Some(code), Some(msg)) => format!("{op}: {code}: {msg}"),
+        (Some(code), None) => format!("{op}: {code}"),
+        _ => format!("{op}: {}", aws_sdk_iam::error::DisplayErrorContext(&e)),
+    };
+    CallError {
+        message,
+        request_id,
+    }
+}
+
+pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, CallError> {
+    target.limits.all.acquire().await;
+    let iam = &target.clients.iam;
+    let gw = &target.clients.apigateway;
+    match call {
+        Call::CreateRole {
+            role_name,
+            path,
+            trust_policy,
+        } => {
+            let sent = iam
+                .create_role()
+                .role_name(role_name)
+                .path(path)
+                .assume_role_policy_document(trust_policy)
+                .description("Managed by Gatehouse")
+                .tags(
+                    Tag::builder()
+                        .key(MANAGED_TAG.0)
+                        .value(MANAGED_TAG.1)
+                        .build()
+                        .expect("key and value are set"),
+                )
+                .send()
+                .await;
+            match sent {
+                Ok(out) => Ok(request_id(&out)),
+                // Made by an earlier attempt of this step (the plan refuses unmanaged roles).
+                Err(e) if e.code() == Some("EntityAlreadyExists") => Ok(None),
+                Err(e) => Err(failed("CreateRole", e)),
+            }
+        }
+        Call::PutRolePolicy {
+            role_name,
+            policy_name,
+            document,
+        } => iam
+            .put_role_policy()
+            .role_name(role_name)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map(|o| request_id(&o))
+            .map_err(|e| failed("PutRolePolicy", e)),
+        Call::DeleteRolePolicy {
+            role_name,
+            policy_name,
+        } => match iam
+            .delete_role_policy()
+            .role_name(role_name)
+            .policy_name(policy_name)
+            .send()
+            .await
+        {
+            Ok(o) => Ok(request_id(&o)),
+            Err(e) if e.code() == Some("NoSuchEntity") => Ok(None),
+            Err(e) => Err(failed("DeleteRolePolicy", e)),
+        },
+        Call::UpdateMethodAuthorization {
+            api_id,
+            resource_id,
+            http_method,
+            ..
+        } => gw
+            .update_method()
+            .rest_api_id(api_id)
+            .resource_id(resource_id)
+            .http_method(http_method)
+            .patch_operations(
+                PatchOperation::builder()
+                    .op(Op::Replace)
+                    .path("/authorizationType")
+                    .value("AWS_IAM")
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|o| request_id(&o))
+            .map_err(|e| failed("UpdateMethod", e)),
+        Call::UpdateResourcePolicy { api_id, policy } => gw
+            .update_rest_api()
+            .rest_api_id(api_id)
+            .patch_operations(
+                PatchOperation::builder()
+                    .op(Op::Replace)
+                    .path("/policy")
+                    .value(policy)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|o| request_id(&o))
+            .map_err(|e| failed("UpdateRestApi", e)),
+        Call::CreateDeployment { api_id, stage } => {
+            target.limits.deployments.acquire().await;
+            gw.create_deployment()
+                .rest_api_id(api_id)
+                .stage_name(stage)
+                .description("Gatehouse push")
+                .send()
+                .await
+                .map(|o| request_id(&o))
+                .map_err(|e| failed("CreateDeployment", e))
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Drift: every managed role and mapped API compared with the desired state. Each difference
+//! is an item with both sides; an admin reverts it (a change set that pushes the desired state
+//! again) or adopts it (a change set that makes AWS's state the desired one), each reviewed.
+
+use std::collections::BTreeSet;
+
+use crate::domain::{
+    desired::{ChangeItem, DesiredState, RepushTarget},
+    drift::{adopt_role, policy_arns},
+    grant::ApiRef,
+    names::RoleArn,
+    plan::{Call, STATEMENT_PREFIX},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Actual, PushError, Pusher, Scope};
+use crate::backend::audit::{self, Actor};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftItem {
+    /// A role ARN or `API api-id (ACCOUNT/REGION)`.
+    pub subject: String,
+    pub kind: String,
+    pub desired: String,
+    pub actual: String,
+    /// The call a revert would make.
+    pub fix: String,
+    pub revert: ChangeItem,
+    /// Empty when AWS's side cannot be expressed as mappings.
+    pub adopt: Vec<ChangeItem>,
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn parse(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::String(text.into()))
+}
+
+/// The drift items of `actual` against `desired`, one per planned call (deployments follow
+/// from their API's item and are not items of their own).
+pub fn items(
+    pusher: &Pusher,
+    desired: &DesiredState,
+    actual: &Actual,
+) -> Result<Vec<DriftItem>, PushError> {
+    let steps = pusher.plan_actual(desired, actual)?;
+    let role_of = |name: &str| actual.roles.keys().find(|r| r.name() == name).cloned();
+    let api_of = |id: &str| actual.apis.iter().find(|a| a.api.api_id.as_str() == id);
+    // APIs whose policy or methods differ: their deployments follow from that item.
+    let changed: BTreeSet<&str> = steps
+        .iter()
+        .filter_map(|s| match &s.call {
+            Call::UpdateResourcePolicy { api_id, .. }
+            | Call::UpdateMethodAuthorization { api_id, .. } => Some(api_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for step in &steps {
+        let item = match &step.call {
+            Call::CreateRole { role_name, .. } => {
+                let Some(role) = role_of(role_name) else {
+                    continue;
+                };
+                DriftItem {
+                    subject: role.to_string(),
+                    kind: "role deleted".into(),
+                    desired: "the role, with Gatehouse's policy".into(),
+                    actual: "no such role".into(),
+                    fix: step.call.summary(),
+                    adopt: adopt_role(desired, &role, None).0,
+                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                }
+            }
+            Call::PutRolePolicy {
+                role_name,
+                policy_name,
+                document,
+            } => {
+                let Some(role) = role_of(role_name) else {
+                    continue;
+                };
+                let have = actual.roles[&role].inline.get(policy_name);
+                DriftItem {
+                    subject: role.to_string(),
+                    kind: if have.is_some() {
+                        "policy edited outside Gatehouse"
+                    } else {
+                        "policy missing"
+                    }
+                    .into(),
+                    desired: pretty(&parse(document)),
+                    actual: have.map(pretty).unwrap_or_else(|| "none".into()),
+                    fix: step.call.summary(),
+                    adopt: adopt_role(
+                        desired,
+                        &role,
+                        Some(&policy_arns(actual.roles[&role].inline.values())),
+                    )
+                    .0,
+                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                }
+            }
+            Call::DeleteRolePolicy {
+                role_name,
+                policy_name,
+            } => {
+                let Some(role) = role_of(role_name) else {
+                    continue;
+                };
+                DriftItem {
+                    subject: role.to_string(),
+                    kind: "policy added outside Gatehouse".into(),
+                    desired: "none".into(),
+                    actual: actual.roles[&role]
+                        .inline
+                        .get(policy_name)
+                        .map(pretty)
+                        .unwrap_or_default(),
+                    fix: step.call.summary(),
+                    adopt: adopt_role(
+                        desired,
+                        &role,
+                        Some(&policy_arns(actual.roles[&role].inline.values())),
+                    )
+                    .0,
+                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                }
+            }
+            Call::UpdateResourcePolicy { api_id, policy } => {
+                let Some(api) = api_of(api_id) else { continue };
+                let gatehouse = |doc: &serde_json::Value| -> serde_json::Value {
+                    let statements: Vec<&serde_json::Value> = doc["Statement"]
+                        .as_array()
+                        .map(|all| {
+                            all.iter()
+                                .filter(|s| {
+                                    s["Sid"]
+                                        .as_str()
+                                        .is_some_and(|sid| sid.starts_with(STATEMENT_PREFIX))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    json!(statements)
+                };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: "resource policy changed outside Gatehouse".into(),
+                    desired: pretty(&gatehouse(&parse(policy))),
+                    actual: api
+                        .policy
+                        .as_ref()
+                        .map(|p| pretty(&gatehouse(p)))
+                        .unwrap_or_else(|| "none".into()),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
+            Call::UpdateMethodAuthorization {
+                api_id,
+                path,
+                http_method,
+                from,
+                ..
+            } => {
+                let Some(api) = api_of(api_id) else { continue };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: format!("authorization of {http_method} {path} changed"),
+                    desired: "AWS_IAM".into(),
+                    actual: from.clone(),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
+            Call::CreateDeployment { api_id, stage } => {
+                if changed.contains(api_id.as_str()) {
+                    continue;
+                }
+                let Some(api) = api_of(api_id) else { continue };
+                let when = |secs: Option<i64>| {
+                    secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+                        .map(crate::backend::catalog::queries::utc)
+                        .unwrap_or_else(|| "unknown".into())
+                };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: format!(
+                        "stage {stage} serves a deployment older than the last policy change"
+                    ),
+                    desired: format!(
+                        "a deployment made after Gatehouse changed the API at {}",
+                        when(api.changed_at)
+                    ),
+                    actual: format!(
+                        "the deployment made at {}",
+                        when(api.deployed_at.get(stage).copied())
+                    ),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
+        };
+        out.push(item);
+    }
+    Ok(out)
+}
+
+fn api_subject(api: &ApiRef) -> String {
+    format!(
+        "API {} ({}/{})",
+        api.api_id.as_str(),
+        api.account.as_str(),
+        api.region.as_str()
+    )
+}
+
+impl Pusher {
+    /// Every role Gatehouse manages (the desired state's, and those the catalog found tagged)
+    /// and every API a grant names.
+    async fn everything(&self, desired: &DesiredState) -> Result<Scope, PushError> {
+        let mut roles: BTreeSet<RoleArn> = desired
+            .grants
+            .iter()
+            .map(|g| g.role.clone())
+            .chain(desired.bindings.iter().map(|b| b.role.clone()))
+            .collect();
+        let tagged: Vec<String> =
+            sqlx::query_scalar("SELECT arn FROM iam_roles WHERE managed AND gone_at IS NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        roles.extend(tagged.iter().filter_map(|a| RoleArn::parse(a).ok()));
+        let apis: BTreeSet<ApiRef> = desired.grants.iter().map(|g| g.api.clone()).collect();
+        Ok(Scope {
+            roles: roles.into_iter().collect(),
+            apis: apis.into_iter().collect(),
+        })
+    }
+
+    /// Compares AWS with the desired state, records the report (and a `drift.found` audit
+    /// event when anything differs) and answers the report's id and items.
+    pub async fn check_drift(&self, actor: &Actor) -> Result<(i64, Vec<DriftItem>), PushError> {
+        let desired = self.desired().await?;
+        let result = async {
+            let scope = self.everything(&desired).await?;
+            let actual = self.read_actual(&scope).await?;
+            items(self, &desired, &actual)
+        }
+        .await;
+        let (found, error) = match &result {
+            Ok(items) => (
+                Some(serde_json::to_value(items).expect("items serialise")),
+                None,
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO drift_reports (checked_by, items, error) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(&actor.name)
+        .bind(&found)
+        .bind(&error)
+        .fetch_one(&self.pool)
+        .await?;
+        let items = result?;
+        if !items.is_empty() {
+            audit::record(
+                &self.pool,
+                actor,
+                audit::action::DRIFT_FOUND,
+                Some(&format!("drift_report:{id}")),
+                json!({"report": id, "items": items.iter().map(|i| json!({"subject": i.subject, "kind": i.kind, "desired": i.desired, "actual": i.actual})).collect::<Vec<_>>()}),
+            )
+            .await?;
+        }
+        Ok((id, items))
+    }
+
+    /// Runs a drift check now and every `every`.
+    pub fn spawn_drift_schedule(self: std::sync::Arc<Self>, every: std::time::Duration) {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = self.check_drift(&Actor::system("drift schedule")).await {
+                    tracing::warn!(error = %e, "scheduled drift check failed");
+                }
+            }
+        });
+    }
+}
+
+/// A stored drift report.
+#[derive(sqlx::FromRow)]
+pub struct Report {
+    pub id: i64,
+    pub checked_at: time::OffsetDateTime,
+    pub checked_by: String,
+    /// `None` when the check failed (`error` says why).
+    pub items: Option<sqlx::types::Json<Vec<DriftItem>>>,
+    pub error: Option<String>,
+}
+
+/// The newest report.
+pub async fn latest(pool: &sqlx::PgPool) -> sqlx::Result<Option<Report>> {
+    sqlx::query_as(
+        "SELECT id, checked_at, checked_by, items, error FROM drift_reports ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+}

@@ -1,0 +1,226 @@
+//! Runs a push's recorded steps under a lease, then reads AWS back.
+
+use crate::domain::{
+    change_set::{Action, State},
+    plan::Call,
+};
+use serde_json::json;
+
+use super::{
+    call_details, calls, store, PushError, Pusher, RunOutcome, Scope, VERIFY_ATTEMPTS, VERIFY_PAUSE,
+};
+use crate::backend::{
+    audit::{self, Actor},
+    mappings::store as cs_store,
+};
+
+/// Renews the lease while a run works; stops when dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Pusher {
+    fn heartbeat(&self, run_id: i64) -> Heartbeat {
+        let (pool, owner, lease) = (self.pool.clone(), self.owner.clone(), self.settings.lease);
+        Heartbeat(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match store::claim(&pool, run_id, &owner, lease.as_secs_f64()).await {
+                    Ok(true) => {}
+                    // Finished, or lost: the next step's record says which.
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!(run_id, error = %e, "cannot renew the push lease"),
+                }
+            }
+        }))
+    }
+
+    /// Runs (or takes over and finishes) push `run_id`: the steps not done yet, in order, then
+    /// the read-back. Refused when another process holds the run.
+    pub async fn execute(&self, run_id: i64) -> Result<RunOutcome, PushError> {
+        if !store::claim(
+            &self.pool,
+            run_id,
+            &self.owner,
+            self.settings.lease.as_secs_f64(),
+        )
+        .await?
+        {
+            return Err(PushError::Refused(format!(
+                "push {run_id} is finished or another process is running it"
+            )));
+        }
+        let _beat = self.heartbeat(run_id);
+        let run = store::run(&self.pool, run_id)
+            .await?
+            .ok_or_else(|| PushError::Refused(format!("push {run_id} does not exist")))?;
+        let actor = Actor::system(&format!("push {run_id}"));
+        let mut calls_made = 0;
+        for step in store::steps(&self.pool, run_id).await? {
+            if step.state == "done" {
+                continue;
+            }
+            let call: Call = serde_json::from_value(step.call.clone()).map_err(|e| {
+                PushError::Refused(format!("step {} cannot be read: {e}", step.seq))
+            })?;
+            let target = self.target(&step.target)?;
+            store::mark_step(
+                &self.pool,
+                run_id,
+                &self.owner,
+                step.seq,
+                "running",
+                None,
+                None,
+            )
+            .await
+            .map_err(|e| PushError::Refused(e.to_string()))?;
+            let outcome = calls::make(target, &call).await;
+            calls_made += 1;
+            let (state, request_id, error) = match &outcome {
+                Ok(id) => ("done", id.clone(), None),
+                Err(e) => ("failed", e.request_id.clone(), Some(e.message.clone())),
+            };
+            store::mark_step(
+                &self.pool,
+                run_id,
+                &self.owner,
+                step.seq,
+                state,
+                request_id.as_deref(),
+                error.as_deref(),
+            )
+            .await
+            .map_err(|e| PushError::Refused(e.to_string()))?;
+            let mut details = call_details(step.seq, &call);
+            details["run"] = json!(run_id);
+            details["outcome"] = json!(state);
+            details["aws_request_id"] = json!(request_id);
+            details["error"] = json!(error);
+            audit::record(
+                &self.pool,
+                &actor,
+                audit::action::PUSH_CALL,
+                Some(&format!("change_set:{}", run.change_set_id)),
+                details,
+            )
+            .await?;
+            if let Some(error) = error {
+                let message = format!(
+                    "step {} ({}) failed: {error}",
+                    step.seq + 1,
+                    call.operation()
+                );
+                self.finish(run_id, run.change_set_id, Err(message.clone()))
+                    .await?;
+                return Ok(RunOutcome {
+                    run_id,
+                    succeeded: false,
+                    calls_made,
+                    error: Some(message),
+                });
+            }
+        }
+        let verified = self.verify(run.change_set_id).await;
+        let ended = self
+            .finish(run_id, run.change_set_id, verified.clone())
+            .await;
+        ended?;
+        Ok(RunOutcome {
+            run_id,
+            succeeded: verified.is_ok(),
+            calls_made,
+            error: verified.err(),
+        })
+    }
+
+    /// Reads AWS back until it matches (IAM is eventually consistent) or the attempts run out.
+    async fn verify(&self, change_set_id: i64) -> Result<(), String> {
+        let cs = self
+            .change_set(change_set_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let scope = Scope::of(&cs.items);
+        let mut left = Vec::new();
+        for attempt in 0..VERIFY_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(VERIFY_PAUSE).await;
+            }
+            let desired = self.desired().await.map_err(|e| e.to_string())?;
+            left = self
+                .plan_scope(&desired, &scope)
+                .await
+                .map_err(|e| format!("reading back: {e}"))?;
+            if left.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(format!(
+            "read back, AWS still differs: {}",
+            left.iter()
+                .map(|s| s.call.summary())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    }
+
+    async fn finish(
+        &self,
+        run_id: i64,
+        change_set_id: i64,
+        outcome: Result<(), String>,
+    ) -> Result<(), PushError> {
+        let mut tx = self.pool.begin().await?;
+        let cs = cs_store::change_set(&mut tx, change_set_id, true)
+            .await?
+            .ok_or(PushError::NotFound(change_set_id))?;
+        let (run_state, action, audit_action) = match &outcome {
+            Ok(()) => (
+                "succeeded",
+                Action::PushSucceeded,
+                audit::action::PUSH_SUCCEEDED,
+            ),
+            Err(_) => ("failed", Action::PushFailed, audit::action::PUSH_FAILED),
+        };
+        let updated = sqlx::query(
+            "UPDATE push_runs SET state = $2, error = $3, finished_at = now(), lease_until = NULL
+             WHERE id = $1 AND state = 'running' AND lease_owner = $4",
+        )
+        .bind(run_id)
+        .bind(run_state)
+        .bind(outcome.as_ref().err())
+        .bind(&self.owner)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(PushError::Refused(format!(
+                "push {run_id}: this process no longer holds the push"
+            )));
+        }
+        let next = cs.state.next(action).unwrap_or(if outcome.is_ok() {
+            State::Pushed
+        } else {
+            State::PushFailed
+        });
+        cs_store::set_state(&mut tx, change_set_id, next).await?;
+        audit::record(
+            &mut *tx,
+            &Actor::system(&format!("push {run_id}")),
+            audit_action,
+            Some(&format!("change_set:{change_set_id}")),
+            json!({
+                "run": run_id,
+                "before": {"state": cs.state.as_str()},
+                "after": {"state": next.as_str()},
+                "error": outcome.err(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

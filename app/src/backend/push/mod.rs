@@ -1,0 +1,363 @@
+//! Pushing approved change sets to IAM and API Gateway: plan from what AWS holds, record the
+//! plan as steps, make each call (recorded before and after), then read AWS back.
+//!
+//! A push run is a job in Postgres with a lease: the process holding it renews it while it works;
+//! if it dies, the lease lapses and another process (or the same one restarted) takes the run
+//! over and finishes the steps not yet done. Two processes never work on the same run.
+
+pub mod aws_state;
+pub mod backend;
+pub mod calls;
+pub mod cli;
+pub mod drift;
+pub mod store;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use crate::domain::{
+    change_set::{Action, State},
+    desired::{ChangeItem, DesiredState, RepushTarget},
+    grant::ApiRef,
+    names::RoleArn,
+    plan::{plan, Call, PlanSettings, Step},
+};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::backend::{
+    audit::{self, Actor},
+    aws::{self, AwsClients},
+    catalog::rate_limit::{ApiGatewayLimits, RateLimiter},
+    config::{push::default_trust_policy, AwsSettings, PushSettings},
+    mappings::store as cs_store,
+};
+
+/// API Gateway's and IAM's quotas for one account, shared by every target in it.
+pub struct PushLimits {
+    pub all: RateLimiter,
+    pub deployments: RateLimiter,
+}
+
+pub struct PushTarget {
+    pub name: String,
+    pub account: String,
+    pub clients: AwsClients,
+    pub limits: Arc<PushLimits>,
+    pub read_limits: ApiGatewayLimits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("change set {0} does not exist")]
+    NotFound(i64),
+    #[error("{0}")]
+    Refused(String),
+    #[error("the plan cannot be made: {0}")]
+    Plan(String),
+    #[error("reading AWS failed: {0}")]
+    Aws(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    pub succeeded: bool,
+    pub calls_made: usize,
+    pub error: Option<String>,
+}
+
+/// AWS's state for a scope.
+pub struct Actual {
+    pub roles: BTreeMap<RoleArn, crate::domain::plan::RoleActual>,
+    pub apis: Vec<crate::domain::plan::ApiActual>,
+}
+
+/// The roles and APIs a push concerns.
+pub struct Scope {
+    pub roles: Vec<RoleArn>,
+    pub apis: Vec<ApiRef>,
+}
+
+impl Scope {
+    pub fn of(items: &[ChangeItem]) -> Scope {
+        let mut roles: Vec<RoleArn> = items.iter().filter_map(|i| i.role().cloned()).collect();
+        roles.sort();
+        roles.dedup();
+        let mut apis: Vec<ApiRef> = items
+            .iter()
+            .filter_map(|i| match i {
+                ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => Some(g.api.clone()),
+                ChangeItem::Repush(RepushTarget::Api(api)) => Some(api.clone()),
+                _ => None,
+            })
+            .collect();
+        apis.sort();
+        apis.dedup();
+        Scope { roles, apis }
+    }
+}
+
+pub struct Pusher {
+    pub pool: PgPool,
+    pub targets: Vec<PushTarget>,
+    pub settings: PushSettings,
+    /// This process, as lease holder.
+    pub owner: String,
+}
+
+impl Pusher {
+    pub async fn new(pool: PgPool, aws_settings: &AwsSettings, settings: PushSettings) -> Pusher {
+        let mut by_account: BTreeMap<String, Arc<PushLimits>> = BTreeMap::new();
+        let mut targets = Vec::new();
+        for target in &aws_settings.targets {
+            let limits = by_account
+                .entry(target.account_id.clone())
+                .or_insert_with(|| {
+                    Arc::new(PushLimits {
+                        all: RateLimiter::per_second(settings.calls_per_second),
+                        deployments: RateLimiter::every(settings.deploy_interval),
+                    })
+                })
+                .clone();
+            targets.push(PushTarget {
+                name: target.name(),
+                account: target.account_id.clone(),
+                clients: aws::target_clients(aws_settings, target).await,
+                limits,
+                read_limits: ApiGatewayLimits::for_endpoint(aws_settings),
+            });
+        }
+        Pusher {
+            pool,
+            targets,
+            settings,
+            owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()),
+        }
+    }
+
+    fn target(&self, name: &str) -> Result<&PushTarget, PushError> {
+        self.targets.iter().find(|t| t.name == name).ok_or_else(|| {
+            PushError::Plan(format!(
+                "no AWS target {name} is configured (GATEHOUSE_AWS_TARGETS)"
+            ))
+        })
+    }
+
+    fn role_target(&self, role: &RoleArn) -> Result<&PushTarget, PushError> {
+        self.targets
+            .iter()
+            .find(|t| t.account == role.account.as_str())
+            .ok_or_else(|| {
+                PushError::Plan(format!(
+                    "no AWS target is configured for account {} of role {role}",
+                    role.account.as_str()
+                ))
+            })
+    }
+
+    pub(crate) async fn desired(&self) -> Result<DesiredState, PushError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(cs_store::desired_state(&mut conn).await?)
+    }
+
+    async fn read_role(
+        &self,
+        role: &RoleArn,
+    ) -> Result<(RoleArn, crate::domain::plan::RoleActual), PushError> {
+        let target = self.role_target(role)?;
+        let actual = aws_state::read_role(target, role.name())
+            .await
+            .map_err(|e| PushError::Aws(format!("{e:#}")))?;
+        Ok((role.clone(), actual))
+    }
+
+    async fn read_api(&self, api: &ApiRef) -> Result<crate::domain::plan::ApiActual, PushError> {
+        let target = self.target(&format!("{}/{}", api.account.as_str(), api.region.as_str()))?;
+        let mut actual = aws_state::read_api(target, api)
+            .await
+            .map_err(|e| PushError::Aws(format!("{e:#}")))?;
+        actual.changed_at =
+            store::last_api_change(&self.pool, &target.name, api.api_id.as_str()).await?;
+        Ok(actual)
+    }
+
+    /// What AWS holds for `scope`'s roles and (when a push changes APIs) its APIs.
+    pub async fn read_actual(&self, scope: &Scope) -> Result<Actual, PushError> {
+        use futures_util::{StreamExt, TryStreamExt};
+        // Several reads in flight: each waits its turn at the target's quota limiter, so the
+        // pace stays within AWS's quotas while the latency of one call no longer adds up.
+        // (The futures are made first, by named methods: a closure here trips the compiler's
+        // `Send` inference for the spawned push.)
+        let role_reads: Vec<_> = scope.roles.iter().map(|r| self.read_role(r)).collect();
+        let roles: BTreeMap<RoleArn, crate::domain::plan::RoleActual> =
+            futures_util::stream::iter(role_reads)
+                .buffer_unordered(READS_IN_FLIGHT)
+                .try_collect()
+                .await?;
+        let mut apis = Vec::new();
+        if self.settings.enforce_iam || self.settings.resource_policy {
+            let api_reads: Vec<_> = scope.apis.iter().map(|a| self.read_api(a)).collect();
+            apis = futures_util::stream::iter(api_reads)
+                .buffered(READS_IN_FLIGHT)
+                .try_collect()
+                .await?;
+        }
+        Ok(Actual { roles, apis })
+    }
+
+    /// The calls that bring `actual` to `desired`.
+    pub fn plan_actual(
+        &self,
+        desired: &DesiredState,
+        actual: &Actual,
+    ) -> Result<Vec<Step>, PushError> {
+        let trust = |role: &RoleArn| {
+            self.settings
+                .trust_policy
+                .clone()
+                .unwrap_or_else(|| default_trust_policy(role.account.as_str()))
+        };
+        let role_target = |role: &RoleArn| {
+            self.role_target(role)
+                .map(|t| t.name.clone())
+                .unwrap_or_default()
+        };
+        let settings = PlanSettings {
+            enforce_iam: self.settings.enforce_iam,
+            resource_policy: self.settings.resource_policy,
+            role_target: &role_target,
+            trust_policy: &trust,
+        };
+        plan(desired, &actual.roles, &actual.apis, &settings)
+            .map_err(|e| PushError::Plan(e.to_string()))
+    }
+
+    /// The calls that would bring `scope` to `desired`, from what AWS holds now.
+    pub async fn plan_scope(
+        &self,
+        desired: &DesiredState,
+        scope: &Scope,
+    ) -> Result<Vec<Step>, PushError> {
+        let actual = self.read_actual(scope).await?;
+        self.plan_actual(desired, &actual)
+    }
+
+    async fn change_set(&self, id: i64) -> Result<cs_store::ChangeSetRow, PushError> {
+        let mut conn = self.pool.acquire().await?;
+        cs_store::change_set(&mut conn, id, false)
+            .await?
+            .ok_or(PushError::NotFound(id))
+    }
+
+    /// What pushing change set `id` would do now.
+    pub async fn plan(&self, id: i64) -> Result<Vec<Step>, PushError> {
+        let cs = self.change_set(id).await?;
+        let desired = self.desired().await?;
+        self.plan_scope(&desired, &Scope::of(&cs.items)).await
+    }
+
+    /// Records a push of change set `id` with its plan and holds it; answers the run's id, or
+    /// `None` when the change set was pushed before and AWS still matches (nothing to write).
+    pub async fn begin(&self, actor: &Actor, id: i64) -> Result<Option<i64>, PushError> {
+        let cs = self.change_set(id).await?;
+        if cs.state == State::Pushing {
+            return Err(PushError::Refused(format!(
+                "change set {id} is being pushed already"
+            )));
+        }
+        let steps = self.plan(id).await?;
+        if cs.state == State::Pushed {
+            return if steps.is_empty() {
+                Ok(None)
+            } else {
+                Err(PushError::Refused(format!(
+                    "change set {id} was pushed, and AWS has changed since ({} calls would put it back): that is drift; revert it from the drift report",
+                    steps.len()
+                )))
+            };
+        }
+        let mut tx = self.pool.begin().await?;
+        let cs = cs_store::change_set(&mut tx, id, true)
+            .await?
+            .ok_or(PushError::NotFound(id))?;
+        let next = cs
+            .state
+            .next(Action::Push)
+            .map_err(|e| PushError::Refused(e.to_string()))?;
+        cs_store::set_state(&mut tx, id, next).await?;
+        let run_id = store::insert_run(
+            &mut tx,
+            id,
+            &actor.name,
+            &self.owner,
+            self.settings.lease.as_secs_f64(),
+            &steps,
+        )
+        .await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            audit::action::PUSH_STARTED,
+            Some(&format!("change_set:{id}")),
+            json!({
+                "run": run_id,
+                "before": {"state": cs.state.as_str()},
+                "after": {"state": next.as_str()},
+                "plan": steps.iter().map(|s| json!({"target": s.target, "call": s.call.summary()})).collect::<Vec<_>>(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(run_id))
+    }
+
+    /// Starts a push in the background and answers its run id at once.
+    pub async fn start(self: &Arc<Self>, actor: Actor, id: i64) -> Result<Option<i64>, PushError> {
+        let run = self.begin(&actor, id).await?;
+        if let Some(run_id) = run {
+            let pusher = Arc::clone(self);
+            tokio::spawn(async move {
+                if let Err(e) = pusher.execute(run_id).await {
+                    tracing::error!(run_id, error = %e, "push stopped");
+                }
+            });
+        }
+        Ok(run)
+    }
+
+    /// Takes over pushes whose process died, in the background, now and every half lease.
+    pub fn spawn_resumer(self: Arc<Self>) {
+        tokio::spawn(async move {
+            loop {
+                match store::orphans(&self.pool).await {
+                    Ok(runs) => {
+                        for run_id in runs {
+                            tracing::info!(run_id, "taking over an interrupted push");
+                            if let Err(e) = self.execute(run_id).await {
+                                tracing::warn!(run_id, error = %e, "push not taken over");
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot look for interrupted pushes"),
+                }
+                tokio::time::sleep(self.settings.lease / 2).await;
+            }
+        });
+    }
+}
+
+mod execute;
+
+/// How long verification waits for IAM's eventual consistency, in all.
+/// AWS reads a plan, a drift check or a read-back keeps in flight at once.
+const READS_IN_FLIGHT: usize = 8;
+const VERIFY_ATTEMPTS: u32 = 5;
+const VERIFY_PAUSE: Duration = Duration::from_millis(500);
+
+/// For the audit log: which call a step made.
+fn call_details(seq: i32, call: &Call) -> serde_json::Value {
+    json!({"seq": seq, "operation": call.operation(), "call": call.summary()})
+}

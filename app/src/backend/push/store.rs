@@ -1,0 +1,169 @@
+//! Push runs and their steps in Postgres. Every write about a run's progress checks the lease,
+//! so a process that lost its lease (it stalled, another took over) cannot record anything more.
+
+use crate::domain::plan::Step;
+use sqlx::{PgConnection, PgPool};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StepRow {
+    pub seq: i32,
+    pub target: String,
+    pub operation: String,
+    pub summary: String,
+    pub call: serde_json::Value,
+    pub state: String,
+    pub attempts: i32,
+    pub aws_request_id: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: i64,
+    pub change_set_id: i64,
+    pub state: String,
+    pub started_by: String,
+    pub started_at: time::OffsetDateTime,
+    pub finished_at: Option<time::OffsetDateTime>,
+    pub error: Option<String>,
+}
+
+pub async fn insert_run(
+    db: &mut PgConnection,
+    change_set_id: i64,
+    started_by: &str,
+    owner: &str,
+    lease_secs: f64,
+    steps: &[Step],
+) -> sqlx::Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO push_runs (change_set_id, started_by, lease_owner, lease_until)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING id",
+    )
+    .bind(change_set_id)
+    .bind(started_by)
+    .bind(owner)
+    .bind(lease_secs)
+    .fetch_one(&mut *db)
+    .await?;
+    for (seq, step) in steps.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO push_steps (run_id, seq, target, operation, summary, call)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(seq as i32)
+        .bind(&step.target)
+        .bind(step.call.operation())
+        .bind(step.call.summary())
+        .bind(serde_json::to_value(&step.call).expect("a call serialises"))
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Takes or renews the lease of a running push; false when another process holds it.
+pub async fn claim(pool: &PgPool, run_id: i64, owner: &str, lease_secs: f64) -> sqlx::Result<bool> {
+    let got = sqlx::query(
+        "UPDATE push_runs SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)
+         WHERE id = $1 AND state = 'running'
+           AND (lease_owner = $2 OR lease_until IS NULL OR lease_until < now())",
+    )
+    .bind(run_id)
+    .bind(owner)
+    .bind(lease_secs)
+    .execute(pool)
+    .await?;
+    Ok(got.rows_affected() == 1)
+}
+
+/// Running pushes whose holder's lease has lapsed (its process died).
+pub async fn orphans(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT id FROM push_runs WHERE state = 'running' AND (lease_until IS NULL OR lease_until < now()) ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn steps(pool: &PgPool, run_id: i64) -> sqlx::Result<Vec<StepRow>> {
+    sqlx::query_as(
+        "SELECT seq, target, operation, summary, call, state, attempts, aws_request_id, error
+         FROM push_steps WHERE run_id = $1 ORDER BY seq",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn run(pool: &PgPool, run_id: i64) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as(
+        "SELECT id, change_set_id, state, started_by, started_at, finished_at, error FROM push_runs WHERE id = $1",
+    )
+    .bind(run_id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn latest_run(pool: &PgPool, change_set_id: i64) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as(
+        "SELECT id, change_set_id, state, started_by, started_at, finished_at, error FROM push_runs
+         WHERE change_set_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(change_set_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records a step's state; fails when the lease is no longer `owner`'s.
+pub async fn mark_step(
+    pool: &PgPool,
+    run_id: i64,
+    owner: &str,
+    seq: i32,
+    state: &str,
+    request_id: Option<&str>,
+    error: Option<&str>,
+) -> anyhow::Result<()> {
+    let done = sqlx::query(
+        "UPDATE push_steps SET state = $4,
+             attempts = attempts + (CASE WHEN $4 = 'running' THEN 1 ELSE 0 END),
+             aws_request_id = COALESCE($5, aws_request_id), error = $6,
+             started_at = CASE WHEN $4 = 'running' THEN now() ELSE started_at END,
+             finished_at = CASE WHEN $4 IN ('done', 'failed') THEN now() ELSE NULL END
+         WHERE run_id = $1 AND seq = $3
+           AND EXISTS (SELECT 1 FROM push_runs r WHERE r.id = $1 AND r.lease_owner = $2 AND r.state = 'running')",
+    )
+    .bind(run_id)
+    .bind(owner)
+    .bind(seq)
+    .bind(state)
+    .bind(request_id)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    anyhow::ensure!(
+        done.rows_affected() == 1,
+        "push {run_id}: this process no longer holds the push (another took it over)"
+    );
+    Ok(())
+}
+
+/// When Gatehouse last started a call that changed API `api_id`'s resource policy or a method,
+/// in epoch seconds (floored, as API Gateway keeps deployment times).
+pub async fn last_api_change(
+    pool: &PgPool,
+    target: &str,
+    api_id: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT floor(extract(epoch FROM max(started_at)))::bigint FROM push_steps
+         WHERE state = 'done' AND operation IN ('UpdateRestApi', 'UpdateMethod')
+           AND target = $1 AND call->>'api_id' = $2",
+    )
+    .bind(target)
+    .bind(api_id)
+    .fetch_one(pool)
+    .await
+}
