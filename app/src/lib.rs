@@ -7,6 +7,8 @@ pub mod backend;
 pub mod catalog;
 pub mod components;
 pub mod domain;
+pub mod error;
+pub mod form;
 pub mod history;
 pub mod mappings;
 pub mod me;

@@ -3,15 +3,15 @@
 
 use leptos::prelude::*;
 
-use crate::roles::CurrentUser;
+use crate::{error::AppError, roles::CurrentUser};
 
 /// The person behind this request, as the pages see it. `None` when nobody is signed in.
 #[server(endpoint = "me")]
-pub async fn get_me() -> Result<Option<CurrentUser>, ServerFnError> {
+pub async fn get_me() -> Result<Option<CurrentUser>, AppError> {
     Ok(ssr::current_user())
 }
 
-pub type MeResource = Resource<Result<Option<CurrentUser>, ServerFnError>>;
+pub type MeResource = Resource<Result<Option<CurrentUser>, AppError>>;
 
 /// Loaded once per page load, blocking so the first HTML already has the person's name and
 /// navigation (no layout shift when the page hydrates).
@@ -35,18 +35,16 @@ pub mod ssr {
     }
 
     /// For server functions: the caller must be signed in and hold one of `roles`.
-    pub fn require_role(roles: &[Role]) -> Result<CurrentUser, ServerFnError> {
+    pub fn require_role(roles: &[Role]) -> Result<CurrentUser, AppError> {
         let user = current_user().ok_or_else(|| {
             set_status(http::StatusCode::UNAUTHORIZED);
-            ServerFnError::new("Sign in first.")
+            AppError::SignIn
         })?;
         if roles.iter().any(|r| user.has(*r)) {
             Ok(user)
         } else {
             set_status(http::StatusCode::FORBIDDEN);
-            Err(ServerFnError::new(
-                "Your Gatehouse roles do not allow this.",
-            ))
+            Err(AppError::Forbidden)
         }
     }
 

@@ -60,7 +60,8 @@ pub enum Page {
     Sync,
 }
 
-const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
+/// Everyone with a Gatehouse role may read.
+pub const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
 
 impl Page {
     pub const ALL: [Page; 10] = [

@@ -40,9 +40,6 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let syncer = Arc::new(
         catalog::Syncer::new(pool.clone(), &settings.aws, directories.groups.clone()).await,
     );
-    let catalog = Arc::new(catalog::backend::ServerCatalog {
-        syncer: syncer.clone(),
-    });
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root(settings.site_root.as_str())
@@ -51,27 +48,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .build();
     let pusher =
         Arc::new(push::Pusher::new(pool.clone(), &settings.aws, settings.push.clone()).await);
-    let mappings = Arc::new(mappings::backend::ServerMappings {
-        pool: pool.clone(),
-        required_approvals: settings.required_approvals,
-        push_on_approval: settings.push.push_on_approval.then(|| pusher.clone()),
-    });
-    let push = Arc::new(push::backend::ServerPush {
-        pusher: pusher.clone(),
-    });
-    let drift: Arc<dyn app::push::DriftBackend> = push.clone();
-    let history: Arc<dyn app::history::HistoryBackend> =
-        Arc::new(history::backend::ServerHistory { pool: pool.clone() });
     Ok(AppState {
         leptos_options,
         pool,
         settings: Arc::new(settings),
         oidc: Arc::new(oidc),
-        catalog,
-        mappings,
-        push,
-        drift,
-        history,
         pusher,
         syncer,
         graph: directories.graph,
@@ -107,13 +88,7 @@ pub fn router(state: AppState) -> Router {
                         }
                     }
                 }
-                provide_context(context_state.pool.clone());
-                provide_context(context_state.settings.clone());
-                provide_context(context_state.catalog.clone());
-                provide_context(context_state.mappings.clone());
-                provide_context(context_state.push.clone());
-                provide_context(context_state.drift.clone());
-                provide_context(context_state.history.clone());
+                provide_context(context_state.clone());
             },
             move || app::shell(shell_options.clone()),
         )
@@ -164,7 +139,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     // Pushes a stopped process left unfinished are taken over.
     state.pusher.clone().spawn_resumer();
     // So are exports whose rows were still being hashed.
-    match history::backend::resume_unfinished(&state.pool).await {
+    match history::exports::resume_unfinished(&state.pool).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(exports = n, "preparing exports a stopped process left"),
         Err(e) => tracing::error!(error = %e, "could not look for unfinished exports"),

@@ -106,3 +106,46 @@ async fn unknown_pages_are_not_found_for_people_and_sign_in_for_strangers() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
 }
+
+#[tokio::test]
+async fn a_missing_or_malformed_id_answers_404() {
+    let app = spawn_app().await;
+    let _ = app.sign_in("auditor", "/").await.response.text().await;
+    for (page, says) in [
+        ("/change-sets/abc", "`abc` is not a change set number."),
+        ("/change-sets/999999", "There is no change set 999999."),
+        ("/apis/nope", "No API with the id `nope` was synced."),
+        ("/apis/nope/matrix", "No API with the id `nope` was synced."),
+        ("/roles/nope", "No role named `nope` was synced."),
+        (
+            "/groups/file/nope",
+            "No file group with the id `nope` was synced.",
+        ),
+    ] {
+        let (status, html) = body(app.get(page).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
+        assert!(html.contains(r#"data-testid="not-found""#), "{page}");
+        assert!(
+            html.contains(&says.replace('`', "&#x60;")) || html.contains(says),
+            "{page}: {html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_impossible_date_in_a_filter_is_refused_next_to_its_field() {
+    let app = spawn_app().await;
+    let _ = app.sign_in("auditor", "/").await.response.text().await;
+    let (status, html) = body(app.get("/history?from=2026-02-31&actor=ada").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("is not a real date: February 2026 has 28 days"),
+        "{html}"
+    );
+    // The filter form is still there, with what was typed.
+    assert!(html.contains(r#"value="2026-02-31""#), "{html}");
+    assert!(html.contains(r#"value="ada""#), "{html}");
+    let (status, html) = body(app.get("/history/access?at=2026-02-30").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("February 2026 has 28 days"), "{html}");
+}

@@ -4,12 +4,12 @@
 
 mod common;
 
-use app::history::{HistoryBackend, HistoryFilter};
+use app::history::HistoryFilter;
 use common::migrated_database;
 use futures_util::StreamExt;
 use gatehouse::{
     audit::{self, Actor},
-    history::{backend, chain::Broken, export::Format, offline, store},
+    history::{chain::Broken, export::Format, exports as backend, offline, store},
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -243,11 +243,14 @@ async fn export_file(
     let file = dir.join(record.file_name());
     std::fs::write(&file, &bytes).unwrap();
     // Until its rows are hashed the export is "being prepared", and has no manifest to serve.
-    let history = backend::ServerHistory { pool: pool.clone() };
-    let before = history.export_status(record.id).await.unwrap().unwrap();
+    let status = |id| async move {
+        let record = backend::export_record(pool, id).await.unwrap().unwrap();
+        record.status()
+    };
+    let before = status(record.id).await;
     assert!(before.running() && before.hashed_rows == 0 && before.bytes.is_none());
     let manifest = backend::prepare(pool, &record).await.unwrap();
-    let after = history.export_status(record.id).await.unwrap().unwrap();
+    let after = status(record.id).await;
     assert!(after.ready && !after.running());
     assert_eq!((after.hashed_rows, after.rows), (record.rows, record.rows));
     // The record now knows the file's length and serves the same manifest.
@@ -289,18 +292,19 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
     std::fs::write(&csv, text.replace("Rita Reviewer", "Rita Reviewr")).unwrap();
     assert!(offline::verify(&csv, &manifest)
         .unwrap_err()
+        .to_string()
         .contains("SHA-256"));
     // The same change with the manifest's hash redone to match: the row's own hash is wrong.
     let forged = text.replace("Rita Reviewer", "Rita Reviewr");
     std::fs::write(&csv, &forged).unwrap();
     let mut m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
-    m["file_sha256"] = json!(gatehouse::history::chain::hex(
-        &<sha2::Sha256 as sha2::Digest>::digest(forged.as_bytes())
-    ));
+    m["file_sha256"] = json!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        forged.as_bytes()
+    )));
     std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
     assert_eq!(
-        offline::verify(&csv, &manifest).unwrap_err(),
+        offline::verify(&csv, &manifest).unwrap_err().to_string(),
         "event 2: its hash does not match its content (altered)"
     );
     // A removed row (hash and count redone): the chain has a gap there.
@@ -309,13 +313,13 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
         .filter(|l| !l.starts_with("3,"))
         .collect();
     std::fs::write(&csv, &without).unwrap();
-    m["file_sha256"] = json!(gatehouse::history::chain::hex(
-        &<sha2::Sha256 as sha2::Digest>::digest(without.as_bytes())
-    ));
+    m["file_sha256"] = json!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        without.as_bytes()
+    )));
     m["rows"] = json!(4);
     std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
     assert_eq!(
-        offline::verify(&csv, &manifest).unwrap_err(),
+        offline::verify(&csv, &manifest).unwrap_err().to_string(),
         "event 4 follows event 2: events are missing"
     );
 

@@ -1,13 +1,14 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use leptos::prelude::LeptosOptions;
+use leptos::prelude::{use_context, LeptosOptions};
 use sqlx::PgPool;
 
 use crate::backend::{
-    auth::oidc::Oidc, catalog::Syncer, config::Settings, directory::graph::GraphDirectory,
+    audit::Actor, auth::oidc::Oidc, catalog::Syncer, config::Settings,
+    directory::graph::GraphDirectory, session::SessionUser,
 };
-use crate::{catalog::CatalogBackend, mappings::MappingsBackend, push::PushBackend};
+use crate::error::AppError;
 
 /// The one state object: handed to axum routes and, through context, to server functions.
 #[derive(Clone, FromRef)]
@@ -16,14 +17,25 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub oidc: Arc<Oidc>,
-    pub catalog: Arc<dyn CatalogBackend>,
-    pub mappings: Arc<dyn MappingsBackend>,
-    pub push: Arc<dyn PushBackend>,
-    pub drift: Arc<dyn crate::push::DriftBackend>,
-    pub history: Arc<dyn crate::history::HistoryBackend>,
     /// Runs pushes, and takes over those a stopped process left.
     pub pusher: Arc<crate::backend::push::Pusher>,
     pub syncer: Arc<Syncer>,
     /// Microsoft Graph, when configured: sign-in reads overflowing group claims from it.
     pub graph: Option<Arc<GraphDirectory>>,
+}
+
+/// For server functions: the state the router provides to every request.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::internal("AppState is not in context"))
+}
+
+/// The signed-in person making the request (the session layer put them in its extensions).
+pub fn caller() -> Option<SessionUser> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SessionUser>().cloned())
+}
+
+/// The request's person as the audit log names them.
+pub fn actor() -> Actor {
+    caller().map(|u| u.actor()).unwrap_or_else(Actor::anonymous)
 }

@@ -1,10 +1,11 @@
-//! The catalog pages' server functions. They check the caller's roles, then ask the server's
-//! [`CatalogBackend`] (provided through context), which owns the database and AWS.
+//! The catalog pages' server functions. Each checks the caller's roles, then calls
+//! `crate::backend::catalog::service`, which reads Postgres and starts syncs.
 
 pub mod types;
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use types::Cursor;
 use types::{
@@ -12,107 +13,48 @@ use types::{
 };
 
 #[cfg(feature = "ssr")]
-pub use backend::CatalogBackend;
-
+use crate::roles::{Role, READERS};
 #[cfg(feature = "ssr")]
-mod backend {
-    use super::types::*;
-    use crate::roles::CurrentUser;
-    use std::{future::Future, pin::Pin};
-
-    pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
-
-    /// Implemented by the server; errors are already worded for people.
-    pub trait CatalogBackend: Send + Sync {
-        fn list_apis<'a>(
-            &'a self,
-            search: &'a str,
-            sort: ApiSort,
-        ) -> BoxFuture<'a, Vec<ApiSummary>>;
-        fn api_detail<'a>(&'a self, api_id: &'a str) -> BoxFuture<'a, Option<ApiDetail>>;
-        fn sync_runs(&self) -> BoxFuture<'_, Vec<SyncRun>>;
-        /// Starts a sync in the background; answers its (running) run.
-        fn start_sync<'a>(
-            &'a self,
-            by: &'a CurrentUser,
-            catalog: CatalogKind,
-        ) -> BoxFuture<'a, SyncStart>;
-        fn list_groups<'a>(
-            &'a self,
-            search: &'a str,
-            cursor: Cursor,
-        ) -> BoxFuture<'a, Page<GroupSummary>>;
-        fn group_detail<'a>(
-            &'a self,
-            source: &'a str,
-            id: &'a str,
-            members: Cursor,
-        ) -> BoxFuture<'a, Option<GroupDetail>>;
-        fn list_roles<'a>(&'a self, search: &'a str) -> BoxFuture<'a, Vec<RoleSummary>>;
-        fn role_detail<'a>(
-            &'a self,
-            target: &'a str,
-            name: &'a str,
-        ) -> BoxFuture<'a, Option<RoleDetail>>;
-    }
-
-    pub fn backend() -> Result<std::sync::Arc<dyn CatalogBackend>, leptos::prelude::ServerFnError> {
-        leptos::prelude::use_context::<std::sync::Arc<dyn CatalogBackend>>()
-            .ok_or_else(|| leptos::prelude::ServerFnError::new("the catalog is not available"))
-    }
-}
-
-#[cfg(feature = "ssr")]
-use crate::roles::Role;
-#[cfg(feature = "ssr")]
-const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
+use crate::{backend::catalog::service, backend::state::app_state, me::ssr::require_role};
 
 #[server(endpoint = "catalog/apis")]
-pub async fn list_apis(search: String, sort: String) -> Result<Vec<ApiSummary>, ServerFnError> {
-    crate::me::ssr::require_role(READERS)?;
+pub async fn list_apis(search: String, sort: String) -> Result<Vec<ApiSummary>, AppError> {
+    require_role(READERS)?;
     check_search(&search)?;
-    let sort = types::ApiSort::parse(&sort);
-    backend::backend()?
-        .list_apis(search.trim(), sort)
-        .await
-        .map_err(ServerFnError::new)
+    service::list_apis(&app_state()?, search.trim(), types::ApiSort::parse(&sort)).await
 }
 
 #[server(endpoint = "catalog/api")]
-pub async fn get_api(api_id: String) -> Result<Option<ApiDetail>, ServerFnError> {
-    crate::me::ssr::require_role(READERS)?;
-    backend::backend()?
-        .api_detail(&api_id)
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_api(api_id: String) -> Result<ApiDetail, AppError> {
+    require_role(READERS)?;
+    service::api_detail(&app_state()?, &api_id).await
 }
 
 #[server(endpoint = "catalog/sync-runs")]
-pub async fn list_sync_runs() -> Result<Vec<SyncRun>, ServerFnError> {
-    crate::me::ssr::require_role(&[Role::Admin])?;
-    backend::backend()?
-        .sync_runs()
-        .await
-        .map_err(ServerFnError::new)
+pub async fn list_sync_runs() -> Result<Vec<SyncRun>, AppError> {
+    require_role(&[Role::Admin])?;
+    service::sync_runs(&app_state()?).await
 }
 
 /// Admins only. Starts a catalog's sync (`apis`, `roles` or `groups`) in the background and
 /// answers with the running run; the Sync page follows it.
 #[server(endpoint = "catalog/sync")]
-pub async fn start_sync(catalog: String) -> Result<types::SyncStart, ServerFnError> {
-    let user = crate::me::ssr::require_role(&[Role::Admin])?;
-    let kind = types::CatalogKind::parse(&catalog)
-        .ok_or_else(|| ServerFnError::new(format!("There is no catalog called `{catalog}`.")))?;
-    backend::backend()?
-        .start_sync(&user, kind)
-        .await
-        .map_err(ServerFnError::new)
+pub async fn start_sync(catalog: String) -> Result<types::SyncStart, AppError> {
+    require_role(&[Role::Admin])?;
+    let kind = types::CatalogKind::parse(&catalog).ok_or_else(|| {
+        AppError::invalid(
+            "catalog",
+            format!("There is no catalog called `{catalog}`."),
+        )
+    })?;
+    service::start_sync(&app_state()?, kind).await
 }
 
 #[cfg(feature = "ssr")]
-fn check_search(search: &str) -> Result<(), ServerFnError> {
+fn check_search(search: &str) -> Result<(), AppError> {
     if search.len() > 200 {
-        return Err(ServerFnError::new(
+        return Err(AppError::invalid(
+            "search",
             "The search is too long (200 characters at most).",
         ));
     }
@@ -125,13 +67,15 @@ pub async fn list_groups(
     search: String,
     after: String,
     before: String,
-) -> Result<Page<GroupSummary>, ServerFnError> {
-    crate::me::ssr::require_role(READERS)?;
+) -> Result<Page<GroupSummary>, AppError> {
+    require_role(READERS)?;
     check_search(&search)?;
-    backend::backend()?
-        .list_groups(search.trim(), Cursor::from_query(&after, &before))
-        .await
-        .map_err(ServerFnError::new)
+    service::list_groups(
+        &app_state()?,
+        search.trim(),
+        Cursor::from_query(&after, &before),
+    )
+    .await
 }
 
 #[server(endpoint = "catalog/group")]
@@ -140,29 +84,26 @@ pub async fn get_group(
     id: String,
     after: String,
     before: String,
-) -> Result<Option<GroupDetail>, ServerFnError> {
-    crate::me::ssr::require_role(READERS)?;
-    backend::backend()?
-        .group_detail(&source, &id, Cursor::from_query(&after, &before))
-        .await
-        .map_err(ServerFnError::new)
+) -> Result<GroupDetail, AppError> {
+    require_role(READERS)?;
+    service::group_detail(
+        &app_state()?,
+        &source,
+        &id,
+        Cursor::from_query(&after, &before),
+    )
+    .await
 }
 
 #[server(endpoint = "catalog/roles")]
-pub async fn list_roles(search: String) -> Result<Vec<RoleSummary>, ServerFnError> {
-    crate::me::ssr::require_role(READERS)?;
+pub async fn list_roles(search: String) -> Result<Vec<RoleSummary>, AppError> {
+    require_role(READERS)?;
     check_search(&search)?;
-    backend::backend()?
-        .list_roles(search.trim())
-        .await
-        .map_err(ServerFnError::new)
+    service::list_roles(&app_state()?, search.trim()).await
 }
 
 #[server(endpoint = "catalog/role")]
-pub async fn get_role(target: String, name: String) -> Result<Option<RoleDetail>, ServerFnError> {
-    crate::me::ssr::require_role(READERS)?;
-    backend::backend()?
-        .role_detail(&target, &name)
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_role(target: String, name: String) -> Result<RoleDetail, AppError> {
+    require_role(READERS)?;
+    service::role_detail(&app_state()?, &target, &name).await
 }

@@ -1,6 +1,7 @@
 pub mod copy;
 pub mod empty;
 pub mod layout;
+pub mod loaded;
 pub mod refresh;
 pub mod search;
 pub mod state;

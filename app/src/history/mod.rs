@@ -2,6 +2,8 @@
 //! newest first, each event's details, and exports with a manifest.
 
 use leptos::prelude::*;
+
+use crate::{error::AppError, form::FormOutcome};
 use serde::{Deserialize, Serialize};
 
 /// The filters as typed (query-string values). Empty means "any".
@@ -43,46 +45,60 @@ impl CheckedFilter {
     }
 }
 
-fn time(text: &str, end_of_day: bool) -> Result<String, String> {
+/// A moment typed into a filter, in UTC: `YYYY-MM-DD` (the day's start; as an end, the next
+/// day's start) or `YYYY-MM-DDTHH:MM[:SS]` (as an end, a second later). Impossible dates such as
+/// 2026-02-31 are refused with the reason.
+fn moment(text: &str, end: bool) -> Result<time::OffsetDateTime, String> {
+    use time::{macros::format_description, Date, Duration, PrimitiveDateTime, Time};
     let t = text.trim();
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    let date_ok = |d: &str| {
-        let p: Vec<&str> = d.split('-').collect();
-        p.len() == 3
-            && p[0].len() == 4
-            && p[1].len() == 2
-            && p[2].len() == 2
-            && p.iter().all(|x| digits(x))
-            && (1..=12).contains(&p[1].parse::<u32>().unwrap_or(0))
-            && (1..=31).contains(&p[2].parse::<u32>().unwrap_or(0))
+    let shape = || format!("`{t}` is not a date (2026-11-28) or a time (2026-11-28T14:30), in UTC");
+    let normal = t.trim_end_matches('Z').replacen(' ', "T", 1);
+    let (day, clock) = match normal.split_once('T') {
+        Some((d, c)) => (d, Some(c)),
+        None => (normal.as_str(), None),
     };
-    let bad = || format!("`{t}` is not a date (2026-11-28) or a time (2026-11-28T14:30), in UTC");
-    match t.split_once(['T', ' ']) {
-        None if date_ok(t) => Ok(if end_of_day {
-            // The next day's start, exclusive; PostgreSQL does the calendar.
-            format!("{t}T00:00:00Z+1d")
-        } else {
-            format!("{t}T00:00:00Z")
-        }),
-        Some((d, hm)) if date_ok(d) => {
-            let p: Vec<&str> = hm.trim_end_matches('Z').split(':').collect();
-            let ok = (p.len() == 2 || p.len() == 3)
-                && p.iter().all(|x| x.len() == 2 && digits(x))
-                && p[0].parse::<u32>().unwrap_or(99) < 24
-                && p[1].parse::<u32>().unwrap_or(99) < 60;
-            if !ok {
-                return Err(bad());
+    let date = Date::parse(day, format_description!("[year]-[month]-[day]")).map_err(|_| {
+        // Well formed but not in the calendar: say which part is impossible.
+        let parts: Vec<u32> = day.split('-').filter_map(|p| p.parse().ok()).collect();
+        match parts[..] {
+            [y, m, d] if day.len() == 10 && (1..=12).contains(&m) && d > 0 => {
+                let month = time::Month::try_from(m as u8).expect("1..=12");
+                let days = month.length(y as i32);
+                format!("`{day}` is not a real date: {month} {y} has {days} days")
             }
-            let secs = p.get(2).copied().unwrap_or("00");
-            Ok(format!(
-                "{d}T{}:{}:{secs}Z{}",
-                p[0],
-                p[1],
-                if end_of_day { "+1s" } else { "" }
-            ))
+            [_, m, _] if day.len() == 10 && !(1..=12).contains(&m) => {
+                format!("`{day}` is not a real date: there is no month {m}")
+            }
+            _ => shape(),
         }
-        _ => Err(bad()),
-    }
+    })?;
+    let at = match clock {
+        None => {
+            let start = PrimitiveDateTime::new(date, Time::MIDNIGHT);
+            if end {
+                start + Duration::days(1)
+            } else {
+                start
+            }
+        }
+        Some(c) => {
+            let clock = Time::parse(c, format_description!("[hour]:[minute]:[second]"))
+                .or_else(|_| Time::parse(c, format_description!("[hour]:[minute]")))
+                .map_err(|_| shape())?;
+            let at = PrimitiveDateTime::new(date, clock);
+            if end {
+                at + Duration::seconds(1)
+            } else {
+                at
+            }
+        }
+    };
+    Ok(at.assume_utc())
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC time formats as RFC 3339")
 }
 
 impl HistoryFilter {
@@ -90,20 +106,11 @@ impl HistoryFilter {
     pub fn check(&self) -> Result<CheckedFilter, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-        let from = opt(&self.from)
-            .map(|t| time(&t, false))
-            .transpose()
-            .unwrap_or_else(|e| {
-                errors.push(("from", e));
-                None
-            });
-        let to_before = opt(&self.to)
-            .map(|t| time(&t, true))
-            .transpose()
-            .unwrap_or_else(|e| {
-                errors.push(("to", e));
-                None
-            });
+        let mut time_of = |field: &'static str, text: &str, end: bool| {
+            opt(text).and_then(|t| moment(&t, end).map_err(|e| errors.push((field, e))).ok())
+        };
+        let from = time_of("from", &self.from, false);
+        let to_before = time_of("to", &self.to, true);
         let change_set = opt(&self.change_set)
             .map(|c| {
                 c.trim_start_matches('#')
@@ -115,10 +122,8 @@ impl HistoryFilter {
                 errors.push(("change_set", e));
                 None
             });
-        if let (Some(f), Some(t)) = (&from, &to_before) {
-            if f.trim_end_matches("+1d").trim_end_matches("+1s")
-                > t.trim_end_matches("+1d").trim_end_matches("+1s")
-            {
+        if let (Some(f), Some(t)) = (from, to_before) {
+            if f >= t {
                 errors.push(("to", "the end comes before the start".into()));
             }
         }
@@ -126,8 +131,8 @@ impl HistoryFilter {
             return Err(errors);
         }
         Ok(CheckedFilter {
-            from,
-            to_before,
+            from: from.map(rfc3339),
+            to_before: to_before.map(rfc3339),
             actor: opt(&self.actor),
             action: opt(&self.action),
             change_set,
@@ -192,9 +197,6 @@ pub struct AccessReport {
     pub error: Option<String>,
 }
 
-#[cfg(feature = "ssr")]
-pub use backend::{Created, HistoryBackend};
-
 /// An export being prepared (its rows hashed for the manifest) or ready to download.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportStatus {
@@ -215,47 +217,22 @@ impl ExportStatus {
 }
 
 #[cfg(feature = "ssr")]
-mod backend {
-    use super::*;
-    use std::{future::Future, pin::Pin};
-
-    pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
-    /// The export's id and row count, or the fields that are wrong.
-    pub type Created = Result<(i64, i64), Vec<(String, String)>>;
-
-    pub trait HistoryBackend: Send + Sync {
-        fn page(&self, filter: CheckedFilter, before: Option<i64>) -> BoxFuture<'_, HistoryPage>;
-        /// Records an export (an audit event) and answers its id and row count.
-        fn create_export<'a>(
-            &'a self,
-            filter: &'a HistoryFilter,
-            format: &'a str,
-        ) -> BoxFuture<'a, Created>;
-        /// How far an export's preparation has come.
-        fn export_status(&self, id: i64) -> BoxFuture<'_, Option<ExportStatus>>;
-        /// Who could call what at `at` (a checked time).
-        fn access_as_of<'a>(&'a self, at: &'a str) -> BoxFuture<'a, Vec<AccessRow>>;
-    }
-
-    pub fn backend() -> Result<std::sync::Arc<dyn HistoryBackend>, ServerFnError> {
-        use_context::<std::sync::Arc<dyn HistoryBackend>>()
-            .ok_or_else(|| ServerFnError::new("the history is not available"))
-    }
-}
+use crate::{
+    backend::{history::service, state::app_state},
+    form::ssr::answer_result,
+    me::ssr::require_role,
+    roles::READERS,
+};
 
 /// Readers: one page of events, newest first, `before` a sequence number (keyset).
 #[server(endpoint = "history/page")]
 pub async fn get_history(
     filter: HistoryFilter,
     before: Option<i64>,
-) -> Result<HistoryPage, ServerFnError> {
-    use crate::roles::Role;
-    crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
+) -> Result<HistoryPage, AppError> {
+    require_role(READERS)?;
     match filter.check() {
-        Ok(checked) => backend::backend()?
-            .page(checked, before)
-            .await
-            .map_err(ServerFnError::new),
+        Ok(checked) => service::page(&app_state()?, checked, before).await,
         Err(errors) => Ok(HistoryPage {
             errors: errors
                 .into_iter()
@@ -272,46 +249,31 @@ pub async fn get_history(
 pub async fn create_audit_export(
     filter: HistoryFilter,
     format: String,
-) -> Result<crate::mappings::types::FormOutcome, ServerFnError> {
-    use crate::roles::Role;
-    crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
-    match backend::backend()?
-        .create_export(&filter, &format)
-        .await
-        .map_err(ServerFnError::new)?
-    {
-        Ok((id, rows)) => {
-            let query = filter.query();
-            let sep = if query.is_empty() { "" } else { "&" };
-            leptos_axum::redirect(&format!("/history?{query}{sep}export={id}&rows={rows}"));
-            Ok(crate::mappings::types::FormOutcome {
-                message: Some(format!("Export {id} is ready: {rows} events.")),
-                ..Default::default()
-            })
-        }
-        Err(errors) => crate::mappings::form_outcome(crate::mappings::types::FormOutcome {
-            errors,
-            ..Default::default()
-        }),
-    }
+) -> Result<FormOutcome, AppError> {
+    require_role(READERS)?;
+    let (id, rows) = match service::create_export(&app_state()?, &filter, &format).await {
+        Ok(created) => created,
+        Err(e) => return answer_result(Err(e)),
+    };
+    let query = filter.query();
+    let sep = if query.is_empty() { "" } else { "&" };
+    leptos_axum::redirect(&format!("/history?{query}{sep}export={id}&rows={rows}"));
+    Ok(FormOutcome::message(format!(
+        "Export {id} is ready: {rows} events."
+    )))
 }
 
 /// Readers: how far an export has come (rows hashed of all), and whether it can be downloaded.
 #[server(endpoint = "history/export-status")]
-pub async fn get_export_status(id: i64) -> Result<Option<ExportStatus>, ServerFnError> {
-    use crate::roles::Role;
-    crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
-    backend::backend()?
-        .export_status(id)
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_export_status(id: i64) -> Result<ExportStatus, AppError> {
+    require_role(READERS)?;
+    service::export_status(&app_state()?, id).await
 }
 
 /// Readers: who could call which route at the end of `at` (a date, or a date and time, UTC).
 #[server(endpoint = "history/access")]
-pub async fn get_access_report(at: String) -> Result<AccessReport, ServerFnError> {
-    use crate::roles::Role;
-    crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
+pub async fn get_access_report(at: String) -> Result<AccessReport, AppError> {
+    require_role(READERS)?;
     if at.trim().is_empty() {
         return Ok(AccessReport::default());
     }
@@ -322,10 +284,7 @@ pub async fn get_access_report(at: String) -> Result<AccessReport, ServerFnError
     match filter.check() {
         Ok(c) => {
             let at = c.to_before.unwrap_or_default();
-            let rows = backend::backend()?
-                .access_as_of(&at)
-                .await
-                .map_err(ServerFnError::new)?;
+            let rows = service::access_as_of(&app_state()?, &at).await?;
             Ok(AccessReport {
                 at: Some(at),
                 rows,
@@ -353,7 +312,7 @@ mod tests {
         };
         let c = f.check().unwrap();
         assert_eq!(c.from.as_deref(), Some("2026-11-01T00:00:00Z"));
-        assert_eq!(c.to_before.as_deref(), Some("2026-11-28T00:00:00Z+1d"));
+        assert_eq!(c.to_before.as_deref(), Some("2026-11-29T00:00:00Z"));
         assert_eq!(c.change_set, Some(12));
         assert!(c.narrows());
         let bad = HistoryFilter {
@@ -387,5 +346,42 @@ mod tests {
             .query(),
             "actor=ada"
         );
+    }
+
+    #[test]
+    fn an_impossible_date_is_refused_next_to_its_field() {
+        let f = HistoryFilter {
+            from: "2026-02-31".into(),
+            to: "2026-13-01".into(),
+            ..Default::default()
+        };
+        let errors = f.check().unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                (
+                    "from",
+                    "`2026-02-31` is not a real date: February 2026 has 28 days".to_string()
+                ),
+                (
+                    "to",
+                    "`2026-13-01` is not a real date: there is no month 13".to_string()
+                ),
+            ]
+        );
+        // A leap year has its 29th; a time keeps its second.
+        let ok = HistoryFilter {
+            from: "2028-02-29".into(),
+            to: "2028-03-01T23:59:59".into(),
+            ..Default::default()
+        };
+        let c = ok.check().unwrap();
+        assert_eq!(c.from.as_deref(), Some("2028-02-29T00:00:00Z"));
+        assert_eq!(c.to_before.as_deref(), Some("2028-03-02T00:00:00Z"));
+        let bad_clock = HistoryFilter {
+            from: "2026-11-28T25:00".into(),
+            ..Default::default()
+        };
+        assert_eq!(bad_clock.check().unwrap_err()[0].0, "from");
     }
 }

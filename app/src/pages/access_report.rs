@@ -2,6 +2,8 @@
 //! from the change sets applied before it, and downloadable as CSV.
 
 use leptos::prelude::*;
+
+use crate::components::loaded::error_view;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -44,7 +46,7 @@ pub fn AccessReportPage() -> impl IntoView {
                                 </table></div>
                             }.into_any()
                         }
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>

@@ -1,6 +1,8 @@
 //! APIs: the REST APIs synced from API Gateway, and one API's stages and resource tree.
 
 use leptos::prelude::*;
+
+use crate::components::loaded::{error_view, loaded, NotFound};
 use leptos_meta::Title;
 use leptos_router::{
     components::A,
@@ -48,7 +50,7 @@ pub fn ApisPage() -> impl IntoView {
                             </p>
                         }.into_any(),
                         Ok(list) => view! { <ApiTable apis=list search=search() sort=sort()/> }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>
@@ -104,6 +106,12 @@ fn ApiTable(apis: Vec<ApiSummary>, search: String, sort: ApiSort) -> impl IntoVi
     }
 }
 
+pub const API_NOT_FOUND: NotFound = NotFound {
+    title: "API not found",
+    back_href: "/apis",
+    back_label: "All APIs",
+};
+
 #[component]
 pub fn ApiPage() -> impl IntoView {
     let params = use_params_map();
@@ -115,18 +123,7 @@ pub fn ApiPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
-                    match api.await {
-                        Ok(Some(detail)) => view! { <ApiDetailView detail is_admin/> }.into_any(),
-                        Ok(None) => view! {
-                            <Title text="API not found"/>
-                            <section class="empty-state">
-                                <h1>"API not found"</h1>
-                                <p>"No synced API has the id " <code>{api_id()}</code> "."</p>
-                                <p><a href="/apis">"All APIs"</a></p>
-                            </section>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
+                    loaded(api.await, API_NOT_FOUND, |detail| view! { <ApiDetailView detail is_admin/> }.into_any())
                 })}
             </Suspense>
         </Guarded>

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
+use crate::components::loaded::error_view;
+
 use super::change_sets::outcome_notice;
 use crate::components::refresh::RefreshWithoutJs;
 use crate::mappings::types::FormOutcome;
@@ -21,7 +25,7 @@ pub fn push_view_resource(
     roll_back: ServerAction<RollBackChangeSet>,
     shown: impl Fn() -> Option<String> + Send + Sync + 'static,
     on_moved: RwSignal<u32>,
-) -> Resource<Result<PushView, ServerFnError>> {
+) -> Resource<Result<PushView, AppError>> {
     let tick = RwSignal::new(0u32);
     let view_res = Resource::new(
         move || {
@@ -62,7 +66,7 @@ pub fn push_view_resource(
 #[component]
 pub fn PushPanel(
     id: i64,
-    view_res: Resource<Result<PushView, ServerFnError>>,
+    view_res: Resource<Result<PushView, AppError>>,
     push: ServerAction<PushChangeSet>,
     roll_back: ServerAction<RollBackChangeSet>,
 ) -> impl IntoView {
@@ -72,7 +76,7 @@ pub fn PushPanel(
             {move || Suspend::new(async move {
                 match view_res.await {
                     Ok(v) => view! { <Panel id v push roll_back/> }.into_any(),
-                    Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => error_view(&e),
                 }
             })}
         </Suspense>

@@ -2,6 +2,10 @@
 //! reviews, timeline and the actions its author and reviewers may take.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
+
+use crate::components::loaded::{error_view, loaded, NotFound};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -56,7 +60,7 @@ pub fn ChangeSetsPage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>
@@ -99,13 +103,8 @@ pub fn outcome_notice(o: &FormOutcome) -> AnyView {
 #[component]
 pub fn ChangeSetPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let raw_id = move || params.read().get("id").unwrap_or_default();
+    let id = move || raw_id().parse::<i64>().unwrap_or(0);
     let save = ServerAction::<SaveChangeSet>::new();
     let withdraw = ServerAction::<WithdrawChangeSet>::new();
     let review = ServerAction::<ReviewChangeSet>::new();
@@ -117,7 +116,7 @@ pub fn ChangeSetPage() -> impl IntoView {
     let detail = Resource::new(
         move || {
             (
-                id(),
+                raw_id(),
                 push_finished.get(),
                 save.version().get(),
                 drop_item.version().get(),
@@ -126,13 +125,19 @@ pub fn ChangeSetPage() -> impl IntoView {
                 rebase.version().get(),
             )
         },
-        |(id, ..)| get_change_set(id),
+        |(raw, ..)| async move {
+            match raw.parse::<i64>() {
+                Ok(id) if id > 0 => get_change_set(id).await,
+                _ => Err(AppError::not_found(format!(
+                    "`{raw}` is not a change set number."
+                ))),
+            }
+        },
     );
     let shown = move || {
         detail
             .get_untracked()
             .and_then(Result::ok)
-            .flatten()
             .map(|d| d.summary.state)
     };
     let push_view = push_view_resource(id, push, roll_back, shown, push_finished);
@@ -141,7 +146,6 @@ pub fn ChangeSetPage() -> impl IntoView {
         let pushing = detail
             .get()
             .and_then(Result::ok)
-            .flatten()
             .is_some_and(|d| d.summary.state == "pushing");
         if pushing {
             set_timeout(
@@ -156,15 +160,8 @@ pub fn ChangeSetPage() -> impl IntoView {
         <Guarded page=Page::ChangeSets>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match detail.await {
-                        Ok(Some(d)) => view! { <Detail d save withdraw review rebase drop_item push_view push roll_back/> }.into_any(),
-                        Ok(None) => view! {
-                            <Title text="Change set not found"/>
-                            <section class="empty-state"><h1>"Change set not found"</h1>
-                                <p><a href="/change-sets">"All change sets"</a></p></section>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
+                    let not_found = NotFound { title: "Change set not found", back_href: "/change-sets", back_label: "All change sets" };
+                    loaded(detail.await, not_found, |d| view! { <Detail d save withdraw review rebase drop_item push_view push roll_back/> }.into_any())
                 })}
             </Suspense>
         </Guarded>
@@ -174,7 +171,7 @@ pub fn ChangeSetPage() -> impl IntoView {
 /// The message for one field of a form, from its action's last result (a value with
 /// JavaScript, an error carried back by the redirect without).
 pub fn field_error(
-    o: &Option<Result<FormOutcome, ServerFnError>>,
+    o: &Option<Result<FormOutcome, AppError>>,
     field: &'static str,
 ) -> Option<String> {
     o.as_ref()
@@ -186,7 +183,7 @@ pub fn field_error(
 /// page reloads; this puts it back), or `default`. Read once, as the form is built.
 pub fn typed_or<T>(action: &ServerAction<T>, field: &str, default: String) -> String
 where
-    T: leptos::server_fn::ServerFn<Output = FormOutcome, Error = ServerFnError>
+    T: leptos::server_fn::ServerFn<Output = FormOutcome, Error = AppError>
         + Clone
         + Send
         + Sync
@@ -201,7 +198,7 @@ where
         .unwrap_or(default)
 }
 
-fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
+fn notice(o: Option<Result<FormOutcome, AppError>>) -> Option<AnyView> {
     o.map(|r| outcome_notice(&FormOutcome::of(&r)))
 }
 
@@ -213,7 +210,7 @@ fn Detail(
     review: ServerAction<ReviewChangeSet>,
     rebase: ServerAction<RebaseChangeSet>,
     drop_item: ServerAction<DropChangeSetItem>,
-    push_view: Resource<Result<PushView, ServerFnError>>,
+    push_view: Resource<Result<PushView, AppError>>,
     push: ServerAction<PushChangeSet>,
     roll_back: ServerAction<RollBackChangeSet>,
 ) -> impl IntoView {

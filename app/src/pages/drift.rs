@@ -2,6 +2,8 @@
 //! sides. Admins check now, and revert or adopt an item through a change set of their own.
 
 use leptos::prelude::*;
+
+use crate::components::loaded::error_view;
 use leptos_meta::Title;
 
 use super::change_sets::outcome_notice;
@@ -24,7 +26,7 @@ pub fn DriftPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match drift.await {
                         Ok(v) => view! { <Report v check resolve/> }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>

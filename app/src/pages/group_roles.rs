@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
 use super::change_sets::{field_error, outcome_notice, typed_or};
 use crate::domain::names::HttpMethod;
 use crate::mappings::{
@@ -24,7 +26,7 @@ const METHOD_CHOICES: [HttpMethod; 8] = [
     HttpMethod::Any,
 ];
 
-fn notice(o: Option<Result<FormOutcome, ServerFnError>>) -> Option<AnyView> {
+fn notice(o: Option<Result<FormOutcome, AppError>>) -> Option<AnyView> {
     o.map(|r| {
         let o = FormOutcome::of(&r);
         view! {

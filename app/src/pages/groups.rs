@@ -2,6 +2,10 @@
 //! its transitive members.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
+
+use crate::components::loaded::{error_view, loaded, NotFound};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -44,7 +48,7 @@ pub fn GroupsPage() -> impl IntoView {
                             </p>
                         }.into_any(),
                         Ok(page) => view! { <GroupTable page search=search()/> }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>
@@ -133,25 +137,15 @@ pub fn GroupPage() -> impl IntoView {
         |(source, id, after, before, ..)| async move {
             let detail = get_group(source.clone(), id.clone(), after, before).await?;
             let mappings = get_group_mappings(source, id).await?;
-            Ok::<_, ServerFnError>(detail.map(|d| (d, mappings)))
+            Ok::<_, AppError>((detail, mappings))
         },
     );
     view! {
         <Guarded page=Page::Groups>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match group.await {
-                        Ok(Some((detail, mappings))) => view! { <GroupDetailView detail mappings bind grant/> }.into_any(),
-                        Ok(None) => view! {
-                            <Title text="Group not found"/>
-                            <section class="empty-state">
-                                <h1>"Group not found"</h1>
-                                <p>"No synced group has the id " <code>{id()}</code> "."</p>
-                                <p><a href="/groups">"All groups"</a></p>
-                            </section>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
+                    let not_found = NotFound { title: "Group not found", back_href: "/groups", back_label: "All groups" };
+                    loaded(group.await, not_found, |(detail, mappings)| view! { <GroupDetailView detail mappings bind grant/> }.into_any())
                 })}
             </Suspense>
         </Guarded>

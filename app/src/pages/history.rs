@@ -3,6 +3,8 @@
 //! on demand, and exports (CSV, JSON Lines) with a manifest that proves them unaltered.
 
 use leptos::prelude::*;
+
+use crate::components::loaded::error_view;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -54,7 +56,7 @@ pub fn HistoryPage() -> impl IntoView {
                     Suspend::new(async move {
                         match page.await {
                             Ok(p) => view! { <History f p export export_action/> }.into_any(),
-                            Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(e) => error_view(&e),
                         }
                     })
                 }}

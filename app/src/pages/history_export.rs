@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::refresh::RefreshWithoutJs;
+use crate::components::{loaded::error_view, refresh::RefreshWithoutJs};
+use crate::error::AppError;
 use crate::history::{get_export_status, ExportStatus};
 
-pub type StatusResource = Resource<Result<Option<ExportStatus>, ServerFnError>>;
+pub type StatusResource = Resource<Result<Option<ExportStatus>, AppError>>;
 
 /// The status of export `id` (from the URL), looked at again every half second while it is
 /// being prepared. Made at page level: a resource made inside another's `Suspense` does not
@@ -22,7 +23,7 @@ pub fn export_status_resource(
         move || (id(), tick.get()),
         |(id, _)| async move {
             match id {
-                Some(id) => get_export_status(id).await,
+                Some(id) => get_export_status(id).await.map(Some),
                 None => Ok(None),
             }
         },
@@ -51,7 +52,7 @@ pub fn ExportNotice(status: StatusResource) -> impl IntoView {
                 match status.await {
                     Ok(Some(s)) => Some(notice(s).into_any()),
                     Ok(None) => None,
-                    Err(e) => Some(view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any()),
+                    Err(e) => Some(error_view(&e)),
                 }
             })}
         </Suspense>

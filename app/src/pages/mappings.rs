@@ -1,6 +1,8 @@
 //! Mappings (the desired state as a whole) and Reviews (the queue of change sets waiting).
 
 use leptos::prelude::*;
+
+use crate::components::loaded::error_view;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -44,7 +46,7 @@ pub fn MappingsPage() -> impl IntoView {
                                 </table></div>
                             }.into_any()
                         }
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>
@@ -73,7 +75,7 @@ pub fn ReviewsPage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>

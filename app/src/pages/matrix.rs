@@ -3,6 +3,8 @@
 //! it works without JavaScript) and grant or revoke it in their draft change set.
 
 use leptos::prelude::*;
+
+use crate::components::loaded::loaded;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -41,14 +43,7 @@ pub fn ApiMatrixPage() -> impl IntoView {
                     let sel = selection();
                     Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
-                    match matrix.await {
-                        Ok(Some(m)) => view! { <Matrix m sel grant is_admin/> }.into_any(),
-                        Ok(None) => view! {
-                            <Title text="API not found"/>
-                            <section class="empty-state"><h1>"API not found"</h1><p><a href="/apis">"All APIs"</a></p></section>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
+                    loaded(matrix.await, crate::pages::apis::API_NOT_FOUND, |m| view! { <Matrix m sel grant is_admin/> }.into_any())
                 })}}
             </Suspense>
         </Guarded>

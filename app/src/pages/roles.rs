@@ -1,6 +1,8 @@
 //! Roles: the IAM roles synced from every target, and one role's trust policy and tags.
 
 use leptos::prelude::*;
+
+use crate::components::loaded::{error_view, loaded, NotFound};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -40,7 +42,7 @@ pub fn RolesPage() -> impl IntoView {
                             </p>
                         }.into_any(),
                         Ok(list) => view! { <RoleTable roles=list/> }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>
@@ -113,18 +115,8 @@ pub fn RolePage() -> impl IntoView {
         <Guarded page=Page::Roles>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match role.await {
-                        Ok(Some(detail)) => view! { <RoleDetailView detail/> }.into_any(),
-                        Ok(None) => view! {
-                            <Title text="Role not found"/>
-                            <section class="empty-state">
-                                <h1>"Role not found"</h1>
-                                <p>"No synced role is called " <code>{name()}</code> "."</p>
-                                <p><a href="/roles">"All roles"</a></p>
-                            </section>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
+                    let not_found = NotFound { title: "Role not found", back_href: "/roles", back_label: "All roles" };
+                    loaded(role.await, not_found, |detail| view! { <RoleDetailView detail/> }.into_any())
                 })}
             </Suspense>
         </Guarded>

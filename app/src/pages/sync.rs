@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+
+use crate::components::loaded::error_view;
 use leptos_meta::Title;
 
 use crate::catalog::{list_sync_runs, types::SyncRun, StartSync};
@@ -63,7 +65,7 @@ pub fn SyncPage() -> impl IntoView {
                                 <RunTable runs=list/>
                             }.into_any()
                         }
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>
@@ -96,7 +98,7 @@ fn SyncCard(
                 Ok(start) => view! {
                     <p class="notice notice-success" role="status">{format!("Run {} started; follow it below.", start.run.id)}</p>
                 }.into_any(),
-                Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => error_view(&e),
             })}
         </section>
     }

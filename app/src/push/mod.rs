@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::mappings::types::FormOutcome;
+use crate::{error::AppError, mappings::types::FormOutcome};
 
 /// One planned or made AWS call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,59 +56,32 @@ pub struct PushView {
 }
 
 #[cfg(feature = "ssr")]
-pub use backend::PushBackend;
-
-#[cfg(feature = "ssr")]
-mod backend {
-    use super::*;
-    use std::{future::Future, pin::Pin};
-
-    pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
-
-    /// Implemented by the server; the caller is the request's signed-in person.
-    pub trait PushBackend: Send + Sync {
-        fn view(&self, id: i64, admin: bool) -> BoxFuture<'_, PushView>;
-        fn push(&self, id: i64) -> BoxFuture<'_, FormOutcome>;
-        fn roll_back(&self, id: i64) -> BoxFuture<'_, FormOutcome>;
-    }
-
-    pub fn backend() -> Result<std::sync::Arc<dyn PushBackend>, ServerFnError> {
-        use_context::<std::sync::Arc<dyn PushBackend>>()
-            .ok_or_else(|| ServerFnError::new("pushing is not available"))
-    }
-}
+use crate::{
+    backend::{push::service, state::app_state},
+    form::ssr::answer_result,
+    me::ssr::require_role,
+    roles::{Role, READERS},
+};
 
 /// Readers: the change set's plan (admins and reviewers only: it reads AWS) and latest push.
 #[server(endpoint = "push/view")]
-pub async fn get_push_view(id: i64) -> Result<PushView, ServerFnError> {
-    use crate::roles::Role;
-    let user = crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
-    backend::backend()?
-        .view(id, user.has(Role::Admin))
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_push_view(id: i64) -> Result<PushView, AppError> {
+    let user = require_role(READERS)?;
+    service::view(&app_state()?, id, user.has(Role::Admin)).await
 }
 
 /// Admins: push an approved change set (or retry a failed push).
 #[server(endpoint = "push/start")]
-pub async fn push_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
-    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
-    let outcome = backend::backend()?
-        .push(id)
-        .await
-        .map_err(ServerFnError::new)?;
-    crate::mappings::form_outcome(outcome)
+pub async fn push_change_set(id: i64) -> Result<FormOutcome, AppError> {
+    require_role(&[Role::Admin])?;
+    answer_result(service::push(&app_state()?, id).await)
 }
 
 /// Admins: put the reverse of a pushed change set into their draft.
 #[server(endpoint = "push/roll-back")]
-pub async fn roll_back_change_set(id: i64) -> Result<FormOutcome, ServerFnError> {
-    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
-    let outcome = backend::backend()?
-        .roll_back(id)
-        .await
-        .map_err(ServerFnError::new)?;
-    crate::mappings::form_outcome(outcome)
+pub async fn roll_back_change_set(id: i64) -> Result<FormOutcome, AppError> {
+    require_role(&[Role::Admin])?;
+    answer_result(service::roll_back(&app_state()?, id).await)
 }
 
 /// One difference between AWS and the desired state.
@@ -145,53 +118,18 @@ pub struct DriftView {
     pub may_act: bool,
 }
 
-#[cfg(feature = "ssr")]
-pub use drift_backend::DriftBackend;
-
-#[cfg(feature = "ssr")]
-mod drift_backend {
-    use super::*;
-
-    /// Implemented by the server; the caller is the request's signed-in person.
-    pub trait DriftBackend: Send + Sync {
-        fn drift(&self, admin: bool) -> backend::BoxFuture<'_, DriftView>;
-        fn check(&self) -> backend::BoxFuture<'_, FormOutcome>;
-        /// `adopt`: make AWS's side desired; else push the desired state again. Either lands in
-        /// the caller's draft change set.
-        fn resolve(
-            &self,
-            report: i64,
-            index: usize,
-            adopt: bool,
-        ) -> backend::BoxFuture<'_, FormOutcome>;
-    }
-
-    pub fn drift_backend() -> Result<std::sync::Arc<dyn DriftBackend>, ServerFnError> {
-        use_context::<std::sync::Arc<dyn DriftBackend>>()
-            .ok_or_else(|| ServerFnError::new("drift checks are not available"))
-    }
-}
-
 /// Readers: the latest drift report.
 #[server(endpoint = "drift/latest")]
-pub async fn get_drift() -> Result<DriftView, ServerFnError> {
-    use crate::roles::Role;
-    let user = crate::me::ssr::require_role(&[Role::Admin, Role::Reviewer, Role::Auditor])?;
-    drift_backend::drift_backend()?
-        .drift(user.has(Role::Admin))
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_drift() -> Result<DriftView, AppError> {
+    let user = require_role(READERS)?;
+    service::latest_drift(&app_state()?, user.has(Role::Admin)).await
 }
 
 /// Admins: compare AWS with the desired state now.
 #[server(endpoint = "drift/check")]
-pub async fn check_drift() -> Result<FormOutcome, ServerFnError> {
-    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
-    let outcome = drift_backend::drift_backend()?
-        .check()
-        .await
-        .map_err(ServerFnError::new)?;
-    crate::mappings::form_outcome(outcome)
+pub async fn check_drift() -> Result<FormOutcome, AppError> {
+    require_role(&[Role::Admin])?;
+    answer_result(service::check_drift(&app_state()?).await)
 }
 
 /// Admins: revert (`action=revert`) or adopt (`action=adopt`) one item of a report, in a
@@ -201,20 +139,17 @@ pub async fn resolve_drift(
     report: i64,
     index: usize,
     action: String,
-) -> Result<FormOutcome, ServerFnError> {
-    crate::me::ssr::require_role(&[crate::roles::Role::Admin])?;
+) -> Result<FormOutcome, AppError> {
+    require_role(&[Role::Admin])?;
     let adopt = match action.as_str() {
         "adopt" => true,
         "revert" => false,
         other => {
-            return Err(ServerFnError::new(format!(
-                "`{other}` is neither revert nor adopt"
-            )))
+            return Err(AppError::invalid(
+                "action",
+                format!("`{other}` is neither revert nor adopt"),
+            ))
         }
     };
-    let outcome = drift_backend::drift_backend()?
-        .resolve(report, index, adopt)
-        .await
-        .map_err(ServerFnError::new)?;
-    crate::mappings::form_outcome(outcome)
+    answer_result(service::resolve_drift(&app_state()?, report, index, adopt).await)
 }

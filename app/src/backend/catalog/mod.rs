@@ -3,13 +3,13 @@
 //! processes (a Postgres advisory lock held for the whole run).
 
 pub mod apigateway;
-pub mod backend;
 pub mod group_queries;
 pub mod iam;
 pub mod queries;
 pub mod rate_limit;
 pub mod role_queries;
 pub mod schedule;
+pub mod service;
 pub mod store;
 pub mod trust;
 

@@ -217,3 +217,11 @@ pub async fn sync_run(pool: &PgPool, id: i64) -> sqlx::Result<SyncRun> {
         .await?;
     Ok(run(row))
 }
+
+/// The newest unfinished run of `catalog`, if any.
+pub async fn running_sync(pool: &PgPool, catalog: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT max(id) FROM sync_runs WHERE catalog = $1 AND finished_at IS NULL")
+        .bind(catalog)
+        .fetch_one(pool)
+        .await
+}

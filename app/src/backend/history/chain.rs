@@ -24,10 +24,6 @@ pub struct ChainedEvent {
     pub hash: String,
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl ChainedEvent {
     pub fn canonical(&self) -> String {
         let seq = self.seq.to_string();
@@ -51,7 +47,7 @@ impl ChainedEvent {
 
     /// The hash this event's fields yield (compare with `hash`).
     pub fn computed_hash(&self) -> String {
-        hex(&Sha256::digest(self.canonical().as_bytes()))
+        hex::encode(Sha256::digest(self.canonical().as_bytes()))
     }
 }
 

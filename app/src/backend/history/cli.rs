@@ -7,7 +7,7 @@ use crate::history::HistoryFilter;
 use futures_util::StreamExt;
 use sqlx::PgPool;
 
-use super::{backend, export::Format, offline, store};
+use super::{export::Format, exports, offline, store};
 use crate::backend::audit::Actor;
 
 pub async fn verify_database(pool: &PgPool) -> anyhow::Result<()> {
@@ -41,23 +41,25 @@ pub async fn export(
 ) -> anyhow::Result<()> {
     let format = Format::parse(format)
         .ok_or_else(|| anyhow::anyhow!("--format is csv or jsonl, not `{format}`"))?;
-    let record = backend::create_export(pool, &Actor::system("command line"), &filter, format)
+    let record = exports::create_export(pool, &Actor::system("command line"), &filter, format)
         .await
-        .map_err(|errors| {
-            anyhow::anyhow!(
+        .map_err(|e| match e {
+            crate::error::AppError::Form(outcome) => anyhow::anyhow!(
                 "{}",
-                errors
+                outcome
+                    .errors
                     .iter()
                     .map(|(f, e)| format!("--{}: {e}", f.replace('_', "-")))
                     .collect::<Vec<_>>()
                     .join("; ")
-            )
+            ),
+            e => anyhow::anyhow!("{e}"),
         })?;
     // One pass: each row is written and hashed as it comes from the database.
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
     let mut exporter = super::export::Exporter::new(record.format());
     file.write_all(exporter.start().as_bytes())?;
-    let mut rows = Box::pin(store::stream(
+    let mut rows = std::pin::pin!(store::stream(
         pool.clone(),
         record.checked(),
         Some(record.upto_seq),
@@ -79,7 +81,7 @@ pub async fn export(
     if tty {
         eprintln!();
     }
-    let manifest = backend::finish(pool, &record, exporter).await?;
+    let manifest = exports::finish(pool, &record, exporter).await?;
     let manifest_path = std::path::PathBuf::from(format!("{}.manifest.json", out.display()));
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
     println!(

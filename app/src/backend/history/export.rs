@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::chain::{hex, ChainedEvent};
+use super::chain::ChainedEvent;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -178,7 +178,7 @@ impl Exporter {
             first_prev_hash: self.first.map(|f| f.1),
             last_seq: self.last.as_ref().map(|l| l.0),
             last_hash: self.last.map(|l| l.1),
-            file_sha256: hex(&self.hasher.finalize()),
+            file_sha256: hex::encode(self.hasher.finalize()),
             created_at,
         }
     }

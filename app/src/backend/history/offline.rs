@@ -7,62 +7,50 @@ use std::io::{BufRead, BufReader, Read};
 use sha2::{Digest, Sha256};
 
 use super::{
-    chain::{hex, ChainCheck, ChainedEvent},
+    chain::{Broken, ChainCheck, ChainedEvent},
     export::{unneutralise, Format, Manifest, CSV_HEADER},
 };
 
-/// Splits CSV (RFC 4180) into records, a line at a time (a quoted cell may span lines).
-fn csv_records(reader: impl BufRead) -> impl Iterator<Item = Result<Vec<String>, String>> {
-    let mut lines = reader.lines();
-    std::iter::from_fn(move || {
-        let mut cells = Vec::new();
-        let mut cell = String::new();
-        let mut quoted = false;
-        let mut started = false;
-        loop {
-            let line = match lines.next() {
-                Some(Ok(l)) => l,
-                Some(Err(e)) => return Some(Err(e.to_string())),
-                None if started => return Some(Err("the file ends inside a quoted cell".into())),
-                None => return None,
-            };
-            if started {
-                cell.push('\n'); // the line break inside the quoted cell
-            }
-            started = true;
-            let line = line.strip_suffix('\r').unwrap_or(&line).to_string();
-            let mut chars = line.chars().peekable();
-            while let Some(c) = chars.next() {
-                match (quoted, c) {
-                    (true, '"') if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        cell.push('"');
-                    }
-                    (true, '"') => quoted = false,
-                    (true, c) => cell.push(c),
-                    (false, '"') if cell.is_empty() => quoted = true,
-                    (false, ',') => cells.push(std::mem::take(&mut cell)),
-                    (false, c) => cell.push(c),
-                }
-            }
-            if !quoted {
-                cells.push(cell);
-                return Some(Ok(cells));
-            }
-            // Inside a quoted cell, the record goes on: CRLF inside cells came back as "\r\n".
-        }
-    })
+/// Why an export does not verify.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read the {what}: {why}")]
+    Unreadable { what: &'static str, why: String },
+    #[error("the manifest is not a Gatehouse manifest: {0}")]
+    NotAManifest(String),
+    #[error("the file's SHA-256 is {actual}, the manifest says {expected}: the file was changed")]
+    FileChanged { actual: String, expected: String },
+    #[error("the header row is `{0}`, not Gatehouse's")]
+    Header(String),
+    #[error("a row is not an event: {0}")]
+    NotAnEvent(String),
+    #[error(transparent)]
+    Chain(#[from] Broken),
+    #[error("the file has {actual} rows, the manifest says {expected}")]
+    RowCount { actual: u64, expected: u64 },
+    #[error("the first or last row is not where the manifest says the export sits in the chain")]
+    Ends,
 }
 
-fn event_from_cells(cells: &[String]) -> Result<ChainedEvent, String> {
+fn unreadable(what: &'static str) -> impl Fn(std::io::Error) -> VerifyError {
+    move |e| VerifyError::Unreadable {
+        what,
+        why: e.to_string(),
+    }
+}
+
+fn event_from_cells(cells: &csv::StringRecord) -> Result<ChainedEvent, VerifyError> {
     if cells.len() != 10 {
-        return Err(format!("a row has {} cells, not 10", cells.len()));
+        return Err(VerifyError::NotAnEvent(format!(
+            "it has {} cells, not 10",
+            cells.len()
+        )));
     }
     let c = |i: usize| unneutralise(&cells[i]).to_string();
     Ok(ChainedEvent {
-        seq: c(0)
-            .parse()
-            .map_err(|_| format!("`{}` is not a sequence number", cells[0]))?,
+        seq: c(0).parse().map_err(|_| {
+            VerifyError::NotAnEvent(format!("`{}` is not a sequence number", &cells[0]))
+        })?,
         occurred_at: c(1),
         actor_tid: c(2),
         actor_oid: c(3),
@@ -81,36 +69,37 @@ pub struct Verified {
     pub rows: u64,
 }
 
-pub fn verify(export: &std::path::Path, manifest: &std::path::Path) -> Result<Verified, String> {
-    let manifest: Manifest = serde_json::from_slice(
-        &std::fs::read(manifest).map_err(|e| format!("cannot read the manifest: {e}"))?,
-    )
-    .map_err(|e| format!("the manifest is not a Gatehouse manifest: {e}"))?;
+pub fn verify(
+    export: &std::path::Path,
+    manifest: &std::path::Path,
+) -> Result<Verified, VerifyError> {
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(manifest).map_err(unreadable("manifest"))?)
+            .map_err(|e| VerifyError::NotAManifest(e.to_string()))?;
     // The file's hash first, reading it once.
-    let mut file =
-        std::fs::File::open(export).map_err(|e| format!("cannot read the export: {e}"))?;
+    let mut file = std::fs::File::open(export).map_err(unreadable("export"))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0; 1 << 16];
     loop {
-        let n = file.read(&mut buf).map_err(|e| e.to_string())?;
+        let n = file.read(&mut buf).map_err(unreadable("export"))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
     }
-    let sha = hex(&hasher.finalize());
+    let sha = hex::encode(hasher.finalize());
     if sha != manifest.file_sha256 {
-        return Err(format!(
-            "the file's SHA-256 is {sha}, the manifest says {}: the file was changed",
-            manifest.file_sha256
-        ));
+        return Err(VerifyError::FileChanged {
+            actual: sha,
+            expected: manifest.file_sha256,
+        });
     }
-    let reader = BufReader::new(std::fs::File::open(export).map_err(|e| e.to_string())?);
+    let reader = BufReader::new(std::fs::File::open(export).map_err(unreadable("export"))?);
     let mut check = ChainCheck::with_gaps(manifest.filtered);
     let mut first: Option<ChainedEvent> = None;
     let mut last: Option<ChainedEvent> = None;
-    let mut take = |e: ChainedEvent| -> Result<(), String> {
-        check.push(&e).map_err(|b| b.to_string())?;
+    let mut take = |e: ChainedEvent| -> Result<(), VerifyError> {
+        check.push(&e)?;
         if first.is_none() {
             first = Some(e.clone());
         }
@@ -119,50 +108,109 @@ pub fn verify(export: &std::path::Path, manifest: &std::path::Path) -> Result<Ve
     };
     match manifest.format {
         Format::Csv => {
-            let mut records = csv_records(reader);
-            let header = records.next().transpose()?.unwrap_or_default().join(",");
+            // RFC 4180, line breaks inside quoted cells kept exactly as written (CRLF too).
+            let mut rows = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(reader);
+            let mut records = rows.records();
+            let header = records
+                .next()
+                .transpose()
+                .map_err(|e| VerifyError::NotAnEvent(e.to_string()))?
+                .map(|h| h.iter().collect::<Vec<_>>().join(","))
+                .unwrap_or_default();
             if format!("{header}\r\n") != CSV_HEADER {
-                return Err(format!("the header row is `{header}`, not Gatehouse's"));
+                return Err(VerifyError::Header(header));
             }
             for record in records {
-                take(event_from_cells(&record?)?)?;
+                let record = record.map_err(|e| VerifyError::NotAnEvent(e.to_string()))?;
+                take(event_from_cells(&record)?)?;
             }
         }
         Format::Jsonl => {
             for line in reader.lines() {
-                let line = line.map_err(|e| e.to_string())?;
+                let line = line.map_err(unreadable("export"))?;
                 let e: ChainedEvent = serde_json::from_str(&line)
-                    .map_err(|e| format!("a line is not an event: {e}"))?;
+                    .map_err(|e| VerifyError::NotAnEvent(e.to_string()))?;
                 take(e)?;
             }
         }
     }
     let rows = check.checked;
     if rows != manifest.rows {
-        return Err(format!(
-            "the file has {rows} rows, the manifest says {}",
-            manifest.rows
-        ));
+        return Err(VerifyError::RowCount {
+            actual: rows,
+            expected: manifest.rows,
+        });
     }
     if first.as_ref().map(|e| e.prev_hash.clone()) != manifest.first_prev_hash
         || last.as_ref().map(|e| e.hash.clone()) != manifest.last_hash
     {
-        return Err(
-            "the first or last row is not where the manifest says the export sits in the chain"
-                .into(),
-        );
+        return Err(VerifyError::Ends);
     }
     Ok(Verified { rows })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::backend::history::{
+        chain::GENESIS,
+        export::{Exporter, Format},
+    };
+
+    /// Two chained events; the second's details hold a CRLF and a quote, as JSON text may.
+    fn events() -> Vec<ChainedEvent> {
+        let mut out: Vec<ChainedEvent> = Vec::new();
+        for (seq, details) in [
+            (1, "{\"a\": 1}"),
+            (2, "{\"note\": \"two\r\nlines, \\\"quoted\\\"\"}"),
+        ] {
+            let mut e = ChainedEvent {
+                seq,
+                occurred_at: format!("2026-12-01T10:00:0{seq}.000000Z"),
+                actor_tid: String::new(),
+                actor_oid: String::new(),
+                actor_name: "Ada Admin".into(),
+                action: "change_set.drafted".into(),
+                subject: "change_set:1".into(),
+                details: details.to_string(),
+                prev_hash: out.last().map_or(GENESIS.to_string(), |p| p.hash.clone()),
+                hash: String::new(),
+            };
+            e.hash = e.computed_hash();
+            out.push(e);
+        }
+        out
+    }
+
+    fn written(format: Format, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let mut exporter = Exporter::new(format);
+        let mut text = exporter.start();
+        for e in events() {
+            text.push_str(&exporter.row(&e));
+        }
+        let manifest = exporter.finish(serde_json::json!({}), false, "now".into());
+        let file = dir.join(format!("export.{}", format.extension()));
+        let mpath = dir.join("manifest.json");
+        std::fs::write(&file, text).unwrap();
+        std::fs::write(&mpath, serde_json::to_vec(&manifest).unwrap()).unwrap();
+        (file, mpath)
+    }
+
     #[test]
-    fn csv_records_span_lines_inside_quotes() {
-        let text = "a,\"b\"\"c\",d\r\n\"x\r\ny\",,z\r\n";
-        let records: Vec<Vec<String>> = super::csv_records(text.as_bytes())
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(records, vec![vec!["a", "b\"c", "d"], vec!["x\ny", "", "z"]]);
+    fn a_crlf_inside_a_csv_cell_verifies() {
+        let dir = std::env::temp_dir().join(format!("gh-offline-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(events()[1].details.contains("\r\n"));
+        let (file, manifest) = written(Format::Csv, &dir);
+        assert!(std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("two\r\nlines"));
+        assert_eq!(verify(&file, &manifest), Ok(Verified { rows: 2 }));
+        let (file, manifest) = written(Format::Jsonl, &dir);
+        assert_eq!(verify(&file, &manifest), Ok(Verified { rows: 2 }));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,7 @@
 //! Reports for a periodic access review: who (group → role) could call which route as of a
 //! moment, rebuilt from the change sets applied before it.
 
+use crate::error::AppError;
 use crate::{
     domain::desired::{DesiredState, Route},
     history::AccessRow,
@@ -11,7 +12,7 @@ use crate::backend::mappings::{queries::bound_groups, views::Names};
 
 /// The desired state as it stood at `at` + `plus` (exclusive): every change set applied before,
 /// in order.
-pub async fn desired_as_of(pool: &PgPool, at: &str, plus: &str) -> anyhow::Result<DesiredState> {
+pub async fn desired_as_of(pool: &PgPool, at: &str, plus: &str) -> Result<DesiredState, AppError> {
     let batches: Vec<(i64, sqlx::types::Json<Vec<crate::domain::desired::ChangeItem>>)> = sqlx::query_as(
         "SELECT cs.id, cs.items FROM change_sets cs
          JOIN audit_events e ON e.subject = 'change_set:' || cs.id AND e.action = 'change_set.applied'
@@ -25,7 +26,7 @@ pub async fn desired_as_of(pool: &PgPool, at: &str, plus: &str) -> anyhow::Resul
     for (id, items) in batches {
         state = state
             .apply(&items.0)
-            .map_err(|e| anyhow::anyhow!("change set {id} does not replay: {e}"))?;
+            .map_err(|e| AppError::internal(format!("change set {id} does not replay: {e}")))?;
     }
     Ok(state)
 }

@@ -11,8 +11,9 @@ use axum::{
 };
 use futures_util::StreamExt;
 
-use super::backend::{export_record, file_stream};
+use super::exports::{export_record, file_stream};
 use crate::backend::{session::SessionUser, state::AppState};
+use crate::error::AppError;
 use crate::roles::Role;
 
 pub fn routes() -> Router<AppState> {
@@ -52,9 +53,9 @@ async fn access_csv(
                 .into_response()
         }
     };
-    let rows = match state.history.access_as_of(&at).await {
+    let rows = match super::service::access_as_of(&state, &at).await {
         Ok(r) => r,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        Err(e) => return e.into_response(),
     };
     let cell = |c: &str| {
         let c = super::export::neutralise(c);
@@ -119,14 +120,8 @@ async fn file(
     }
     let record = match export_record(&state.pool, id).await {
         Ok(Some(r)) => r,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such export").into_response(),
-        Err(e) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                crate::backend::mappings::backend::internal(e),
-            )
-                .into_response()
-        }
+        Ok(None) => return AppError::not_found("There is no such export.").into_response(),
+        Err(e) => return AppError::internal(e).into_response(),
     };
     let body = file_stream(state.pool.clone(), &record).map(|chunk| {
         chunk.map(bytes::Bytes::from).map_err(|e| {
@@ -172,14 +167,8 @@ async fn manifest_json(
     }
     let record = match export_record(&state.pool, id).await {
         Ok(Some(r)) => r,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such export").into_response(),
-        Err(e) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                crate::backend::mappings::backend::internal(e),
-            )
-                .into_response()
-        }
+        Ok(None) => return AppError::not_found("There is no such export.").into_response(),
+        Err(e) => return AppError::internal(e).into_response(),
     };
     let Some(stored) = record.manifest.clone() else {
         let why = match &record.error {

@@ -62,20 +62,9 @@ impl From<Row> for ChainedEvent {
     }
 }
 
-/// A checked time as SQL (`…Z+1d` is the next day's start).
+/// A checked time (RFC 3339, UTC) as SQL.
 fn push_time(q: &mut QueryBuilder<'_, Postgres>, t: &str) {
-    let (base, plus) = match t.strip_suffix("+1d") {
-        Some(b) => (b, "1 day"),
-        None => match t.strip_suffix("+1s") {
-            Some(b) => (b, "1 second"),
-            None => (t, "0 seconds"),
-        },
-    };
-    q.push("(")
-        .push_bind(base.to_string())
-        .push("::timestamptz + interval '")
-        .push(plus)
-        .push("')");
+    q.push("(").push_bind(t.to_string()).push("::timestamptz)");
 }
 
 fn like(text: &str) -> String {

@@ -1,8 +1,8 @@
 //! Mappings: the desired state and the change sets that alone may change it.
 
-pub mod backend;
 pub mod matrix;
 pub mod queries;
+pub mod service;
 pub mod store;
 pub mod views;
 pub mod workflow;

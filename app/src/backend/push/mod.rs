@@ -6,10 +6,10 @@
 //! over and finishes the steps not yet done. Two processes never work on the same run.
 
 pub mod aws_state;
-pub mod backend;
 pub mod calls;
 pub mod cli;
 pub mod drift;
+pub mod service;
 pub mod store;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};

@@ -1,6 +1,10 @@
-//! Exports as records, and the [`HistoryBackend`] the History page calls.
+//! Exports as records: made, hashed in the background (their manifest), streamed.
 
-use crate::history::{CheckedFilter, HistoryBackend, HistoryFilter, HistoryPage};
+use crate::{
+    error::AppError,
+    form::FormOutcome,
+    history::{CheckedFilter, ExportStatus, HistoryFilter},
+};
 use futures_util::{Stream, StreamExt};
 use serde_json::json;
 use sqlx::PgPool;
@@ -11,98 +15,6 @@ use super::{
     store,
 };
 use crate::backend::audit::{self, Actor};
-
-type BoxFuture<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
-
-pub struct ServerHistory {
-    pub pool: PgPool,
-}
-
-/// A checked end (`…Z+1d`: the next day's start; `…Z+1s`: a second later) as a time and the
-/// interval to add to it.
-fn end_time(at: &str) -> (String, &'static str) {
-    match (at.strip_suffix("+1d"), at.strip_suffix("+1s")) {
-        (Some(day), _) => (day.to_string(), "1 day"),
-        (_, Some(t)) => (t.to_string(), "1 second"),
-        _ => (at.to_string(), "0 seconds"),
-    }
-}
-
-impl HistoryBackend for ServerHistory {
-    fn access_as_of<'a>(&'a self, at: &'a str) -> BoxFuture<'a, Vec<crate::history::AccessRow>> {
-        Box::pin(async move {
-            let (at, plus) = end_time(at);
-            let state = super::reports::desired_as_of(&self.pool, &at, plus)
-                .await
-                .map_err(crate::backend::mappings::backend::internal)?;
-            super::reports::access_rows(&self.pool, &state)
-                .await
-                .map_err(crate::backend::mappings::backend::internal)
-        })
-    }
-
-    fn create_export<'a>(
-        &'a self,
-        filter: &'a HistoryFilter,
-        format: &'a str,
-    ) -> BoxFuture<'a, crate::history::Created> {
-        let who = crate::backend::mappings::backend::actor();
-        Box::pin(async move {
-            let Some(format) = Format::parse(format) else {
-                return Ok(Err(vec![(
-                    "format".into(),
-                    format!("`{format}` is neither csv nor jsonl"),
-                )]));
-            };
-            Ok(create_export(&self.pool, &who, filter, format)
-                .await
-                .map(|record| {
-                    let (id, rows) = (record.id, record.rows);
-                    // Hashing a large export takes a while: the page follows it.
-                    spawn_prepare(self.pool.clone(), record);
-                    (id, rows)
-                })
-                .map_err(|errors| {
-                    errors
-                        .into_iter()
-                        .map(|(f, e)| (f.to_string(), e))
-                        .collect()
-                }))
-        })
-    }
-
-    fn export_status(&self, id: i64) -> BoxFuture<'_, Option<crate::history::ExportStatus>> {
-        Box::pin(async move {
-            let record = export_record(&self.pool, id)
-                .await
-                .map_err(crate::backend::mappings::backend::internal)?;
-            Ok(record.map(|r| crate::history::ExportStatus {
-                id: r.id,
-                format: r.format.clone(),
-                rows: r.rows,
-                hashed_rows: r.hashed_rows,
-                bytes: r.bytes,
-                ready: r.manifest.is_some(),
-                error: r.error.clone(),
-            }))
-        })
-    }
-
-    fn page(&self, filter: CheckedFilter, before: Option<i64>) -> BoxFuture<'_, HistoryPage> {
-        Box::pin(async move {
-            let (events, more, newer) = store::page(&self.pool, &filter, before)
-                .await
-                .map_err(crate::backend::mappings::backend::internal)?;
-            Ok(HistoryPage {
-                older: more.then(|| events.last().map(|e| e.seq)).flatten(),
-                newer,
-                events,
-                errors: Vec::new(),
-            })
-        })
-    }
-}
 
 /// A recorded export: its filters and the last event it covers.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -141,6 +53,19 @@ impl ExportRecord {
         )
     }
 
+    /// How far its preparation has come.
+    pub fn status(&self) -> ExportStatus {
+        ExportStatus {
+            id: self.id,
+            format: self.format.clone(),
+            rows: self.rows,
+            hashed_rows: self.hashed_rows,
+            bytes: self.bytes,
+            ready: self.manifest.is_some(),
+            error: self.error.clone(),
+        }
+    }
+
     pub fn file_name(&self) -> String {
         format!("gatehouse-audit-{}.{}", self.id, self.format().extension())
     }
@@ -152,8 +77,15 @@ pub async fn create_export(
     actor: &Actor,
     filter: &HistoryFilter,
     format: Format,
-) -> Result<ExportRecord, Vec<(&'static str, String)>> {
-    let checked = filter.check()?;
+) -> Result<ExportRecord, AppError> {
+    let checked = filter.check().map_err(|errors| {
+        AppError::form(FormOutcome::invalid(
+            errors
+                .into_iter()
+                .map(|(f, e)| (f.to_string(), e))
+                .collect(),
+        ))
+    })?;
     let inner = async {
         let mut tx = pool.begin().await?;
         let upto: i64 =
@@ -183,9 +115,7 @@ pub async fn create_export(
         tx.commit().await?;
         Ok::<_, sqlx::Error>(record)
     };
-    inner
-        .await
-        .map_err(|e| vec![("export", crate::backend::mappings::backend::internal(e))])
+    Ok(inner.await?)
 }
 
 pub async fn export_record(pool: &PgPool, id: i64) -> sqlx::Result<Option<ExportRecord>> {
@@ -258,7 +188,7 @@ pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manif
     let outcome = async {
         let mut exporter = Exporter::new(record.format());
         exporter.start();
-        let mut rows = Box::pin(store::stream(
+        let mut rows = std::pin::pin!(store::stream(
             pool.clone(),
             record.checked(),
             Some(record.upto_seq),

@@ -1,0 +1,413 @@
+//! What the mapping and change-set server functions call.
+
+use crate::{
+    domain::{
+        change_set::State,
+        desired::ChangeItem,
+        grant::{Binding, Grant, GrantInput, GroupRef},
+        names::RoleArn,
+    },
+    error::AppError,
+    mappings::types::*,
+};
+use sqlx::PgPool;
+
+use super::{
+    store,
+    views::{self, Names},
+    workflow::{self, Details, WorkflowError},
+};
+use crate::backend::{
+    audit::Actor,
+    session::SessionUser,
+    state::{actor, caller, AppState},
+};
+
+/// One edit of a person's draft.
+pub enum Edit {
+    Bind {
+        source: String,
+        group_id: String,
+        role_arn: String,
+        remove: bool,
+    },
+    Grant {
+        input: GrantInput,
+        remove: bool,
+    },
+}
+
+impl From<WorkflowError> for AppError {
+    fn from(e: WorkflowError) -> Self {
+        match e {
+            WorkflowError::Fields(fields) => AppError::form(FormOutcome::invalid(
+                fields
+                    .into_iter()
+                    .map(|(f, e)| (f.to_string(), e))
+                    .collect(),
+            )),
+            WorkflowError::Refused(why) => AppError::Refused(why),
+            e @ WorkflowError::NotFound(_) => AppError::NotFound(e.to_string()),
+            WorkflowError::Database(e) => AppError::internal(e),
+        }
+    }
+}
+
+/// A warning when a grant names nothing the synced catalog has (allowed, but visible).
+async fn catalog_warning(pool: &PgPool, g: &Grant) -> sqlx::Result<Option<String>> {
+    let target = format!("{}/{}", g.api.account.as_str(), g.api.region.as_str());
+    let stages: Vec<String> =
+        sqlx::query_scalar("SELECT stage_name FROM api_stages WHERE target = $1 AND api_id = $2")
+            .bind(&target)
+            .bind(g.api.api_id.as_str())
+            .fetch_all(pool)
+            .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rest_apis WHERE target = $1 AND api_id = $2 AND gone_at IS NULL)")
+        .bind(&target)
+        .bind(g.api.api_id.as_str())
+        .fetch_one(pool)
+        .await?;
+    if !exists {
+        return Ok(Some(format!(
+            "No synced API {} exists in {target}: the grant matches nothing yet.",
+            g.api.api_id.as_str()
+        )));
+    }
+    if g.stage.as_str() != "*" && !stages.iter().any(|s| s == g.stage.as_str()) {
+        return Ok(Some(format!(
+            "The API has no stage {} (it has {}).",
+            g.stage.as_str(),
+            stages.join(", ")
+        )));
+    }
+    let methods: Vec<(String, String)> = sqlx::query_as(
+        "SELECT r.path, m.http_method FROM api_resources r JOIN api_methods m USING (target, api_id, resource_id)
+         WHERE r.target = $1 AND r.api_id = $2",
+    )
+    .bind(&target)
+    .bind(g.api.api_id.as_str())
+    .fetch_all(pool)
+    .await?;
+    let matched = methods
+        .iter()
+        .any(|(path, method)| g.path.covers(path) && g.method.covers(method));
+    Ok((!matched).then(|| {
+        format!(
+            "No method of the API matches {} {}: the grant matches nothing yet.",
+            g.method,
+            g.path.as_str()
+        )
+    }))
+}
+
+async fn edit_now(pool: &PgPool, who: &Actor, edit: Edit) -> Result<FormOutcome, WorkflowError> {
+    let (item, warning) = match edit {
+        Edit::Bind {
+            source,
+            group_id,
+            role_arn,
+            remove,
+        } => {
+            let role = RoleArn::parse(&role_arn)
+                .map_err(|e| WorkflowError::Fields(vec![("role_arn", e.0)]))?;
+            let group_exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM directory_groups WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL)",
+                )
+                .bind(&source)
+                .bind(&group_id)
+                .fetch_one(pool)
+                .await?;
+            if !group_exists && !remove {
+                return Err(WorkflowError::Refused(
+                    "that group is not in the synced directory (or was deleted)".into(),
+                ));
+            }
+            let managed: Option<bool> = sqlx::query_scalar(
+                "SELECT managed FROM iam_roles WHERE arn = $1 AND gone_at IS NULL",
+            )
+            .bind(role.to_string())
+            .fetch_optional(pool)
+            .await?;
+            if managed == Some(false) && !remove {
+                return Err(WorkflowError::Fields(vec![(
+                    "role_arn",
+                    "Gatehouse changes only roles tagged gatehouse:managed=true; this one is not."
+                        .into(),
+                )]));
+            }
+            let warning = managed.is_none().then(|| {
+                "No synced IAM role has this ARN: it will be bound when it exists.".to_string()
+            });
+            let b = Binding {
+                group: GroupRef {
+                    source,
+                    object_id: group_id,
+                },
+                role,
+            };
+            (
+                if remove {
+                    ChangeItem::RemoveBinding(b)
+                } else {
+                    ChangeItem::AddBinding(b)
+                },
+                warning,
+            )
+        }
+        Edit::Grant { input, remove } => {
+            let g = Grant::parse(&input).map_err(WorkflowError::Fields)?;
+            let warning = if remove {
+                None
+            } else {
+                catalog_warning(pool, &g).await?
+            };
+            (
+                if remove {
+                    ChangeItem::RemoveGrant(g)
+                } else {
+                    ChangeItem::AddGrant(g)
+                },
+                warning,
+            )
+        }
+    };
+    let id = workflow::edit(pool, who, item).await?;
+    Ok(FormOutcome {
+        change_set: Some(id),
+        warning,
+        message: Some(format!("Added to your draft change set {id}.")),
+        ..Default::default()
+    })
+}
+
+async fn detail(
+    pool: &PgPool,
+    required_approvals: usize,
+    viewer: Option<SessionUser>,
+    id: i64,
+) -> Result<ChangeSetDetail, AppError> {
+    let mut conn = pool.acquire().await?;
+    let Some(cs) = store::change_set(&mut conn, id, false).await? else {
+        return Err(AppError::not_found(format!("There is no change set {id}.")));
+    };
+    let reviews = store::reviews(&mut conn, id).await?;
+    let before = store::desired_state(&mut conn).await?;
+    let item_groups = cs.items.iter().filter_map(|i| match i {
+        ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => Some(&b.group),
+        _ => None,
+    });
+    let names = Names::load(
+        pool,
+        super::queries::bound_groups(&before).chain(item_groups),
+    )
+    .await?;
+    let open = matches!(cs.state, State::Draft | State::Submitted);
+    let (policies, access) = if open {
+        match before.apply(&cs.items) {
+            Ok(after) => (
+                views::policy_diffs(&cs.items, &before, &after),
+                views::access(pool, &names, &before, &after).await?,
+            ),
+            Err(_) => (Vec::new(), Vec::new()),
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let stale = if open {
+        store::conflicting(&mut conn, cs.base_version, &store::touches(&cs.items))
+                .await?
+                .first()
+                .map(|(other, title)| format!("Change set {other} (“{title}”) changed the same mappings after this one was written: rebase it before it can be approved."))
+    } else {
+        None
+    };
+    let viewer_oid = viewer.as_ref().map(|v| v.oid);
+    let is_reviewer = viewer
+        .as_ref()
+        .is_some_and(|v| v.roles.contains(&crate::roles::Role::Reviewer));
+    let reviewed = reviews.iter().any(|r| Some(r.reviewer_oid) == viewer_oid);
+    let items = cs
+        .items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| ItemView {
+            index,
+            added: item.is_addition(),
+            text: names.item(item),
+            warning: None,
+        })
+        .collect();
+    Ok(ChangeSetDetail {
+        summary: views::summary(&cs),
+        justification: cs.justification.clone(),
+        ticket: cs.ticket.clone(),
+        items,
+        policies,
+        access,
+        timeline: views::timeline(pool, id).await?,
+        approvals: reviews.iter().filter(|r| r.decision == "approve").count(),
+        approvals_required: required_approvals,
+        stale,
+        viewer_is_author: viewer_oid == Some(cs.author_oid),
+        viewer_may_review: is_reviewer
+            && viewer_oid != Some(cs.author_oid)
+            && !reviewed
+            && cs.state == State::Submitted,
+    })
+}
+
+pub async fn edit(state: &AppState, edit: Edit) -> Result<FormOutcome, AppError> {
+    Ok(edit_now(&state.pool, &actor(), edit).await?)
+}
+
+pub async fn save(
+    state: &AppState,
+    id: i64,
+    details: Details,
+    submit: bool,
+) -> Result<FormOutcome, AppError> {
+    let saved = workflow::save_details(&state.pool, &actor(), id, details, submit).await?;
+    Ok(FormOutcome {
+        change_set: Some(id),
+        ..FormOutcome::message(if saved == State::Submitted {
+            "Submitted for review."
+        } else {
+            "Saved."
+        })
+    })
+}
+
+pub async fn withdraw(state: &AppState, id: i64) -> Result<FormOutcome, AppError> {
+    workflow::withdraw(&state.pool, &actor(), id).await?;
+    Ok(FormOutcome::message("Withdrawn."))
+}
+
+pub async fn drop_item(state: &AppState, id: i64, index: usize) -> Result<FormOutcome, AppError> {
+    workflow::drop_item(&state.pool, &actor(), id, index).await?;
+    Ok(FormOutcome::message("Removed from the change set."))
+}
+
+pub async fn review(
+    state: &AppState,
+    id: i64,
+    approve: bool,
+    comment: &str,
+) -> Result<FormOutcome, AppError> {
+    let who = actor();
+    let required = state.settings.required_approvals;
+    let reviewed = workflow::review(&state.pool, &who, id, approve, comment, required).await?;
+    let message = match reviewed {
+        State::Approved if state.settings.push.push_on_approval => {
+            match state.pusher.start(who.clone(), id).await {
+                Ok(_) => "Approved, applied to the mappings, and pushing to AWS now.".to_string(),
+                Err(e) => {
+                    format!("Approved and applied to the mappings; the push could not start: {e}")
+                }
+            }
+        }
+        State::Approved => "Approved and applied to the mappings.".into(),
+        State::Rejected => "Rejected.".into(),
+        _ => "Your approval is recorded; more are needed.".into(),
+    };
+    Ok(FormOutcome::message(message))
+}
+
+pub async fn rebase(state: &AppState, id: i64) -> Result<FormOutcome, AppError> {
+    let version = workflow::rebase(&state.pool, &actor(), id).await?;
+    Ok(FormOutcome::message(format!(
+        "Rebased onto mappings version {version}."
+    )))
+}
+
+pub async fn change_sets(
+    state: &AppState,
+    filter: &str,
+) -> Result<Vec<ChangeSetSummary>, AppError> {
+    let states: Vec<State> = State::parse(filter).into_iter().collect();
+    let rows = store::list(&state.pool, &states, 200).await?;
+    Ok(rows.iter().map(views::summary).collect())
+}
+
+pub async fn change_set(state: &AppState, id: i64) -> Result<ChangeSetDetail, AppError> {
+    detail(&state.pool, state.settings.required_approvals, caller(), id).await
+}
+
+pub async fn review_queue(state: &AppState) -> Result<Vec<ChangeSetSummary>, AppError> {
+    let viewer = caller().map(|v| v.oid);
+    let rows = store::list(&state.pool, &[State::Submitted], 200).await?;
+    Ok(rows
+        .iter()
+        .filter(|cs| Some(cs.author_oid) != viewer)
+        .map(views::summary)
+        .collect())
+}
+
+pub async fn group_mappings(
+    state: &AppState,
+    source: &str,
+    id: &str,
+) -> Result<GroupMappings, AppError> {
+    let viewer = caller().map(|v| v.oid);
+    Ok(super::queries::group_mappings(&state.pool, viewer, source, id).await?)
+}
+
+pub async fn mappings(state: &AppState, search: &str) -> Result<Vec<MappingRow>, AppError> {
+    Ok(super::queries::mappings(&state.pool, search).await?)
+}
+
+pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppError> {
+    let pool = &state.pool;
+    let viewer = caller().map(|v| v.oid);
+    let open = store::list(pool, &[State::Draft, State::Submitted], 200).await?;
+    let mine = open
+        .iter()
+        .filter(|cs| Some(cs.author_oid) == viewer)
+        .map(views::summary)
+        .collect();
+    let to_review = if reviewer {
+        open.iter()
+            .filter(|cs| cs.state == State::Submitted && Some(cs.author_oid) != viewer)
+            .map(views::summary)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let runs = crate::backend::catalog::queries::sync_runs(pool, 50).await?;
+    let mut last_syncs: Vec<crate::catalog::types::SyncRun> = Vec::new();
+    for run in runs {
+        if !last_syncs.iter().any(|r| r.catalog == run.catalog) {
+            last_syncs.push(run);
+        }
+    }
+    let pushes = store::list(
+        pool,
+        &[State::Approved, State::Pushing, State::PushFailed],
+        20,
+    )
+    .await?
+    .iter()
+    .map(views::summary)
+    .collect();
+    let drift = crate::backend::push::drift::latest(pool)
+        .await?
+        .map(|r| DriftGlance {
+            checked_at: crate::backend::catalog::queries::utc(r.checked_at),
+            differences: r.items.map(|items| items.0.len()),
+            error: r.error,
+        });
+    Ok(HomeSummary {
+        viewer: None,
+        mine,
+        to_review,
+        last_syncs,
+        pushes,
+        drift,
+    })
+}
+
+pub async fn matrix(state: &AppState, api_id: &str) -> Result<ApiMatrix, AppError> {
+    let viewer = caller().map(|v| v.oid);
+    super::matrix::api_matrix(&state.pool, api_id, viewer)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))
+}

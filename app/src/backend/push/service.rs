@@ -1,0 +1,247 @@
+//! What the change set page's push and the Drift page's server functions call.
+
+use sqlx::PgPool;
+
+use crate::{
+    domain::change_set::State,
+    error::AppError,
+    mappings::types::FormOutcome,
+    push::{DriftItemView, DriftReportView, DriftView, PushView, RunView, StepView},
+};
+
+use super::{drift, store, PushError};
+use crate::backend::{
+    catalog::queries::utc,
+    mappings::{store as cs_store, workflow},
+    state::{actor, AppState},
+};
+
+impl From<PushError> for AppError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Database(e) => AppError::internal(e),
+            e => AppError::Refused(e.to_string()),
+        }
+    }
+}
+
+async fn run_view(pool: &PgPool, change_set: i64) -> Result<Option<RunView>, AppError> {
+    let Some(run) = store::latest_run(pool, change_set).await? else {
+        return Ok(None);
+    };
+    let steps = store::steps(pool, run.id).await?;
+    Ok(Some(RunView {
+        id: run.id,
+        state: run.state,
+        started_by: run.started_by,
+        started_at: utc(run.started_at),
+        finished_at: run.finished_at.map(utc),
+        error: run.error,
+        steps: steps
+            .into_iter()
+            .map(|s| StepView {
+                seq: s.seq,
+                target: s.target,
+                operation: s.operation,
+                summary: s.summary,
+                state: s.state,
+                attempts: s.attempts,
+                aws_request_id: s.aws_request_id,
+                error: s.error,
+            })
+            .collect(),
+    }))
+}
+
+/// The change set's plan (for admins: it reads AWS) and its latest push.
+pub async fn view(app: &AppState, id: i64, admin: bool) -> Result<PushView, AppError> {
+    let state = {
+        let mut conn = app.pool.acquire().await?;
+        match cs_store::change_set(&mut conn, id, false).await? {
+            Some(cs) => cs.state,
+            None => return Err(AppError::not_found(format!("There is no change set {id}."))),
+        }
+    };
+    let pushable = matches!(state, State::Approved | State::PushFailed);
+    let mut view = PushView {
+        run: run_view(&app.pool, id).await?,
+        may_push: admin && pushable,
+        may_roll_back: admin && state == State::Pushed,
+        ..Default::default()
+    };
+    // Reading AWS for the plan is for the people who push.
+    if admin && pushable {
+        match app.pusher.plan(id).await {
+            Ok(steps) => {
+                view.plan = Some(
+                    steps
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, s)| StepView {
+                            seq: i as i32,
+                            operation: s.call.operation().into(),
+                            summary: s.call.summary(),
+                            target: s.target,
+                            state: "planned".into(),
+                            attempts: 0,
+                            aws_request_id: None,
+                            error: None,
+                        })
+                        .collect(),
+                )
+            }
+            Err(PushError::Database(e)) => return Err(AppError::internal(e)),
+            Err(e) => view.plan_error = Some(e.to_string()),
+        }
+    }
+    Ok(view)
+}
+
+pub async fn push(app: &AppState, id: i64) -> Result<FormOutcome, AppError> {
+    Ok(match app.pusher.start(actor(), id).await? {
+        Some(run) => FormOutcome::message(format!("Push {run} started.")),
+        None => FormOutcome::message("AWS already matches this change set: nothing to push."),
+    })
+}
+
+/// Puts the reverse of a pushed change set into the caller's draft.
+pub async fn roll_back(app: &AppState, id: i64) -> Result<FormOutcome, AppError> {
+    let who = actor();
+    let pool = &app.pool;
+    let cs = {
+        let mut conn = pool.acquire().await?;
+        cs_store::change_set(&mut conn, id, false).await?
+    };
+    let Some(cs) = cs else {
+        return Err(AppError::not_found(format!(
+            "change set {id} does not exist"
+        )));
+    };
+    if cs.state != State::Pushed {
+        return Err(AppError::Refused(format!(
+            "only a pushed change set can be rolled back; change set {id} is {}",
+            cs.state.label()
+        )));
+    }
+    let mut draft = None;
+    for item in cs.items.iter().rev() {
+        draft =
+            Some(workflow::edit(pool, &who, item.opposite()).await.map_err(
+                |e| match AppError::from(e) {
+                    AppError::Internal { reference } => AppError::Internal { reference },
+                    e => AppError::Refused(format!(
+                        "the reverse of change set {id} does not fit the current mappings: {e}"
+                    )),
+                },
+            )?);
+    }
+    Ok(FormOutcome {
+        change_set: draft,
+        ..FormOutcome::message(format!(
+            "The reverse of change set {id} is in your draft: give it a title and a justification, then submit it for review."
+        ))
+    })
+}
+
+/// The latest drift report.
+pub async fn latest_drift(app: &AppState, admin: bool) -> Result<DriftView, AppError> {
+    let latest = drift::latest(&app.pool).await?;
+    Ok(DriftView {
+        may_act: admin,
+        report: latest.map(|r| DriftReportView {
+            id: r.id,
+            checked_at: utc(r.checked_at),
+            checked_by: r.checked_by,
+            error: r.error,
+            items: r
+                .items
+                .map(|j| j.0)
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(index, i)| DriftItemView {
+                    index,
+                    subject: i.subject,
+                    kind: i.kind,
+                    desired: i.desired,
+                    actual: i.actual,
+                    fix: i.fix,
+                    adoptable: !i.adopt.is_empty(),
+                })
+                .collect(),
+        }),
+    })
+}
+
+/// Compares AWS with the desired state now.
+pub async fn check_drift(app: &AppState) -> Result<FormOutcome, AppError> {
+    match app.pusher.check_drift(&actor()).await {
+        Ok((id, items)) => Ok(FormOutcome::message(if items.is_empty() {
+            format!("Drift report {id}: AWS matches the desired state.")
+        } else {
+            format!("Drift report {id}: {} differences.", items.len())
+        })),
+        Err(PushError::Database(e)) => Err(AppError::internal(e)),
+        Err(e) => Err(AppError::Upstream(format!("The drift check failed: {e}"))),
+    }
+}
+
+/// `adopt`: make AWS's side desired; else push the desired state again. Either lands in the
+/// caller's draft change set.
+pub async fn resolve_drift(
+    app: &AppState,
+    report: i64,
+    index: usize,
+    adopt: bool,
+) -> Result<FormOutcome, AppError> {
+    let who = actor();
+    let pool = &app.pool;
+    let latest = drift::latest(pool).await?;
+    let item = match latest {
+        Some(drift::Report {
+            id,
+            items: Some(items),
+            ..
+        }) if id == report => items.0.get(index).cloned(),
+        Some(_) => {
+            return Err(AppError::Conflict(format!(
+            "drift report {report} is no longer the latest: check again and act on the new report"
+        )))
+        }
+        None => None,
+    };
+    let Some(item) = item else {
+        return Err(AppError::not_found(format!(
+            "drift report {report} has no item {}",
+            index + 1
+        )));
+    };
+    let items = if adopt {
+        item.adopt.clone()
+    } else {
+        vec![item.revert.clone()]
+    };
+    if items.is_empty() {
+        return Err(AppError::Refused(format!(
+            "AWS's side of “{}” cannot be expressed as mappings; revert it instead",
+            item.kind
+        )));
+    }
+    let mut draft = None;
+    for change in items {
+        draft = Some(workflow::edit(pool, &who, change).await?);
+    }
+    Ok(FormOutcome {
+        change_set: draft,
+        message: Some(format!(
+            "{} of {} is in your draft: describe it and submit it for review.",
+            if adopt {
+                "Adopting the drift"
+            } else {
+                "Reverting the drift"
+            },
+            item.subject
+        )),
+        ..Default::default()
+    })
+}
