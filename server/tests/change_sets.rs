@@ -364,3 +364,50 @@ async fn two_reviewers_approving_at_once_make_one_transition() {
     }
     assert_eq!(version(&pool).await, 5);
 }
+
+/// A state or item the code does not know (written by a newer version, or by hand) is an error
+/// when read, never a draft or an empty list.
+#[tokio::test]
+async fn an_unknown_state_or_unreadable_items_in_the_database_are_errors() {
+    let pool = migrated_database().await;
+    let id = workflow::edit(&pool, &ada(), grant("orders-reader", "/orders"))
+        .await
+        .unwrap();
+    // A later migration might allow more states; this code must not read them as another.
+    sqlx::query("ALTER TABLE change_sets DROP CONSTRAINT change_sets_state_check")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE change_sets SET state = 'frozen' WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let read = store::change_set(&mut conn, id, false).await;
+    assert!(
+        matches!(read, Err(sqlx::Error::ColumnDecode { ref source, .. })
+            if source.to_string().contains("invalid value \"frozen\" for enum State")),
+        "{read:?}"
+    );
+    assert!(store::list(&pool, &[], 10).await.is_err());
+    // Acting on it is a failure of Gatehouse's, not a refusal as if it were in some state.
+    let submit = workflow::save_details(&pool, &ada(), id, details("Frozen"), true).await;
+    assert!(
+        matches!(submit, Err(WorkflowError::Database(_))),
+        "{submit:?}"
+    );
+
+    sqlx::query(
+        "UPDATE change_sets SET state = 'draft', items = '[{\"Nonsense\": 1}]' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let read = store::change_set(&mut conn, id, false).await;
+    assert!(
+        matches!(read, Err(sqlx::Error::ColumnDecode { ref index, .. }) if index == "9"),
+        "{read:?}"
+    );
+}

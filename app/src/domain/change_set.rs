@@ -5,7 +5,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Stored as text; a value the code does not know reads as an error, never as a default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
 pub enum State {
     Draft,
     Submitted,

@@ -13,7 +13,10 @@ use crate::components::loaded::error_view;
 use super::change_sets::outcome_notice;
 use crate::components::refresh::RefreshWithoutJs;
 use crate::mappings::types::FormOutcome;
-use crate::push::{get_push_view, PushChangeSet, PushView, RollBackChangeSet, RunView, StepView};
+use crate::push::{
+    get_push_view, PushChangeSet, PushView, RollBackChangeSet, RunState, RunView, StepState,
+    StepView,
+};
 
 /// The latest push view of change set `id`, reloaded when `push` or `roll_back` acts and every
 /// second while a push runs; `on_moved` is bumped when the push says the change set's state has
@@ -49,10 +52,10 @@ pub fn push_view_resource(
                 Duration::from_millis(1000),
             );
         }
-        let implied = match run.state.as_str() {
-            "running" => "pushing",
-            "succeeded" => "pushed",
-            _ => "push_failed",
+        let implied = match run.state {
+            RunState::Running => "pushing",
+            RunState::Succeeded => "pushed",
+            RunState::Failed => "push_failed",
         };
         if shown().is_some_and(|s| {
             s != implied && matches!(s.as_str(), "approved" | "pushing" | "push_failed")
@@ -120,15 +123,15 @@ fn Panel(
         view! { <p class="notice notice-error" role="alert" data-testid="plan-error">"No plan: " {e}</p> }
     });
     let run = v.run.clone().map(|r| {
-        let label = match r.state.as_str() {
-            "running" => format!("Push {} running: {} of {} calls made", r.id, r.done(), r.steps.len()),
-            "succeeded" => format!("Push {} succeeded: {} calls made, read back and matching", r.id, r.done()),
-            _ => format!("Push {} failed", r.id),
+        let label = match r.state {
+            RunState::Running => format!("Push {} running: {} of {} calls made", r.id, r.done(), r.steps.len()),
+            RunState::Succeeded => format!("Push {} succeeded: {} calls made, read back and matching", r.id, r.done()),
+            RunState::Failed => format!("Push {} failed", r.id),
         };
         let current = r
             .steps
             .iter()
-            .find(|s| s.state == "running")
+            .find(|s| s.state == StepState::Running)
             .map(|s| format!("Now: {} {}", s.operation, s.summary));
         view! {
             <section class="push-run" data-testid="push-run">
@@ -174,8 +177,8 @@ fn StepTable(steps: Vec<StepView>) -> impl IntoView {
                 .or_else(|| s.aws_request_id.clone().map(|r| format!("request {r}")))
                 .unwrap_or_default();
             let (row_class, badge_class) = (
-                format!("step step-{}", s.state),
-                format!("badge step-state-{}", s.state),
+                format!("step step-{}", s.state.as_str()),
+                format!("badge step-state-{}", s.state.as_str()),
             );
             view! {
                 <tr class=row_class>
@@ -183,7 +186,7 @@ fn StepTable(steps: Vec<StepView>) -> impl IntoView {
                     <td><code>{s.operation}</code></td>
                     <td>{s.summary}</td>
                     <td class="nowrap">{s.target}</td>
-                    <td><span class=badge_class>{s.state}</span></td>
+                    <td><span class=badge_class>{s.state.as_str()}</span></td>
                     <td class="small">{detail}</td>
                 </tr>
             }

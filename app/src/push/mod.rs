@@ -6,6 +6,48 @@ use serde::{Deserialize, Serialize};
 
 use crate::{error::AppError, mappings::types::FormOutcome};
 
+/// Where a push run stands (stored as text; an unknown value is an error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "ssr",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
+pub enum RunState {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// Where one AWS call of a push stands; `Planned` only in a plan shown before pushing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "ssr",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
+pub enum StepState {
+    Planned,
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+impl StepState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Planned => "planned",
+            StepState::Pending => "pending",
+            StepState::Running => "running",
+            StepState::Done => "done",
+            StepState::Failed => "failed",
+        }
+    }
+}
+
 /// One planned or made AWS call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepView {
@@ -13,8 +55,7 @@ pub struct StepView {
     pub target: String,
     pub operation: String,
     pub summary: String,
-    /// `planned`, `pending`, `running`, `done`, `failed`.
-    pub state: String,
+    pub state: StepState,
     pub attempts: i32,
     pub aws_request_id: Option<String>,
     pub error: Option<String>,
@@ -23,8 +64,7 @@ pub struct StepView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunView {
     pub id: i64,
-    /// `running`, `succeeded`, `failed`.
-    pub state: String,
+    pub state: RunState,
     pub started_by: String,
     pub started_at: String,
     pub finished_at: Option<String>,
@@ -34,11 +74,14 @@ pub struct RunView {
 
 impl RunView {
     pub fn running(&self) -> bool {
-        self.state == "running"
+        self.state == RunState::Running
     }
 
     pub fn done(&self) -> usize {
-        self.steps.iter().filter(|s| s.state == "done").count()
+        self.steps
+            .iter()
+            .filter(|s| s.state == StepState::Done)
+            .count()
     }
 }
 

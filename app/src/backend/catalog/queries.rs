@@ -220,8 +220,71 @@ pub async fn sync_run(pool: &PgPool, id: i64) -> sqlx::Result<SyncRun> {
 
 /// The newest unfinished run of `catalog`, if any.
 pub async fn running_sync(pool: &PgPool, catalog: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT max(id) FROM sync_runs WHERE catalog = $1 AND finished_at IS NULL")
-        .bind(catalog)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT max(id) FROM sync_runs WHERE catalog = $1 AND finished_at IS NULL",
+        catalog,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn stage_names(pool: &PgPool, target: &str, api_id: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "SELECT stage_name FROM api_stages WHERE target = $1 AND api_id = $2",
+        target,
+        api_id,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn api_exists(pool: &PgPool, target: &str, api_id: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM rest_apis WHERE target = $1 AND api_id = $2
+           AND gone_at IS NULL) AS "exists!""#,
+        target,
+        api_id,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Every (path, HTTP method) of an API.
+pub async fn api_routes(
+    pool: &PgPool,
+    target: &str,
+    api_id: &str,
+) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        "SELECT r.path, m.http_method FROM api_resources r
+         JOIN api_methods m USING (target, api_id, resource_id)
+         WHERE r.target = $1 AND r.api_id = $2",
+        target,
+        api_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.path, r.http_method)).collect())
+}
+
+/// Whether the directory group is synced and not deleted.
+pub async fn group_exists(pool: &PgPool, source: &str, object_id: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM directory_groups WHERE source = $1 AND object_id = $2
+           AND deleted_at IS NULL) AS "exists!""#,
+        source,
+        object_id,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Whether a synced, present role is Gatehouse's to change (`None`: no such role).
+pub async fn role_managed(pool: &PgPool, arn: &str) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar!(
+        "SELECT managed FROM iam_roles WHERE arn = $1 AND gone_at IS NULL",
+        arn,
+    )
+    .fetch_optional(pool)
+    .await
 }

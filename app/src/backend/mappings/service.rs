@@ -19,6 +19,7 @@ use super::{
 };
 use crate::backend::{
     audit::Actor,
+    catalog::queries as catalog,
     session::SessionUser,
     state::{actor, caller, AppState},
 };
@@ -56,18 +57,9 @@ impl From<WorkflowError> for AppError {
 /// A warning when a grant names nothing the synced catalog has (allowed, but visible).
 async fn catalog_warning(pool: &PgPool, g: &Grant) -> sqlx::Result<Option<String>> {
     let target = format!("{}/{}", g.api.account.as_str(), g.api.region.as_str());
-    let stages: Vec<String> =
-        sqlx::query_scalar("SELECT stage_name FROM api_stages WHERE target = $1 AND api_id = $2")
-            .bind(&target)
-            .bind(g.api.api_id.as_str())
-            .fetch_all(pool)
-            .await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rest_apis WHERE target = $1 AND api_id = $2 AND gone_at IS NULL)")
-        .bind(&target)
-        .bind(g.api.api_id.as_str())
-        .fetch_one(pool)
-        .await?;
-    if !exists {
+    let api_id = g.api.api_id.as_str();
+    let stages = catalog::stage_names(pool, &target, api_id).await?;
+    if !catalog::api_exists(pool, &target, api_id).await? {
         return Ok(Some(format!(
             "No synced API {} exists in {target}: the grant matches nothing yet.",
             g.api.api_id.as_str()
@@ -80,14 +72,7 @@ async fn catalog_warning(pool: &PgPool, g: &Grant) -> sqlx::Result<Option<String
             stages.join(", ")
         )));
     }
-    let methods: Vec<(String, String)> = sqlx::query_as(
-        "SELECT r.path, m.http_method FROM api_resources r JOIN api_methods m USING (target, api_id, resource_id)
-         WHERE r.target = $1 AND r.api_id = $2",
-    )
-    .bind(&target)
-    .bind(g.api.api_id.as_str())
-    .fetch_all(pool)
-    .await?;
+    let methods = catalog::api_routes(pool, &target, api_id).await?;
     let matched = methods
         .iter()
         .any(|(path, method)| g.path.covers(path) && g.method.covers(method));
@@ -110,24 +95,13 @@ async fn edit_now(pool: &PgPool, who: &Actor, edit: Edit) -> Result<FormOutcome,
         } => {
             let role = RoleArn::parse(&role_arn)
                 .map_err(|e| WorkflowError::Fields(vec![("role_arn", e.0)]))?;
-            let group_exists: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM directory_groups WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL)",
-                )
-                .bind(&source)
-                .bind(&group_id)
-                .fetch_one(pool)
-                .await?;
+            let group_exists = catalog::group_exists(pool, &source, &group_id).await?;
             if !group_exists && !remove {
                 return Err(WorkflowError::Refused(
                     "that group is not in the synced directory (or was deleted)".into(),
                 ));
             }
-            let managed: Option<bool> = sqlx::query_scalar(
-                "SELECT managed FROM iam_roles WHERE arn = $1 AND gone_at IS NULL",
-            )
-            .bind(role.to_string())
-            .fetch_optional(pool)
-            .await?;
+            let managed = catalog::role_managed(pool, &role.to_string()).await?;
             if managed == Some(false) && !remove {
                 return Err(WorkflowError::Fields(vec![(
                     "role_arn",

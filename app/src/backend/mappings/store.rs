@@ -6,7 +6,7 @@ use crate::domain::{
     desired::{ChangeItem, DesiredState},
     grant::{Binding, Grant},
 };
-use sqlx::{PgConnection, PgPool};
+use sqlx::{types::Json, PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -26,40 +26,53 @@ pub struct ChangeSetRow {
     pub updated_at: OffsetDateTime,
 }
 
-type RawRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    Uuid,
-    String,
-    i64,
-    Option<i64>,
-    serde_json::Value,
-    OffsetDateTime,
-    OffsetDateTime,
-);
+/// A change set as stored; `state` and `items` must decode, or reading fails.
+struct Stored {
+    id: i64,
+    title: String,
+    justification: String,
+    ticket: Option<String>,
+    state: State,
+    author_oid: Uuid,
+    author_name: String,
+    base_version: i64,
+    applied_version: Option<i64>,
+    items: Json<Vec<ChangeItem>>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
 
-const SELECT: &str = "SELECT id, title, justification, ticket, state, author_oid, author_name,
-     base_version, applied_version, items, created_at, updated_at FROM change_sets";
-
-fn row(r: RawRow) -> ChangeSetRow {
-    ChangeSetRow {
-        id: r.0,
-        title: r.1,
-        justification: r.2,
-        ticket: r.3,
-        state: State::parse(&r.4).unwrap_or(State::Draft),
-        author_oid: r.5,
-        author_name: r.6,
-        base_version: r.7,
-        applied_version: r.8,
-        // Items are written only by this module, from the domain type.
-        items: serde_json::from_value(r.9).unwrap_or_default(),
-        created_at: r.10,
-        updated_at: r.11,
+impl From<Stored> for ChangeSetRow {
+    fn from(r: Stored) -> Self {
+        ChangeSetRow {
+            id: r.id,
+            title: r.title,
+            justification: r.justification,
+            ticket: r.ticket,
+            state: r.state,
+            author_oid: r.author_oid,
+            author_name: r.author_name,
+            base_version: r.base_version,
+            applied_version: r.applied_version,
+            items: r.items.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
     }
+}
+
+/// `SELECT` of change sets followed by `$tail` (a string literal), compile-checked.
+macro_rules! select_change_sets {
+    ($tail:literal $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            Stored,
+            r#"SELECT id, title, justification, ticket, state AS "state: State", author_oid,
+               author_name, base_version, applied_version,
+               items AS "items: Json<Vec<ChangeItem>>", created_at, updated_at
+               FROM change_sets "# + $tail
+            $(, $arg)*
+        )
+    };
 }
 
 pub async fn change_set(
@@ -67,31 +80,38 @@ pub async fn change_set(
     id: i64,
     lock: bool,
 ) -> sqlx::Result<Option<ChangeSetRow>> {
-    let sql = format!(
-        "{SELECT} WHERE id = $1 {}",
-        if lock { "FOR UPDATE" } else { "" }
-    );
-    let r: Option<RawRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db).await?;
-    Ok(r.map(row))
+    let row = if lock {
+        select_change_sets!("WHERE id = $1 FOR UPDATE", id)
+            .fetch_optional(db)
+            .await?
+    } else {
+        select_change_sets!("WHERE id = $1", id)
+            .fetch_optional(db)
+            .await?
+    };
+    Ok(row.map(ChangeSetRow::from))
 }
 
 pub async fn draft_of(db: &mut PgConnection, author: Uuid) -> sqlx::Result<Option<ChangeSetRow>> {
-    let sql = format!("{SELECT} WHERE author_oid = $1 AND state = 'draft' FOR UPDATE");
-    let r: Option<RawRow> = sqlx::query_as(&sql).bind(author).fetch_optional(db).await?;
-    Ok(r.map(row))
+    let row = select_change_sets!(
+        "WHERE author_oid = $1 AND state = 'draft' FOR UPDATE",
+        author
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(ChangeSetRow::from))
 }
 
 pub async fn list(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<Vec<ChangeSetRow>> {
-    let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-    let sql = format!(
-        "{SELECT} WHERE cardinality($1::text[]) = 0 OR state = ANY($1) ORDER BY id DESC LIMIT $2"
-    );
-    let rows: Vec<RawRow> = sqlx::query_as(&sql)
-        .bind(&names)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.into_iter().map(row).collect())
+    let names: Vec<String> = states.iter().map(|s| s.as_str().to_string()).collect();
+    let rows = select_change_sets!(
+        "WHERE cardinality($1::text[]) = 0 OR state = ANY($1) ORDER BY id DESC LIMIT $2",
+        &names,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(ChangeSetRow::from).collect())
 }
 
 /// What a change set's items touch: a binding, or a role's policy.
@@ -124,51 +144,53 @@ fn grant_key(g: &Grant) -> String {
 }
 
 pub async fn save_items(db: &mut PgConnection, id: i64, items: &[ChangeItem]) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE change_sets SET items = $2, touches = $3, updated_at = now() WHERE id = $1",
+        id,
+        Json(items) as _,
+        &touches(items),
     )
-    .bind(id)
-    .bind(serde_json::to_value(items).expect("items serialise"))
-    .bind(touches(items))
     .execute(db)
     .await?;
     Ok(())
 }
 
 pub async fn set_state(db: &mut PgConnection, id: i64, state: State) -> sqlx::Result<()> {
-    sqlx::query("UPDATE change_sets SET state = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(state.as_str())
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE change_sets SET state = $2, updated_at = now() WHERE id = $1",
+        id,
+        state as State,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// The current version; `lock` holds it until the transaction ends (one application at a time).
 pub async fn version(db: &mut PgConnection, lock: bool) -> sqlx::Result<i64> {
-    let sql = format!(
-        "SELECT version FROM desired_state {}",
-        if lock { "FOR UPDATE" } else { "" }
-    );
-    sqlx::query_scalar(&sql).fetch_one(db).await
+    if lock {
+        sqlx::query_scalar!("SELECT version FROM desired_state FOR UPDATE")
+            .fetch_one(db)
+            .await
+    } else {
+        sqlx::query_scalar!("SELECT version FROM desired_state")
+            .fetch_one(db)
+            .await
+    }
 }
 
 pub async fn desired_state(db: &mut PgConnection) -> sqlx::Result<DesiredState> {
-    let bindings: Vec<serde_json::Value> = sqlx::query_scalar("SELECT binding FROM bindings")
-        .fetch_all(&mut *db)
-        .await?;
-    let grants: Vec<serde_json::Value> = sqlx::query_scalar("SELECT grant_json FROM grants")
+    // A row that does not decode is an error: an empty desired state would revoke everything.
+    let bindings =
+        sqlx::query_scalar!(r#"SELECT binding AS "binding: Json<Binding>" FROM bindings"#)
+            .fetch_all(&mut *db)
+            .await?;
+    let grants = sqlx::query_scalar!(r#"SELECT grant_json AS "grant: Json<Grant>" FROM grants"#)
         .fetch_all(&mut *db)
         .await?;
     Ok(DesiredState {
-        bindings: bindings
-            .into_iter()
-            .filter_map(|b| serde_json::from_value(b).ok())
-            .collect(),
-        grants: grants
-            .into_iter()
-            .filter_map(|g| serde_json::from_value(g).ok())
-            .collect(),
+        bindings: bindings.into_iter().map(|b| b.0).collect(),
+        grants: grants.into_iter().map(|g| g.0).collect(),
     })
 }
 
@@ -181,42 +203,43 @@ pub async fn apply(
     for item in items {
         match item {
             ChangeItem::AddBinding(b) => {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO bindings (group_source, group_id, role_arn, binding, applied_by)
                      VALUES ($1, $2, $3, $4, $5)",
+                    &b.group.source,
+                    &b.group.object_id,
+                    b.role.to_string(),
+                    Json(b) as _,
+                    change_set,
                 )
-                .bind(&b.group.source)
-                .bind(&b.group.object_id)
-                .bind(b.role.to_string())
-                .bind(serde_json::to_value(b).expect("binding serialises"))
-                .bind(change_set)
                 .execute(&mut *db)
                 .await?;
             }
             ChangeItem::RemoveBinding(b) => {
-                sqlx::query("DELETE FROM bindings WHERE group_source = $1 AND group_id = $2 AND role_arn = $3")
-                    .bind(&b.group.source)
-                    .bind(&b.group.object_id)
-                    .bind(b.role.to_string())
-                    .execute(&mut *db)
-                    .await?;
+                sqlx::query!(
+                    "DELETE FROM bindings WHERE group_source = $1 AND group_id = $2 AND role_arn = $3",
+                    &b.group.source,
+                    &b.group.object_id,
+                    b.role.to_string(),
+                )
+                .execute(&mut *db)
+                .await?;
             }
             ChangeItem::AddGrant(g) => {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO grants (grant_key, role_arn, api_id, grant_json, applied_by)
                      VALUES ($1, $2, $3, $4, $5)",
+                    grant_key(g),
+                    g.role.to_string(),
+                    g.api.api_id.as_str(),
+                    Json(g) as _,
+                    change_set,
                 )
-                .bind(grant_key(g))
-                .bind(g.role.to_string())
-                .bind(g.api.api_id.as_str())
-                .bind(serde_json::to_value(g).expect("grant serialises"))
-                .bind(change_set)
                 .execute(&mut *db)
                 .await?;
             }
             ChangeItem::RemoveGrant(g) => {
-                sqlx::query("DELETE FROM grants WHERE grant_key = $1")
-                    .bind(grant_key(g))
+                sqlx::query!("DELETE FROM grants WHERE grant_key = $1", grant_key(g))
                     .execute(&mut *db)
                     .await?;
             }
@@ -224,15 +247,17 @@ pub async fn apply(
             ChangeItem::Repush(_) => {}
         }
     }
-    let version: i64 =
-        sqlx::query_scalar("UPDATE desired_state SET version = version + 1 RETURNING version")
+    let version =
+        sqlx::query_scalar!("UPDATE desired_state SET version = version + 1 RETURNING version")
             .fetch_one(&mut *db)
             .await?;
-    sqlx::query("UPDATE change_sets SET applied_version = $2 WHERE id = $1")
-        .bind(change_set)
-        .bind(version)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query!(
+        "UPDATE change_sets SET applied_version = $2 WHERE id = $1",
+        change_set,
+        version,
+    )
+    .execute(&mut *db)
+    .await?;
     Ok(version)
 }
 
@@ -242,14 +267,15 @@ pub async fn conflicting(
     base: i64,
     keys: &[String],
 ) -> sqlx::Result<Vec<(i64, String)>> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT id, title FROM change_sets
          WHERE applied_version > $1 AND touches && $2 ORDER BY applied_version",
+        base,
+        keys,
     )
-    .bind(base)
-    .bind(keys)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.title)).collect())
 }
 
 pub struct ReviewRow {
@@ -261,23 +287,93 @@ pub struct ReviewRow {
 }
 
 pub async fn reviews(db: &mut PgConnection, id: i64) -> sqlx::Result<Vec<ReviewRow>> {
-    let rows: Vec<(Uuid, String, String, String, OffsetDateTime)> = sqlx::query_as(
+    sqlx::query_as!(
+        ReviewRow,
         "SELECT reviewer_oid, reviewer_name, decision, comment, at FROM reviews
          WHERE change_set_id = $1 ORDER BY at",
+        id,
     )
-    .bind(id)
     .fetch_all(db)
+    .await
+}
+
+pub async fn insert_draft(
+    db: &mut PgConnection,
+    author: Uuid,
+    author_name: &str,
+    base_version: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO change_sets (author_oid, author_name, base_version) VALUES ($1, $2, $3)
+         RETURNING id",
+        author,
+        author_name,
+        base_version,
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn save_details(
+    db: &mut PgConnection,
+    id: i64,
+    title: &str,
+    justification: &str,
+    ticket: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE change_sets SET title = $2, justification = $3, ticket = $4, updated_at = now()
+         WHERE id = $1",
+        id,
+        title,
+        justification,
+        ticket,
+    )
+    .execute(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(reviewer_oid, reviewer_name, decision, comment, at)| ReviewRow {
-                reviewer_oid,
-                reviewer_name,
-                decision,
-                comment,
-                at,
-            },
-        )
-        .collect())
+    Ok(())
+}
+
+pub async fn insert_review(
+    db: &mut PgConnection,
+    id: i64,
+    reviewer: Uuid,
+    reviewer_name: &str,
+    approve: bool,
+    comment: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO reviews (change_set_id, reviewer_oid, reviewer_name, decision, comment)
+         VALUES ($1, $2, $3, $4, $5)",
+        id,
+        reviewer,
+        reviewer_name,
+        if approve { "approve" } else { "reject" },
+        comment,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// How many reviewers approved change set `id`.
+pub async fn approvals(db: &mut PgConnection, id: i64) -> sqlx::Result<i64> {
+    let n = sqlx::query_scalar!(
+        "SELECT count(*) FROM reviews WHERE change_set_id = $1 AND decision = 'approve'",
+        id,
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
+pub async fn set_base(db: &mut PgConnection, id: i64, version: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE change_sets SET base_version = $2, updated_at = now() WHERE id = $1",
+        id,
+        version,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -68,15 +68,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, item: ChangeItem) -> Result<i64,
     let draft = match store::draft_of(&mut tx, who).await? {
         Some(d) => d,
         None => {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO change_sets (author_oid, author_name, base_version) VALUES ($1, $2, $3)
-                 RETURNING id",
-            )
-            .bind(who)
-            .bind(&actor.name)
-            .bind(current)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id = store::insert_draft(&mut tx, who, &actor.name, current).await?;
             locked(&mut tx, id).await?
         }
     };
@@ -187,13 +179,14 @@ pub async fn save_details(
     own(&cs, who)?;
     let mut state = step(&cs, Action::Edit)?;
     let ticket = Some(details.ticket.trim()).filter(|t| !t.is_empty());
-    sqlx::query("UPDATE change_sets SET title = $2, justification = $3, ticket = $4, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(details.title.trim())
-        .bind(details.justification.trim())
-        .bind(ticket)
-        .execute(&mut *tx)
-        .await?;
+    store::save_details(
+        &mut tx,
+        id,
+        details.title.trim(),
+        details.justification.trim(),
+        ticket,
+    )
+    .await?;
     if submit {
         if cs.items.is_empty() {
             return Err(Refused(
@@ -282,23 +275,8 @@ pub async fn review(
         .map(|r| r.reviewer_oid)
         .collect();
     may_review(&cs.author_oid, &who, &earlier).map_err(|e| Refused(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO reviews (change_set_id, reviewer_oid, reviewer_name, decision, comment)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(who)
-    .bind(&actor.name)
-    .bind(if approve { "approve" } else { "reject" })
-    .bind(comment)
-    .execute(&mut *tx)
-    .await?;
-    let approvals: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reviews WHERE change_set_id = $1 AND decision = 'approve'",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    store::insert_review(&mut tx, id, who, &actor.name, approve, comment).await?;
+    let approvals = store::approvals(&mut tx, id).await?;
     let action_taken = if approve {
         Action::Approve {
             enough: approvals as usize >= required_approvals,
@@ -367,11 +345,7 @@ pub async fn rebase(pool: &PgPool, actor: &Actor, id: i64) -> Result<i64, Workfl
     desired.apply(&cs.items).map_err(|e| {
         Refused(format!("its items no longer fit the current mappings ({e}); withdraw it and start again from the current mappings"))
     })?;
-    sqlx::query("UPDATE change_sets SET base_version = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?;
+    store::set_base(&mut tx, id, version).await?;
     audit::record(
         &mut *tx,
         actor,

@@ -1,5 +1,6 @@
 //! `gatehouse plan` and `gatehouse push`: the plan as a list, the push with a progress bar.
 
+use crate::push::{RunState, StepState};
 use std::{io::Write, sync::Arc, time::Duration};
 
 use super::{store, PushError, Pusher};
@@ -69,7 +70,7 @@ pub async fn push(pusher: Arc<Pusher>, change_set: i64) -> anyhow::Result<()> {
     let run_id = if state == State::Pushing {
         let run = store::latest_run(&pusher.pool, change_set)
             .await?
-            .filter(|r| r.state == "running")
+            .filter(|r| r.state == RunState::Running)
             .ok_or_else(|| {
                 anyhow::anyhow!("change set {change_set} is pushing but has no running push")
             })?;
@@ -92,10 +93,10 @@ pub async fn push(pusher: Arc<Pusher>, change_set: i64) -> anyhow::Result<()> {
     let mut last = String::new();
     while !worker.is_finished() {
         let steps = store::steps(&pusher.pool, run_id).await?;
-        let done = steps.iter().filter(|s| s.state == "done").count();
+        let done = steps.iter().filter(|s| s.state == StepState::Done).count();
         let current = steps
             .iter()
-            .find(|s| s.state != "done")
+            .find(|s| s.state != StepState::Done)
             .map(|s| format!("{} {}", s.operation, s.summary))
             .unwrap_or_else(|| "reading AWS back".into());
         let line = format!("{} {current}", bar(done, steps.len()));

@@ -4,6 +4,7 @@ use crate::domain::{
     change_set::{Action, State},
     plan::Call,
 };
+use crate::push::StepState;
 use serde_json::json;
 
 use super::{
@@ -61,7 +62,7 @@ impl Pusher {
         let actor = Actor::system(&format!("push {run_id}"));
         let mut calls_made = 0;
         for step in store::steps(&self.pool, run_id).await? {
-            if step.state == "done" {
+            if step.state == StepState::Done {
                 continue;
             }
             let call: Call = serde_json::from_value(step.call.clone()).map_err(|e| {
@@ -73,17 +74,20 @@ impl Pusher {
                 run_id,
                 &self.owner,
                 step.seq,
-                "running",
+                StepState::Running,
                 None,
                 None,
             )
-            .await
-            .map_err(|e| PushError::Refused(e.to_string()))?;
+            .await?;
             let outcome = calls::make(target, &call).await;
             calls_made += 1;
             let (state, request_id, error) = match &outcome {
-                Ok(id) => ("done", id.clone(), None),
-                Err(e) => ("failed", e.request_id.clone(), Some(e.message.clone())),
+                Ok(id) => (StepState::Done, id.clone(), None),
+                Err(e) => (
+                    StepState::Failed,
+                    e.request_id.clone(),
+                    Some(e.message.clone()),
+                ),
             };
             store::mark_step(
                 &self.pool,
@@ -94,8 +98,7 @@ impl Pusher {
                 request_id.as_deref(),
                 error.as_deref(),
             )
-            .await
-            .map_err(|e| PushError::Refused(e.to_string()))?;
+            .await?;
             let mut details = call_details(step.seq, &call);
             details["run"] = json!(run_id);
             details["outcome"] = json!(state);

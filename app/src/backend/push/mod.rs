@@ -58,6 +58,18 @@ pub enum PushError {
     Aws(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// Another process took the push over; this one stops recording.
+    #[error("{0}")]
+    LeaseLost(String),
+}
+
+impl From<store::MarkError> for PushError {
+    fn from(e: store::MarkError) -> Self {
+        match e {
+            store::MarkError::Database(e) => PushError::Database(e),
+            e @ store::MarkError::LeaseLost(_) => PushError::LeaseLost(e.to_string()),
+        }
+    }
 }
 
 /// How a run ended.

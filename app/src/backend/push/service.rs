@@ -82,7 +82,7 @@ pub async fn view(app: &AppState, id: i64, admin: bool) -> Result<PushView, AppE
                             operation: s.call.operation().into(),
                             summary: s.call.summary(),
                             target: s.target,
-                            state: "planned".into(),
+                            state: crate::push::StepState::Planned,
                             attempts: 0,
                             aws_request_id: None,
                             error: None,

@@ -1,31 +1,43 @@
 //! Push runs and their steps in Postgres. Every write about a run's progress checks the lease,
 //! so a process that lost its lease (it stalled, another took over) cannot record anything more.
 
-use crate::domain::plan::Step;
+use crate::{
+    domain::plan::Step,
+    push::{RunState, StepState},
+};
 use sqlx::{PgConnection, PgPool};
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct StepRow {
     pub seq: i32,
     pub target: String,
     pub operation: String,
     pub summary: String,
     pub call: serde_json::Value,
-    pub state: String,
+    pub state: StepState,
     pub attempts: i32,
     pub aws_request_id: Option<String>,
     pub error: Option<String>,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct RunRow {
     pub id: i64,
     pub change_set_id: i64,
-    pub state: String,
+    pub state: RunState,
     pub started_by: String,
     pub started_at: time::OffsetDateTime,
     pub finished_at: Option<time::OffsetDateTime>,
     pub error: Option<String>,
+}
+
+/// A step could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error("push {0}: this process no longer holds the push (another took it over)")]
+    LeaseLost(i64),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 pub async fn insert_run(
@@ -36,27 +48,27 @@ pub async fn insert_run(
     lease_secs: f64,
     steps: &[Step],
 ) -> sqlx::Result<i64> {
-    let id: i64 = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO push_runs (change_set_id, started_by, lease_owner, lease_until)
          VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING id",
+        change_set_id,
+        started_by,
+        owner,
+        lease_secs,
     )
-    .bind(change_set_id)
-    .bind(started_by)
-    .bind(owner)
-    .bind(lease_secs)
     .fetch_one(&mut *db)
     .await?;
     for (seq, step) in steps.iter().enumerate() {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO push_steps (run_id, seq, target, operation, summary, call)
              VALUES ($1, $2, $3, $4, $5, $6)",
+            id,
+            seq as i32,
+            &step.target,
+            step.call.operation(),
+            step.call.summary(),
+            serde_json::to_value(&step.call).expect("a call serialises"),
         )
-        .bind(id)
-        .bind(seq as i32)
-        .bind(&step.target)
-        .bind(step.call.operation())
-        .bind(step.call.summary())
-        .bind(serde_json::to_value(&step.call).expect("a call serialises"))
         .execute(&mut *db)
         .await?;
     }
@@ -65,14 +77,14 @@ pub async fn insert_run(
 
 /// Takes or renews the lease of a running push; false when another process holds it.
 pub async fn claim(pool: &PgPool, run_id: i64, owner: &str, lease_secs: f64) -> sqlx::Result<bool> {
-    let got = sqlx::query(
+    let got = sqlx::query!(
         "UPDATE push_runs SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)
          WHERE id = $1 AND state = 'running'
            AND (lease_owner = $2 OR lease_until IS NULL OR lease_until < now())",
+        run_id,
+        owner,
+        lease_secs,
     )
-    .bind(run_id)
-    .bind(owner)
-    .bind(lease_secs)
     .execute(pool)
     .await?;
     Ok(got.rows_affected() == 1)
@@ -80,7 +92,7 @@ pub async fn claim(pool: &PgPool, run_id: i64, owner: &str, lease_secs: f64) -> 
 
 /// Running pushes whose holder's lease has lapsed (its process died).
 pub async fn orphans(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM push_runs WHERE state = 'running' AND (lease_until IS NULL OR lease_until < now()) ORDER BY id",
     )
     .fetch_all(pool)
@@ -88,30 +100,36 @@ pub async fn orphans(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
 }
 
 pub async fn steps(pool: &PgPool, run_id: i64) -> sqlx::Result<Vec<StepRow>> {
-    sqlx::query_as(
-        "SELECT seq, target, operation, summary, call, state, attempts, aws_request_id, error
-         FROM push_steps WHERE run_id = $1 ORDER BY seq",
+    sqlx::query_as!(
+        StepRow,
+        r#"SELECT seq, target, operation, summary, call, state AS "state: StepState", attempts,
+           aws_request_id, error
+           FROM push_steps WHERE run_id = $1 ORDER BY seq"#,
+        run_id,
     )
-    .bind(run_id)
     .fetch_all(pool)
     .await
 }
 
 pub async fn run(pool: &PgPool, run_id: i64) -> sqlx::Result<Option<RunRow>> {
-    sqlx::query_as(
-        "SELECT id, change_set_id, state, started_by, started_at, finished_at, error FROM push_runs WHERE id = $1",
+    sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, change_set_id, state AS "state: RunState", started_by, started_at,
+           finished_at, error FROM push_runs WHERE id = $1"#,
+        run_id,
     )
-    .bind(run_id)
     .fetch_optional(pool)
     .await
 }
 
 pub async fn latest_run(pool: &PgPool, change_set_id: i64) -> sqlx::Result<Option<RunRow>> {
-    sqlx::query_as(
-        "SELECT id, change_set_id, state, started_by, started_at, finished_at, error FROM push_runs
-         WHERE change_set_id = $1 ORDER BY id DESC LIMIT 1",
+    sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, change_set_id, state AS "state: RunState", started_by, started_at,
+           finished_at, error FROM push_runs
+           WHERE change_set_id = $1 ORDER BY id DESC LIMIT 1"#,
+        change_set_id,
     )
-    .bind(change_set_id)
     .fetch_optional(pool)
     .await
 }
@@ -122,11 +140,11 @@ pub async fn mark_step(
     run_id: i64,
     owner: &str,
     seq: i32,
-    state: &str,
+    state: StepState,
     request_id: Option<&str>,
     error: Option<&str>,
-) -> anyhow::Result<()> {
-    let done = sqlx::query(
+) -> Result<(), MarkError> {
+    let done = sqlx::query!(
         "UPDATE push_steps SET state = $4,
              attempts = attempts + (CASE WHEN $4 = 'running' THEN 1 ELSE 0 END),
              aws_request_id = COALESCE($5, aws_request_id), error = $6,
@@ -134,20 +152,20 @@ pub async fn mark_step(
              finished_at = CASE WHEN $4 IN ('done', 'failed') THEN now() ELSE NULL END
          WHERE run_id = $1 AND seq = $3
            AND EXISTS (SELECT 1 FROM push_runs r WHERE r.id = $1 AND r.lease_owner = $2 AND r.state = 'running')",
+        run_id,
+        owner,
+        seq,
+        state as StepState,
+        request_id,
+        error,
     )
-    .bind(run_id)
-    .bind(owner)
-    .bind(seq)
-    .bind(state)
-    .bind(request_id)
-    .bind(error)
     .execute(pool)
     .await?;
-    anyhow::ensure!(
-        done.rows_affected() == 1,
-        "push {run_id}: this process no longer holds the push (another took it over)"
-    );
-    Ok(())
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(MarkError::LeaseLost(run_id))
+    }
 }
 
 /// When Gatehouse last started a call that changed API `api_id`'s resource policy or a method,
@@ -157,13 +175,13 @@ pub async fn last_api_change(
     target: &str,
     api_id: &str,
 ) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT floor(extract(epoch FROM max(started_at)))::bigint FROM push_steps
          WHERE state = 'done' AND operation IN ('UpdateRestApi', 'UpdateMethod')
            AND target = $1 AND call->>'api_id' = $2",
+        target,
+        api_id,
     )
-    .bind(target)
-    .bind(api_id)
     .fetch_one(pool)
     .await
 }
