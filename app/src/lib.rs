@@ -86,9 +86,10 @@ pub fn App() -> impl IntoView {
             if title.is_empty() { "Gatehouse".to_string() } else { format!("{title} · Gatehouse") }
         }/>
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            // rel="external": the browser, not the router, follows it (and moves the focus).
+            <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <Header/>
-            <main id="main" class="page">
+            <main id="main" class="page" tabindex="-1">
                 // Async: the whole page is rendered before it is sent, so it works without
                 // JavaScript and nothing moves when it hydrates.
                 <Routes fallback=NotFound>

@@ -107,3 +107,16 @@ test('navigation moves between pages, on a phone and in the dark theme too', asy
   await screenshot(page, testInfo, 'dark-home');
   expect(errors).toEqual([]);
 });
+
+test('"Skip to content" moves the keyboard past the navigation, hydrated or not', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'auditor', '/apis');
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/apis#main$/);
+  // The next Tab lands inside the page's content, not on the logo or the navigation.
+  await page.keyboard.press('Tab');
+  const inMain = await page.evaluate(() => !!document.activeElement?.closest('main'));
+  expect(inMain).toBe(true);
+});

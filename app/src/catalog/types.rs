@@ -139,7 +139,7 @@ pub struct MemberRow {
 pub struct GroupDetail {
     pub summary: GroupSummary,
     /// Transitive members, or why they could not be read from the directory.
-    pub members: Result<Page<MemberRow>, String>,
+    pub members: Result<Page<MemberRow>, crate::error::AppError>,
 }
 
 /// Which way a keyset page goes from its cursor.

@@ -45,10 +45,15 @@ impl CheckedFilter {
     }
 }
 
+/// Why a typed moment is not one (worded for the field it was typed into).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadMoment(String);
+
 /// A moment typed into a filter, in UTC: `YYYY-MM-DD` (the day's start; as an end, the next
 /// day's start) or `YYYY-MM-DDTHH:MM[:SS]` (as an end, a second later). Impossible dates such as
 /// 2026-02-31 are refused with the reason.
-fn moment(text: &str, end: bool) -> Result<time::OffsetDateTime, String> {
+fn moment(text: &str, end: bool) -> Result<time::OffsetDateTime, BadMoment> {
     use time::{macros::format_description, Date, Duration, PrimitiveDateTime, Time};
     let t = text.trim();
     let shape = || format!("`{t}` is not a date (2026-11-28) or a time (2026-11-28T14:30), in UTC");
@@ -58,19 +63,21 @@ fn moment(text: &str, end: bool) -> Result<time::OffsetDateTime, String> {
         None => (normal.as_str(), None),
     };
     let date = Date::parse(day, format_description!("[year]-[month]-[day]")).map_err(|_| {
-        // Well formed but not in the calendar: say which part is impossible.
-        let parts: Vec<u32> = day.split('-').filter_map(|p| p.parse().ok()).collect();
-        match parts[..] {
-            [y, m, d] if day.len() == 10 && (1..=12).contains(&m) && d > 0 => {
-                let month = time::Month::try_from(m as u8).expect("1..=12");
-                let days = month.length(y as i32);
-                format!("`{day}` is not a real date: {month} {y} has {days} days")
+        BadMoment({
+            // Well formed but not in the calendar: say which part is impossible.
+            let parts: Vec<u32> = day.split('-').filter_map(|p| p.parse().ok()).collect();
+            match parts[..] {
+                [y, m, d] if day.len() == 10 && (1..=12).contains(&m) && d > 0 => {
+                    let month = time::Month::try_from(m as u8).expect("1..=12");
+                    let days = month.length(y as i32);
+                    format!("`{day}` is not a real date: {month} {y} has {days} days")
+                }
+                [_, m, _] if day.len() == 10 && !(1..=12).contains(&m) => {
+                    format!("`{day}` is not a real date: there is no month {m}")
+                }
+                _ => shape(),
             }
-            [_, m, _] if day.len() == 10 && !(1..=12).contains(&m) => {
-                format!("`{day}` is not a real date: there is no month {m}")
-            }
-            _ => shape(),
-        }
+        })
     })?;
     let at = match clock {
         None => {
@@ -84,7 +91,7 @@ fn moment(text: &str, end: bool) -> Result<time::OffsetDateTime, String> {
         Some(c) => {
             let clock = Time::parse(c, format_description!("[hour]:[minute]:[second]"))
                 .or_else(|_| Time::parse(c, format_description!("[hour]:[minute]")))
-                .map_err(|_| shape())?;
+                .map_err(|_| BadMoment(shape()))?;
             let at = PrimitiveDateTime::new(date, clock);
             if end {
                 at + Duration::seconds(1)
@@ -107,7 +114,11 @@ impl HistoryFilter {
         let mut errors = Vec::new();
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let mut time_of = |field: &'static str, text: &str, end: bool| {
-            opt(text).and_then(|t| moment(&t, end).map_err(|e| errors.push((field, e))).ok())
+            opt(text).and_then(|t| {
+                moment(&t, end)
+                    .map_err(|e| errors.push((field, e.to_string())))
+                    .ok()
+            })
         };
         let from = time_of("from", &self.from, false);
         let to_before = time_of("to", &self.to, true);

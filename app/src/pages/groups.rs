@@ -179,7 +179,7 @@ fn GroupDetailView(
         <h2>"Members"</h2>
         {match detail.members {
             Ok(page) => view! { <MemberTable page base/> }.into_any(),
-            Err(e) => view! { <p class="notice notice-error" role="alert" data-testid="members-error">{e}</p> }.into_any(),
+            Err(e) => view! { <p class="notice notice-error" role="alert" data-testid="members-error">{e.to_string()}</p> }.into_any(),
         }}
     }
 }

@@ -117,7 +117,7 @@ fn History(
                     <td class="num">{e.seq}</td>
                     <td class="nowrap">{e.occurred_at.clone()}</td>
                     <td>{e.actor.clone()}</td>
-                    <td><code>{e.action.clone()}</code></td>
+                    <td class="nowrap"><code class="action">{e.action.clone()}</code></td>
                     <td>{subject}</td>
                     <td><details><summary>"Details"</summary><pre class="json" tabindex="0">{e.details.clone()}</pre>
                         <p class="muted small">"hash " <code>{e.hash.clone()}</code></p></details></td>

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::queries::{like_pattern, utc};
 use crate::backend::directory::{store::refresh_members, Directory};
+use crate::error::AppError;
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -194,18 +195,22 @@ pub async fn group_detail(
     let summary = GroupSummary::from(row);
     let members = match directory {
         _ if summary.deleted_at.is_some() => {
-            Err("The group was deleted from the directory; it has no members now.".to_string())
+            Err(AppError::not_found(
+                "The group was deleted from the directory; it has no members now.",
+            ))
         }
         Some(d) if d.source() == source => match refresh_members(pool, d, id).await {
             Ok(total) => Ok(members_page(pool, source, id, members, total as i64).await?),
             Err(e) => {
                 tracing::warn!(error = %e, group = id, "could not read group members");
-                Err(format!("The members could not be read from the directory: {e}"))
+                Err(AppError::Upstream(format!(
+                    "The members could not be read from the directory: {e}"
+                )))
             }
         },
-        _ => Err(format!(
+        _ => Err(AppError::Refused(format!(
             "Members are read from the directory this group came from ({source}), which is not the one configured now."
-        )),
+        ))),
     };
     Ok(Some(GroupDetail { summary, members }))
 }

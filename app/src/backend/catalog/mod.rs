@@ -71,6 +71,22 @@ pub enum SyncError {
     Database(#[from] sqlx::Error),
 }
 
+/// Why a sync ended failed; its text is stored with the run.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncFailure {
+    #[error("no directory is configured")]
+    NoDirectory,
+    #[error("{0}")]
+    Directory(String),
+    #[error("{}{error}", target.as_ref().map(|t| format!("{t}: ")).unwrap_or_default())]
+    Aws {
+        target: Option<String>,
+        error: String,
+    },
+    #[error("saving the catalog: {0}")]
+    Saving(String),
+}
+
 #[derive(Debug)]
 pub struct SyncOutcome {
     pub run_id: i64,
@@ -206,26 +222,24 @@ impl Syncer {
             .await;
     }
 
-    async fn fetch_and_store(&self, run_id: i64, catalog: Catalog) -> Result<SyncCounts, String> {
-        let saving = |e: sqlx::Error| format!("saving the catalog: {e}");
+    async fn fetch_and_store(
+        &self,
+        run_id: i64,
+        catalog: Catalog,
+    ) -> Result<SyncCounts, SyncFailure> {
+        let saving = |e: sqlx::Error| SyncFailure::Saving(e.to_string());
         let mut total = SyncCounts::default();
         if catalog == Catalog::Groups {
-            let directory = self
-                .directory
-                .as_ref()
-                .ok_or("no directory is configured")?;
+            let directory = self.directory.as_ref().ok_or(SyncFailure::NoDirectory)?;
             return directory::store::sync_groups(&self.pool, directory, Some(run_id))
                 .await
-                .map_err(|e| e.to_string());
+                .map_err(|e| SyncFailure::Directory(e.to_string()));
         }
         let many = self.targets.len() > 1;
         for (i, target) in self.targets.iter().enumerate() {
-            let place = |e: String| {
-                if many {
-                    format!("{}: {e}", target.name)
-                } else {
-                    e
-                }
+            let place = |e: String| SyncFailure::Aws {
+                target: many.then(|| target.name.clone()),
+                error: e,
             };
             self.progress(
                 run_id,
@@ -267,8 +281,9 @@ impl Syncer {
         run_id: i64,
         actor: &Actor,
         catalog: Catalog,
-        outcome: Result<SyncCounts, String>,
+        outcome: Result<SyncCounts, SyncFailure>,
     ) -> Result<SyncOutcome, SyncError> {
+        let outcome = outcome.map_err(|e| e.to_string());
         if let Err(message) = &outcome {
             tracing::error!(run_id, catalog = catalog.name(), error = %message, "catalog sync failed");
         }

@@ -15,6 +15,30 @@ use crate::backend::{
     mappings::store as cs_store,
 };
 
+/// Why a push ended failed; its text is stored with the run and shown on the change set.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum PushFailure {
+    #[error("step {step} ({operation}) failed: {error}")]
+    Step {
+        step: i32,
+        operation: String,
+        error: String,
+    },
+    #[error("reading back: {0}")]
+    ReadBack(String),
+    #[error("read back, AWS still differs: {0}")]
+    StillDiffers(String),
+    /// Gatehouse's own failure: logged with the reference, which the run shows.
+    #[error("{0}")]
+    Gatehouse(String),
+}
+
+impl PushFailure {
+    fn gatehouse(e: impl std::fmt::Display) -> Self {
+        PushFailure::Gatehouse(crate::error::AppError::internal(e).to_string())
+    }
+}
+
 /// Renews the lease while a run works; stops when dropped.
 struct Heartbeat(tokio::task::JoinHandle<()>);
 
@@ -113,13 +137,13 @@ impl Pusher {
             )
             .await?;
             if let Some(error) = error {
-                let message = format!(
-                    "step {} ({}) failed: {error}",
-                    step.seq + 1,
-                    call.operation()
-                );
-                self.finish(run_id, run.change_set_id, Err(message.clone()))
-                    .await?;
+                let failure = PushFailure::Step {
+                    step: step.seq + 1,
+                    operation: call.operation().to_string(),
+                    error,
+                };
+                let message = failure.to_string();
+                self.finish(run_id, run.change_set_id, Err(failure)).await?;
                 return Ok(RunOutcome {
                     run_id,
                     succeeded: false,
@@ -137,37 +161,39 @@ impl Pusher {
             run_id,
             succeeded: verified.is_ok(),
             calls_made,
-            error: verified.err(),
+            error: verified.err().map(|e| e.to_string()),
         })
     }
 
     /// Reads AWS back until it matches (IAM is eventually consistent) or the attempts run out.
-    async fn verify(&self, change_set_id: i64) -> Result<(), String> {
+    async fn verify(&self, change_set_id: i64) -> Result<(), PushFailure> {
         let cs = self
             .change_set(change_set_id)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(PushFailure::gatehouse)?;
         let scope = Scope::of(&cs.items);
         let mut left = Vec::new();
         for attempt in 0..VERIFY_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(VERIFY_PAUSE).await;
             }
-            let desired = self.desired().await.map_err(|e| e.to_string())?;
+            let desired = self.desired().await.map_err(PushFailure::gatehouse)?;
             left = self
                 .plan_scope(&desired, &scope)
                 .await
-                .map_err(|e| format!("reading back: {e}"))?;
+                .map_err(|e| match e {
+                    PushError::Database(e) => PushFailure::gatehouse(e),
+                    e => PushFailure::ReadBack(e.to_string()),
+                })?;
             if left.is_empty() {
                 return Ok(());
             }
         }
-        Err(format!(
-            "read back, AWS still differs: {}",
+        Err(PushFailure::StillDiffers(
             left.iter()
                 .map(|s| s.call.summary())
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join("; "),
         ))
     }
 
@@ -175,8 +201,9 @@ impl Pusher {
         &self,
         run_id: i64,
         change_set_id: i64,
-        outcome: Result<(), String>,
+        outcome: Result<(), PushFailure>,
     ) -> Result<(), PushError> {
+        let error = outcome.as_ref().err().map(|e| e.to_string());
         let mut tx = self.pool.begin().await?;
         let cs = cs_store::change_set(&mut tx, change_set_id, true)
             .await?
@@ -195,7 +222,7 @@ impl Pusher {
         )
         .bind(run_id)
         .bind(run_state)
-        .bind(outcome.as_ref().err())
+        .bind(&error)
         .bind(&self.owner)
         .execute(&mut *tx)
         .await?;
@@ -219,7 +246,7 @@ impl Pusher {
                 "run": run_id,
                 "before": {"state": cs.state.as_str()},
                 "after": {"state": next.as_str()},
-                "error": outcome.err(),
+                "error": error,
             }),
         )
         .await?;
