@@ -68,16 +68,16 @@ pub async fn record<'e>(
     subject: Option<&str>,
     details: Value,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO audit_events (actor_tid, actor_oid, actor_name, action, subject, details)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        actor.tid,
+        actor.oid,
+        &actor.name,
+        action,
+        subject,
+        details,
     )
-    .bind(actor.tid)
-    .bind(actor.oid)
-    .bind(&actor.name)
-    .bind(action)
-    .bind(subject)
-    .bind(details)
     .fetch_one(db)
     .await
 }

@@ -11,8 +11,8 @@ pub async fn upsert(
     who: &VerifiedIdentity,
     roles: &[Role],
 ) -> Result<(), sqlx::Error> {
-    let roles: Vec<&str> = roles.iter().map(|r| r.label()).collect();
-    sqlx::query(
+    let roles: Vec<String> = roles.iter().map(|r| r.label().to_string()).collect();
+    sqlx::query!(
         "INSERT INTO users (tid, oid, display_name, preferred_username, roles)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tid, oid) DO UPDATE
@@ -20,12 +20,12 @@ pub async fn upsert(
                preferred_username = EXCLUDED.preferred_username,
                roles = EXCLUDED.roles,
                last_sign_in_at = now()",
+        who.tid,
+        who.oid,
+        &who.display_name,
+        &who.username,
+        &roles,
     )
-    .bind(who.tid)
-    .bind(who.oid)
-    .bind(&who.display_name)
-    .bind(&who.username)
-    .bind(&roles)
     .execute(pool)
     .await?;
     Ok(())

@@ -171,28 +171,30 @@ impl Syncer {
         }
         // The lock lives as long as this connection holds it; another process gets `false`.
         let mut lock = self.pool.acquire().await?;
-        let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(catalog.lock_key())
-            .fetch_one(&mut *lock)
-            .await?;
+        let acquired = sqlx::query_scalar!(
+            r#"SELECT pg_try_advisory_lock($1) AS "acquired!""#,
+            catalog.lock_key()
+        )
+        .fetch_one(&mut *lock)
+        .await?;
         if !acquired {
             return Err(SyncError::AlreadyRunning);
         }
         // Holding the lock, no run of this catalog can be going on: an unfinished row is one a
         // stopped server left behind.
-        sqlx::query(
+        sqlx::query!(
             "UPDATE sync_runs SET finished_at = now(), progress = NULL,
                  error = 'interrupted: the server stopped during this run'
              WHERE catalog = $1 AND finished_at IS NULL",
+            catalog.name(),
         )
-        .bind(catalog.name())
         .execute(&mut *lock)
         .await?;
-        let run_id = sqlx::query_scalar(
+        let run_id = sqlx::query_scalar!(
             "INSERT INTO sync_runs (catalog, started_by) VALUES ($1, $2) RETURNING id",
+            catalog.name(),
+            &actor.name,
         )
-        .bind(catalog.name())
-        .bind(&actor.name)
         .fetch_one(&mut *lock)
         .await?;
         Ok(Started { lock, run_id })
@@ -207,19 +209,20 @@ impl Syncer {
         let run_id = started.run_id;
         let outcome = self.fetch_and_store(run_id, catalog).await;
         let result = self.record(run_id, actor, catalog, outcome).await;
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(catalog.lock_key())
-            .execute(&mut *started.lock)
+        sqlx::query_scalar!("SELECT pg_advisory_unlock($1)", catalog.lock_key())
+            .fetch_one(&mut *started.lock)
             .await?;
         result
     }
 
     async fn progress(&self, run_id: i64, text: String) {
-        let _ = sqlx::query("UPDATE sync_runs SET progress = $2 WHERE id = $1")
-            .bind(run_id)
-            .bind(text)
-            .execute(&self.pool)
-            .await;
+        let _ = sqlx::query!(
+            "UPDATE sync_runs SET progress = $2 WHERE id = $1",
+            run_id,
+            text
+        )
+        .execute(&self.pool)
+        .await;
     }
 
     async fn fetch_and_store(
@@ -288,16 +291,16 @@ impl Syncer {
             tracing::error!(run_id, catalog = catalog.name(), error = %message, "catalog sync failed");
         }
         let counts = outcome.as_ref().ok();
-        sqlx::query(
+        sqlx::query!(
             "UPDATE sync_runs SET finished_at = now(), added = $2, changed = $3, removed = $4,
                  error = $5, progress = NULL
              WHERE id = $1",
+            run_id,
+            counts.map(|c| c.added),
+            counts.map(|c| c.changed),
+            counts.map(|c| c.removed),
+            outcome.as_ref().err(),
         )
-        .bind(run_id)
-        .bind(counts.map(|c| c.added))
-        .bind(counts.map(|c| c.changed))
-        .bind(counts.map(|c| c.removed))
-        .bind(outcome.as_ref().err())
         .execute(&self.pool)
         .await?;
         let source = match catalog {

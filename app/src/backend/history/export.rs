@@ -7,8 +7,9 @@ use sha2::{Digest, Sha256};
 
 use super::chain::ChainedEvent;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Format {
     Csv,
     Jsonl,

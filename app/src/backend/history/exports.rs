@@ -7,7 +7,7 @@ use crate::{
 };
 use futures_util::{Stream, StreamExt};
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{types::Json, PgPool};
 
 use super::{
     chain::ChainedEvent,
@@ -17,11 +17,11 @@ use super::{
 use crate::backend::audit::{self, Actor};
 
 /// A recorded export: its filters and the last event it covers.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct ExportRecord {
     pub id: i64,
     pub created_at: time::OffsetDateTime,
-    pub format: String,
+    pub format: Format,
     pub filters: sqlx::types::Json<HistoryFilter>,
     pub upto_seq: i64,
     pub rows: i64,
@@ -32,12 +32,21 @@ pub struct ExportRecord {
     pub error: Option<String>,
 }
 
-const EXPORT_COLUMNS: &str =
-    "id, created_at, format, filters, upto_seq, rows, hashed_rows, bytes, manifest, error";
+/// `$head` (a string literal), the export columns, then `$tail`, compile-checked.
+macro_rules! exports_query {
+    ($head:literal, $tail:literal $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            ExportRecord,
+            $head + r#" id, created_at, format AS "format: Format", filters AS "filters: Json<HistoryFilter>", upto_seq,
+               rows, hashed_rows, bytes, manifest AS "manifest: Json<Manifest>", error "# + $tail
+            $(, $arg)*
+        )
+    };
+}
 
 impl ExportRecord {
     pub fn format(&self) -> Format {
-        Format::parse(&self.format).unwrap_or(Format::Csv)
+        self.format
     }
 
     pub fn checked(&self) -> CheckedFilter {
@@ -57,7 +66,7 @@ impl ExportRecord {
     pub fn status(&self) -> ExportStatus {
         ExportStatus {
             id: self.id,
-            format: self.format.clone(),
+            format: self.format.extension().to_string(),
             rows: self.rows,
             hashed_rows: self.hashed_rows,
             bytes: self.bytes,
@@ -88,20 +97,22 @@ pub async fn create_export(
     })?;
     let inner = async {
         let mut tx = pool.begin().await?;
-        let upto: i64 =
-            sqlx::query_scalar("SELECT coalesce(max(seq), 0)::bigint FROM audit_events")
-                .fetch_one(&mut *tx)
-                .await?;
+        let upto = sqlx::query_scalar!(
+            r#"SELECT coalesce(max(seq), 0)::bigint AS "upto!" FROM audit_events"#
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         let rows = store::count(&mut tx, &checked, upto).await?;
-        let record: ExportRecord = sqlx::query_as(&format!(
+        let record = exports_query!(
             "INSERT INTO audit_exports (created_by, format, filters, upto_seq, rows)
-             VALUES ($1, $2, $3, $4, $5) RETURNING {EXPORT_COLUMNS}"
-        ))
-        .bind(&actor.name)
-        .bind(format.extension())
-        .bind(sqlx::types::Json(filter))
-        .bind(upto)
-        .bind(rows)
+             VALUES ($1, $2, $3, $4, $5) RETURNING",
+            "",
+            &actor.name,
+            format.extension(),
+            Json(filter) as _,
+            upto,
+            rows
+        )
         .fetch_one(&mut *tx)
         .await?;
         audit::record(
@@ -119,12 +130,9 @@ pub async fn create_export(
 }
 
 pub async fn export_record(pool: &PgPool, id: i64) -> sqlx::Result<Option<ExportRecord>> {
-    sqlx::query_as(&format!(
-        "SELECT {EXPORT_COLUMNS} FROM audit_exports WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+    exports_query!("SELECT", "FROM audit_exports WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// The export's rows, as the bytes of its file, streamed.
@@ -142,9 +150,10 @@ pub fn file_stream(
 /// Prepares, in the background, the exports a stopped process left unhashed. (Another live
 /// process may be hashing one too: both reach the same manifest.)
 pub async fn resume_unfinished(pool: &PgPool) -> sqlx::Result<usize> {
-    let records: Vec<ExportRecord> = sqlx::query_as(&format!(
-        "SELECT {EXPORT_COLUMNS} FROM audit_exports WHERE manifest IS NULL AND error IS NULL"
-    ))
+    let records = exports_query!(
+        "SELECT",
+        "FROM audit_exports WHERE manifest IS NULL AND error IS NULL"
+    )
     .fetch_all(pool)
     .await?;
     let n = records.len();
@@ -169,14 +178,14 @@ pub async fn finish(
 ) -> sqlx::Result<Manifest> {
     let (rows, bytes) = (exporter.rows as i64, exporter.bytes as i64);
     let manifest = record.manifest(exporter);
-    sqlx::query(
+    sqlx::query!(
         "UPDATE audit_exports SET hashed_rows = $2, bytes = $3, manifest = $4, finished_at = now()
          WHERE id = $1",
+        record.id,
+        rows,
+        bytes,
+        Json(&manifest) as _,
     )
-    .bind(record.id)
-    .bind(rows)
-    .bind(bytes)
-    .bind(sqlx::types::Json(&manifest))
     .execute(pool)
     .await?;
     Ok(manifest)
@@ -197,11 +206,13 @@ pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manif
         while let Some(e) = rows.next().await {
             exporter.row(&e?);
             if reported.elapsed() >= std::time::Duration::from_millis(250) {
-                sqlx::query("UPDATE audit_exports SET hashed_rows = $2 WHERE id = $1")
-                    .bind(record.id)
-                    .bind(exporter.rows as i64)
-                    .execute(pool)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE audit_exports SET hashed_rows = $2 WHERE id = $1",
+                    record.id,
+                    exporter.rows as i64,
+                )
+                .execute(pool)
+                .await?;
                 reported = std::time::Instant::now();
             }
         }
@@ -210,12 +221,13 @@ pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manif
     let result: sqlx::Result<Manifest> = outcome.await;
     if let Err(e) = &result {
         tracing::error!(export = record.id, error = %e, "export stopped");
-        let _ =
-            sqlx::query("UPDATE audit_exports SET error = $2, finished_at = now() WHERE id = $1")
-                .bind(record.id)
-                .bind("the database stopped answering while the rows were read; export again")
-                .execute(pool)
-                .await;
+        let _ = sqlx::query!(
+            "UPDATE audit_exports SET error = $2, finished_at = now() WHERE id = $1",
+            record.id,
+            "the database stopped answering while the rows were read; export again",
+        )
+        .execute(pool)
+        .await;
     }
     result
 }

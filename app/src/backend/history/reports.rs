@@ -1,6 +1,7 @@
 //! Reports for a periodic access review: who (group → role) could call which route as of a
 //! moment, rebuilt from the change sets applied before it.
 
+use crate::domain::desired::ChangeItem;
 use crate::error::AppError;
 use crate::{
     domain::desired::{DesiredState, Route},
@@ -13,17 +14,18 @@ use crate::backend::mappings::{queries::bound_groups, views::Names};
 /// The desired state as it stood at `at` + `plus` (exclusive): every change set applied before,
 /// in order.
 pub async fn desired_as_of(pool: &PgPool, at: &str, plus: &str) -> Result<DesiredState, AppError> {
-    let batches: Vec<(i64, sqlx::types::Json<Vec<crate::domain::desired::ChangeItem>>)> = sqlx::query_as(
-        "SELECT cs.id, cs.items FROM change_sets cs
+    let batches = sqlx::query!(
+        r#"SELECT cs.id, cs.items AS "items: sqlx::types::Json<Vec<ChangeItem>>"
+         FROM change_sets cs
          JOIN audit_events e ON e.subject = 'change_set:' || cs.id AND e.action = 'change_set.applied'
-         WHERE e.occurred_at < $1::timestamptz + $2::interval ORDER BY e.seq",
+         WHERE e.occurred_at < $1::text::timestamptz + $2::text::interval ORDER BY e.seq"#,
+        at,
+        plus,
     )
-    .bind(at)
-    .bind(plus)
     .fetch_all(pool)
     .await?;
     let mut state = DesiredState::default();
-    for (id, items) in batches {
+    for (id, items) in batches.into_iter().map(|b| (b.id, b.items)) {
         state = state
             .apply(&items.0)
             .map_err(|e| AppError::internal(format!("change set {id} does not replay: {e}")))?;

@@ -114,9 +114,12 @@ pub async fn api_matrix(
     let mut groups: Vec<&GroupRef> = bound_groups(&now).chain(bound_groups(&draft)).collect();
     groups.sort();
     groups.dedup();
-    let role_targets: Vec<(String, String)> = sqlx::query_as("SELECT arn, target FROM iam_roles")
+    let role_targets: Vec<(String, String)> = sqlx::query!("SELECT arn, target FROM iam_roles")
         .fetch_all(pool)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|r| (r.arn, r.target))
+        .collect();
     let mut rows: Vec<MatrixRow> = groups
         .into_iter()
         .map(|group| {

@@ -31,9 +31,6 @@ fn routes_of(
         .collect()
 }
 
-/// target, api id, name, stages, resource paths
-type ApiRow = (String, String, String, Vec<String>, Vec<String>);
-
 pub async fn group_mappings(
     pool: &PgPool,
     viewer: Option<Uuid>,
@@ -78,16 +75,21 @@ pub async fn group_mappings(
                 .collect()
         })
         .unwrap_or_default();
-    let roles: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT arn, role_name, target FROM iam_roles WHERE managed AND gone_at IS NULL ORDER BY lower(role_name)",
+    let roles = sqlx::query_as!(
+        RoleOption,
+        "SELECT arn, role_name AS name, target FROM iam_roles
+         WHERE managed AND gone_at IS NULL ORDER BY lower(role_name)",
     )
     .fetch_all(pool)
     .await?;
-    let apis: Vec<ApiRow> = sqlx::query_as(
-        "SELECT a.target, a.api_id, a.name,
-                ARRAY(SELECT stage_name FROM api_stages s WHERE s.target = a.target AND s.api_id = a.api_id ORDER BY 1),
-                ARRAY(SELECT path FROM api_resources r WHERE r.target = a.target AND r.api_id = a.api_id ORDER BY 1)
-         FROM rest_apis a WHERE a.gone_at IS NULL ORDER BY lower(a.name)",
+    let apis = sqlx::query_as!(
+        ApiOption,
+        r#"SELECT a.target, a.api_id, a.name,
+                ARRAY(SELECT stage_name FROM api_stages s
+                      WHERE s.target = a.target AND s.api_id = a.api_id ORDER BY 1) AS "stages!",
+                ARRAY(SELECT path FROM api_resources r
+                      WHERE r.target = a.target AND r.api_id = a.api_id ORDER BY 1) AS "paths!"
+         FROM rest_apis a WHERE a.gone_at IS NULL ORDER BY lower(a.name)"#,
     )
     .fetch_all(pool)
     .await?;
@@ -95,20 +97,8 @@ pub async fn group_mappings(
         bound,
         pending,
         draft: draft.map(|d| d.id),
-        roles: roles
-            .into_iter()
-            .map(|(arn, name, target)| RoleOption { arn, name, target })
-            .collect(),
-        apis: apis
-            .into_iter()
-            .map(|(target, api_id, name, stages, paths)| ApiOption {
-                target,
-                api_id,
-                name,
-                stages,
-                paths,
-            })
-            .collect(),
+        roles,
+        apis,
     })
 }
 

@@ -35,21 +35,26 @@ impl Names {
             .into_iter()
             .map(|g| (g.source.as_str(), g.object_id.as_str()))
             .unzip();
-        let groups: Vec<(String, String, String)> = sqlx::query_as(
+        let sources: Vec<String> = sources.into_iter().map(String::from).collect();
+        let ids: Vec<String> = ids.into_iter().map(String::from).collect();
+        let groups = sqlx::query!(
             "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
              JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
                ON g.source = wanted.source AND g.object_id = wanted.object_id",
+            &sources,
+            &ids,
         )
-        .bind(&sources)
-        .bind(&ids)
         .fetch_all(pool)
         .await?;
-        let apis: Vec<(String, String)> = sqlx::query_as("SELECT api_id, name FROM rest_apis")
+        let apis = sqlx::query!("SELECT api_id, name FROM rest_apis")
             .fetch_all(pool)
             .await?;
         Ok(Names {
-            groups: groups.into_iter().map(|(s, o, n)| ((s, o), n)).collect(),
-            apis: apis.into_iter().collect(),
+            groups: groups
+                .into_iter()
+                .map(|g| ((g.source, g.object_id), g.display_name))
+                .collect(),
+            apis: apis.into_iter().map(|a| (a.api_id, a.name)).collect(),
         })
     }
 
@@ -180,12 +185,13 @@ pub async fn access(
     before: &DesiredState,
     after: &DesiredState,
 ) -> sqlx::Result<Vec<AccessView>> {
-    let counts: Vec<(String, String, i32)> =
-        sqlx::query_as("SELECT source, group_id, member_count FROM directory_member_reads")
-            .fetch_all(pool)
-            .await?;
     let counts: HashMap<(String, String), i32> =
-        counts.into_iter().map(|(s, g, c)| ((s, g), c)).collect();
+        sqlx::query!("SELECT source, group_id, member_count FROM directory_member_reads")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| ((r.source, r.group_id), r.member_count))
+            .collect();
     Ok(effective_access(before, after)
         .into_iter()
         .map(|c| AccessView {
@@ -200,14 +206,16 @@ pub async fn access(
 }
 
 pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<TimelineEntry>> {
-    let rows: Vec<(time::OffsetDateTime, String, String, serde_json::Value)> = sqlx::query_as(
-        "SELECT occurred_at, actor_name, action, details FROM audit_events WHERE subject = $1 ORDER BY id",
+    let rows = sqlx::query!(
+        "SELECT occurred_at, actor_name, action, details FROM audit_events
+         WHERE subject = $1 ORDER BY id",
+        format!("change_set:{id}"),
     )
-    .bind(format!("change_set:{id}"))
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
+        .map(|r| (r.occurred_at, r.actor_name, r.action, r.details))
         .map(|(at, who, action, details)| {
             let comment = details
                 .get("comment")

@@ -232,8 +232,8 @@ impl Pusher {
             .map(|g| g.role.clone())
             .chain(desired.bindings.iter().map(|b| b.role.clone()))
             .collect();
-        let tagged: Vec<String> =
-            sqlx::query_scalar("SELECT arn FROM iam_roles WHERE managed AND gone_at IS NULL")
+        let tagged =
+            sqlx::query_scalar!("SELECT arn FROM iam_roles WHERE managed AND gone_at IS NULL")
                 .fetch_all(&self.pool)
                 .await?;
         roles.extend(tagged.iter().filter_map(|a| RoleArn::parse(a).ok()));
@@ -261,12 +261,12 @@ impl Pusher {
             ),
             Err(e) => (None, Some(e.to_string())),
         };
-        let id: i64 = sqlx::query_scalar(
+        let id = sqlx::query_scalar!(
             "INSERT INTO drift_reports (checked_by, items, error) VALUES ($1, $2, $3) RETURNING id",
+            &actor.name,
+            found,
+            error,
         )
-        .bind(&actor.name)
-        .bind(&found)
-        .bind(&error)
         .fetch_one(&self.pool)
         .await?;
         let items = result?;
@@ -297,7 +297,6 @@ impl Pusher {
 }
 
 /// A stored drift report.
-#[derive(sqlx::FromRow)]
 pub struct Report {
     pub id: i64,
     pub checked_at: time::OffsetDateTime,
@@ -309,8 +308,10 @@ pub struct Report {
 
 /// The newest report.
 pub async fn latest(pool: &sqlx::PgPool) -> sqlx::Result<Option<Report>> {
-    sqlx::query_as(
-        "SELECT id, checked_at, checked_by, items, error FROM drift_reports ORDER BY id DESC LIMIT 1",
+    sqlx::query_as!(
+        Report,
+        r#"SELECT id, checked_at, checked_by, items AS "items: sqlx::types::Json<Vec<DriftItem>>",
+           error FROM drift_reports ORDER BY id DESC LIMIT 1"#,
     )
     .fetch_optional(pool)
     .await

@@ -4,7 +4,7 @@ use crate::domain::{
     change_set::{Action, State},
     plan::Call,
 };
-use crate::push::StepState;
+use crate::push::{RunState, StepState};
 use serde_json::json;
 
 use super::{
@@ -210,20 +210,24 @@ impl Pusher {
             .ok_or(PushError::NotFound(change_set_id))?;
         let (run_state, action, audit_action) = match &outcome {
             Ok(()) => (
-                "succeeded",
+                RunState::Succeeded,
                 Action::PushSucceeded,
                 audit::action::PUSH_SUCCEEDED,
             ),
-            Err(_) => ("failed", Action::PushFailed, audit::action::PUSH_FAILED),
+            Err(_) => (
+                RunState::Failed,
+                Action::PushFailed,
+                audit::action::PUSH_FAILED,
+            ),
         };
-        let updated = sqlx::query(
+        let updated = sqlx::query!(
             "UPDATE push_runs SET state = $2, error = $3, finished_at = now(), lease_until = NULL
              WHERE id = $1 AND state = 'running' AND lease_owner = $4",
+            run_id,
+            run_state as RunState,
+            error,
+            &self.owner,
         )
-        .bind(run_id)
-        .bind(run_state)
-        .bind(&error)
-        .bind(&self.owner)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
