@@ -7,11 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// Stored as text; a value the code does not know reads as an error, never as a default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "ssr",
-    derive(sqlx::Type),
-    sqlx(type_name = "text", rename_all = "snake_case")
-)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(type_name = "text"))]
+#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
 pub enum State {
     Draft,
     Submitted,

@@ -33,6 +33,31 @@ fn sort_rows(rows: &mut [ChangeSetSummary], key: &str, ascending: bool) {
     }
 }
 
+/// A list of change sets as it loads: the table, what to do when it is empty, or the error.
+#[component]
+pub fn ChangeSetList(
+    list: Resource<Result<Vec<ChangeSetSummary>, crate::error::AppError>>,
+    empty_title: &'static str,
+    empty_text: &'static str,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(rows) if rows.is_empty() => view! {
+                        <section class="empty-state" data-testid="empty-state">
+                            <h2>{empty_title}</h2>
+                            <p>{empty_text}</p>
+                        </section>
+                    }.into_any(),
+                    Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
+                    Err(e) => crate::components::loaded::error_view(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn ChangeSetTable(mut rows: Vec<ChangeSetSummary>) -> impl IntoView {
     // The order lives in the URL (`sort`, `dir`), beside whatever else the page's query holds.

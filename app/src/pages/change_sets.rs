@@ -5,12 +5,12 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-use crate::components::loaded::{error_view, loaded, NotFound};
+use crate::components::loaded::{loaded, NotFound};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::change_set_push::{push_view_resource, PushPanel};
-pub use super::change_set_table::ChangeSetTable;
+pub use super::change_set_table::ChangeSetList;
 use crate::components::{layout::Guarded, state::StateBadge};
 use crate::mappings::{
     get_change_set, list_change_sets,
@@ -50,20 +50,8 @@ pub fn ChangeSetsPage() -> impl IntoView {
                     view! { <a class="button" href=href aria-current=current>{*label}</a> }
                 }).collect_view()}
             </nav>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(rows) if rows.is_empty() => view! {
-                            <section class="empty-state" data-testid="empty-state">
-                                <h2>"No change set here"</h2>
-                                <p>"Admins start one by binding a role to a group or granting a route on a group's page; every edit lands in their draft."</p>
-                            </section>
-                        }.into_any(),
-                        Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
-                        Err(e) => error_view(&e),
-                    }
-                })}
-            </Suspense>
+            <ChangeSetList list empty_title="No change set here"
+                empty_text="Admins start one by binding a role to a group or granting a route on a group's page; every edit lands in their draft."/>
         </Guarded>
     }
 }

@@ -6,7 +6,7 @@ use crate::components::loaded::error_view;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::change_sets::ChangeSetTable;
+use super::change_sets::ChangeSetList;
 use crate::components::{layout::Guarded, search::SearchBar};
 use crate::mappings::{list_mappings, review_queue};
 use crate::roles::Page;
@@ -65,20 +65,8 @@ pub fn ReviewsPage() -> impl IntoView {
         <Guarded page=Page::Reviews>
             <h1>"Reviews"</h1>
             <p class="lead">"Change sets other people submitted, waiting for a decision. Your own are not here: someone else reviews them."</p>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match queue.await {
-                        Ok(rows) if rows.is_empty() => view! {
-                            <section class="empty-state" data-testid="empty-state">
-                                <h2>"Nothing is waiting for your review"</h2>
-                                <p>"Submitted change sets appear here."</p>
-                            </section>
-                        }.into_any(),
-                        Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
-                        Err(e) => error_view(&e),
-                    }
-                })}
-            </Suspense>
+            <ChangeSetList list=queue empty_title="Nothing is waiting for your review"
+                empty_text="Submitted change sets appear here."/>
         </Guarded>
     }
 }

@@ -9,11 +9,8 @@ use crate::{error::AppError, mappings::types::FormOutcome};
 /// Where a push run stands (stored as text; an unknown value is an error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "ssr",
-    derive(sqlx::Type),
-    sqlx(type_name = "text", rename_all = "snake_case")
-)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(type_name = "text"))]
+#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
 pub enum RunState {
     Running,
     Succeeded,
@@ -23,11 +20,8 @@ pub enum RunState {
 /// Where one AWS call of a push stands; `Planned` only in a plan shown before pushing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "ssr",
-    derive(sqlx::Type),
-    sqlx(type_name = "text", rename_all = "snake_case")
-)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(type_name = "text"))]
+#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
 pub enum StepState {
     Planned,
     Pending,

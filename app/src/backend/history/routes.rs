@@ -11,7 +11,7 @@ use axum::{
 };
 use futures_util::StreamExt;
 
-use super::exports::{export_record, file_stream};
+use super::exports::{export_record, file_stream, ExportRecord};
 use crate::backend::{session::SessionUser, state::AppState};
 use crate::error::AppError;
 use crate::roles::Role;
@@ -110,18 +110,30 @@ fn refused(user: &Option<Extension<SessionUser>>) -> Option<Response> {
     }
 }
 
+/// Export `id` for a person who may read exports, or the response that says why not.
+async fn readable_export(
+    state: &AppState,
+    user: &Option<Extension<SessionUser>>,
+    id: i64,
+) -> Result<ExportRecord, Response> {
+    if let Some(r) = refused(user) {
+        return Err(r);
+    }
+    match export_record(&state.pool, id).await {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(AppError::not_found("There is no such export.").into_response()),
+        Err(e) => Err(AppError::internal(e).into_response()),
+    }
+}
+
 async fn file(
     State(state): State<AppState>,
     user: Option<Extension<SessionUser>>,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Some(r) = refused(&user) {
-        return r;
-    }
-    let record = match export_record(&state.pool, id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return AppError::not_found("There is no such export.").into_response(),
-        Err(e) => return AppError::internal(e).into_response(),
+    let record = match readable_export(&state, &user, id).await {
+        Ok(r) => r,
+        Err(response) => return response,
     };
     let body = file_stream(state.pool.clone(), &record).map(|chunk| {
         chunk.map(bytes::Bytes::from).map_err(|e| {
@@ -162,13 +174,9 @@ async fn manifest_json(
     user: Option<Extension<SessionUser>>,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Some(r) = refused(&user) {
-        return r;
-    }
-    let record = match export_record(&state.pool, id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return AppError::not_found("There is no such export.").into_response(),
-        Err(e) => return AppError::internal(e).into_response(),
+    let record = match readable_export(&state, &user, id).await {
+        Ok(r) => r,
+        Err(response) => return response,
     };
     let Some(stored) = record.manifest.clone() else {
         let why = match &record.error {

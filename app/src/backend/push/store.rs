@@ -111,24 +111,29 @@ pub async fn steps(pool: &PgPool, run_id: i64) -> sqlx::Result<Vec<StepRow>> {
     .await
 }
 
+/// `SELECT` of push runs followed by `$tail` (a string literal), compile-checked.
+macro_rules! select_runs {
+    ($tail:literal, $arg:expr) => {
+        sqlx::query_as!(
+            RunRow,
+            r#"SELECT id, change_set_id, state AS "state: RunState", started_by, started_at,
+               finished_at, error FROM push_runs "#
+                + $tail,
+            $arg
+        )
+    };
+}
+
 pub async fn run(pool: &PgPool, run_id: i64) -> sqlx::Result<Option<RunRow>> {
-    sqlx::query_as!(
-        RunRow,
-        r#"SELECT id, change_set_id, state AS "state: RunState", started_by, started_at,
-           finished_at, error FROM push_runs WHERE id = $1"#,
-        run_id,
-    )
-    .fetch_optional(pool)
-    .await
+    select_runs!("WHERE id = $1", run_id)
+        .fetch_optional(pool)
+        .await
 }
 
 pub async fn latest_run(pool: &PgPool, change_set_id: i64) -> sqlx::Result<Option<RunRow>> {
-    sqlx::query_as!(
-        RunRow,
-        r#"SELECT id, change_set_id, state AS "state: RunState", started_by, started_at,
-           finished_at, error FROM push_runs
-           WHERE change_set_id = $1 ORDER BY id DESC LIMIT 1"#,
-        change_set_id,
+    select_runs!(
+        "WHERE change_set_id = $1 ORDER BY id DESC LIMIT 1",
+        change_set_id
     )
     .fetch_optional(pool)
     .await
