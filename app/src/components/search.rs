@@ -12,14 +12,14 @@ use leptos_router::{
 
 /// Percent-encodes a query-string value.
 pub fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    // RFC 3986's unreserved characters stay as they are.
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// A search form. `keep` are other query parameters (such as the sort) the search keeps.
@@ -133,5 +133,16 @@ pub fn Ident(#[prop(into)] value: String, #[prop(default = 40)] max: usize) -> i
             <code class="ident" title=value.clone()>{shown}</code>
             <super::copy::CopyButton value/>
         </span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded_but_for_unreserved_characters() {
+        assert_eq!(
+            super::urlencode("GET /orders/{id} & ü~x_y.z-1"),
+            "GET%20%2Forders%2F%7Bid%7D%20%26%20%C3%BC~x_y.z-1"
+        );
     }
 }
