@@ -196,25 +196,34 @@ pub enum ConfigError {
     },
 }
 
-/// A value that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A value that must never be printed: `secrecy` redacts it from `Debug` and wipes it from
+/// memory when dropped; `expose` is the one way to read it.
+#[derive(Clone)]
+pub struct Secret(secrecy::SecretString);
 
 impl Secret {
     pub fn new(value: String) -> Secret {
-        Secret(value)
+        Secret(value.into())
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        secrecy::ExposeSecret::expose_secret(&self.0)
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+        fmt::Debug::fmt(&self.0, f)
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
 
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
@@ -336,7 +345,9 @@ impl ServeArgs {
                 "must start with postgres:// or postgresql://",
             ));
         }
-        Ok(DatabaseSettings { url: Secret(url) })
+        Ok(DatabaseSettings {
+            url: Secret::new(url),
+        })
     }
 
     pub fn aws(&self) -> Result<AwsSettings, ConfigError> {
@@ -430,7 +441,7 @@ impl ServeArgs {
             &self.oidc_client_id,
             ("GATEHOUSE_OIDC_CLIENT_ID", "oidc-client-id"),
         )?;
-        let client_secret = Secret(required(
+        let client_secret = Secret::new(required(
             &self.oidc_client_secret,
             ("GATEHOUSE_OIDC_CLIENT_SECRET", "oidc-client-secret"),
         )?);
