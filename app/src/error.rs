@@ -118,9 +118,6 @@ mod ssr {
     }
 }
 
-/// The result of every server function.
-pub type AppResult<T> = Result<T, AppError>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

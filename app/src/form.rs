@@ -94,12 +94,6 @@ impl FormOutcome {
     }
 }
 
-impl From<AppError> for FormOutcome {
-    fn from(e: AppError) -> Self {
-        FormOutcome::of(&Err(e))
-    }
-}
-
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;

@@ -403,14 +403,14 @@ async fn access_as_of_a_date_is_rebuilt_from_the_change_sets_applied_before_it()
         .await
         .unwrap();
 
-    let before = reports::desired_as_of(&pool, "2020-01-01T00:00:00Z", "1 day")
+    let before = reports::desired_as_of(&pool, "2020-01-02T00:00:00Z")
         .await
         .unwrap();
     assert!(reports::access_rows(&pool, &before)
         .await
         .unwrap()
         .is_empty());
-    let now = reports::desired_as_of(&pool, "2999-01-01T00:00:00Z", "0 seconds")
+    let now = reports::desired_as_of(&pool, "2999-01-01T00:00:00Z")
         .await
         .unwrap();
     let rows = reports::access_rows(&pool, &now).await.unwrap();

@@ -11,16 +11,15 @@ use sqlx::PgPool;
 
 use crate::backend::mappings::{queries::bound_groups, views::Names};
 
-/// The desired state as it stood at `at` + `plus` (exclusive): every change set applied before,
+/// The desired state as it stood at `at` (exclusive): every change set applied before,
 /// in order.
-pub async fn desired_as_of(pool: &PgPool, at: &str, plus: &str) -> Result<DesiredState, AppError> {
+pub async fn desired_as_of(pool: &PgPool, at: &str) -> Result<DesiredState, AppError> {
     let batches = sqlx::query!(
         r#"SELECT cs.id, cs.items AS "items: sqlx::types::Json<Vec<ChangeItem>>"
          FROM change_sets cs
          JOIN audit_events e ON e.subject = 'change_set:' || cs.id AND e.action = 'change_set.applied'
-         WHERE e.occurred_at < $1::text::timestamptz + $2::text::interval ORDER BY e.seq"#,
+         WHERE e.occurred_at < $1::text::timestamptz ORDER BY e.seq"#,
         at,
-        plus,
     )
     .fetch_all(pool)
     .await?;

@@ -14,7 +14,7 @@ use crate::backend::state::{actor, AppState};
 
 /// Who could call what at `at` (a checked time).
 pub async fn access_as_of(state: &AppState, at: &str) -> Result<Vec<AccessRow>, AppError> {
-    let desired = reports::desired_as_of(&state.pool, at, "0 seconds").await?;
+    let desired = reports::desired_as_of(&state.pool, at).await?;
     Ok(reports::access_rows(&state.pool, &desired).await?)
 }
 
