@@ -37,9 +37,10 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     db::migrate(&pool).await?;
     let oidc = Oidc::new(settings.oidc.clone(), &settings.base_url)?;
     let directories = settings.directory.build()?;
-    let syncer = Arc::new(
-        catalog::Syncer::new(pool.clone(), &settings.aws, directories.groups.clone()).await,
-    );
+    let mut syncer =
+        catalog::Syncer::new(pool.clone(), &settings.aws, directories.groups.clone()).await;
+    syncer.max_removal_percent = directories.max_removal_percent;
+    let syncer = Arc::new(syncer);
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root(settings.site_root.as_str())

@@ -1,8 +1,9 @@
+use app::catalog::types::SyncDetails;
 use clap::Parser;
 use gatehouse::{
     audit::Actor,
     aws, build_state,
-    catalog::{Catalog, Syncer},
+    catalog::{Catalog, SyncRequest, Syncer},
     config::{AuditCommand, Cli, Command, SyncCatalog},
     db, history, push, seed_demo, serve,
 };
@@ -87,12 +88,24 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             }
         },
         Command::Drift => push::cli::drift(&pusher(&cli).await?).await,
-        Command::Sync { catalog } => {
+        Command::Sync {
+            catalog,
+            full,
+            allow_removals,
+        } => {
             let settings = cli.serve.aws()?;
             let directories = cli.serve.directory.settings()?.build()?;
             let pool = db::connect(&cli.serve.database()?).await?;
             db::migrate(&pool).await?;
-            let syncer = Syncer::new(pool, &settings, directories.groups).await;
+            let mut syncer = Syncer::new(pool, &settings, directories.groups).await;
+            syncer.max_removal_percent = directories.max_removal_percent;
+            let request = SyncRequest {
+                full,
+                allow_removals,
+            };
+            if request != SyncRequest::default() && !matches!(catalog, SyncCatalog::Groups) {
+                anyhow::bail!("--full and --allow-removals apply to `gatehouse sync groups` only");
+            }
             let actor = Actor::system("command line");
             let outcomes = match catalog {
                 SyncCatalog::All => syncer.sync_all(&actor).await,
@@ -102,20 +115,27 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                         SyncCatalog::Roles => Catalog::Roles,
                         _ => Catalog::Groups,
                     };
-                    vec![(catalog, syncer.sync(&actor, catalog).await)]
+                    vec![(catalog, syncer.sync_with(&actor, catalog, request).await)]
                 }
             };
             let mut failed = false;
             for (catalog, outcome) in outcomes {
                 match outcome {
-                    Ok(o) => println!(
-                        "{} synced (run {}): {} added, {} changed, {} removed",
-                        catalog.name(),
-                        o.run_id,
-                        o.counts.added,
-                        o.counts.changed,
-                        o.counts.removed
-                    ),
+                    Ok(o) => {
+                        println!(
+                            "{} synced (run {}): {} added, {} changed, {} removed",
+                            catalog.name(),
+                            o.run_id,
+                            o.counts.added,
+                            o.counts.changed,
+                            o.counts.removed
+                        );
+                        if let Some(d) = &o.directory {
+                            let details: SyncDetails =
+                                serde_json::from_value(serde_json::json!(d)).unwrap_or_default();
+                            println!("  {}", details.summary());
+                        }
+                    }
                     Err(e) => {
                         failed = true;
                         eprintln!("{}: {e}", catalog.name());

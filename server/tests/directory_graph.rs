@@ -1,5 +1,6 @@
 //! Directory groups from Microsoft Graph, against an HTTP fake that speaks Graph's wire format:
-//! pages, delta rounds, throttling, errors, transitive members and a person's groups.
+//! pages, delta rounds with `members@delta`, expired delta links, throttling, errors, stored
+//! memberships checked against Graph's own transitive members, and a person's groups.
 
 mod common;
 
@@ -9,8 +10,8 @@ use app::catalog::types::Cursor;
 use common::{graph_fake::*, *};
 use gatehouse::{
     audit::Actor,
-    catalog::{group_queries, queries, Catalog, SyncError, Syncer},
-    directory::{graph::GraphDirectory, Directory},
+    catalog::{group_queries, queries, Catalog, SyncError, SyncRequest, Syncer},
+    directory::{graph::GraphDirectory, membership, Directory},
 };
 
 fn group(id: &str, name: &str, members: &[&str], nested: &[&str]) -> FakeGroup {
@@ -83,11 +84,25 @@ async fn a_full_listing_follows_next_links_then_delta_rounds_bring_changes() {
     let listed: Vec<String> = fake
         .requests()
         .into_iter()
-        .filter(|r| r.contains("/v1.0/groups?"))
+        .filter(|r| r.contains("/v1.0/groups/delta?"))
         .collect();
-    assert_eq!(listed.len(), 3, "three pages: {listed:#?}");
-    assert!(listed[0].contains("$top=999") && !listed[0].contains("skiptoken"));
+    assert_eq!(
+        listed.len(),
+        3,
+        "three pages of a first delta round: {listed:#?}"
+    );
+    assert!(listed[0].contains("members") && !listed[0].contains("skiptoken"));
+    assert!(
+        !listed[0].contains("deltatoken"),
+        "a first round has no token"
+    );
     assert!(listed[1..].iter().all(|r| r.contains("$skiptoken=RFNwdA")));
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.contains("/v1.0/users/delta?")),
+        "people come from their own delta round"
+    );
 
     // In the directory: one group added, one renamed, one removed.
     fake.add_group(group(F, "Finance", &[ADA], &[]));
@@ -99,8 +114,8 @@ async fn a_full_listing_follows_next_links_then_delta_rounds_bring_changes() {
     assert!(
         round
             .iter()
-            .all(|r| r.contains("/groups/delta?") && r.contains("$deltatoken=v")),
-        "only the stored delta link is followed: {round:#?}"
+            .all(|r| r.contains("/delta?") && r.contains("$deltatoken=v")),
+        "only the stored delta links are followed: {round:#?}"
     );
     assert_eq!(
         names(&pool).await,
@@ -143,7 +158,7 @@ async fn a_full_listing_follows_next_links_then_delta_rounds_bring_changes() {
     assert_eq!(sync(&s).await.unwrap(), (0, 0, 0));
     assert!(fake.requests()[before..]
         .iter()
-        .any(|r| r.contains("/v1.0/groups?")));
+        .any(|r| r.contains("/v1.0/groups/delta?") && !r.contains("deltatoken")));
 
     let runs = queries::sync_runs(&pool, 10).await.unwrap();
     assert_eq!(runs.len(), 4);
@@ -228,18 +243,29 @@ async fn a_group_shows_its_transitive_members_a_page_at_a_time() {
     // B nests C, which nests D: Grace directly, Linus through two levels.
     let (s, pool) = syncer(&fake).await;
     sync(&s).await.unwrap();
-    let directory = s.directory.as_deref();
-    let detail = group_queries::group_detail(&pool, directory, "graph", B, &Cursor::First)
+    let detail = group_queries::group_detail(&pool, "graph", B, &Cursor::First)
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(detail.nested_groups, 2);
+    assert!(detail.members_as_of.is_some());
     let members = detail.members.unwrap();
-    let names: Vec<&str> = members
+    let names: Vec<(&str, Vec<String>)> = members
         .items
         .iter()
-        .map(|m| m.display_name.as_str())
+        .map(|m| (m.display_name.as_str(), m.via.clone()))
         .collect();
-    assert_eq!(names, ["Grace Hopper", "Linus Torvalds"]);
+    assert_eq!(
+        names,
+        [
+            ("Grace Hopper", vec![]),
+            (
+                "Linus Torvalds",
+                vec!["Billing on-call".into(), "Database admins".into()]
+            )
+        ],
+        "each person with the path of nested groups that brings them in"
+    );
     assert_eq!(members.total, 2);
 
     // 120 members, Graph paging them 2 at a time: Gatehouse pages them 50 at a time.
@@ -255,7 +281,7 @@ async fn a_group_shows_its_transitive_members_a_page_at_a_time() {
     let mut seen = Vec::new();
     let mut cursor = Cursor::First;
     loop {
-        let page = group_queries::group_detail(&pool, directory, "graph", F, &cursor)
+        let page = group_queries::group_detail(&pool, "graph", F, &cursor)
             .await
             .unwrap()
             .unwrap()
@@ -271,15 +297,153 @@ async fn a_group_shows_its_transitive_members_a_page_at_a_time() {
     assert_eq!(seen.len(), 120);
     assert_eq!(seen[0], "Member 000");
     assert_eq!(seen[119], "Member 119");
-    // Members were read from Graph once and then served from the database.
-    let reads = fake
+    // Pages read the stored memberships: Graph is never asked while someone browses.
+    assert!(!fake
         .requests()
         .iter()
-        .filter(|r| {
-            r.contains(&format!("/groups/{F}/transitiveMembers")) && !r.contains("skiptoken")
-        })
-        .count();
-    assert_eq!(reads, 1);
+        .any(|r| r.contains("transitiveMembers")));
+}
+
+/// Each group's people from the stored graph, next to Graph's own `transitiveMembers`.
+async fn compare_with_graph(pool: &sqlx::PgPool, directory: &Directory, groups: &[&str]) {
+    for group in groups {
+        let stored = membership::transitive_people(pool, "graph", group)
+            .await
+            .unwrap();
+        let mut graph: Vec<String> = directory
+            .transitive_members(group)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        graph.sort();
+        assert_eq!(stored, graph, "group {group}");
+    }
+}
+
+#[tokio::test]
+async fn stored_memberships_match_graphs_transitive_members_and_deltas_keep_them_so() {
+    let fake = tenant().await;
+    let (s, pool) = syncer(&fake).await;
+    let directory = s.directory.clone().unwrap();
+    let all = [A, B, C, D, E];
+    sync(&s).await.unwrap();
+    compare_with_graph(&pool, &directory, &all).await;
+    let edges: i64 = sqlx::query_scalar("SELECT count(*) FROM directory_memberships")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(edges, 8, "direct edges only: 6 people and 2 nested groups");
+
+    // A delta round: Linus leaves Database admins, Grace joins Accounting, C stops nesting D.
+    fake.remove_member(D, LINUS);
+    fake.add_member(A, GRACE);
+    fake.remove_member(C, D);
+    let o = s
+        .sync(&Actor::system("test"), Catalog::Groups)
+        .await
+        .unwrap();
+    let report = o.directory.unwrap();
+    assert!(!report.full, "a delta round");
+    assert_eq!(
+        (report.memberships_added, report.memberships_removed),
+        (1, 2)
+    );
+    compare_with_graph(&pool, &directory, &all).await;
+    let b = membership::transitive_people(&pool, "graph", B)
+        .await
+        .unwrap();
+    assert_eq!(
+        b,
+        [GRACE],
+        "Linus is gone from B with both the edge and the nesting"
+    );
+
+    // A person deleted from the directory leaves every group.
+    fake.remove_user(ADA);
+    sync(&s).await.unwrap();
+    compare_with_graph(&pool, &directory, &all).await;
+    let e = membership::transitive_people(&pool, "graph", E)
+        .await
+        .unwrap();
+    assert_eq!(e, [GRACE, LINUS]);
+}
+
+#[tokio::test]
+async fn an_expired_delta_link_leads_to_a_full_listing_in_the_same_run() {
+    let fake = tenant().await;
+    let (s, pool) = syncer(&fake).await;
+    sync(&s).await.unwrap();
+    // Past seven days Graph answers 400 syncStateNotFound, not 410.
+    fake.expire_delta_tokens();
+    fake.rename_group(A, "Accounts payable");
+    fake.add_member(E, "aaaaaaaa-0000-4000-8000-000000000009");
+    fake.add_user("aaaaaaaa-0000-4000-8000-000000000009", "Margaret Hamilton");
+    let before = fake.requests().len();
+    let o = s
+        .sync(&Actor::system("test"), Catalog::Groups)
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.counts.added, o.counts.changed, o.counts.removed),
+        (0, 1, 0)
+    );
+    let report = o.directory.unwrap();
+    assert!(report.full);
+    let reason = report.resynced.unwrap();
+    assert!(reason.contains("400 syncStateNotFound"), "{reason}");
+    let round = fake.requests()[before..].to_vec();
+    assert!(
+        round.iter().any(|r| r.contains("$deltatoken=v")),
+        "the stored link first"
+    );
+    assert!(
+        round
+            .iter()
+            .any(|r| r.contains("/groups/delta?") && !r.contains("deltatoken")),
+        "then a first round, in the same run: {round:#?}"
+    );
+    let e = membership::transitive_people(&pool, "graph", E)
+        .await
+        .unwrap();
+    assert_eq!(e.len(), 4, "the full listing brought the new member");
+    let run = queries::sync_run(&pool, o.run_id).await.unwrap();
+    assert!(run.error.is_none());
+    let details = run.details.unwrap();
+    assert!(
+        details
+            .summary()
+            .contains("full resync: Graph answered 400"),
+        "{}",
+        details.summary()
+    );
+    let resyncs: i32 = sqlx::query_scalar("SELECT full_resyncs FROM directory_sync_state")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(resyncs, 1, "counted");
+
+    // The next run follows the new link; a forced full resync lists everything again.
+    let o = s
+        .sync(&Actor::system("test"), Catalog::Groups)
+        .await
+        .unwrap();
+    assert!(!o.directory.unwrap().full);
+    let forced = SyncRequest {
+        full: true,
+        ..Default::default()
+    };
+    let before = fake.requests().len();
+    let o = s
+        .sync_with(&Actor::system("test"), Catalog::Groups, forced)
+        .await
+        .unwrap();
+    let report = o.directory.unwrap();
+    assert!(report.full && report.resynced.is_none());
+    assert!(!fake.requests()[before..]
+        .iter()
+        .any(|r| r.contains("deltatoken=v")));
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Directory groups from a real Active Directory: a Samba AD domain controller provisioned for
-//! this test run, listening on 127.0.0.1:389, with nested groups.
+//! this test run, listening on 127.0.0.1:389, with nested groups, primary groups, and a group
+//! filter that matches nothing (the mass-removal guard). One test: one domain controller.
 
 mod common;
 
@@ -11,14 +12,15 @@ use std::{
     time::Duration,
 };
 
+use app::catalog::types::Cursor;
 use common::migrated_database;
 use gatehouse::{
     audit::Actor,
-    catalog::{Catalog, Syncer},
+    catalog::{group_queries, queries, Catalog, SyncError, SyncRequest, Syncer},
     config::Secret,
     directory::{
         ldap::{LdapDirectory, LdapSettings},
-        Directory,
+        membership, Directory,
     },
 };
 use ldap3::LdapConnAsync;
@@ -192,9 +194,50 @@ fn directory() -> Directory {
             bind_password: Secret::new(PASSWORD.into()),
             base_dn: BASE.into(),
             group_filter: "(objectClass=group)".into(),
-            user_filter: "(objectClass=user)".into(),
+            user_filter: "(&(objectClass=user)(!(objectClass=computer)))".into(),
         },
     })
+}
+
+fn with_group_filter(filter: &str) -> Directory {
+    let Directory::Ldap(l) = directory() else {
+        unreachable!()
+    };
+    Directory::Ldap(LdapDirectory {
+        settings: LdapSettings {
+            group_filter: filter.into(),
+            ..l.settings
+        },
+    })
+}
+
+/// The stored transitive people of a group, as ids, next to the in-chain rule's answer.
+async fn stored_and_in_chain(
+    pool: &sqlx::PgPool,
+    directory: &Directory,
+    group: &str,
+) -> (Vec<String>, Vec<String>) {
+    let stored = membership::transitive_people(pool, "ldap", group)
+        .await
+        .unwrap();
+    let mut chain: Vec<String> = directory
+        .transitive_members(group)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    chain.sort();
+    (stored, chain)
+}
+
+async fn first_seen(pool: &sqlx::PgPool) -> Vec<(String, time::OffsetDateTime, bool)> {
+    sqlx::query_as(
+        "SELECT object_id, first_seen_at, deleted_at IS NOT NULL FROM directory_groups ORDER BY object_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }
 
 async fn group_id(pool: &sqlx::PgPool, name: &str) -> String {
@@ -238,6 +281,54 @@ async fn active_directory_groups_sync_with_nested_members() {
     .unwrap();
     assert_eq!(description.as_deref(), Some("The Payments team"));
     assert_eq!(security, Some(true), "a global security group");
+
+    // Memberships are stored at sync; the stored graph agrees with AD's in-chain rule.
+    for group in ["Payments", "Payments on-call", "Database admins"] {
+        let id = group_id(&pool, group).await;
+        let (stored, chain) = stored_and_in_chain(&pool, &directory, &id).await;
+        assert_eq!(stored, chain, "{group}");
+    }
+    let detail = group_queries::group_detail(&pool, "ldap", &payments, &Cursor::First)
+        .await
+        .unwrap()
+        .unwrap();
+    let paths: Vec<(String, Vec<String>)> = detail
+        .members
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|m| (m.display_name, m.via))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("Alice Admin".to_string(), vec![]),
+            (
+                "Bob Builder".to_string(),
+                vec!["Payments on-call".to_string()]
+            ),
+            (
+                "Carol Chen".to_string(),
+                vec![
+                    "Payments on-call".to_string(),
+                    "Database admins".to_string()
+                ]
+            ),
+        ]
+    );
+    // Domain Users lists nobody in `member`: people hold it as their primaryGroupID.
+    let domain_users = group_id(&pool, "Domain Users").await;
+    let detail = group_queries::group_detail(&pool, "ldap", &domain_users, &Cursor::First)
+        .await
+        .unwrap()
+        .unwrap();
+    let members = detail.members.unwrap();
+    let alice_row = members
+        .items
+        .iter()
+        .find(|m| m.display_name == "Alice Admin")
+        .expect("Alice is in Domain Users through her primary group");
+    assert!(alice_row.primary_group && alice_row.via.is_empty());
 
     let members = directory.transitive_members(&payments).await.unwrap();
     let names: Vec<&str> = members.iter().map(|m| m.display_name.as_str()).collect();
@@ -286,6 +377,65 @@ async fn active_directory_groups_sync_with_nested_members() {
         .map(|m| m.display_name)
         .collect();
     assert_eq!(names, ["Alice Admin", "Bob Builder"]);
+
+    let (stored, chain) = stored_and_in_chain(&pool, &directory, &payments).await;
+    assert_eq!(
+        stored, chain,
+        "the deleted nested group took its member away"
+    );
+
+    // A group filter with a typo matches nothing: AD answers "success" with no entries. The
+    // sync is refused, says why, and changes nothing.
+    let before = first_seen(&pool).await;
+    let known = before.iter().filter(|(_, _, deleted)| !deleted).count() as i64;
+    let typo = Arc::new(with_group_filter("(objectClass=grup)"));
+    let broken = Syncer::new(pool.clone(), &aws, Some(typo.clone())).await;
+    let Err(SyncError::Failed { run_id, message }) = broken.sync(&actor, Catalog::Groups).await
+    else {
+        panic!("a listing of zero groups must be refused")
+    };
+    assert!(
+        message.contains(&format!(
+            "refused to remove {known} of {known} known groups"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("(objectClass=grup)") && !message.contains('\n'),
+        "{message}"
+    );
+    assert_eq!(first_seen(&pool).await, before, "nothing changed");
+    let run = queries::sync_run(&pool, run_id).await.unwrap();
+    assert_eq!(run.removals_held(), Some(known));
+    let (stored, _) = stored_and_in_chain(&pool, &directory, &payments).await;
+    assert_eq!(stored.len(), 2, "memberships kept");
+
+    // Applied deliberately, the removals go through, audited as allowed.
+    let allow = SyncRequest {
+        allow_removals: true,
+        ..Default::default()
+    };
+    let applied = broken
+        .sync_with(&actor, Catalog::Groups, allow)
+        .await
+        .unwrap();
+    assert_eq!(applied.counts.removed as i64, known);
+    assert!(applied.directory.unwrap().removals_allowed);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events
+         WHERE details -> 'directory' ->> 'removals_allowed' = 'true'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // Fixed, the groups come back with their history: the same first_seen_at.
+    let back = syncer.sync(&actor, Catalog::Groups).await.unwrap();
+    assert_eq!(back.counts.added as i64, known);
+    assert_eq!(first_seen(&pool).await, before);
+    let (stored, chain) = stored_and_in_chain(&pool, &directory, &payments).await;
+    assert_eq!((stored.len(), stored == chain), (2, true));
 
     // A wrong password is a clear failure.
     let wrong = Directory::Ldap(LdapDirectory {

@@ -37,9 +37,14 @@ pub async fn list_sync_runs() -> Result<Vec<SyncRun>, AppError> {
 }
 
 /// Admins only. Starts a catalog's sync (`apis`, `roles` or `groups`) in the background and
-/// answers with the running run; the Sync page follows it.
+/// answers with the running run; the Sync page follows it. `mode` (groups only): empty, `full`
+/// (ignore the delta links) or `allow-removals` (apply what the mass-removal guard held back;
+/// audited with the run).
 #[server(endpoint = "catalog/sync")]
-pub async fn start_sync(catalog: String) -> Result<types::SyncStart, AppError> {
+pub async fn start_sync(
+    catalog: String,
+    #[server(default)] mode: String,
+) -> Result<types::SyncStart, AppError> {
     require_role(&[Role::Admin])?;
     let kind = types::CatalogKind::parse(&catalog).ok_or_else(|| {
         AppError::invalid(
@@ -47,7 +52,13 @@ pub async fn start_sync(catalog: String) -> Result<types::SyncStart, AppError> {
             format!("There is no catalog called `{catalog}`."),
         )
     })?;
-    service::start_sync(&app_state()?, kind).await
+    let mode = types::SyncMode::parse(&mode).ok_or_else(|| {
+        AppError::invalid(
+            "mode",
+            format!("`{mode}` is not a way to sync (full or allow-removals)."),
+        )
+    })?;
+    service::start_sync(&app_state()?, kind, mode).await
 }
 
 #[cfg(feature = "ssr")]

@@ -72,11 +72,60 @@ pub struct SyncRun {
     pub error: Option<String>,
     /// How far a running sync got.
     pub progress: Option<String>,
+    /// A directory sync's people and memberships, or the removals its guard held back.
+    pub details: Option<SyncDetails>,
 }
 
 impl SyncRun {
     pub fn running(&self) -> bool {
         self.finished_at.is_none()
+    }
+
+    /// Removals the guard held back in this run, which an admin may apply.
+    pub fn removals_held(&self) -> Option<i64> {
+        self.details.as_ref().and_then(|d| d.removals_held)
+    }
+}
+
+/// What a directory sync stored with its run (the JSON of `sync_runs.details`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncDetails {
+    pub people_added: i64,
+    pub people_changed: i64,
+    pub people_removed: i64,
+    pub memberships_added: i64,
+    pub memberships_removed: i64,
+    pub memberships: i64,
+    pub full: bool,
+    pub resynced: Option<String>,
+    pub removals_allowed: bool,
+    pub removals_held: Option<i64>,
+}
+
+impl SyncDetails {
+    /// One line for the Sync page and the command line.
+    pub fn summary(&self) -> String {
+        if let Some(n) = self.removals_held {
+            return format!("{n} removals held back");
+        }
+        let mut text = format!(
+            "people: {} added, {} changed, {} removed; memberships: {} added, {} removed ({} stored); {}",
+            self.people_added,
+            self.people_changed,
+            self.people_removed,
+            self.memberships_added,
+            self.memberships_removed,
+            self.memberships,
+            if self.full { "full listing" } else { "delta round" },
+        );
+        if let Some(reason) = &self.resynced {
+            text.push_str(&format!(" (full resync: {reason})"));
+        }
+        if self.removals_allowed {
+            text.push_str("; removals allowed by an admin");
+        }
+        text
     }
 }
 
@@ -85,6 +134,25 @@ impl SyncRun {
 pub struct SyncStart {
     pub run: SyncRun,
     pub already_running: bool,
+}
+
+/// How a sync runs: as usual, listing everything again, or applying held removals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncMode {
+    Normal,
+    Full,
+    AllowRemovals,
+}
+
+impl SyncMode {
+    pub fn parse(value: &str) -> Option<SyncMode> {
+        match value {
+            "" | "normal" => Some(SyncMode::Normal),
+            "full" => Some(SyncMode::Full),
+            "allow-removals" => Some(SyncMode::AllowRemovals),
+            _ => None,
+        }
+    }
 }
 
 /// The catalogs an admin can sync.
@@ -133,13 +201,21 @@ pub struct MemberRow {
     pub id: String,
     pub display_name: String,
     pub user_principal_name: Option<String>,
+    /// The nested groups that bring this person in, outermost first; empty for a direct member.
+    pub via: Vec<String>,
+    /// A member only through AD's primaryGroupID (listed nowhere in `member`).
+    pub primary_group: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDetail {
     pub summary: GroupSummary,
-    /// Transitive members, or why they could not be read from the directory.
+    /// People, direct and nested, as of the last sync; or why there are none to show.
     pub members: Result<Page<MemberRow>, crate::error::AppError>,
+    /// When the memberships were last synced (None: never).
+    pub members_as_of: Option<String>,
+    /// How many groups are nested in this one, at any depth.
+    pub nested_groups: i64,
 }
 
 /// Which way a keyset page goes from its cursor.

@@ -177,6 +177,16 @@ fn GroupDetailView(
         <h2>"Roles"</h2>
         <super::group_roles::GroupRoles source=g.source.clone() id=g.object_id.clone() m=mappings bind grant/>
         <h2>"Members"</h2>
+        {detail.members_as_of.clone().map(|at| view! {
+            <p class="muted" data-testid="members-as-of">
+                "As of the last directory sync, " <crate::components::when::When at/>
+                {match detail.nested_groups {
+                    0 => String::from("; no nested groups."),
+                    1 => String::from("; 1 nested group."),
+                    n => format!("; {n} nested groups."),
+                }}
+            </p>
+        })}
         {match detail.members {
             Ok(page) => view! { <MemberTable page base/> }.into_any(),
             Err(e) => view! { <p class="notice notice-error" role="alert" data-testid="members-error">{e.to_string()}</p> }.into_any(),
@@ -184,19 +194,35 @@ fn GroupDetailView(
     }
 }
 
+/// How a person comes to be in the group: directly, as their primary group, or through nested
+/// groups (outermost first).
+fn membership_path(m: &MemberRow) -> String {
+    match (m.via.is_empty(), m.primary_group) {
+        (true, true) => "Direct (primary group)".into(),
+        (true, false) => "Direct".into(),
+        (false, primary) => format!(
+            "via {}{}",
+            m.via.join(" → "),
+            if primary { " (primary group)" } else { "" }
+        ),
+    }
+}
+
 #[component]
 fn MemberTable(page: ListPage<MemberRow>, base: String) -> impl IntoView {
     if page.total == 0 {
-        return view! { <p class="empty-state" data-testid="no-members">"This group has no members, directly or through nested groups."</p> }.into_any();
+        return view! { <p class="empty-state" data-testid="no-members">"This group has no members, directly, through nested groups or as a primary group. Members added in the directory since show after the next sync."</p> }.into_any();
     }
     let rows = page
         .items
         .into_iter()
         .map(|m| {
+            let path = membership_path(&m);
             view! {
                 <tr>
                     <td>{m.display_name}</td>
                     <td>{m.user_principal_name.unwrap_or_default()}</td>
+                    <td data-testid="member-path">{path}</td>
                     <td><Ident value=m.id/></td>
                 </tr>
             }
@@ -211,6 +237,7 @@ fn MemberTable(page: ListPage<MemberRow>, base: String) -> impl IntoView {
                 <thead><tr>
                     <th scope="col" aria-sort="ascending">"Name"</th>
                     <th scope="col">"User principal name"</th>
+                    <th scope="col">"Membership"</th>
                     <th scope="col">"Object id"</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>

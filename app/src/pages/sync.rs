@@ -16,6 +16,7 @@ use crate::roles::Page;
 pub fn SyncPage() -> impl IntoView {
     let actions: Vec<ServerAction<StartSync>> = (0..3).map(|_| ServerAction::new()).collect();
     let tick = RwSignal::new(0u32);
+    let groups_action = actions[2];
     let versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
     let runs = Resource::new(
         move || (versions.iter().map(|v| v.get()).sum::<usize>(), tick.get()),
@@ -48,7 +49,7 @@ pub fn SyncPage() -> impl IntoView {
                 <SyncCard action=actions[1] catalog="roles" title="IAM roles" button="Sync IAM roles now"
                     about="Roles with their trust policies and tags. Only roles tagged gatehouse:managed=true will ever be changed by Gatehouse."/>
                 <SyncCard action=actions[2] catalog="groups" title="Directory groups" button="Sync groups now"
-                    about="Groups from the configured directory (Microsoft Graph, LDAP or a file). Incremental where the directory allows; vanished groups are marked deleted."/>
+                    about="Groups, people and memberships from the configured directory (Microsoft Graph, LDAP or a file). Incremental where the directory allows; vanished groups are marked deleted, but a sync that would remove more than a tenth of them is held for you to confirm."/>
             </div>
             <h2>"Recent runs"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -59,9 +60,16 @@ pub fn SyncPage() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => {
                             let running = list.iter().any(SyncRun::running);
+                            // The newest groups run decides whether removals wait for a decision.
+                            let held = list
+                                .iter()
+                                .find(|r| r.catalog == "groups")
+                                .filter(|r| !r.running())
+                                .and_then(|r| r.removals_held().map(|n| (r.id, n, r.error.clone().unwrap_or_default())));
                             view! {
                                 // Without JavaScript the page reloads itself while a run goes on.
                                 <RefreshWithoutJs active=running seconds=2/>
+                                {held.map(|(run, n, why)| view! { <HeldRemovals action=groups_action run n why/> })}
                                 <RunTable runs=list/>
                             }.into_any()
                         }
@@ -87,10 +95,21 @@ fn SyncCard(
             <p>{about}</p>
             <ActionForm action>
                 <input type="hidden" name="catalog" value=catalog/>
+                <input type="hidden" name="mode" value=""/>
                 <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Starting…" } else { button }}
                 </button>
             </ActionForm>
+            {(catalog == "groups").then(|| view! {
+                <ActionForm action>
+                    <input type="hidden" name="catalog" value=catalog/>
+                    <input type="hidden" name="mode" value="full"/>
+                    <button type="submit" class="button" data-testid="full-resync" disabled=move || action.pending().get()
+                        title="List every group, person and membership again instead of asking for changes since the last sync">
+                        "Full resync"
+                    </button>
+                </ActionForm>
+            })}
             {move || action.value().get().map(|result| match result {
                 Ok(start) if start.already_running => view! {
                     <p class="notice notice-success" role="status">{format!("A sync of this catalog was already running (run {}); follow it below.", start.run.id)}</p>
@@ -104,16 +123,41 @@ fn SyncCard(
     }
 }
 
+/// The newest groups run was held back by the mass-removal guard: say why, and let an admin
+/// apply the removals deliberately (the run that does it is audited as such).
+#[component]
+fn HeldRemovals(action: ServerAction<StartSync>, run: i64, n: i64, why: String) -> impl IntoView {
+    view! {
+        <section class="notice notice-warning" role="alert" data-testid="held-removals">
+            <p><strong>{format!("Run {run} held back {n} removals.")}</strong> " " {why}</p>
+            <p>"Fix the directory settings and sync again if the groups should not go. If they were really deleted, apply the removals; the groups stay in Gatehouse marked deleted, with their history."</p>
+            <ActionForm action>
+                <input type="hidden" name="catalog" value="groups"/>
+                <input type="hidden" name="mode" value="allow-removals"/>
+                <button type="submit" class="button button-danger" data-testid="apply-removals" disabled=move || action.pending().get()>
+                    {format!("Apply the {n} removals")}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
 fn summary(run: &SyncRun) -> String {
     match (&run.error, &run.finished_at) {
         (Some(e), _) => format!("Failed: {e}"),
         (None, None) => run.progress.clone().unwrap_or_else(|| "Starting…".into()),
-        (None, Some(_)) => format!(
-            "{} added, {} changed, {} removed",
-            run.added.unwrap_or(0),
-            run.changed.unwrap_or(0),
-            run.removed.unwrap_or(0)
-        ),
+        (None, Some(_)) => {
+            let counts = format!(
+                "{} added, {} changed, {} removed",
+                run.added.unwrap_or(0),
+                run.changed.unwrap_or(0),
+                run.removed.unwrap_or(0)
+            );
+            match &run.details {
+                Some(d) => format!("{counts}; {}", d.summary()),
+                None => counts,
+            }
+        }
     }
 }
 

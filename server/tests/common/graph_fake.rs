@@ -1,8 +1,10 @@
 //! A Microsoft Graph stand-in that speaks Graph's wire format over HTTP (wiremock): the
 //! client-credentials token endpoint, `/groups` pages with `@odata.nextLink` and `$skiptoken`,
-//! `/groups/delta` with `$deltatoken` (added, renamed, removed, 410 when a token is unknown),
-//! transitive members, `getMemberGroups` (with `Directory_ResultSizeLimitExceeded`) and
-//! `transitiveMemberOf`, throttling (429 + Retry-After) and error pages.
+//! `/groups/delta` and `/users/delta` (a first round lists everything, groups with
+//! `members@delta`; later rounds with `$deltatoken` bring what was added, renamed, removed,
+//! joined or left; an unknown token answers 410, or 400 `syncStateNotFound` once tokens
+//! expired), transitive members, `getMemberGroups` (with `Directory_ResultSizeLimitExceeded`)
+//! and `transitiveMemberOf`, throttling (429 + Retry-After) and error pages.
 #![allow(dead_code)]
 
 use std::{
@@ -27,19 +29,35 @@ pub struct FakeGroup {
     pub nested: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum ChangeKind {
     Added,
     Renamed,
     Removed,
+    /// A member (person or group id) joined or left the group.
+    Joined(String),
+    Left(String),
+    PersonAdded,
+    PersonRemoved,
+}
+
+impl ChangeKind {
+    fn is_person(&self) -> bool {
+        matches!(self, ChangeKind::PersonAdded | ChangeKind::PersonRemoved)
+    }
 }
 
 #[derive(Default)]
 pub struct Tenant {
     /// Ordered by id, as Graph's pages are stable.
     groups: BTreeMap<String, FakeGroup>,
-    /// Generated groups (for the benchmark): `generated_{n}` ids, built when a page is served.
+    /// Generated groups (for the benchmark): `generated_id(n)` ids, built when a page is served,
+    /// each with `generated_members` of the generated people.
     generated: usize,
+    generated_people: usize,
+    generated_members: usize,
+    /// Unknown delta tokens answer 400 syncStateNotFound (an expired link) instead of 410.
+    expired_as_400: bool,
     users: BTreeMap<String, String>,
     version: u64,
     changes: Vec<(u64, String, ChangeKind)>,
@@ -74,6 +92,25 @@ pub fn generated_id(n: usize) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
 
+pub fn generated_person_id(n: usize) -> String {
+    format!("10000000-0000-4000-8000-{n:012}")
+}
+
+/// The people of generated group `group`: spread over all generated people.
+pub fn generated_members(group: usize, per_group: usize, people: usize) -> Vec<usize> {
+    (0..per_group)
+        .map(|k| (group * 7 + k * 10_007) % people.max(1))
+        .collect()
+}
+
+fn member_ref(id: &str, kind: &str, removed: bool) -> Value {
+    let mut v = json!({"@odata.type": format!("#microsoft.graph.{kind}"), "id": id});
+    if removed {
+        v["@removed"] = json!({"reason": "deleted"});
+    }
+    v
+}
+
 fn group_json(g: &FakeGroup) -> Value {
     json!({
         "id": g.id,
@@ -84,24 +121,132 @@ fn group_json(g: &FakeGroup) -> Value {
     })
 }
 
+/// A group as the first delta round lists it: with all its members.
+fn group_with_members(g: &FakeGroup) -> Value {
+    let mut v = group_json(g);
+    let people = g.members.iter().map(|m| member_ref(m, "user", false));
+    let groups = g.nested.iter().map(|n| member_ref(n, "group", false));
+    v["members@delta"] = Value::Array(people.chain(groups).collect());
+    v
+}
+
 impl Tenant {
     fn group_count(&self) -> usize {
         self.groups.len() + self.generated
     }
 
     /// The n-th group in listing order: named ones first, then generated ones.
-    fn group_at(&self, n: usize) -> Value {
+    fn group_at(&self, n: usize, with_members: bool) -> Value {
         if let Some(g) = self.groups.values().nth(n) {
-            return group_json(g);
+            return if with_members {
+                group_with_members(g)
+            } else {
+                group_json(g)
+            };
         }
         let i = n - self.groups.len();
-        json!({
+        let mut v = json!({
             "id": generated_id(i),
             "displayName": format!("Generated group {i:06}"),
             "description": format!("Group number {i} of a large tenant"),
             "mail": format!("generated-{i}@contoso.test"),
             "securityEnabled": !i.is_multiple_of(3),
-        })
+        });
+        if with_members {
+            let members = generated_members(i, self.generated_members, self.generated_people);
+            v["members@delta"] = members
+                .into_iter()
+                .map(|p| member_ref(&generated_person_id(p), "user", false))
+                .collect();
+        }
+        v
+    }
+
+    fn person_count(&self) -> usize {
+        self.users.len() + self.generated_people
+    }
+
+    fn person_at(&self, n: usize) -> Value {
+        let (id, name) = match self.users.iter().nth(n) {
+            Some((id, name)) => (id.clone(), name.clone()),
+            None => {
+                let i = n - self.users.len();
+                (generated_person_id(i), format!("Generated person {i:06}"))
+            }
+        };
+        let upn = format!("{}@contoso.test", name.to_lowercase().replace(' ', "."));
+        json!({"id": id, "displayName": name, "userPrincipalName": upn})
+    }
+
+    /// Net change per group since `since`, in order of first change: removed groups as
+    /// `@removed`, new ones whole with their members, renamed ones with the new name, and
+    /// membership changes as `members@delta`.
+    fn group_changes_since(&self, since: u64) -> Vec<Value> {
+        let mut order = Vec::new();
+        let mut net: HashMap<&str, Vec<&ChangeKind>> = HashMap::new();
+        for (v, id, kind) in &self.changes {
+            if *v > since && !kind.is_person() {
+                if !net.contains_key(id.as_str()) {
+                    order.push(id.as_str());
+                }
+                net.entry(id.as_str()).or_default().push(kind);
+            }
+        }
+        order
+            .into_iter()
+            .map(|id| {
+                let kinds = &net[id];
+                match (kinds.last(), self.groups.get(id)) {
+                    (Some(ChangeKind::Removed), _) | (_, None) => {
+                        json!({"id": id, "@removed": {"reason": "changed"}})
+                    }
+                    (_, Some(g)) if kinds.contains(&&ChangeKind::Added) => group_with_members(g),
+                    (_, Some(g)) => {
+                        // Updated instances carry their id and the properties that changed.
+                        let mut v = json!({"id": id});
+                        if kinds.contains(&&ChangeKind::Renamed) {
+                            v["displayName"] = json!(g.display_name);
+                        }
+                        let members: Vec<Value> = kinds
+                            .iter()
+                            .filter_map(|k| match k {
+                                ChangeKind::Joined(m) | ChangeKind::Left(m) => {
+                                    let kind = if self.groups.contains_key(m) {
+                                        "group"
+                                    } else {
+                                        "user"
+                                    };
+                                    Some(member_ref(m, kind, matches!(k, ChangeKind::Left(_))))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        if !members.is_empty() {
+                            v["members@delta"] = Value::Array(members);
+                        }
+                        v
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn person_changes_since(&self, since: u64) -> Vec<Value> {
+        let mut last: BTreeMap<&str, &ChangeKind> = BTreeMap::new();
+        for (v, id, kind) in &self.changes {
+            if *v > since && kind.is_person() {
+                last.insert(id.as_str(), kind);
+            }
+        }
+        last.into_iter()
+            .map(|(id, kind)| match (kind, self.users.get(id)) {
+                (ChangeKind::PersonAdded, Some(name)) => json!({
+                    "id": id, "displayName": name,
+                    "userPrincipalName": format!("{}@contoso.test", name.to_lowercase().replace(' ', ".")),
+                }),
+                _ => json!({"id": id, "@removed": {"reason": "changed"}}),
+            })
+            .collect()
     }
 
     fn record(&mut self, id: &str, kind: ChangeKind) {
@@ -167,10 +312,10 @@ impl Responder {
         body
     }
 
-    fn delta_link(&self, t: &mut Tenant) -> String {
+    fn delta_link(&self, t: &mut Tenant, path: &str) -> String {
         let token = format!("v{}-{}", t.version, t.delta_tokens.len());
         t.delta_tokens.insert(token.clone(), t.version);
-        format!("{}/v1.0/groups/delta?$deltatoken={token}", self.base)
+        format!("{}{path}?$deltatoken={token}", self.base)
     }
 
     fn graph(&self, t: &mut Tenant, req: &Request) -> ResponseTemplate {
@@ -192,53 +337,69 @@ impl Responder {
         };
         if path == "/v1.0/groups" {
             let end = (offset + size).min(t.group_count());
-            let items = (offset..end).map(|n| t.group_at(n)).collect();
+            let items = (offset..end).map(|n| t.group_at(n, false)).collect();
             let more = end < t.group_count();
             return ResponseTemplate::new(200)
                 .set_body_json(self.page(t, items, &path, end, more, "groups"));
         }
-        if path == "/v1.0/groups/delta" {
-            let token = query.get("$deltatoken").cloned().unwrap_or_default();
-            if token == "latest" {
-                let link = self.delta_link(t);
-                return ResponseTemplate::new(200).set_body_json(json!({
-                    "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#groups",
-                    "value": [],
-                    "@odata.deltaLink": link,
-                }));
-            }
-            let Some(since) = t.delta_tokens.get(&token).copied() else {
-                return odata_error(
-                    410,
-                    "SyncStateNotFound",
-                    "The sync state is no longer valid; resync required.",
-                );
-            };
-            // Net change per group since the token, in order of first change.
-            let mut order = Vec::new();
-            let mut net: HashMap<String, Vec<ChangeKind>> = HashMap::new();
-            for (v, id, kind) in &t.changes {
-                if *v > since {
-                    if !net.contains_key(id) {
-                        order.push(id.clone());
+        if path == "/v1.0/groups/delta" || path == "/v1.0/users/delta" {
+            let people = path == "/v1.0/users/delta";
+            let token = query.get("$deltatoken").cloned();
+            let items: Vec<Value> = match &token {
+                None => {
+                    // The first round: everything there is (pages built as they are served).
+                    let count = if people {
+                        t.person_count()
+                    } else {
+                        t.group_count()
+                    };
+                    let end = (offset + size).min(count);
+                    let items = (offset..end)
+                        .map(|n| {
+                            if people {
+                                t.person_at(n)
+                            } else {
+                                t.group_at(n, true)
+                            }
+                        })
+                        .collect();
+                    let mut body = self.page(t, items, &path, end, end < count, "groups");
+                    if end >= count {
+                        body["@odata.deltaLink"] = json!(self.delta_link(t, &path));
                     }
-                    net.entry(id.clone()).or_default().push(*kind);
+                    return ResponseTemplate::new(200).set_body_json(body);
                 }
-            }
-            let items: Vec<Value> = order
-                .iter()
-                .map(|id| {
-                    let kinds = &net[id];
-                    match (kinds.last(), t.groups.get(id)) {
-                        (Some(ChangeKind::Removed), _) | (_, None) => {
-                            json!({"id": id, "@removed": {"reason": "changed"}})
+                Some(token) if token == "latest" => {
+                    let link = self.delta_link(t, &path);
+                    return ResponseTemplate::new(200).set_body_json(json!({
+                        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#groups",
+                        "value": [],
+                        "@odata.deltaLink": link,
+                    }));
+                }
+                Some(token) => {
+                    let Some(since) = t.delta_tokens.get(token).copied() else {
+                        if t.expired_as_400 {
+                            return odata_error(
+                                400,
+                                "syncStateNotFound",
+                                "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
+                            );
                         }
-                        (_, Some(g)) if kinds.contains(&ChangeKind::Added) => group_json(g),
-                        // Updated instances carry their id and the properties that changed.
-                        (_, Some(g)) => json!({"id": id, "displayName": g.display_name}),
+                        return odata_error(
+                            410,
+                            "SyncStateNotFound",
+                            "The sync state is no longer valid; resync required.",
+                        );
+                    };
+                    if people {
+                        t.person_changes_since(since)
+                    } else {
+                        t.group_changes_since(since)
                     }
-                })
-                .collect();
+                }
+            };
+            let token = token.unwrap_or_default();
             let end = (offset + size).min(items.len());
             let page_items = items[offset..end].to_vec();
             let mut body = self.page(t, page_items, &path, end, end < items.len(), "groups");
@@ -250,7 +411,7 @@ impl Responder {
                 // Delta next links keep the delta token's place.
                 body["@odata.nextLink"] = json!(format!("{next}&$deltatoken={token}"));
             } else {
-                body["@odata.deltaLink"] = json!(self.delta_link(t));
+                body["@odata.deltaLink"] = json!(self.delta_link(t, &path));
             }
             return ResponseTemplate::new(200).set_body_json(body);
         }
@@ -399,8 +560,54 @@ impl GraphFake {
         self.with(|t| t.generated = n);
     }
 
+    /// `groups` generated groups of `members` each, over `people` generated people.
+    pub fn generate_tenant(&self, groups: usize, people: usize, members: usize) {
+        self.with(|t| {
+            t.generated = groups;
+            t.generated_people = people;
+            t.generated_members = members;
+        });
+    }
+
     pub fn add_user(&self, id: &str, name: &str) {
-        self.with(|t| t.users.insert(id.into(), name.into()));
+        self.with(|t| {
+            t.users.insert(id.into(), name.into());
+            t.record(id, ChangeKind::PersonAdded);
+        });
+    }
+
+    pub fn remove_user(&self, id: &str) {
+        self.with(|t| {
+            t.users.remove(id);
+            for g in t.groups.values_mut() {
+                g.members.retain(|m| m != id);
+            }
+            t.record(id, ChangeKind::PersonRemoved);
+        });
+    }
+
+    /// A person or a group joins a group.
+    pub fn add_member(&self, group: &str, member: &str) {
+        self.with(|t| {
+            let nested = t.groups.contains_key(member);
+            let g = t.groups.get_mut(group).expect("known group");
+            if nested {
+                g.nested.push(member.into());
+            } else {
+                g.members.push(member.into());
+            }
+            t.record(group, ChangeKind::Joined(member.into()));
+        });
+    }
+
+    /// A person or a group leaves a group.
+    pub fn remove_member(&self, group: &str, member: &str) {
+        self.with(|t| {
+            let g = t.groups.get_mut(group).expect("known group");
+            g.members.retain(|m| m != member);
+            g.nested.retain(|m| m != member);
+            t.record(group, ChangeKind::Left(member.into()));
+        });
     }
 
     pub fn add_group(&self, group: FakeGroup) {
@@ -442,8 +649,17 @@ impl GraphFake {
         self.with(|t| t.faults.push_back(odata_error(status, code, message)));
     }
 
+    /// Graph forgot every delta token: they answer 410 Gone.
     pub fn forget_delta_tokens(&self) {
         self.with(|t| t.delta_tokens.clear());
+    }
+
+    /// Every delta token expired (past its seven days): they answer 400 syncStateNotFound.
+    pub fn expire_delta_tokens(&self) {
+        self.with(|t| {
+            t.delta_tokens.clear();
+            t.expired_as_400 = true;
+        });
     }
 
     pub fn too_many_groups_for(&self, user: &str) {

@@ -1,12 +1,13 @@
 //! Directory groups for the pages: keyset pages over (name, id, source), so the thousandth
-//! page costs what the first does, and a group's transitive members, read from the directory.
+//! page costs what the first does, and a group's people, direct and nested, from the stored
+//! membership graph.
 
 use crate::catalog::types::{Cursor, GroupDetail, GroupSummary, MemberRow, Page};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::queries::{like_pattern, utc};
-use crate::backend::directory::{store::refresh_members, Directory};
+use crate::backend::directory::membership::{self, Reach};
 use crate::error::AppError;
 
 pub const PAGE_SIZE: i64 = 50;
@@ -140,37 +141,95 @@ pub async fn list_groups(
     Ok(keyset_page(items, cursor, total, group_key))
 }
 
+/// A page of the people reached from the root: each with the shallowest group that holds them
+/// directly (the `reached` order is breadth-first, so the first one found is the nearest).
 async fn members_page(
     pool: &PgPool,
     source: &str,
-    group_id: &str,
+    reach: &Reach,
     cursor: &Cursor,
-    total: i64,
 ) -> sqlx::Result<Page<MemberRow>> {
     let (member, order, after) = keyset(
         cursor,
-        "lower(display_name), member_id",
-        "directory_members WHERE source = $1 AND group_id = $2 AND member_id = $3",
+        "lower(p.display_name), p.object_id",
+        "directory_people p WHERE p.source = $1 AND p.object_id = $3",
     );
     let sql = format!(
-        "SELECT member_id, display_name, user_principal_name FROM directory_members
-         WHERE source = $1 AND group_id = $2 {after}
-         ORDER BY lower(display_name) {order}, member_id {order} LIMIT $4"
+        "SELECT p.object_id, p.display_name, p.user_principal_name,
+                (array_agg(m.group_id ORDER BY array_position($2::text[], m.group_id)))[1] AS via,
+                bool_and(m.via_primary_group) AS primary_only
+         FROM directory_memberships m
+         JOIN directory_people p ON p.source = m.source AND p.object_id = m.member_id
+         WHERE m.source = $1 AND m.group_id = ANY($2) AND m.member_kind = 'person'
+           AND p.deleted_at IS NULL {after}
+         GROUP BY p.object_id, p.display_name, p.user_principal_name
+         ORDER BY lower(p.display_name) {order}, p.object_id {order} LIMIT $4"
     );
-    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(&sql)
+    let rows: Vec<(String, String, Option<String>, String, bool)> = sqlx::query_as(&sql)
         .bind(source)
-        .bind(group_id)
+        .bind(&reach.groups)
         .bind(member)
         .bind(PAGE_SIZE + 1)
         .fetch_all(pool)
         .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT m.member_id) FROM directory_memberships m
+         JOIN directory_people p ON p.source = m.source AND p.object_id = m.member_id
+         WHERE m.source = $1 AND m.group_id = ANY($2) AND m.member_kind = 'person'
+           AND p.deleted_at IS NULL",
+    )
+    .bind(source)
+    .bind(&reach.groups)
+    .fetch_one(pool)
+    .await?;
+    // Names for the paths: only the groups the page's rows go through.
+    let index: std::collections::HashMap<&str, usize> = reach
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.as_str(), i))
+        .collect();
+    let paths: Vec<Vec<usize>> = rows
+        .iter()
+        .map(|r| {
+            index
+                .get(r.3.as_str())
+                .map(|i| reach.path(*i))
+                .unwrap_or_default()
+        })
+        .collect();
+    let on_paths: Vec<String> = paths
+        .iter()
+        .flatten()
+        .map(|i| reach.groups[*i].clone())
+        .collect();
+    let names: std::collections::HashMap<String, String> = sqlx::query_as(
+        "SELECT object_id, display_name FROM directory_groups WHERE source = $1 AND object_id = ANY($2)",
+    )
+    .bind(source)
+    .bind(&on_paths)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
     let items = rows
         .into_iter()
-        .map(|(id, display_name, user_principal_name)| MemberRow {
-            id,
-            display_name,
-            user_principal_name,
-        })
+        .zip(paths)
+        .map(
+            |((id, display_name, user_principal_name, _, primary_only), path)| MemberRow {
+                id,
+                display_name,
+                user_principal_name,
+                via: path
+                    .iter()
+                    .map(|i| {
+                        let gid = &reach.groups[*i];
+                        names.get(gid).cloned().unwrap_or_else(|| gid.clone())
+                    })
+                    .collect(),
+                primary_group: primary_only,
+            },
+        )
         .collect();
     Ok(keyset_page(items, cursor, total, |m: &MemberRow| {
         m.id.clone()
@@ -179,7 +238,6 @@ async fn members_page(
 
 pub async fn group_detail(
     pool: &PgPool,
-    directory: Option<&Directory>,
     source: &str,
     id: &str,
     members: &Cursor,
@@ -193,26 +251,25 @@ pub async fn group_detail(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let summary = GroupSummary::from(row);
-    let members = match directory {
-        _ if summary.deleted_at.is_some() => {
-            Err(AppError::not_found(
-                "The group was deleted from the directory; it has no members now.",
-            ))
-        }
-        Some(d) if d.source() == source => match refresh_members(pool, d, id).await {
-            Ok(total) => Ok(members_page(pool, source, id, members, total as i64).await?),
-            Err(e) => {
-                tracing::warn!(error = %e, group = id, "could not read group members");
-                Err(AppError::Upstream(format!(
-                    "The members could not be read from the directory: {e}"
-                )))
-            }
-        },
-        _ => Err(AppError::Refused(format!(
-            "Members are read from the directory this group came from ({source}), which is not the one configured now."
-        ))),
+    let as_of = membership::synced_at(pool, source).await?;
+    let reach = membership::reach(pool, source, id).await?;
+    let members = if summary.deleted_at.is_some() {
+        Err(AppError::not_found(
+            "The group was deleted from the directory; it has no members now.",
+        ))
+    } else if as_of.is_none() {
+        Err(AppError::not_found(
+            "Members have not been synced yet: run a directory sync (Sync page, or gatehouse sync groups).",
+        ))
+    } else {
+        Ok(members_page(pool, source, &reach, members).await?)
     };
-    Ok(Some(GroupDetail { summary, members }))
+    Ok(Some(GroupDetail {
+        summary,
+        members,
+        members_as_of: as_of.map(utc),
+        nested_groups: reach.groups.len() as i64 - 1,
+    }))
 }
 
 #[cfg(test)]

@@ -22,7 +22,11 @@ use crate::backend::{
     audit::{self, Actor},
     aws::{self, AwsClients},
     config::AwsSettings,
-    directory::{self, Directory},
+    directory::{
+        self,
+        store::{DirectoryReport, SyncOptions},
+        Directory, DirectoryError,
+    },
 };
 use rate_limit::ApiGatewayLimits;
 use store::SyncCounts;
@@ -85,12 +89,25 @@ pub enum SyncFailure {
     },
     #[error("saving the catalog: {0}")]
     Saving(String),
+    #[error("{0}")]
+    RemovalsHeld(directory::guard::RemovalsHeld),
 }
 
 #[derive(Debug)]
 pub struct SyncOutcome {
     pub run_id: i64,
     pub counts: SyncCounts,
+    /// People and memberships, for a directory sync.
+    pub directory: Option<DirectoryReport>,
+}
+
+/// How a run goes beyond the default (directory syncs only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncRequest {
+    /// List everything, ignoring stored delta links.
+    pub full: bool,
+    /// Apply removals the mass-removal guard would hold back.
+    pub allow_removals: bool,
 }
 
 /// One AWS account and region with its clients and its own API Gateway quotas.
@@ -105,12 +122,15 @@ pub struct Syncer {
     pub pool: PgPool,
     pub targets: Vec<Target>,
     pub directory: Option<Arc<Directory>>,
+    /// The mass-removal guard's threshold for directory syncs.
+    pub max_removal_percent: u32,
 }
 
 /// A started run: the connection holding its lock, and its row.
 struct Started {
     lock: PoolConnection<Postgres>,
     run_id: i64,
+    request: SyncRequest,
 }
 
 impl Syncer {
@@ -131,19 +151,34 @@ impl Syncer {
             pool,
             targets,
             directory,
+            max_removal_percent: directory::guard::DEFAULT_MAX_REMOVAL_PERCENT,
         }
     }
 
     /// Runs a catalog's sync now and waits for it.
     pub async fn sync(&self, actor: &Actor, catalog: Catalog) -> Result<SyncOutcome, SyncError> {
-        let started = self.begin(actor, catalog).await?;
+        self.sync_with(actor, catalog, SyncRequest::default()).await
+    }
+
+    pub async fn sync_with(
+        &self,
+        actor: &Actor,
+        catalog: Catalog,
+        request: SyncRequest,
+    ) -> Result<SyncOutcome, SyncError> {
+        let started = self.begin(actor, catalog, request).await?;
         self.complete(started, actor, catalog).await
     }
 
     /// Starts a catalog's sync in the background and answers its run id at once; the run
     /// goes on if the person leaves the page.
-    pub async fn start(self: &Arc<Self>, actor: Actor, catalog: Catalog) -> Result<i64, SyncError> {
-        let started = self.begin(&actor, catalog).await?;
+    pub async fn start(
+        self: &Arc<Self>,
+        actor: Actor,
+        catalog: Catalog,
+        request: SyncRequest,
+    ) -> Result<i64, SyncError> {
+        let started = self.begin(&actor, catalog, request).await?;
         let run_id = started.run_id;
         let syncer = Arc::clone(self);
         tokio::spawn(async move {
@@ -165,7 +200,12 @@ impl Syncer {
         outcomes
     }
 
-    async fn begin(&self, actor: &Actor, catalog: Catalog) -> Result<Started, SyncError> {
+    async fn begin(
+        &self,
+        actor: &Actor,
+        catalog: Catalog,
+        request: SyncRequest,
+    ) -> Result<Started, SyncError> {
         if catalog == Catalog::Groups && self.directory.is_none() {
             return Err(SyncError::NoDirectory);
         }
@@ -197,7 +237,11 @@ impl Syncer {
         )
         .fetch_one(&mut *lock)
         .await?;
-        Ok(Started { lock, run_id })
+        Ok(Started {
+            lock,
+            run_id,
+            request,
+        })
     }
 
     async fn complete(
@@ -207,7 +251,7 @@ impl Syncer {
         catalog: Catalog,
     ) -> Result<SyncOutcome, SyncError> {
         let run_id = started.run_id;
-        let outcome = self.fetch_and_store(run_id, catalog).await;
+        let outcome = self.fetch_and_store(run_id, catalog, started.request).await;
         let result = self.record(run_id, actor, catalog, outcome).await;
         sqlx::query_scalar!("SELECT pg_advisory_unlock($1)", catalog.lock_key())
             .fetch_one(&mut *started.lock)
@@ -225,18 +269,36 @@ impl Syncer {
         .await;
     }
 
+    async fn sync_directory(
+        &self,
+        run_id: i64,
+        request: SyncRequest,
+    ) -> Result<DirectoryReport, SyncFailure> {
+        let directory = self.directory.as_ref().ok_or(SyncFailure::NoDirectory)?;
+        let options = SyncOptions {
+            full: request.full,
+            allow_removals: request.allow_removals,
+            max_removal_percent: self.max_removal_percent,
+        };
+        directory::store::sync_directory(&self.pool, directory, options, Some(run_id))
+            .await
+            .map_err(|e| match e {
+                DirectoryError::RemovalsHeld(held) => SyncFailure::RemovalsHeld(held),
+                e => SyncFailure::Directory(directory::one_line(&e.to_string())),
+            })
+    }
+
     async fn fetch_and_store(
         &self,
         run_id: i64,
         catalog: Catalog,
-    ) -> Result<SyncCounts, SyncFailure> {
+        request: SyncRequest,
+    ) -> Result<(SyncCounts, Option<DirectoryReport>), SyncFailure> {
         let saving = |e: sqlx::Error| SyncFailure::Saving(e.to_string());
         let mut total = SyncCounts::default();
         if catalog == Catalog::Groups {
-            let directory = self.directory.as_ref().ok_or(SyncFailure::NoDirectory)?;
-            return directory::store::sync_groups(&self.pool, directory, Some(run_id))
-                .await
-                .map_err(|e| SyncFailure::Directory(e.to_string()));
+            let report = self.sync_directory(run_id, request).await?;
+            return Ok((report.groups, Some(report)));
         }
         let many = self.targets.len() > 1;
         for (i, target) in self.targets.iter().enumerate() {
@@ -276,7 +338,7 @@ impl Syncer {
             total.changed += counts.changed;
             total.removed += counts.removed;
         }
-        Ok(total)
+        Ok((total, None))
     }
 
     async fn record(
@@ -284,22 +346,32 @@ impl Syncer {
         run_id: i64,
         actor: &Actor,
         catalog: Catalog,
-        outcome: Result<SyncCounts, SyncFailure>,
+        outcome: Result<(SyncCounts, Option<DirectoryReport>), SyncFailure>,
     ) -> Result<SyncOutcome, SyncError> {
+        // What the Sync page shows beyond the counts: the directory's report, or the removals
+        // the guard held back (so the page can offer to apply them).
+        let details = match &outcome {
+            Ok((_, report)) => report.as_ref().map(|r| json!(r)),
+            Err(SyncFailure::RemovalsHeld(held)) => Some(json!({
+                "removals_held": held.would_remove, "what": held.what, "known": held.known,
+            })),
+            Err(_) => None,
+        };
         let outcome = outcome.map_err(|e| e.to_string());
         if let Err(message) = &outcome {
             tracing::error!(run_id, catalog = catalog.name(), error = %message, "catalog sync failed");
         }
-        let counts = outcome.as_ref().ok();
+        let counts = outcome.as_ref().ok().map(|(c, _)| c);
         sqlx::query!(
             "UPDATE sync_runs SET finished_at = now(), added = $2, changed = $3, removed = $4,
-                 error = $5, progress = NULL
+                 error = $5, progress = NULL, details = $6
              WHERE id = $1",
             run_id,
             counts.map(|c| c.added),
             counts.map(|c| c.changed),
             counts.map(|c| c.removed),
             outcome.as_ref().err(),
+            details.clone(),
         )
         .execute(&self.pool)
         .await?;
@@ -308,19 +380,23 @@ impl Syncer {
             _ => json!(self.targets.iter().map(|t| &t.name).collect::<Vec<_>>()),
         };
         let (action, details) = match &outcome {
-            Ok(counts) => (
+            Ok((counts, _)) => (
                 audit::action::SYNC_FINISHED,
-                json!({ "run": run_id, "from": source, "counts": counts }),
+                json!({ "run": run_id, "from": source, "counts": counts, "directory": details }),
             ),
             Err(message) => (
                 audit::action::SYNC_FAILED,
-                json!({ "run": run_id, "from": source, "error": message }),
+                json!({ "run": run_id, "from": source, "error": message, "directory": details }),
             ),
         };
         let subject = format!("catalog:{}", catalog.name());
         audit::record(&self.pool, actor, action, Some(&subject), details).await?;
         match outcome {
-            Ok(counts) => Ok(SyncOutcome { run_id, counts }),
+            Ok((counts, directory)) => Ok(SyncOutcome {
+                run_id,
+                counts,
+                directory,
+            }),
             Err(message) => Err(SyncError::Failed { run_id, message }),
         }
     }

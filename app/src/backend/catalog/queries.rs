@@ -179,11 +179,23 @@ type RunRow = (
     Option<i32>,
     Option<String>,
     Option<String>,
+    Option<serde_json::Value>,
 );
 
 fn run(row: RunRow) -> SyncRun {
-    let (id, catalog, started_by, started, finished, added, changed, removed, error, progress) =
-        row;
+    let (
+        id,
+        catalog,
+        started_by,
+        started,
+        finished,
+        added,
+        changed,
+        removed,
+        error,
+        progress,
+        details,
+    ) = row;
     SyncRun {
         id,
         catalog,
@@ -195,11 +207,14 @@ fn run(row: RunRow) -> SyncRun {
         removed,
         error,
         progress,
+        // Written by this program only; a shape it cannot read shows as no details.
+        details: details.and_then(|d| serde_json::from_value(d).ok()),
     }
 }
 
 const RUN_SELECT: &str =
-    "SELECT id, catalog, started_by, started_at, finished_at, added, changed, removed, error, progress
+    "SELECT id, catalog, started_by, started_at, finished_at, added, changed, removed, error, progress,
+            details
      FROM sync_runs";
 
 pub async fn sync_runs(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<SyncRun>> {

@@ -2,7 +2,7 @@
 
 use crate::{catalog::types::*, error::AppError};
 
-use super::{group_queries, queries, role_queries, Catalog, SyncError};
+use super::{group_queries, queries, role_queries, Catalog, SyncError, SyncRequest};
 use crate::backend::state::{actor, AppState};
 
 pub async fn list_apis(
@@ -26,17 +26,31 @@ pub async fn sync_runs(state: &AppState) -> Result<Vec<SyncRun>, AppError> {
 }
 
 /// Starts a sync in the background; answers its (running) run.
-pub async fn start_sync(state: &AppState, kind: CatalogKind) -> Result<SyncStart, AppError> {
+pub async fn start_sync(
+    state: &AppState,
+    kind: CatalogKind,
+    mode: SyncMode,
+) -> Result<SyncStart, AppError> {
     let catalog = match kind {
         CatalogKind::Apis => Catalog::Apis,
         CatalogKind::Roles => Catalog::Roles,
         CatalogKind::Groups => Catalog::Groups,
     };
+    if mode != SyncMode::Normal && catalog != Catalog::Groups {
+        return Err(AppError::invalid(
+            "mode",
+            "A full resync and applying held removals are for directory groups only.",
+        ));
+    }
+    let request = SyncRequest {
+        full: mode == SyncMode::Full,
+        allow_removals: mode == SyncMode::AllowRemovals,
+    };
     let syncer = &state.syncer;
     // A run that finishes between our try and our look is gone from both: try again.
     let mut attempt = 0;
     let (run_id, already_running) = loop {
-        match syncer.start(actor(), catalog).await {
+        match syncer.start(actor(), catalog, request).await {
             Ok(run_id) => break (run_id, false),
             Err(SyncError::AlreadyRunning) => match queries::running_sync(&syncer.pool, catalog.name()).await? {
                 Some(id) => break (id, true),
@@ -78,8 +92,7 @@ pub async fn group_detail(
     id: &str,
     members: Cursor,
 ) -> Result<GroupDetail, AppError> {
-    let directory = state.syncer.directory.as_deref();
-    group_queries::group_detail(&state.pool, directory, source, id, &members)
+    group_queries::group_detail(&state.pool, source, id, &members)
         .await?
         .ok_or_else(|| {
             AppError::not_found(format!("No {source} group with the id `{id}` was synced."))

@@ -40,6 +40,12 @@ pub enum Command {
     Sync {
         #[arg(value_enum)]
         catalog: SyncCatalog,
+        /// Groups: list everything, ignoring the stored delta links.
+        #[arg(long)]
+        full: bool,
+        /// Groups: apply removals the mass-removal guard held back (audited).
+        #[arg(long)]
+        allow_removals: bool,
     },
     /// Print every AWS call pushing a change set would make now (reads AWS, writes nothing).
     Plan {

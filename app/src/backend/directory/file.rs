@@ -8,14 +8,14 @@
 //! ```
 //! `members` are user ids; `groups` are nested group ids whose members belong too.
 
-use std::{
-    collections::{HashMap, HashSet},
-    path::PathBuf,
-};
+use std::{collections::HashSet, path::PathBuf};
 
 use serde::Deserialize;
 
-use super::{DirectoryError, GroupChange, GroupRecord, GroupSink, ListingEnd, Member};
+use super::{
+    DirectoryError, DirectoryPage, DirectorySink, Edge, GroupChange, GroupRecord, ListingEnd,
+    PersonChange, PersonRecord,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -76,35 +76,6 @@ impl DirectoryFile {
         }
         Ok(file)
     }
-
-    /// Users of `group_id` and of the groups nested in it, however deep; cycles are harmless.
-    fn transitive_members(&self, group_id: &str) -> Vec<Member> {
-        let groups: HashMap<&str, &FileGroup> =
-            self.groups.iter().map(|g| (g.id.as_str(), g)).collect();
-        let users: HashMap<&str, &FileUser> =
-            self.users.iter().map(|u| (u.id.as_str(), u)).collect();
-        let mut visited = HashSet::new();
-        let mut queue = vec![group_id];
-        let mut member_ids = HashSet::new();
-        while let Some(id) = queue.pop() {
-            if !visited.insert(id) {
-                continue;
-            }
-            if let Some(g) = groups.get(id) {
-                member_ids.extend(g.members.iter().map(String::as_str));
-                queue.extend(g.groups.iter().map(String::as_str));
-            }
-        }
-        member_ids
-            .into_iter()
-            .filter_map(|id| users.get(id))
-            .map(|u| Member {
-                id: u.id.clone(),
-                display_name: u.display_name.clone(),
-                user_principal_name: u.user_principal_name.clone(),
-            })
-            .collect()
-    }
 }
 
 pub struct FileDirectory {
@@ -129,35 +100,48 @@ impl FileDirectory {
         })
     }
 
-    pub async fn list_groups<S: GroupSink>(
-        &self,
-        sink: &mut S,
-    ) -> Result<ListingEnd, DirectoryError> {
+    /// Every group, person and membership in the file, in pages.
+    pub async fn list<S: DirectorySink>(&self, sink: &mut S) -> Result<ListingEnd, DirectoryError> {
         let file = self.read().await?;
-        let mut records = file.groups.into_iter().map(|g| {
-            GroupChange::Upsert(GroupRecord::full(
-                g.id,
-                g.display_name,
-                g.description,
-                g.mail,
-                g.security_enabled,
-            ))
-        });
-        loop {
-            let page: Vec<GroupChange> = records.by_ref().take(PAGE).collect();
-            if page.is_empty() {
-                break;
+        for users in file.users.chunks(PAGE) {
+            let people = users
+                .iter()
+                .map(|u| {
+                    PersonChange::Upsert(PersonRecord {
+                        id: u.id.clone(),
+                        directory_ref: None,
+                        display_name: Some(u.display_name.clone()),
+                        user_principal_name: Some(u.user_principal_name.clone()),
+                    })
+                })
+                .collect();
+            sink.page(DirectoryPage {
+                people,
+                ..Default::default()
+            })
+            .await?;
+        }
+        for groups in file.groups.chunks(PAGE) {
+            let mut page = DirectoryPage::default();
+            for g in groups {
+                page.groups.push(GroupChange::Upsert(GroupRecord::full(
+                    g.id.clone(),
+                    g.display_name.clone(),
+                    g.description.clone(),
+                    g.mail.clone(),
+                    g.security_enabled,
+                )));
+                let members = g.members.iter().chain(&g.groups);
+                page.edges
+                    .extend(members.map(|m| Edge::member(g.id.clone(), m.clone())));
             }
             sink.page(page).await?;
         }
         Ok(ListingEnd {
             full: true,
-            delta_link: None,
+            people_full: true,
+            ..Default::default()
         })
-    }
-
-    pub async fn transitive_members(&self, group_id: &str) -> Result<Vec<Member>, DirectoryError> {
-        Ok(self.read().await?.transitive_members(group_id))
     }
 }
 
@@ -179,17 +163,12 @@ mod tests {
     }"#;
 
     #[test]
-    fn nested_groups_bring_their_members_and_cycles_end() {
+    fn nested_groups_are_listed_as_edges_and_cycles_are_allowed() {
         let file = DirectoryFile::parse(SAMPLE).unwrap();
-        let mut ids: Vec<String> = file
-            .transitive_members("g2")
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
-        ids.sort();
-        // g2 → g3 → g1 → g2: every user once.
-        assert_eq!(ids, ["u1", "u2", "u3"]);
-        assert!(file.transitive_members("unknown").is_empty());
+        let g3 = file.groups.iter().find(|g| g.id == "g3").unwrap();
+        // g2 → g3 → g1 → g2: a cycle is a valid file; transitive membership copes with it.
+        assert_eq!(g3.groups, ["g1"]);
+        assert_eq!(g3.members, ["u3", "u2"]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Microsoft Graph (Entra ID): client-credentials token, group listings that follow
-//! `@odata.nextLink` exactly as returned, incremental sync through `/groups/delta`, transitive
-//! members, a person's groups for token overage, and patience when throttled (429/503/504:
-//! `Retry-After`, else exponential back-off).
+//! Microsoft Graph (Entra ID): client-credentials token; groups with their members and people
+//! through `/groups/delta` and `/users/delta` (a first round lists everything, later rounds
+//! bring changes, `members@delta` included), following `@odata.nextLink` exactly as returned;
+//! a full resync by itself when Graph says the delta link is no longer valid; transitive
+//! members (the directory's own answer); a person's groups for token overage; and patience
+//! when throttled (429/503/504: `Retry-After`, else exponential back-off).
 
 use std::time::{Duration, Instant};
 
@@ -10,11 +12,15 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::{
-    DirectoryError, GroupChange, GroupRecord, GroupSink, ListingEnd, Member, MEMBER_LIMIT,
+    DirectoryError, DirectoryPage, DirectorySink, Edge, GroupChange, GroupRecord, ListingEnd,
+    ListingStart, Member, PersonChange, PersonRecord,
 };
 use crate::backend::config::Secret;
 
-const GROUP_FIELDS: &str = "id,displayName,description,mail,securityEnabled";
+const GROUP_FIELDS: &str = "id,displayName,description,mail,securityEnabled,members";
+const PERSON_FIELDS: &str = "id,displayName,userPrincipalName";
+/// At most this many people are read for one "directory's own answer".
+const MEMBER_LIMIT: usize = 20_000;
 
 #[derive(Clone, Debug)]
 pub struct GraphSettings {
@@ -35,8 +41,8 @@ pub struct GraphDirectory {
     token: Mutex<Option<(String, Instant)>>,
 }
 
-fn provider(message: impl Into<String>) -> DirectoryError {
-    DirectoryError::Provider(message.into())
+fn provider(message: impl AsRef<str>) -> DirectoryError {
+    DirectoryError::provider(message)
 }
 
 /// The `{"error": {"code", "message"}}` body Graph answers errors with, as one line.
@@ -58,9 +64,60 @@ fn error_code(body: &str) -> Option<String> {
     Some(v.get("error")?.get("code")?.as_str()?.to_string())
 }
 
+/// Whether Graph's refusal of a delta link means "start over with a full listing": `410 Gone`,
+/// or `400` with `syncStateNotFound` (an expired link, after seven days for directory objects)
+/// or another of the documented resync codes. Answers the reason, for the log and the run.
+pub fn resync_reason(status: u16, body: &str) -> Option<String> {
+    let code = error_code(body).unwrap_or_default();
+    let resync_code = ["syncstatenotfound", "syncstateinvalid", "resyncrequired"]
+        .contains(&code.to_ascii_lowercase().as_str())
+        || code.to_ascii_lowercase().starts_with("resync");
+    (status == 410 || (status == 400 && resync_code))
+        .then(|| format!("Graph answered {status} {}", graph_error(body)))
+}
+
 /// A field that a delta page may leave out: absent → `None`; present → `Some(value or null)`.
 fn optional_text(item: &Value, key: &str) -> Option<Option<String>> {
     item.get(key).map(|v| v.as_str().map(String::from))
+}
+
+/// A delta item's `members@delta`: people and nested groups joining or (`@removed`) leaving.
+/// Other members (devices, service principals, contacts) are not people: left out.
+fn member_edges(group_id: &str, item: &Value) -> Vec<Edge> {
+    let Some(members) = item.get("members@delta").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    members
+        .iter()
+        .filter(|m| {
+            matches!(
+                m.get("@odata.type").and_then(Value::as_str),
+                Some("#microsoft.graph.user" | "#microsoft.graph.group")
+            )
+        })
+        .filter_map(|m| {
+            Some(Edge {
+                removed: m.get("@removed").is_some(),
+                ..Edge::member(group_id, m.get("id")?.as_str()?)
+            })
+        })
+        .collect()
+}
+
+fn person_change(item: &Value) -> Option<PersonChange> {
+    let id = item.get("id")?.as_str()?.to_string();
+    if item.get("@removed").is_some() {
+        return Some(PersonChange::Removed(id));
+    }
+    Some(PersonChange::Upsert(PersonRecord {
+        id,
+        directory_ref: None,
+        display_name: item
+            .get("displayName")
+            .and_then(Value::as_str)
+            .map(String::from),
+        user_principal_name: optional_text(item, "userPrincipalName"),
+    }))
 }
 
 fn group_change(item: &Value) -> Option<GroupChange> {
@@ -77,7 +134,49 @@ fn group_change(item: &Value) -> Option<GroupChange> {
         description: optional_text(item, "description"),
         mail: optional_text(item, "mail"),
         security_enabled: item.get("securityEnabled").and_then(Value::as_bool),
+        ..Default::default()
     }))
+}
+
+/// Which delta collection a round walks.
+#[derive(Clone, Copy)]
+enum Collection {
+    Groups,
+    People,
+}
+
+impl Collection {
+    fn first_round(self) -> String {
+        match self {
+            Collection::Groups => format!("/groups/delta?$select={GROUP_FIELDS}"),
+            Collection::People => format!("/users/delta?$select={PERSON_FIELDS}"),
+        }
+    }
+
+    fn page(self, items: &[Value]) -> DirectoryPage {
+        let mut page = DirectoryPage::default();
+        match self {
+            Collection::Groups => {
+                for item in items {
+                    if let Some(change) = group_change(item) {
+                        if let GroupChange::Upsert(g) = &change {
+                            page.edges.extend(member_edges(&g.id, item));
+                        }
+                        page.groups.push(change);
+                    }
+                }
+            }
+            Collection::People => page.people = items.iter().filter_map(person_change).collect(),
+        }
+        page
+    }
+}
+
+/// How a delta round ended.
+struct Round {
+    full: bool,
+    delta_link: String,
+    resynced: Option<String>,
 }
 
 /// The wait before retrying a throttled request: `Retry-After` seconds when given, else
@@ -161,8 +260,10 @@ impl GraphDirectory {
                 .or_else(|| body.get("error"))
                 .and_then(Value::as_str)
                 .unwrap_or("no access_token in the answer");
+            // Entra's descriptions run over several lines (trace id, correlation id, time).
             return Err(provider(format!(
-                "Entra ID refused Gatehouse's Graph credentials ({status}): {reason}"
+                "Entra ID refused Gatehouse's Graph credentials ({status}) at POST {}: {reason}",
+                self.settings.token_url.path()
             )));
         };
         let lifetime = body
@@ -196,10 +297,17 @@ impl GraphDirectory {
                 .map_err(|e| provider(format!("cannot reach Microsoft Graph: {e}")))?;
             let status = response.status();
             if status.is_success() {
-                let value = response
-                    .json::<Value>()
-                    .await
-                    .map_err(|e| provider(format!("Graph sent a page that is not JSON: {e}")))?;
+                let method = if matches!(body, Body::Get) {
+                    "GET"
+                } else {
+                    "POST"
+                };
+                let value = response.json::<Value>().await.map_err(|e| {
+                    provider(format!(
+                        "Graph answered {method} {} with a page that is not JSON: {e}",
+                        url.path()
+                    ))
+                })?;
                 return Ok(Ok(value));
             }
             let retry_after = response
@@ -256,80 +364,112 @@ impl GraphDirectory {
             .unwrap_or(&[])
     }
 
-    pub async fn list_groups<S: GroupSink>(
+    /// People first, then groups with their members: each from its stored delta link, or in
+    /// full when there is none or Graph says it is no longer valid.
+    pub async fn list<S: DirectorySink>(
         &self,
-        delta_link: Option<&str>,
+        start: &ListingStart,
         sink: &mut S,
     ) -> Result<ListingEnd, DirectoryError> {
-        if let Some(link) = delta_link {
-            match self.delta_round(self.same_origin(link)?, sink).await? {
-                Some(end) => return Ok(end),
-                None => tracing::info!("Graph asked for a full resync; listing all groups"),
-            }
-        }
-        self.full_listing(sink).await
+        let people = self
+            .collection(Collection::People, start.people_delta_link.as_deref(), sink)
+            .await?;
+        let groups = self
+            .collection(Collection::Groups, start.delta_link.as_deref(), sink)
+            .await?;
+        Ok(ListingEnd {
+            full: groups.full,
+            people_full: people.full,
+            delta_link: Some(groups.delta_link),
+            people_delta_link: Some(people.delta_link),
+            resynced: groups.resynced.or(people.resynced),
+        })
     }
 
-    /// Follows a delta link; `None` when Graph says the link expired (a full listing is due).
-    async fn delta_round<S: GroupSink>(
+    async fn collection<S: DirectorySink>(
         &self,
+        collection: Collection,
+        link: Option<&str>,
+        sink: &mut S,
+    ) -> Result<Round, DirectoryError> {
+        if let Some(link) = link {
+            match self
+                .delta_round(collection, self.same_origin(link)?, sink)
+                .await?
+            {
+                Ok(delta_link) => {
+                    return Ok(Round {
+                        full: false,
+                        delta_link,
+                        resynced: None,
+                    })
+                }
+                Err(reason) => {
+                    tracing::warn!(%reason, "Graph asked for a full resync; listing everything");
+                    let url = self.url(&collection.first_round())?;
+                    let delta_link =
+                        self.delta_round(collection, url, sink)
+                            .await?
+                            .map_err(|reason| {
+                                provider(format!("a full listing was refused too: {reason}"))
+                            })?;
+                    return Ok(Round {
+                        full: true,
+                        delta_link,
+                        resynced: Some(reason),
+                    });
+                }
+            }
+        }
+        let url = self.url(&collection.first_round())?;
+        let delta_link = self
+            .delta_round(collection, url, sink)
+            .await?
+            .map_err(provider)?;
+        Ok(Round {
+            full: true,
+            delta_link,
+            resynced: None,
+        })
+    }
+
+    /// Follows a delta round's pages to its `@odata.deltaLink`; `Err(reason)` when Graph says
+    /// the link is no longer valid (a full listing is due). Pages already taken stay in the
+    /// sync's transaction: a full listing after them only repeats what they said.
+    async fn delta_round<S: DirectorySink>(
+        &self,
+        collection: Collection,
         mut url: Url,
         sink: &mut S,
-    ) -> Result<Option<ListingEnd>, DirectoryError> {
+    ) -> Result<Result<String, String>, DirectoryError> {
         loop {
             let page = match self.request(&url, &Body::Get).await? {
                 Ok(page) => page,
-                Err(r) if r.status == reqwest::StatusCode::GONE => return Ok(None),
                 Err(r) => {
+                    if let Some(reason) = resync_reason(r.status.as_u16(), &r.body) {
+                        return Ok(Err(reason));
+                    }
                     return Err(provider(format!(
                         "Microsoft Graph answered {} to GET {}: {}",
                         r.status.as_u16(),
                         url.path(),
                         graph_error(&r.body)
-                    )))
+                    )));
                 }
             };
-            sink.page(Self::items(&page).iter().filter_map(group_change).collect())
-                .await?;
+            sink.page(collection.page(Self::items(&page))).await?;
             if let Some(next) = self.next_link(&page)? {
                 url = next;
                 continue;
             }
-            let delta = page.get("@odata.deltaLink").and_then(Value::as_str);
-            return match delta {
-                Some(link) => Ok(Some(ListingEnd {
-                    full: false,
-                    delta_link: Some(link.to_string()),
-                })),
-                None => Err(provider(
-                    "Graph ended a delta round without an @odata.deltaLink",
-                )),
+            return match page.get("@odata.deltaLink").and_then(Value::as_str) {
+                Some(link) => Ok(Ok(link.to_string())),
+                None => Err(provider(format!(
+                    "Graph ended a delta round of GET {} without an @odata.deltaLink",
+                    url.path()
+                ))),
             };
         }
-    }
-
-    /// Takes a delta link for "now" first, so changes made while listing are not missed, then
-    /// lists every group.
-    async fn full_listing<S: GroupSink>(&self, sink: &mut S) -> Result<ListingEnd, DirectoryError> {
-        let latest = self.url(&format!(
-            "/groups/delta?$select={GROUP_FIELDS}&$deltatoken=latest"
-        ))?;
-        let page = self.fetch(&latest, Body::Get).await?;
-        let delta_link = page
-            .get("@odata.deltaLink")
-            .and_then(Value::as_str)
-            .map(String::from);
-        let mut url = Some(self.url(&format!("/groups?$select={GROUP_FIELDS}&$top=999"))?);
-        while let Some(current) = url {
-            let page = self.fetch(&current, Body::Get).await?;
-            sink.page(Self::items(&page).iter().filter_map(group_change).collect())
-                .await?;
-            url = self.next_link(&page)?;
-        }
-        Ok(ListingEnd {
-            full: true,
-            delta_link,
-        })
     }
 
     fn object_id(id: &str) -> Result<uuid::Uuid, DirectoryError> {
@@ -441,6 +581,47 @@ mod tests {
             group_change(&removed),
             Some(GroupChange::Removed("g2".into()))
         );
+    }
+
+    #[test]
+    fn expired_delta_links_ask_for_a_full_listing() {
+        let expired = r#"{"error":{"code":"syncStateNotFound","message":"The sync state generation is not found. The delta token is expired and data must be synchronized again."}}"#;
+        let reason = resync_reason(400, expired).unwrap();
+        assert!(
+            reason.starts_with("Graph answered 400 syncStateNotFound"),
+            "{reason}"
+        );
+        assert!(
+            resync_reason(410, "{}").is_some(),
+            "410 Gone, whatever the body"
+        );
+        assert!(
+            resync_reason(400, r#"{"error":{"code":"resyncRequired","message":""}}"#).is_some()
+        );
+        let bad = r#"{"error":{"code":"Request_BadRequest","message":"Invalid filter."}}"#;
+        assert_eq!(
+            resync_reason(400, bad),
+            None,
+            "other bad requests are errors"
+        );
+        assert_eq!(resync_reason(403, expired), None);
+    }
+
+    #[test]
+    fn members_delta_brings_people_and_nested_groups_joining_and_leaving() {
+        let item = json!({"id": "g1", "members@delta": [
+            {"@odata.type": "#microsoft.graph.user", "id": "u1"},
+            {"@odata.type": "#microsoft.graph.group", "id": "g2"},
+            {"@odata.type": "#microsoft.graph.user", "id": "u2", "@removed": {"reason": "deleted"}},
+            {"@odata.type": "#microsoft.graph.device", "id": "d1"}
+        ]});
+        let edges = member_edges("g1", &item);
+        let summary: Vec<(&str, bool)> = edges
+            .iter()
+            .map(|e| (e.member_ref.as_str(), e.removed))
+            .collect();
+        assert_eq!(summary, [("u1", false), ("g2", false), ("u2", true)]);
+        assert!(member_edges("g1", &json!({"id": "g1"})).is_empty());
     }
 
     #[test]

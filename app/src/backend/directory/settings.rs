@@ -61,9 +61,13 @@ pub struct DirectoryArgs {
     /// Default `(objectClass=group)` (Active Directory).
     #[arg(long, env = "GATEHOUSE_LDAP_GROUP_FILTER", global = true)]
     pub ldap_group_filter: Option<String>,
-    /// Default `(objectClass=user)` (Active Directory).
+    /// Default `(&(objectClass=user)(!(objectClass=computer)))` (Active Directory's people).
     #[arg(long, env = "GATEHOUSE_LDAP_USER_FILTER", global = true)]
     pub ldap_user_filter: Option<String>,
+    /// The share of known groups (or people), in percent, a full directory listing may remove
+    /// before the sync is held back for an admin to confirm (default 10).
+    #[arg(long, env = "GATEHOUSE_DIRECTORY_MAX_REMOVAL_PERCENT", global = true)]
+    pub directory_max_removal_percent: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +81,8 @@ pub enum DirectoryKind {
 pub struct DirectorySettings {
     pub kind: Option<DirectoryKind>,
     pub graph: Option<GraphSettings>,
+    /// See [`super::guard`].
+    pub max_removal_percent: u32,
 }
 
 /// The providers built from the settings: the group catalog's, and Graph for sign-in.
@@ -84,6 +90,7 @@ pub struct DirectorySettings {
 pub struct Directories {
     pub groups: Option<Arc<Directory>>,
     pub graph: Option<Arc<GraphDirectory>>,
+    pub max_removal_percent: u32,
 }
 
 impl DirectorySettings {
@@ -107,6 +114,7 @@ impl DirectorySettings {
         Ok(Directories {
             groups: groups.map(Arc::new),
             graph,
+            max_removal_percent: self.max_removal_percent,
         })
     }
 }
@@ -195,7 +203,7 @@ impl DirectoryArgs {
             group_filter: text(&self.ldap_group_filter)
                 .unwrap_or_else(|| "(objectClass=group)".into()),
             user_filter: text(&self.ldap_user_filter)
-                .unwrap_or_else(|| "(objectClass=user)".into()),
+                .unwrap_or_else(|| "(&(objectClass=user)(!(objectClass=computer)))".into()),
         })
     }
 
@@ -223,7 +231,24 @@ impl DirectoryArgs {
                 ))
             }
         };
-        Ok(DirectorySettings { kind, graph })
+        let percent_name = (
+            "GATEHOUSE_DIRECTORY_MAX_REMOVAL_PERCENT",
+            "directory-max-removal-percent",
+        );
+        let max_removal_percent = match text(&self.directory_max_removal_percent) {
+            None => super::guard::DEFAULT_MAX_REMOVAL_PERCENT,
+            Some(p) => p.parse::<u32>().ok().filter(|p| *p <= 100).ok_or_else(|| {
+                invalid(
+                    percent_name,
+                    format!("`{p}` is not a whole number from 0 to 100"),
+                )
+            })?,
+        };
+        Ok(DirectorySettings {
+            kind,
+            graph,
+            max_removal_percent,
+        })
     }
 }
 
@@ -266,6 +291,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("GATEHOUSE_LDAP_URL"));
+        let args = DirectoryArgs {
+            directory_max_removal_percent: Some("150".into()),
+            ..Default::default()
+        };
+        assert!(args
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("GATEHOUSE_DIRECTORY_MAX_REMOVAL_PERCENT"));
+        assert_eq!(
+            DirectoryArgs::default()
+                .settings()
+                .unwrap()
+                .max_removal_percent,
+            10
+        );
         let args = DirectoryArgs {
             directory: Some("carrier-pigeon".into()),
             ..Default::default()

@@ -185,20 +185,19 @@ pub async fn access(
     before: &DesiredState,
     after: &DesiredState,
 ) -> sqlx::Result<Vec<AccessView>> {
-    let counts: HashMap<(String, String), i32> =
-        sqlx::query!("SELECT source, group_id, member_count FROM directory_member_reads")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|r| ((r.source, r.group_id), r.member_count))
-            .collect();
-    Ok(effective_access(before, after)
+    let changes = effective_access(before, after);
+    let groups: Vec<(String, String)> = changes
+        .iter()
+        .map(|c| (c.group.source.clone(), c.group.object_id.clone()))
+        .collect();
+    let counts = crate::backend::directory::membership::people_counts(pool, &groups).await?;
+    Ok(changes
         .into_iter()
         .map(|c| AccessView {
             group: names.group(&c.group),
             people: counts
                 .get(&(c.group.source.clone(), c.group.object_id.clone()))
-                .map(|n| *n as i64),
+                .copied(),
             gained: c.gained.iter().map(|r| names.route(r)).collect(),
             lost: c.lost.iter().map(|r| names.route(r)).collect(),
         })
