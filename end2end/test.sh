@@ -41,5 +41,6 @@ bash end2end/e2e.sh
 # One closing line over both runners.
 
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOGS/cargo-test.log" | awk '{s+=$4} END {print s+0}')
-e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOGS/playwright.log" | tail -n1 | tr -dc '0-9')
+# Playwright runs twice (the directory-file tests alone): add up both summaries.
+e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOGS/playwright.log" | awk '{s+=$1} END {print s+0}')
 echo "all tests: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed"

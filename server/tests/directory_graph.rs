@@ -418,11 +418,13 @@ async fn an_expired_delta_link_leads_to_a_full_listing_in_the_same_run() {
         "{}",
         details.summary()
     );
-    let resyncs: i32 = sqlx::query_scalar("SELECT full_resyncs FROM directory_sync_state")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(resyncs, 1, "counted");
+    let status = membership::status(&pool, "graph").await.unwrap();
+    assert_eq!(status.full_resyncs, 1, "counted for the Sync page");
+    assert_eq!(
+        (status.groups, status.people, status.memberships),
+        (5, 4, 9)
+    );
+    assert!(status.memberships_synced_at.is_some() && status.last_full_sync_at.is_some());
 
     // The next run follows the new link; a forced full resync lists everything again.
     let o = s

@@ -36,6 +36,13 @@ pub async fn list_sync_runs() -> Result<Vec<SyncRun>, AppError> {
     service::sync_runs(&app_state()?).await
 }
 
+/// Admins only. Where the directory's stored copy stands (None: no directory configured).
+#[server(endpoint = "catalog/directory-status")]
+pub async fn directory_status() -> Result<Option<types::DirectoryStatus>, AppError> {
+    require_role(&[Role::Admin])?;
+    service::directory_status(&app_state()?).await
+}
+
 /// Admins only. Starts a catalog's sync (`apis`, `roles` or `groups`) in the background and
 /// answers with the running run; the Sync page follows it. `mode` (groups only): empty, `full`
 /// (ignore the delta links) or `allow-removals` (apply what the mass-removal guard held back;

@@ -87,6 +87,19 @@ impl SyncRun {
     }
 }
 
+/// Where the directory's stored copy stands, for the Sync page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryStatus {
+    pub source: String,
+    pub groups: i64,
+    pub people: i64,
+    pub memberships: i64,
+    pub memberships_synced_at: Option<String>,
+    pub last_full_sync_at: Option<String>,
+    /// Full listings the directory asked for (expired delta links).
+    pub full_resyncs: i32,
+}
+
 /// What a directory sync stored with its run (the JSON of `sync_runs.details`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -8,7 +8,11 @@ use leptos::prelude::*;
 use crate::components::loaded::error_view;
 use leptos_meta::Title;
 
-use crate::catalog::{list_sync_runs, types::SyncRun, StartSync};
+use crate::catalog::{
+    directory_status, list_sync_runs,
+    types::{DirectoryStatus, SyncRun},
+    StartSync,
+};
 use crate::components::{layout::Guarded, refresh::RefreshWithoutJs};
 use crate::roles::Page;
 
@@ -21,6 +25,16 @@ pub fn SyncPage() -> impl IntoView {
     let runs = Resource::new(
         move || (versions.iter().map(|v| v.get()).sum::<usize>(), tick.get()),
         |_| list_sync_runs(),
+    );
+    let status_versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
+    let status = Resource::new(
+        move || {
+            (
+                status_versions.iter().map(|v| v.get()).sum::<usize>(),
+                tick.get(),
+            )
+        },
+        |_| directory_status(),
     );
     // While a run is going, look again shortly (in the browser only).
     Effect::new(move |_| {
@@ -51,6 +65,11 @@ pub fn SyncPage() -> impl IntoView {
                 <SyncCard action=actions[2] catalog="groups" title="Directory groups" button="Sync groups now"
                     about="Groups, people and memberships from the configured directory (Microsoft Graph, LDAP or a file). Incremental where the directory allows; vanished groups are marked deleted, but a sync that would remove more than a tenth of them is held for you to confirm."/>
             </div>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    status.await.ok().flatten().map(|s| view! { <DirectoryFacts s/> })
+                })}
+            </Suspense>
             <h2>"Recent runs"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -120,6 +139,27 @@ fn SyncCard(
                 Err(e) => error_view(&e),
             })}
         </section>
+    }
+}
+
+/// Where the directory's stored copy stands: counts, how old, and how often the directory made
+/// Gatehouse list everything again.
+#[component]
+fn DirectoryFacts(s: DirectoryStatus) -> impl IntoView {
+    use crate::components::when::When;
+    view! {
+        <p class="muted" data-testid="directory-status">
+            {format!("Directory ({}): {} groups, {} people, {} direct memberships stored", s.source, s.groups, s.people, s.memberships)}
+            {match s.memberships_synced_at {
+                Some(at) => view! { ", as of " <When at/> }.into_any(),
+                None => view! { ", never synced" }.into_any(),
+            }}
+            {s.last_full_sync_at.map(|at| view! { "; last full listing " <When at/> })}
+            {format!(
+                "; full resyncs the directory asked for: {}.",
+                s.full_resyncs
+            )}
+        </p>
     }
 }
 

@@ -25,6 +25,16 @@ pub async fn sync_runs(state: &AppState) -> Result<Vec<SyncRun>, AppError> {
     Ok(queries::sync_runs(&state.pool, 20).await?)
 }
 
+/// The configured directory's stored copy; `None` when no directory is configured.
+pub async fn directory_status(state: &AppState) -> Result<Option<DirectoryStatus>, AppError> {
+    let Some(directory) = state.syncer.directory.as_deref() else {
+        return Ok(None);
+    };
+    Ok(Some(
+        crate::backend::directory::membership::status(&state.pool, directory.source()).await?,
+    ))
+}
+
 /// Starts a sync in the background; answers its (running) run.
 pub async fn start_sync(
     state: &AppState,

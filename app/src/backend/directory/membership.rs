@@ -152,6 +152,34 @@ pub async fn synced_at(pool: &PgPool, source: &str) -> sqlx::Result<Option<time:
     .flatten())
 }
 
+/// Counts and times of the stored copy of `source`, for the Sync page.
+pub async fn status(
+    pool: &PgPool,
+    source: &str,
+) -> sqlx::Result<crate::catalog::types::DirectoryStatus> {
+    let utc = crate::backend::catalog::queries::utc;
+    let row = sqlx::query!(
+        r#"SELECT s.memberships_synced_at, s.last_full_sync_at, COALESCE(s.full_resyncs, 0) AS "full_resyncs!",
+                  (SELECT count(*) FROM directory_groups g WHERE g.source = $1 AND g.deleted_at IS NULL) AS "groups!",
+                  (SELECT count(*) FROM directory_people p WHERE p.source = $1 AND p.deleted_at IS NULL) AS "people!",
+                  (SELECT count(*) FROM directory_memberships m WHERE m.source = $1) AS "memberships!"
+           FROM (SELECT $1::text AS source) AS wanted
+           LEFT JOIN directory_sync_state s ON s.source = wanted.source"#,
+        source,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(crate::catalog::types::DirectoryStatus {
+        source: source.to_string(),
+        groups: row.groups,
+        people: row.people,
+        memberships: row.memberships,
+        memberships_synced_at: row.memberships_synced_at.map(utc),
+        last_full_sync_at: row.last_full_sync_at.map(utc),
+        full_resyncs: row.full_resyncs,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
