@@ -32,7 +32,7 @@ test('@directory-file a sync that would remove groups is held until an admin app
   writeDirectory(false);
   await page.getByRole('button', { name: 'Sync groups now' }).click();
   const held = page.getByTestId('held-removals');
-  await expect(held).toContainText('held back 1 removals', { timeout: 30_000 });
+  await expect(held).toContainText('held back 1 removal.', { timeout: 30_000 });
   await expect(held).toContainText(/refused to remove 1 of \d+ known groups/);
   await expect(held).toContainText('lost its groups');
   const newest = page.locator('[data-testid=sync-runs] tbody tr[data-catalog=groups]').first();
@@ -52,6 +52,15 @@ test('@directory-file a sync that would remove groups is held until an admin app
   await expect(newest).toContainText('1 removed');
   await expect(newest).toContainText('removals allowed by an admin');
   await expect(page.getByTestId('held-removals')).toHaveCount(0);
+  await expect(page.getByTestId('directory-status')).toContainText('full resyncs the directory asked for: 0');
+
+  // "Full resync" lists everything again (for a file, every sync does).
+  await ready(page, testInfo);
+  const run = await newest.getAttribute('data-run');
+  await page.getByTestId('full-resync').click();
+  await expect(newest).not.toHaveAttribute('data-run', run!, { timeout: 30_000 });
+  await expect(newest).toContainText('finished', { timeout: 30_000 });
+  await expect(newest).toContainText('full listing');
   await page.goto(`/groups/file/${DISPOSABLE.id}`);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('deleted');
   await expect(page.getByTestId('members-error')).toContainText('deleted from the directory');

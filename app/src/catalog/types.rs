@@ -117,28 +117,104 @@ pub struct SyncDetails {
 }
 
 impl SyncDetails {
-    /// One line for the Sync page and the command line.
+    /// One line for the Sync page and the command line: what moved (zeros left out), how many
+    /// memberships are stored, and how the directory was read.
     pub fn summary(&self) -> String {
         if let Some(n) = self.removals_held {
-            return format!("{n} removals held back");
+            return format!("{n} {} held back", plural(n, "removal", "removals"));
         }
-        let mut text = format!(
-            "people: {} added, {} changed, {} removed; memberships: {} added, {} removed ({} stored); {}",
-            self.people_added,
-            self.people_changed,
-            self.people_removed,
-            self.memberships_added,
-            self.memberships_removed,
+        let counts = |what: &str, parts: &[(i64, &str)]| {
+            let moved: Vec<String> = parts
+                .iter()
+                .filter(|(n, _)| *n != 0)
+                .map(|(n, verb)| format!("{n} {verb}"))
+                .collect();
+            (!moved.is_empty()).then(|| format!("{what}: {}", moved.join(", ")))
+        };
+        let mut parts: Vec<String> = [
+            counts(
+                "people",
+                &[
+                    (self.people_added, "added"),
+                    (self.people_changed, "changed"),
+                    (self.people_removed, "removed"),
+                ],
+            ),
+            counts(
+                "memberships",
+                &[
+                    (self.memberships_added, "added"),
+                    (self.memberships_removed, "removed"),
+                ],
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        parts.push(format!(
+            "{} {} stored",
             self.memberships,
-            if self.full { "full listing" } else { "delta round" },
-        );
-        if let Some(reason) = &self.resynced {
-            text.push_str(&format!(" (full resync: {reason})"));
-        }
+            plural(self.memberships, "membership", "memberships")
+        ));
+        parts.push(match &self.resynced {
+            Some(reason) => format!("full resync: {reason}"),
+            None if self.full => "full listing".into(),
+            None => "delta round".into(),
+        });
         if self.removals_allowed {
-            text.push_str("; removals allowed by an admin");
+            parts.push("removals allowed by an admin".into());
         }
-        text
+        parts.join("; ")
+    }
+}
+
+pub fn plural<'a>(n: i64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod sync_details_tests {
+    use super::*;
+
+    #[test]
+    fn summaries_leave_out_what_did_not_move() {
+        let quiet = SyncDetails {
+            memberships: 52,
+            ..Default::default()
+        };
+        assert_eq!(quiet.summary(), "52 memberships stored; delta round");
+        let first = SyncDetails {
+            people_added: 26,
+            memberships_added: 52,
+            memberships: 52,
+            full: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            first.summary(),
+            "people: 26 added; memberships: 52 added; 52 memberships stored; full listing"
+        );
+        let resync = SyncDetails {
+            memberships_removed: 1,
+            memberships: 1,
+            full: true,
+            resynced: Some("Graph answered 400 syncStateNotFound: expired".into()),
+            removals_allowed: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            resync.summary(),
+            "memberships: 1 removed; 1 membership stored; full resync: Graph answered 400 syncStateNotFound: expired; removals allowed by an admin"
+        );
+        let held = SyncDetails {
+            removals_held: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(held.summary(), "1 removal held back");
     }
 }
 

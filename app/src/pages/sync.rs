@@ -10,7 +10,7 @@ use leptos_meta::Title;
 
 use crate::catalog::{
     directory_status, list_sync_runs,
-    types::{DirectoryStatus, SyncRun},
+    types::{plural, DirectoryStatus, SyncRun},
     StartSync,
 };
 use crate::components::{layout::Guarded, refresh::RefreshWithoutJs};
@@ -148,7 +148,7 @@ fn SyncCard(
 fn DirectoryFacts(s: DirectoryStatus) -> impl IntoView {
     use crate::components::when::When;
     view! {
-        <p class="muted" data-testid="directory-status">
+        <p class="muted directory-status" data-testid="directory-status">
             {format!("Directory ({}): {} groups, {} people, {} direct memberships stored", s.source, s.groups, s.people, s.memberships)}
             {match s.memberships_synced_at {
                 Some(at) => view! { ", as of " <When at/> }.into_any(),
@@ -169,13 +169,13 @@ fn DirectoryFacts(s: DirectoryStatus) -> impl IntoView {
 fn HeldRemovals(action: ServerAction<StartSync>, run: i64, n: i64, why: String) -> impl IntoView {
     view! {
         <section class="notice notice-warning" role="alert" data-testid="held-removals">
-            <p><strong>{format!("Run {run} held back {n} removals.")}</strong> " " {why}</p>
+            <p><strong>{format!("Run {run} held back {n} {}.", plural(n, "removal", "removals"))}</strong> " " {why}</p>
             <p>"Fix the directory settings and sync again if the groups should not go. If they were really deleted, apply the removals; the groups stay in Gatehouse marked deleted, with their history."</p>
             <ActionForm action>
                 <input type="hidden" name="catalog" value="groups"/>
                 <input type="hidden" name="mode" value="allow-removals"/>
                 <button type="submit" class="button button-danger" data-testid="apply-removals" disabled=move || action.pending().get()>
-                    {format!("Apply the {n} removals")}
+                    {if n == 1 { "Apply the removal".to_string() } else { format!("Apply the {n} removals") }}
                 </button>
             </ActionForm>
         </section>

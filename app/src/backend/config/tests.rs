@@ -141,3 +141,27 @@ fn base_url_must_be_an_origin() {
     args.base_url = Some("https://gatehouse.example.com".into());
     assert!(args.settings().unwrap().secure_cookies());
 }
+
+#[test]
+fn sync_groups_takes_full_and_allow_removals() {
+    use clap::Parser;
+    let cli =
+        Cli::try_parse_from(["gatehouse", "sync", "groups", "--full", "--allow-removals"]).unwrap();
+    let Some(Command::Sync {
+        catalog: SyncCatalog::Groups,
+        full: true,
+        allow_removals: true,
+    }) = cli.command
+    else {
+        panic!("parsed as {:?}", cli.command)
+    };
+    let plain = Cli::try_parse_from(["gatehouse", "sync", "apis"]).unwrap();
+    assert!(matches!(
+        plain.command,
+        Some(Command::Sync {
+            full: false,
+            allow_removals: false,
+            ..
+        })
+    ));
+}
