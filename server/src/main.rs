@@ -1,4 +1,3 @@
-use app::catalog::types::SyncDetails;
 use clap::Parser;
 use gatehouse::{
     audit::Actor,
@@ -130,9 +129,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                             o.counts.changed,
                             o.counts.removed
                         );
-                        if let Some(d) = &o.directory {
-                            let details: SyncDetails =
-                                serde_json::from_value(serde_json::json!(d)).unwrap_or_default();
+                        if let Some(details) = &o.directory {
                             println!("  {}", details.summary());
                         }
                     }

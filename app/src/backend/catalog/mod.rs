@@ -22,12 +22,9 @@ use crate::backend::{
     audit::{self, Actor},
     aws::{self, AwsClients},
     config::AwsSettings,
-    directory::{
-        self,
-        store::{DirectoryReport, SyncOptions},
-        Directory, DirectoryError,
-    },
+    directory::{self, store::SyncOptions, Directory, DirectoryError},
 };
+use crate::catalog::types::SyncDetails;
 use rate_limit::ApiGatewayLimits;
 use store::SyncCounts;
 
@@ -98,7 +95,7 @@ pub struct SyncOutcome {
     pub run_id: i64,
     pub counts: SyncCounts,
     /// People and memberships, for a directory sync.
-    pub directory: Option<DirectoryReport>,
+    pub directory: Option<SyncDetails>,
 }
 
 /// How a run goes beyond the default (directory syncs only).
@@ -273,7 +270,7 @@ impl Syncer {
         &self,
         run_id: i64,
         request: SyncRequest,
-    ) -> Result<DirectoryReport, SyncFailure> {
+    ) -> Result<(SyncCounts, SyncDetails), SyncFailure> {
         let directory = self.directory.as_ref().ok_or(SyncFailure::NoDirectory)?;
         let options = SyncOptions {
             full: request.full,
@@ -293,12 +290,12 @@ impl Syncer {
         run_id: i64,
         catalog: Catalog,
         request: SyncRequest,
-    ) -> Result<(SyncCounts, Option<DirectoryReport>), SyncFailure> {
+    ) -> Result<(SyncCounts, Option<SyncDetails>), SyncFailure> {
         let saving = |e: sqlx::Error| SyncFailure::Saving(e.to_string());
         let mut total = SyncCounts::default();
         if catalog == Catalog::Groups {
-            let report = self.sync_directory(run_id, request).await?;
-            return Ok((report.groups, Some(report)));
+            let (counts, details) = self.sync_directory(run_id, request).await?;
+            return Ok((counts, Some(details)));
         }
         let many = self.targets.len() > 1;
         for (i, target) in self.targets.iter().enumerate() {
@@ -346,7 +343,7 @@ impl Syncer {
         run_id: i64,
         actor: &Actor,
         catalog: Catalog,
-        outcome: Result<(SyncCounts, Option<DirectoryReport>), SyncFailure>,
+        outcome: Result<(SyncCounts, Option<SyncDetails>), SyncFailure>,
     ) -> Result<SyncOutcome, SyncError> {
         // What the Sync page shows beyond the counts: the directory's report, or the removals
         // the guard held back (so the page can offer to apply them).

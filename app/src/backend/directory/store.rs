@@ -1,10 +1,10 @@
 //! A directory sync: where the last one left off, the listing, and what it did.
 
-use serde::Serialize;
 use sqlx::PgPool;
 
 use super::{guard, writer::DirectoryWriter, Directory, DirectoryError, ListingStart};
 use crate::backend::catalog::store::SyncCounts;
+use crate::catalog::types::SyncDetails;
 
 /// How a directory sync runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,26 +27,6 @@ impl Default for SyncOptions {
     }
 }
 
-/// What a directory sync did: the group counts every catalog has, and the rest.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct DirectoryReport {
-    pub groups: SyncCounts,
-    pub people_added: i64,
-    pub people_changed: i64,
-    pub people_removed: i64,
-    pub memberships_added: i64,
-    pub memberships_removed: i64,
-    /// Direct memberships stored after the sync.
-    pub memberships: i64,
-    /// A full listing (else a delta round).
-    pub full: bool,
-    /// Why the directory made Gatehouse list everything again, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resynced: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub removals_allowed: bool,
-}
-
 /// Where the last listings of `source` left off.
 pub async fn listing_start(pool: &PgPool, source: &str) -> sqlx::Result<ListingStart> {
     let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
@@ -63,13 +43,14 @@ pub async fn listing_start(pool: &PgPool, source: &str) -> sqlx::Result<ListingS
 }
 
 /// Lists the directory's groups, people and memberships into the database; answers what
-/// changed. A refused or failed sync changes nothing.
+/// changed: the group counts every catalog has, and the rest (stored with the run). A refused
+/// or failed sync changes nothing.
 pub async fn sync_directory(
     pool: &PgPool,
     directory: &Directory,
     options: SyncOptions,
     run_id: Option<i64>,
-) -> Result<DirectoryReport, DirectoryError> {
+) -> Result<(SyncCounts, SyncDetails), DirectoryError> {
     let source = directory.source();
     let start = if options.full {
         ListingStart::default()

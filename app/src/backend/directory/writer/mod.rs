@@ -14,7 +14,9 @@ use super::{
     guard, DirectoryError, DirectoryPage, DirectorySink, Edge, GroupChange, GroupRecord,
     ListingEnd, PersonChange, PersonRecord,
 };
-use crate::backend::directory::store::{DirectoryReport, SyncOptions};
+use crate::backend::catalog::store::SyncCounts;
+use crate::backend::directory::store::SyncOptions;
+use crate::catalog::types::SyncDetails;
 
 mod sql;
 use sql::{INSERT_EDGES, RESOLVE_DELTA, RESOLVE_FULL, UPSERT_GROUPS, UPSERT_PEOPLE};
@@ -30,7 +32,8 @@ pub struct DirectoryWriter {
     seen_groups: HashSet<String>,
     /// Ids a delta round removed: their edges go too.
     removed_ids: Vec<String>,
-    pub report: DirectoryReport,
+    pub counts: SyncCounts,
+    pub report: SyncDetails,
     read: (usize, usize, usize),
     progress: Option<(PgPool, i64)>,
     last_progress: Instant,
@@ -58,7 +61,8 @@ impl DirectoryWriter {
             options,
             seen_groups: HashSet::new(),
             removed_ids: Vec::new(),
-            report: DirectoryReport::default(),
+            counts: SyncCounts::default(),
+            report: SyncDetails::default(),
             read: (0, 0, 0),
             progress: run_id.map(|id| (pool.clone(), id)),
             last_progress: Instant::now(),
@@ -102,8 +106,8 @@ impl DirectoryWriter {
             .bind(&rids)
             .fetch_one(&mut *self.tx)
             .await?;
-        self.report.groups.added += added;
-        self.report.groups.changed += changed;
+        self.counts.added += added;
+        self.counts.changed += changed;
         Ok(())
     }
 
@@ -268,11 +272,11 @@ impl DirectoryWriter {
         mut self,
         end: &ListingEnd,
         causes: &str,
-    ) -> Result<DirectoryReport, DirectoryError> {
+    ) -> Result<(SyncCounts, SyncDetails), DirectoryError> {
         let source = self.source;
         if end.full {
             let (unlisted, known, listed) = self.unlisted_groups().await?;
-            let added = i64::from(self.report.groups.added);
+            let added = i64::from(self.counts.added);
             self.guard("groups", unlisted, known, added, listed, causes)?;
             let removed = sqlx::query(
                 "UPDATE directory_groups SET deleted_at = now()
@@ -283,7 +287,7 @@ impl DirectoryWriter {
             .execute(&mut *self.tx)
             .await?
             .rows_affected();
-            self.report.groups.removed += removed as i32;
+            self.counts.removed += removed as i32;
         }
         if end.people_full {
             let (unlisted, known, listed) = self.unlisted_people().await?;
@@ -328,7 +332,7 @@ impl DirectoryWriter {
         self.report.removals_allowed = self.options.allow_removals;
         self.report_progress(true).await;
         self.tx.commit().await?;
-        Ok(self.report)
+        Ok((self.counts, self.report))
     }
 
     async fn apply_edges(&mut self, full: bool) -> sqlx::Result<()> {
@@ -410,7 +414,7 @@ impl DirectorySink for DirectoryWriter {
         }
         self.upsert_groups(upserts).await?;
         let removed = self.mark_deleted("directory_groups", removals).await?;
-        self.report.groups.removed += removed as i32;
+        self.counts.removed += removed as i32;
 
         let mut people: HashMap<String, PersonChange> = HashMap::with_capacity(page.people.len());
         for change in page.people {
