@@ -130,9 +130,14 @@ pub async fn people_counts(
     groups: &[(String, String)],
 ) -> sqlx::Result<HashMap<(String, String), i64>> {
     let mut counts = HashMap::new();
+    let mut synced: HashMap<&str, bool> = HashMap::new();
     for (source, id) in groups {
-        // Never synced: unknown, not zero.
-        if synced_at(pool, source).await?.is_none() {
+        // Never synced: unknown, not zero. Asked once per source.
+        if !synced.contains_key(source.as_str()) {
+            let at = synced_at(pool, source).await?;
+            synced.insert(source, at.is_some());
+        }
+        if !synced[source.as_str()] {
             continue;
         }
         let people = transitive_people(pool, source, id).await?;

@@ -49,10 +49,53 @@ impl GroupRecord {
     }
 }
 
+/// What a listing says of one entry: here it is (new, changed or unchanged), or it is gone.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GroupChange {
-    Upsert(GroupRecord),
+pub enum Change<T> {
+    Upsert(T),
     Removed(String),
+}
+
+pub type GroupChange = Change<GroupRecord>;
+pub type PersonChange = Change<PersonRecord>;
+
+/// A record with its directory id.
+pub trait Keyed {
+    fn id(&self) -> &str;
+}
+
+impl Keyed for GroupRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Keyed for PersonRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The last change per id, so a batch never touches a row twice: the records to upsert and the
+/// ids removed.
+pub fn last_per_id<T: Keyed>(changes: Vec<Change<T>>) -> (Vec<T>, Vec<String>) {
+    let mut last: std::collections::HashMap<String, Change<T>> =
+        std::collections::HashMap::with_capacity(changes.len());
+    for change in changes {
+        let id = match &change {
+            Change::Upsert(r) => r.id().to_string(),
+            Change::Removed(id) => id.clone(),
+        };
+        last.insert(id, change);
+    }
+    let (mut upserts, mut removals) = (Vec::new(), Vec::new());
+    for (id, change) in last {
+        match change {
+            Change::Upsert(r) => upserts.push(r),
+            Change::Removed(_) => removals.push(id),
+        }
+    }
+    (upserts, removals)
 }
 
 /// A person as the directory reports it; absent fields of a delta mean "unchanged".
@@ -62,12 +105,6 @@ pub struct PersonRecord {
     pub directory_ref: Option<String>,
     pub display_name: Option<String>,
     pub user_principal_name: Option<Option<String>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PersonChange {
-    Upsert(PersonRecord),
-    Removed(String),
 }
 
 /// A direct membership: `member_ref` is how the directory names the member (its id, or its DN
@@ -233,6 +270,29 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_keeps_the_last_change_of_each_id() {
+        let person = |id: &str, name: &str| {
+            Change::Upsert(PersonRecord {
+                id: id.into(),
+                display_name: Some(name.into()),
+                ..Default::default()
+            })
+        };
+        let (mut upserts, removals) = last_per_id(vec![
+            person("p1", "Ada"),
+            Change::Removed("p1".into()),
+            Change::Removed("p2".into()),
+            person("p2", "Grace"),
+            person("p3", "Linus"),
+            person("p3", "Linus Torvalds"),
+        ]);
+        upserts.sort_by(|a, b| a.id.cmp(&b.id));
+        let names: Vec<_> = upserts.iter().map(|p| p.display_name.as_deref()).collect();
+        assert_eq!(names, [Some("Grace"), Some("Linus Torvalds")]);
+        assert_eq!(removals, ["p1"]);
+    }
 
     #[test]
     fn errors_fold_onto_one_line() {

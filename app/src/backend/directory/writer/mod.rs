@@ -4,15 +4,15 @@
 //! nested groups when the listing ends, since a `member` list may name entries listed later.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     time::{Duration, Instant},
 };
 
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::{
-    guard, DirectoryError, DirectoryPage, DirectorySink, Edge, GroupChange, GroupRecord,
-    ListingEnd, PersonChange, PersonRecord,
+    guard, last_per_id, DirectoryError, DirectoryPage, DirectorySink, Edge, GroupRecord,
+    ListingEnd, PersonRecord,
 };
 use crate::backend::catalog::store::SyncCounts;
 use crate::backend::directory::store::SyncOptions;
@@ -390,47 +390,17 @@ impl DirectorySink for DirectoryWriter {
         self.read.0 += page.groups.len();
         self.read.1 += page.people.len();
         self.read.2 += page.edges.len();
-        // One change per id, the last one winning, so a batch never touches a row twice.
-        let mut groups: HashMap<String, GroupChange> = HashMap::with_capacity(page.groups.len());
-        for change in page.groups {
-            let id = match &change {
-                GroupChange::Upsert(r) => r.id.clone(),
-                GroupChange::Removed(id) => id.clone(),
-            };
-            groups.insert(id, change);
-        }
-        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for (id, change) in groups {
-            match change {
-                GroupChange::Upsert(r) => {
-                    self.seen_groups.insert(id);
-                    upserts.push(r);
-                }
-                GroupChange::Removed(_) => {
-                    self.seen_groups.remove(&id);
-                    removals.push(id);
-                }
-            }
+        let (upserts, removals) = last_per_id(page.groups);
+        self.seen_groups
+            .extend(upserts.iter().map(|g| g.id.clone()));
+        for id in &removals {
+            self.seen_groups.remove(id);
         }
         self.upsert_groups(upserts).await?;
         let removed = self.mark_deleted("directory_groups", removals).await?;
         self.counts.removed += removed as i32;
 
-        let mut people: HashMap<String, PersonChange> = HashMap::with_capacity(page.people.len());
-        for change in page.people {
-            let id = match &change {
-                PersonChange::Upsert(r) => r.id.clone(),
-                PersonChange::Removed(id) => id.clone(),
-            };
-            people.insert(id, change);
-        }
-        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for (id, change) in people {
-            match change {
-                PersonChange::Upsert(r) => upserts.push(r),
-                PersonChange::Removed(_) => removals.push(id),
-            }
-        }
+        let (upserts, removals) = last_per_id(page.people);
         self.upsert_people(upserts).await?;
         let removed = self.mark_deleted("directory_people", removals).await?;
         self.report.people_removed += removed as i64;
