@@ -86,7 +86,8 @@ wait_for_url() { # url, what
 }
 
 start_moto() { # port
-  "$DATA/venv/bin/moto_server" -H 127.0.0.1 -p "$1" >"$DATA/moto-$1.log" 2>&1 &
+  # moto_server, with the Identity Center parts moto lacks filled in (see moto_server.py).
+  "$DATA/venv/bin/python" "$ROOT/end2end/stack/moto_server.py" -H 127.0.0.1 -p "$1" >"$DATA/moto-$1.log" 2>&1 &
   STACK_PIDS+=($!)
   wait_for_url "http://127.0.0.1:$1/moto-api/" "moto_server"
 }

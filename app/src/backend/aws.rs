@@ -10,6 +10,8 @@ use crate::backend::config::{AwsSettings, AwsTarget};
 pub struct AwsClients {
     pub apigateway: aws_sdk_apigateway::Client,
     pub iam: aws_sdk_iam::Client,
+    pub ssoadmin: aws_sdk_ssoadmin::Client,
+    pub identitystore: aws_sdk_identitystore::Client,
 }
 
 fn loader(settings: &AwsSettings, region: Option<&str>) -> aws_config::ConfigLoader {
@@ -30,12 +32,19 @@ fn from_config(config: &aws_config::SdkConfig) -> AwsClients {
     AwsClients {
         apigateway: aws_sdk_apigateway::Client::new(config),
         iam: aws_sdk_iam::Client::new(config),
+        ssoadmin: aws_sdk_ssoadmin::Client::new(config),
+        identitystore: aws_sdk_identitystore::Client::new(config),
     }
 }
 
 /// Clients for the default chain (the seed command, and single-target setups).
 pub async fn clients(settings: &AwsSettings) -> AwsClients {
     from_config(&loader(settings, None).load().await)
+}
+
+/// Clients for the default chain in `region` (IAM Identity Center's home region).
+pub async fn clients_in(settings: &AwsSettings, region: Option<&str>) -> AwsClients {
+    from_config(&loader(settings, region).load().await)
 }
 
 /// Clients for one target: its region, and its role assumed through STS when it has one

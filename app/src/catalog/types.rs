@@ -368,6 +368,15 @@ pub struct RoleMappings {
     pub drift: Vec<RoleDrift>,
     /// When that check ran; `None` when none has.
     pub drift_checked_at: Option<String>,
+    /// How members of the groups get to use the role ("IAM Identity Center", …).
+    #[serde(default)]
+    pub broker: String,
+    /// People in each group of `groups` (same order; `None`: memberships not synced).
+    #[serde(default)]
+    pub group_people: Vec<Option<i64>>,
+    /// Set when the role's bindings are recorded only (enforcement `none`).
+    #[serde(default)]
+    pub enforcement_notice: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

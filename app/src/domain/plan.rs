@@ -57,6 +57,61 @@ pub enum Call {
         api_id: String,
         stage: String,
     },
+    /// SAML mode: the role's trust policy, as Gatehouse keeps it.
+    UpdateAssumeRolePolicy {
+        role_name: String,
+        document: String,
+    },
+    /// Identity Center mode: a permission set tagged `gatehouse:managed=true`.
+    CreatePermissionSet {
+        name: String,
+    },
+    PutPermissionSetPolicy {
+        permission_set: String,
+        document: String,
+    },
+    DeletePermissionSetPolicy {
+        permission_set: String,
+    },
+    /// Brings the roles Identity Center made from a permission set in `account` up to date with
+    /// its policy (AWS does not do it by itself after a policy change).
+    ProvisionPermissionSet {
+        permission_set: String,
+        account: String,
+    },
+    CreateAccountAssignment {
+        permission_set: String,
+        account: String,
+        principal: Principal,
+        /// The principal's name, for people.
+        principal_name: String,
+        /// Found by display name, not by the Entra object id SCIM sets as external id.
+        matched_by_name: bool,
+    },
+    DeleteAccountAssignment {
+        permission_set: String,
+        account: String,
+        principal: Principal,
+        principal_name: String,
+    },
+}
+
+/// Who an Identity Center account assignment is for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Principal {
+    /// `GROUP` or `USER`, as Identity Center names them.
+    pub kind: String,
+    /// The identity store's id of the group or user.
+    pub id: String,
+}
+
+impl Principal {
+    pub fn group(id: &str) -> Principal {
+        Principal {
+            kind: "GROUP".into(),
+            id: id.into(),
+        }
+    }
 }
 
 impl Call {
@@ -69,7 +124,27 @@ impl Call {
             Call::UpdateMethodAuthorization { .. } => "UpdateMethod",
             Call::UpdateResourcePolicy { .. } => "UpdateRestApi",
             Call::CreateDeployment { .. } => "CreateDeployment",
+            Call::UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
+            Call::CreatePermissionSet { .. } => "CreatePermissionSet",
+            Call::PutPermissionSetPolicy { .. } => "PutInlinePolicyToPermissionSet",
+            Call::DeletePermissionSetPolicy { .. } => "DeleteInlinePolicyFromPermissionSet",
+            Call::ProvisionPermissionSet { .. } => "ProvisionPermissionSet",
+            Call::CreateAccountAssignment { .. } => "CreateAccountAssignment",
+            Call::DeleteAccountAssignment { .. } => "DeleteAccountAssignment",
         }
+    }
+
+    /// Whether the call goes to IAM Identity Center (else to the step's account).
+    pub fn is_identity_center(&self) -> bool {
+        matches!(
+            self,
+            Call::CreatePermissionSet { .. }
+                | Call::PutPermissionSetPolicy { .. }
+                | Call::DeletePermissionSetPolicy { .. }
+                | Call::ProvisionPermissionSet { .. }
+                | Call::CreateAccountAssignment { .. }
+                | Call::DeleteAccountAssignment { .. }
+        )
     }
 
     /// One line for people.
@@ -104,6 +179,53 @@ impl Call {
             Call::CreateDeployment { api_id, stage } => {
                 format!("deploy API {api_id} to stage {stage}")
             }
+            Call::UpdateAssumeRolePolicy { role_name, .. } => format!(
+                "set the trust policy of role {role_name}: only the SAML provider may assume it"
+            ),
+            Call::CreatePermissionSet { name } => {
+                format!("create permission set {name}, tagged gatehouse:managed=true")
+            }
+            Call::PutPermissionSetPolicy {
+                permission_set,
+                document,
+            } => format!(
+                "put the inline policy of permission set {permission_set} ({} characters)",
+                document.chars().filter(|c| !c.is_whitespace()).count()
+            ),
+            Call::DeletePermissionSetPolicy { permission_set } => {
+                format!("delete the inline policy of permission set {permission_set}")
+            }
+            Call::ProvisionPermissionSet {
+                permission_set,
+                account,
+            } => format!("provision permission set {permission_set} to account {account}"),
+            Call::CreateAccountAssignment {
+                permission_set,
+                account,
+                principal,
+                principal_name,
+                matched_by_name,
+            } => {
+                let mut line = format!(
+                    "assign {} {principal_name} to permission set {permission_set} in account {account}",
+                    principal.kind.to_lowercase()
+                );
+                if *matched_by_name {
+                    line.push_str(
+                        " (warning: matched by display name; no identity-store group has the Entra object id as external id: check SCIM provisioning)",
+                    );
+                }
+                line
+            }
+            Call::DeleteAccountAssignment {
+                permission_set,
+                account,
+                principal,
+                principal_name,
+            } => format!(
+                "remove the assignment of {} {principal_name} to permission set {permission_set} in account {account}",
+                principal.kind.to_lowercase()
+            ),
         }
     }
 }
@@ -122,6 +244,8 @@ pub struct RoleActual {
     pub managed: bool,
     /// Gatehouse's inline policies (`gatehouse-*`) by name, parsed.
     pub inline: BTreeMap<String, serde_json::Value>,
+    /// The trust policy, parsed (read only where Gatehouse keeps it: SAML mode).
+    pub trust: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,6 +284,12 @@ pub enum PlanError {
     NoSuchApi(String),
     #[error("the resource policy of API {api} would need {size} characters; API Gateway allows {RESOURCE_POLICY_LIMIT}")]
     ResourcePolicyTooLarge { api: String, size: usize },
+    #[error("permission set {0} exists but is not managed by Gatehouse (no gatehouse:managed=true tag); Gatehouse will not change it")]
+    UnmanagedPermissionSet(String),
+    #[error("role name {0} cannot be a permission set name (at most 32 letters, digits and +=,.@-_): rename the role")]
+    PermissionSetName(String),
+    #[error("group {group} is not in the IAM Identity Center identity store, so it cannot be assigned to {role}: provision it from Entra ID (add it to the AWS IAM Identity Center enterprise application's provisioning scope and wait for the next SCIM cycle, or use Provision on demand), then push again")]
+    GroupNotProvisioned { group: String, role: String },
 }
 
 /// API Gateway's limit on a resource policy.
@@ -177,6 +307,11 @@ pub struct PlanSettings<'a> {
     pub role_target: &'a dyn Fn(&RoleArn) -> String,
     /// The trust policy of a role Gatehouse creates.
     pub trust_policy: &'a dyn Fn(&RoleArn) -> String,
+    /// Whether Gatehouse keeps the role's trust policy (SAML mode): planned when it differs.
+    pub keeps_trust: &'a dyn Fn(&RoleArn) -> bool,
+    /// Who a resource policy names for the role: its ARN, or (Identity Center) the pattern of
+    /// the roles Identity Center provisions from its permission set.
+    pub principal: &'a dyn Fn(&RoleArn) -> String,
 }
 
 fn target_of(api: &ApiRef) -> String {
@@ -205,8 +340,12 @@ pub fn plan(
             RolePolicy::Inline(d) => BTreeMap::from([(d.name.clone(), d.json.clone())]),
             RolePolicy::Managed(_) => return Err(PlanError::NeedsManagedPolicies(arn.to_string())),
         };
+        let keeps_trust = (settings.keeps_trust)(arn);
+        let bound = desired.bindings.iter().any(|b| &b.role == arn);
         if !actual.exists {
-            if wanted_docs.is_empty() {
+            // Under SAML a bound role is needed even before it has grants: its ARN is the app
+            // role's value members of the group pick at sign-in.
+            if wanted_docs.is_empty() && !(keeps_trust && bound) {
                 continue;
             }
             let path = arn
@@ -222,6 +361,20 @@ pub fn plan(
                     trust_policy: (settings.trust_policy)(arn),
                 },
             });
+        }
+        if actual.exists && keeps_trust {
+            let wanted_trust = (settings.trust_policy)(arn);
+            let same =
+                serde_json::from_str::<serde_json::Value>(&wanted_trust).ok() == actual.trust;
+            if !same {
+                steps.push(Step {
+                    target: target.clone(),
+                    call: Call::UpdateAssumeRolePolicy {
+                        role_name: role_name.clone(),
+                        document: wanted_trust,
+                    },
+                });
+            }
         }
         for (name, json) in &wanted_docs {
             let same = actual.inline.get(name).is_some_and(|have| {
@@ -259,7 +412,12 @@ pub fn plan(
             steps.extend(enforce(desired, api, &mut stages));
         }
         if settings.resource_policy {
-            steps.extend(resource_policy(desired, api, &mut stages)?);
+            steps.extend(resource_policy(
+                desired,
+                api,
+                settings.principal,
+                &mut stages,
+            )?);
         }
         stages.extend(stale_stages(desired, api));
         steps.extend(stages.into_iter().map(|stage| Step {
@@ -325,6 +483,7 @@ fn arn_stage(arn: &str) -> Option<&str> {
 fn resource_policy(
     desired: &DesiredState,
     api: &ApiActual,
+    principal_of: &dyn Fn(&RoleArn) -> String,
     stages: &mut BTreeSet<String>,
 ) -> Result<Option<Step>, PlanError> {
     let mut by_role: BTreeMap<&RoleArn, Vec<String>> = BTreeMap::new();
@@ -337,7 +496,7 @@ fn resource_policy(
     for (role, mut arns) in by_role {
         arns.sort();
         arns.dedup();
-        by_routes.entry(arns).or_default().push(role.to_string());
+        by_routes.entry(arns).or_default().push(principal_of(role));
     }
     let wanted: BTreeMap<String, serde_json::Value> = by_routes
         .into_iter()
@@ -348,13 +507,26 @@ fn resource_policy(
                 [one] => serde_json::json!(one),
                 many => serde_json::json!(many),
             };
-            let statement = serde_json::json!({
-                "Sid": sid,
-                "Effect": "Allow",
-                "Principal": {"AWS": principal},
-                "Action": "execute-api:Invoke",
-                "Resource": arns,
-            });
+            // Roles Identity Center provisions carry a random suffix: they are named by
+            // pattern, which only a condition on aws:PrincipalArn can hold.
+            let statement = if roles.iter().any(|r| r.contains('*')) {
+                serde_json::json!({
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": "execute-api:Invoke",
+                    "Resource": arns,
+                    "Condition": {"ArnLike": {"aws:PrincipalArn": principal}},
+                })
+            } else {
+                serde_json::json!({
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principal},
+                    "Action": "execute-api:Invoke",
+                    "Resource": arns,
+                })
+            };
             (sid, statement)
         })
         .collect();
@@ -499,6 +671,8 @@ mod tests {
             resource_policy: false,
             role_target: &|_| "123456789012/us-east-1".into(),
             trust_policy: &|_| "{}".into(),
+            keeps_trust: &|_| false,
+            principal: &|r| r.to_string(),
         }
     }
 
@@ -550,6 +724,7 @@ mod tests {
             exists: true,
             managed: true,
             inline: BTreeMap::from([(policy_name.clone(), have)]),
+            ..Default::default()
         };
         assert_eq!(run(&desired, actual).unwrap(), vec![]);
     }
@@ -564,6 +739,7 @@ mod tests {
                 ("gatehouse-invoke".to_string(), old.clone()),
                 ("gatehouse-old".to_string(), old),
             ]),
+            ..Default::default()
         };
         let steps = run(&state(&[grant("POST", "/orders", "prod")]), actual.clone()).unwrap();
         assert_eq!(ops(&steps), ["PutRolePolicy", "DeleteRolePolicy"]);
@@ -577,7 +753,7 @@ mod tests {
         let actual = RoleActual {
             exists: true,
             managed: false,
-            inline: BTreeMap::new(),
+            ..Default::default()
         };
         let err = run(&state(&[grant("GET", "/orders", "prod")]), actual).unwrap_err();
         assert!(

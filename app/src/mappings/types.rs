@@ -64,6 +64,12 @@ pub struct ChangeSetDetail {
     pub stale: Option<String>,
     pub viewer_is_author: bool,
     pub viewer_may_review: bool,
+    /// What each binding will make true ("Members of G (N people) will be able to use R …").
+    #[serde(default)]
+    pub bindings: Vec<String>,
+    /// Set when some of its bindings are recorded only (enforcement `none`).
+    #[serde(default)]
+    pub enforcement_notice: Option<String>,
 }
 
 pub use crate::form::FormOutcome;
@@ -124,6 +130,9 @@ pub struct HomeSummary {
     pub pushes: Vec<ChangeSetSummary>,
     /// The newest drift check, if any ran.
     pub drift: Option<DriftGlance>,
+    /// Set when some AWS target records bindings only (enforcement `none`).
+    #[serde(default)]
+    pub enforcement_notice: Option<String>,
 }
 
 /// The newest drift check in one line.

@@ -323,6 +323,15 @@ fn Detail(
         } else {
             view! { <ul class="items" data-testid="items">{items}</ul> }.into_any()
         }}
+        {d.enforcement_notice.clone().map(|n| view! {
+            <p class="notice notice-info" role="status" data-testid="enforcement-notice">{capitalised(&n)} "."</p>
+        })}
+        {(!d.bindings.is_empty()).then(|| view! {
+            <h2>"Who will be able to use which role"</h2>
+            <ul class="bindings" data-testid="binding-lines">
+                {d.bindings.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
+            </ul>
+        })}
         {open.then(|| view! {
             <h2>"IAM policy, before → after"</h2>
             {if d.policies.is_empty() { Some(view! { <p class="muted">"No role's policy changes."</p> }) } else { None }}
@@ -356,4 +365,13 @@ fn Detail(
         <h2>"Timeline"</h2>
         <ol class="timeline" data-testid="timeline">{timeline}</ol>
     }
+}
+
+/// A sentence's first letter in upper case.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -140,7 +140,16 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
             .into_any()
         }
     };
+    let notice = s.enforcement_notice.map(|n| {
+        view! {
+            <p class="notice notice-info" role="status" data-testid="enforcement-notice">
+                {crate::pages::change_sets::capitalised(&n)} ". " <a href="/roles">"Roles"</a>
+                " and change sets say so where it applies."
+            </p>
+        }
+    });
     view! {
+        {notice}
         <section class="card needs-you" data-testid="needs-you">
             <h2>"What needs you"</h2>
             <h3>"Your change sets"</h3>

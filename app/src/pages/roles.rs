@@ -180,8 +180,16 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
             .into_any()
     } else {
         view! {
+            <p class="muted small" data-testid="role-broker">
+                "Members of these groups use the role through " {m.broker.clone()} "."
+            </p>
             <ul class="plain spaced" data-testid="role-groups">
-                {m.groups.into_iter().map(|(name, href)| view! { <li><a href=href>{name}</a></li> }).collect_view()}
+                {m.groups.into_iter().zip(m.group_people.into_iter().chain(std::iter::repeat(None)))
+                    .map(|((name, href), people)| {
+                        let people = people.map(|n| format!(" ({n} {})", if n == 1 { "person" } else { "people" }));
+                        view! { <li><a href=href>{name}</a><span class="muted">{people}</span></li> }
+                    })
+                    .collect_view()}
             </ul>
         }
         .into_any()
@@ -229,7 +237,12 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
     };
     view! {
         <section data-testid="role-mappings">
-            <h2>"Used by"</h2>
+            {m.enforcement_notice.clone().map(|n| view! {
+                <p class="notice notice-info" role="status" data-testid="enforcement-notice">
+                    {crate::pages::change_sets::capitalised(&n)} "."
+                </p>
+            })}
+            <h2>"Who can use it"</h2>
             {groups}
             <h2>"May call"</h2>
             {routes}

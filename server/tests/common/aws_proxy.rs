@@ -61,7 +61,7 @@ fn operation(method: &str, path: &str, body: &[u8]) -> String {
     op.to_string()
 }
 
-const WRITES: [&str; 7] = [
+const WRITES: [&str; 13] = [
     "CreateRole",
     "PutRolePolicy",
     "DeleteRolePolicy",
@@ -69,6 +69,12 @@ const WRITES: [&str; 7] = [
     "CreateDeployment",
     "TagRole",
     "UpdateRestApi",
+    "UpdateAssumeRolePolicy",
+    "CreatePermissionSet",
+    "PutInlinePolicyToPermissionSet",
+    "ProvisionPermissionSet",
+    "CreateAccountAssignment",
+    "DeleteAccountAssignment",
 ];
 
 /// A made-up answer: status, headers, body.
@@ -205,7 +211,12 @@ async fn serve(
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body).await?;
-        let op = operation(&method, &path, &body);
+        // JSON services (Identity Center, the identity store) name the operation in a header.
+        let target = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-target"))
+            .and_then(|(_, v)| v.rsplit('.').next().map(String::from));
+        let op = target.unwrap_or_else(|| operation(&method, &path, &body));
         let fault = {
             let mut s = state.lock().unwrap();
             s.calls.push(op.clone());

@@ -6,7 +6,7 @@ use std::{
 };
 
 use gatehouse::{
-    aws,
+    aws::{self, AwsClients},
     config::{AwsSettings, ServeArgs},
 };
 
@@ -29,7 +29,15 @@ pub async fn start_moto() -> Moto {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(&program)
+    // moto_server with Identity Center's missing parts filled in (end2end/stack/moto_server.py),
+    // run by the Python of moto's virtualenv.
+    let python = std::path::Path::new(&program).with_file_name("python");
+    let launcher = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../end2end/stack/moto_server.py"
+    );
+    let mut child = Command::new(&python)
+        .arg(launcher)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -66,4 +74,51 @@ impl Moto {
     pub async fn clients(&self) -> aws::AwsClients {
         aws::clients(&self.settings()).await
     }
+}
+
+/// An API with `/orders` (GET, POST) whose methods are not IAM-authorized, deployed to prod.
+pub async fn orders_api(aws: &AwsClients) -> String {
+    let gw = &aws.apigateway;
+    let api = gw.create_rest_api().name("orders").send().await.unwrap();
+    let api_id = api.id().unwrap().to_string();
+    let root = gw
+        .get_resources()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let root_id = root.items()[0].id().unwrap().to_string();
+    let orders = gw
+        .create_resource()
+        .rest_api_id(&api_id)
+        .parent_id(&root_id)
+        .path_part("orders")
+        .send()
+        .await
+        .unwrap();
+    for verb in ["GET", "POST"] {
+        gw.put_method()
+            .rest_api_id(&api_id)
+            .resource_id(orders.id().unwrap())
+            .http_method(verb)
+            .authorization_type("NONE")
+            .send()
+            .await
+            .unwrap();
+        gw.put_integration()
+            .rest_api_id(&api_id)
+            .resource_id(orders.id().unwrap())
+            .http_method(verb)
+            .r#type(aws_sdk_apigateway::types::IntegrationType::Mock)
+            .send()
+            .await
+            .unwrap();
+    }
+    gw.create_deployment()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    api_id
 }

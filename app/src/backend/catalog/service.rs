@@ -121,7 +121,11 @@ pub async fn role_detail(
     let mut detail = role_queries::role_detail(&state.pool, target, name)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No role named `{name}` was synced.")))?;
-    detail.gatehouse =
-        crate::backend::mappings::queries::role_mappings(&state.pool, &detail.summary.arn).await?;
+    detail.gatehouse = crate::backend::mappings::queries::role_mappings(
+        &state.pool,
+        &state.settings.aws,
+        &detail.summary.arn,
+    )
+    .await?;
     Ok(detail)
 }

@@ -1,4 +1,7 @@
-//! AWS targets: an account and region, optionally reached through an assumed role.
+//! AWS targets: an account and region, optionally reached through an assumed role, each with
+//! the way bindings are enforced there.
+
+use crate::domain::enforcement::Enforcement;
 
 /// One AWS account and region, optionally reached by assuming a role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -6,6 +9,8 @@ pub struct AwsTarget {
     pub account_id: String,
     pub region: String,
     pub role_arn: Option<String>,
+    /// `None`: GATEHOUSE_ENFORCEMENT decides.
+    pub enforcement: Option<Enforcement>,
 }
 
 impl AwsTarget {
@@ -14,15 +19,21 @@ impl AwsTarget {
         format!("{}/{}", self.account_id, self.region)
     }
 
-    /// Parses `ACCOUNT/REGION` or `ACCOUNT/REGION=ROLE_ARN`.
+    /// Parses `[MODE:]ACCOUNT/REGION[=ROLE_ARN]`, MODE being an enforcement mode.
     pub fn parse(text: &str) -> Result<AwsTarget, String> {
+        let (enforcement, text) = match text.split_once(':') {
+            Some((mode, rest)) if !mode.starts_with("arn") && !mode.contains('/') => {
+                (Some(Enforcement::parse(mode)?), rest)
+            }
+            _ => (None, text),
+        };
         let (place, role) = match text.split_once('=') {
             Some((place, role)) => (place.trim(), Some(role.trim())),
             None => (text.trim(), None),
         };
         let (account, region) = place
             .split_once('/')
-            .ok_or_else(|| format!("`{text}` is not ACCOUNT/REGION[=ROLE_ARN]"))?;
+            .ok_or_else(|| format!("`{text}` is not [MODE:]ACCOUNT/REGION[=ROLE_ARN]"))?;
         check_account(account)?;
         check_region(region)?;
         if let Some(role) = role {
@@ -39,6 +50,7 @@ impl AwsTarget {
             account_id: account.to_string(),
             region: region.to_string(),
             role_arn: role.map(String::from),
+            enforcement,
         })
     }
 }

@@ -168,8 +168,9 @@ pub struct ServeArgs {
     #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
     pub aws_endpoint_url: Option<String>,
     /// Several AWS targets, comma-separated: `ACCOUNT/REGION` or `ACCOUNT/REGION=ROLE_ARN` to
-    /// assume that role for the target. Without it, one target from AWS_REGION and
-    /// GATEHOUSE_AWS_ACCOUNT_ID.
+    /// assume that role for the target, optionally led by an enforcement mode
+    /// (`identity-center:ACCOUNT/REGION`) that overrides GATEHOUSE_ENFORCEMENT for it. Without
+    /// it, one target from AWS_REGION and GATEHOUSE_AWS_ACCOUNT_ID.
     #[arg(long, env = "GATEHOUSE_AWS_TARGETS", global = true)]
     pub aws_targets: Option<String>,
     /// Minutes between scheduled syncs of every catalog; 0 turns the schedule off.
@@ -251,6 +252,24 @@ pub struct AwsSettings {
     pub endpoint_url: Option<Url>,
     /// Where catalogs are read from; never empty.
     pub targets: Vec<AwsTarget>,
+}
+
+impl AwsSettings {
+    /// How bindings to roles in `account` are enforced (`none` for an account no target names).
+    pub fn enforcement_of(&self, account: &str) -> crate::domain::enforcement::Enforcement {
+        self.targets
+            .iter()
+            .find(|t| t.account_id == account)
+            .and_then(|t| t.enforcement)
+            .unwrap_or_default()
+    }
+
+    /// Whether any target records bindings only.
+    pub fn any_recorded_only(&self) -> bool {
+        self.targets
+            .iter()
+            .any(|t| !t.enforcement.unwrap_or_default().enforces_bindings())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -392,7 +411,28 @@ impl ServeArgs {
                 account_id: account_id.clone().unwrap_or_else(|| "000000000000".into()),
                 region: region.clone().unwrap_or_else(|| "us-east-1".into()),
                 role_arn: None,
+                enforcement: None,
             });
+        }
+        let default_mode = self.push.enforcement()?;
+        for t in &mut targets {
+            t.enforcement.get_or_insert(default_mode);
+        }
+        // A role lives in an account: its bindings cannot be enforced two ways.
+        for t in &targets {
+            if let Some(other) = targets
+                .iter()
+                .find(|o| o.account_id == t.account_id && o.enforcement != t.enforcement)
+            {
+                return Err(invalid(
+                    targets_name,
+                    format!(
+                        "targets {} and {} are in one account but use different enforcement modes",
+                        t.name(),
+                        other.name()
+                    ),
+                ));
+            }
         }
         Ok(AwsSettings {
             region,
@@ -510,7 +550,21 @@ impl ServeArgs {
                 1,
                 ("GATEHOUSE_REQUIRED_APPROVALS", "required-approvals"),
             )? as usize,
-            push: self.push.settings()?,
+            push: {
+                let push = self.push.settings()?;
+                let aws = self.aws()?;
+                if push.saml_provider.is_none()
+                    && aws.targets.iter().any(|t| {
+                        t.enforcement == Some(crate::domain::enforcement::Enforcement::Saml)
+                    })
+                {
+                    return Err(ConfigError::Missing {
+                        env: "GATEHOUSE_SAML_PROVIDER",
+                        flag: "saml-provider",
+                    });
+                }
+                push
+            },
             site_root: self
                 .site_root
                 .clone()

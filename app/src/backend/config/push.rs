@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{invalid, positive, ConfigError};
+use crate::domain::enforcement::Enforcement;
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct PushArgs {
@@ -37,6 +38,21 @@ pub struct PushArgs {
     /// Seconds a process holds a push; if it dies, another takes the push over after this.
     #[arg(long, env = "GATEHOUSE_PUSH_LEASE_SECONDS", global = true)]
     pub push_lease_seconds: Option<String>,
+    /// How bindings (group → role) are made true: `none` (recorded only), `identity-center`
+    /// (permission sets and account assignments) or `saml` (role trust and Entra app role
+    /// assignments). A target may override it in GATEHOUSE_AWS_TARGETS.
+    #[arg(long, env = "GATEHOUSE_ENFORCEMENT", global = true)]
+    pub enforcement: Option<String>,
+    /// The IAM Identity Center instance (`arn:aws:sso:::instance/ssoins-…`); default: the only
+    /// one ListInstances answers.
+    #[arg(long, env = "GATEHOUSE_IDENTITY_CENTER_INSTANCE_ARN", global = true)]
+    pub identity_center_instance_arn: Option<String>,
+    /// The region of the Identity Center instance (default: AWS_REGION).
+    #[arg(long, env = "GATEHOUSE_IDENTITY_CENTER_REGION", global = true)]
+    pub identity_center_region: Option<String>,
+    /// SAML mode: the name of the IAM SAML provider for Entra ID in each account.
+    #[arg(long, env = "GATEHOUSE_SAML_PROVIDER", global = true)]
+    pub saml_provider: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +66,11 @@ pub struct PushSettings {
     pub lease: Duration,
     /// `None`: no scheduled drift check.
     pub drift_interval: Option<Duration>,
+    /// The Identity Center instance and its region (`None` for both: discovered, AWS_REGION).
+    pub identity_center_instance: Option<String>,
+    pub identity_center_region: Option<String>,
+    /// The IAM SAML provider's name in each account (SAML mode).
+    pub saml_provider: Option<String>,
 }
 
 impl Default for PushSettings {
@@ -63,6 +84,9 @@ impl Default for PushSettings {
             push_on_approval: false,
             lease: Duration::from_secs(30),
             drift_interval: None,
+            identity_center_instance: None,
+            identity_center_region: None,
+            saml_provider: None,
         }
     }
 }
@@ -78,8 +102,47 @@ fn flag(value: &Option<String>, name: super::Name) -> Result<bool, ConfigError> 
     }
 }
 
+fn text(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+}
+
 impl PushArgs {
+    /// GATEHOUSE_ENFORCEMENT (default `none`).
+    pub fn enforcement(&self) -> Result<Enforcement, ConfigError> {
+        match text(&self.enforcement) {
+            None => Ok(Enforcement::None),
+            Some(mode) => Enforcement::parse(&mode)
+                .map_err(|e| invalid(("GATEHOUSE_ENFORCEMENT", "enforcement"), e)),
+        }
+    }
+
     pub fn settings(&self) -> Result<PushSettings, ConfigError> {
+        let instance = text(&self.identity_center_instance_arn);
+        if let Some(arn) = &instance {
+            if !(arn.starts_with("arn:") && arn.contains(":sso:::instance/")) {
+                return Err(invalid(
+                    ("GATEHOUSE_IDENTITY_CENTER_INSTANCE_ARN", "identity-center-instance-arn"),
+                    format!("`{arn}` is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)"),
+                ));
+            }
+        }
+        let saml_provider = text(&self.saml_provider);
+        if let Some(name) = &saml_provider {
+            let ok = name.len() <= 128
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+            if !ok {
+                return Err(invalid(
+                    ("GATEHOUSE_SAML_PROVIDER", "saml-provider"),
+                    format!("`{name}` is not a SAML provider name (letters, digits, . _ -)"),
+                ));
+            }
+        }
         let trust_name = ("GATEHOUSE_NEW_ROLE_TRUST_POLICY", "new-role-trust-policy");
         let trust_policy = match self.new_role_trust_policy.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -130,6 +193,9 @@ impl PushArgs {
                     )?,
                 )),
             },
+            identity_center_instance: instance,
+            identity_center_region: text(&self.identity_center_region),
+            saml_provider,
             lease: Duration::from_secs(positive(
                 &self.push_lease_seconds,
                 30,
@@ -137,6 +203,25 @@ impl PushArgs {
             )?),
         })
     }
+}
+
+/// The trust policy Gatehouse keeps on a role in SAML mode: only Entra ID's sign-in through the
+/// account's SAML provider may assume it, for the AWS sign-in audience.
+pub fn saml_trust_policy(partition: &str, account: &str, provider: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": saml_provider_arn(partition, account, provider)},
+            "Action": "sts:AssumeRoleWithSAML",
+            "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}
+        }]
+    })
+    .to_string()
+}
+
+pub fn saml_provider_arn(partition: &str, account: &str, provider: &str) -> String {
+    format!("arn:{partition}:iam::{account}:saml-provider/{provider}")
 }
 
 /// The trust policy of a role Gatehouse creates in `account` when none is configured.

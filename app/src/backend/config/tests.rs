@@ -107,7 +107,39 @@ fn aws_targets_parse_and_bad_ones_are_named() {
             "{bad}"
         );
     }
+    use crate::domain::enforcement::Enforcement;
+    args.push.enforcement = Some("identity-center".into());
+    args.aws_targets = Some(
+        "saml:210987654321/eu-west-1=arn:aws:iam::210987654321:role/GatehouseReader,123456789012/us-east-1"
+            .into(),
+    );
+    let aws = args.aws().unwrap();
+    assert_eq!(aws.targets[0].enforcement, Some(Enforcement::Saml));
+    assert_eq!(
+        aws.targets[1].enforcement,
+        Some(Enforcement::IdentityCenter)
+    );
+    assert!(aws.targets[0].role_arn.is_some());
+    // SAML needs the provider's name; a mode nobody knows is named.
+    assert_eq!(
+        args.settings().unwrap_err().to_string(),
+        "configuration: GATEHOUSE_SAML_PROVIDER (--saml-provider) is not set"
+    );
+    for bad in [
+        "sso:123456789012/us-east-1",
+        "saml:123456789012/us-east-1,123456789012/eu-west-1",
+    ] {
+        args.aws_targets = Some(bad.into());
+        assert!(args.aws().is_err(), "{bad}");
+    }
+    args.push.enforcement = Some("iam".into());
     args.aws_targets = None;
+    assert!(args
+        .aws()
+        .unwrap_err()
+        .to_string()
+        .contains("GATEHOUSE_ENFORCEMENT"));
+    args.push.enforcement = None;
     args.aws_region = Some("eu-central-1".into());
     args.aws_account_id = Some("111122223333".into());
     assert_eq!(

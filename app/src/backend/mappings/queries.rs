@@ -171,6 +171,7 @@ pub async fn fill_callers(
 /// for it, and what the newest drift check found on it.
 pub async fn role_mappings(
     pool: &PgPool,
+    aws: &crate::backend::config::AwsSettings,
     arn: &str,
 ) -> sqlx::Result<crate::catalog::types::RoleMappings> {
     use crate::catalog::types::{RoleDrift, RoleMappings};
@@ -188,16 +189,29 @@ pub async fn role_mappings(
         .map(|b| &b.group)
         .collect();
     let names = Names::load(pool, bound.iter().copied()).await?;
-    let mut groups: Vec<(String, String)> = bound
+    let keys: Vec<(String, String)> = bound
+        .iter()
+        .map(|g| (g.source.clone(), g.object_id.clone()))
+        .collect();
+    let counts = crate::backend::directory::membership::people_counts(pool, &keys).await?;
+    let mut named: Vec<((String, String), Option<i64>)> = bound
         .iter()
         .map(|g| {
             (
-                names.group(g),
-                format!("/groups/{}/{}", g.source, g.object_id),
+                (
+                    names.group(g),
+                    format!("/groups/{}/{}", g.source, g.object_id),
+                ),
+                counts
+                    .get(&(g.source.clone(), g.object_id.clone()))
+                    .copied(),
             )
         })
         .collect();
-    groups.sort_by_key(|(name, _)| name.to_lowercase());
+    named.sort_by_key(|((name, _), _)| name.to_lowercase());
+    let (groups, group_people): (Vec<(String, String)>, Vec<Option<i64>>) =
+        named.into_iter().unzip();
+    let mode = aws.enforcement_of(role.account.as_str());
     let (policy, policy_summary, policy_error) = match role_policy(
         role.name(),
         &state.grants_of(&role),
@@ -234,5 +248,9 @@ pub async fn role_mappings(
         policy_error,
         drift,
         drift_checked_at: report.map(|r| crate::backend::catalog::queries::utc(r.checked_at)),
+        broker: mode.broker().to_string(),
+        group_people,
+        enforcement_notice: (!mode.enforces_bindings())
+            .then(|| crate::domain::enforcement::RECORDED_ONLY.to_string()),
     })
 }

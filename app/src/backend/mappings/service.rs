@@ -156,10 +156,11 @@ async fn edit_now(pool: &PgPool, who: &Actor, edit: Edit) -> Result<FormOutcome,
 
 async fn detail(
     pool: &PgPool,
-    required_approvals: usize,
+    settings: &crate::backend::config::Settings,
     viewer: Option<SessionUser>,
     id: i64,
 ) -> Result<ChangeSetDetail, AppError> {
+    let required_approvals = settings.required_approvals;
     let mut conn = pool.acquire().await?;
     let Some(cs) = store::change_set(&mut conn, id, false).await? else {
         return Err(AppError::not_found(format!("There is no change set {id}.")));
@@ -211,7 +212,11 @@ async fn detail(
             warning: None,
         })
         .collect();
+    let (bindings, enforcement_notice) =
+        views::binding_lines(pool, &names, &cs.items, &settings.aws).await?;
     Ok(ChangeSetDetail {
+        bindings,
+        enforcement_notice,
         summary: views::summary(&cs),
         justification: cs.justification.clone(),
         ticket: cs.ticket.clone(),
@@ -303,7 +308,7 @@ pub async fn change_sets(
 }
 
 pub async fn change_set(state: &AppState, id: i64) -> Result<ChangeSetDetail, AppError> {
-    detail(&state.pool, state.settings.required_approvals, caller(), id).await
+    detail(&state.pool, &state.settings, caller(), id).await
 }
 
 pub async fn review_queue(state: &AppState) -> Result<Vec<ChangeSetSummary>, AppError> {
@@ -376,6 +381,11 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
         last_syncs,
         pushes,
         drift,
+        enforcement_notice: state
+            .settings
+            .aws
+            .any_recorded_only()
+            .then(|| crate::domain::enforcement::RECORDED_ONLY.to_string()),
     })
 }
 

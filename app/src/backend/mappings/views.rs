@@ -204,6 +204,60 @@ pub async fn access(
         .collect())
 }
 
+/// What each binding of a change set will make true, as people read it ("Members of G (N
+/// people) will be able to use R in account A through IAM Identity Center"), and the notice
+/// to show when some of them are recorded only.
+pub async fn binding_lines(
+    pool: &PgPool,
+    names: &Names,
+    items: &[ChangeItem],
+    aws: &crate::backend::config::AwsSettings,
+) -> sqlx::Result<(Vec<String>, Option<String>)> {
+    use crate::domain::enforcement::RECORDED_ONLY;
+    let bindings: Vec<(bool, &crate::domain::grant::Binding)> = items
+        .iter()
+        .filter_map(|i| match i {
+            ChangeItem::AddBinding(b) => Some((true, b)),
+            ChangeItem::RemoveBinding(b) => Some((false, b)),
+            _ => None,
+        })
+        .collect();
+    let groups: Vec<(String, String)> = bindings
+        .iter()
+        .map(|(_, b)| (b.group.source.clone(), b.group.object_id.clone()))
+        .collect();
+    let counts = crate::backend::directory::membership::people_counts(pool, &groups).await?;
+    let mut recorded_only = false;
+    let lines = bindings
+        .into_iter()
+        .map(|(added, b)| {
+            let mode = aws.enforcement_of(b.role.account.as_str());
+            recorded_only |= !mode.enforces_bindings();
+            let people = counts
+                .get(&(b.group.source.clone(), b.group.object_id.clone()))
+                .map(|n| format!(" ({n} {})", if *n == 1 { "person" } else { "people" }))
+                .unwrap_or_default();
+            let will = if added {
+                "will be able to use"
+            } else {
+                "will no longer be able to use"
+            };
+            let how = if mode.enforces_bindings() {
+                format!("through {}", mode.broker())
+            } else {
+                "(recorded only: who may assume it is managed outside Gatehouse)".to_string()
+            };
+            format!(
+                "Members of {}{people} {will} {} in account {} {how}.",
+                names.group(&b.group),
+                b.role.name(),
+                b.role.account.as_str(),
+            )
+        })
+        .collect();
+    Ok((lines, recorded_only.then(|| RECORDED_ONLY.to_string())))
+}
+
 pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<TimelineEntry>> {
     let rows = sqlx::query!(
         "SELECT occurred_at, actor_name, action, details FROM audit_events

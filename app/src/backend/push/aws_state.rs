@@ -13,17 +13,27 @@ use super::PushTarget;
 use crate::backend::catalog::{apigateway, iam};
 
 /// A role's existence, its managed tag and Gatehouse's inline policies.
-pub async fn read_role(target: &PushTarget, role_name: &str) -> anyhow::Result<RoleActual> {
+pub async fn read_role(
+    target: &PushTarget,
+    role_name: &str,
+    with_trust: bool,
+) -> anyhow::Result<RoleActual> {
     let client = &target.clients.iam;
     target.limits.all.acquire().await;
     // GetRole answers the role's tags too (all of them: a role has at most 50), so no
     // ListRoleTags is needed.
-    let managed = match client.get_role().role_name(role_name).send().await {
-        Ok(out) => out.role().is_some_and(|r| {
-            r.tags()
-                .iter()
-                .any(|t| (t.key(), t.value()) == iam::MANAGED_TAG)
-        }),
+    let (managed, trust) = match client.get_role().role_name(role_name).send().await {
+        Ok(out) => (
+            out.role().is_some_and(|r| {
+                r.tags()
+                    .iter()
+                    .any(|t| (t.key(), t.value()) == iam::MANAGED_TAG)
+            }),
+            out.role()
+                .and_then(|r| r.assume_role_policy_document())
+                .filter(|_| with_trust)
+                .and_then(iam::decode_policy),
+        ),
         Err(e) if e.code() == Some("NoSuchEntity") => return Ok(RoleActual::default()),
         Err(e) => anyhow::bail!("GetRole {role_name}: {}", DisplayErrorContext(&e)),
     };
@@ -70,6 +80,7 @@ pub async fn read_role(target: &PushTarget, role_name: &str) -> anyhow::Result<R
         exists: true,
         managed,
         inline,
+        trust,
     })
 }
 

@@ -19,11 +19,14 @@ pub struct CallError {
     pub request_id: Option<String>,
 }
 
-fn request_id(x: &impl RequestId) -> Option<String> {
+pub(super) fn request_id(x: &impl RequestId) -> Option<String> {
     x.request_id().map(String::from)
 }
 
-fn failed<E>(op: &str, e: SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> CallError
+pub(super) fn failed<E>(
+    op: &str,
+    e: SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+) -> CallError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -133,6 +136,24 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
             .await
             .map(|o| request_id(&o))
             .map_err(|e| failed("UpdateRestApi", e)),
+        Call::UpdateAssumeRolePolicy {
+            role_name,
+            document,
+        } => iam
+            .update_assume_role_policy()
+            .role_name(role_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map(|o| request_id(&o))
+            .map_err(|e| failed("UpdateAssumeRolePolicy", e)),
+        ic if ic.is_identity_center() => Err(CallError {
+            message: format!(
+                "{} goes to IAM Identity Center, not to an account's IAM",
+                ic.operation()
+            ),
+            request_id: None,
+        }),
         Call::CreateDeployment { api_id, stage } => {
             target.limits.deployments.acquire().await;
             gw.create_deployment()
@@ -144,5 +165,6 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
                 .map(|o| request_id(&o))
                 .map_err(|e| failed("CreateDeployment", e))
         }
+        _ => unreachable!("Identity Center calls are answered above"),
     }
 }

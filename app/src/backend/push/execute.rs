@@ -92,7 +92,12 @@ impl Pusher {
             let call: Call = serde_json::from_value(step.call.clone()).map_err(|e| {
                 PushError::Refused(format!("step {} cannot be read: {e}", step.seq))
             })?;
-            let target = self.target(&step.target)?;
+            let on_identity_center = call.is_identity_center();
+            let target = if on_identity_center {
+                None
+            } else {
+                Some(self.target(&step.target)?)
+            };
             store::mark_step(
                 &self.pool,
                 run_id,
@@ -103,7 +108,16 @@ impl Pusher {
                 None,
             )
             .await?;
-            let outcome = calls::make(target, &call).await;
+            let outcome = match target {
+                Some(target) => calls::make(target, &call).await,
+                None => match self.identity_center().await {
+                    Ok(center) => center.make(&call).await,
+                    Err(e) => Err(calls::CallError {
+                        message: e.to_string(),
+                        request_id: None,
+                    }),
+                },
+            };
             calls_made += 1;
             let (state, request_id, error) = match &outcome {
                 Ok(id) => (StepState::Done, id.clone(), None),

@@ -9,6 +9,7 @@ pub mod aws_state;
 pub mod calls;
 pub mod cli;
 pub mod drift;
+pub mod identity_center;
 pub mod service;
 pub mod store;
 
@@ -17,7 +18,9 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use crate::domain::{
     change_set::{Action, State},
     desired::{ChangeItem, DesiredState, RepushTarget},
-    grant::ApiRef,
+    enforcement::Enforcement,
+    grant::{ApiRef, GroupRef},
+    identity_center::{self as ic, IdentityCenterActual},
     names::RoleArn,
     plan::{plan, Call, PlanSettings, Step},
 };
@@ -28,7 +31,10 @@ use crate::backend::{
     audit::{self, Actor},
     aws::{self, AwsClients},
     catalog::rate_limit::{ApiGatewayLimits, RateLimiter},
-    config::{push::default_trust_policy, AwsSettings, PushSettings},
+    config::{
+        push::{default_trust_policy, saml_trust_policy},
+        AwsSettings, PushSettings,
+    },
     mappings::store as cs_store,
 };
 
@@ -41,6 +47,7 @@ pub struct PushLimits {
 pub struct PushTarget {
     pub name: String,
     pub account: String,
+    pub enforcement: Enforcement,
     pub clients: AwsClients,
     pub limits: Arc<PushLimits>,
     pub read_limits: ApiGatewayLimits,
@@ -83,8 +90,14 @@ pub struct RunOutcome {
 
 /// AWS's state for a scope.
 pub struct Actual {
+    /// IAM roles (modes `none` and `saml`).
     pub roles: BTreeMap<RoleArn, crate::domain::plan::RoleActual>,
     pub apis: Vec<crate::domain::plan::ApiActual>,
+    /// Permission sets and groups (mode `identity-center`).
+    pub identity_center: IdentityCenterActual,
+    /// The directory group each identity-store group stands for, where its external id or
+    /// name says so (to adopt an assignment made by hand).
+    pub store_groups: BTreeMap<String, GroupRef>,
 }
 
 /// The roles and APIs a push concerns.
@@ -116,6 +129,9 @@ pub struct Pusher {
     pub pool: PgPool,
     pub targets: Vec<PushTarget>,
     pub settings: PushSettings,
+    aws_settings: AwsSettings,
+    /// Connected on first use (only pushes to `identity-center` targets need it).
+    identity_center: tokio::sync::OnceCell<identity_center::IdentityCenter>,
     /// This process, as lease holder.
     pub owner: String,
 }
@@ -137,6 +153,7 @@ impl Pusher {
             targets.push(PushTarget {
                 name: target.name(),
                 account: target.account_id.clone(),
+                enforcement: target.enforcement.unwrap_or_default(),
                 clients: aws::target_clients(aws_settings, target).await,
                 limits,
                 read_limits: ApiGatewayLimits::for_endpoint(aws_settings),
@@ -146,6 +163,8 @@ impl Pusher {
             pool,
             targets,
             settings,
+            aws_settings: aws_settings.clone(),
+            identity_center: tokio::sync::OnceCell::new(),
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()),
         }
     }
@@ -170,6 +189,24 @@ impl Pusher {
             })
     }
 
+    /// How bindings to `role` are enforced (its account's target's mode).
+    pub fn enforcement_of(&self, role: &RoleArn) -> Enforcement {
+        self.role_target(role)
+            .map(|t| t.enforcement)
+            .unwrap_or_default()
+    }
+
+    pub(crate) async fn identity_center(
+        &self,
+    ) -> Result<&identity_center::IdentityCenter, PushError> {
+        self.identity_center
+            .get_or_try_init(|| {
+                identity_center::IdentityCenter::connect(&self.aws_settings, &self.settings)
+            })
+            .await
+            .map_err(|e| PushError::Aws(format!("IAM Identity Center: {e:#}")))
+    }
+
     pub(crate) async fn desired(&self) -> Result<DesiredState, PushError> {
         let mut conn = self.pool.acquire().await?;
         Ok(cs_store::desired_state(&mut conn).await?)
@@ -180,7 +217,8 @@ impl Pusher {
         role: &RoleArn,
     ) -> Result<(RoleArn, crate::domain::plan::RoleActual), PushError> {
         let target = self.role_target(role)?;
-        let actual = aws_state::read_role(target, role.name())
+        let with_trust = target.enforcement == Enforcement::Saml;
+        let actual = aws_state::read_role(target, role.name(), with_trust)
             .await
             .map_err(|e| PushError::Aws(format!("{e:#}")))?;
         Ok((role.clone(), actual))
@@ -196,14 +234,49 @@ impl Pusher {
         Ok(actual)
     }
 
+    /// The permission sets of `roles`, and the identity-store groups of their bindings.
+    async fn read_identity_center(
+        &self,
+        desired: &DesiredState,
+        roles: &[RoleArn],
+    ) -> Result<(IdentityCenterActual, BTreeMap<String, GroupRef>), PushError> {
+        if roles.is_empty() {
+            return Ok(Default::default());
+        }
+        let center = self.identity_center().await?;
+        let bound: Vec<&GroupRef> = desired
+            .bindings
+            .iter()
+            .filter(|b| roles.contains(&b.role))
+            .map(|b| &b.group)
+            .collect();
+        let names = group_names(&self.pool, &bound).await?;
+        let (actual, external) = center
+            .read(roles, &names)
+            .await
+            .map_err(|e| PushError::Aws(format!("{e:#}")))?;
+        let groups = groups_by_external_id(&self.pool, &external).await?;
+        Ok((actual, groups))
+    }
+
     /// What AWS holds for `scope`'s roles and (when a push changes APIs) its APIs.
-    pub async fn read_actual(&self, scope: &Scope) -> Result<Actual, PushError> {
+    pub async fn read_actual(
+        &self,
+        desired: &DesiredState,
+        scope: &Scope,
+    ) -> Result<Actual, PushError> {
         use futures_util::{StreamExt, TryStreamExt};
+        let (ic_roles, iam_roles): (Vec<RoleArn>, Vec<RoleArn>) = scope
+            .roles
+            .iter()
+            .cloned()
+            .partition(|r| self.enforcement_of(r) == Enforcement::IdentityCenter);
+        let (identity_center, store_groups) = self.read_identity_center(desired, &ic_roles).await?;
         // Several reads in flight: each waits its turn at the target's quota limiter, so the
         // pace stays within AWS's quotas while the latency of one call no longer adds up.
         // (The futures are made first, by named methods: a closure here trips the compiler's
         // `Send` inference for the spawned push.)
-        let role_reads: Vec<_> = scope.roles.iter().map(|r| self.read_role(r)).collect();
+        let role_reads: Vec<_> = iam_roles.iter().map(|r| self.read_role(r)).collect();
         let roles: BTreeMap<RoleArn, crate::domain::plan::RoleActual> =
             futures_util::stream::iter(role_reads)
                 .buffer_unordered(READS_IN_FLIGHT)
@@ -217,7 +290,12 @@ impl Pusher {
                 .try_collect()
                 .await?;
         }
-        Ok(Actual { roles, apis })
+        Ok(Actual {
+            roles,
+            apis,
+            identity_center,
+            store_groups,
+        })
     }
 
     /// The calls that bring `actual` to `desired`.
@@ -226,11 +304,25 @@ impl Pusher {
         desired: &DesiredState,
         actual: &Actual,
     ) -> Result<Vec<Step>, PushError> {
-        let trust = |role: &RoleArn| {
-            self.settings
+        let trust = |role: &RoleArn| match (self.enforcement_of(role), &self.settings.saml_provider)
+        {
+            (Enforcement::Saml, Some(provider)) => {
+                saml_trust_policy(role.partition.as_str(), role.account.as_str(), provider)
+            }
+            _ => self
+                .settings
                 .trust_policy
                 .clone()
-                .unwrap_or_else(|| default_trust_policy(role.account.as_str()))
+                .unwrap_or_else(|| default_trust_policy(role.account.as_str())),
+        };
+        let keeps_trust = |role: &RoleArn| self.enforcement_of(role) == Enforcement::Saml;
+        let principal = |role: &RoleArn| match self.enforcement_of(role) {
+            Enforcement::IdentityCenter => ic::provisioned_role_pattern(
+                role.partition.as_str(),
+                role.account.as_str(),
+                role.name(),
+            ),
+            _ => role.to_string(),
         };
         let role_target = |role: &RoleArn| {
             self.role_target(role)
@@ -242,9 +334,18 @@ impl Pusher {
             resource_policy: self.settings.resource_policy,
             role_target: &role_target,
             trust_policy: &trust,
+            keeps_trust: &keeps_trust,
+            principal: &principal,
         };
-        plan(desired, &actual.roles, &actual.apis, &settings)
-            .map_err(|e| PushError::Plan(e.to_string()))
+        // Permission sets and assignments first: a resource policy naming a permission set's
+        // roles is only useful once Identity Center has provisioned them.
+        let mut steps = ic::plan(desired, &actual.identity_center)
+            .map_err(|e| PushError::Plan(e.to_string()))?;
+        steps.extend(
+            plan(desired, &actual.roles, &actual.apis, &settings)
+                .map_err(|e| PushError::Plan(e.to_string()))?,
+        );
+        Ok(steps)
     }
 
     /// The calls that would bring `scope` to `desired`, from what AWS holds now.
@@ -253,7 +354,7 @@ impl Pusher {
         desired: &DesiredState,
         scope: &Scope,
     ) -> Result<Vec<Step>, PushError> {
-        let actual = self.read_actual(scope).await?;
+        let actual = self.read_actual(desired, scope).await?;
         self.plan_actual(desired, &actual)
     }
 
@@ -362,6 +463,66 @@ impl Pusher {
 }
 
 mod execute;
+
+/// The directory's names of `groups` (their object id when the directory has not been synced).
+async fn group_names(
+    pool: &PgPool,
+    groups: &[&GroupRef],
+) -> Result<BTreeMap<GroupRef, String>, PushError> {
+    let sources: Vec<String> = groups.iter().map(|g| g.source.clone()).collect();
+    let ids: Vec<String> = groups.iter().map(|g| g.object_id.clone()).collect();
+    let rows = sqlx::query!(
+        "SELECT g.source, g.object_id, g.display_name
+         FROM directory_groups g JOIN unnest($1::text[], $2::text[]) AS w(source, object_id)
+           USING (source, object_id)",
+        &sources,
+        &ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut names: BTreeMap<GroupRef, String> = groups
+        .iter()
+        .map(|g| ((*g).clone(), g.object_id.clone()))
+        .collect();
+    for r in rows {
+        names.insert(
+            GroupRef {
+                source: r.source,
+                object_id: r.object_id,
+            },
+            r.display_name,
+        );
+    }
+    Ok(names)
+}
+
+/// The directory groups whose object ids identity-store groups carry as external ids.
+async fn groups_by_external_id(
+    pool: &PgPool,
+    external: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, GroupRef>, PushError> {
+    let ids: Vec<String> = external.values().cloned().collect();
+    let rows = sqlx::query!(
+        "SELECT source, object_id FROM directory_groups
+         WHERE object_id = ANY($1) AND deleted_at IS NULL",
+        &ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(external
+        .iter()
+        .filter_map(|(store_id, object_id)| {
+            let r = rows.iter().find(|r| &r.object_id == object_id)?;
+            Some((
+                store_id.clone(),
+                GroupRef {
+                    source: r.source.clone(),
+                    object_id: r.object_id.clone(),
+                },
+            ))
+        })
+        .collect())
+}
 
 /// How long verification waits for IAM's eventual consistency, in all.
 /// AWS reads a plan, a drift check or a read-back keeps in flight at once.

@@ -1,0 +1,170 @@
+"""moto_server, with the parts of IAM Identity Center moto lacks filled in after AWS's documents.
+
+Run with the venv's Python: `python end2end/stack/moto_server.py -H 127.0.0.1 -p PORT` (the same
+arguments as moto_server). What this adds, and why:
+
+- Account assignments are asynchronous in AWS: CreateAccountAssignment / DeleteAccountAssignment
+  answer `IN_PROGRESS`, and their Describe…Status calls answer `IN_PROGRESS` once more before
+  `SUCCEEDED` (moto says `SUCCEEDED` at once, so a caller that never polls would pass).
+- ProvisionPermissionSet answers `IN_PROGRESS` and DescribePermissionSetProvisioningStatus
+  (missing in moto) answers `SUCCEEDED`.
+- ListTagsForResource (missing in moto) answers a permission set's tags.
+- SCIM: Entra ID provisions groups into the identity store through Identity Center's SCIM
+  endpoint, which sets each group's external id (the Entra object id); the identity store API
+  cannot. `POST /scim/v2/Groups` (SCIM 2.0 core Group: `displayName`, `externalId`) creates
+  such a group in the identity store of the account/region's Identity Center instance
+  (query `region=`, default us-east-1). A duplicate display name answers 409 like SCIM does.
+"""
+
+import json
+import sys
+from uuid import uuid4
+
+from moto import server
+from moto.core.utils import unix_time
+from moto.identitystore.models import Group, identitystore_backends
+from moto.ssoadmin.models import ssoadmin_backends
+from moto.ssoadmin.responses import SSOAdminResponse
+
+ACCOUNT = "123456789012"
+# (status kind, request id) already asked about once: the second status check succeeds. (moto
+# gives an assignment's deletion the request id of its creation, hence the kind.)
+_asked: set[tuple[str, str]] = set()
+# Provisioning requests: id -> permission set ARN.
+_provisioning: dict[str, str] = {}
+
+
+def _in_progress_first(original, key):
+    def handler(self):
+        answer = json.loads(original(self))
+        status = answer[key]
+        asked = (key, status.get("RequestId"))
+        if asked not in _asked:
+            _asked.add(asked)
+            status["Status"] = "IN_PROGRESS"
+        return json.dumps(answer)
+
+    return handler
+
+
+def _started(original, key):
+    def handler(self):
+        answer = json.loads(original(self))
+        answer[key]["Status"] = "IN_PROGRESS"
+        return json.dumps(answer)
+
+    return handler
+
+
+SSOAdminResponse.create_account_assignment = _started(
+    SSOAdminResponse.create_account_assignment, "AccountAssignmentCreationStatus"
+)
+SSOAdminResponse.delete_account_assignment = _started(
+    SSOAdminResponse.delete_account_assignment, "AccountAssignmentDeletionStatus"
+)
+SSOAdminResponse.describe_account_assignment_creation_status = _in_progress_first(
+    SSOAdminResponse.describe_account_assignment_creation_status,
+    "AccountAssignmentCreationStatus",
+)
+SSOAdminResponse.describe_account_assignment_deletion_status = _in_progress_first(
+    SSOAdminResponse.describe_account_assignment_deletion_status,
+    "AccountAssignmentDeletionStatus",
+)
+
+_provision = SSOAdminResponse.provision_permission_set
+
+
+def provision_permission_set(self):
+    answer = json.loads(_provision(self))
+    status = answer["PermissionSetProvisioningStatus"]
+    status["Status"] = "IN_PROGRESS"
+    _provisioning[status["RequestId"]] = status["PermissionSetArn"]
+    return json.dumps(answer)
+
+
+def describe_permission_set_provisioning_status(self):
+    request_id = self._get_param("ProvisionPermissionSetRequestId")
+    arn = _provisioning.get(request_id)
+    if arn is None:
+        raise_not_found()
+    return json.dumps(
+        {
+            "PermissionSetProvisioningStatus": {
+                "AccountId": self.current_account,
+                "CreatedDate": unix_time(),
+                "PermissionSetArn": arn,
+                "RequestId": request_id,
+                "Status": "SUCCEEDED",
+            }
+        }
+    )
+
+
+def list_tags_for_resource(self):
+    instance_arn = self._get_param("InstanceArn")
+    resource_arn = self._get_param("ResourceArn")
+    ps = self.ssoadmin_backend._find_permission_set(instance_arn, resource_arn)
+    return json.dumps({"Tags": ps.tags or []})
+
+
+def raise_not_found():
+    from moto.ssoadmin.exceptions import ResourceNotFoundException
+
+    raise ResourceNotFoundException
+
+
+SSOAdminResponse.provision_permission_set = provision_permission_set
+SSOAdminResponse.describe_permission_set_provisioning_status = (
+    describe_permission_set_provisioning_status
+)
+SSOAdminResponse.list_tags_for_resource = list_tags_for_resource
+
+
+def scim_groups(environ, start_response):
+    """SCIM 2.0 `POST /scim/v2/Groups`, as Entra ID's provisioning calls it."""
+    from urllib.parse import parse_qs
+
+    region = parse_qs(environ.get("QUERY_STRING", "")).get("region", ["us-east-1"])[0]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    name, external = body.get("displayName"), body.get("externalId")
+
+    def reply(status, payload):
+        data = json.dumps(payload).encode()
+        start_response(status, [("Content-Type", "application/scim+json"),
+                                ("Content-Length", str(len(data)))])
+        return [data]
+
+    if not name:
+        return reply("400 Bad Request", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "400", "detail": "displayName is required"})
+    instance = ssoadmin_backends[ACCOUNT][region].instances[0]
+    store_id = instance.identity_store_id
+    backend = identitystore_backends[ACCOUNT][region]
+    store = backend._IdentityStoreBackend__get_identity_store(store_id)
+    if any(g.DisplayName == name for g in store.groups.values()):
+        return reply("409 Conflict", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "409", "scimType": "uniqueness",
+            "detail": f"a group named {name} exists"})
+    group_id = str(uuid4())
+    external_ids = [{"Issuer": "https://scim.aws.com", "Id": external}] if external else []
+    store.groups[group_id] = Group(group_id, name, external_ids, "", store_id)
+    return reply("201 Created", {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": group_id, "displayName": name, "externalId": external,
+        "meta": {"resourceType": "Group"}})
+
+
+class WithScim(server.DomainDispatcherApplication):
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/scim/v2/Groups" and environ.get("REQUEST_METHOD") == "POST":
+            return scim_groups(environ, start_response)
+        return super().__call__(environ, start_response)
+
+
+server.DomainDispatcherApplication = WithScim
+
+if __name__ == "__main__":
+    server.main(sys.argv[1:])

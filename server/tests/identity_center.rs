@@ -1,0 +1,388 @@
+//! Bindings made true through IAM Identity Center, on moto_server (with the asynchronous
+//! statuses and SCIM provisioning of end2end/stack/moto_server.py), through the counting proxy:
+//! a binding-only change set becomes a permission set and an account assignment (polled until
+//! done), a second push writes nothing, removing the binding deletes the assignment, an
+//! assignment made by hand is drift and its reviewed revert removes it, and a group missing from
+//! the identity store is refused in the plan before anything is written.
+
+mod common;
+
+use std::time::Duration;
+
+use app::domain::{
+    change_set::State,
+    desired::ChangeItem,
+    enforcement::Enforcement,
+    grant::{Binding, Grant, GrantInput, GroupRef},
+    names::RoleArn,
+};
+use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use common::{aws_proxy::AwsProxy, migrated_database, orders_api, start_moto, Moto};
+use gatehouse::{
+    audit::Actor,
+    aws::AwsClients,
+    config::PushSettings,
+    mappings::{
+        store,
+        workflow::{self, Details},
+    },
+    push::Pusher,
+};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const ACCOUNT: &str = "123456789012";
+const ROLE: &str = "orders-readers";
+
+fn person(n: u128, name: &str) -> Actor {
+    Actor::person(
+        Uuid::from_u128(1),
+        Uuid::from_u128(n),
+        name,
+        &format!("{name}@contoso.test"),
+    )
+}
+
+fn role() -> RoleArn {
+    RoleArn::parse(&format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}")).unwrap()
+}
+
+fn group(object_id: &str) -> GroupRef {
+    GroupRef {
+        source: "file".into(),
+        object_id: object_id.into(),
+    }
+}
+
+fn binding(object_id: &str) -> Binding {
+    Binding {
+        group: group(object_id),
+        role: role(),
+    }
+}
+
+fn grant(api_id: &str) -> ChangeItem {
+    ChangeItem::AddGrant(
+        Grant::parse(&GrantInput {
+            role_arn: role().to_string(),
+            account: ACCOUNT.into(),
+            region: "us-east-1".into(),
+            api_id: api_id.into(),
+            stage: "prod".into(),
+            method: "GET".into(),
+            path: "/orders".into(),
+        })
+        .unwrap(),
+    )
+}
+
+/// A change set with `items`, written by Ada and approved by Rita.
+async fn approved(pool: &PgPool, items: Vec<ChangeItem>) -> i64 {
+    let ada = person(1, "Ada Admin");
+    let mut id = 0;
+    for item in items {
+        id = workflow::edit(pool, &ada, item).await.unwrap();
+    }
+    let details = Details {
+        title: "Orders team reads orders".into(),
+        justification: "The orders team reads orders for its dashboard.".into(),
+        ticket: String::new(),
+    };
+    workflow::save_details(pool, &ada, id, details, true)
+        .await
+        .unwrap();
+    let state = workflow::review(pool, &person(2, "Rita Reviewer"), id, true, "ok", 1)
+        .await
+        .unwrap();
+    assert_eq!(state, State::Approved);
+    id
+}
+
+/// The directory knows the group (as a sync would have stored it).
+async fn directory_group(pool: &PgPool, object_id: &str, name: &str) {
+    sqlx::query("INSERT INTO directory_groups (source, object_id, display_name, directory_ref) VALUES ('file', $1, $2, $1)")
+        .bind(object_id)
+        .bind(name)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// Entra ID's SCIM provisioning puts the group in the identity store, its object id as
+/// external id; answers the identity-store group id.
+async fn provision(moto: &Moto, object_id: &str, name: &str) -> String {
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/scim/v2/Groups", moto.1))
+        .json(&serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": name,
+            "externalId": object_id,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_string()
+}
+
+fn settings() -> PushSettings {
+    PushSettings {
+        resource_policy: true,
+        calls_per_second: 1000.0,
+        deploy_interval: Duration::ZERO,
+        lease: Duration::from_secs(2),
+        ..Default::default()
+    }
+}
+
+async fn pusher(pool: &PgPool, moto: &Moto, proxy: &AwsProxy) -> Pusher {
+    let mut aws = moto.settings();
+    aws.endpoint_url = Some(proxy.url.parse().unwrap());
+    aws.targets[0].enforcement = Some(Enforcement::IdentityCenter);
+    Pusher::new(pool.clone(), &aws, settings()).await
+}
+
+/// The principals assigned to the permission set in the account, read straight from moto.
+async fn assigned(direct: &AwsClients) -> Vec<String> {
+    let sso = &direct.ssoadmin;
+    let instance = sso.list_instances().send().await.unwrap().instances()[0]
+        .instance_arn()
+        .unwrap()
+        .to_string();
+    let sets = sso
+        .list_permission_sets()
+        .instance_arn(&instance)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for arn in sets.permission_sets() {
+        let found = sso
+            .list_account_assignments()
+            .instance_arn(&instance)
+            .account_id(ACCOUNT)
+            .permission_set_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        out.extend(
+            found
+                .account_assignments()
+                .iter()
+                .map(|a| a.principal_id().unwrap().to_string()),
+        );
+    }
+    out.sort();
+    out
+}
+
+async fn push(pool: &PgPool, pusher: &Pusher, id: i64) -> Vec<&'static str> {
+    let plan = pusher.plan(id).await.unwrap();
+    let run = pusher
+        .begin(&person(1, "Ada Admin"), id)
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = pusher.execute(run).await.unwrap();
+    assert!(outcome.succeeded, "{outcome:?}");
+    let mut conn = pool.acquire().await.unwrap();
+    let state = store::change_set(&mut conn, id, false)
+        .await
+        .unwrap()
+        .unwrap()
+        .state;
+    assert_eq!(state, State::Pushed);
+    plan.iter().map(|s| s.call.operation()).collect()
+}
+
+#[tokio::test]
+async fn a_binding_becomes_an_assignment_polled_until_done_and_a_second_push_writes_nothing() {
+    let pool = migrated_database().await;
+    let moto = start_moto().await;
+    let proxy = AwsProxy::start(&moto.1).await;
+    let direct = moto.clients().await;
+    directory_group(&pool, "orders-team", "Orders Team").await;
+    let store_id = provision(&moto, "orders-team", "Orders Team").await;
+    let pusher = pusher(&pool, &moto, &proxy).await;
+
+    // Only a binding: no longer an empty plan.
+    let id = approved(&pool, vec![ChangeItem::AddBinding(binding("orders-team"))]).await;
+    let plan = pusher.plan(id).await.unwrap();
+    assert_eq!(
+        plan.iter().map(|s| s.call.summary()).collect::<Vec<_>>(),
+        [
+            "create permission set orders-readers, tagged gatehouse:managed=true",
+            "assign group Orders Team to permission set orders-readers in account 123456789012",
+        ]
+    );
+    assert!(proxy.writes().is_empty(), "planning writes nothing");
+    assert_eq!(
+        push(&pool, &pusher, id).await,
+        ["CreatePermissionSet", "CreateAccountAssignment"]
+    );
+    assert_eq!(
+        proxy.writes(),
+        ["CreatePermissionSet", "CreateAccountAssignment"]
+    );
+    // AWS answered IN_PROGRESS, then IN_PROGRESS again: the push asked until SUCCEEDED.
+    assert_eq!(proxy.count("DescribeAccountAssignmentCreationStatus"), 2);
+    assert_eq!(assigned(&direct).await, [store_id]);
+    let tags_read = proxy.count("ListTagsForResource");
+    assert!(tags_read > 0, "the read-back checks the managed tag");
+
+    // Pushing it again writes nothing.
+    let writes = proxy.writes().len();
+    assert_eq!(
+        pusher.begin(&person(1, "Ada Admin"), id).await.unwrap(),
+        None
+    );
+    assert_eq!(proxy.writes().len(), writes);
+
+    // A grant: the permission set's policy, provisioned again to the account it is assigned
+    // in, and the API's resource policy names the roles Identity Center makes from it.
+    let api_id = orders_api(&direct).await;
+    let id = approved(&pool, vec![grant(&api_id)]).await;
+    assert_eq!(
+        push(&pool, &pusher, id).await,
+        [
+            "PutInlinePolicyToPermissionSet",
+            "ProvisionPermissionSet",
+            "UpdateRestApi",
+            "CreateDeployment"
+        ]
+    );
+    assert_eq!(proxy.count("DescribePermissionSetProvisioningStatus"), 1);
+    let policy = direct
+        .apigateway
+        .get_rest_api()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let policy: serde_json::Value =
+        serde_json::from_str(&policy.policy().unwrap().replace("\\\"", "\"")).unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"],
+        format!("arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_orders-readers_*")
+    );
+
+    // Removing the binding deletes the assignment (and polls its deletion).
+    let id = approved(
+        &pool,
+        vec![ChangeItem::RemoveBinding(binding("orders-team"))],
+    )
+    .await;
+    assert_eq!(push(&pool, &pusher, id).await, ["DeleteAccountAssignment"]);
+    assert_eq!(proxy.count("DescribeAccountAssignmentDeletionStatus"), 2);
+    assert!(assigned(&direct).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_assignment_made_by_hand_is_drift_and_its_reviewed_revert_removes_it() {
+    let pool = migrated_database().await;
+    let moto = start_moto().await;
+    let proxy = AwsProxy::start(&moto.1).await;
+    let direct = moto.clients().await;
+    directory_group(&pool, "orders-team", "Orders Team").await;
+    directory_group(&pool, "contractors", "Contractors").await;
+    let orders = provision(&moto, "orders-team", "Orders Team").await;
+    let contractors = provision(&moto, "contractors", "Contractors").await;
+    let pusher = pusher(&pool, &moto, &proxy).await;
+    let id = approved(&pool, vec![ChangeItem::AddBinding(binding("orders-team"))]).await;
+    push(&pool, &pusher, id).await;
+    let checker = Actor::system("test");
+    assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
+
+    // Someone assigns the contractors to the permission set in the AWS console.
+    let sso = &direct.ssoadmin;
+    let instance = sso.list_instances().send().await.unwrap().instances()[0]
+        .instance_arn()
+        .unwrap()
+        .to_string();
+    let ps = sso
+        .list_permission_sets()
+        .instance_arn(&instance)
+        .send()
+        .await
+        .unwrap()
+        .permission_sets()[0]
+        .clone();
+    sso.create_account_assignment()
+        .instance_arn(&instance)
+        .target_id(ACCOUNT)
+        .target_type(TargetType::AwsAccount)
+        .permission_set_arn(&ps)
+        .principal_type(PrincipalType::Group)
+        .principal_id(&contractors)
+        .send()
+        .await
+        .unwrap();
+
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(item.subject, role().to_string());
+    assert_eq!(item.kind, "account assignment added outside Gatehouse");
+    assert_eq!(
+        item.actual,
+        "group Contractors assigned in account 123456789012"
+    );
+    assert_eq!(item.desired, "not assigned");
+    // Adopting it would bind the contractors through a reviewed change set.
+    assert_eq!(
+        item.adopt,
+        vec![ChangeItem::AddBinding(binding("contractors"))]
+    );
+
+    // The revert is reviewed, then pushed: only the hand-made assignment goes.
+    let revert = approved(&pool, vec![item.revert.clone()]).await;
+    assert_eq!(
+        push(&pool, &pusher, revert).await,
+        ["DeleteAccountAssignment"]
+    );
+    assert_eq!(assigned(&direct).await, [orders]);
+    assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
+}
+
+#[tokio::test]
+async fn a_group_missing_from_the_identity_store_is_refused_in_the_plan_and_nothing_is_written() {
+    let pool = migrated_database().await;
+    let moto = start_moto().await;
+    let proxy = AwsProxy::start(&moto.1).await;
+    directory_group(&pool, "payments-admins", "Payments Admins").await;
+    let pusher = pusher(&pool, &moto, &proxy).await;
+    let id = approved(
+        &pool,
+        vec![ChangeItem::AddBinding(binding("payments-admins"))],
+    )
+    .await;
+
+    let err = pusher.plan(id).await.unwrap_err().to_string();
+    assert!(
+        err.contains("group Payments Admins is not in the IAM Identity Center identity store")
+            && err.contains("provision"),
+        "{err}"
+    );
+    let err = pusher
+        .begin(&person(1, "Ada Admin"), id)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Payments Admins"), "{err}");
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+    let mut conn = pool.acquire().await.unwrap();
+    let state = store::change_set(&mut conn, id, false)
+        .await
+        .unwrap()
+        .unwrap()
+        .state;
+    assert_eq!(
+        state,
+        State::Approved,
+        "still approved, ready once provisioned"
+    );
+}
