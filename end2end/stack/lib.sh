@@ -118,5 +118,8 @@ demo_settings() { # gatehouse port, oidc port, moto port
   # Pushes keep each API's resource policy (moto_server has no UpdateMethod for enforcing AWS_IAM
   # on methods); deployments are spaced 1 s apart instead of API Gateway's 5 s.
   export GATEHOUSE_RESOURCE_POLICY=true GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS=1000
+  # Bindings become IAM Identity Center account assignments of SCIM-provisioned groups
+  # (seed-demo provisions the demo directory's groups into moto's identity store).
+  export GATEHOUSE_ENFORCEMENT="${GATEHOUSE_ENFORCEMENT:-identity-center}"
   export GATEHOUSE_DRIFT_INTERVAL_MINUTES="${GATEHOUSE_DRIFT_INTERVAL_MINUTES:-15}"
 }

@@ -107,6 +107,10 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     .toHaveCount(1);
   await expect(author.getByTestId('access')).toContainText(`${p.group}`);
   await expect(author.getByTestId('access')).toContainText(`gains GET ${p.path}`);
+  // What the binding makes true in AWS, said in a sentence.
+  await expect(author.getByTestId('binding-lines')).toContainText(
+    new RegExp(`Members of ${p.group} \\(\\d+ (people|person)\\) will be able to use ${p.role} in account 123456789012 through IAM Identity Center`));
+  await expect(author.getByTestId('enforcement-notice')).toHaveCount(0);
   await author.getByLabel('Title').fill(`${p.group} reads ${p.api}`);
   await author.getByLabel(/Justification/).fill('The team needs read access for the new dashboard (CHG-1234).');
   await author.getByRole('button', { name: 'Submit for review' }).click();
@@ -154,7 +158,10 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await author.goto(`/change-sets/${id}`);
   await ready(author, testInfo);
   const planTable = author.getByTestId('push-plan');
-  await expect(planTable).toContainText('PutRolePolicy');
+  // Identity Center: the permission set, its policy and the group's account assignment.
+  await expect(planTable).toContainText('CreatePermissionSet');
+  await expect(planTable).toContainText('PutInlinePolicyToPermissionSet');
+  await expect(planTable).toContainText(`assign group ${p.group} to permission set ${p.role} in account 123456789012`);
   await expect(planTable).toContainText('UpdateRestApi');
   await expect(planTable).toContainText('CreateDeployment');
   await screenshot(author, testInfo, 'admin-push-plan');
@@ -187,6 +194,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(author.getByTestId('home-drift')).toContainText(/differences? between AWS and the approved mappings/);
   await author.goto(`/roles/${p.role}`);
   await expect(author.getByTestId('role-groups')).toContainText(p.group);
+  await expect(author.getByTestId('role-broker')).toContainText('through IAM Identity Center');
   await expect(author.getByTestId('role-routes')).toContainText(`GET ${p.path} on ${p.api}`);
   await expect(author.getByTestId('generated-policy')).toContainText(`/prod/GET${p.path}"`);
   await expect(author.getByTestId('role-drift')).toContainText('policy edited outside Gatehouse');

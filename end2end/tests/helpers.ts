@@ -114,13 +114,46 @@ async function iam(params: Record<string, string>): Promise<string> {
   return text;
 }
 
-/** Edits Gatehouse's inline policy on `role` by hand in AWS: every route it allows for GET is
- *  allowed for DELETE too. */
-export async function widenPolicyByHand(role: string) {
-  const xml = await iam({ Action: 'GetRolePolicy', RoleName: role, PolicyName: 'gatehouse-invoke' });
-  const encoded = xml.match(/<PolicyDocument>([^<]*)<\/PolicyDocument>/)![1];
-  const doc = JSON.parse(decodeURIComponent(encoded));
+// IAM Identity Center (JSON protocol) on moto, the same way.
+async function sso(operation: string, params: Record<string, unknown>): Promise<any> {
+  const response = await fetch(process.env.AWS_ENDPOINT_URL!, {
+    method: 'POST',
+    headers: {
+      Authorization: 'AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/sso/aws4_request, SignedHeaders=host, Signature=0',
+      'Content-Type': 'application/x-amz-json-1.1',
+      'X-Amz-Target': `SWBExternalService.${operation}`,
+    },
+    body: JSON.stringify(params),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`SSO ${operation}: ${response.status} ${text}`);
+  return JSON.parse(text || '{}');
+}
+
+function widened(doc: any) {
   const resources: string[] = doc.Statement[0].Resource;
   doc.Statement[0].Resource = [...resources, ...resources.map((r) => r.replace('/GET/', '/DELETE/'))];
-  await iam({ Action: 'PutRolePolicy', RoleName: role, PolicyName: 'gatehouse-invoke', PolicyDocument: JSON.stringify(doc) });
+  return JSON.stringify(doc);
+}
+
+/** Edits Gatehouse's policy for `role` by hand in AWS: every route it allows for GET is allowed
+ *  for DELETE too. In identity-center mode (the demo's) that is the inline policy of the
+ *  permission set named after the role; otherwise the role's inline policy. */
+export async function widenPolicyByHand(role: string) {
+  if ((process.env.GATEHOUSE_ENFORCEMENT ?? 'none') === 'identity-center') {
+    const { Instances } = await sso('ListInstances', {});
+    const InstanceArn = Instances[0].InstanceArn;
+    const { PermissionSets } = await sso('ListPermissionSets', { InstanceArn });
+    for (const PermissionSetArn of PermissionSets as string[]) {
+      const { PermissionSet } = await sso('DescribePermissionSet', { InstanceArn, PermissionSetArn });
+      if (PermissionSet.Name !== role) continue;
+      const { InlinePolicy } = await sso('GetInlinePolicyForPermissionSet', { InstanceArn, PermissionSetArn });
+      await sso('PutInlinePolicyToPermissionSet', { InstanceArn, PermissionSetArn, InlinePolicy: widened(JSON.parse(InlinePolicy)) });
+      return;
+    }
+    throw new Error(`no permission set ${role}`);
+  }
+  const xml = await iam({ Action: 'GetRolePolicy', RoleName: role, PolicyName: 'gatehouse-invoke' });
+  const encoded = xml.match(/<PolicyDocument>([^<]*)<\/PolicyDocument>/)![1];
+  await iam({ Action: 'PutRolePolicy', RoleName: role, PolicyName: 'gatehouse-invoke', PolicyDocument: widened(JSON.parse(decodeURIComponent(encoded))) });
 }

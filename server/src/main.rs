@@ -46,7 +46,23 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::SeedDemo => seed_demo::seed(&aws::clients(&cli.serve.aws()?).await).await,
+        Command::SeedDemo => {
+            let aws_settings = cli.serve.aws()?;
+            seed_demo::seed(&aws::clients(&aws_settings).await).await?;
+            let identity_center = aws_settings.targets.iter().any(|t| {
+                t.enforcement == Some(app::domain::enforcement::Enforcement::IdentityCenter)
+            });
+            match (
+                identity_center,
+                &aws_settings.endpoint_url,
+                &cli.serve.directory.directory_file,
+            ) {
+                (true, Some(endpoint), Some(file)) => {
+                    seed_demo::provision_groups(endpoint.as_str(), file).await
+                }
+                _ => Ok(()),
+            }
+        }
         Command::Plan { change_set } => {
             push::cli::print_plan(&pusher(&cli).await?, change_set).await
         }

@@ -1,5 +1,7 @@
-//! `gatehouse seed-demo`: the sample REST APIs and IAM roles of the local demo (moto_server).
-//! Idempotent: an API or role that already exists by name is left as it is.
+//! `gatehouse seed-demo`: the sample REST APIs and IAM roles of the local demo (moto_server),
+//! and, in `identity-center` mode, the demo directory's groups in Identity Center's identity
+//! store, provisioned the way Entra ID's SCIM provisioning does it (external id = object id).
+//! Idempotent: an API, role or group that already exists by name is left as it is.
 
 use anyhow::Context;
 use aws_sdk_apigateway::types::{
@@ -242,5 +244,44 @@ async fn seed_api(aws: &AwsClients, api: &DemoApi) -> anyhow::Result<()> {
         .deployment_id(deployment.id().context("no deployment id")?)
         .send()
         .await?;
+    Ok(())
+}
+
+/// Provisions every group of the demo directory file into the identity store through the SCIM
+/// endpoint the local AWS endpoint serves (end2end/stack/moto_server.py), as Entra ID's
+/// provisioning service would: `POST /scim/v2/Groups` with `displayName` and `externalId`.
+pub async fn provision_groups(endpoint: &str, directory_file: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(directory_file)
+        .with_context(|| format!("reading the directory file {directory_file}"))?;
+    let directory: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("the directory file {directory_file} is not JSON"))?;
+    let client = reqwest::Client::new();
+    let url = format!("{}/scim/v2/Groups", endpoint.trim_end_matches('/'));
+    let (mut made, mut kept) = (0, 0);
+    for group in directory["groups"].as_array().into_iter().flatten() {
+        let (Some(id), Some(name)) = (group["id"].as_str(), group["displayName"].as_str()) else {
+            continue;
+        };
+        let sent = client
+            .post(&url)
+            .header("content-type", "application/scim+json")
+            .json(&serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": name,
+                "externalId": id,
+            }))
+            .send()
+            .await
+            .with_context(|| format!("SCIM-provisioning group {name}"))?;
+        match sent.status().as_u16() {
+            201 => made += 1,
+            409 => kept += 1,
+            status => anyhow::bail!(
+                "SCIM-provisioning group {name}: {status} {}",
+                sent.text().await.unwrap_or_default()
+            ),
+        }
+    }
+    println!("identity store: provisioned {made} groups by SCIM ({kept} were there already)");
     Ok(())
 }

@@ -98,3 +98,42 @@ async fn seeding_creates_the_sample_apis_and_roles_once() {
         "unmanaged roles carry no Gatehouse tag"
     );
 }
+
+#[tokio::test]
+async fn seeding_provisions_the_demo_directory_groups_into_the_identity_store_once() {
+    let moto = start_moto().await;
+    let clients = moto.clients().await;
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../end2end/stack/demo-directory.json"
+    );
+    seed_demo::provision_groups(&moto.1, file).await.unwrap();
+    seed_demo::provision_groups(&moto.1, file).await.unwrap(); // idempotent
+
+    let instance = clients.ssoadmin.list_instances().send().await.unwrap();
+    let store = instance.instances()[0].identity_store_id().unwrap();
+    let groups = clients
+        .identitystore
+        .list_groups()
+        .identity_store_id(store)
+        .send()
+        .await
+        .unwrap();
+    let directory: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let wanted = directory["groups"].as_array().unwrap();
+    assert_eq!(groups.groups().len(), wanted.len());
+    // Each carries the directory's object id as external id, as SCIM provisioning sets it.
+    let orders = groups
+        .groups()
+        .iter()
+        .find(|g| g.display_name() == Some("Orders team"))
+        .unwrap();
+    let orders_id = wanted
+        .iter()
+        .find(|g| g["displayName"] == "Orders team")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(orders.external_ids()[0].id(), orders_id);
+}

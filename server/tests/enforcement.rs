@@ -1,9 +1,13 @@
-//! Bindings made true through IAM Identity Center, on moto_server (with the asynchronous
-//! statuses and SCIM provisioning of end2end/stack/moto_server.py), through the counting proxy:
-//! a binding-only change set becomes a permission set and an account assignment (polled until
-//! done), a second push writes nothing, removing the binding deletes the assignment, an
-//! assignment made by hand is drift and its reviewed revert removes it, and a group missing from
-//! the identity store is refused in the plan before anything is written.
+//! Bindings made true in AWS, on moto_server (with the asynchronous statuses and SCIM
+//! provisioning of end2end/stack/moto_server.py), through the counting proxy.
+//!
+//! Identity Center: a binding-only change set becomes a permission set and an account
+//! assignment (polled until done), a second push writes nothing, removing the binding deletes
+//! the assignment, an assignment made by hand is drift and its reviewed revert removes it, and a
+//! group missing from the identity store is refused in the plan before anything is written.
+//!
+//! SAML: the role's trust policy names only the SAML provider; it is written on create, and a
+//! hand edit is drift, planned back by a reviewed revert.
 
 mod common;
 
@@ -140,10 +144,18 @@ fn settings() -> PushSettings {
 }
 
 async fn pusher(pool: &PgPool, moto: &Moto, proxy: &AwsProxy) -> Pusher {
+    pusher_in(pool, moto, proxy, Enforcement::IdentityCenter).await
+}
+
+async fn pusher_in(pool: &PgPool, moto: &Moto, proxy: &AwsProxy, mode: Enforcement) -> Pusher {
     let mut aws = moto.settings();
     aws.endpoint_url = Some(proxy.url.parse().unwrap());
-    aws.targets[0].enforcement = Some(Enforcement::IdentityCenter);
-    Pusher::new(pool.clone(), &aws, settings()).await
+    aws.targets[0].enforcement = Some(mode);
+    let push = PushSettings {
+        saml_provider: Some("EntraID".into()),
+        ..settings()
+    };
+    Pusher::new(pool.clone(), &aws, push).await
 }
 
 /// The principals assigned to the permission set in the account, read straight from moto.
@@ -385,4 +397,65 @@ async fn a_group_missing_from_the_identity_store_is_refused_in_the_plan_and_noth
         State::Approved,
         "still approved, ready once provisioned"
     );
+}
+
+#[tokio::test]
+async fn saml_roles_trust_only_the_saml_provider_and_a_hand_edit_is_drift_planned_back() {
+    let pool = migrated_database().await;
+    let moto = start_moto().await;
+    let proxy = AwsProxy::start(&moto.1).await;
+    let direct = moto.clients().await;
+    directory_group(&pool, "orders-team", "Orders Team").await;
+    let pusher = pusher_in(&pool, &moto, &proxy, Enforcement::Saml).await;
+
+    // A binding alone makes the role: its ARN is what members pick at sign-in.
+    let id = approved(&pool, vec![ChangeItem::AddBinding(binding("orders-team"))]).await;
+    assert_eq!(push(&pool, &pusher, id).await, ["CreateRole"]);
+    let trust = |direct: AwsClients| async move {
+        let role = direct.iam.get_role().role_name(ROLE).send().await.unwrap();
+        gatehouse::catalog::iam::decode_policy(
+            role.role().unwrap().assume_role_policy_document().unwrap(),
+        )
+        .unwrap()
+    };
+    let written = trust(direct.clone()).await;
+    let statement = &written["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["Federated"],
+        format!("arn:aws:iam::{ACCOUNT}:saml-provider/EntraID")
+    );
+    assert_eq!(statement["Action"], "sts:AssumeRoleWithSAML");
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["SAML:aud"],
+        "https://signin.aws.amazon.com/saml"
+    );
+    let writes = proxy.writes().len();
+    assert!(pusher.plan(id).await.unwrap().is_empty());
+    assert_eq!(proxy.writes().len(), writes, "a second plan writes nothing");
+
+    // Someone lets the whole account assume the role.
+    let open = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
+    direct
+        .iam
+        .update_assume_role_policy()
+        .role_name(ROLE)
+        .policy_document(open.to_string())
+        .send()
+        .await
+        .unwrap();
+    let checker = Actor::system("test");
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].kind, "trust policy changed outside Gatehouse");
+    assert!(
+        items[0].actual.contains(":root") && items[0].desired.contains("saml-provider/EntraID")
+    );
+    let revert = approved(&pool, vec![items[0].revert.clone()]).await;
+    assert_eq!(
+        push(&pool, &pusher, revert).await,
+        ["UpdateAssumeRolePolicy"]
+    );
+    assert_eq!(trust(direct.clone()).await, written);
+    assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
 }
