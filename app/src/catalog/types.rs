@@ -377,6 +377,10 @@ pub struct RoleMappings {
     /// Set when the role's bindings are recorded only (enforcement `none`).
     #[serde(default)]
     pub enforcement_notice: Option<String>,
+    /// Where a push puts the policy ("the role's inline policy", "the inline policy of
+    /// permission set …").
+    #[serde(default)]
+    pub pushed_as: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

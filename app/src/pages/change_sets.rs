@@ -333,7 +333,7 @@ fn Detail(
             </ul>
         })}
         {open.then(|| view! {
-            <h2>"IAM policy, before → after"</h2>
+            <h2>"Policy, before → after"</h2>
             {if d.policies.is_empty() { Some(view! { <p class="muted">"No role's policy changes."</p> }) } else { None }}
             {policies}
             <h2>"Effective access"</h2>

@@ -247,7 +247,11 @@ fn RoleMappingsView(m: crate::catalog::types::RoleMappings, managed: bool) -> im
             <h2>"May call"</h2>
             {routes}
             <h2>"Policy Gatehouse generates"</h2>
-            {(!managed).then(|| view! { <p class="muted small">"Not pushed: the role is not managed by Gatehouse."</p> })}
+            {if managed {
+                view! { <p class="muted small" data-testid="pushed-as">{m.pushed_as.clone()}</p> }.into_any()
+            } else {
+                view! { <p class="muted small">"Not pushed: the role is not managed by Gatehouse."</p> }.into_any()
+            }}
             {policy}
             <h2>"Drift"</h2>
             {drift}

@@ -248,6 +248,14 @@ pub async fn role_mappings(
         policy_error,
         drift,
         drift_checked_at: report.map(|r| crate::backend::catalog::queries::utc(r.checked_at)),
+        pushed_as: match mode {
+            crate::domain::enforcement::Enforcement::IdentityCenter => format!(
+                "Pushed as the inline policy of permission set {name} in IAM Identity Center, which provisions it in account {account} as a role named AWSReservedSSO_{name}_… (the trust policy below is the catalog role's, not used for this access).",
+                name = role.name(),
+                account = role.account.as_str()
+            ),
+            _ => "Pushed as the role's inline policy.".to_string(),
+        },
         broker: mode.broker().to_string(),
         group_people,
         enforcement_notice: (!mode.enforces_bindings())
