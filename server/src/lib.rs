@@ -47,8 +47,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
         .build();
-    let pusher =
-        Arc::new(push::Pusher::new(pool.clone(), &settings.aws, settings.push.clone()).await);
+    let pusher = Arc::new(
+        push::Pusher::new(pool.clone(), &settings.aws, settings.push.clone())
+            .await
+            .with_graph(directories.graph.clone()),
+    );
     Ok(AppState {
         leptos_options,
         pool,

@@ -166,5 +166,10 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
 async fn pusher(cli: &Cli) -> anyhow::Result<push::Pusher> {
     let pool = db::connect(&cli.serve.database()?).await?;
     db::migrate(&pool).await?;
-    Ok(push::Pusher::new(pool, &cli.serve.aws()?, cli.serve.push.settings()?).await)
+    let graph = cli.serve.directory.settings()?.build()?.graph;
+    Ok(
+        push::Pusher::new(pool, &cli.serve.aws()?, cli.serve.push.settings()?)
+            .await
+            .with_graph(graph),
+    )
 }

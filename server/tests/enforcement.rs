@@ -6,12 +6,14 @@
 //! the assignment, an assignment made by hand is drift and its reviewed revert removes it, and a
 //! group missing from the identity store is refused in the plan before anything is written.
 //!
-//! SAML: the role's trust policy names only the SAML provider; it is written on create, and a
-//! hand edit is drift, planned back by a reviewed revert.
+//! SAML: a binding is an app role assignment on the Entra enterprise application for AWS
+//! (through the HTTP fake of Microsoft Graph: throttling retried, read back, removed on
+//! revocation); the role's trust policy names only the SAML provider, written on create; an
+//! assignment or a trust edited by hand is drift, undone by a reviewed revert.
 
 mod common;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use app::domain::{
     change_set::State,
@@ -21,11 +23,16 @@ use app::domain::{
     names::RoleArn,
 };
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
-use common::{aws_proxy::AwsProxy, migrated_database, orders_api, start_moto, Moto};
+use common::{
+    aws_proxy::AwsProxy,
+    graph_fake::{FakeGroup, GraphFake},
+    migrated_database, orders_api, start_moto, Moto,
+};
 use gatehouse::{
     audit::Actor,
     aws::AwsClients,
     config::PushSettings,
+    directory::graph::GraphDirectory,
     mappings::{
         store,
         workflow::{self, Details},
@@ -104,7 +111,12 @@ async fn approved(pool: &PgPool, items: Vec<ChangeItem>) -> i64 {
 
 /// The directory knows the group (as a sync would have stored it).
 async fn directory_group(pool: &PgPool, object_id: &str, name: &str) {
-    sqlx::query("INSERT INTO directory_groups (source, object_id, display_name, directory_ref) VALUES ('file', $1, $2, $1)")
+    directory_group_in(pool, "file", object_id, name).await
+}
+
+async fn directory_group_in(pool: &PgPool, source: &str, object_id: &str, name: &str) {
+    sqlx::query("INSERT INTO directory_groups (source, object_id, display_name, directory_ref) VALUES ($1, $2, $3, $2)")
+        .bind(source)
         .bind(object_id)
         .bind(name)
         .execute(pool)
@@ -153,6 +165,7 @@ async fn pusher_in(pool: &PgPool, moto: &Moto, proxy: &AwsProxy, mode: Enforceme
     aws.targets[0].enforcement = Some(mode);
     let push = PushSettings {
         saml_provider: Some("EntraID".into()),
+        saml_service_principal: Some(APP.into()),
         ..settings()
     };
     Pusher::new(pool.clone(), &aws, push).await
@@ -399,18 +412,87 @@ async fn a_group_missing_from_the_identity_store_is_refused_in_the_plan_and_noth
     );
 }
 
+/// The service principal of the Entra enterprise application for AWS.
+const APP: &str = "7c1e9a52-0d3b-4f6e-8a21-5b9c0e4d7f10";
+const ORDERS: &str = "0f3c2b1a-1111-4a5b-8c9d-0e1f2a3b4c5d";
+const CONTRACTORS: &str = "9a8b7c6d-2222-4e5f-8a9b-0c1d2e3f4a5b";
+
+fn entra_binding(group: &str) -> Binding {
+    Binding {
+        group: GroupRef {
+            source: "graph".into(),
+            object_id: group.into(),
+        },
+        role: role(),
+    }
+}
+
+fn entra_group(id: &str, name: &str) -> FakeGroup {
+    FakeGroup {
+        id: id.into(),
+        display_name: name.into(),
+        description: None,
+        mail: None,
+        members: Vec::new(),
+        nested: Vec::new(),
+    }
+}
+
 #[tokio::test]
-async fn saml_roles_trust_only_the_saml_provider_and_a_hand_edit_is_drift_planned_back() {
+async fn saml_bindings_become_app_role_assignments_and_roles_trust_only_the_saml_provider() {
     let pool = migrated_database().await;
     let moto = start_moto().await;
     let proxy = AwsProxy::start(&moto.1).await;
     let direct = moto.clients().await;
-    directory_group(&pool, "orders-team", "Orders Team").await;
-    let pusher = pusher_in(&pool, &moto, &proxy, Enforcement::Saml).await;
+    let graph = GraphFake::start().await;
+    graph.add_group(entra_group(ORDERS, "Orders Team"));
+    graph.add_group(entra_group(CONTRACTORS, "Contractors"));
+    graph.add_service_principal(APP);
+    directory_group_in(&pool, "graph", ORDERS, "Orders Team").await;
+    directory_group_in(&pool, "graph", CONTRACTORS, "Contractors").await;
+    let client = GraphDirectory::new(graph.settings()).unwrap();
+    let pusher = pusher_in(&pool, &moto, &proxy, Enforcement::Saml)
+        .await
+        .with_graph(Some(Arc::new(client)));
+    let value =
+        format!("arn:aws:iam::{ACCOUNT}:role/{ROLE},arn:aws:iam::{ACCOUNT}:saml-provider/EntraID");
 
-    // A binding alone makes the role: its ARN is what members pick at sign-in.
-    let id = approved(&pool, vec![ChangeItem::AddBinding(binding("orders-team"))]).await;
-    assert_eq!(push(&pool, &pusher, id).await, ["CreateRole"]);
+    // A binding alone: the role (its ARN is the app role's value), the app role, the
+    // assignment; the directory writes sit in the plan beside the AWS call.
+    let id = approved(&pool, vec![ChangeItem::AddBinding(entra_binding(ORDERS))]).await;
+    let plan: Vec<String> = pusher
+        .plan(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| format!("{}: {}", s.target, s.call.summary()))
+        .collect();
+    assert_eq!(
+        plan,
+        [
+            format!("{ACCOUNT}/us-east-1: create role /{ROLE}, tagged gatehouse:managed=true"),
+            format!("entra: add app role {ROLE} ({value}) to the Entra enterprise application for AWS"),
+            format!("entra: assign group Orders Team the app role arn:aws:iam::{ACCOUNT}:role/{ROLE} in Entra ID"),
+        ]
+    );
+    // Graph throttles the push's first directory call: it waits and tries again.
+    graph.throttle_next(1, Some(0));
+    assert_eq!(
+        push(&pool, &pusher, id).await,
+        [
+            "CreateRole",
+            "UpdateServicePrincipal",
+            "CreateAppRoleAssignment"
+        ]
+    );
+    assert_eq!(
+        graph.app_role_assignments(APP),
+        [(value.clone(), ORDERS.to_string())]
+    );
+    // Read back: nothing left to do, in AWS or in Entra.
+    assert!(pusher.plan(id).await.unwrap().is_empty());
+
+    // The role trusts only the SAML provider, for AWS's sign-in audience.
     let trust = |direct: AwsClients| async move {
         let role = direct.iam.get_role().role_name(ROLE).send().await.unwrap();
         gatehouse::catalog::iam::decode_policy(
@@ -429,11 +511,10 @@ async fn saml_roles_trust_only_the_saml_provider_and_a_hand_edit_is_drift_planne
         statement["Condition"]["StringEquals"]["SAML:aud"],
         "https://signin.aws.amazon.com/saml"
     );
-    let writes = proxy.writes().len();
-    assert!(pusher.plan(id).await.unwrap().is_empty());
-    assert_eq!(proxy.writes().len(), writes, "a second plan writes nothing");
 
-    // Someone lets the whole account assume the role.
+    // By hand: the contractors get the app role in Entra, and the whole account may assume
+    // the role in AWS. Both are drift; the reviewed revert undoes both.
+    graph.assign_by_hand(APP, &value, CONTRACTORS);
     let open = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
     direct
@@ -446,16 +527,41 @@ async fn saml_roles_trust_only_the_saml_provider_and_a_hand_edit_is_drift_planne
         .unwrap();
     let checker = Actor::system("test");
     let (_, items) = pusher.check_drift(&checker).await.unwrap();
-    assert_eq!(items.len(), 1, "{items:?}");
-    assert_eq!(items[0].kind, "trust policy changed outside Gatehouse");
+    let kinds: Vec<&str> = items.iter().map(|i| i.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "trust policy changed outside Gatehouse",
+            "app role assignment added outside Gatehouse"
+        ],
+        "{items:?}"
+    );
     assert!(
         items[0].actual.contains(":root") && items[0].desired.contains("saml-provider/EntraID")
+    );
+    assert!(items[1].actual.contains("group Contractors assigned"));
+    assert_eq!(
+        items[1].adopt,
+        vec![ChangeItem::AddBinding(entra_binding(CONTRACTORS))]
     );
     let revert = approved(&pool, vec![items[0].revert.clone()]).await;
     assert_eq!(
         push(&pool, &pusher, revert).await,
-        ["UpdateAssumeRolePolicy"]
+        ["UpdateAssumeRolePolicy", "DeleteAppRoleAssignment"]
     );
     assert_eq!(trust(direct.clone()).await, written);
+    assert_eq!(
+        graph.app_role_assignments(APP),
+        [(value.clone(), ORDERS.to_string())]
+    );
     assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
+
+    // Revoking the binding removes the assignment.
+    let id = approved(
+        &pool,
+        vec![ChangeItem::RemoveBinding(entra_binding(ORDERS))],
+    )
+    .await;
+    assert_eq!(push(&pool, &pusher, id).await, ["DeleteAppRoleAssignment"]);
+    assert!(graph.app_role_assignments(APP).is_empty());
 }

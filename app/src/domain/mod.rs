@@ -12,3 +12,4 @@ pub mod identity_center;
 pub mod names;
 pub mod plan;
 pub mod policy;
+pub mod saml;

@@ -94,6 +94,24 @@ pub enum Call {
         principal: Principal,
         principal_name: String,
     },
+    /// SAML mode, in Entra ID: an app role of the enterprise application for AWS whose value is
+    /// `role ARN,SAML provider ARN`.
+    CreateAppRole {
+        value: String,
+        display_name: String,
+    },
+    /// SAML mode: the group is assigned the app role (`POST …/appRoleAssignedTo`).
+    AssignAppRole {
+        value: String,
+        group_id: String,
+        group_name: String,
+    },
+    RemoveAppRoleAssignment {
+        assignment_id: String,
+        value: String,
+        principal_id: String,
+        principal_name: String,
+    },
 }
 
 /// Who an Identity Center account assignment is for.
@@ -131,7 +149,20 @@ impl Call {
             Call::ProvisionPermissionSet { .. } => "ProvisionPermissionSet",
             Call::CreateAccountAssignment { .. } => "CreateAccountAssignment",
             Call::DeleteAccountAssignment { .. } => "DeleteAccountAssignment",
+            Call::CreateAppRole { .. } => "UpdateServicePrincipal",
+            Call::AssignAppRole { .. } => "CreateAppRoleAssignment",
+            Call::RemoveAppRoleAssignment { .. } => "DeleteAppRoleAssignment",
         }
+    }
+
+    /// Whether the call is a directory write in Entra ID (Microsoft Graph).
+    pub fn is_entra(&self) -> bool {
+        matches!(
+            self,
+            Call::CreateAppRole { .. }
+                | Call::AssignAppRole { .. }
+                | Call::RemoveAppRoleAssignment { .. }
+        )
     }
 
     /// Whether the call goes to IAM Identity Center (else to the step's account).
@@ -217,6 +248,26 @@ impl Call {
                 }
                 line
             }
+            Call::CreateAppRole {
+                value,
+                display_name,
+            } => format!(
+                "add app role {display_name} ({value}) to the Entra enterprise application for AWS"
+            ),
+            Call::AssignAppRole {
+                value, group_name, ..
+            } => format!(
+                "assign group {group_name} the app role {} in Entra ID",
+                value.split(',').next().unwrap_or(value)
+            ),
+            Call::RemoveAppRoleAssignment {
+                value,
+                principal_name,
+                ..
+            } => format!(
+                "remove the assignment of {principal_name} to the app role {} in Entra ID",
+                value.split(',').next().unwrap_or(value)
+            ),
             Call::DeleteAccountAssignment {
                 permission_set,
                 account,
@@ -288,6 +339,14 @@ pub enum PlanError {
     UnmanagedPermissionSet(String),
     #[error("role name {0} cannot be a permission set name (at most 32 letters, digits and +=,.@-_): rename the role")]
     PermissionSetName(String),
+    #[error("group {group} comes from the {directory} directory; SAML app role assignments are made in Entra ID, so bind an Entra ID group (directory `graph`) to {role}")]
+    NotAnEntraGroup {
+        group: String,
+        directory: String,
+        role: String,
+    },
+    #[error("SAML mode needs the Entra enterprise application for AWS: set GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID and the GATEHOUSE_GRAPH_… credentials")]
+    NoEnterpriseApplication,
     #[error("group {group} is not in the IAM Identity Center identity store, so it cannot be assigned to {role}: provision it from Entra ID (add it to the AWS IAM Identity Center enterprise application's provisioning scope and wait for the next SCIM cycle, or use Provision on demand), then push again")]
     GroupNotProvisioned { group: String, role: String },
 }

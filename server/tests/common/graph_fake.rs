@@ -70,6 +70,8 @@ pub struct Tenant {
     too_many_groups: HashSet<String>,
     pub requests: Vec<String>,
     tokens_issued: usize,
+    /// Enterprise applications' service principals: app roles and their assignments.
+    pub service_principals: BTreeMap<String, super::graph_apps::ServicePrincipal>,
 }
 
 #[derive(Clone)]
@@ -78,7 +80,7 @@ pub struct GraphFake {
     pub tenant: Arc<Mutex<Tenant>>,
 }
 
-fn odata_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+pub(super) fn odata_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({
         "error": {
             "code": code,
@@ -131,6 +133,10 @@ fn group_with_members(g: &FakeGroup) -> Value {
 }
 
 impl Tenant {
+    pub(super) fn group_name(&self, id: &str) -> Option<String> {
+        self.groups.get(id).map(|g| g.display_name.clone())
+    }
+
     fn group_count(&self) -> usize {
         self.groups.len() + self.generated
     }
@@ -281,13 +287,13 @@ impl Tenant {
     }
 }
 
-struct Responder {
+pub(super) struct Responder {
     base: String,
     tenant: Arc<Mutex<Tenant>>,
 }
 
 impl Responder {
-    fn page(
+    pub(super) fn page(
         &self,
         t: &mut Tenant,
         items: Vec<Value>,
@@ -416,6 +422,9 @@ impl Responder {
             return ResponseTemplate::new(200).set_body_json(body);
         }
         let parts: Vec<&str> = path.trim_start_matches("/v1.0/").split('/').collect();
+        if parts.first() == Some(&"servicePrincipals") {
+            return self.service_principal(t, req, &parts, offset, size);
+        }
         match parts.as_slice() {
             ["groups", id, "transitiveMembers", "microsoft.graph.user"] => {
                 if !t.groups.contains_key(*id) {
@@ -548,7 +557,7 @@ impl GraphFake {
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Tenant) -> T) -> T {
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut Tenant) -> T) -> T {
         f(&mut self.tenant.lock().unwrap())
     }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod aws_proxy;
+pub mod graph_apps;
 pub mod graph_fake;
 mod moto;
 #[allow(unused_imports)]

@@ -553,15 +553,30 @@ impl ServeArgs {
             push: {
                 let push = self.push.settings()?;
                 let aws = self.aws()?;
-                if push.saml_provider.is_none()
-                    && aws.targets.iter().any(|t| {
-                        t.enforcement == Some(crate::domain::enforcement::Enforcement::Saml)
-                    })
-                {
-                    return Err(ConfigError::Missing {
-                        env: "GATEHOUSE_SAML_PROVIDER",
-                        flag: "saml-provider",
-                    });
+                let saml = aws
+                    .targets
+                    .iter()
+                    .any(|t| t.enforcement == Some(crate::domain::enforcement::Enforcement::Saml));
+                // SAML mode writes app role assignments through Graph: all three are needed.
+                let needed = [
+                    (
+                        push.saml_provider.is_none(),
+                        "GATEHOUSE_SAML_PROVIDER",
+                        "saml-provider",
+                    ),
+                    (
+                        push.saml_service_principal.is_none(),
+                        "GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID",
+                        "saml-service-principal-id",
+                    ),
+                    (
+                        self.directory.settings()?.graph.is_none(),
+                        "GATEHOUSE_GRAPH_CLIENT_ID",
+                        "graph-client-id",
+                    ),
+                ];
+                if let Some((_, env, flag)) = needed.iter().find(|(missing, ..)| saml && *missing) {
+                    return Err(ConfigError::Missing { env, flag });
                 }
                 push
             },

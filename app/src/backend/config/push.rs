@@ -53,6 +53,10 @@ pub struct PushArgs {
     /// SAML mode: the name of the IAM SAML provider for Entra ID in each account.
     #[arg(long, env = "GATEHOUSE_SAML_PROVIDER", global = true)]
     pub saml_provider: Option<String>,
+    /// SAML mode: the object id of the service principal of the Entra enterprise application
+    /// for AWS (its app roles and their assignments are written through Microsoft Graph).
+    #[arg(long, env = "GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID", global = true)]
+    pub saml_service_principal_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -71,6 +75,8 @@ pub struct PushSettings {
     pub identity_center_region: Option<String>,
     /// The IAM SAML provider's name in each account (SAML mode).
     pub saml_provider: Option<String>,
+    /// The enterprise application's service principal (SAML mode).
+    pub saml_service_principal: Option<String>,
 }
 
 impl Default for PushSettings {
@@ -87,6 +93,7 @@ impl Default for PushSettings {
             identity_center_instance: None,
             identity_center_region: None,
             saml_provider: None,
+            saml_service_principal: None,
         }
     }
 }
@@ -196,6 +203,18 @@ impl PushArgs {
             identity_center_instance: instance,
             identity_center_region: text(&self.identity_center_region),
             saml_provider,
+            saml_service_principal: match text(&self.saml_service_principal_id) {
+                Some(id) if uuid::Uuid::parse_str(&id).is_err() => {
+                    return Err(invalid(
+                        (
+                            "GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID",
+                            "saml-service-principal-id",
+                        ),
+                        format!("`{id}` is not an object id (a GUID)"),
+                    ))
+                }
+                other => other,
+            },
             lease: Duration::from_secs(positive(
                 &self.push_lease_seconds,
                 30,

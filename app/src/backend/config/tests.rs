@@ -125,6 +125,24 @@ fn aws_targets_parse_and_bad_ones_are_named() {
         args.settings().unwrap_err().to_string(),
         "configuration: GATEHOUSE_SAML_PROVIDER (--saml-provider) is not set"
     );
+    args.push.saml_provider = Some("EntraID".into());
+    assert!(args
+        .settings()
+        .unwrap_err()
+        .to_string()
+        .contains("GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID"));
+    args.push.saml_service_principal_id = Some("not-a-guid".into());
+    assert!(args
+        .settings()
+        .unwrap_err()
+        .to_string()
+        .contains("is not an object id"));
+    args.push.saml_service_principal_id = Some("7c1e9a52-0d3b-4f6e-8a21-5b9c0e4d7f10".into());
+    assert!(args
+        .settings()
+        .unwrap_err()
+        .to_string()
+        .contains("GATEHOUSE_GRAPH_CLIENT_ID"));
     for bad in [
         "sso:123456789012/us-east-1",
         "saml:123456789012/us-east-1,123456789012/eu-west-1",

@@ -147,9 +147,9 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
             .await
             .map(|o| request_id(&o))
             .map_err(|e| failed("UpdateAssumeRolePolicy", e)),
-        ic if ic.is_identity_center() => Err(CallError {
+        ic if ic.is_identity_center() || ic.is_entra() => Err(CallError {
             message: format!(
-                "{} goes to IAM Identity Center, not to an account's IAM",
+                "{} goes to IAM Identity Center or Entra ID, not to an account's IAM",
                 ic.operation()
             ),
             request_id: None,
@@ -165,6 +165,6 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
                 .map(|o| request_id(&o))
                 .map_err(|e| failed("CreateDeployment", e))
         }
-        _ => unreachable!("Identity Center calls are answered above"),
+        _ => unreachable!("Identity Center and Entra calls are answered above"),
     }
 }

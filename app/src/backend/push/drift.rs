@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use crate::domain::{
     desired::{ChangeItem, DesiredState, RepushTarget},
     drift::{adopt_role, policy_arns},
-    grant::{ApiRef, Binding},
+    grant::{ApiRef, Binding, GroupRef},
     names::RoleArn,
     plan::{Call, STATEMENT_PREFIX},
+    saml::ENTRA_SOURCE,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -334,6 +335,73 @@ pub fn items(
                             })]
                         })
                         .unwrap_or_default(),
+                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                }
+            }
+            // The assignment's item says it.
+            Call::CreateAppRole { .. } => continue,
+            Call::AssignAppRole {
+                value,
+                group_id,
+                group_name,
+            } => {
+                let Some(role) = actual.saml.role_of_value(value).cloned() else {
+                    continue;
+                };
+                DriftItem {
+                    subject: role.to_string(),
+                    kind: "app role assignment removed outside Gatehouse".into(),
+                    desired: format!(
+                        "group {group_name} assigned the app role {value} in Entra ID"
+                    ),
+                    actual: "not assigned".into(),
+                    fix: step.call.summary(),
+                    adopt: vec![ChangeItem::RemoveBinding(Binding {
+                        group: GroupRef {
+                            source: ENTRA_SOURCE.into(),
+                            object_id: group_id.clone(),
+                        },
+                        role: role.clone(),
+                    })],
+                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                }
+            }
+            Call::RemoveAppRoleAssignment {
+                value,
+                principal_id,
+                principal_name,
+                assignment_id,
+            } => {
+                let Some(role) = actual.saml.role_of_value(value).cloned() else {
+                    continue;
+                };
+                let kind = actual
+                    .saml
+                    .assignments
+                    .iter()
+                    .find(|a| &a.id == assignment_id)
+                    .map(|a| a.principal_type.clone())
+                    .unwrap_or_default();
+                DriftItem {
+                    subject: role.to_string(),
+                    kind: "app role assignment added outside Gatehouse".into(),
+                    desired: "not assigned".into(),
+                    actual: format!(
+                        "{} {principal_name} assigned the app role {value} in Entra ID",
+                        kind.to_lowercase()
+                    ),
+                    fix: step.call.summary(),
+                    adopt: if kind == "Group" {
+                        vec![ChangeItem::AddBinding(Binding {
+                            group: GroupRef {
+                                source: ENTRA_SOURCE.into(),
+                                object_id: principal_id.clone(),
+                            },
+                            role: role.clone(),
+                        })]
+                    } else {
+                        Vec::new()
+                    },
                     revert: ChangeItem::Repush(RepushTarget::Role(role)),
                 }
             }

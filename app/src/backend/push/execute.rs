@@ -92,8 +92,7 @@ impl Pusher {
             let call: Call = serde_json::from_value(step.call.clone()).map_err(|e| {
                 PushError::Refused(format!("step {} cannot be read: {e}", step.seq))
             })?;
-            let on_identity_center = call.is_identity_center();
-            let target = if on_identity_center {
+            let target = if call.is_identity_center() || call.is_entra() {
                 None
             } else {
                 Some(self.target(&step.target)?)
@@ -110,6 +109,7 @@ impl Pusher {
             .await?;
             let outcome = match target {
                 Some(target) => calls::make(target, &call).await,
+                None if call.is_entra() => self.make_entra(&call).await,
                 None => match self.identity_center().await {
                     Ok(center) => center.make(&call).await,
                     Err(e) => Err(calls::CallError {
@@ -177,6 +177,42 @@ impl Pusher {
             calls_made,
             error: verified.err().map(|e| e.to_string()),
         })
+    }
+
+    /// Makes one directory write in Entra ID (SAML mode); each is safe to make again.
+    async fn make_entra(&self, call: &Call) -> Result<Option<String>, calls::CallError> {
+        let failed = |message: String| calls::CallError {
+            message,
+            request_id: None,
+        };
+        let (graph, sp) = self.entra().map_err(|e| failed(e.to_string()))?;
+        let graph_failed =
+            |op: &str, e: crate::backend::directory::DirectoryError| failed(format!("{op}: {e}"));
+        match call {
+            Call::CreateAppRole {
+                value,
+                display_name,
+            } => graph
+                .add_app_role(sp, value, display_name)
+                .await
+                .map(Some)
+                .map_err(|e| graph_failed("UpdateServicePrincipal", e)),
+            Call::AssignAppRole {
+                value, group_id, ..
+            } => graph
+                .assign_app_role(sp, value, group_id)
+                .await
+                .map_err(|e| graph_failed("CreateAppRoleAssignment", e)),
+            Call::RemoveAppRoleAssignment { assignment_id, .. } => graph
+                .remove_app_role_assignment(sp, assignment_id)
+                .await
+                .map(|()| None)
+                .map_err(|e| graph_failed("DeleteAppRoleAssignment", e)),
+            other => Err(failed(format!(
+                "{} is not a directory write",
+                other.operation()
+            ))),
+        }
     }
 
     /// Reads AWS back until it matches (IAM is eventually consistent) or the attempts run out.

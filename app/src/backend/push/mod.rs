@@ -22,7 +22,8 @@ use crate::domain::{
     grant::{ApiRef, GroupRef},
     identity_center::{self as ic, IdentityCenterActual},
     names::RoleArn,
-    plan::{plan, Call, PlanSettings, Step},
+    plan::{plan, Call, PlanError, PlanSettings, Step},
+    saml::{self, SamlActual},
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -32,9 +33,10 @@ use crate::backend::{
     aws::{self, AwsClients},
     catalog::rate_limit::{ApiGatewayLimits, RateLimiter},
     config::{
-        push::{default_trust_policy, saml_trust_policy},
+        push::{default_trust_policy, saml_provider_arn, saml_trust_policy},
         AwsSettings, PushSettings,
     },
+    directory::graph::GraphDirectory,
     mappings::store as cs_store,
 };
 
@@ -98,6 +100,8 @@ pub struct Actual {
     /// The directory group each identity-store group stands for, where its external id or
     /// name says so (to adopt an assignment made by hand).
     pub store_groups: BTreeMap<String, GroupRef>,
+    /// The enterprise application's app roles and assignments (mode `saml`).
+    pub saml: SamlActual,
 }
 
 /// The roles and APIs a push concerns.
@@ -132,6 +136,8 @@ pub struct Pusher {
     aws_settings: AwsSettings,
     /// Connected on first use (only pushes to `identity-center` targets need it).
     identity_center: tokio::sync::OnceCell<identity_center::IdentityCenter>,
+    /// Microsoft Graph, for SAML mode's app role assignments.
+    graph: Option<Arc<GraphDirectory>>,
     /// This process, as lease holder.
     pub owner: String,
 }
@@ -165,6 +171,7 @@ impl Pusher {
             settings,
             aws_settings: aws_settings.clone(),
             identity_center: tokio::sync::OnceCell::new(),
+            graph: None,
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()),
         }
     }
@@ -187,6 +194,57 @@ impl Pusher {
                     role.account.as_str()
                 ))
             })
+    }
+
+    /// Gives the pusher Microsoft Graph, for SAML mode's directory writes.
+    pub fn with_graph(mut self, graph: Option<Arc<GraphDirectory>>) -> Self {
+        self.graph = graph;
+        self
+    }
+
+    /// The enterprise application and Graph, or why SAML mode cannot work.
+    pub(crate) fn entra(&self) -> Result<(&GraphDirectory, &str), PushError> {
+        match (&self.graph, &self.settings.saml_service_principal) {
+            (Some(graph), Some(sp)) => Ok((graph, sp)),
+            _ => Err(PushError::Plan(
+                PlanError::NoEnterpriseApplication.to_string(),
+            )),
+        }
+    }
+
+    /// The enterprise application's app roles and assignments for `roles` (SAML mode).
+    async fn read_saml(
+        &self,
+        desired: &DesiredState,
+        roles: &[RoleArn],
+    ) -> Result<SamlActual, PushError> {
+        if roles.is_empty() {
+            return Ok(SamlActual::default());
+        }
+        let (graph, sp) = self.entra()?;
+        let provider = self.settings.saml_provider.clone().unwrap_or_default();
+        let bound: Vec<&GroupRef> = desired
+            .bindings
+            .iter()
+            .filter(|b| roles.contains(&b.role))
+            .map(|b| &b.group)
+            .collect();
+        let graph_error = |e: crate::backend::directory::DirectoryError| {
+            PushError::Aws(format!("Microsoft Graph: {e}"))
+        };
+        Ok(SamlActual {
+            roles: roles
+                .iter()
+                .map(|r| {
+                    let arn =
+                        saml_provider_arn(r.partition.as_str(), r.account.as_str(), &provider);
+                    (r.clone(), arn)
+                })
+                .collect(),
+            app_roles: graph.app_roles(sp).await.map_err(graph_error)?,
+            assignments: graph.app_role_assignments(sp).await.map_err(graph_error)?,
+            group_names: group_names(&self.pool, &bound).await?,
+        })
     }
 
     /// How bindings to `role` are enforced (its account's target's mode).
@@ -272,6 +330,12 @@ impl Pusher {
             .cloned()
             .partition(|r| self.enforcement_of(r) == Enforcement::IdentityCenter);
         let (identity_center, store_groups) = self.read_identity_center(desired, &ic_roles).await?;
+        let saml_roles: Vec<RoleArn> = iam_roles
+            .iter()
+            .filter(|r| self.enforcement_of(r) == Enforcement::Saml)
+            .cloned()
+            .collect();
+        let saml = self.read_saml(desired, &saml_roles).await?;
         // Several reads in flight: each waits its turn at the target's quota limiter, so the
         // pace stays within AWS's quotas while the latency of one call no longer adds up.
         // (The futures are made first, by named methods: a closure here trips the compiler's
@@ -295,6 +359,7 @@ impl Pusher {
             apis,
             identity_center,
             store_groups,
+            saml,
         })
     }
 
@@ -345,6 +410,9 @@ impl Pusher {
             plan(desired, &actual.roles, &actual.apis, &settings)
                 .map_err(|e| PushError::Plan(e.to_string()))?,
         );
+        // The app role names the role's ARN: the role comes first.
+        steps
+            .extend(saml::plan(desired, &actual.saml).map_err(|e| PushError::Plan(e.to_string()))?);
         Ok(steps)
     }
 

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use url::Url;
 
+pub mod app_roles;
 mod wire;
 
 use super::{DirectoryError, DirectorySink, ListingEnd, ListingStart, Member};
@@ -63,6 +64,19 @@ pub fn retry_wait(retry_after: Option<&str>, attempt: u32, max: Duration) -> Dur
 enum Body {
     Get,
     Post(Value),
+    Patch(Value),
+    Delete,
+}
+
+impl Body {
+    fn method(&self) -> &'static str {
+        match self {
+            Body::Get => "GET",
+            Body::Post(_) => "POST",
+            Body::Patch(_) => "PATCH",
+            Body::Delete => "DELETE",
+        }
+    }
 }
 
 /// A non-success answer that callers may want to handle (410 on a stale delta link, result
@@ -160,6 +174,8 @@ impl GraphDirectory {
             let builder = match body {
                 Body::Get => self.http.get(url.clone()),
                 Body::Post(json) => self.http.post(url.clone()).json(json),
+                Body::Patch(json) => self.http.patch(url.clone()).json(json),
+                Body::Delete => self.http.delete(url.clone()),
             };
             let response = builder
                 .bearer_auth(token)
@@ -167,12 +183,11 @@ impl GraphDirectory {
                 .await
                 .map_err(|e| provider(format!("cannot reach Microsoft Graph: {e}")))?;
             let status = response.status();
+            if status == reqwest::StatusCode::NO_CONTENT {
+                return Ok(Ok(Value::Null)); // a PATCH or DELETE done
+            }
             if status.is_success() {
-                let method = if matches!(body, Body::Get) {
-                    "GET"
-                } else {
-                    "POST"
-                };
+                let method = body.method();
                 let value = response.json::<Value>().await.map_err(|e| {
                     provider(format!(
                         "Graph answered {method} {} with a page that is not JSON: {e}",
@@ -210,11 +225,7 @@ impl GraphDirectory {
             provider(format!(
                 "Microsoft Graph answered {} to {} {}: {}",
                 r.status.as_u16(),
-                if matches!(body, Body::Get) {
-                    "GET"
-                } else {
-                    "POST"
-                },
+                body.method(),
                 url.path(),
                 graph_error(&r.body)
             ))
