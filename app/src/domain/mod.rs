@@ -2,6 +2,7 @@
 //! ARNs, the policy documents grants yield, the desired state and what change sets do to it, and
 //! the change-set state machine. Shared by the server and the browser (forms check the same way).
 
+pub mod call;
 pub mod change_set;
 pub mod desired;
 pub mod diff;

@@ -2,15 +2,16 @@
 //! is an item with both sides; an admin reverts it (a change set that pushes the desired state
 //! again) or adopts it (a change set that makes AWS's state the desired one), each reviewed.
 
+mod bindings;
+
 use std::collections::BTreeSet;
 
 use crate::domain::{
     desired::{ChangeItem, DesiredState, RepushTarget},
     drift::{adopt_role, policy_arns},
-    grant::{ApiRef, Binding, GroupRef},
+    grant::ApiRef,
     names::RoleArn,
     plan::{Call, STATEMENT_PREFIX},
-    saml::ENTRA_SOURCE,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -49,14 +50,6 @@ pub fn items(
 ) -> Result<Vec<DriftItem>, PushError> {
     let steps = pusher.plan_actual(desired, actual)?;
     let role_of = |name: &str| actual.roles.keys().find(|r| r.name() == name).cloned();
-    let permission_set_of = |name: &str| {
-        actual
-            .identity_center
-            .permission_sets
-            .keys()
-            .find(|r| r.name() == name)
-            .cloned()
-    };
     let api_of = |id: &str| actual.apis.iter().find(|a| a.api.api_id.as_str() == id);
     // APIs whose policy or methods differ: their deployments follow from that item.
     let changed: BTreeSet<&str> = steps
@@ -188,221 +181,19 @@ pub fn items(
                     revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
                 }
             }
-            Call::UpdateAssumeRolePolicy {
-                role_name,
-                document,
-            } => {
-                let Some(role) = role_of(role_name) else {
-                    continue;
-                };
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: "trust policy changed outside Gatehouse".into(),
-                    desired: pretty(&parse(document)),
-                    actual: actual.roles[&role]
-                        .trust
-                        .as_ref()
-                        .map(pretty)
-                        .unwrap_or_else(|| "none".into()),
-                    fix: step.call.summary(),
-                    // Who may assume the role is Gatehouse's to say in SAML mode.
-                    adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
-                }
-            }
-            Call::CreatePermissionSet { name } => {
-                let Some(role) = permission_set_of(name) else {
-                    continue;
-                };
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: "permission set deleted".into(),
-                    desired: format!(
-                        "permission set {name}, with Gatehouse's policy and assignments"
-                    ),
-                    actual: "no such permission set".into(),
-                    fix: step.call.summary(),
-                    adopt: adopt_role(desired, &role, None).0,
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
-                }
-            }
-            Call::PutPermissionSetPolicy {
-                permission_set,
-                document,
-            } => {
-                let Some(role) = permission_set_of(permission_set) else {
-                    continue;
-                };
-                let have = actual.identity_center.permission_sets[&role]
-                    .inline
-                    .as_ref();
-                if !actual.identity_center.permission_sets[&role].exists {
-                    continue; // the permission set's own item says it
-                }
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: if have.is_some() {
-                        "permission set policy edited outside Gatehouse"
-                    } else {
-                        "permission set policy missing"
-                    }
-                    .into(),
-                    desired: pretty(&parse(document)),
-                    actual: have.map(pretty).unwrap_or_else(|| "none".into()),
-                    fix: step.call.summary(),
-                    adopt: adopt_role(desired, &role, Some(&policy_arns(have))).0,
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
-                }
-            }
-            Call::DeletePermissionSetPolicy { permission_set } => {
-                let Some(role) = permission_set_of(permission_set) else {
-                    continue;
-                };
-                let have = actual.identity_center.permission_sets[&role]
-                    .inline
-                    .as_ref();
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: "permission set policy added outside Gatehouse".into(),
-                    desired: "none".into(),
-                    actual: have.map(pretty).unwrap_or_default(),
-                    fix: step.call.summary(),
-                    adopt: adopt_role(desired, &role, Some(&policy_arns(have))).0,
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
-                }
-            }
-            // Follows from the policy's item.
-            Call::ProvisionPermissionSet { .. } => continue,
-            Call::CreateAccountAssignment {
-                permission_set,
-                principal_name,
-                account,
-                ..
-            } => {
-                let Some(role) = permission_set_of(permission_set) else {
-                    continue;
-                };
-                if !actual.identity_center.permission_sets[&role].exists {
-                    continue;
-                }
-                let group = actual
-                    .identity_center
-                    .groups
-                    .iter()
-                    .find(|(_, m)| m.name() == principal_name)
-                    .map(|(g, _)| g.clone());
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: "account assignment removed outside Gatehouse".into(),
-                    desired: format!("group {principal_name} assigned in account {account}"),
-                    actual: "not assigned".into(),
-                    fix: step.call.summary(),
-                    adopt: group
-                        .map(|group| {
-                            vec![ChangeItem::RemoveBinding(Binding {
-                                group,
-                                role: role.clone(),
-                            })]
-                        })
-                        .unwrap_or_default(),
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
-                }
-            }
-            Call::DeleteAccountAssignment {
-                permission_set,
-                principal,
-                principal_name,
-                account,
-            } => {
-                let Some(role) = permission_set_of(permission_set) else {
-                    continue;
-                };
-                let group = actual.store_groups.get(&principal.id).cloned();
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: "account assignment added outside Gatehouse".into(),
-                    desired: "not assigned".into(),
-                    actual: format!(
-                        "{} {principal_name} assigned in account {account}",
-                        principal.kind.to_lowercase()
-                    ),
-                    fix: step.call.summary(),
-                    adopt: group
-                        .map(|group| {
-                            vec![ChangeItem::AddBinding(Binding {
-                                group,
-                                role: role.clone(),
-                            })]
-                        })
-                        .unwrap_or_default(),
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
-                }
-            }
-            // The assignment's item says it.
-            Call::CreateAppRole { .. } => continue,
-            Call::AssignAppRole {
-                value,
-                group_id,
-                group_name,
-            } => {
-                let Some(role) = actual.saml.role_of_value(value).cloned() else {
-                    continue;
-                };
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: "app role assignment removed outside Gatehouse".into(),
-                    desired: format!(
-                        "group {group_name} assigned the app role {value} in Entra ID"
-                    ),
-                    actual: "not assigned".into(),
-                    fix: step.call.summary(),
-                    adopt: vec![ChangeItem::RemoveBinding(Binding {
-                        group: GroupRef {
-                            source: ENTRA_SOURCE.into(),
-                            object_id: group_id.clone(),
-                        },
-                        role: role.clone(),
-                    })],
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
-                }
-            }
-            Call::RemoveAppRoleAssignment {
-                value,
-                principal_id,
-                principal_name,
-                assignment_id,
-            } => {
-                let Some(role) = actual.saml.role_of_value(value).cloned() else {
-                    continue;
-                };
-                let kind = actual
-                    .saml
-                    .assignments
-                    .iter()
-                    .find(|a| &a.id == assignment_id)
-                    .map(|a| a.principal_type.clone())
-                    .unwrap_or_default();
-                DriftItem {
-                    subject: role.to_string(),
-                    kind: "app role assignment added outside Gatehouse".into(),
-                    desired: "not assigned".into(),
-                    actual: format!(
-                        "{} {principal_name} assigned the app role {value} in Entra ID",
-                        kind.to_lowercase()
-                    ),
-                    fix: step.call.summary(),
-                    adopt: if kind == "Group" {
-                        vec![ChangeItem::AddBinding(Binding {
-                            group: GroupRef {
-                                source: ENTRA_SOURCE.into(),
-                                object_id: principal_id.clone(),
-                            },
-                            role: role.clone(),
-                        })]
-                    } else {
-                        Vec::new()
-                    },
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+            call @ (Call::UpdateAssumeRolePolicy { .. }
+            | Call::CreatePermissionSet { .. }
+            | Call::PutPermissionSetPolicy { .. }
+            | Call::DeletePermissionSetPolicy { .. }
+            | Call::ProvisionPermissionSet { .. }
+            | Call::CreateAccountAssignment { .. }
+            | Call::DeleteAccountAssignment { .. }
+            | Call::CreateAppRole { .. }
+            | Call::AssignAppRole { .. }
+            | Call::RemoveAppRoleAssignment { .. }) => {
+                match bindings::item(call, desired, actual) {
+                    Some(item) => item,
+                    None => continue,
                 }
             }
             Call::CreateDeployment { api_id, stage } => {

@@ -1,0 +1,136 @@
+//! What enforces bindings, read for a plan: Identity Center's permission sets and groups, the
+//! Entra enterprise application's app roles and assignments, and the directory's names of the
+//! groups concerned.
+
+use std::collections::BTreeMap;
+
+use sqlx::PgPool;
+
+use super::{PushError, Pusher};
+use crate::backend::config::push::saml_provider_arn;
+use crate::domain::{
+    desired::DesiredState, grant::GroupRef, identity_center::IdentityCenterActual, names::RoleArn,
+    saml::SamlActual,
+};
+
+impl Pusher {
+    /// The permission sets of `roles`, and the identity-store groups of their bindings.
+    pub(super) async fn read_identity_center(
+        &self,
+        desired: &DesiredState,
+        roles: &[RoleArn],
+    ) -> Result<(IdentityCenterActual, BTreeMap<String, GroupRef>), PushError> {
+        if roles.is_empty() {
+            return Ok(Default::default());
+        }
+        let center = self.identity_center().await?;
+        let bound: Vec<&GroupRef> = desired
+            .bindings
+            .iter()
+            .filter(|b| roles.contains(&b.role))
+            .map(|b| &b.group)
+            .collect();
+        let names = group_names(&self.pool, &bound).await?;
+        let (actual, external) = center
+            .read(roles, &names)
+            .await
+            .map_err(|e| PushError::Aws(format!("{e:#}")))?;
+        let groups = groups_by_external_id(&self.pool, &external).await?;
+        Ok((actual, groups))
+    }
+
+    /// The enterprise application's app roles and assignments for `roles` (SAML mode).
+    pub(super) async fn read_saml(
+        &self,
+        desired: &DesiredState,
+        roles: &[RoleArn],
+    ) -> Result<SamlActual, PushError> {
+        if roles.is_empty() {
+            return Ok(SamlActual::default());
+        }
+        let (graph, sp) = self.entra()?;
+        let provider = self.settings.saml_provider.clone().unwrap_or_default();
+        let bound: Vec<&GroupRef> = desired
+            .bindings
+            .iter()
+            .filter(|b| roles.contains(&b.role))
+            .map(|b| &b.group)
+            .collect();
+        let graph_error = |e: crate::backend::directory::DirectoryError| {
+            PushError::Aws(format!("Microsoft Graph: {e}"))
+        };
+        Ok(SamlActual {
+            roles: roles
+                .iter()
+                .map(|r| {
+                    let arn =
+                        saml_provider_arn(r.partition.as_str(), r.account.as_str(), &provider);
+                    (r.clone(), arn)
+                })
+                .collect(),
+            app_roles: graph.app_roles(sp).await.map_err(graph_error)?,
+            assignments: graph.app_role_assignments(sp).await.map_err(graph_error)?,
+            group_names: group_names(&self.pool, &bound).await?,
+        })
+    }
+}
+
+/// The directory's names of `groups` (their object id when the directory has not been synced).
+async fn group_names(
+    pool: &PgPool,
+    groups: &[&GroupRef],
+) -> Result<BTreeMap<GroupRef, String>, PushError> {
+    let sources: Vec<String> = groups.iter().map(|g| g.source.clone()).collect();
+    let ids: Vec<String> = groups.iter().map(|g| g.object_id.clone()).collect();
+    let rows = sqlx::query!(
+        "SELECT g.source, g.object_id, g.display_name
+         FROM directory_groups g JOIN unnest($1::text[], $2::text[]) AS w(source, object_id)
+           USING (source, object_id)",
+        &sources,
+        &ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut names: BTreeMap<GroupRef, String> = groups
+        .iter()
+        .map(|g| ((*g).clone(), g.object_id.clone()))
+        .collect();
+    for r in rows {
+        names.insert(
+            GroupRef {
+                source: r.source,
+                object_id: r.object_id,
+            },
+            r.display_name,
+        );
+    }
+    Ok(names)
+}
+
+/// The directory groups whose object ids identity-store groups carry as external ids.
+async fn groups_by_external_id(
+    pool: &PgPool,
+    external: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, GroupRef>, PushError> {
+    let ids: Vec<String> = external.values().cloned().collect();
+    let rows = sqlx::query!(
+        "SELECT source, object_id FROM directory_groups
+         WHERE object_id = ANY($1) AND deleted_at IS NULL",
+        &ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(external
+        .iter()
+        .filter_map(|(store_id, object_id)| {
+            let r = rows.iter().find(|r| &r.object_id == object_id)?;
+            Some((
+                store_id.clone(),
+                GroupRef {
+                    source: r.source.clone(),
+                    object_id: r.object_id.clone(),
+                },
+            ))
+        })
+        .collect())
+}
