@@ -149,3 +149,57 @@ async fn an_impossible_date_in_a_filter_is_refused_next_to_its_field() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("February 2026 has 28 days"), "{html}");
 }
+
+/// In `none` mode Home and a change set holding a binding say that bindings are recorded only;
+/// in `identity-center` mode the change set says who will use the role through Identity Center.
+#[tokio::test]
+async fn pages_say_how_bindings_are_enforced() {
+    use app::domain::{
+        desired::ChangeItem,
+        enforcement::Enforcement,
+        grant::{Binding, GroupRef},
+        names::RoleArn,
+    };
+    use gatehouse::{audit::Actor, mappings::workflow};
+    for mode in [Enforcement::None, Enforcement::IdentityCenter] {
+        let app = spawn_app_with(|s| {
+            s.aws.targets[0].account_id = "123456789012".into();
+            s.aws.targets[0].enforcement = Some(mode);
+        })
+        .await;
+        let author = Actor::person(
+            uuid::Uuid::from_u128(1),
+            uuid::Uuid::from_u128(99),
+            "Someone Else",
+            "someone@contoso.test",
+        );
+        let binding = ChangeItem::AddBinding(Binding {
+            group: GroupRef {
+                source: "file".into(),
+                object_id: "orders".into(),
+            },
+            role: RoleArn::parse("arn:aws:iam::123456789012:role/orders-readers").unwrap(),
+        });
+        let id = workflow::edit(&app.pool, &author, binding).await.unwrap();
+        let _ = app.sign_in("admin", "/").await.response.text().await;
+        let (_, home) = body(app.get("/").await).await;
+        let (status, change_set) = body(app.get(&format!("/change-sets/{id}")).await).await;
+        assert_eq!(status, StatusCode::OK);
+        let notice =
+            "Bindings are recorded only: who may assume a role is managed outside Gatehouse";
+        let line = "Members of file group orders will be able to use orders-readers in account 123456789012";
+        assert!(change_set.contains(line), "{mode:?}: {change_set}");
+        match mode {
+            Enforcement::None => {
+                assert!(home.contains(notice), "{home}");
+                assert!(change_set.contains(notice));
+                assert!(change_set
+                    .contains("(recorded only: who may assume it is managed outside Gatehouse)"));
+            }
+            _ => {
+                assert!(!home.contains(notice) && !change_set.contains(notice));
+                assert!(change_set.contains("through IAM Identity Center."));
+            }
+        }
+    }
+}
