@@ -369,6 +369,25 @@ async fn an_assignment_made_by_hand_is_drift_and_its_reviewed_revert_removes_it(
         push(&pool, &pusher, revert).await,
         ["DeleteAccountAssignment"]
     );
+    assert_eq!(assigned(&direct).await, [orders.clone()]);
+    assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
+
+    // Someone deletes the permission set: drift; the reviewed revert makes it again, with
+    // its assignment (and the pusher forgets the old permission set's ARN).
+    sso.delete_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&ps)
+        .send()
+        .await
+        .unwrap();
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    let kinds: Vec<&str> = items.iter().map(|i| i.kind.as_str()).collect();
+    assert_eq!(kinds, ["permission set deleted"], "{items:?}");
+    let revert = approved(&pool, vec![items[0].revert.clone()]).await;
+    assert_eq!(
+        push(&pool, &pusher, revert).await,
+        ["CreatePermissionSet", "CreateAccountAssignment"]
+    );
     assert_eq!(assigned(&direct).await, [orders]);
     assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
 }

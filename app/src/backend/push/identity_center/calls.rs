@@ -28,8 +28,8 @@ impl IdentityCenter {
         self.limit.acquire().await;
         match call {
             Call::CreatePermissionSet { name } => {
-                if let Ok(arn) = self.arn_of(name).await {
-                    let _ = arn; // made by an earlier attempt of this step
+                if self.arn_of(name, true).await.is_ok() {
+                    // Made by an earlier attempt of this step.
                     return Ok(None);
                 }
                 let out = sso
@@ -61,7 +61,7 @@ impl IdentityCenter {
                 permission_set,
                 document,
             } => {
-                let arn = self.arn_of(permission_set).await?;
+                let arn = self.arn_of(permission_set, false).await?;
                 sso.put_inline_policy_to_permission_set()
                     .instance_arn(instance)
                     .permission_set_arn(arn)
@@ -72,7 +72,7 @@ impl IdentityCenter {
                     .map_err(|e| failed("PutInlinePolicyToPermissionSet", e))
             }
             Call::DeletePermissionSetPolicy { permission_set } => {
-                let arn = self.arn_of(permission_set).await?;
+                let arn = self.arn_of(permission_set, false).await?;
                 match sso
                     .delete_inline_policy_from_permission_set()
                     .instance_arn(instance)
@@ -89,7 +89,7 @@ impl IdentityCenter {
                 permission_set,
                 account,
             } => {
-                let arn = self.arn_of(permission_set).await?;
+                let arn = self.arn_of(permission_set, false).await?;
                 let out = sso
                     .provision_permission_set()
                     .instance_arn(instance)
@@ -133,7 +133,7 @@ impl IdentityCenter {
                 principal,
                 ..
             } => {
-                let arn = self.arn_of(permission_set).await?;
+                let arn = self.arn_of(permission_set, false).await?;
                 let out = sso
                     .create_account_assignment()
                     .instance_arn(instance)
@@ -179,7 +179,7 @@ impl IdentityCenter {
                 principal,
                 ..
             } => {
-                let arn = self.arn_of(permission_set).await?;
+                let arn = self.arn_of(permission_set, false).await?;
                 let out = match sso
                     .delete_account_assignment()
                     .instance_arn(instance)

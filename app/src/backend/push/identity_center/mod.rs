@@ -96,6 +96,8 @@ impl IdentityCenter {
             }
         }
         let mut names = self.names.lock().await;
+        // A permission set deleted by hand (and perhaps made again under its name) is forgotten.
+        names.retain(|arn, _| arns.contains(arn));
         let mut by_name = BTreeMap::new();
         for arn in arns {
             if !names.contains_key(&arn) {
@@ -120,7 +122,15 @@ impl IdentityCenter {
         Ok(by_name)
     }
 
-    async fn arn_of(&self, name: &str) -> Result<String, CallError> {
+    /// The ARN of permission set `name`: from what this process has seen unless `fresh`
+    /// (whether it exists at all is always asked afresh).
+    async fn arn_of(&self, name: &str, fresh: bool) -> Result<String, CallError> {
+        if !fresh {
+            let seen = self.names.lock().await;
+            if let Some((arn, _)) = seen.iter().find(|(_, n)| n.as_str() == name) {
+                return Ok(arn.clone());
+            }
+        }
         let all = self.permission_sets().await.map_err(|e| CallError {
             message: format!("{e:#}"),
             request_id: None,
