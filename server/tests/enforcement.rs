@@ -369,7 +369,7 @@ async fn an_assignment_made_by_hand_is_drift_and_its_reviewed_revert_removes_it(
         push(&pool, &pusher, revert).await,
         ["DeleteAccountAssignment"]
     );
-    assert_eq!(assigned(&direct).await, [orders.clone()]);
+    assert_eq!(assigned(&direct).await, std::slice::from_ref(&orders));
     assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
 
     // Someone deletes the permission set: drift; the reviewed revert makes it again, with
