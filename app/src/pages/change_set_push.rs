@@ -185,7 +185,7 @@ fn StepTable(steps: Vec<StepView>) -> impl IntoView {
                     <td>{s.seq + 1}</td>
                     <td><code>{s.operation}</code></td>
                     <td>{s.summary}</td>
-                    <td class="nowrap">{s.target}</td>
+                    <td class="nowrap">{target_label(&s.target)}</td>
                     <td><span class=badge_class>{s.state.as_str()}</span></td>
                     <td class="small">{detail}</td>
                 </tr>
@@ -200,5 +200,14 @@ fn StepTable(steps: Vec<StepView>) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+/// Where a step's call goes, for people: an account/region, IAM Identity Center or Entra ID.
+fn target_label(target: &str) -> String {
+    match target {
+        crate::domain::identity_center::TARGET => "IAM Identity Center".into(),
+        crate::domain::saml::TARGET => "Entra ID".into(),
+        account_region => account_region.into(),
     }
 }
