@@ -411,3 +411,42 @@ async fn an_unknown_state_or_unreadable_items_in_the_database_are_errors() {
         "{read:?}"
     );
 }
+
+/// "Bind G → R" and "grant R a route", each reviewed alone, would give G a route no reviewer's
+/// diff showed: whichever is approved second is refused as stale, in both orders.
+#[tokio::test]
+async fn a_binding_and_a_grant_on_one_role_approved_apart_make_the_second_stale() {
+    for binding_first in [true, false] {
+        let pool = migrated_database().await;
+        let bind = draft(&pool, &ada(), vec![binding("orders", "readers")], "Bind").await;
+        let route = draft(&pool, &sam(), vec![grant("readers", "/orders")], "Grant").await;
+        let (first, second) = if binding_first {
+            (bind, route)
+        } else {
+            (route, bind)
+        };
+        assert_eq!(
+            workflow::review(&pool, &rita(), first, true, "", 1)
+                .await
+                .unwrap(),
+            State::Approved
+        );
+        let why = refused(workflow::review(&pool, &rita(), second, true, "", 1).await);
+        assert!(why.contains("rebase"), "{why}");
+        assert_eq!(state_of(&pool, second).await, State::Submitted);
+        // Another group bound to another role is no conflict.
+        let other = draft(
+            &pool,
+            &person(9, "Uma"),
+            vec![binding("finance", "writers")],
+            "Other",
+        )
+        .await;
+        assert_eq!(
+            workflow::review(&pool, &rita(), other, true, "", 1)
+                .await
+                .unwrap(),
+            State::Approved
+        );
+    }
+}

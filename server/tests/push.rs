@@ -559,3 +559,48 @@ async fn a_role_made_outside_gatehouse_is_never_written() {
     );
     assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
 }
+
+#[tokio::test]
+async fn a_role_made_by_someone_else_between_plan_and_push_is_left_untouched() {
+    let (pool, moto, proxy, direct, api_id) = setup().await;
+    let id = approved(
+        &pool,
+        vec![binding("late-comer"), grant("late-comer", &api_id, "GET")],
+    )
+    .await;
+    let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
+    let run = pusher
+        .begin(&person(1, "Ada Admin"), id)
+        .await
+        .unwrap()
+        .unwrap();
+    // Planned as "create role late-comer"; someone makes it first, untagged, trusting another
+    // account.
+    let foreign = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#;
+    direct
+        .iam
+        .create_role()
+        .role_name("late-comer")
+        .assume_role_policy_document(foreign)
+        .send()
+        .await
+        .unwrap();
+    let outcome = pusher.execute(run).await.unwrap();
+    assert!(!outcome.succeeded);
+    let error = outcome.error.unwrap();
+    assert!(
+        error.contains("role late-comer was created by someone else")
+            && error.contains("no gatehouse:managed=true tag"),
+        "{error}"
+    );
+    assert_eq!(proxy.writes(), ["CreateRole"], "nothing after the refusal");
+    let policies = direct
+        .iam
+        .list_role_policies()
+        .role_name("late-comer")
+        .send()
+        .await
+        .unwrap();
+    assert!(policies.policy_names().is_empty());
+    assert_eq!(state_of(&pool, id).await, State::PushFailed);
+}

@@ -116,27 +116,29 @@ pub async fn list(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<V
 
 /// What a change set's items touch: a binding, or a role's policy.
 pub fn touches(items: &[ChangeItem]) -> Vec<String> {
+    // Whatever changes what a group can reach conflicts with every other change to the same
+    // role or group: a binding touches its role too, so "bind G → R" and "grant R a route"
+    // approved separately can never combine into access no reviewer's diff showed.
     let mut keys: Vec<String> = items
         .iter()
-        .filter_map(|i| match i {
-            ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => Some(binding_key(b)),
+        .flat_map(|i| match i {
+            ChangeItem::AddBinding(b) | ChangeItem::RemoveBinding(b) => vec![
+                format!("role:{}", b.role),
+                format!("group:{}/{}", b.group.source, b.group.object_id),
+            ],
+            // What a grant changes reaches groups only through its role. (Grants of other
+            // roles on the same API combine into exactly what each diff showed; pushes to one
+            // API are serialised at push time, not review time.)
             ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => {
-                Some(format!("role:{}", g.role))
+                vec![format!("role:{}", g.role)]
             }
             // A re-push changes nothing another change set could conflict with.
-            ChangeItem::Repush(_) => None,
+            ChangeItem::Repush(_) => Vec::new(),
         })
         .collect();
     keys.sort();
     keys.dedup();
     keys
-}
-
-fn binding_key(b: &Binding) -> String {
-    format!(
-        "binding:{}/{}|{}",
-        b.group.source, b.group.object_id, b.role
-    )
 }
 
 fn grant_key(g: &Grant) -> String {
@@ -261,21 +263,25 @@ pub async fn apply(
     Ok(version)
 }
 
-/// Change sets applied after `base` that touch any of `keys`.
+/// Change sets applied after `base` that touch any of `keys` (computed from their items, so
+/// change sets stored under older conflict keys are judged by today's rules).
 pub async fn conflicting(
     db: &mut PgConnection,
     base: i64,
     keys: &[String],
 ) -> sqlx::Result<Vec<(i64, String)>> {
     let rows = sqlx::query!(
-        "SELECT id, title FROM change_sets
-         WHERE applied_version > $1 AND touches && $2 ORDER BY applied_version",
+        r#"SELECT id, title, items AS "items: Json<Vec<ChangeItem>>" FROM change_sets
+           WHERE applied_version > $1 ORDER BY applied_version"#,
         base,
-        keys,
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.title)).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|r| touches(&r.items.0).iter().any(|k| keys.contains(k)))
+        .map(|r| (r.id, r.title))
+        .collect())
 }
 
 pub struct ReviewRow {

@@ -69,8 +69,11 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
                 .await;
             match sent {
                 Ok(out) => Ok(request_id(&out)),
-                // Made by an earlier attempt of this step (the plan refuses unmanaged roles).
-                Err(e) if e.code() == Some("EntityAlreadyExists") => Ok(None),
+                // Made by an earlier attempt of this step — or by someone else since the plan:
+                // only a role carrying Gatehouse's tag and the planned trust policy is ours.
+                Err(e) if e.code() == Some("EntityAlreadyExists") => {
+                    existing_is_ours(target, role_name, trust_policy).await
+                }
                 Err(e) => Err(failed("CreateRole", e)),
             }
         }
@@ -167,4 +170,43 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
         }
         _ => unreachable!("Identity Center and Entra calls are answered above"),
     }
+}
+
+/// After `CreateRole` answered "already exists": the role counts as created only when it is
+/// tagged `gatehouse:managed=true` and trusts exactly whom the plan said; otherwise the push
+/// stops here and nothing is written to the role.
+async fn existing_is_ours(
+    target: &PushTarget,
+    role_name: &str,
+    trust_policy: &str,
+) -> Result<Option<String>, CallError> {
+    let found = target
+        .clients
+        .iam
+        .get_role()
+        .role_name(role_name)
+        .send()
+        .await
+        .map_err(|e| failed("GetRole", e))?;
+    let role = found.role();
+    let managed =
+        role.is_some_and(|r| r.tags().iter().any(|t| (t.key(), t.value()) == MANAGED_TAG));
+    let trust = role
+        .and_then(|r| r.assume_role_policy_document())
+        .and_then(crate::backend::catalog::iam::decode_policy);
+    let wanted = serde_json::from_str::<serde_json::Value>(trust_policy).ok();
+    if managed && trust == wanted {
+        return Ok(None);
+    }
+    let why = if managed {
+        "another trust policy than the planned one"
+    } else {
+        "no gatehouse:managed=true tag"
+    };
+    Err(CallError {
+        message: format!(
+            "CreateRole: role {role_name} was created by someone else after the plan ({why}); Gatehouse wrote nothing to it. Rename the role in the mappings, or tag it and align its trust policy if it should be Gatehouse's, then push again"
+        ),
+        request_id: request_id(&found),
+    })
 }
