@@ -14,7 +14,9 @@ build=("$@")
 [ ${#build[@]} -gt 0 ] || build=(cargo check -p app --features ssr --quiet)
 
 ensure_postgres
-db=gatehouse_sqlx_prepare
+# One database per checkout: two checkouts preparing at once on one server must not drop each
+# other's database.
+db="gatehouse_sqlx_prepare_$(printf %s "$ROOT" | sha256sum | cut -c1-8)"
 recreate_database "$db"
 url="${PG_ADMIN_URL%/*}/$db"
 for m in migrations/*.sql; do

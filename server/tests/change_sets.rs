@@ -450,3 +450,72 @@ async fn a_binding_and_a_grant_on_one_role_approved_apart_make_the_second_stale(
         );
     }
 }
+
+/// What a reviewer approves is what they were shown: an approval sent with the content hash of
+/// an earlier version is refused, and a rebase clears the approvals given before it.
+#[tokio::test]
+async fn approvals_hold_only_for_the_content_reviewed_and_a_rebase_clears_them() {
+    let pool = migrated_database().await;
+    let id = draft(&pool, &ada(), vec![grant("readers", "/orders")], "Readers").await;
+    let row = |pool: PgPool| async move {
+        let mut conn = pool.acquire().await.unwrap();
+        store::change_set(&mut conn, id, false)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let cs = row(pool.clone()).await;
+    let seen = store::content_hash(&cs.items, cs.base_version);
+    // Two approvals needed; Rita gives the first, on what she saw.
+    assert_eq!(
+        workflow::review_seen(&pool, &rita(), id, true, "", 2, Some(&seen))
+            .await
+            .unwrap(),
+        State::Submitted
+    );
+    // Meanwhile another change set changes the same role; the author rebases.
+    let other = draft(&pool, &sam(), vec![grant("readers", "/health")], "Other").await;
+    workflow::review(&pool, &person(4, "Rob"), other, true, "", 1)
+        .await
+        .unwrap();
+    workflow::rebase(&pool, &ada(), id).await.unwrap();
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "SELECT count(*) FROM reviews WHERE change_set_id = {id} AND superseded_at IS NULL"
+            )
+        )
+        .await,
+        0,
+        "the rebase cleared Rita's approval"
+    );
+    // A second reviewer who loaded the page before the rebase is refused; nothing is recorded.
+    let why = refused(
+        workflow::review_seen(&pool, &person(4, "Rob"), id, true, "", 2, Some(&seen)).await,
+    );
+    assert!(why.contains("changed since you opened it"), "{why}");
+    // Reviewing what it holds now: Rita may approve again, and two fresh approvals apply it.
+    let cs = row(pool.clone()).await;
+    let now = store::content_hash(&cs.items, cs.base_version);
+    assert_ne!(now, seen);
+    for (reviewer, state) in [
+        (rita(), State::Submitted),
+        (person(4, "Rob"), State::Approved),
+    ] {
+        assert_eq!(
+            workflow::review_seen(&pool, &reviewer, id, true, "", 2, Some(&now))
+                .await
+                .unwrap(),
+            state
+        );
+    }
+    let stored: Option<String> = sqlx::query_scalar(
+        "SELECT content_hash FROM reviews WHERE change_set_id = $1 AND superseded_at IS NULL LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored.as_deref(), Some(now.as_str()));
+}

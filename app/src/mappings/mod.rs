@@ -131,6 +131,9 @@ pub async fn review_change_set(
     id: i64,
     decision: String,
     comment: String,
+    // The hash of what the reviewer was shown (the page's hidden field); a review without it
+    // is refused as not matching the content.
+    #[server(default)] content_hash: String,
 ) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Reviewer])?;
     let approve = match decision.as_str() {
@@ -144,7 +147,7 @@ pub async fn review_change_set(
         }
     };
     answer_typed(
-        service::review(&app_state()?, id, approve, &comment).await,
+        service::review(&app_state()?, id, approve, &comment, &content_hash).await,
         &[("comment", &comment)],
     )
 }

@@ -70,6 +70,10 @@ pub struct ChangeSetDetail {
     /// Set when some of its bindings are recorded only (enforcement `none`).
     #[serde(default)]
     pub enforcement_notice: Option<String>,
+    /// The hash of what the page shows; the review form sends it back, and an approval of
+    /// content that changed since is refused.
+    #[serde(default)]
+    pub content_hash: String,
 }
 
 pub use crate::form::FormOutcome;

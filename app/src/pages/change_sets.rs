@@ -344,6 +344,7 @@ fn Detail(
             <h2>"Review"</h2>
             <ActionForm action=review attr:class="form" attr:data-testid="review-form">
                 <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="content_hash" value=d.content_hash.clone()/>
                 <label for="review-comment">"Comment"</label>
                 <textarea id="review-comment" name="comment" rows="3" aria-describedby="review-comment-error">{comment.clone()}</textarea>
                 <p class="field-error" id="review-comment-error">{move || field_error(&review.value().get(), "comment")}</p>

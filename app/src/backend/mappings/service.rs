@@ -217,6 +217,7 @@ async fn detail(
     Ok(ChangeSetDetail {
         bindings,
         enforcement_notice,
+        content_hash: store::content_hash(&cs.items, cs.base_version),
         summary: views::summary(&cs),
         justification: cs.justification.clone(),
         ticket: cs.ticket.clone(),
@@ -271,10 +272,20 @@ pub async fn review(
     id: i64,
     approve: bool,
     comment: &str,
+    seen: &str,
 ) -> Result<FormOutcome, AppError> {
     let who = actor();
     let required = state.settings.required_approvals;
-    let reviewed = workflow::review(&state.pool, &who, id, approve, comment, required).await?;
+    let reviewed = workflow::review_seen(
+        &state.pool,
+        &who,
+        id,
+        approve,
+        comment,
+        required,
+        Some(seen),
+    )
+    .await?;
     let message = match reviewed {
         State::Approved if state.settings.push.push_on_approval => {
             match state.pusher.start(who.clone(), id).await {

@@ -296,7 +296,7 @@ pub async fn reviews(db: &mut PgConnection, id: i64) -> sqlx::Result<Vec<ReviewR
     sqlx::query_as!(
         ReviewRow,
         "SELECT reviewer_oid, reviewer_name, decision, comment, at FROM reviews
-         WHERE change_set_id = $1 ORDER BY at",
+         WHERE change_set_id = $1 AND superseded_at IS NULL ORDER BY at",
         id,
     )
     .fetch_all(db)
@@ -347,15 +347,17 @@ pub async fn insert_review(
     reviewer_name: &str,
     approve: bool,
     comment: &str,
+    content_hash: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO reviews (change_set_id, reviewer_oid, reviewer_name, decision, comment)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO reviews (change_set_id, reviewer_oid, reviewer_name, decision, comment, content_hash)
+         VALUES ($1, $2, $3, $4, $5, $6)",
         id,
         reviewer,
         reviewer_name,
         if approve { "approve" } else { "reject" },
         comment,
+        content_hash,
     )
     .execute(db)
     .await?;
@@ -365,12 +367,38 @@ pub async fn insert_review(
 /// How many reviewers approved change set `id`.
 pub async fn approvals(db: &mut PgConnection, id: i64) -> sqlx::Result<i64> {
     let n = sqlx::query_scalar!(
-        "SELECT count(*) FROM reviews WHERE change_set_id = $1 AND decision = 'approve'",
+        "SELECT count(*) FROM reviews
+         WHERE change_set_id = $1 AND decision = 'approve' AND superseded_at IS NULL",
         id,
     )
     .fetch_one(db)
     .await?;
     Ok(n.unwrap_or(0))
+}
+
+/// Supersedes the change set's current reviews (kept for the record); answers how many
+/// approvals that cleared.
+pub async fn supersede_reviews(db: &mut PgConnection, id: i64) -> sqlx::Result<i64> {
+    let cleared = sqlx::query_scalar!(
+        r#"WITH done AS (
+             UPDATE reviews SET superseded_at = now()
+             WHERE change_set_id = $1 AND superseded_at IS NULL RETURNING decision)
+           SELECT count(*) FILTER (WHERE decision = 'approve') AS "n!" FROM done"#,
+        id,
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(cleared)
+}
+
+/// What a reviewer sees is computed from the items and the mappings version they are based on:
+/// their hash names that content (sent with the review form, stored with the review).
+pub fn content_hash(items: &[ChangeItem], base_version: i64) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(serde_json::to_vec(items).expect("items serialise"));
+    hash.update(format!("\nbase:{base_version}"));
+    hex::encode(hash.finalize())
 }
 
 pub async fn set_base(db: &mut PgConnection, id: i64, version: i64) -> sqlx::Result<()> {

@@ -287,7 +287,13 @@ pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<TimelineEntry>
                     comment.map(|c| format!(": “{c}”")).unwrap_or_default()
                 ),
                 "change_set.applied" => "applied it to the mappings".into(),
-                "change_set.rebased" => "rebased it onto the current mappings".into(),
+                "change_set.rebased" => match details["approvals_cleared"].as_i64() {
+                    Some(n) if n > 0 => format!(
+                        "rebased it onto the current mappings; {n} approval{} cleared: reviewers must look again",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    _ => "rebased it onto the current mappings".into(),
+                },
                 "push.started" => format!(
                     "started push {} ({} calls planned)",
                     details["run"],

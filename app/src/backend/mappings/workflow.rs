@@ -247,6 +247,20 @@ pub async fn review(
     comment: &str,
     required_approvals: usize,
 ) -> Result<State, WorkflowError> {
+    review_seen(pool, actor, id, approve, comment, required_approvals, None).await
+}
+
+/// A review of exactly the content the reviewer was shown (`seen`: its [`store::content_hash`]
+/// from the page; `None` only for callers that read the change set in the same breath).
+pub async fn review_seen(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    approve: bool,
+    comment: &str,
+    required_approvals: usize,
+    seen: Option<&str>,
+) -> Result<State, WorkflowError> {
     let who = person(actor)?;
     let comment = comment.trim();
     if !approve && comment.is_empty() {
@@ -275,7 +289,13 @@ pub async fn review(
         .map(|r| r.reviewer_oid)
         .collect();
     may_review(&cs.author_oid, &who, &earlier).map_err(|e| Refused(e.to_string()))?;
-    store::insert_review(&mut tx, id, who, &actor.name, approve, comment).await?;
+    let content = store::content_hash(&cs.items, cs.base_version);
+    if seen.is_some_and(|h| h != content) {
+        return Err(Refused(
+            "the change set changed since you opened it (edited or rebased): reload it and review what it holds now".into(),
+        ));
+    }
+    store::insert_review(&mut tx, id, who, &actor.name, approve, comment, &content).await?;
     let approvals = store::approvals(&mut tx, id).await?;
     let action_taken = if approve {
         Action::Approve {
@@ -346,12 +366,15 @@ pub async fn rebase(pool: &PgPool, actor: &Actor, id: i64) -> Result<i64, Workfl
         Refused(format!("its items no longer fit the current mappings ({e}); withdraw it and start again from the current mappings"))
     })?;
     store::set_base(&mut tx, id, version).await?;
+    // What the change set does may differ on the new base: earlier approvals no longer count,
+    // and it waits in the queue for reviewers to look again.
+    let cleared = store::supersede_reviews(&mut tx, id).await?;
     audit::record(
         &mut *tx,
         actor,
         action::CHANGE_SET_REBASED,
         Some(&subject(id)),
-        json!({ "before": cs.base_version, "after": version }),
+        json!({ "before": cs.base_version, "after": version, "approvals_cleared": cleared }),
     )
     .await?;
     tx.commit().await?;
