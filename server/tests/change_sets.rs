@@ -519,3 +519,37 @@ async fn approvals_hold_only_for_the_content_reviewed_and_a_rebase_clears_them()
     .unwrap();
     assert_eq!(stored.as_deref(), Some(now.as_str()));
 }
+
+/// A double click on the first "Add": edits that arrive at once make one draft between them,
+/// with every item, and no error.
+#[tokio::test]
+async fn simultaneous_first_edits_make_one_draft() {
+    let pool = migrated_database().await;
+    // Connections open and the edits released together, so they truly overlap.
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        open.push(pool.acquire().await.unwrap());
+    }
+    drop(open);
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let edits = (0..8).map(|n| {
+        let (pool, start) = (pool.clone(), start.clone());
+        tokio::spawn(async move {
+            start.wait().await;
+            workflow::edit(&pool, &ada(), grant("readers", &format!("/orders{n}"))).await
+        })
+    });
+    let ids: Vec<i64> = futures_util::future::join_all(edits)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM change_sets").await, 1);
+    let mut conn = pool.acquire().await.unwrap();
+    let draft = store::change_set(&mut conn, ids[0], false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(draft.items.len(), 8);
+}

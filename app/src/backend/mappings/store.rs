@@ -303,6 +303,17 @@ pub async fn reviews(db: &mut PgConnection, id: i64) -> sqlx::Result<Vec<ReviewR
     .await
 }
 
+/// Holds `author`'s edit lock until the transaction ends.
+pub async fn lock_author(db: &mut PgConnection, author: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('draft:' || $1::text, 0))",
+        author.to_string(),
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_draft(
     db: &mut PgConnection,
     author: Uuid,

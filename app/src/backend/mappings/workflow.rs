@@ -64,6 +64,9 @@ fn step(cs: &ChangeSetRow, a: Action) -> Result<State, WorkflowError> {
 pub async fn edit(pool: &PgPool, actor: &Actor, item: ChangeItem) -> Result<i64, WorkflowError> {
     let who = person(actor)?;
     let mut tx = pool.begin().await?;
+    // One person's edits queue here, so two at once (a double click) find or make one draft
+    // between them instead of racing to create two.
+    store::lock_author(&mut tx, who).await?;
     let current = store::version(&mut tx, false).await?;
     let draft = match store::draft_of(&mut tx, who).await? {
         Some(d) => d,
