@@ -9,7 +9,7 @@ use app::domain::{
     grant::{Binding, Grant, GrantInput, GroupRef},
     names::RoleArn,
 };
-use common::{count, migrated_database};
+use common::{count, migrated_database, person};
 use gatehouse::{
     audit::Actor,
     mappings::{
@@ -18,16 +18,6 @@ use gatehouse::{
     },
 };
 use sqlx::PgPool;
-use uuid::Uuid;
-
-fn person(n: u128, name: &str) -> Actor {
-    Actor::person(
-        Uuid::from_u128(1),
-        Uuid::from_u128(n),
-        name,
-        &format!("{name}@contoso.test"),
-    )
-}
 
 fn ada() -> Actor {
     person(1, "Ada Admin")

@@ -24,35 +24,19 @@ use app::domain::{
 };
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
 use common::{
+    approved,
     aws_proxy::AwsProxy,
     graph_fake::{FakeGroup, GraphFake},
-    migrated_database, orders_api, start_moto, Moto,
+    migrated_database, orders_api, person, start_moto, Moto,
 };
 use gatehouse::{
-    audit::Actor,
-    aws::AwsClients,
-    config::PushSettings,
-    directory::graph::GraphDirectory,
-    mappings::{
-        store,
-        workflow::{self, Details},
-    },
-    push::Pusher,
+    audit::Actor, aws::AwsClients, config::PushSettings, directory::graph::GraphDirectory,
+    mappings::store, push::Pusher,
 };
 use sqlx::PgPool;
-use uuid::Uuid;
 
 const ACCOUNT: &str = "123456789012";
 const ROLE: &str = "orders-readers";
-
-fn person(n: u128, name: &str) -> Actor {
-    Actor::person(
-        Uuid::from_u128(1),
-        Uuid::from_u128(n),
-        name,
-        &format!("{name}@contoso.test"),
-    )
-}
 
 fn role() -> RoleArn {
     RoleArn::parse(&format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}")).unwrap()
@@ -85,28 +69,6 @@ fn grant(api_id: &str) -> ChangeItem {
         })
         .unwrap(),
     )
-}
-
-/// A change set with `items`, written by Ada and approved by Rita.
-async fn approved(pool: &PgPool, items: Vec<ChangeItem>) -> i64 {
-    let ada = person(1, "Ada Admin");
-    let mut id = 0;
-    for item in items {
-        id = workflow::edit(pool, &ada, item).await.unwrap();
-    }
-    let details = Details {
-        title: "Orders team reads orders".into(),
-        justification: "The orders team reads orders for its dashboard.".into(),
-        ticket: String::new(),
-    };
-    workflow::save_details(pool, &ada, id, details, true)
-        .await
-        .unwrap();
-    let state = workflow::review(pool, &person(2, "Rita Reviewer"), id, true, "ok", 1)
-        .await
-        .unwrap();
-    assert_eq!(state, State::Approved);
-    id
 }
 
 /// The directory knows the group (as a sync would have stored it).

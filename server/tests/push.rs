@@ -13,32 +13,20 @@ use app::domain::{
     names::RoleArn,
 };
 use common::{
+    approved,
     aws_proxy::{AwsProxy, Fault},
-    count, migrated_database, orders_api, start_moto, Moto,
+    count, migrated_database, orders_api, person, start_moto, Moto,
 };
 use gatehouse::{
     audit::Actor,
     aws::AwsClients,
     config::{AwsSettings, PushSettings},
-    mappings::{
-        store,
-        workflow::{self, Details},
-    },
+    mappings::store,
     push::{self, Pusher},
 };
 use sqlx::PgPool;
-use uuid::Uuid;
 
 const ACCOUNT: &str = "123456789012";
-
-fn person(n: u128, name: &str) -> Actor {
-    Actor::person(
-        Uuid::from_u128(1),
-        Uuid::from_u128(n),
-        name,
-        &format!("{name}@contoso.test"),
-    )
-}
 
 fn role_arn(role: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:role/{role}")
@@ -57,28 +45,6 @@ fn grant(role: &str, api_id: &str, method: &str) -> ChangeItem {
         })
         .unwrap(),
     )
-}
-
-/// A change set with `items`, written by Ada and approved by Rita: the desired state holds it.
-async fn approved(pool: &PgPool, items: Vec<ChangeItem>) -> i64 {
-    let ada = person(1, "Ada Admin");
-    let mut id = 0;
-    for item in items {
-        id = workflow::edit(pool, &ada, item).await.unwrap();
-    }
-    let details = Details {
-        title: "Orders readers".into(),
-        justification: "The orders team reads orders for its dashboard.".into(),
-        ticket: String::new(),
-    };
-    workflow::save_details(pool, &ada, id, details, true)
-        .await
-        .unwrap();
-    let state = workflow::review(pool, &person(2, "Rita Reviewer"), id, true, "ok", 1)
-        .await
-        .unwrap();
-    assert_eq!(state, State::Approved);
-    id
 }
 
 fn binding(role: &str) -> ChangeItem {

@@ -6,8 +6,11 @@ pub mod aws_proxy;
 pub mod graph_apps;
 pub mod graph_fake;
 mod moto;
+mod people;
 #[allow(unused_imports)]
 pub use moto::*;
+#[allow(unused_imports)]
+pub use people::*;
 
 use std::{
     io::{BufRead, BufReader},

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use aws_sdk_ssoadmin::{
     error::ProvideErrorMetadata,
-    types::{PrincipalType, ProvisionTargetType, StatusValues, Tag, TargetType},
+    types::{
+        AccountAssignmentOperationStatus, PermissionSetProvisioningStatus, PrincipalType,
+        ProvisionTargetType, StatusValues, Tag, TargetType,
+    },
 };
 
 use super::IdentityCenter;
@@ -99,31 +102,18 @@ impl IdentityCenter {
                     .send()
                     .await
                     .map_err(|e| failed("ProvisionPermissionSet", e))?;
-                let status = out.permission_set_provisioning_status();
-                let first = (
-                    status.and_then(|s| s.status()).cloned(),
-                    status.and_then(|s| s.failure_reason()).map(String::from),
-                );
-                let request = status.and_then(|s| s.request_id()).map(String::from);
-                self.poll(
-                    "ProvisionPermissionSet",
-                    first,
-                    request.as_deref(),
-                    |id| async move {
-                        let out = sso
-                            .describe_permission_set_provisioning_status()
-                            .instance_arn(instance)
-                            .provision_permission_set_request_id(id)
-                            .send()
-                            .await
-                            .map_err(|e| failed("DescribePermissionSetProvisioningStatus", e))?;
-                        let s = out.permission_set_provisioning_status();
-                        Ok((
-                            s.and_then(|s| s.status()).cloned(),
-                            s.and_then(|s| s.failure_reason()).map(String::from),
-                        ))
-                    },
-                )
+                let first = Progress::from(out.permission_set_provisioning_status());
+                let request = first.request.clone();
+                self.poll("ProvisionPermissionSet", first, |id| async move {
+                    let out = sso
+                        .describe_permission_set_provisioning_status()
+                        .instance_arn(instance)
+                        .provision_permission_set_request_id(id)
+                        .send()
+                        .await
+                        .map_err(|e| failed("DescribePermissionSetProvisioningStatus", e))?;
+                    Ok(Progress::from(out.permission_set_provisioning_status()))
+                })
                 .await?;
                 Ok(request)
             }
@@ -145,31 +135,18 @@ impl IdentityCenter {
                     .send()
                     .await
                     .map_err(|e| failed("CreateAccountAssignment", e))?;
-                let status = out.account_assignment_creation_status();
-                let first = (
-                    status.and_then(|s| s.status()).cloned(),
-                    status.and_then(|s| s.failure_reason()).map(String::from),
-                );
-                let request = status.and_then(|s| s.request_id()).map(String::from);
-                self.poll(
-                    "CreateAccountAssignment",
-                    first,
-                    request.as_deref(),
-                    |id| async move {
-                        let out = sso
-                            .describe_account_assignment_creation_status()
-                            .instance_arn(instance)
-                            .account_assignment_creation_request_id(id)
-                            .send()
-                            .await
-                            .map_err(|e| failed("DescribeAccountAssignmentCreationStatus", e))?;
-                        let s = out.account_assignment_creation_status();
-                        Ok((
-                            s.and_then(|s| s.status()).cloned(),
-                            s.and_then(|s| s.failure_reason()).map(String::from),
-                        ))
-                    },
-                )
+                let first = Progress::from(out.account_assignment_creation_status());
+                let request = first.request.clone();
+                self.poll("CreateAccountAssignment", first, |id| async move {
+                    let out = sso
+                        .describe_account_assignment_creation_status()
+                        .instance_arn(instance)
+                        .account_assignment_creation_request_id(id)
+                        .send()
+                        .await
+                        .map_err(|e| failed("DescribeAccountAssignmentCreationStatus", e))?;
+                    Ok(Progress::from(out.account_assignment_creation_status()))
+                })
                 .await?;
                 Ok(request)
             }
@@ -196,31 +173,18 @@ impl IdentityCenter {
                     Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
                     Err(e) => return Err(failed("DeleteAccountAssignment", e)),
                 };
-                let status = out.account_assignment_deletion_status();
-                let first = (
-                    status.and_then(|s| s.status()).cloned(),
-                    status.and_then(|s| s.failure_reason()).map(String::from),
-                );
-                let request = status.and_then(|s| s.request_id()).map(String::from);
-                self.poll(
-                    "DeleteAccountAssignment",
-                    first,
-                    request.as_deref(),
-                    |id| async move {
-                        let out = sso
-                            .describe_account_assignment_deletion_status()
-                            .instance_arn(instance)
-                            .account_assignment_deletion_request_id(id)
-                            .send()
-                            .await
-                            .map_err(|e| failed("DescribeAccountAssignmentDeletionStatus", e))?;
-                        let s = out.account_assignment_deletion_status();
-                        Ok((
-                            s.and_then(|s| s.status()).cloned(),
-                            s.and_then(|s| s.failure_reason()).map(String::from),
-                        ))
-                    },
-                )
+                let first = Progress::from(out.account_assignment_deletion_status());
+                let request = first.request.clone();
+                self.poll("DeleteAccountAssignment", first, |id| async move {
+                    let out = sso
+                        .describe_account_assignment_deletion_status()
+                        .instance_arn(instance)
+                        .account_assignment_deletion_request_id(id)
+                        .send()
+                        .await
+                        .map_err(|e| failed("DescribeAccountAssignmentDeletionStatus", e))?;
+                    Ok(Progress::from(out.account_assignment_deletion_status()))
+                })
                 .await?;
                 Ok(request)
             }
@@ -233,35 +197,29 @@ impl IdentityCenter {
 
     /// Asks for an asynchronous request's status until AWS says it succeeded (or failed),
     /// pausing longer each time.
-    async fn poll<F, Fut>(
-        &self,
-        op: &str,
-        first: (Option<StatusValues>, Option<String>),
-        request: Option<&str>,
-        describe: F,
-    ) -> Result<(), CallError>
+    async fn poll<F, Fut>(&self, op: &str, first: Progress, describe: F) -> Result<(), CallError>
     where
         F: Fn(String) -> Fut,
-        Fut:
-            std::future::Future<Output = Result<(Option<StatusValues>, Option<String>), CallError>>,
+        Fut: std::future::Future<Output = Result<Progress, CallError>>,
     {
-        let (mut status, mut reason) = first;
+        let request = first.request.clone();
+        let mut now = first;
         let mut pause = POLL_FIRST_PAUSE;
         for _ in 0..POLL_ATTEMPTS {
-            match status {
+            match now.status {
                 Some(StatusValues::Succeeded) => return Ok(()),
                 Some(StatusValues::Failed) => {
                     return Err(CallError {
                         message: format!(
                             "{op}: AWS reports it failed: {}",
-                            reason.as_deref().unwrap_or("no reason given")
+                            now.reason.as_deref().unwrap_or("no reason given")
                         ),
-                        request_id: request.map(String::from),
+                        request_id: request,
                     })
                 }
                 _ => {}
             }
-            let Some(id) = request else {
+            let Some(id) = &request else {
                 return Err(CallError {
                     message: format!("{op}: AWS answered no request id to follow"),
                     request_id: None,
@@ -270,11 +228,38 @@ impl IdentityCenter {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(POLL_MAX_PAUSE);
             self.limit.acquire().await;
-            (status, reason) = describe(id.to_string()).await?;
+            now = describe(id.clone()).await?;
         }
         Err(CallError {
             message: format!("{op}: still in progress after {POLL_ATTEMPTS} status checks; the push can be run again"),
-            request_id: request.map(String::from),
+            request_id: request,
         })
+    }
+}
+
+/// Where an asynchronous Identity Center request stands, as AWS answers it.
+struct Progress {
+    status: Option<StatusValues>,
+    reason: Option<String>,
+    request: Option<String>,
+}
+
+impl From<Option<&AccountAssignmentOperationStatus>> for Progress {
+    fn from(s: Option<&AccountAssignmentOperationStatus>) -> Self {
+        Progress {
+            status: s.and_then(|s| s.status()).cloned(),
+            reason: s.and_then(|s| s.failure_reason()).map(String::from),
+            request: s.and_then(|s| s.request_id()).map(String::from),
+        }
+    }
+}
+
+impl From<Option<&PermissionSetProvisioningStatus>> for Progress {
+    fn from(s: Option<&PermissionSetProvisioningStatus>) -> Self {
+        Progress {
+            status: s.and_then(|s| s.status()).cloned(),
+            reason: s.and_then(|s| s.failure_reason()).map(String::from),
+            request: s.and_then(|s| s.request_id()).map(String::from),
+        }
     }
 }
