@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use super::{PushError, Pusher};
 use crate::backend::config::push::saml_provider_arn;
+use crate::backend::mappings::views::Names;
 use crate::domain::{
     desired::DesiredState, grant::GroupRef, identity_center::IdentityCenterActual, names::RoleArn,
     saml::SamlActual,
@@ -24,12 +25,7 @@ impl Pusher {
             return Ok(Default::default());
         }
         let center = self.identity_center().await?;
-        let bound: Vec<&GroupRef> = desired
-            .bindings
-            .iter()
-            .filter(|b| roles.contains(&b.role))
-            .map(|b| &b.group)
-            .collect();
+        let bound = bound_to(desired, roles);
         let names = group_names(&self.pool, &bound).await?;
         let (actual, external) = center
             .read(roles, &names)
@@ -50,12 +46,7 @@ impl Pusher {
         }
         let (graph, sp) = self.entra()?;
         let provider = self.settings.saml_provider.clone().unwrap_or_default();
-        let bound: Vec<&GroupRef> = desired
-            .bindings
-            .iter()
-            .filter(|b| roles.contains(&b.role))
-            .map(|b| &b.group)
-            .collect();
+        let bound = bound_to(desired, roles);
         let graph_error = |e: crate::backend::directory::DirectoryError| {
             PushError::Aws(format!("Microsoft Graph: {e}"))
         };
@@ -75,36 +66,26 @@ impl Pusher {
     }
 }
 
-/// The directory's names of `groups` (their object id when the directory has not been synced).
+/// The groups bound to any of `roles`.
+fn bound_to<'d>(desired: &'d DesiredState, roles: &[RoleArn]) -> Vec<&'d GroupRef> {
+    desired
+        .bindings
+        .iter()
+        .filter(|b| roles.contains(&b.role))
+        .map(|b| &b.group)
+        .collect()
+}
+
+/// The directory's names of `groups`, as change set pages name them (`Names`).
 async fn group_names(
     pool: &PgPool,
     groups: &[&GroupRef],
 ) -> Result<BTreeMap<GroupRef, String>, PushError> {
-    let sources: Vec<String> = groups.iter().map(|g| g.source.clone()).collect();
-    let ids: Vec<String> = groups.iter().map(|g| g.object_id.clone()).collect();
-    let rows = sqlx::query!(
-        "SELECT g.source, g.object_id, g.display_name
-         FROM directory_groups g JOIN unnest($1::text[], $2::text[]) AS w(source, object_id)
-           USING (source, object_id)",
-        &sources,
-        &ids,
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut names: BTreeMap<GroupRef, String> = groups
+    let names = Names::load(pool, groups.iter().copied()).await?;
+    Ok(groups
         .iter()
-        .map(|g| ((*g).clone(), g.object_id.clone()))
-        .collect();
-    for r in rows {
-        names.insert(
-            GroupRef {
-                source: r.source,
-                object_id: r.object_id,
-            },
-            r.display_name,
-        );
-    }
-    Ok(names)
+        .map(|g| ((*g).clone(), names.group(g)))
+        .collect())
 }
 
 /// The directory groups whose object ids identity-store groups carry as external ids.
