@@ -6,96 +6,20 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use app::domain::{
-    change_set::State,
-    desired::ChangeItem,
-    grant::{Binding, Grant, GrantInput, GroupRef},
-    names::RoleArn,
-};
+use app::domain::change_set::State;
 use common::{
     approved,
-    aws_proxy::{AwsProxy, Fault},
-    count, migrated_database, orders_api, person, start_moto, Moto,
+    aws_proxy::Fault,
+    count, person,
+    pushing::{
+        binding, grant, push_process, push_settings, role_arn, setup, state_of, through, ACCOUNT,
+    },
 };
 use gatehouse::{
     audit::Actor,
-    aws::AwsClients,
-    config::{AwsSettings, PushSettings},
-    mappings::store,
     push::{self, Pusher},
 };
 use sqlx::PgPool;
-
-const ACCOUNT: &str = "123456789012";
-
-fn role_arn(role: &str) -> String {
-    format!("arn:aws:iam::{ACCOUNT}:role/{role}")
-}
-
-fn grant(role: &str, api_id: &str, method: &str) -> ChangeItem {
-    ChangeItem::AddGrant(
-        Grant::parse(&GrantInput {
-            role_arn: role_arn(role),
-            account: ACCOUNT.into(),
-            region: "us-east-1".into(),
-            api_id: api_id.into(),
-            stage: "prod".into(),
-            method: method.into(),
-            path: "/orders".into(),
-        })
-        .unwrap(),
-    )
-}
-
-fn binding(role: &str) -> ChangeItem {
-    ChangeItem::AddBinding(Binding {
-        group: GroupRef {
-            source: "file".into(),
-            object_id: "orders-team".into(),
-        },
-        role: RoleArn::parse(&role_arn(role)).unwrap(),
-    })
-}
-
-fn push_settings() -> PushSettings {
-    // moto_server does not implement UpdateMethod, so the tests push through the resource
-    // policy (the planner's unit tests cover method enforcement).
-    PushSettings {
-        enforce_iam: false,
-        resource_policy: true,
-        trust_policy: None,
-        calls_per_second: 1000.0,
-        deploy_interval: Duration::ZERO,
-        push_on_approval: false,
-        lease: Duration::from_secs(2),
-        drift_interval: None,
-        ..Default::default()
-    }
-}
-
-fn through(moto: &Moto, proxy: &AwsProxy) -> AwsSettings {
-    let mut settings = moto.settings();
-    settings.endpoint_url = Some(proxy.url.parse().unwrap());
-    settings
-}
-
-async fn state_of(pool: &PgPool, id: i64) -> State {
-    let mut conn = pool.acquire().await.unwrap();
-    store::change_set(&mut conn, id, false)
-        .await
-        .unwrap()
-        .unwrap()
-        .state
-}
-
-async fn setup() -> (PgPool, Moto, AwsProxy, AwsClients, String) {
-    let pool = migrated_database().await;
-    let moto = start_moto().await;
-    let proxy = AwsProxy::start(&moto.1).await;
-    let direct = moto.clients().await;
-    let api_id = orders_api(&direct).await;
-    (pool, moto, proxy, direct, api_id)
-}
 
 #[tokio::test]
 async fn a_push_creates_the_role_policy_and_the_deployment_and_a_second_push_writes_nothing() {
@@ -295,22 +219,7 @@ async fn a_push_whose_process_is_killed_is_taken_over_and_finished() {
     .await;
     // The deployment hangs, so the process is mid-push when it is killed.
     proxy.fault("CreateDeployment", Fault::Hang(Duration::from_secs(20)));
-    let database_url = sqlx::ConnectOptions::to_url_lossy(&*pool.connect_options()).to_string();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["push", &id.to_string()])
-        .env("DATABASE_URL", &database_url)
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("GATEHOUSE_AWS_ACCOUNT_ID", ACCOUNT)
-        .env("GATEHOUSE_RESOURCE_POLICY", "true")
-        .env("GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS", "0")
-        .env("GATEHOUSE_PUSH_LEASE_SECONDS", "2")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = push_process(&pool, &proxy, id);
     let sql = "SELECT count(*) FROM push_steps WHERE operation = 'CreateDeployment' AND state = 'running'";
     for _ in 0..300 {
         if count(&pool, sql).await == 1 {

@@ -55,6 +55,7 @@ pub mod action {
     pub const CHANGE_SET_REBASED: &str = "change_set.rebased";
     pub const PUSH_STARTED: &str = "push.started";
     pub const PUSH_CALL: &str = "push.call";
+    pub const PUSH_REPLANNED: &str = "push.replanned";
     pub const PUSH_SUCCEEDED: &str = "push.succeeded";
     pub const PUSH_FAILED: &str = "push.failed";
     pub const DRIFT_FOUND: &str = "drift.found";

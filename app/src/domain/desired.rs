@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    exact::RouteCatalog,
     grant::{ApiRef, Binding, Grant, GroupRef},
     names::{HttpMethod, ResourcePath, RoleArn, StageName},
 };
@@ -15,6 +16,9 @@ use super::{
 pub struct DesiredState {
     pub bindings: BTreeSet<Binding>,
     pub grants: BTreeSet<Grant>,
+    /// The catalogued routes of the APIs grants name: policies are made exact over them.
+    #[serde(skip)]
+    pub catalog: RouteCatalog,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -122,6 +122,74 @@ impl Grant {
     }
 }
 
+/// A grant's warning about the methods it covers that IAM does not decide (`NONE`: anyone may
+/// call; `CUSTOM`, `COGNITO_USER_POOLS`: an authorizer decides), from the catalog's
+/// (path, method, authorization type). `enforce_iam`: the push sets granted methods to `AWS_IAM`.
+pub fn authorization_warning(
+    g: &Grant,
+    methods: &[(String, String, String)],
+    enforce_iam: bool,
+) -> Option<String> {
+    let open: Vec<String> = methods
+        .iter()
+        .filter(|(path, method, auth)| {
+            auth != "AWS_IAM" && g.path.covers(path) && g.method.covers(method)
+        })
+        .map(|(path, method, auth)| format!("{method} {path} ({auth})"))
+        .collect();
+    if open.is_empty() {
+        return None;
+    }
+    Some(if enforce_iam {
+        format!(
+            "Not decided by IAM today: {}. Pushing this sets their authorization to AWS_IAM, so callers without a granted role lose access.",
+            open.join(", ")
+        )
+    } else {
+        format!(
+            "This grant controls nothing yet: {} — API Gateway does not ask IAM for these methods (NONE lets anyone call; CUSTOM and COGNITO_USER_POOLS leave it to their authorizer).",
+            open.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod authorization_tests {
+    use super::*;
+
+    #[test]
+    fn grants_on_methods_iam_does_not_decide_are_flagged() {
+        let g = Grant::parse(&GrantInput {
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            api_id: "a1b2c3d4e5".into(),
+            stage: "prod".into(),
+            method: "*".into(),
+            path: "/orders".into(),
+        })
+        .unwrap();
+        let m = |p: &str, v: &str, a: &str| (p.to_string(), v.to_string(), a.to_string());
+        let methods = [
+            m("/orders", "GET", "NONE"),
+            m("/orders", "POST", "AWS_IAM"),
+            m("/orders", "PUT", "CUSTOM"),
+            m("/health", "GET", "NONE"),
+        ];
+        let w = authorization_warning(&g, &methods, false).unwrap();
+        assert!(
+            w.contains("GET /orders (NONE), PUT /orders (CUSTOM)")
+                && w.contains("controls nothing"),
+            "{w}"
+        );
+        assert!(!w.contains("/health") && !w.contains("POST"));
+        assert!(authorization_warning(&g, &methods, true)
+            .unwrap()
+            .contains("sets their authorization to AWS_IAM"));
+        assert_eq!(authorization_warning(&g, &methods[1..2], false), None);
+    }
+}
+
 /// An invoke ARN read back: the route it names (path parameters come back as `*`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvokeArn {

@@ -116,7 +116,7 @@ pub fn plan(desired: &DesiredState, actual: &IdentityCenterActual) -> Result<Vec
             return Err(PlanError::UnmanagedPermissionSet(name));
         }
         let grants = desired.grants_of(role);
-        let wanted = match role_policy(&name, &grants, DEFAULT_MANAGED_PER_ROLE)
+        let wanted = match role_policy(&name, &grants, &desired.catalog, DEFAULT_MANAGED_PER_ROLE)
             .map_err(|e| PlanError::TooLarge(e.to_string()))?
         {
             RolePolicy::None => None,

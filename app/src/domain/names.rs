@@ -196,7 +196,9 @@ impl ResourcePath {
         };
         let mine: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
         let theirs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let fits = |a: &str, b: &str| a == b || a.starts_with('{') || b.starts_with('{');
+        // A grant's parameter covers any segment; a grant's literal segment covers only that
+        // segment (not a parameter, which serves other values too).
+        let fits = |a: &str, b: &str| a == b || a.starts_with('{');
         if subtree {
             theirs.len() > mine.len() && mine.iter().zip(&theirs).all(|(a, b)| fits(a, b))
         } else {

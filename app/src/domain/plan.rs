@@ -121,8 +121,13 @@ pub fn plan(
     let mut steps = Vec::new();
     for (arn, actual) in roles {
         let grants = desired.grants_of(arn);
-        let wanted = role_policy(arn.name(), &grants, DEFAULT_MANAGED_PER_ROLE)
-            .map_err(|e| PlanError::TooLarge(e.to_string()))?;
+        let wanted = role_policy(
+            arn.name(),
+            &grants,
+            &desired.catalog,
+            DEFAULT_MANAGED_PER_ROLE,
+        )
+        .map_err(|e| PlanError::TooLarge(e.to_string()))?;
         let target = (settings.role_target)(arn);
         let role_name = arn.name().to_string();
         if actual.exists && !actual.managed {

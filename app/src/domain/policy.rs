@@ -1,5 +1,7 @@
-//! The IAM policy a role's grants yield: one `execute-api:Invoke` statement over the sorted,
-//! de-duplicated invoke ARNs, minified, sized the way IAM counts (whitespace not counted).
+//! The IAM policy a role's grants yield: an `Allow` of `execute-api:Invoke` over the sorted,
+//! de-duplicated invoke ARNs and, where a path parameter's `*` would reach catalogued routes
+//! that are not granted, a `Deny` of those (see [`super::exact`]); minified, sized the way IAM
+//! counts (whitespace not counted).
 //!
 //! IAM limits a role's inline policies to 10,240 characters *together*, so splitting inline
 //! policies cannot make more room. Past that, the ARNs are split across customer managed
@@ -8,7 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::grant::Grant;
+use super::{
+    exact::{exact_denies, NotExact, RouteCatalog},
+    grant::Grant,
+};
 
 pub const INLINE_AGGREGATE_LIMIT: usize = 10_240;
 pub const MANAGED_POLICY_LIMIT: usize = 6_144;
@@ -73,6 +78,15 @@ impl RolePolicy {
     }
 }
 
+/// Why a role's grants yield no policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    TooLarge(#[from] PolicyTooLarge),
+    #[error(transparent)]
+    NotExact(#[from] NotExact),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the policy for role {role} needs {size} characters: more than one inline policy holds ({inline_limit}) and more than {managed} managed policies of {managed_limit} hold; split the grants across roles or use wildcards")]
 pub struct PolicyTooLarge {
@@ -87,15 +101,34 @@ fn iam_size(json: &str) -> usize {
     json.chars().filter(|c| !c.is_whitespace()).count()
 }
 
-fn document(name: String, arns: &[String]) -> PolicyDocument {
-    let doc = Document {
-        version: "2012-10-17",
-        statement: vec![Statement {
+/// The `Deny` statement's `Sid`: the exact-policy denials.
+pub const DENY_SID: &str = "GatehouseExact";
+
+/// One document over `arns`, each an (allow?, ARN): the allowed ones in one `Allow`
+/// statement, the denied ones in one `Deny`.
+fn document(name: String, arns: &[(bool, String)]) -> PolicyDocument {
+    let allow: Vec<String> = arns.iter().filter(|a| a.0).map(|a| a.1.clone()).collect();
+    let deny: Vec<String> = arns.iter().filter(|a| !a.0).map(|a| a.1.clone()).collect();
+    let mut statement = Vec::new();
+    if !allow.is_empty() {
+        statement.push(Statement {
             sid: "GatehouseInvoke".into(),
             effect: "Allow",
             action: "execute-api:Invoke",
-            resource: arns,
-        }],
+            resource: &allow,
+        });
+    }
+    if !deny.is_empty() {
+        statement.push(Statement {
+            sid: DENY_SID.into(),
+            effect: "Deny",
+            action: "execute-api:Invoke",
+            resource: &deny,
+        });
+    }
+    let doc = Document {
+        version: "2012-10-17",
+        statement,
     };
     let json = serde_json::to_string(&doc).expect("a policy serialises");
     PolicyDocument {
@@ -105,18 +138,26 @@ fn document(name: String, arns: &[String]) -> PolicyDocument {
     }
 }
 
-/// The policy for `role_name` from its grants; `managed_per_role` is the account's quota.
+/// The policy for `role_name` from its grants, exact over `catalog`; `managed_per_role` is the
+/// account's quota.
 pub fn role_policy(
     role_name: &str,
     grants: &[&Grant],
+    catalog: &RouteCatalog,
     managed_per_role: usize,
-) -> Result<RolePolicy, PolicyTooLarge> {
-    let mut arns: Vec<String> = grants.iter().map(|g| g.invoke_arn()).collect();
-    arns.sort();
-    arns.dedup();
-    if arns.is_empty() {
+) -> Result<RolePolicy, PolicyError> {
+    let mut allow: Vec<String> = grants.iter().map(|g| g.invoke_arn()).collect();
+    allow.sort();
+    allow.dedup();
+    if allow.is_empty() {
         return Ok(RolePolicy::None);
     }
+    let denies = exact_denies(grants, catalog)?;
+    let arns: Vec<(bool, String)> = allow
+        .into_iter()
+        .map(|a| (true, a))
+        .chain(denies.into_iter().map(|d| (false, d)))
+        .collect();
     let inline = document("gatehouse-invoke".into(), &arns);
     if inline.size <= INLINE_AGGREGATE_LIMIT {
         return Ok(RolePolicy::Inline(inline));
@@ -142,12 +183,38 @@ pub fn role_policy(
                 inline_limit: INLINE_AGGREGATE_LIMIT,
                 managed: managed_per_role,
                 managed_limit: MANAGED_POLICY_LIMIT,
-            });
+            }
+            .into());
         }
         docs.push(doc);
         start = end;
     }
     Ok(RolePolicy::Managed(docs))
+}
+
+/// Why a change cannot be approved: a role it touches would get a policy Gatehouse cannot push.
+/// Checked when an item is added, at submit and at approval, so nothing unpushable reaches the
+/// desired state (where it would block every later push of the role, revocations included).
+pub fn unpushable(
+    roles: &std::collections::BTreeSet<super::names::RoleArn>,
+    after: &super::desired::DesiredState,
+) -> Option<String> {
+    roles.iter().find_map(|role| {
+        match role_policy(
+            role.name(),
+            &after.grants_of(role),
+            &after.catalog,
+            DEFAULT_MANAGED_PER_ROLE,
+        ) {
+            Err(e) => Some(e.to_string()),
+            Ok(RolePolicy::Managed(docs)) => Some(format!(
+                "the policy of role {role} would need {} characters in {} managed policies; Gatehouse pushes one inline policy of at most {INLINE_AGGREGATE_LIMIT} characters: split the grants across roles, or grant a subtree (/path/*) instead of its routes one by one",
+                docs.iter().map(|d| d.size).sum::<usize>(),
+                docs.len()
+            )),
+            Ok(_) => None,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -171,8 +238,8 @@ mod tests {
     #[test]
     fn a_small_policy_is_one_minified_inline_document_in_a_fixed_order() {
         let (a, b) = (grant("/orders", "GET"), grant("/health", "GET"));
-        let one = role_policy("readers", &[&a, &b, &a], 10).unwrap();
-        let other = role_policy("readers", &[&b, &a], 10).unwrap();
+        let one = role_policy("readers", &[&a, &b, &a], &RouteCatalog::new(), 10).unwrap();
+        let other = role_policy("readers", &[&b, &a], &RouteCatalog::new(), 10).unwrap();
         assert_eq!(one, other, "order and duplicates do not matter");
         let RolePolicy::Inline(doc) = one else {
             panic!("inline expected")
@@ -183,7 +250,10 @@ mod tests {
         );
         assert_eq!(doc.size, doc.json.len());
         assert!(doc.pretty().contains("\n  \"Version\": \"2012-10-17\""));
-        assert_eq!(role_policy("readers", &[], 10).unwrap(), RolePolicy::None);
+        assert_eq!(
+            role_policy("readers", &[], &RouteCatalog::new(), 10).unwrap(),
+            RolePolicy::None
+        );
     }
 
     #[test]
@@ -192,7 +262,9 @@ mod tests {
             .map(|i| grant(&format!("/resource-{i:04}"), "GET"))
             .collect();
         let refs: Vec<&Grant> = grants.iter().collect();
-        let RolePolicy::Managed(docs) = role_policy("readers", &refs, 10).unwrap() else {
+        let RolePolicy::Managed(docs) =
+            role_policy("readers", &refs, &RouteCatalog::new(), 10).unwrap()
+        else {
             panic!("managed expected")
         };
         assert!(docs.len() >= 2);
@@ -204,7 +276,7 @@ mod tests {
         assert_eq!(total, 200, "every ARN lands in exactly one policy");
         assert_eq!(docs[0].name, "gatehouse-readers-1");
 
-        let err = role_policy("readers", &refs, 1).unwrap_err();
+        let err = role_policy("readers", &refs, &RouteCatalog::new(), 1).unwrap_err();
         assert!(err.to_string().contains("needs") && err.to_string().contains("10240"));
     }
 }

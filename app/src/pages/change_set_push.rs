@@ -139,6 +139,7 @@ fn Panel(
                 <progress max=r.steps.len().max(1) value=r.done()></progress>
                 {current.map(|c| view! { <p class="muted">{c}</p> })}
                 {r.error.clone().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
+                {r.replan_note.clone().map(|n| view! { <p class="notice" data-testid="replan-note">{n}</p> })}
                 <p class="muted small">"Started by " {r.started_by.clone()} " " <crate::components::when::When at=r.started_at.clone()/></p>
                 <StepTable steps=r.steps.clone()/>
             </section>

@@ -228,7 +228,8 @@ fn Detail(
                 }
             });
             view! { <li class:added=i.added class:removed=!i.added><span class="sign" aria-hidden="true">{sign}</span>
-                <span class="visually-hidden">{if i.added { "added: " } else { "removed: " }}</span>{i.text.clone()}{remove}</li> }
+                <span class="visually-hidden">{if i.added { "added: " } else { "removed: " }}</span>{i.text.clone()}{remove}
+                {i.warning.clone().map(|w| view! { <p class="item-warning" data-testid="item-warning">{w}</p> })}</li> }
         })
         .collect_view();
     let policies = d

@@ -104,7 +104,7 @@ pub fn GroupRoles(
             .collect_view()
     };
     let (stage, path) = (
-        typed_or(&grant, "stage", "prod".into()),
+        typed_or(&grant, "stage", String::new()),
         typed_or(&grant, "path", String::new()),
     );
     let forms = view! {
@@ -136,7 +136,7 @@ pub fn GroupRoles(
                     <select id="grant-api" name="api_id" aria-describedby="grant-api-error">{api_options}</select>
                     <p class="field-error" id="grant-api-error">{move || field_error(&grant.value().get(), "api_id")}</p>
                     <label for="grant-stage">"Stage (or * for every stage)"</label>
-                    <input id="grant-stage" name="stage" value=stage aria-describedby="grant-stage-error"/>
+                    <input id="grant-stage" name="stage" value=stage required placeholder="prod" aria-describedby="grant-stage-error"/>
                     <p class="field-error" id="grant-stage-error">{move || field_error(&grant.value().get(), "stage")}</p>
                     <label for="grant-method">"Method"</label>
                     <select id="grant-method" name="method" aria-describedby="grant-method-error">

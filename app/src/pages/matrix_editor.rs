@@ -85,7 +85,12 @@ pub fn CellEditor(m: ApiMatrix, sel: Selection, grant: ServerAction<GrantRoute>)
         }
     };
     let no_roles = choices.is_empty();
-    let stage_options = std::iter::once(("*".to_string(), "* (every stage)".to_string()))
+    // No stage is picked for the user: every grant form asks for one (or `*`) explicitly.
+    let stage_options = std::iter::once((String::new(), "Choose a stage".to_string()))
+        .chain(std::iter::once((
+            "*".to_string(),
+            "* (every stage)".to_string(),
+        )))
         .chain(m.stages.iter().map(|s| (s.clone(), s.clone())))
         .map(|(v, l)| view! { <option value=v>{l}</option> })
         .collect_view();
@@ -121,7 +126,7 @@ pub fn CellEditor(m: ApiMatrix, sel: Selection, grant: ServerAction<GrantRoute>)
                         <select id="cell-role" name="role_arn" aria-describedby="cell-role-error">{role_options}</select>
                         <p class="field-error" id="cell-role-error">{move || field_error(&grant.value().get(), "role_arn")}</p>
                         <label for="cell-stage">"Stage"</label>
-                        <select id="cell-stage" name="stage" aria-describedby="cell-stage-error">{stage_options}</select>
+                        <select id="cell-stage" name="stage" required aria-describedby="cell-stage-error">{stage_options}</select>
                         <p class="field-error" id="cell-stage-error">{move || field_error(&grant.value().get(), "stage")}</p>
                         <button class="button button-primary" type="submit">"Grant in my change set"</button>
                     </ActionForm>

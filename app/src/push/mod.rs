@@ -63,6 +63,8 @@ pub struct RunView {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub error: Option<String>,
+    /// Why the run's steps were planned again (it was taken over after an interruption).
+    pub replan_note: Option<String>,
     pub steps: Vec<StepView>,
 }
 

@@ -7,6 +7,7 @@ pub mod graph_apps;
 pub mod graph_fake;
 mod moto;
 mod people;
+pub mod pushing;
 #[allow(unused_imports)]
 pub use moto::*;
 #[allow(unused_imports)]

@@ -265,21 +265,27 @@ pub async fn api_exists(pool: &PgPool, target: &str, api_id: &str) -> sqlx::Resu
 }
 
 /// Every (path, HTTP method) of an API.
+/// A catalogued method: (path, HTTP method, authorization type).
+pub type MethodAuth = (String, String, String);
+
 pub async fn api_routes(
     pool: &PgPool,
     target: &str,
     api_id: &str,
-) -> sqlx::Result<Vec<(String, String)>> {
+) -> sqlx::Result<Vec<MethodAuth>> {
     let rows = sqlx::query!(
-        "SELECT r.path, m.http_method FROM api_resources r
+        "SELECT r.path, m.http_method, m.authorization_type FROM api_resources r
          JOIN api_methods m USING (target, api_id, resource_id)
-         WHERE r.target = $1 AND r.api_id = $2",
+         WHERE r.target = $1 AND r.api_id = $2 ORDER BY r.path, m.http_method",
         target,
         api_id,
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.path, r.http_method)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.path, r.http_method, r.authorization_type))
+        .collect())
 }
 
 /// Whether the directory group is synced and not deleted.

@@ -85,7 +85,7 @@ pub async fn api_matrix(
     let Some(detail) = crate::backend::catalog::queries::api_detail(pool, api_id).await? else {
         return Ok(None);
     };
-    let Some(api) = api_ref(&detail.summary.target, api_id) else {
+    let Some(api) = super::routes::api_ref(&detail.summary.target, api_id) else {
         return Ok(None);
     };
     let mut tx = pool.begin().await?;
@@ -161,16 +161,6 @@ pub async fn api_matrix(
         rows,
         draft: draft_row.map(|d| d.id),
     }))
-}
-
-fn api_ref(target: &str, api_id: &str) -> Option<ApiRef> {
-    use crate::domain::names::{AccountId, ApiId, Region};
-    let (account, region) = target.split_once('/')?;
-    Some(ApiRef {
-        account: AccountId::parse(account).ok()?,
-        region: Region::parse(region).ok()?,
-        api_id: ApiId::parse(api_id).ok()?,
-    })
 }
 
 #[cfg(test)]

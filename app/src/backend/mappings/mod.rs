@@ -2,6 +2,7 @@
 
 pub mod matrix;
 pub mod queries;
+pub mod routes;
 pub mod service;
 pub mod store;
 pub mod views;

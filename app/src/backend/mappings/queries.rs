@@ -215,6 +215,7 @@ pub async fn role_mappings(
     let (policy, policy_summary, policy_error) = match role_policy(
         role.name(),
         &state.grants_of(&role),
+        &state.catalog,
         DEFAULT_MANAGED_PER_ROLE,
     ) {
         Ok(p) => {

@@ -3,14 +3,15 @@
 use crate::{
     domain::{
         change_set::State,
-        desired::ChangeItem,
-        grant::{Binding, Grant, GrantInput, GroupRef},
+        desired::{ChangeItem, DesiredState},
+        grant::{authorization_warning, Binding, Grant, GrantInput, GroupRef},
         names::RoleArn,
     },
     error::AppError,
     mappings::types::*,
 };
 use sqlx::PgPool;
+use std::collections::BTreeMap;
 
 use super::{
     store,
@@ -55,7 +56,11 @@ impl From<WorkflowError> for AppError {
 }
 
 /// A warning when a grant names nothing the synced catalog has (allowed, but visible).
-async fn catalog_warning(pool: &PgPool, g: &Grant) -> sqlx::Result<Option<String>> {
+async fn catalog_warning(
+    pool: &PgPool,
+    g: &Grant,
+    enforce_iam: bool,
+) -> sqlx::Result<Option<String>> {
     let target = format!("{}/{}", g.api.account.as_str(), g.api.region.as_str());
     let api_id = g.api.api_id.as_str();
     let stages = catalog::stage_names(pool, &target, api_id).await?;
@@ -75,17 +80,41 @@ async fn catalog_warning(pool: &PgPool, g: &Grant) -> sqlx::Result<Option<String
     let methods = catalog::api_routes(pool, &target, api_id).await?;
     let matched = methods
         .iter()
-        .any(|(path, method)| g.path.covers(path) && g.method.covers(method));
-    Ok((!matched).then(|| {
-        format!(
+        .any(|(path, method, _)| g.path.covers(path) && g.method.covers(method));
+    if !matched {
+        return Ok(Some(format!(
             "No method of the API matches {} {}: the grant matches nothing yet.",
             g.method,
             g.path.as_str()
-        )
-    }))
+        )));
+    }
+    Ok(authorization_warning(g, &methods, enforce_iam))
 }
 
-async fn edit_now(pool: &PgPool, who: &Actor, edit: Edit) -> Result<FormOutcome, WorkflowError> {
+/// The groups bound to a grant's role (after the draft): all of them gain what it grants.
+fn inherited_by(role: &RoleArn, after: &DesiredState, names: &Names) -> Option<String> {
+    let mut groups: Vec<String> = after
+        .bindings
+        .iter()
+        .filter(|b| &b.role == role)
+        .map(|b| names.group(&b.group))
+        .collect();
+    groups.sort_by_key(|g| g.to_lowercase());
+    (!groups.is_empty()).then(|| {
+        format!(
+            "Every group bound to {} gains it: {}.",
+            role.name(),
+            groups.join(", ")
+        )
+    })
+}
+
+async fn edit_now(
+    pool: &PgPool,
+    who: &Actor,
+    edit: Edit,
+    enforce_iam: bool,
+) -> Result<FormOutcome, WorkflowError> {
     let (item, warning) = match edit {
         Edit::Bind {
             source,
@@ -133,7 +162,7 @@ async fn edit_now(pool: &PgPool, who: &Actor, edit: Edit) -> Result<FormOutcome,
             let warning = if remove {
                 None
             } else {
-                catalog_warning(pool, &g).await?
+                catalog_warning(pool, &g, enforce_iam).await?
             };
             (
                 if remove {
@@ -145,13 +174,78 @@ async fn edit_now(pool: &PgPool, who: &Actor, edit: Edit) -> Result<FormOutcome,
             )
         }
     };
-    let id = workflow::edit(pool, who, item).await?;
+    let id = workflow::edit(pool, who, item.clone()).await?;
+    // A grant goes to a role, so every group bound to it gains the route: say which.
+    let warning = match &item {
+        ChangeItem::AddGrant(g) => {
+            let inherited = grant_reaches(pool, id, &g.role).await?;
+            match (warning, inherited) {
+                (Some(w), Some(i)) => Some(format!("{w} {i}")),
+                (w, i) => w.or(i),
+            }
+        }
+        _ => warning,
+    };
     Ok(FormOutcome {
         change_set: Some(id),
         warning,
         message: Some(format!("Added to your draft change set {id}.")),
         ..Default::default()
     })
+}
+
+/// Which groups a role's grants reach once draft `id` is applied.
+async fn grant_reaches(
+    pool: &PgPool,
+    id: i64,
+    role: &RoleArn,
+) -> Result<Option<String>, WorkflowError> {
+    let mut conn = pool.acquire().await?;
+    let Some(cs) = store::change_set(&mut conn, id, false).await? else {
+        return Ok(None);
+    };
+    let Ok(after) = store::desired_state(&mut conn).await?.apply(&cs.items) else {
+        return Ok(None);
+    };
+    drop(conn);
+    let names = Names::load(pool, super::queries::bound_groups(&after)).await?;
+    Ok(inherited_by(role, &after, &names))
+}
+
+/// The warnings next to each item: for a grant, the methods IAM does not decide and the
+/// groups that gain it.
+async fn item_warnings(
+    pool: &PgPool,
+    items: &[ChangeItem],
+    after: Option<&DesiredState>,
+    names: &Names,
+    enforce_iam: bool,
+) -> sqlx::Result<Vec<Option<String>>> {
+    let mut methods: BTreeMap<(String, String), Vec<catalog::MethodAuth>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for item in items {
+        let ChangeItem::AddGrant(g) = item else {
+            out.push(None);
+            continue;
+        };
+        let key = (
+            format!("{}/{}", g.api.account.as_str(), g.api.region.as_str()),
+            g.api.api_id.as_str().to_string(),
+        );
+        if !methods.contains_key(&key) {
+            let found = catalog::api_routes(pool, &key.0, &key.1).await?;
+            methods.insert(key.clone(), found);
+        }
+        let notes: Vec<String> = [
+            authorization_warning(g, &methods[&key], enforce_iam),
+            after.and_then(|a| inherited_by(&g.role, a, names)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        out.push((!notes.is_empty()).then(|| notes.join(" ")));
+    }
+    Ok(out)
 }
 
 async fn detail(
@@ -177,17 +271,22 @@ async fn detail(
     )
     .await?;
     let open = matches!(cs.state, State::Draft | State::Submitted);
-    let (policies, access) = if open {
-        match before.apply(&cs.items) {
-            Ok(after) => (
-                views::policy_diffs(&cs.items, &before, &after),
-                views::access(pool, &names, &before, &after).await?,
-            ),
-            Err(_) => (Vec::new(), Vec::new()),
-        }
-    } else {
-        (Vec::new(), Vec::new())
+    let after = before.apply(&cs.items).ok();
+    let (policies, access) = match (&after, open) {
+        (Some(after), true) => (
+            views::policy_diffs(&cs.items, &before, after),
+            views::access(pool, &names, &before, after).await?,
+        ),
+        _ => (Vec::new(), Vec::new()),
     };
+    let warnings = item_warnings(
+        pool,
+        &cs.items,
+        after.as_ref().filter(|_| open),
+        &names,
+        settings.push.enforce_iam,
+    )
+    .await?;
     let stale = if open {
         store::conflicting(&mut conn, cs.base_version, &store::touches(&cs.items))
                 .await?
@@ -205,11 +304,12 @@ async fn detail(
         .items
         .iter()
         .enumerate()
-        .map(|(index, item)| ItemView {
+        .zip(warnings)
+        .map(|((index, item), warning)| ItemView {
             index,
             added: item.is_addition(),
             text: names.item(item),
-            warning: None,
+            warning,
         })
         .collect();
     let (bindings, enforcement_notice) =
@@ -237,7 +337,7 @@ async fn detail(
 }
 
 pub async fn edit(state: &AppState, edit: Edit) -> Result<FormOutcome, AppError> {
-    Ok(edit_now(&state.pool, &actor(), edit).await?)
+    Ok(edit_now(&state.pool, &actor(), edit, state.settings.push.enforce_iam).await?)
 }
 
 pub async fn save(

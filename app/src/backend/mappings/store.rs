@@ -190,9 +190,11 @@ pub async fn desired_state(db: &mut PgConnection) -> sqlx::Result<DesiredState> 
     let grants = sqlx::query_scalar!(r#"SELECT grant_json AS "grant: Json<Grant>" FROM grants"#)
         .fetch_all(&mut *db)
         .await?;
+    let catalog = super::routes::route_catalog(&mut *db).await?;
     Ok(DesiredState {
         bindings: bindings.into_iter().map(|b| b.0).collect(),
         grants: grants.into_iter().map(|g| g.0).collect(),
+        catalog,
     })
 }
 

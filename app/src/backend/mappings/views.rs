@@ -159,11 +159,13 @@ pub fn policy_diffs(
             let old = role_policy(
                 role.name(),
                 &before.grants_of(&role),
+                &before.catalog,
                 DEFAULT_MANAGED_PER_ROLE,
             );
             let new = role_policy(
                 role.name(),
                 &after.grants_of(&role),
+                &after.catalog,
                 DEFAULT_MANAGED_PER_ROLE,
             );
             let (old_text, _) = old.as_ref().map(policy_text).unwrap_or_default();
@@ -308,6 +310,11 @@ pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<TimelineEntry>
                         .as_str()
                         .map(|e| format!(": {e}"))
                         .unwrap_or_default()
+                ),
+                "push.replanned" => format!(
+                    "push {} taken over and planned again: {} calls left",
+                    details["run"],
+                    details["plan"].as_array().map_or(0, Vec::len)
                 ),
                 "push.succeeded" => format!("push {} succeeded and read back", details["run"]),
                 "push.failed" => format!(

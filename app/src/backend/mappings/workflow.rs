@@ -4,7 +4,8 @@
 
 use crate::domain::{
     change_set::{may_review, Action, State},
-    desired::{add_item, ChangeItem},
+    desired::{add_item, affected_roles, ChangeItem, DesiredState},
+    policy::unpushable,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -55,6 +56,15 @@ fn own(cs: &ChangeSetRow, who: Uuid) -> Result<(), WorkflowError> {
     Ok(())
 }
 
+/// Refuses items that would give a role a policy Gatehouse cannot push (too large, or not
+/// expressible exactly), naming the role, the size and the limit.
+fn pushable(items: &[ChangeItem], after: &DesiredState) -> Result<(), WorkflowError> {
+    match unpushable(&affected_roles(items), after) {
+        Some(why) => Err(Refused(format!("this change cannot be pushed: {why}"))),
+        None => Ok(()),
+    }
+}
+
 fn step(cs: &ChangeSetRow, a: Action) -> Result<State, WorkflowError> {
     cs.state.next(a).map_err(|e| Refused(e.to_string()))
 }
@@ -80,9 +90,10 @@ pub async fn edit(pool: &PgPool, actor: &Actor, item: ChangeItem) -> Result<i64,
     let mut items = draft.items.clone();
     add_item(&mut items, item.clone());
     let desired = store::desired_state(&mut tx).await?;
-    desired
+    let after = desired
         .apply(&items)
         .map_err(|e| Refused(format!("this edit does not fit the current mappings: {e}")))?;
+    pushable(&items, &after)?;
     store::save_items(&mut tx, draft.id, &items).await?;
     audit::record(
         &mut *tx,
@@ -197,11 +208,12 @@ pub async fn save_details(
             ));
         }
         let desired = store::desired_state(&mut tx).await?;
-        desired.apply(&cs.items).map_err(|e| {
+        let after = desired.apply(&cs.items).map_err(|e| {
             Refused(format!(
                 "the change set no longer fits the current mappings: {e}"
             ))
         })?;
+        pushable(&cs.items, &after)?;
         state = step(&cs, Action::Submit)?;
         store::set_state(&mut tx, id, state).await?;
     }
@@ -323,11 +335,12 @@ pub async fn review_seen(
             )));
         }
         let desired = store::desired_state(&mut tx).await?;
-        desired.apply(&cs.items).map_err(|e| {
+        let after = desired.apply(&cs.items).map_err(|e| {
             Refused(format!(
                 "the change set no longer fits the current mappings: {e}"
             ))
         })?;
+        pushable(&cs.items, &after)?;
         let version = store::apply(&mut tx, id, &cs.items).await?;
         audit::record(
             &mut *tx,

@@ -159,7 +159,7 @@ async fn deployment_times(target: &PushTarget, id: &str) -> anyhow::Result<BTree
 }
 
 /// API Gateway hands the resource policy back as a string, its quotes backslash-escaped.
-fn parse_resource_policy(text: &str) -> anyhow::Result<serde_json::Value> {
+pub(super) fn parse_resource_policy(text: &str) -> anyhow::Result<serde_json::Value> {
     serde_json::from_str(text)
         .or_else(|_| serde_json::from_str(&text.replace("\\\"", "\"")))
         .with_context(|| format!("the resource policy is not JSON: {text}"))

@@ -125,20 +125,45 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
             .await
             .map(|o| request_id(&o))
             .map_err(|e| failed("UpdateMethod", e)),
-        Call::UpdateResourcePolicy { api_id, policy } => gw
-            .update_rest_api()
-            .rest_api_id(api_id)
-            .patch_operations(
-                PatchOperation::builder()
-                    .op(Op::Replace)
-                    .path("/policy")
-                    .value(policy)
-                    .build(),
-            )
-            .send()
-            .await
-            .map(|o| request_id(&o))
-            .map_err(|e| failed("UpdateRestApi", e)),
+        Call::UpdateResourcePolicy { api_id, policy } => {
+            // Merged into what the API holds now, not what it held when the plan was made.
+            let current = gw
+                .get_rest_api()
+                .rest_api_id(api_id)
+                .send()
+                .await
+                .map_err(|e| failed("GetRestApi", e))?;
+            let current = match current.policy() {
+                Some(text) => {
+                    Some(
+                        super::aws_state::parse_resource_policy(text).map_err(|e| CallError {
+                            message: format!("GetRestApi: {e:#}"),
+                            request_id: None,
+                        })?,
+                    )
+                }
+                None => None,
+            };
+            let planned: serde_json::Value =
+                serde_json::from_str(policy).map_err(|e| CallError {
+                    message: format!("the planned resource policy is not JSON: {e}"),
+                    request_id: None,
+                })?;
+            let document = crate::domain::resource_policy::merge(current.as_ref(), &planned);
+            gw.update_rest_api()
+                .rest_api_id(api_id)
+                .patch_operations(
+                    PatchOperation::builder()
+                        .op(Op::Replace)
+                        .path("/policy")
+                        .value(document)
+                        .build(),
+                )
+                .send()
+                .await
+                .map(|o| request_id(&o))
+                .map_err(|e| failed("UpdateRestApi", e))
+        }
         Call::UpdateAssumeRolePolicy {
             role_name,
             document,

@@ -24,6 +24,8 @@ pub enum PushFailure {
         operation: String,
         error: String,
     },
+    #[error("planning again after taking the push over: {0}")]
+    Replan(String),
     #[error("reading back: {0}")]
     ReadBack(String),
     #[error("read back, AWS still differs: {0}")]
@@ -67,6 +69,7 @@ impl Pusher {
     /// Runs (or takes over and finishes) push `run_id`: the steps not done yet, in order, then
     /// the read-back. Refused when another process holds the run.
     pub async fn execute(&self, run_id: i64) -> Result<RunOutcome, PushError> {
+        let previous_owner = store::lease_owner(&self.pool, run_id).await?;
         if !store::claim(
             &self.pool,
             run_id,
@@ -84,6 +87,20 @@ impl Pusher {
             .await?
             .ok_or_else(|| PushError::Refused(format!("push {run_id} does not exist")))?;
         let actor = Actor::system(&format!("push {run_id}"));
+        // Taken over from a process that died: its recorded steps may be old (a newer push may
+        // have written since), so plan again from what AWS and the desired state hold now.
+        if previous_owner.is_some_and(|p| p != self.owner) {
+            if let Err(failure) = self.replan(&actor, &run).await {
+                let message = failure.to_string();
+                self.finish(run_id, run.change_set_id, Err(failure)).await?;
+                return Ok(RunOutcome {
+                    run_id,
+                    succeeded: false,
+                    calls_made: 0,
+                    error: Some(message),
+                });
+            }
+        }
         let mut calls_made = 0;
         for step in store::steps(&self.pool, run_id).await? {
             if step.state == StepState::Done {
@@ -177,6 +194,45 @@ impl Pusher {
             calls_made,
             error: verified.err().map(|e| e.to_string()),
         })
+    }
+
+    /// Replaces a taken-over run's unfinished steps with a fresh plan and says so.
+    async fn replan(&self, actor: &Actor, run: &store::RunRow) -> Result<(), PushFailure> {
+        let left = store::steps(&self.pool, run.id)
+            .await
+            .map_err(PushFailure::gatehouse)?
+            .iter()
+            .filter(|s| s.state != StepState::Done)
+            .count();
+        let planned = async {
+            let cs = self.change_set(run.change_set_id).await?;
+            let desired = self.desired().await?;
+            self.plan_scope(&desired, &Scope::of(&cs.items)).await
+        };
+        let steps = planned
+            .await
+            .map_err(|e| PushFailure::Replan(e.to_string()))?;
+        let note = format!(
+            "Taken over after the process running it stopped: planned again from what AWS holds now and the current approved mappings before writing anything more ({left} recorded steps not done were replaced by {} calls).",
+            steps.len()
+        );
+        store::replan(&self.pool, run.id, &self.owner, &steps, &note)
+            .await
+            .map_err(PushFailure::gatehouse)?;
+        audit::record(
+            &self.pool,
+            actor,
+            audit::action::PUSH_REPLANNED,
+            Some(&format!("change_set:{}", run.change_set_id)),
+            json!({
+                "run": run.id,
+                "replaced": left,
+                "plan": steps.iter().map(|s| json!({"target": s.target, "call": s.call.summary()})).collect::<Vec<_>>(),
+            }),
+        )
+        .await
+        .map_err(PushFailure::gatehouse)?;
+        Ok(())
     }
 
     /// Makes one directory write in Entra ID (SAML mode); each is safe to make again.

@@ -405,6 +405,7 @@ impl Pusher {
         let cs = cs_store::change_set(&mut tx, id, true)
             .await?
             .ok_or(PushError::NotFound(id))?;
+        busy(&mut tx, id, &cs.items).await?;
         let next = cs
             .state
             .next(Action::Push)
@@ -472,6 +473,31 @@ impl Pusher {
 }
 
 mod execute;
+
+/// Refuses a push while another push touches one of its roles or APIs: two pushes writing one
+/// role's policy could interleave, and the older could land last.
+async fn busy(db: &mut sqlx::PgConnection, id: i64, items: &[ChangeItem]) -> Result<(), PushError> {
+    let mine = Scope::of(items);
+    for (run, other, title, their_items) in store::pushing(db).await? {
+        let Ok(theirs) = serde_json::from_value::<Vec<ChangeItem>>(their_items) else {
+            continue;
+        };
+        let theirs = Scope::of(&theirs);
+        let role = mine.roles.iter().find(|r| theirs.roles.contains(r));
+        let api = mine.apis.iter().find(|a| theirs.apis.contains(a));
+        let what = match (role, api) {
+            (Some(r), _) => format!("role {r}"),
+            (None, Some(a)) => format!("API {}", a.api_id.as_str()),
+            (None, None) => continue,
+        };
+        if other != id {
+            return Err(PushError::Refused(format!(
+                "push {run} of change set {other} (“{title}”) is writing {what} now; one push at a time may touch a role or an API: push this one when it has finished"
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// How long verification waits for IAM's eventual consistency, in all.
 /// AWS reads a plan, a drift check or a read-back keeps in flight at once.

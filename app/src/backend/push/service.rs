@@ -37,6 +37,7 @@ async fn run_view(pool: &PgPool, change_set: i64) -> Result<Option<RunView>, App
         started_at: utc(run.started_at),
         finished_at: run.finished_at.map(utc),
         error: run.error,
+        replan_note: run.replan_note,
         steps: steps
             .into_iter()
             .map(|s| StepView {

@@ -29,6 +29,8 @@ pub struct RunRow {
     pub started_at: time::OffsetDateTime,
     pub finished_at: Option<time::OffsetDateTime>,
     pub error: Option<String>,
+    /// Set when a process that took the run over planned it again.
+    pub replan_note: Option<String>,
 }
 
 /// A step could not be recorded.
@@ -90,6 +92,91 @@ pub async fn claim(pool: &PgPool, run_id: i64, owner: &str, lease_secs: f64) -> 
     Ok(got.rows_affected() == 1)
 }
 
+/// Who holds (or last held) run `run_id`'s lease.
+pub async fn lease_owner(pool: &PgPool, run_id: i64) -> sqlx::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar!("SELECT lease_owner FROM push_runs WHERE id = $1", run_id)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Replaces a taken-over run's unfinished steps with `steps` (numbered after the done ones) and
+/// records why; fails when the lease is no longer `owner`'s.
+pub async fn replan(
+    pool: &PgPool,
+    run_id: i64,
+    owner: &str,
+    steps: &[Step],
+    note: &str,
+) -> Result<(), MarkError> {
+    let mut tx = pool.begin().await?;
+    let held = sqlx::query_scalar!(
+        "SELECT max(s.seq) FROM push_runs r LEFT JOIN push_steps s ON s.run_id = r.id
+         WHERE r.id = $1 AND r.lease_owner = $2 AND r.state = 'running' GROUP BY r.id",
+        run_id,
+        owner,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(last) = held else {
+        return Err(MarkError::LeaseLost(run_id));
+    };
+    sqlx::query!(
+        "DELETE FROM push_steps WHERE run_id = $1 AND state <> 'done'",
+        run_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let first = last.map_or(0, |l| l + 1);
+    for (i, step) in steps.iter().enumerate() {
+        sqlx::query!(
+            "INSERT INTO push_steps (run_id, seq, target, operation, summary, call)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            run_id,
+            first + i as i32,
+            &step.target,
+            step.call.operation(),
+            step.call.summary(),
+            serde_json::to_value(&step.call).expect("a call serialises"),
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query!(
+        "UPDATE push_runs SET replanned_at = now(), replan_note = $2 WHERE id = $1",
+        run_id,
+        note,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The change sets being pushed now (their runs unfinished), with their items: one push at a
+/// time may touch a role or an API.
+pub async fn pushing(
+    db: &mut PgConnection,
+) -> sqlx::Result<Vec<(i64, i64, String, serde_json::Value)>> {
+    // Whoever begins a push waits here for whoever is beginning one, so two overlapping
+    // pushes cannot both see the other as not started.
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('gatehouse:push-begin'))")
+        .execute(&mut *db)
+        .await?;
+    let rows = sqlx::query!(
+        r#"SELECT r.id, r.change_set_id, c.title, c.items FROM push_runs r
+           JOIN change_sets c ON c.id = r.change_set_id WHERE r.state = 'running'"#
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.change_set_id, r.title, r.items))
+        .collect())
+}
+
 /// Running pushes whose holder's lease has lapsed (its process died).
 pub async fn orphans(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar!(
@@ -117,7 +204,7 @@ macro_rules! select_runs {
         sqlx::query_as!(
             RunRow,
             r#"SELECT id, change_set_id, state AS "state: RunState", started_by, started_at,
-               finished_at, error FROM push_runs "#
+               finished_at, error, replan_note FROM push_runs "#
                 + $tail,
             $arg
         )
