@@ -198,20 +198,36 @@ impl Pusher {
 
     /// Replaces a taken-over run's unfinished steps with a fresh plan and says so.
     async fn replan(&self, actor: &Actor, run: &store::RunRow) -> Result<(), PushFailure> {
-        let left = store::steps(&self.pool, run.id)
+        let unfinished: Vec<store::StepRow> = store::steps(&self.pool, run.id)
             .await
             .map_err(PushFailure::gatehouse)?
-            .iter()
+            .into_iter()
             .filter(|s| s.state != StepState::Done)
-            .count();
+            .collect();
+        let left = unfinished.len();
         let planned = async {
             let cs = self.change_set(run.change_set_id).await?;
             let desired = self.desired().await?;
             self.plan_scope(&desired, &Scope::of(&cs.items)).await
         };
-        let steps = planned
+        let mut steps = planned
             .await
             .map_err(|e| PushFailure::Replan(e.to_string()))?;
+        // A deployment the old plan still owed is kept: a fresh read cannot always tell it is
+        // needed (API Gateway keeps deployment times in whole seconds), and deploying the
+        // API's current state again is harmless.
+        for old in unfinished {
+            let Ok(call) = serde_json::from_value::<Call>(old.call) else {
+                continue;
+            };
+            let step = crate::domain::plan::Step {
+                target: old.target,
+                call,
+            };
+            if matches!(step.call, Call::CreateDeployment { .. }) && !steps.contains(&step) {
+                steps.push(step);
+            }
+        }
         let note = format!(
             "Taken over after the process running it stopped: planned again from what AWS holds now and the current approved mappings before writing anything more ({left} recorded steps not done were replaced by {} calls).",
             steps.len()
