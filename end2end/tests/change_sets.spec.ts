@@ -193,6 +193,10 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(author.getByTestId('items')).toContainText(adopt
     ? `Grant role ${p.role} DELETE ${p.path}`
     : `Push role ${p.role} again (revert drift)`);
+  // A drift resolution is a change set of its own, titled for what it does.
+  await expect(author.getByRole('heading', { level: 1 }))
+    .toContainText(`${adopt ? 'Adopt' : 'Revert'} drift on ${p.role}: policy edited outside Gatehouse`);
+  await expect(author.getByTestId('items').locator('li')).toHaveCount(1);
   // Home says how the last drift check went; the role's page shows what Gatehouse generates.
   await author.goto('/');
   await expect(author.getByTestId('home-drift')).toContainText(/differences? between AWS and the approved mappings/);
@@ -208,7 +212,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   // Rolling back puts the reverse into the author's draft, to be reviewed like any change.
   await author.getByRole('button', { name: /Roll back/ }).click();
   if (jsOn(testInfo)) {
-    await expect(author.getByText(`The reverse of change set ${id} is in your draft`)).toBeVisible();
+    await expect(author.getByText(`The reverse of change set ${id} is in a change set of its own`)).toBeVisible();
     await author.getByRole('link', { name: /Open your draft change set \d+/ }).click();
   } else {
     await author.goto('/');
@@ -216,6 +220,8 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   }
   await expect(author.getByTestId('items')).toContainText(`Revoke from role ${p.role} GET ${p.path}`);
   await expect(author.getByTestId('items')).toContainText(`Unbind ${p.group} from role ${p.role}`);
+  await expect(author.getByRole('heading', { level: 1 })).toContainText(`Roll back change set ${id}`);
+  await expect(author.getByTestId('items').locator('li')).toHaveCount(2);
 
   // The API page now says who may call the route.
   await reviewer.goto('/apis');

@@ -543,3 +543,77 @@ async fn simultaneous_first_edits_make_one_draft() {
         .unwrap();
     assert_eq!(draft.items.len(), 8);
 }
+
+#[tokio::test]
+async fn a_rollback_or_a_drift_resolution_gets_a_change_set_of_its_own() {
+    let pool = migrated_database().await;
+    let applied = draft(
+        &pool,
+        &ada(),
+        vec![binding("orders-team", "readers")],
+        "Bind",
+    )
+    .await;
+    workflow::review(&pool, &rita(), applied, true, "ok", 1)
+        .await
+        .unwrap();
+    // An unrelated edit waits in Ada's general draft.
+    let general = workflow::edit(&pool, &ada(), grant("writers", "/orders"))
+        .await
+        .unwrap();
+    let revert = workflow::Purpose {
+        key: "drift-revert:role/readers".into(),
+        title: "Revert drift on readers".into(),
+    };
+    let adopt = workflow::Purpose {
+        key: "drift-adopt:role/readers".into(),
+        title: "Adopt drift on readers".into(),
+    };
+    let reverting = workflow::edit_for(&pool, &ada(), &revert, vec![grant("readers", "/a")])
+        .await
+        .unwrap();
+    let adopting = workflow::edit_for(&pool, &ada(), &adopt, vec![grant("readers", "/b")])
+        .await
+        .unwrap();
+    assert!(reverting != general && adopting != general && reverting != adopting);
+    // The same purpose again reuses its draft; the general draft still takes plain edits.
+    let again = workflow::edit_for(&pool, &ada(), &revert, vec![grant("readers", "/c")])
+        .await
+        .unwrap();
+    assert_eq!(again, reverting);
+    assert_eq!(
+        workflow::edit(&pool, &ada(), grant("writers", "/health"))
+            .await
+            .unwrap(),
+        general
+    );
+    let mut conn = pool.acquire().await.unwrap();
+    let cs = store::change_set(&mut conn, reverting, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cs.title, "Revert drift on readers");
+    assert_eq!(
+        cs.items,
+        vec![grant("readers", "/a"), grant("readers", "/c")]
+    );
+    // A rollback whose items do not all fit lands nothing.
+    let rollback = workflow::Purpose {
+        key: format!("rollback:{applied}"),
+        title: format!("Roll back change set {applied}"),
+    };
+    let both = vec![
+        binding("orders-team", "readers").opposite(),
+        binding("nobody", "readers").opposite(),
+    ];
+    let err = refused(workflow::edit_for(&pool, &ada(), &rollback, both).await);
+    assert!(err.contains("does not fit"), "{err}");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM change_sets WHERE title LIKE 'Roll back%'"
+        )
+        .await,
+        0
+    );
+}

@@ -1,5 +1,7 @@
 //! Mappings: the desired state and the change sets that alone may change it.
 
+#[cfg(test)]
+mod conflict_props;
 pub mod matrix;
 pub mod queries;
 pub mod routes;

@@ -288,7 +288,7 @@ async fn detail(
     )
     .await?;
     let stale = if open {
-        store::conflicting(&mut conn, cs.base_version, &store::touches(&cs.items))
+        store::conflicting(&mut conn, cs.base_version, &cs.items)
                 .await?
                 .first()
                 .map(|(other, title)| format!("Change set {other} (“{title}”) changed the same mappings after this one was written: rebase it before it can be approved."))

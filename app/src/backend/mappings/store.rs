@@ -5,6 +5,7 @@ use crate::domain::{
     change_set::State,
     desired::{ChangeItem, DesiredState},
     grant::{Binding, Grant},
+    names::RoleArn,
 };
 use sqlx::{types::Json, PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -92,14 +93,52 @@ pub async fn change_set(
     Ok(row.map(ChangeSetRow::from))
 }
 
+/// The author's general draft, where their edits land.
 pub async fn draft_of(db: &mut PgConnection, author: Uuid) -> sqlx::Result<Option<ChangeSetRow>> {
     let row = select_change_sets!(
-        "WHERE author_oid = $1 AND state = 'draft' FOR UPDATE",
+        "WHERE author_oid = $1 AND state = 'draft' AND purpose IS NULL FOR UPDATE",
         author
     )
     .fetch_optional(db)
     .await?;
     Ok(row.map(ChangeSetRow::from))
+}
+
+/// The author's draft made for `purpose` (a rollback, a drift resolution), if still a draft.
+pub async fn purpose_draft_of(
+    db: &mut PgConnection,
+    author: Uuid,
+    purpose: &str,
+) -> sqlx::Result<Option<ChangeSetRow>> {
+    let row = select_change_sets!(
+        "WHERE author_oid = $1 AND state = 'draft' AND purpose = $2 FOR UPDATE",
+        author,
+        purpose
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(ChangeSetRow::from))
+}
+
+pub async fn insert_purpose_draft(
+    db: &mut PgConnection,
+    author: Uuid,
+    author_name: &str,
+    base_version: i64,
+    purpose: &str,
+    title: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO change_sets (author_oid, author_name, base_version, purpose, title)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        author,
+        author_name,
+        base_version,
+        purpose,
+        title,
+    )
+    .fetch_one(db)
+    .await
 }
 
 pub async fn list(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<Vec<ChangeSetRow>> {
@@ -114,8 +153,20 @@ pub async fn list(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<V
     Ok(rows.into_iter().map(ChangeSetRow::from).collect())
 }
 
-/// What a change set's items touch: a binding, or a role's policy.
-pub fn touches(items: &[ChangeItem]) -> Vec<String> {
+/// What a change set's items touch, judged against `state` (the desired state now): a role, a
+/// group, and for a grant every group bound to its role (before or after the items), since
+/// those are whose access it changes.
+pub fn touches(items: &[ChangeItem], state: &DesiredState) -> Vec<String> {
+    let after = state.apply(items).ok();
+    let bound_to = |role: &RoleArn| -> Vec<String> {
+        state
+            .bindings
+            .iter()
+            .chain(after.iter().flat_map(|a| a.bindings.iter()))
+            .filter(|b| &b.role == role)
+            .map(|b| format!("group:{}/{}", b.group.source, b.group.object_id))
+            .collect()
+    };
     // Whatever changes what a group can reach conflicts with every other change to the same
     // role or group: a binding touches its role too, so "bind G → R" and "grant R a route"
     // approved separately can never combine into access no reviewer's diff showed.
@@ -130,7 +181,9 @@ pub fn touches(items: &[ChangeItem]) -> Vec<String> {
             // roles on the same API combine into exactly what each diff showed; pushes to one
             // API are serialised at push time, not review time.)
             ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => {
-                vec![format!("role:{}", g.role)]
+                let mut keys = bound_to(&g.role);
+                keys.push(format!("role:{}", g.role));
+                keys
             }
             // A re-push changes nothing another change set could conflict with.
             ChangeItem::Repush(_) => Vec::new(),
@@ -150,7 +203,8 @@ pub async fn save_items(db: &mut PgConnection, id: i64, items: &[ChangeItem]) ->
         "UPDATE change_sets SET items = $2, touches = $3, updated_at = now() WHERE id = $1",
         id,
         Json(items) as _,
-        &touches(items),
+        // Informational: conflicts are judged again against the state of the moment.
+        &touches(items, &DesiredState::default()),
     )
     .execute(db)
     .await?;
@@ -265,13 +319,16 @@ pub async fn apply(
     Ok(version)
 }
 
-/// Change sets applied after `base` that touch any of `keys` (computed from their items, so
-/// change sets stored under older conflict keys are judged by today's rules).
+/// Change sets applied after `base` that touch anything `items` touch, both judged against
+/// the desired state now (computed from their items, so change sets stored under older
+/// conflict keys are judged by today's rules).
 pub async fn conflicting(
     db: &mut PgConnection,
     base: i64,
-    keys: &[String],
+    items: &[ChangeItem],
 ) -> sqlx::Result<Vec<(i64, String)>> {
+    let now = desired_state(&mut *db).await?;
+    let keys = touches(items, &now);
     let rows = sqlx::query!(
         r#"SELECT id, title, items AS "items: Json<Vec<ChangeItem>>" FROM change_sets
            WHERE applied_version > $1 ORDER BY applied_version"#,
@@ -281,7 +338,7 @@ pub async fn conflicting(
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|r| touches(&r.items.0).iter().any(|k| keys.contains(k)))
+        .filter(|r| touches(&r.items.0, &now).iter().any(|k| keys.contains(k)))
         .map(|r| (r.id, r.title))
         .collect())
 }

@@ -107,6 +107,64 @@ pub async fn edit(pool: &PgPool, actor: &Actor, item: ChangeItem) -> Result<i64,
     Ok(draft.id)
 }
 
+/// What a draft of its own is for: `key` tells two apart (one draft per person and key), and
+/// `title` says what it does.
+pub struct Purpose {
+    pub key: String,
+    pub title: String,
+}
+
+/// Puts `items` together into the author's draft for `purpose` (made if needed), never into
+/// their general draft: a rollback or a drift resolution is reviewed on its own, and nothing
+/// lands if one item does not fit.
+pub async fn edit_for(
+    pool: &PgPool,
+    actor: &Actor,
+    purpose: &Purpose,
+    new_items: Vec<ChangeItem>,
+) -> Result<i64, WorkflowError> {
+    let who = person(actor)?;
+    let mut tx = pool.begin().await?;
+    store::lock_author(&mut tx, who).await?;
+    let current = store::version(&mut tx, false).await?;
+    let draft = match store::purpose_draft_of(&mut tx, who, &purpose.key).await? {
+        Some(d) => d,
+        None => {
+            let id = store::insert_purpose_draft(
+                &mut tx,
+                who,
+                &actor.name,
+                current,
+                &purpose.key,
+                &purpose.title,
+            )
+            .await?;
+            locked(&mut tx, id).await?
+        }
+    };
+    step(&draft, Action::Edit)?;
+    let mut items = draft.items.clone();
+    for item in &new_items {
+        add_item(&mut items, item.clone());
+    }
+    let desired = store::desired_state(&mut tx).await?;
+    let after = desired
+        .apply(&items)
+        .map_err(|e| Refused(format!("this does not fit the current mappings: {e}")))?;
+    pushable(&items, &after)?;
+    store::save_items(&mut tx, draft.id, &items).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        action::CHANGE_SET_EDITED,
+        Some(&subject(draft.id)),
+        json!({ "purpose": purpose.key, "edit": new_items, "before": draft.items, "after": items }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(draft.id)
+}
+
 /// Removes one item from the author's draft.
 pub async fn drop_item(
     pool: &PgPool,
@@ -327,8 +385,7 @@ pub async fn review_seen(
     };
     if state == State::Approved {
         store::version(&mut tx, true).await?;
-        let conflicts =
-            store::conflicting(&mut tx, cs.base_version, &store::touches(&cs.items)).await?;
+        let conflicts = store::conflicting(&mut tx, cs.base_version, &cs.items).await?;
         if let Some((other, title)) = conflicts.first() {
             return Err(Refused(format!(
                 "change set {other} (“{title}”) changed the same mappings after this one was written; the author must rebase it onto the current mappings first"

@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 
 use crate::{
-    domain::change_set::State,
+    domain::{change_set::State, desired::ChangeItem},
     error::AppError,
     mappings::types::FormOutcome,
     push::{DriftItemView, DriftReportView, DriftView, PushView, RunView, StepView},
@@ -124,24 +124,30 @@ pub async fn roll_back(app: &AppState, id: i64) -> Result<FormOutcome, AppError>
             cs.state.label()
         )));
     }
-    let mut draft = None;
-    for item in cs.items.iter().rev() {
-        draft =
-            Some(workflow::edit(pool, &who, item.opposite()).await.map_err(
-                |e| match AppError::from(e) {
-                    AppError::Internal { reference } => AppError::Internal { reference },
-                    e => AppError::Refused(format!(
-                        "the reverse of change set {id} does not fit the current mappings: {e}"
-                    )),
-                },
-            )?);
-    }
+    let reverse: Vec<ChangeItem> = cs.items.iter().rev().map(|i| i.opposite()).collect();
+    let purpose = workflow::Purpose {
+        key: format!("rollback:{id}"),
+        title: format!("Roll back change set {id}: {}", cs.title),
+    };
+    let draft = workflow::edit_for(pool, &who, &purpose, reverse)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Internal { reference } => AppError::Internal { reference },
+            e => AppError::Refused(format!(
+                "the reverse of change set {id} does not fit the current mappings: {e}"
+            )),
+        })?;
     Ok(FormOutcome {
-        change_set: draft,
+        change_set: Some(draft),
         ..FormOutcome::message(format!(
-            "The reverse of change set {id} is in your draft: give it a title and a justification, then submit it for review."
+            "The reverse of change set {id} is in a change set of its own ({draft}): add a justification, then submit it for review."
         ))
     })
+}
+
+/// A role's or API's name without its ARN's prefix, for a title.
+fn short_subject(subject: &str) -> &str {
+    subject.rsplit(['/', ':']).next().unwrap_or(subject)
 }
 
 /// The latest drift report.
@@ -228,20 +234,27 @@ pub async fn resolve_drift(
             item.kind
         )));
     }
-    let mut draft = None;
-    for change in items {
-        draft = Some(workflow::edit(pool, &who, change).await?);
-    }
+    // Reverting and adopting one drift are opposite intentions: each gets a change set of its
+    // own, so they can never sit in one change set (and the second approved is stale).
+    let (verb, key) = if adopt {
+        ("Adopt", "adopt")
+    } else {
+        ("Revert", "revert")
+    };
+    let purpose = workflow::Purpose {
+        key: format!("drift-{key}:{}:{}", item.subject, item.kind),
+        title: format!(
+            "{verb} drift on {}: {}",
+            short_subject(&item.subject),
+            item.kind
+        ),
+    };
+    let draft = workflow::edit_for(pool, &who, &purpose, items).await?;
     Ok(FormOutcome {
-        change_set: draft,
+        change_set: Some(draft),
         message: Some(format!(
-            "{} of {} is in your draft: describe it and submit it for review.",
-            if adopt {
-                "Adopting the drift"
-            } else {
-                "Reverting the drift"
-            },
-            item.subject
+            "“{}” is change set {draft}, on its own: add a justification and submit it for review.",
+            purpose.title
         )),
         ..Default::default()
     })
