@@ -60,6 +60,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         pusher,
         syncer,
         graph: directories.graph,
+        callback_throttle: Default::default(),
     })
 }
 
@@ -154,7 +155,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     if let Some(every) = state.settings.sync_interval {
         catalog::schedule::spawn(state.syncer.clone(), every);
     }
-    axum::serve(listener, router(state))
+    // Client addresses reach the handlers (the sign-in callback limits per address).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

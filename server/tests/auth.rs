@@ -345,3 +345,69 @@ async fn every_response_carries_the_security_headers() {
         .unwrap()
         .contains(&format!(r#"nonce="{nonce}""#)));
 }
+
+#[tokio::test]
+async fn idle_expiry_slides_with_every_request() {
+    let idle = std::time::Duration::from_secs(3);
+    let app = spawn_app_with(move |s| s.session_idle = idle).await;
+    let _ = app.sign_in("admin", "/").await.response.text().await;
+    // Requests 1.5 s apart carry the session past 3 s after sign-in (and past 3 s after the
+    // first request): only an expiry that moves on with each request allows that.
+    for step in 1..=4 {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(
+            app.get("/").await.status(),
+            StatusCode::OK,
+            "request {step} at {} ms",
+            step * 1500
+        );
+    }
+    // Then idle for longer than the timeout: the session is over.
+    tokio::time::sleep(std::time::Duration::from_millis(3600)).await;
+    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_tab_or_newline_in_next_does_not_leave_the_site() {
+    let mut app = spawn_app().await;
+    for next in ["/\t/evil.example", "/\r\n/evil.example", "/\\evil.example"] {
+        app.client = browser();
+        let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        let hop = app
+            .follow(&app.url(&format!("/auth/login?login_hint=admin&next={encoded}")))
+            .await;
+        assert_eq!(hop.response.status(), StatusCode::OK, "next = {next:?}");
+        assert_eq!(hop.url.as_str(), app.url("/"), "next = {next:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_callback_matching_no_sign_in_writes_nothing_to_the_audit_chain() {
+    let app = spawn_app().await;
+    let before = count(&app.pool, "SELECT count(*) FROM audit_events").await;
+    let long = "x".repeat(50_000);
+    for _ in 0..5 {
+        let url =
+            format!("/auth/callback?state=forged&error=access_denied&error_description={long}");
+        let (status, html) = body(app.get(&url).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(!html.contains("xxxxx"), "the caller's text is not echoed");
+    }
+    assert_eq!(
+        count(&app.pool, "SELECT count(*) FROM audit_events").await,
+        before,
+        "unmatched callbacks are logged, not chained"
+    );
+    // From one address, the flood is cut short.
+    let mut limited = false;
+    for _ in 0..30 {
+        if app.get("/auth/callback?state=forged").await.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+    }
+    assert!(
+        limited,
+        "a client sending many unmatched callbacks is answered 429"
+    );
+}

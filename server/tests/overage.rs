@@ -69,3 +69,66 @@ async fn without_graph_an_overage_token_brings_no_groups() {
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{html}");
     assert!(last_roles(&app).await.is_empty());
 }
+
+const SAM_OID: &str = "0a1b2c3d-0000-4000-8000-000000000004";
+const ADA_OID: &str = "0a1b2c3d-0000-4000-8000-000000000001";
+
+/// Roles are read again from the directory once older than the role TTL: a person removed from
+/// the admin group loses admin within it, and one left with no role is signed out.
+#[tokio::test]
+async fn a_person_removed_from_the_admin_group_loses_admin_within_the_role_ttl() {
+    let fake = GraphFake::start().await;
+    fake.add_user(SAM_OID, "Sam Both");
+    fake.add_user(ADA_OID, "Ada Admin");
+    fake.add_group(FakeGroup {
+        id: ADMIN_GROUP.into(),
+        display_name: "Gatehouse admins".into(),
+        description: None,
+        mail: None,
+        members: vec![SAM_OID.into(), ADA_OID.into()],
+        nested: vec![],
+    });
+    let settings = fake.settings();
+    let ttl = std::time::Duration::from_secs(2);
+    let app = spawn_app_with(move |s| {
+        s.directory.graph = Some(settings);
+        s.role_ttl = ttl;
+    })
+    .await;
+    let mut ada = spawn_client(&app);
+    let _ = app
+        .sign_in("admin-reviewer", "/")
+        .await
+        .response
+        .text()
+        .await;
+    let _ = ada.sign_in("admin", "/").await.response.text().await;
+    assert_eq!(app.get("/sync").await.status(), reqwest::StatusCode::OK);
+
+    fake.remove_member(ADMIN_GROUP, SAM_OID);
+    fake.remove_member(ADMIN_GROUP, ADA_OID);
+    // Within the TTL the roles read at sign-in stand…
+    assert_eq!(app.get("/sync").await.status(), reqwest::StatusCode::OK);
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(300)).await;
+    // …after it, the directory decides: Sam keeps the reviewer app role, not admin.
+    assert_eq!(
+        app.get("/sync").await.status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.get("/reviews").await.status(), reqwest::StatusCode::OK);
+    // Ada has no Gatehouse role left: signed out.
+    assert_eq!(ada.get("/").await.status(), reqwest::StatusCode::SEE_OTHER);
+    ada.client = browser();
+
+    let changes: Vec<serde_json::Value> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(a, _)| a == "auth.roles_changed")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(changes.len(), 2, "{changes:#?}");
+    assert!(changes
+        .contains(&serde_json::json!({"before": ["admin", "reviewer"], "after": ["reviewer"]})));
+    assert!(changes.contains(&serde_json::json!({"before": ["admin"], "after": []})));
+}

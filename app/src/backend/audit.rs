@@ -44,6 +44,8 @@ pub mod action {
     pub const SIGN_IN_REFUSED: &str = "auth.sign_in_refused";
     pub const SIGN_OUT: &str = "auth.sign_out";
     pub const SESSION_EXPIRED: &str = "auth.session_expired";
+    pub const ROLES_CHANGED: &str = "auth.roles_changed";
+    pub const SESSIONS_ENDED: &str = "auth.sessions_ended";
     pub const SYNC_FINISHED: &str = "sync.finished";
     pub const SYNC_FAILED: &str = "sync.failed";
     pub const CHANGE_SET_EDITED: &str = "change_set.edited";

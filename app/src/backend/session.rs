@@ -30,6 +30,15 @@ pub struct SessionUser {
     pub roles: Vec<Role>,
     pub signed_in_at: i64,
     pub id_token: String,
+    /// The token's app roles: roles re-derived later keep what they grant.
+    #[serde(default)]
+    pub app_roles: Vec<String>,
+    /// When the roles were last read from the directory (unix seconds).
+    #[serde(default)]
+    pub roles_checked_at: i64,
+    /// The last request that moved the idle expiry on (unix milliseconds).
+    #[serde(default)]
+    pub seen_at_ms: i64,
 }
 
 impl SessionUser {
@@ -47,7 +56,9 @@ impl SessionUser {
 }
 
 /// Puts [`SessionUser`] and [`CurrentUser`] into the request's extensions when the session has
-/// a person whose absolute session lifetime has not run out (idle expiry is the store's job).
+/// a person whose session has not run out. Also slides the idle expiry (the store only moves it
+/// when the session is saved) and re-reads roles from the directory once they are older than
+/// the role TTL.
 pub async fn load_user(
     State(state): State<AppState>,
     session: Session,
@@ -61,22 +72,7 @@ pub async fn load_user(
     }
     match session.get::<SessionUser>(USER_KEY).await {
         Ok(Some(user)) => {
-            let age = OffsetDateTime::now_utc().unix_timestamp() - user.signed_in_at;
-            if age >= state.settings.session_max.as_secs() as i64 {
-                let _ = session.flush().await;
-                let details = serde_json::json!({ "reason": "absolute lifetime reached" });
-                if let Err(e) = audit::record(
-                    &state.pool,
-                    &user.actor(),
-                    audit::action::SESSION_EXPIRED,
-                    None,
-                    details,
-                )
-                .await
-                {
-                    tracing::error!(error = %e, "could not record session expiry");
-                }
-            } else {
+            if let Some(user) = keep(&state, &session, user).await {
                 req.extensions_mut().insert(user.current_user());
                 req.extensions_mut().insert(user);
             }
@@ -87,4 +83,95 @@ pub async fn load_user(
         }
     }
     next.run(req).await
+}
+
+/// The session's person as this request may see them, or `None` when the session ended here.
+async fn keep(state: &AppState, session: &Session, mut user: SessionUser) -> Option<SessionUser> {
+    let now = OffsetDateTime::now_utc();
+    let now_s = now.unix_timestamp();
+    if now_s - user.signed_in_at >= state.settings.session_max.as_secs() as i64 {
+        end(state, session, &user, "absolute lifetime reached").await;
+        return None;
+    }
+    let mut changed = false;
+    if now_s - user.roles_checked_at >= state.settings.role_ttl.as_secs() as i64 {
+        match refresh::roles(state, &user).await {
+            Ok(Some(roles)) if roles.is_empty() => {
+                record(state, &user, audit::action::ROLES_CHANGED, &roles).await;
+                end(state, session, &user, "no Gatehouse role any more").await;
+                return None;
+            }
+            Ok(Some(roles)) => {
+                if roles != user.roles {
+                    record(state, &user, audit::action::ROLES_CHANGED, &roles).await;
+                    user.roles = roles;
+                }
+                user.roles_checked_at = now_s;
+            }
+            // Nothing to read them from: the token's roles stand until the session ends.
+            Ok(None) => user.roles_checked_at = now_s,
+            Err(e) => {
+                // Keep the roles a little longer rather than lock everyone out while the
+                // directory is down; try again in a minute.
+                tracing::warn!(error = %e, oid = %user.oid, "could not re-read roles from the directory");
+                user.roles_checked_at = now_s - state.settings.role_ttl.as_secs() as i64 + 60;
+            }
+        }
+        changed = true;
+    }
+    // Saving moves the store's expiry on; a save per twentieth of the idle time is enough.
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let step = (state.settings.session_idle.as_millis() / 20) as i64;
+    if changed || now_ms - user.seen_at_ms >= step {
+        user.seen_at_ms = now_ms;
+        if let Err(e) = session.insert(USER_KEY, &user).await {
+            tracing::warn!(error = %e, "could not refresh the session");
+        }
+    }
+    Some(user)
+}
+
+async fn end(state: &AppState, session: &Session, user: &SessionUser, reason: &str) {
+    let _ = session.flush().await;
+    let details = serde_json::json!({ "reason": reason });
+    if let Err(e) = audit::record(
+        &state.pool,
+        &user.actor(),
+        audit::action::SESSION_EXPIRED,
+        None,
+        details,
+    )
+    .await
+    {
+        tracing::error!(error = %e, "could not record session expiry");
+    }
+}
+
+async fn record(state: &AppState, user: &SessionUser, action: &str, roles: &[Role]) {
+    let before: Vec<&str> = user.roles.iter().map(|r| r.label()).collect();
+    let after: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+    let details = serde_json::json!({ "before": before, "after": after });
+    if let Err(e) = audit::record(&state.pool, &user.actor(), action, None, details).await {
+        tracing::error!(error = %e, "could not record a role change");
+    }
+}
+
+mod refresh {
+    use super::SessionUser;
+    use crate::{backend::state::AppState, roles::Role};
+
+    /// The person's roles as the directory has them now; `None` when no directory can say
+    /// (Microsoft Graph is the one that knows a signed-in person by their object id).
+    pub async fn roles(state: &AppState, user: &SessionUser) -> anyhow::Result<Option<Vec<Role>>> {
+        let Some(graph) = &state.graph else {
+            return Ok(None);
+        };
+        let groups = graph
+            .member_groups(&user.oid.to_string())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Some(
+            state.settings.roles.roles_for(&groups, &user.app_roles),
+        ))
+    }
 }

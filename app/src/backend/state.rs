@@ -22,6 +22,8 @@ pub struct AppState {
     pub syncer: Arc<Syncer>,
     /// Microsoft Graph, when configured: sign-in reads overflowing group claims from it.
     pub graph: Option<Arc<GraphDirectory>>,
+    /// Counts and limits sign-in callbacks that match no sign-in in progress.
+    pub callback_throttle: Arc<crate::backend::auth::throttle::CallbackThrottle>,
 }
 
 /// For server functions: the state the router provides to every request.

@@ -167,6 +167,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// A second browser on the same server (its own cookies).
+pub fn spawn_client(app: &TestApp) -> TestApp {
+    TestApp {
+        base_url: app.base_url.clone(),
+        pool: app.pool.clone(),
+        client: browser(),
+    }
+}
+
 /// Like a browser: keeps cookies, but lets the test see every redirect.
 pub fn browser() -> Client {
     Client::builder()

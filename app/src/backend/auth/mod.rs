@@ -3,9 +3,12 @@
 pub mod oidc;
 pub mod overage;
 pub mod roles;
+pub mod throttle;
+
+use std::{net::SocketAddr, time::Instant};
 
 use axum::{
-    extract::{Query, State},
+    extract::{ConnectInfo, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -33,19 +36,38 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/signed-out", get(signed_out))
 }
 
-/// Only same-site paths: an absolute URL or `//host` here would make us an open redirect.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.starts_with("/auth/") =>
-        {
-            n.to_string()
-        }
-        _ => "/".to_string(),
+/// Where to go after sign-in: `next` resolved against our base URL, kept only when it stays on
+/// our origin. Control characters, whitespace and backslashes are refused before parsing, because
+/// browsers drop tabs and newlines and read `\\` as `/` (`/%09/evil.example` → `//evil.example`).
+pub fn safe_next(base: &url::Url, next: Option<&str>) -> String {
+    const HOME: &str = "/";
+    let Some(next) = next else {
+        return HOME.into();
+    };
+    let hostile = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
+    if next.len() > 2048
+        || !next.starts_with('/')
+        || next.starts_with("//")
+        || next.contains(hostile)
+    {
+        return HOME.into();
     }
+    let Ok(resolved) = base.join(next) else {
+        return HOME.into();
+    };
+    if resolved.origin() != base.origin() || resolved.path().starts_with("/auth/") {
+        return HOME.into();
+    }
+    let mut local = resolved.path().to_string();
+    if let Some(q) = resolved.query() {
+        local.push('?');
+        local.push_str(q);
+    }
+    // A path that normalises to `//…` would still leave the site.
+    if local.starts_with("//") {
+        return HOME.into();
+    }
+    local
 }
 
 #[derive(Deserialize)]
@@ -59,7 +81,7 @@ async fn login(
     session: Session,
     Query(params): Query<LoginParams>,
 ) -> Response {
-    let next = safe_next(params.next.as_deref());
+    let next = safe_next(&state.settings.base_url, params.next.as_deref());
     let hint = params
         .login_hint
         .as_deref()
@@ -87,6 +109,7 @@ struct CallbackParams {
 async fn callback(
     State(state): State<AppState>,
     session: Session,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     Query(params): Query<CallbackParams>,
 ) -> Response {
     let pending = session
@@ -94,6 +117,35 @@ async fn callback(
         .await
         .ok()
         .flatten();
+    // `state` first: until it matches a sign-in this browser began, nothing in the request is
+    // trusted, read or written to the audit chain.
+    let pending = match pending {
+        Some(p) if params.state.as_deref() == Some(p.state.as_str()) => p,
+        other => {
+            let refusal = if other.is_none() {
+                SignInRefusal::NoPendingLogin
+            } else {
+                SignInRefusal::StateMismatch
+            };
+            let from = client.map(|Extension(ConnectInfo(addr))| addr.ip());
+            return match state.callback_throttle.unmatched(from, Instant::now()) {
+                throttle::Verdict::Refuse { unmatched_total } => {
+                    tracing::warn!(
+                        reason = refusal.code(),
+                        client = ?from,
+                        unmatched_total,
+                        "sign-in callback matches no sign-in in progress; not recorded"
+                    );
+                    refusal_page(StatusCode::BAD_REQUEST, &refusal)
+                }
+                throttle::Verdict::TooMany => plain_page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    "<h1>Too many attempts</h1><p>Wait a minute, then sign in again.</p>",
+                ),
+            };
+        }
+    };
     match complete_sign_in(&state, pending, params).await {
         Ok((user, next)) => {
             // A new id for the signed-in session: a session id planted before sign-in is worthless.
@@ -123,9 +175,6 @@ async fn callback(
             }
             let status = match refusal {
                 SignInRefusal::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
-                SignInRefusal::StateMismatch | SignInRefusal::NoPendingLogin => {
-                    StatusCode::BAD_REQUEST
-                }
                 _ => StatusCode::FORBIDDEN,
             };
             refusal_page(status, &refusal)
@@ -137,19 +186,24 @@ type Refused = (SignInRefusal, Option<Actor>);
 
 async fn complete_sign_in(
     state: &AppState,
-    pending: Option<PendingLogin>,
+    pending: PendingLogin,
     params: CallbackParams,
 ) -> Result<(SessionUser, String), Refused> {
-    let pending = pending.ok_or((SignInRefusal::NoPendingLogin, None))?;
     if let Some(error) = params.error {
-        let text = match params.error_description {
+        // The provider's words, bounded: they reach the audit log.
+        let mut text = match params.error_description {
             Some(d) => format!("{error}: {d}"),
             None => error,
         };
+        if text.len() > 300 {
+            let cut = (0..=300)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(0);
+            text.truncate(cut);
+            text.push('…');
+        }
         return Err((SignInRefusal::ProviderError(text), None));
-    }
-    if params.state.as_deref() != Some(pending.state.as_str()) {
-        return Err((SignInRefusal::StateMismatch, None));
     }
     let code = params.code.ok_or((
         SignInRefusal::ProviderError("no code in the response".into()),
@@ -188,6 +242,9 @@ async fn complete_sign_in(
         roles,
         signed_in_at: OffsetDateTime::now_utc().unix_timestamp(),
         id_token: who.id_token,
+        app_roles: who.app_roles,
+        roles_checked_at: OffsetDateTime::now_utc().unix_timestamp(),
+        seen_at_ms: 0,
     };
     Ok((user, next))
 }
@@ -266,11 +323,27 @@ mod tests {
 
     #[test]
     fn next_only_allows_local_paths() {
-        assert_eq!(safe_next(Some("/apis?q=orders")), "/apis?q=orders");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/");
-        assert_eq!(safe_next(Some("/auth/logout")), "/");
-        assert_eq!(safe_next(None), "/");
+        let base = url::Url::parse("http://127.0.0.1:3000/").unwrap();
+        let next = |n: &str| safe_next(&base, Some(n));
+        assert_eq!(next("/apis?q=orders"), "/apis?q=orders");
+        assert_eq!(next("/change-sets/4"), "/change-sets/4");
+        assert_eq!(next("/apis/../history"), "/history");
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\tevil.example",
+            "/\t/evil.example",
+            "/%09/evil.example".replace("%09", "\t").as_str(),
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/auth/logout",
+            "/auth/../auth/login",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(next(hostile), "/", "{hostile:?} must not be followed");
+        }
+        assert_eq!(safe_next(&base, None), "/");
     }
 }

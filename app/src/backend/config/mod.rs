@@ -158,6 +158,9 @@ pub struct ServeArgs {
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "GATEHOUSE_SESSION_MAX_HOURS", global = true)]
     pub session_max_hours: Option<String>,
+    /// Minutes after which a signed-in person's roles are read again from the directory.
+    #[arg(long, env = "GATEHOUSE_ROLE_TTL_MINUTES", global = true)]
+    pub role_ttl_minutes: Option<String>,
     /// AWS region (else the standard AWS configuration chain).
     #[arg(long, env = "AWS_REGION", global = true)]
     pub aws_region: Option<String>,
@@ -281,6 +284,8 @@ pub struct Settings {
     pub roles: RoleMapping,
     pub session_idle: Duration,
     pub session_max: Duration,
+    /// How long roles read at sign-in (or at the last refresh) are trusted.
+    pub role_ttl: Duration,
     pub aws: AwsSettings,
     pub directory: crate::backend::directory::settings::DirectorySettings,
     /// How often every catalog syncs by itself; `None`: never.
@@ -528,6 +533,11 @@ impl ServeArgs {
             12,
             ("GATEHOUSE_SESSION_MAX_HOURS", "session-max-hours"),
         )?;
+        let role_ttl = positive(
+            &self.role_ttl_minutes,
+            15,
+            ("GATEHOUSE_ROLE_TTL_MINUTES", "role-ttl-minutes"),
+        )?;
 
         Ok(Settings {
             database,
@@ -542,6 +552,7 @@ impl ServeArgs {
             roles,
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
+            role_ttl: Duration::from_secs(role_ttl * 60),
             aws: self.aws()?,
             directory: self.directory.settings()?,
             sync_interval: self.sync_interval()?,
