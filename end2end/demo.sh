@@ -10,14 +10,16 @@ PORT=${GATEHOUSE_PORT:-3000} OIDC_PORT=${OIDC_PORT:-9400} MOTO_PORT=${MOTO_PORT:
 
 setup_tools
 ensure_postgres
+say "building Gatehouse (cargo leptos build)"
+(cd "$ROOT" && cargo leptos build)
+
 if [ -z "${DATABASE_URL:-}" ]; then
   # moto keeps nothing between runs, so neither does the demo's database.
   recreate_database gatehouse_demo
-  export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_demo"
+  use_two_roles gatehouse_demo
+else
+  "$GATEHOUSE_BIN" migrate
 fi
-
-say "building Gatehouse (cargo leptos build)"
-(cd "$ROOT" && cargo leptos build)
 
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
 say "starting moto_server on :$MOTO_PORT, seeding the sample APIs and roles, syncing every catalog"

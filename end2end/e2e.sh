@@ -15,7 +15,7 @@ say "end-to-end: cargo leptos build, stack, Playwright in Chromium (JavaScript o
 cargo leptos build
 PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
 recreate_database gatehouse_e2e
-export DATABASE_URL="${PG_ADMIN_URL%/*}/gatehouse_e2e"
+use_two_roles gatehouse_e2e
 # Tests start syncs themselves; the schedule stays off.
 export GATEHOUSE_SYNC_INTERVAL_MINUTES=0 GATEHOUSE_DRIFT_INTERVAL_MINUTES=0
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"

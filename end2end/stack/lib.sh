@@ -76,6 +76,28 @@ recreate_database() { # name: drops it if it exists, creates it empty
   psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$1\""
 }
 
+# Two database roles, as in production: the owner migrates, the server runs as gatehouse_app,
+# which holds gatehouse_runtime (it may only add to and read the audit log). Sets DATABASE_URL
+# and GATEHOUSE_OWNER_DATABASE_URL for database $1 and brings its schema up to date.
+use_two_roles() { # database name
+  local base="${PG_ADMIN_URL%/*}"
+  psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gatehouse_runtime') THEN
+    CREATE ROLE gatehouse_runtime NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gatehouse_app') THEN
+    CREATE ROLE gatehouse_app LOGIN PASSWORD 'gatehouse-demo' IN ROLE gatehouse_runtime;
+  END IF;
+END $$;
+SQL
+  export GATEHOUSE_OWNER_DATABASE_URL="$base/$1"
+  export DATABASE_URL="postgres://gatehouse_app:gatehouse-demo@${base#*@}/$1"
+  GATEHOUSE_OWNER_DATABASE_URL="$GATEHOUSE_OWNER_DATABASE_URL" "$GATEHOUSE_BIN" migrate >/dev/null
+  # The server itself never needs the owner.
+  unset GATEHOUSE_OWNER_DATABASE_URL
+}
+
 wait_for_url() { # url, what
   for _ in $(seq 1 100); do
     curl -fsS -o /dev/null "$1" 2>/dev/null && return 0

@@ -33,8 +33,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
-    let pool = db::connect(&settings.database).await?;
-    db::migrate(&pool).await?;
+    let pool = db::prepare(&settings.database).await?;
     let oidc = Oidc::new(settings.oidc.clone(), &settings.base_url)?;
     let directories = settings.directory.build()?;
     let mut syncer =

@@ -41,8 +41,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             serve(listener, state).await
         }
         Command::Migrate => {
-            let pool = db::connect(&cli.serve.database()?).await?;
-            db::migrate(&pool).await?;
+            db::migrate_as_owner(&cli.serve.database()?).await?;
             println!("database is up to date");
             Ok(())
         }
@@ -75,8 +74,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 manifest: Some(manifest),
             } => history::cli::verify_export(&export, &manifest),
             AuditCommand::Verify { .. } => {
-                let pool = db::connect(&cli.serve.database()?).await?;
-                db::migrate(&pool).await?;
+                let pool = db::prepare(&cli.serve.database()?).await?;
                 history::cli::verify_database(&pool).await
             }
             AuditCommand::Export {
@@ -89,8 +87,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 format,
                 out,
             } => {
-                let pool = db::connect(&cli.serve.database()?).await?;
-                db::migrate(&pool).await?;
+                let pool = db::prepare(&cli.serve.database()?).await?;
                 let filter = app::history::HistoryFilter {
                     from,
                     to,
@@ -110,8 +107,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         } => {
             let settings = cli.serve.aws()?;
             let directories = cli.serve.directory.settings()?.build()?;
-            let pool = db::connect(&cli.serve.database()?).await?;
-            db::migrate(&pool).await?;
+            let pool = db::prepare(&cli.serve.database()?).await?;
             let mut syncer = Syncer::new(pool, &settings, directories.groups).await;
             syncer.max_removal_percent = directories.max_removal_percent;
             let request = SyncRequest {
@@ -164,8 +160,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn pusher(cli: &Cli) -> anyhow::Result<push::Pusher> {
-    let pool = db::connect(&cli.serve.database()?).await?;
-    db::migrate(&pool).await?;
+    let pool = db::prepare(&cli.serve.database()?).await?;
     let graph = cli.serve.directory.settings()?.build()?.graph;
     Ok(
         push::Pusher::new(pool, &cli.serve.aws()?, cli.serve.push.settings()?)

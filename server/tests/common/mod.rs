@@ -84,9 +84,48 @@ pub async fn fresh_database() -> String {
         .execute(&pool)
         .await
         .unwrap();
+    ensure_runtime_login(&pool).await;
     pool.close().await;
     let base = admin.rsplit_once('/').unwrap().0;
     format!("{base}/{name}")
+}
+
+/// The login role the servers under test run as (it holds `gatehouse_runtime`), created once
+/// per server; several test binaries may race to create it.
+pub const RUNTIME_LOGIN: &str = "gatehouse_test_app";
+
+async fn ensure_runtime_login(admin: &PgPool) {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        for role in [
+            "CREATE ROLE gatehouse_runtime NOLOGIN",
+            "CREATE ROLE gatehouse_test_app LOGIN PASSWORD 'gatehouse_test_app' IN ROLE gatehouse_runtime",
+        ] {
+            let name = role.split_whitespace().nth(2).unwrap();
+            for _ in 0..20 {
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)",
+                )
+                .bind(name)
+                .fetch_one(admin)
+                .await
+                .unwrap();
+                if exists || sqlx::query(role).execute(admin).await.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    })
+    .await;
+}
+
+/// `url` with the runtime login role as its user.
+pub fn as_runtime(url: &str) -> String {
+    let mut url = Url::parse(url).unwrap();
+    url.set_username(RUNTIME_LOGIN).unwrap();
+    url.set_password(Some(RUNTIME_LOGIN)).unwrap();
+    url.to_string()
 }
 
 /// A fresh database with the migrations applied, for tests below the HTTP layer.
@@ -136,7 +175,10 @@ pub fn demo_args(database_url: &str, base_url: &str) -> ServeArgs {
 
 pub struct TestApp {
     pub base_url: String,
+    /// The server's own pool: the runtime role.
     pub pool: PgPool,
+    /// The database owner's, for what only an owner (or an attacker holding it) can do.
+    pub owner_url: String,
     pub client: Client,
 }
 
@@ -149,9 +191,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = fresh_database().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let mut settings = demo_args(&database_url, &base_url)
-        .settings()
-        .expect("demo settings are valid");
+    // The server runs as the runtime role and migrates as the owner, as in production.
+    let mut args = demo_args(&as_runtime(&database_url), &base_url);
+    args.owner_database_url = Some(database_url.clone());
+    let mut settings = args.settings().expect("demo settings are valid");
     // Tests start syncs themselves; the schedule stays off.
     settings.sync_interval = None;
     adjust(&mut settings);
@@ -163,6 +206,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         base_url,
         pool,
+        owner_url: database_url,
         client: browser(),
     }
 }
@@ -172,6 +216,7 @@ pub fn spawn_client(app: &TestApp) -> TestApp {
     TestApp {
         base_url: app.base_url.clone(),
         pool: app.pool.clone(),
+        owner_url: app.owner_url.clone(),
         client: browser(),
     }
 }

@@ -117,6 +117,15 @@ pub struct ServeArgs {
     /// PostgreSQL connection URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+    /// The database owner's URL, for migrations (`gatehouse migrate`, or `serve` when given it).
+    /// The server itself runs as DATABASE_URL's role, which may only add to the audit log.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OWNER_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub owner_database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
     pub listen: Option<String>,
@@ -238,6 +247,8 @@ impl Eq for Secret {}
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
     pub url: Secret,
+    /// Set: migrations run with it before the server starts.
+    pub owner_url: Option<Secret>,
 }
 
 #[derive(Clone, Debug)]
@@ -367,16 +378,23 @@ pub(crate) fn positive(
 
 impl ServeArgs {
     pub fn database(&self) -> Result<DatabaseSettings, ConfigError> {
+        let postgres_url = |value: &Option<String>, name: Name| match value {
+            Some(url) if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) => {
+                Err(invalid(
+                    name,
+                    "must start with postgres:// or postgresql://",
+                ))
+            }
+            other => Ok(other.clone().map(Secret::new)),
+        };
         let name = ("DATABASE_URL", "database-url");
-        let url = required(&self.database_url, name)?;
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(invalid(
-                name,
-                "must start with postgres:// or postgresql://",
-            ));
-        }
+        required(&self.database_url, name)?;
         Ok(DatabaseSettings {
-            url: Secret::new(url),
+            url: postgres_url(&self.database_url, name)?.expect("checked above"),
+            owner_url: postgres_url(
+                &self.owner_database_url,
+                ("GATEHOUSE_OWNER_DATABASE_URL", "owner-database-url"),
+            )?,
         })
     }
 
