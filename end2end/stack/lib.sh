@@ -71,9 +71,10 @@ ensure_postgres() {
   PG_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
-recreate_database() { # name: drops it if it exists, creates it empty
+recreate_database() { # name: drops it if it exists, creates it empty (and its checkpoints)
   psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" 2>/dev/null
   psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$1\""
+  rm -f "$DATA"/audit-checkpoints-*.jsonl
 }
 
 # Two database roles, as in production: the owner migrates, the server runs as gatehouse_app,
@@ -144,4 +145,11 @@ demo_settings() { # gatehouse port, oidc port, moto port
   # (seed-demo provisions the demo directory's groups into moto's identity store).
   export GATEHOUSE_ENFORCEMENT="${GATEHOUSE_ENFORCEMENT:-identity-center}"
   export GATEHOUSE_DRIFT_INTERVAL_MINUTES="${GATEHOUSE_DRIFT_INTERVAL_MINUTES:-15}"
+  # The audit key signs checkpoints of the chain (appended to a file outside the database) and
+  # export manifests; `gatehouse audit verify --public-key "$(cat .data/audit.pub)"` checks both.
+  export GATEHOUSE_AUDIT_KEY_FILE="$DATA/audit.key"
+  export GATEHOUSE_AUDIT_ANCHOR_FILE="$DATA/audit-checkpoints-$1.jsonl"
+  if [ ! -f "$GATEHOUSE_AUDIT_KEY_FILE" ]; then
+    "$GATEHOUSE_BIN" audit keygen --out "$GATEHOUSE_AUDIT_KEY_FILE" >"$DATA/audit.pub" 2>/dev/null
+  fi
 }

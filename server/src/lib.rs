@@ -143,10 +143,17 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     // Pushes a stopped process left unfinished are taken over.
     state.pusher.clone().spawn_resumer();
     // So are exports whose rows were still being hashed.
-    match history::exports::resume_unfinished(&state.pool).await {
+    match history::exports::resume_unfinished(&state.pool, state.settings.anchoring.clone()).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(exports = n, "preparing exports a stopped process left"),
         Err(e) => tracing::error!(error = %e, "could not look for unfinished exports"),
+    }
+    match &state.settings.anchoring {
+        Some(anchoring) => anchoring.clone().spawn_schedule(state.pool.clone()),
+        None => tracing::warn!(
+            "no audit key (GATEHOUSE_AUDIT_KEY_FILE): the audit chain has no signed checkpoints \
+             outside the database and export manifests are unsigned"
+        ),
     }
     if let Some(every) = state.settings.push.drift_interval {
         state.pusher.clone().spawn_drift_schedule(every);

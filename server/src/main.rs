@@ -72,10 +72,39 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             AuditCommand::Verify {
                 export: Some(export),
                 manifest: Some(manifest),
-            } => history::cli::verify_export(&export, &manifest),
-            AuditCommand::Verify { .. } => {
+                public_key,
+                ..
+            } => {
+                let anchoring = cli.serve.anchoring()?;
+                let key = history::cli::verifying_key(public_key.as_deref(), anchoring.as_deref())?;
+                history::cli::verify_export(&export, &manifest, key)
+            }
+            AuditCommand::Verify {
+                public_key,
+                anchors,
+                ..
+            } => {
+                let anchoring = cli.serve.anchoring()?;
+                let key = history::cli::verifying_key(public_key.as_deref(), anchoring.as_deref())?;
+                let anchors = anchors
+                    .map(history::anchor::AnchorFile)
+                    .or_else(|| anchoring.as_ref().map(|a| a.file.clone()));
                 let pool = db::prepare(&cli.serve.database()?).await?;
-                history::cli::verify_database(&pool).await
+                history::cli::verify_database(&pool, key, anchors).await
+            }
+            AuditCommand::Keygen { out } => history::cli::keygen(&out),
+            AuditCommand::Checkpoint => {
+                let anchoring = cli.serve.anchoring()?.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "GATEHOUSE_AUDIT_KEY_FILE and GATEHOUSE_AUDIT_ANCHOR_FILE are not set"
+                    )
+                })?;
+                let pool = db::prepare(&cli.serve.database()?).await?;
+                match anchoring.checkpoint(&pool).await? {
+                    Some(c) => println!("checkpoint written: event {} ({})", c.seq, c.hash),
+                    None => println!("the newest checkpoint already holds the chain's head"),
+                }
+                Ok(())
             }
             AuditCommand::Export {
                 from,
@@ -96,7 +125,14 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     change_set,
                     mentions,
                 };
-                history::cli::export(&pool, filter, &format, &out).await
+                history::cli::export(
+                    &pool,
+                    cli.serve.anchoring()?.as_deref(),
+                    filter,
+                    &format,
+                    &out,
+                )
+                .await
             }
         },
         Command::Drift => push::cli::drift(&pusher(&cli).await?).await,

@@ -249,7 +249,7 @@ async fn export_file(
     };
     let before = status(record.id).await;
     assert!(before.running() && before.hashed_rows == 0 && before.bytes.is_none());
-    let manifest = backend::prepare(pool, &record).await.unwrap();
+    let manifest = backend::prepare(pool, None, &record).await.unwrap();
     let after = status(record.id).await;
     assert!(after.ready && !after.running());
     assert_eq!((after.hashed_rows, after.rows), (record.rows, record.rows));
@@ -275,7 +275,7 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
 
     let (csv, manifest) = export_file(&pool, HistoryFilter::default(), Format::Csv, &dir).await;
     assert_eq!(
-        offline::verify(&csv, &manifest),
+        offline::verify(&csv, &manifest, None),
         Ok(offline::Verified { rows: 5 })
     );
     let text = std::fs::read_to_string(&csv).unwrap();
@@ -290,10 +290,10 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
 
     // A changed cell: the file's hash no longer matches.
     std::fs::write(&csv, text.replace("Rita Reviewer", "Rita Reviewr")).unwrap();
-    assert!(offline::verify(&csv, &manifest)
+    assert!(offline::verify(&csv, &manifest, None)
         .unwrap_err()
         .to_string()
-        .contains("SHA-256"));
+        .contains("SHA-256 is not the manifest's); the first row that shows it: event 2"));
     // The same change with the manifest's hash redone to match: the row's own hash is wrong.
     let forged = text.replace("Rita Reviewer", "Rita Reviewr");
     std::fs::write(&csv, &forged).unwrap();
@@ -304,7 +304,9 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
     )));
     std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
     assert_eq!(
-        offline::verify(&csv, &manifest).unwrap_err().to_string(),
+        offline::verify(&csv, &manifest, None)
+            .unwrap_err()
+            .to_string(),
         "event 2: its hash does not match its content (altered)"
     );
     // A removed row (hash and count redone): the chain has a gap there.
@@ -319,7 +321,9 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
     m["rows"] = json!(4);
     std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
     assert_eq!(
-        offline::verify(&csv, &manifest).unwrap_err().to_string(),
+        offline::verify(&csv, &manifest, None)
+            .unwrap_err()
+            .to_string(),
         "event 4 follows event 2: events are missing"
     );
 
@@ -330,7 +334,7 @@ async fn exports_verify_offline_and_a_changed_cell_or_a_removed_row_is_found() {
     };
     let (jsonl, manifest) = export_file(&pool, filter, Format::Jsonl, &dir).await;
     assert_eq!(
-        offline::verify(&jsonl, &manifest),
+        offline::verify(&jsonl, &manifest, None),
         Ok(offline::Verified { rows: 2 })
     );
     // Each export is an audit event, and the chain stays whole.

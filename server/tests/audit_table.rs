@@ -46,8 +46,8 @@ async fn the_runtime_role_cannot_rewrite_or_rechain_the_audit_log() {
     }
     // A row it adds is chained by the trigger, whatever sequence and hashes it claims.
     sqlx::query(
-        "INSERT INTO audit_events (actor_name, action, details, seq, prev_hash, hash)
-         VALUES ('x', 'forged', '{}', 1, repeat('0', 64), repeat('f', 64))",
+        "INSERT INTO audit_events (occurred_at, actor_name, action, details, seq, prev_hash, hash)
+         VALUES ('2000-01-01Z', 'x', 'forged', '{}', 1, repeat('0', 64), repeat('f', 64))",
     )
     .execute(&app.pool)
     .await
@@ -59,6 +59,14 @@ async fn the_runtime_role_cannot_rewrite_or_rechain_the_audit_log() {
     .await
     .unwrap();
     assert_eq!((seq, hash_ok), (2, true));
+    // …and timed by the database's clock, not back-dated.
+    let recent: bool = sqlx::query_scalar(
+        "SELECT occurred_at > now() - interval '1 hour' FROM audit_events WHERE action = 'forged'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(recent, "the runtime role cannot choose an event's time");
     let name: String = sqlx::query_scalar("SELECT actor_name FROM audit_events WHERE seq = 1")
         .fetch_one(&app.pool)
         .await

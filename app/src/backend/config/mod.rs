@@ -74,7 +74,21 @@ pub enum AuditCommand {
         export: Option<std::path::PathBuf>,
         #[arg(long, requires = "export")]
         manifest: Option<std::path::PathBuf>,
+        /// The audit key's public half (64 hex digits): checkpoints and manifests must carry its
+        /// signature. Without it, the key file's public half is used, if configured.
+        #[arg(long)]
+        public_key: Option<String>,
+        /// The checkpoint file to check the chain against (else GATEHOUSE_AUDIT_ANCHOR_FILE).
+        #[arg(long, conflicts_with = "export")]
+        anchors: Option<std::path::PathBuf>,
     },
+    /// Make a new audit key file (mode 600) and print its public key.
+    Keygen {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Sign the chain's current head into the anchor file now.
+    Checkpoint,
     /// Write the events that match to a file (CSV or JSON Lines) and FILE.manifest.json.
     Export {
         /// From this date or time (UTC): 2026-10-01 or 2026-10-01T08:00.
@@ -167,6 +181,16 @@ pub struct ServeArgs {
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "GATEHOUSE_SESSION_MAX_HOURS", global = true)]
     pub session_max_hours: Option<String>,
+    /// The Ed25519 key (64 hex digits, mode 600) that signs audit checkpoints and export
+    /// manifests; made by `gatehouse audit keygen`. Keep it outside the database.
+    #[arg(long, env = "GATEHOUSE_AUDIT_KEY_FILE", global = true)]
+    pub audit_key_file: Option<std::path::PathBuf>,
+    /// The append-only file signed checkpoints of the audit chain are written to.
+    #[arg(long, env = "GATEHOUSE_AUDIT_ANCHOR_FILE", global = true)]
+    pub audit_anchor_file: Option<std::path::PathBuf>,
+    /// Minutes between checkpoints (one is also written at every export).
+    #[arg(long, env = "GATEHOUSE_AUDIT_CHECKPOINT_MINUTES", global = true)]
+    pub audit_checkpoint_minutes: Option<String>,
     /// Minutes after which a signed-in person's roles are read again from the directory.
     #[arg(long, env = "GATEHOUSE_ROLE_TTL_MINUTES", global = true)]
     pub role_ttl_minutes: Option<String>,
@@ -297,6 +321,8 @@ pub struct Settings {
     pub session_max: Duration,
     /// How long roles read at sign-in (or at the last refresh) are trusted.
     pub role_ttl: Duration,
+    /// Signed checkpoints and manifests; `None` when no key is configured.
+    pub anchoring: Option<std::sync::Arc<crate::backend::history::anchor::Anchoring>>,
     pub aws: AwsSettings,
     pub directory: crate::backend::directory::settings::DirectorySettings,
     /// How often every catalog syncs by itself; `None`: never.
@@ -377,6 +403,37 @@ pub(crate) fn positive(
 }
 
 impl ServeArgs {
+    /// The audit key and anchor file: both or neither.
+    pub fn anchoring(
+        &self,
+    ) -> Result<Option<std::sync::Arc<crate::backend::history::anchor::Anchoring>>, ConfigError>
+    {
+        use crate::backend::history::anchor::{AnchorFile, Anchoring, AuditKey};
+        let key_name = ("GATEHOUSE_AUDIT_KEY_FILE", "audit-key-file");
+        let file_name = ("GATEHOUSE_AUDIT_ANCHOR_FILE", "audit-anchor-file");
+        let every = positive(
+            &self.audit_checkpoint_minutes,
+            5,
+            (
+                "GATEHOUSE_AUDIT_CHECKPOINT_MINUTES",
+                "audit-checkpoint-minutes",
+            ),
+        )?;
+        match (&self.audit_key_file, &self.audit_anchor_file) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(missing(file_name)),
+            (None, Some(_)) => Err(missing(key_name)),
+            (Some(key), Some(file)) => {
+                let key = AuditKey::load(key).map_err(|why| invalid(key_name, &why))?;
+                Ok(Some(std::sync::Arc::new(Anchoring {
+                    key,
+                    file: AnchorFile(file.clone()),
+                    every: Duration::from_secs(every * 60),
+                })))
+            }
+        }
+    }
+
     pub fn database(&self) -> Result<DatabaseSettings, ConfigError> {
         let postgres_url = |value: &Option<String>, name: Name| match value {
             Some(url) if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) => {
@@ -571,6 +628,7 @@ impl ServeArgs {
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
             role_ttl: Duration::from_secs(role_ttl * 60),
+            anchoring: self.anchoring()?,
             aws: self.aws()?,
             directory: self.directory.settings()?,
             sync_interval: self.sync_interval()?,

@@ -60,6 +60,16 @@ pub enum Broken {
     Unlinked { seq: i64, previous: i64 },
     #[error("event {seq} follows event {previous}: events are missing")]
     Gap { seq: i64, previous: i64 },
+    #[error("the log starts at event {first}: the events before it are missing (head removed)")]
+    MissingHead { first: i64 },
+    #[error("event {seq} is not the event the checkpoint signed at {at} holds: the log was altered and re-chained")]
+    Rechained { seq: i64, at: String },
+    #[error("the checkpoint signed at {at} holds event {checkpoint}, but the log ends at event {last}: events were removed from the end (tail removed)")]
+    MissingTail {
+        checkpoint: i64,
+        at: String,
+        last: i64,
+    },
 }
 
 /// Checks events in order, one at a time (so a check of millions holds one event in memory).
@@ -69,6 +79,10 @@ pub struct ChainCheck {
     pub checked: u64,
     /// Gaps are allowed (a filtered export); links are checked where events follow each other.
     pub allow_gaps: bool,
+    /// The whole log: it must start at event 1.
+    pub from_genesis: bool,
+    /// Signed checkpoints (sequence → (hash, when)) the events must agree with.
+    anchors: std::collections::BTreeMap<i64, (String, String)>,
 }
 
 impl ChainCheck {
@@ -80,9 +94,33 @@ impl ChainCheck {
         }
     }
 
+    /// The whole log, from event 1, agreeing with every checkpoint `(seq, hash, at)` given
+    /// (their signatures already checked).
+    pub fn anchored(checkpoints: impl IntoIterator<Item = (i64, String, String)>) -> ChainCheck {
+        ChainCheck {
+            from_genesis: true,
+            anchors: checkpoints
+                .into_iter()
+                .map(|(seq, hash, at)| (seq, (hash, at)))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     pub fn push(&mut self, e: &ChainedEvent) -> Result<(), Broken> {
         if e.computed_hash() != e.hash {
             return Err(Broken::Altered { seq: e.seq });
+        }
+        if self.from_genesis && self.last.is_none() && e.seq != 1 {
+            return Err(Broken::MissingHead { first: e.seq });
+        }
+        if let Some((hash, at)) = self.anchors.get(&e.seq) {
+            if hash != &e.hash {
+                return Err(Broken::Rechained {
+                    seq: e.seq,
+                    at: at.clone(),
+                });
+            }
         }
         match &self.last {
             Some((seq, hash)) if e.seq == seq + 1 && &e.prev_hash != hash => {
@@ -109,6 +147,19 @@ impl ChainCheck {
         self.last = Some((e.seq, e.hash.clone()));
         self.checked += 1;
         Ok(())
+    }
+
+    /// After the last event: a checkpoint beyond it means the end was cut off.
+    pub fn finish(&self) -> Result<u64, Broken> {
+        let last = self.last.as_ref().map_or(0, |(seq, _)| *seq);
+        match self.anchors.range(last + 1..).next_back() {
+            Some((checkpoint, (_, at))) => Err(Broken::MissingTail {
+                checkpoint: *checkpoint,
+                at: at.clone(),
+                last,
+            }),
+            None => Ok(self.checked),
+        }
     }
 }
 
@@ -195,5 +246,65 @@ mod tests {
         b.actor_name = "Ada".into();
         b.action = "5:admin\nx".into();
         assert_ne!(a.canonical(), b.canonical());
+    }
+
+    fn run(check: &mut ChainCheck, events: &[ChainedEvent]) -> Result<u64, Broken> {
+        for e in events {
+            check.push(e)?;
+        }
+        check.finish()
+    }
+
+    #[test]
+    fn checkpoints_catch_a_cut_head_a_cut_tail_and_a_rechained_log() {
+        let events = chain(6);
+        let anchors = |seqs: &[usize]| -> Vec<(i64, String, String)> {
+            seqs.iter()
+                .map(|i| {
+                    (
+                        events[i - 1].seq,
+                        events[i - 1].hash.clone(),
+                        format!("t{i}"),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            run(&mut ChainCheck::anchored(anchors(&[2, 6])), &events),
+            Ok(6)
+        );
+        // The oldest events deleted: the log no longer starts at 1, whatever the links say.
+        assert_eq!(
+            run(&mut ChainCheck::anchored([]), &events[2..]),
+            Err(Broken::MissingHead { first: 3 })
+        );
+        // The newest deleted: only a checkpoint beyond the end can tell.
+        assert_eq!(run(&mut ChainCheck::anchored([]), &events[..4]), Ok(4));
+        assert_eq!(
+            run(&mut ChainCheck::anchored(anchors(&[2, 6])), &events[..4]),
+            Err(Broken::MissingTail {
+                checkpoint: 6,
+                at: "t6".into(),
+                last: 4
+            })
+        );
+        // Event 3 altered and everything after it re-chained: every hash and link checks, but
+        // the checkpoint of event 6 holds the old hash.
+        let mut rechained = chain(6);
+        rechained[2].details = r#"{"after": 2}"#.into();
+        for i in 2..6 {
+            if i > 2 {
+                rechained[i].prev_hash = rechained[i - 1].hash.clone();
+            }
+            rechained[i].hash = rechained[i].computed_hash();
+        }
+        assert_eq!(run(&mut ChainCheck::anchored([]), &rechained), Ok(6));
+        assert_eq!(
+            run(&mut ChainCheck::anchored(anchors(&[2, 6])), &rechained),
+            Err(Broken::Rechained {
+                seq: 6,
+                at: "t6".into()
+            })
+        );
     }
 }

@@ -7,34 +7,119 @@ use crate::history::HistoryFilter;
 use futures_util::StreamExt;
 use sqlx::PgPool;
 
-use super::{export::Format, exports, offline, store};
+use ed25519_dalek::VerifyingKey;
+
+use super::{
+    anchor::{self, AnchorFile, Anchoring},
+    chain::ChainCheck,
+    export::Format,
+    exports, offline, store,
+};
 use crate::backend::audit::Actor;
 
-pub async fn verify_database(pool: &PgPool) -> anyhow::Result<()> {
-    match store::verify(pool).await? {
-        Ok(n) => {
-            println!("audit chain intact: {n} events, each hash recomputed and linked");
-            Ok(())
-        }
-        Err(broken) => anyhow::bail!("audit chain broken at the first bad link: {broken}"),
+/// The public key to check signatures with: the one given, else the configured key's.
+pub fn verifying_key(
+    given: Option<&str>,
+    anchoring: Option<&Anchoring>,
+) -> anyhow::Result<Option<VerifyingKey>> {
+    match (given, anchoring) {
+        (Some(text), _) => Ok(Some(
+            anchor::public_key(text).map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
+        )),
+        (None, Some(a)) => Ok(Some(a.key.verifying_key())),
+        (None, None) => Ok(None),
     }
 }
 
-pub fn verify_export(export: &std::path::Path, manifest: &std::path::Path) -> anyhow::Result<()> {
-    match offline::verify(export, manifest) {
+/// The chain from event 1, every hash and link, and agreement with every signed checkpoint.
+pub async fn verify_database(
+    pool: &PgPool,
+    key: Option<VerifyingKey>,
+    anchors: Option<AnchorFile>,
+) -> anyhow::Result<()> {
+    let checkpoints = match &anchors {
+        Some(file) => file.read().map_err(|e| anyhow::anyhow!(e))?,
+        None => Vec::new(),
+    };
+    if !checkpoints.is_empty() {
+        let key = key.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the checkpoints' signatures need the public key: --public-key or GATEHOUSE_AUDIT_KEY_FILE"
+            )
+        })?;
+        if let Some((n, c)) = checkpoints
+            .iter()
+            .enumerate()
+            .find(|(_, c)| !c.verifies(&key))
+        {
+            anyhow::bail!(
+                "checkpoint {} (event {}, {}) does not carry the audit key's signature: the anchor file was forged or the key is not this log's",
+                n + 1,
+                c.seq,
+                c.at
+            );
+        }
+    }
+    let check = ChainCheck::anchored(
+        checkpoints
+            .iter()
+            .map(|c| (c.seq, c.hash.clone(), c.at.clone())),
+    );
+    match store::verify_anchored(pool, check).await? {
+        Ok(n) => {
+            println!(
+                "audit chain intact: {n} events from event 1, each hash recomputed and linked; {} signed checkpoint(s) agree",
+                checkpoints.len()
+            );
+            if checkpoints.is_empty() {
+                eprintln!(
+                    "warning: no signed checkpoints to compare with, so events removed from the end cannot be detected"
+                );
+            }
+            Ok(())
+        }
+        Err(broken) => anyhow::bail!("audit chain broken: {broken}"),
+    }
+}
+
+pub fn verify_export(
+    export: &std::path::Path,
+    manifest: &std::path::Path,
+    key: Option<VerifyingKey>,
+) -> anyhow::Result<()> {
+    match offline::verify(export, manifest, key.as_ref()) {
         Ok(v) => {
             println!(
-                "export verified: {} rows, file hash, row count and every row's hash and link match the manifest",
-                v.rows
+                "export verified: {} rows, file hash, row count and every row's hash and link match the manifest{}",
+                v.rows,
+                if key.is_some() {
+                    ", and the manifest carries the audit key's signature"
+                } else {
+                    ""
+                }
             );
+            if key.is_none() {
+                eprintln!("warning: the manifest's signature was not checked: give --public-key");
+            }
             Ok(())
         }
         Err(why) => anyhow::bail!("export does not verify: {why}"),
     }
 }
 
+pub fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
+    let key = anchor::AuditKey::generate(out).map_err(|e| anyhow::anyhow!(e))?;
+    println!("{}", key.public_hex());
+    eprintln!(
+        "audit key written to {} (mode 600); its public key is above: give it to auditors for `gatehouse audit verify --public-key`",
+        out.display()
+    );
+    Ok(())
+}
+
 pub async fn export(
     pool: &PgPool,
+    anchoring: Option<&Anchoring>,
     filter: HistoryFilter,
     format: &str,
     out: &std::path::Path,
@@ -81,7 +166,7 @@ pub async fn export(
     if tty {
         eprintln!();
     }
-    let manifest = exports::finish(pool, &record, exporter).await?;
+    let manifest = exports::finish(pool, anchoring, &record, exporter).await?;
     let manifest_path = std::path::PathBuf::from(format!("{}.manifest.json", out.display()));
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
     println!(

@@ -112,6 +112,42 @@ pub struct Manifest {
     pub last_hash: Option<String>,
     pub file_sha256: String,
     pub created_at: String,
+    /// Ed25519 over everything above (see [`Manifest::signed_bytes`]), by the audit key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<ManifestSignature>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestSignature {
+    pub public_key: String,
+    pub signature: String,
+}
+
+impl Manifest {
+    /// What the signature covers: the manifest without its signature, as JSON (fields in
+    /// declaration order, object keys sorted), after a fixed prefix.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let unsigned = Manifest {
+            signature: None,
+            ..self.clone()
+        };
+        let json = serde_json::to_string(&unsigned).expect("a manifest serialises");
+        format!("gatehouse-manifest-v1\n{json}").into_bytes()
+    }
+
+    pub fn sign(&mut self, key: &super::anchor::AuditKey) {
+        self.signature = Some(ManifestSignature {
+            public_key: key.public_hex(),
+            signature: key.sign(&self.signed_bytes()),
+        });
+    }
+
+    /// Whether `key` signed exactly this manifest.
+    pub fn signature_verifies(&self, key: &ed25519_dalek::VerifyingKey) -> bool {
+        self.signature.as_ref().is_some_and(|s| {
+            super::anchor::signature_verifies(key, &self.signed_bytes(), &s.signature)
+        })
+    }
 }
 
 /// Builds an export row by row.
@@ -181,6 +217,7 @@ impl Exporter {
             last_hash: self.last.map(|l| l.1),
             file_sha256: hex::encode(self.hasher.finalize()),
             created_at,
+            signature: None,
         }
     }
 }

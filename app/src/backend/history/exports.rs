@@ -9,7 +9,10 @@ use futures_util::{Stream, StreamExt};
 use serde_json::json;
 use sqlx::{types::Json, PgPool};
 
+use std::sync::Arc;
+
 use super::{
+    anchor::Anchoring,
     chain::ChainedEvent,
     export::{Exporter, Format, Manifest},
     store,
@@ -149,7 +152,10 @@ pub fn file_stream(
 
 /// Prepares, in the background, the exports a stopped process left unhashed. (Another live
 /// process may be hashing one too: both reach the same manifest.)
-pub async fn resume_unfinished(pool: &PgPool) -> sqlx::Result<usize> {
+pub async fn resume_unfinished(
+    pool: &PgPool,
+    anchoring: Option<Arc<Anchoring>>,
+) -> sqlx::Result<usize> {
     let records = exports_query!(
         "SELECT",
         "FROM audit_exports WHERE manifest IS NULL AND error IS NULL"
@@ -158,26 +164,34 @@ pub async fn resume_unfinished(pool: &PgPool) -> sqlx::Result<usize> {
     .await?;
     let n = records.len();
     for record in records {
-        spawn_prepare(pool.clone(), record);
+        spawn_prepare(pool.clone(), anchoring.clone(), record);
     }
     Ok(n)
 }
 
 /// [`prepare`] in the background (its failure is recorded with the export).
-pub fn spawn_prepare(pool: PgPool, record: ExportRecord) {
+pub fn spawn_prepare(pool: PgPool, anchoring: Option<Arc<Anchoring>>, record: ExportRecord) {
     tokio::spawn(async move {
-        let _ = prepare(&pool, &record).await;
+        let _ = prepare(&pool, anchoring.as_deref(), &record).await;
     });
 }
 
-/// Ends an export: its manifest and the file's length are stored with the record.
+/// Ends an export: its manifest (signed, with a checkpoint of the chain beside it, when an
+/// audit key is configured) and the file's length are stored with the record.
 pub async fn finish(
     pool: &PgPool,
+    anchoring: Option<&Anchoring>,
     record: &ExportRecord,
     exporter: Exporter,
 ) -> sqlx::Result<Manifest> {
     let (rows, bytes) = (exporter.rows as i64, exporter.bytes as i64);
-    let manifest = record.manifest(exporter);
+    let mut manifest = record.manifest(exporter);
+    if let Some(anchoring) = anchoring {
+        manifest.sign(&anchoring.key);
+        if let Err(e) = anchoring.checkpoint(pool).await {
+            tracing::error!(error = %e, export = record.id, "could not write the export's audit checkpoint");
+        }
+    }
     sqlx::query!(
         "UPDATE audit_exports SET hashed_rows = $2, bytes = $3, manifest = $4, finished_at = now()
          WHERE id = $1",
@@ -193,7 +207,11 @@ pub async fn finish(
 
 /// Hashes an export's rows exactly as its file streams them and stores the manifest and the
 /// file's length, recording the progress as it goes (or the error that stopped it).
-pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manifest> {
+pub async fn prepare(
+    pool: &PgPool,
+    anchoring: Option<&Anchoring>,
+    record: &ExportRecord,
+) -> sqlx::Result<Manifest> {
     let outcome = async {
         let mut exporter = Exporter::new(record.format());
         exporter.start();
@@ -216,7 +234,7 @@ pub async fn prepare(pool: &PgPool, record: &ExportRecord) -> sqlx::Result<Manif
                 reported = std::time::Instant::now();
             }
         }
-        finish(pool, record, exporter).await
+        finish(pool, anchoring, record, exporter).await
     };
     let result: sqlx::Result<Manifest> = outcome.await;
     if let Err(e) = &result {

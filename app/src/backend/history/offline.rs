@@ -20,6 +20,12 @@ pub enum VerifyError {
     NotAManifest(String),
     #[error("the file's SHA-256 is {actual}, the manifest says {expected}: the file was changed")]
     FileChanged { actual: String, expected: String },
+    #[error("the file was changed (its SHA-256 is not the manifest's); the first row that shows it: {first}")]
+    FileChangedAt { first: String },
+    #[error("the manifest carries no signature, but a public key was given: it cannot be trusted")]
+    Unsigned,
+    #[error("the manifest's signature is not the audit key's: the manifest was forged or altered")]
+    BadSignature,
     #[error("the header row is `{0}`, not Gatehouse's")]
     Header(String),
     #[error("a row is not an event: {0}")]
@@ -72,10 +78,20 @@ pub struct Verified {
 pub fn verify(
     export: &std::path::Path,
     manifest: &std::path::Path,
+    key: Option<&ed25519_dalek::VerifyingKey>,
 ) -> Result<Verified, VerifyError> {
     let manifest: Manifest =
         serde_json::from_slice(&std::fs::read(manifest).map_err(unreadable("manifest"))?)
             .map_err(|e| VerifyError::NotAManifest(e.to_string()))?;
+    // The manifest is what everything else is checked against: its signature first.
+    if let Some(key) = key {
+        if manifest.signature.is_none() {
+            return Err(VerifyError::Unsigned);
+        }
+        if !manifest.signature_verifies(key) {
+            return Err(VerifyError::BadSignature);
+        }
+    }
     // The file's hash first, reading it once.
     let mut file = std::fs::File::open(export).map_err(unreadable("export"))?;
     let mut hasher = Sha256::new();
@@ -88,12 +104,24 @@ pub fn verify(
         hasher.update(&buf[..n]);
     }
     let sha = hex::encode(hasher.finalize());
+    let rows = check_rows(export, &manifest);
     if sha != manifest.file_sha256 {
-        return Err(VerifyError::FileChanged {
-            actual: sha,
-            expected: manifest.file_sha256,
+        // Go on to the rows: the first one that fails says where the change is.
+        return Err(match rows {
+            Err(e) => VerifyError::FileChangedAt {
+                first: e.to_string(),
+            },
+            Ok(_) => VerifyError::FileChanged {
+                actual: sha,
+                expected: manifest.file_sha256,
+            },
         });
     }
+    rows
+}
+
+/// Every row's hash and link, the row count and both ends, against the manifest.
+fn check_rows(export: &std::path::Path, manifest: &Manifest) -> Result<Verified, VerifyError> {
     let reader = BufReader::new(std::fs::File::open(export).map_err(unreadable("export"))?);
     let mut check = ChainCheck::with_gaps(manifest.filtered);
     let mut first: Option<ChainedEvent> = None;
@@ -144,8 +172,8 @@ pub fn verify(
             expected: manifest.rows,
         });
     }
-    if first.as_ref().map(|e| e.prev_hash.clone()) != manifest.first_prev_hash
-        || last.as_ref().map(|e| e.hash.clone()) != manifest.last_hash
+    if first.as_ref().map(|e| e.prev_hash.clone()) != manifest.first_prev_hash.clone()
+        || last.as_ref().map(|e| e.hash.clone()) != manifest.last_hash.clone()
     {
         return Err(VerifyError::Ends);
     }
@@ -208,9 +236,62 @@ mod tests {
         assert!(std::fs::read_to_string(&file)
             .unwrap()
             .contains("two\r\nlines"));
-        assert_eq!(verify(&file, &manifest), Ok(Verified { rows: 2 }));
+        assert_eq!(verify(&file, &manifest, None), Ok(Verified { rows: 2 }));
         let (file, manifest) = written(Format::Jsonl, &dir);
-        assert_eq!(verify(&file, &manifest), Ok(Verified { rows: 2 }));
+        assert_eq!(verify(&file, &manifest, None), Ok(Verified { rows: 2 }));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_signed_manifest_verifies_with_the_public_key_alone_and_a_forged_one_does_not() {
+        use crate::backend::history::anchor::AuditKey;
+        let dir = std::env::temp_dir().join(format!("gh-signed-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = AuditKey::from_seed([3; 32]);
+        let public = key.verifying_key();
+        let (file, mpath) = written(Format::Jsonl, &dir);
+        // Unsigned, with a key asked for: refused.
+        assert_eq!(
+            verify(&file, &mpath, Some(&public)),
+            Err(VerifyError::Unsigned)
+        );
+        let mut manifest: Manifest =
+            serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+        manifest.sign(&key);
+        std::fs::write(&mpath, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+        assert_eq!(
+            verify(&file, &mpath, Some(&public)),
+            Ok(Verified { rows: 2 })
+        );
+
+        // A forger who edits the file rewrites the manifest to match: the signature tells.
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("Ada Admin", "Eve Admin");
+        std::fs::write(&file, &text).unwrap();
+        let mut forged = manifest.clone();
+        forged.file_sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+        std::fs::write(&mpath, serde_json::to_vec(&forged).unwrap()).unwrap();
+        assert_eq!(
+            verify(&file, &mpath, Some(&public)),
+            Err(VerifyError::BadSignature)
+        );
+        // Re-signed with another key: still not the audit key's.
+        forged.sign(&AuditKey::from_seed([4; 32]));
+        std::fs::write(&mpath, serde_json::to_vec(&forged).unwrap()).unwrap();
+        assert_eq!(
+            verify(&file, &mpath, Some(&public)),
+            Err(VerifyError::BadSignature)
+        );
+
+        // With the genuine manifest, the changed file is named down to its first bad row.
+        std::fs::write(&mpath, serde_json::to_vec(&manifest).unwrap()).unwrap();
+        match verify(&file, &mpath, Some(&public)) {
+            Err(VerifyError::FileChangedAt { first }) => {
+                assert!(first.contains("event 1"), "{first}")
+            }
+            other => panic!("{other:?}"),
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -31,7 +31,7 @@ pub async fn create_export(
     let record = exports::create_export(&state.pool, &actor(), filter, format).await?;
     let (id, rows) = (record.id, record.rows);
     // Hashing a large export takes a while: the page follows it.
-    spawn_prepare(state.pool.clone(), record);
+    spawn_prepare(state.pool.clone(), state.settings.anchoring.clone(), record);
     Ok((id, rows))
 }
 

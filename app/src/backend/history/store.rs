@@ -226,7 +226,14 @@ pub async fn count(db: &mut sqlx::PgConnection, f: &CheckedFilter, upto: i64) ->
 
 /// Checks the whole chain in the database, streaming; the first broken link, named.
 pub async fn verify(pool: &PgPool) -> anyhow::Result<Result<u64, Broken>> {
-    let mut check = ChainCheck::default();
+    verify_anchored(pool, ChainCheck::anchored([])).await
+}
+
+/// The whole chain from event 1, against the checkpoints `check` holds.
+pub async fn verify_anchored(
+    pool: &PgPool,
+    mut check: ChainCheck,
+) -> anyhow::Result<Result<u64, Broken>> {
     let sql = format!("{COLUMNS} ORDER BY seq");
     let mut rows = sqlx::query_as::<_, Row>(&sql).fetch(pool);
     while let Some(row) = rows.next().await {
@@ -234,5 +241,5 @@ pub async fn verify(pool: &PgPool) -> anyhow::Result<Result<u64, Broken>> {
             return Ok(Err(b));
         }
     }
-    Ok(Ok(check.checked))
+    Ok(check.finish())
 }
