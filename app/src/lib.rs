@@ -3,6 +3,8 @@
 #![recursion_limit = "256"]
 
 #[cfg(feature = "ssr")]
+pub mod access;
+#[cfg(feature = "ssr")]
 pub mod backend;
 pub mod catalog;
 pub mod components;

@@ -26,7 +26,7 @@ use crate::{auth::oidc::Oidc, config::Settings, state::AppState};
 /// loading suppressed process-wide (leptos's `SuppressResourceLoad`); a page rendering at that
 /// moment in another server of the same process (the integration tests run several) then waited
 /// forever for its resource (leptos-rs/leptos#4773).
-fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(middleware::from_fn(http::status::server_fn_status))
         .layer(middleware::from_fn(http::guards::page_access))
         .layer(middleware::from_fn_with_state(
             state.clone(),

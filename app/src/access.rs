@@ -1,0 +1,211 @@
+//! Who may call what: every server function and every plain route, with the roles that may call
+//! it. The allow/deny test walks the server's own registries against this table (a server
+//! function missing here fails it) and the README's table is generated from it.
+
+use crate::roles::{Role, READERS};
+
+/// Who is let through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in person with one of these roles.
+    Roles(&'static [Role]),
+}
+
+impl Rule {
+    pub fn allows(self, roles: Option<&[Role]>) -> bool {
+        match self {
+            Rule::Public => true,
+            Rule::Roles(allowed) => roles.is_some_and(|r| r.iter().any(|r| allowed.contains(r))),
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Rule::Public => "anyone".into(),
+            Rule::Roles(r) if r == READERS => "admin, reviewer, auditor".into(),
+            Rule::Roles(r) => r.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+/// One endpoint: how it is called, who may, and a sample request the test sends (arguments that
+/// parse but name nothing that exists, so an allowed call changes nothing).
+#[derive(Clone, Copy, Debug)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub rule: Rule,
+    /// Form body (server functions) or the path with its parameters filled in (routes).
+    pub sample: &'static str,
+    pub what: &'static str,
+}
+
+const ADMIN: Rule = Rule::Roles(&[Role::Admin]);
+const REVIEWER: Rule = Rule::Roles(&[Role::Reviewer]);
+const READ: Rule = Rule::Roles(READERS);
+
+const fn f(path: &'static str, rule: Rule, sample: &'static str, what: &'static str) -> Endpoint {
+    Endpoint {
+        method: "POST",
+        path,
+        rule,
+        sample,
+        what,
+    }
+}
+
+const HISTORY_FILTER: &str =
+    "filter[from]=&filter[to]=&filter[actor]=&filter[action]=&filter[change_set]=&filter[mentions]=";
+
+/// Every server function (`/api/…`, POST).
+pub const SERVER_FUNCTIONS: &[Endpoint] = &[
+    f("/api/me", Rule::Public, "", "who is signed in (null for nobody)"),
+    f("/api/home", READ, "", "the home page's summary"),
+    f("/api/catalog/apis", READ, "search=&sort=", "list APIs"),
+    f("/api/catalog/api", READ, "api_id=nope", "one API"),
+    f("/api/catalog/groups", READ, "search=&after=&before=", "list groups"),
+    f("/api/catalog/group", READ, "source=file&id=nope&after=&before=", "one group"),
+    f("/api/catalog/roles", READ, "search=", "list IAM roles"),
+    f("/api/catalog/role", READ, "target=nope&name=nope", "one IAM role"),
+    f("/api/catalog/sync-runs", ADMIN, "", "sync runs"),
+    f("/api/catalog/directory-status", ADMIN, "", "the directory copy's state"),
+    f("/api/catalog/sync", ADMIN, "catalog=nope&mode=", "start a sync"),
+    f("/api/mappings/list", READ, "search=", "list mappings"),
+    f("/api/mappings/group", READ, "source=file&id=nope", "a group's mappings"),
+    f("/api/mappings/matrix", READ, "api_id=nope", "an API's access matrix"),
+    f(
+        "/api/mappings/bind",
+        ADMIN,
+        "source=file&group_id=nope&role_arn=nope&remove=",
+        "bind a group to a role (draft)",
+    ),
+    f(
+        "/api/mappings/grant",
+        ADMIN,
+        "role_arn=nope&target=&api_id=nope&stage=&method=GET&path=%2F&remove=",
+        "grant a route to a role (draft)",
+    ),
+    f("/api/change-sets/list", READ, "state=", "list change sets"),
+    f("/api/change-sets/get", READ, "id=999999", "one change set"),
+    f("/api/change-sets/queue", REVIEWER, "", "the review queue"),
+    f(
+        "/api/change-sets/save",
+        ADMIN,
+        "id=999999&title=&justification=&ticket=&submit=",
+        "save or submit a draft",
+    ),
+    f("/api/change-sets/withdraw", ADMIN, "id=999999", "withdraw a change set"),
+    f("/api/change-sets/drop-item", ADMIN, "id=999999&index=0", "drop an item"),
+    f("/api/change-sets/rebase", ADMIN, "id=999999", "rebase a stale change set"),
+    f(
+        "/api/change-sets/review",
+        REVIEWER,
+        "id=999999&decision=approve&comment=&content_hash=",
+        "approve or reject",
+    ),
+    f("/api/push/view", READ, "id=999999", "a push's plan and progress"),
+    f("/api/push/start", ADMIN, "id=999999", "push an approved change set"),
+    f("/api/push/roll-back", ADMIN, "id=999999", "roll back a pushed change set"),
+    f("/api/drift/latest", READ, "", "the latest drift report"),
+    f("/api/drift/check", ADMIN, "", "check for drift now"),
+    f(
+        "/api/drift/resolve",
+        ADMIN,
+        "report=999999&index=0&action=revert",
+        "revert or adopt a drift",
+    ),
+    f("/api/history/page", READ, HISTORY_FILTER, "the audit history"),
+    f(
+        "/api/history/export",
+        READ,
+        "filter[from]=2999-01-01&filter[to]=2999-01-01&filter[actor]=&filter[action]=&filter[change_set]=&filter[mentions]=&format=nope",
+        "start an export",
+    ),
+    f("/api/history/export-status", READ, "id=999999", "an export's progress"),
+    f("/api/history/access", READ, "at=", "who could call what, at a time"),
+];
+
+const fn r(path: &'static str, rule: Rule, sample: &'static str, what: &'static str) -> Endpoint {
+    Endpoint {
+        method: "GET",
+        path,
+        rule,
+        sample,
+        what,
+    }
+}
+
+/// Every plain route beside the pages and the server functions.
+pub const ROUTES: &[Endpoint] = &[
+    r(
+        "/auth/login",
+        Rule::Public,
+        "/auth/login",
+        "start signing in",
+    ),
+    r(
+        "/auth/callback",
+        Rule::Public,
+        "/auth/callback",
+        "the provider's answer",
+    ),
+    Endpoint {
+        method: "POST",
+        path: "/auth/logout",
+        rule: Rule::Public,
+        sample: "/auth/logout",
+        what: "sign out",
+    },
+    r(
+        "/auth/signed-out",
+        Rule::Public,
+        "/auth/signed-out",
+        "after sign-out",
+    ),
+    r("/healthz", Rule::Public, "/healthz", "the process is up"),
+    r("/readyz", Rule::Public, "/readyz", "the database answers"),
+    r(
+        "/api/audit/exports/{id}/file",
+        READ,
+        "/api/audit/exports/999999/file",
+        "download an export",
+    ),
+    r(
+        "/api/audit/exports/{id}/manifest",
+        READ,
+        "/api/audit/exports/999999/manifest",
+        "download its manifest",
+    ),
+    r(
+        "/api/reports/access.csv",
+        READ,
+        "/api/reports/access.csv",
+        "the access review as CSV",
+    ),
+];
+
+/// The README's table, from the same data (pages, then server functions, then routes).
+pub fn markdown_table() -> String {
+    use crate::roles::Page;
+    let mut out = String::from("| Endpoint | Who may | What |\n|---|---|---|\n");
+    for page in Page::ALL {
+        out.push_str(&format!(
+            "| page `GET {}` | {} | {} |\n",
+            page.path(),
+            Rule::Roles(page.allowed_roles()).describe(),
+            page.title()
+        ));
+    }
+    for e in SERVER_FUNCTIONS.iter().chain(ROUTES) {
+        out.push_str(&format!(
+            "| `{} {}` | {} | {} |\n",
+            e.method,
+            e.path,
+            e.rule.describe(),
+            e.what
+        ));
+    }
+    out
+}
