@@ -125,6 +125,13 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     ),
     f("/api/history/export-status", READ, "id=999999", "an export's progress"),
     f("/api/history/access", READ, "at=", "who could call what, at a time"),
+    f("/api/people/list", ADMIN, "", "people who have signed in"),
+    f(
+        "/api/people/end-sessions",
+        ADMIN,
+        "tid=00000000-0000-4000-8000-000000000000&oid=00000000-0000-4000-8000-000000000000",
+        "end every session of a person",
+    ),
 ];
 
 const fn r(path: &'static str, rule: Rule, sample: &'static str, what: &'static str) -> Endpoint {

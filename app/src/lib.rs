@@ -15,6 +15,7 @@ pub mod history;
 pub mod mappings;
 pub mod me;
 pub mod pages;
+pub mod people;
 pub mod push;
 pub mod roles;
 

@@ -29,6 +29,10 @@ pub struct CurrentUser {
     pub display_name: String,
     pub username: String,
     pub roles: Vec<Role>,
+    /// The token had too many groups to list them and no directory could be asked: the person
+    /// may well be in a Gatehouse group that could not be seen.
+    #[serde(default)]
+    pub groups_unknown: bool,
 }
 
 impl CurrentUser {
@@ -142,6 +146,7 @@ mod tests {
 
     fn user(roles: &[Role]) -> CurrentUser {
         CurrentUser {
+            groups_unknown: false,
             display_name: "A".into(),
             username: "a@example.test".into(),
             roles: roles.to_vec(),

@@ -63,6 +63,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     })
 }
 
+/// The largest request body accepted (a change set's justification is a few kilobytes).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 pub fn router(state: AppState) -> Router {
     let store = PostgresStore::new(state.pool.clone());
     let idle = time::Duration::seconds(state.settings.session_idle.as_secs() as i64);
@@ -117,12 +120,40 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::headers::security_headers,
         ))
+        // No request of Gatehouse's needs more; larger ones are refused with 413 before any work.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         // Spans at INFO so a failed response's log line names its method and path.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Ctrl-C or SIGTERM (what a service manager or Kubernetes sends): stop accepting, finish the
+/// requests under way. A push still running is taken over by the next process (its resumer).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests under way");
 }
 
 /// Deletes expired sessions in the background, every few minutes.
@@ -165,9 +196,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     // Client addresses reach the handlers (the sign-in callback limits per address).
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
 }

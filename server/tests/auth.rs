@@ -134,6 +134,21 @@ async fn assert_refused(login_hint: &str, reason: &str, status: StatusCode) {
 #[tokio::test]
 async fn a_person_from_another_tenant_is_refused() {
     assert_refused("outsider", "tenant_not_allowed", StatusCode::FORBIDDEN).await;
+    // "Try again" asks the provider to offer another account, not the refused one again.
+    let app = spawn_app().await;
+    let (_, html) = body(app.sign_in("outsider", "/").await.response).await;
+    assert!(
+        html.contains(r#"href="/auth/login?prompt=select_account""#),
+        "{html}"
+    );
+    let hop = app
+        .client
+        .get(app.url("/auth/login?prompt=select_account"))
+        .send()
+        .await
+        .unwrap();
+    let to = hop.headers()[header::LOCATION].to_str().unwrap();
+    assert!(to.contains("prompt=select_account"), "{to}");
 }
 
 #[tokio::test]
@@ -410,4 +425,60 @@ async fn a_callback_matching_no_sign_in_writes_nothing_to_the_audit_chain() {
         limited,
         "a client sending many unmatched callbacks is answered 429"
     );
+}
+
+#[tokio::test]
+async fn an_admin_ends_every_session_of_a_person() {
+    let app = spawn_app().await;
+    let mut ada_laptop = spawn_client(&app);
+    let ada_phone = spawn_client(&app);
+    let _ = ada_laptop.sign_in("admin", "/").await.response.text().await;
+    let _ = ada_phone.sign_in("admin", "/").await.response.text().await;
+    let _ = app
+        .sign_in("admin-reviewer", "/")
+        .await
+        .response
+        .text()
+        .await;
+    let ada_oid = "0a1b2c3d-0000-4000-8000-000000000001";
+    let form = format!("tid={TENANT}&oid={ada_oid}");
+    // Only an admin may: Ada's reviewer colleague without admin is refused.
+    let end = |client: &TestApp| {
+        client
+            .client
+            .post(client.url("/api/people/end-sessions"))
+            .header(header::ORIGIN, &client.base_url)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+    };
+    let rita = spawn_client(&app);
+    let _ = rita.sign_in("reviewer", "/").await.response.text().await;
+    assert_eq!(end(&rita).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(ada_laptop.get("/").await.status(), StatusCode::OK);
+
+    let (status, text) = body(end(&app).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("Every session of Ada Admin"), "{text}");
+    // Both of Ada's sessions are over at their next request; Sam's goes on.
+    assert_eq!(ada_laptop.get("/").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ada_phone.get("/").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    let actions: Vec<(String, Value)> = app.audit_actions().await;
+    assert!(actions
+        .iter()
+        .any(|(a, d)| a == "auth.sessions_ended"
+            && d["person"] == "Ada Admin <ada.admin@contoso.test>"));
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|(a, d)| a == "auth.session_expired" && d["reason"] == "ended by an admin")
+            .count(),
+        2
+    );
+    // Signing in again works.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    ada_laptop.client = browser();
+    let _ = ada_laptop.sign_in("admin", "/").await.response.text().await;
+    assert_eq!(ada_laptop.get("/").await.status(), StatusCode::OK);
 }

@@ -68,6 +68,12 @@ async fn without_graph_an_overage_token_brings_no_groups() {
     let (status, html) = body(app.sign_in("overage", "/").await.response).await;
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{html}");
     assert!(last_roles(&app).await.is_empty());
+    // Told what is missing, not that they are in no group.
+    assert!(
+        html.contains("too many groups for your sign-in token to list them"),
+        "{html}"
+    );
+    assert!(!html.contains("you are not in any group"), "{html}");
 }
 
 const SAM_OID: &str = "0a1b2c3d-0000-4000-8000-000000000004";

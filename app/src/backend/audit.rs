@@ -61,6 +61,9 @@ pub mod action {
     pub const PUSH_SUCCEEDED: &str = "push.succeeded";
     pub const PUSH_FAILED: &str = "push.failed";
     pub const DRIFT_FOUND: &str = "drift.found";
+    pub const DRIFT_CHECKED: &str = "drift.checked";
+    pub const DRIFT_FAILED: &str = "drift.failed";
+    pub const EXPORT_DOWNLOADED: &str = "audit.export_downloaded";
     pub const AUDIT_EXPORTED: &str = "audit.exported";
 }
 

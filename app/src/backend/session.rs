@@ -39,11 +39,15 @@ pub struct SessionUser {
     /// The last request that moved the idle expiry on (unix milliseconds).
     #[serde(default)]
     pub seen_at_ms: i64,
+    /// The token's groups overflowed and Microsoft Graph is not configured.
+    #[serde(default)]
+    pub groups_unknown: bool,
 }
 
 impl SessionUser {
     pub fn current_user(&self) -> CurrentUser {
         CurrentUser {
+            groups_unknown: self.groups_unknown,
             display_name: self.display_name.clone(),
             username: self.username.clone(),
             roles: self.roles.clone(),
@@ -92,6 +96,15 @@ async fn keep(state: &AppState, session: &Session, mut user: SessionUser) -> Opt
     if now_s - user.signed_in_at >= state.settings.session_max.as_secs() as i64 {
         end(state, session, &user, "absolute lifetime reached").await;
         return None;
+    }
+    // An admin ended this person's sessions after this one began.
+    match crate::backend::users::sessions_ended_at(&state.pool, user.tid, user.oid).await {
+        Ok(Some(ended)) if ended >= user.signed_in_at as f64 => {
+            end(state, session, &user, "ended by an admin").await;
+            return None;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not check whether the session was ended"),
     }
     let mut changed = false;
     if now_s - user.roles_checked_at >= state.settings.role_ttl.as_secs() as i64 {

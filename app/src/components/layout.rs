@@ -108,13 +108,20 @@ pub fn Guarded(page: Page, children: ChildrenFn) -> impl IntoView {
 
 #[component]
 pub fn NoAccess(user: CurrentUser) -> impl IntoView {
+    let why = if user.groups_unknown {
+        "), but you are in too many groups for your sign-in token to list them, and this \
+         Gatehouse is not set up to read them from Microsoft Graph, so it cannot see whether one \
+         of them lets you in. Tell your Gatehouse administrator (the server's log names the \
+         settings to add)."
+    } else {
+        "), but you are not in any group that Gatehouse lets in."
+    };
     view! {
         <section class="empty-state" data-testid="no-access">
             <h1>"No access"</h1>
             <p>
                 "You are signed in as " <strong>{user.display_name}</strong>
-                " (" <code>{user.username}</code> "), but you are not in any group that Gatehouse "
-                "lets in."
+                " (" <code>{user.username}</code> {why}
             </p>
             <p>
                 "Gatehouse is for the admins who edit API access, the reviewers who approve it and "

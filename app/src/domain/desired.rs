@@ -69,6 +69,10 @@ impl ChangeItem {
 
 /// Adds an edit to a draft's items; an edit that undoes an earlier one removes both, and a
 /// repeated edit is not added twice.
+/// The most items one change set holds: a reviewer reads each, and each edit's audit event
+/// carries the whole list. Larger changes are split into several change sets.
+pub const MAX_ITEMS: usize = 500;
+
 pub fn add_item(items: &mut Vec<ChangeItem>, item: ChangeItem) {
     let opposite = item.opposite();
     let undone = (opposite != item)

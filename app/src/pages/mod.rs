@@ -14,6 +14,7 @@ mod home;
 mod mappings;
 mod matrix;
 mod matrix_editor;
+mod people;
 mod roles;
 mod sync;
 

@@ -96,6 +96,7 @@ pub fn SyncPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <super::people::PeopleSessions/>
         </Guarded>
     }
 }

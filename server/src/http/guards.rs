@@ -29,15 +29,21 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
     }
 }
 
+/// The `Origin` when the browser sent one (`null` included: an opaque origin is not ours, whatever
+/// the `Referer` says), else the `Referer`'s.
 fn request_origin(req: &Request) -> Option<url::Origin> {
     let origin_of = |name| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| Url::parse(v).ok())
-            .map(|u| u.origin())
+        req.headers().get(name).map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| Url::parse(v).ok())
+                .map(|u| u.origin())
+        })
     };
-    origin_of(header::ORIGIN).or_else(|| origin_of(header::REFERER))
+    match origin_of(header::ORIGIN) {
+        Some(origin) => origin,
+        None => origin_of(header::REFERER).flatten(),
+    }
 }
 
 /// Paths served without a signed-in person. Server functions check roles themselves.

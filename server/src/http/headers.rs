@@ -12,9 +12,21 @@ use axum::{
 
 use crate::state::AppState;
 
-const DEFAULT_CSP: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// Forms post to Gatehouse only; sign-out's redirect goes on to the provider, so its origin too.
+fn form_action(state: &AppState) -> String {
+    let provider = url::Url::parse(state.settings.oidc.issuer.as_str())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    format!("form-action 'self' {provider}")
+}
+
+fn default_csp(form_action: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ))
+    .ok()
+}
 
 /// Where the Leptos render of this request leaves its nonce (see `router`'s context), so the
 /// page's CSP is set here, on the response itself. (Set through Leptos's `ResponseOptions` from
@@ -23,10 +35,10 @@ const DEFAULT_CSP: &str =
 #[derive(Clone, Default)]
 pub struct NonceSlot(pub Arc<Mutex<Option<String>>>);
 
-fn page_csp(nonce: &str) -> Option<HeaderValue> {
+fn page_csp(nonce: &str, form_action: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self' http: https:; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; {form_action}; \
          frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     ))
     .ok()
@@ -43,15 +55,18 @@ pub async fn security_headers(
     let mut response = next.run(req).await;
     let nonce = slot.0.lock().ok().and_then(|n| n.clone());
     let headers = response.headers_mut();
-    match nonce.as_deref().and_then(page_csp) {
+    let form_action = form_action(&state);
+    match nonce.as_deref().and_then(|n| page_csp(n, &form_action)) {
         Some(csp) => {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
         // Not rendered through the routes (the not-found fallback sets its own from the shell).
         None => {
-            headers
-                .entry(header::CONTENT_SECURITY_POLICY)
-                .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+            if let Some(csp) = default_csp(&form_action) {
+                headers
+                    .entry(header::CONTENT_SECURITY_POLICY)
+                    .or_insert(csp);
+            }
         }
     }
     headers.insert(

@@ -74,6 +74,8 @@ pub fn safe_next(base: &url::Url, next: Option<&str>) -> String {
 struct LoginParams {
     next: Option<String>,
     login_hint: Option<String>,
+    /// `select_account`: ask the provider to let the person choose another account.
+    prompt: Option<String>,
 }
 
 async fn login(
@@ -86,7 +88,8 @@ async fn login(
         .login_hint
         .as_deref()
         .filter(|h| !h.is_empty() && h.len() <= 256);
-    match state.oidc.begin(next, hint).await {
+    let select_account = params.prompt.as_deref() == Some("select_account");
+    match state.oidc.begin(next, hint, select_account).await {
         Ok((url, pending)) => match session.insert(PENDING_LOGIN_KEY, pending).await {
             Ok(()) => Redirect::to(url.as_str()).into_response(),
             Err(e) => server_error("could not store the sign-in in the session", &e),
@@ -216,6 +219,14 @@ async fn complete_sign_in(
         .await
         .map_err(|r| (r, None))?;
     let mut who = who;
+    let groups_unknown = who.groups_overage && state.graph.is_none();
+    if groups_unknown {
+        tracing::warn!(
+            oid = %who.oid,
+            "a person's token had too many groups to list and Microsoft Graph is not configured \
+             (GATEHOUSE_GRAPH_…): their groups cannot be read, so group-based roles are missing"
+        );
+    }
     if who.groups_overage {
         who.groups = overage::groups(state, &who).await?;
     }
@@ -245,6 +256,7 @@ async fn complete_sign_in(
         app_roles: who.app_roles,
         roles_checked_at: OffsetDateTime::now_utc().unix_timestamp(),
         seen_at_ms: 0,
+        groups_unknown,
     };
     Ok((user, next))
 }
@@ -297,11 +309,16 @@ async fn signed_out() -> Response {
 }
 
 fn refusal_page(status: StatusCode, refusal: &SignInRefusal) -> Response {
+    // Refused for the account itself: trying again must offer another account.
+    let again = match refusal {
+        SignInRefusal::TenantNotAllowed(_) => "/auth/login?prompt=select_account",
+        _ => "/auth/login",
+    };
     let body = format!(
         r#"<h1>Sign-in refused</h1>
            <p class="notice notice-error" role="alert" data-reason="{code}">Gatehouse did not sign you in: {message}.</p>
            <p>Nothing was changed. If this keeps happening, tell your Gatehouse administrator the reason code <code>{code}</code>.</p>
-           <p><a class="button button-primary" href="/auth/login">Try again</a></p>"#,
+           <p><a class="button button-primary" href="{again}">Try again</a></p>"#,
         code = refusal.code(),
         message = escape(&refusal.to_string()),
     );

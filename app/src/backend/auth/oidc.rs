@@ -243,6 +243,7 @@ impl Oidc {
         &self,
         next: String,
         login_hint: Option<&str>,
+        select_account: bool,
     ) -> Result<(Url, PendingLogin), SignInRefusal> {
         let d = self.discovered(false).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -258,6 +259,10 @@ impl Oidc {
             .set_pkce_challenge(challenge);
         if let Some(hint) = login_hint {
             request = request.add_extra_param("login_hint", hint.to_string());
+        }
+        // After a refusal for the account used, let the person pick another one.
+        if select_account {
+            request = request.add_prompt(openidconnect::core::CoreAuthPrompt::SelectAccount);
         }
         let (url, state, nonce) = request.url();
         let pending = PendingLogin {

@@ -126,7 +126,8 @@ pub enum SyncCatalog {
     All,
 }
 
-#[derive(Args, Debug, Default, Clone)]
+/// Holds secrets as typed (the client secret, database URLs): its `Debug` prints none of them.
+#[derive(Args, Default, Clone)]
 pub struct ServeArgs {
     /// PostgreSQL connection URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
@@ -222,6 +223,12 @@ pub struct ServeArgs {
     /// Folder with the compiled site (wasm, js, css) that cargo-leptos builds.
     #[arg(long, env = "LEPTOS_SITE_ROOT", global = true)]
     pub site_root: Option<String>,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServeArgs { (redacted: holds secrets) }")
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

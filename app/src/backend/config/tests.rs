@@ -215,3 +215,28 @@ fn sync_groups_takes_full_and_allow_removals() {
         })
     ));
 }
+
+#[test]
+fn a_plaintext_ldap_bind_is_refused_unless_allowed_and_args_never_print_secrets() {
+    let mut args = complete();
+    args.directory.directory = Some("ldap".into());
+    args.directory.ldap_url = Some("ldap://dc.example:389".into());
+    args.directory.ldap_bind_dn = Some("CN=gatehouse,DC=example".into());
+    args.directory.ldap_bind_password = Some("hunter2".into());
+    args.directory.ldap_base_dn = Some("DC=example".into());
+    let err = args.settings().unwrap_err().to_string();
+    assert!(
+        err.contains("would send the bind password in clear"),
+        "{err}"
+    );
+    args.directory.ldap_starttls = Some("true".into());
+    assert!(args.settings().is_ok());
+    args.directory.ldap_starttls = None;
+    args.directory.ldap_allow_plaintext = Some("true".into());
+    assert!(args.settings().is_ok());
+    let printed = format!("{args:?}");
+    assert!(
+        !printed.contains("hunter2") && !printed.contains("very-secret"),
+        "{printed}"
+    );
+}

@@ -14,7 +14,8 @@ use super::{
 };
 use crate::backend::config::{http_url, invalid, missing, required, ConfigError, Secret};
 
-#[derive(Args, Debug, Default, Clone)]
+/// Holds the Graph client secret and the LDAP bind password as typed: no `Debug`.
+#[derive(Args, Default, Clone)]
 pub struct DirectoryArgs {
     /// Where directory groups come from: `file`, `graph` or `ldap` (unset: no group catalog).
     #[arg(long, env = "GATEHOUSE_DIRECTORY", global = true)]
@@ -43,9 +44,13 @@ pub struct DirectoryArgs {
     /// ldap://host:389 or ldaps://host:636
     #[arg(long, env = "GATEHOUSE_LDAP_URL", global = true)]
     pub ldap_url: Option<String>,
-    /// Upgrade ldap:// with StartTLS (`true`/`false`).
+    /// Upgrade ldap:// with StartTLS (`true`/`false`). A bind over plain ldap:// without it
+    /// sends the password in clear: allowed only with GATEHOUSE_LDAP_ALLOW_PLAINTEXT=true.
     #[arg(long, env = "GATEHOUSE_LDAP_STARTTLS", global = true)]
     pub ldap_starttls: Option<String>,
+    /// `true`: allow a bind over plain ldap:// (a test directory on a trusted network only).
+    #[arg(long, env = "GATEHOUSE_LDAP_ALLOW_PLAINTEXT", global = true)]
+    pub ldap_allow_plaintext: Option<String>,
     #[arg(long, env = "GATEHOUSE_LDAP_BIND_DN", global = true)]
     pub ldap_bind_dn: Option<String>,
     #[arg(
@@ -185,6 +190,17 @@ impl DirectoryArgs {
                 ))
             }
         };
+        if url.starts_with("ldap://")
+            && !starttls
+            && text(&self.ldap_allow_plaintext).as_deref() != Some("true")
+        {
+            return Err(invalid(
+                url_name,
+                "ldap:// without StartTLS would send the bind password in clear: use ldaps://, \
+                 set GATEHOUSE_LDAP_STARTTLS=true, or (a test directory only) \
+                 GATEHOUSE_LDAP_ALLOW_PLAINTEXT=true",
+            ));
+        }
         Ok(LdapSettings {
             url,
             starttls,

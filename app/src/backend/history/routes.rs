@@ -135,6 +135,20 @@ async fn file(
         Ok(r) => r,
         Err(response) => return response,
     };
+    if let Some(Extension(u)) = &user {
+        let details = serde_json::json!({ "export": id, "rows": record.rows, "format": record.format().extension() });
+        if let Err(e) = crate::backend::audit::record(
+            &state.pool,
+            &u.actor(),
+            crate::backend::audit::action::EXPORT_DOWNLOADED,
+            Some(&format!("export:{id}")),
+            details,
+        )
+        .await
+        {
+            return AppError::internal(e).into_response();
+        }
+    }
     let body = file_stream(state.pool.clone(), &record).map(|chunk| {
         chunk.map(bytes::Bytes::from).map_err(|e| {
             tracing::error!(error = %e, "export stopped");

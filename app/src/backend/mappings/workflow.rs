@@ -89,6 +89,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, item: ChangeItem) -> Result<i64,
     let before = draft.items.clone();
     let mut items = draft.items.clone();
     add_item(&mut items, item.clone());
+    too_many(&items)?;
     let desired = store::desired_state(&mut tx).await?;
     let after = desired
         .apply(&items)
@@ -105,6 +106,16 @@ pub async fn edit(pool: &PgPool, actor: &Actor, item: ChangeItem) -> Result<i64,
     .await?;
     tx.commit().await?;
     Ok(draft.id)
+}
+
+fn too_many(items: &[ChangeItem]) -> Result<(), WorkflowError> {
+    if items.len() > crate::domain::desired::MAX_ITEMS {
+        return Err(Refused(format!(
+            "a change set holds at most {} items; submit this one and make the rest in another",
+            crate::domain::desired::MAX_ITEMS
+        )));
+    }
+    Ok(())
 }
 
 /// What a draft of its own is for: `key` tells two apart (one draft per person and key), and
@@ -147,6 +158,7 @@ pub async fn edit_for(
     for item in &new_items {
         add_item(&mut items, item.clone());
     }
+    too_many(&items)?;
     let desired = store::desired_state(&mut tx).await?;
     let after = desired
         .apply(&items)

@@ -144,8 +144,11 @@ impl Pusher {
                     Some(e.message.clone()),
                 ),
             };
+            // The step's outcome and its audit event commit together: a crash between them
+            // cannot leave an AWS change the log does not show.
+            let mut tx = self.pool.begin().await?;
             store::mark_step(
-                &self.pool,
+                &mut *tx,
                 run_id,
                 &self.owner,
                 step.seq,
@@ -160,13 +163,14 @@ impl Pusher {
             details["aws_request_id"] = json!(request_id);
             details["error"] = json!(error);
             audit::record(
-                &self.pool,
+                &mut *tx,
                 &actor,
                 audit::action::PUSH_CALL,
                 Some(&format!("change_set:{}", run.change_set_id)),
                 details,
             )
             .await?;
+            tx.commit().await?;
             if let Some(error) = error {
                 let failure = PushFailure::Step {
                     step: step.seq + 1,

@@ -227,8 +227,8 @@ pub async fn latest_run(pool: &PgPool, change_set_id: i64) -> sqlx::Result<Optio
 }
 
 /// Records a step's state; fails when the lease is no longer `owner`'s.
-pub async fn mark_step(
-    pool: &PgPool,
+pub async fn mark_step<'e>(
+    db: impl sqlx::PgExecutor<'e>,
     run_id: i64,
     owner: &str,
     seq: i32,
@@ -251,7 +251,7 @@ pub async fn mark_step(
         request_id,
         error,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     if done.rows_affected() == 1 {
         Ok(())

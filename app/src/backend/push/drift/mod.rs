@@ -278,25 +278,40 @@ impl Pusher {
             ),
             Err(e) => (None, Some(e.to_string())),
         };
+        // The report and its event commit together; every run is an event, clean or failed.
+        let mut tx = self.pool.begin().await?;
         let id = sqlx::query_scalar!(
             "INSERT INTO drift_reports (checked_by, items, error) VALUES ($1, $2, $3) RETURNING id",
             &actor.name,
             found,
             error,
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        let items = result?;
-        if !items.is_empty() {
-            audit::record(
-                &self.pool,
-                actor,
+        let (action, details) = match &result {
+            Ok(items) if !items.is_empty() => (
                 audit::action::DRIFT_FOUND,
-                Some(&format!("drift_report:{id}")),
                 json!({"report": id, "items": items.iter().map(|i| json!({"subject": i.subject, "kind": i.kind, "desired": i.desired, "actual": i.actual})).collect::<Vec<_>>()}),
-            )
-            .await?;
-        }
+            ),
+            Ok(_) => (
+                audit::action::DRIFT_CHECKED,
+                json!({"report": id, "items": []}),
+            ),
+            Err(e) => (
+                audit::action::DRIFT_FAILED,
+                json!({"report": id, "error": e.to_string()}),
+            ),
+        };
+        audit::record(
+            &mut *tx,
+            actor,
+            action,
+            Some(&format!("drift_report:{id}")),
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        let items = result?;
         Ok((id, items))
     }
 
