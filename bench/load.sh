@@ -10,8 +10,9 @@ cd "$ROOT"
 SECS=${1:-60}
 setup_tools
 ensure_postgres
-cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
-GATEHOUSE_BIN="$ROOT/target/release/gatehouse"
+# The same debug build the end-to-end tests use: the figures compare pages with /healthz in one
+# run, so the build's speed cancels out (a release build takes a quarter of an hour here).
+cargo leptos build >/dev/null 2>&1 || cargo leptos build
 PORT=3200 OIDC_PORT=9420 MOTO_PORT=5075
 recreate_database gatehouse_load
 use_two_roles gatehouse_load
@@ -28,7 +29,7 @@ STACK_PIDS+=($SERVER)
 wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
 FAULT_CMD=${FAULT_CMD:-"service postgresql restart >/dev/null 2>&1 || pg_ctlcluster 15 main restart"}
 GATEHOUSE_URL="http://127.0.0.1:$PORT" SERVER_PID=$SERVER SECONDS_EACH=$SECS FAULT_CMD="$FAULT_CMD" \
-  cargo bench -q -p server --bench load
+  cargo bench -q -p server --bench load --profile dev
 # SIGTERM: the server stops taking requests, finishes what it serves, and exits 0.
 kill -TERM "$SERVER"
 if wait "$SERVER"; then echo "SIGTERM: drained and exited cleanly"; else echo "SIGTERM: exit status $?"; fi
