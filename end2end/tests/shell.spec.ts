@@ -120,3 +120,30 @@ test('"Skip to content" moves the keyboard past the navigation, hydrated or not'
   const inMain = await page.evaluate(() => !!document.activeElement?.closest('main'));
   expect(inMain).toBe(true);
 });
+
+test('an admin ends every session of a person from the Sync page', async ({ browser }, testInfo) => {
+  // The person (one no other test signs in as: ending their sessions cannot disturb another
+  // test), signed in in a browser of their own.
+  const theirs = await browser.newContext({ javaScriptEnabled: testInfo.project.name === 'js-on' });
+  const them = await theirs.newPage();
+  await signIn(them, testInfo, 'overage', '/');
+  const ours = await browser.newContext({ javaScriptEnabled: testInfo.project.name === 'js-on' });
+  const page = await ours.newPage();
+  await signIn(page, testInfo, 'admin', '/sync');
+  const row = page.locator('[data-testid=people-sessions] tr[data-person="olive.overage@contoso.test"]');
+  await expect(row).toBeVisible();
+  await screenshot(page, testInfo, 'sync-sessions');
+  await row.getByRole('button', { name: 'End every session of Olive Overage' }).click();
+  if (testInfo.project.name === 'js-on') {
+    await expect(page.getByTestId('sessions-ended')).toContainText('Every session of Olive Overage');
+  }
+  // The column says when (after the form's round trip, with or without JavaScript).
+  await page.goto('/sync');
+  await expect(row.locator('td').nth(3)).toHaveText(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+  // Their next request finds the session over: back to sign-in.
+  const answer = await them.request.get('/', { maxRedirects: 0 });
+  expect(answer.status()).toBe(303);
+  expect(answer.headers()['location']).toContain('/auth/login');
+  await theirs.close();
+  await ours.close();
+});

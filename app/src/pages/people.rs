@@ -62,7 +62,7 @@ fn PeopleTable(list: Vec<PersonRow>, end: ServerAction<EndSessions>) -> impl Int
             <table data-testid="people-sessions">
                 <thead><tr>
                     <th scope="col">"Person"</th><th scope="col">"Roles at last sign-in"</th>
-                    <th scope="col">"Last sign-in (UTC)"</th><th scope="col">"Sessions ended (UTC)"</th><th scope="col"></th>
+                    <th scope="col">"Last sign-in (UTC)"</th><th scope="col">"Sessions ended (UTC)"</th><th scope="col"><span class="visually-hidden">"Action"</span></th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
