@@ -99,6 +99,13 @@ pub fn router(state: AppState) -> Router {
             },
             move || app::shell(shell_options.clone()),
         )
+        // The site's assets are served here rather than by Leptos's fallback, which renders the
+        // app for any answer but 200: a browser revalidating a cached /pkg file got a page (403)
+        // instead of 304 Not Modified.
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(format!("{}/pkg", state.settings.site_root)),
+        )
         .merge(auth::routes())
         .merge(http::health::routes())
         .merge(history::routes::routes())

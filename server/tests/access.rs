@@ -203,3 +203,34 @@ async fn pages_say_how_bindings_are_enforced() {
         }
     }
 }
+
+/// A browser revalidating a cached asset gets 304 Not Modified (Leptos's fallback answered a
+/// revalidation with a rendered page instead).
+#[tokio::test]
+async fn assets_answer_revalidation_with_not_modified() {
+    let site = std::env::temp_dir().join(format!("gh-site-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/gatehouse.js"), "export default 1;").unwrap();
+    let root = site.to_str().unwrap().to_string();
+    let app = spawn_app_with(move |s| s.site_root = root).await;
+    let first = app.get("/pkg/gatehouse.js").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let modified = first.headers()[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let again = app
+        .client
+        .get(app.url("/pkg/gatehouse.js"))
+        .header(header::IF_MODIFIED_SINCE, &modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // A missing asset is a plain 404, not a page.
+    assert_eq!(
+        app.get("/pkg/nope.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    std::fs::remove_dir_all(&site).unwrap();
+}

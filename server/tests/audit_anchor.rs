@@ -40,6 +40,12 @@ async fn anchored_app() -> Anchored {
     }
 }
 
+impl Drop for Anchored {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Anchored {
     /// Six events (three sign-ins and sign-outs), then a checkpoint of the head.
     async fn events_and_checkpoint(&self) {
