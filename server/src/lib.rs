@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod seed_demo;
+pub mod seed_scale;
 
 // The request path's code lives in the app crate (server functions call it directly); the
 // binary re-exports it under its old names for the CLI and the integration tests.
@@ -60,6 +61,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         syncer,
         graph: directories.graph,
         callback_throttle: Default::default(),
+        desired: Default::default(),
     })
 }
 
@@ -122,6 +124,14 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             http::guards::same_origin,
+        ))
+        // Inside the security headers: a 503 carries them too.
+        .layer(middleware::from_fn_with_state(
+            http::limits::Limits::new(
+                state.settings.max_concurrent_requests,
+                state.settings.request_timeout,
+            ),
+            http::limits::limit,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -4,7 +4,7 @@ use gatehouse::{
     aws, build_state,
     catalog::{Catalog, SyncRequest, Syncer},
     config::{AuditCommand, Cli, Command, SyncCatalog},
-    db, history, push, seed_demo, serve,
+    db, history, push, seed_demo, seed_scale, serve,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -44,6 +44,13 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             db::migrate_as_owner(&cli.serve.database()?).await?;
             println!("database is up to date");
             Ok(())
+        }
+        Command::SeedScale { factor } => {
+            let database = cli.serve.database()?;
+            db::migrate_as_owner(&database).await?;
+            let owner = database.owner_url.as_ref().unwrap_or(&database.url);
+            let pool = sqlx::PgPool::connect(owner.expose()).await?;
+            seed_scale::seed(&pool, &seed_scale::Sizes::at(factor)).await
         }
         Command::SeedDemo => {
             let aws_settings = cli.serve.aws()?;

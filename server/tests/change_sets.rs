@@ -380,7 +380,7 @@ async fn an_unknown_state_or_unreadable_items_in_the_database_are_errors() {
             if source.to_string().contains("invalid value \"frozen\" for enum State")),
         "{read:?}"
     );
-    assert!(store::list(&pool, &[], 10).await.is_err());
+    assert!(store::listed(&pool, &[], 10).await.is_err());
     // Acting on it is a failure of Gatehouse's, not a refusal as if it were in some state.
     let submit = workflow::save_details(&pool, &ada(), id, details("Frozen"), true).await;
     assert!(

@@ -303,6 +303,7 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
     // The role's page says what Gatehouse generates for it and what drifted.
     let role = gatehouse::mappings::queries::role_mappings(
         &pool,
+        &Default::default(),
         &moto.settings(),
         &role_arn("orders-readers"),
     )
@@ -322,6 +323,7 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
     assert!(role.drift[0].actual.contains("/POST/orders"));
     let other = gatehouse::mappings::queries::role_mappings(
         &pool,
+        &Default::default(),
         &moto.settings(),
         &role_arn("someone-else"),
     )

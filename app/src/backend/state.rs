@@ -24,6 +24,8 @@ pub struct AppState {
     pub graph: Option<Arc<GraphDirectory>>,
     /// Counts and limits sign-in callbacks that match no sign-in in progress.
     pub callback_throttle: Arc<crate::backend::auth::throttle::CallbackThrottle>,
+    /// The approved desired state of the newest version, shared by the pages that read it.
+    pub desired: Arc<crate::backend::mappings::cache::DesiredCache>,
 }
 
 /// For server functions: the state the router provides to every request.

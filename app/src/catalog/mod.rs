@@ -114,10 +114,15 @@ pub async fn get_group(
 }
 
 #[server(endpoint = "catalog/roles")]
-pub async fn list_roles(search: String) -> Result<Vec<RoleSummary>, AppError> {
+pub async fn list_roles(
+    search: String,
+    #[server(default)] after: String,
+    #[server(default)] before: String,
+) -> Result<Page<RoleSummary>, AppError> {
     require_role(READERS)?;
     check_search(&search)?;
-    service::list_roles(&app_state()?, search.trim()).await
+    let cursor = Cursor::from_query(&after, &before);
+    service::list_roles(&app_state()?, search.trim(), &cursor).await
 }
 
 #[server(endpoint = "catalog/role")]

@@ -57,6 +57,9 @@ pub struct MethodRow {
     /// Who may call it under the approved mappings: "group via role (stage)".
     #[serde(default)]
     pub callers: Vec<String>,
+    /// Callers beyond those named (the API's matrix lists them all).
+    #[serde(default)]
+    pub callers_more: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub mod exact;
 pub mod grant;
 pub mod identity_center;
 pub mod names;
+pub mod paging;
 pub mod plan;
 pub mod policy;
 pub mod resource_policy;

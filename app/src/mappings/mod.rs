@@ -176,10 +176,16 @@ pub async fn get_group_mappings(source: String, id: String) -> Result<GroupMappi
     service::group_mappings(&app_state()?, &source, &id).await
 }
 
+/// One page of the approved mappings matching `search`, after or before a row's key.
 #[server(endpoint = "mappings/list")]
-pub async fn list_mappings(search: String) -> Result<Vec<MappingRow>, AppError> {
+pub async fn list_mappings(
+    search: String,
+    #[server(default)] after: String,
+    #[server(default)] before: String,
+) -> Result<crate::catalog::types::Page<MappingRow>, AppError> {
     require_role(READERS)?;
-    service::mappings(&app_state()?, search.trim()).await
+    let cursor = crate::catalog::types::Cursor::from_query(&after, &before);
+    service::mappings(&app_state()?, search.trim(), &cursor).await
 }
 
 /// Home: the caller's open change sets, what waits for their review, the last syncs.
@@ -192,8 +198,25 @@ pub async fn get_home() -> Result<HomeSummary, AppError> {
 }
 
 /// Readers: groups × routes of one API, from the approved mappings.
+/// A window of it: groups whose name contains `groups` (a page after or before a row's key) ×
+/// routes containing `routes`, from the `from`th.
 #[server(endpoint = "mappings/matrix")]
-pub async fn get_api_matrix(api_id: String) -> Result<ApiMatrix, AppError> {
+pub async fn get_api_matrix(
+    api_id: String,
+    #[server(default)] groups: String,
+    #[server(default)] routes: String,
+    #[server(default)] after: String,
+    #[server(default)] before: String,
+    #[server(default)] from: usize,
+    #[server(default)] pick: String,
+) -> Result<ApiMatrix, AppError> {
     require_role(READERS)?;
-    service::matrix(&app_state()?, &api_id).await
+    let window = crate::backend::mappings::matrix::Window {
+        groups,
+        routes,
+        cursor: crate::catalog::types::Cursor::from_query(&after, &before),
+        from,
+        pick,
+    };
+    service::matrix(&app_state()?, &api_id, &window).await
 }

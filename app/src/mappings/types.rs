@@ -101,6 +101,10 @@ pub struct GroupMappings {
     pub pending: Vec<String>,
     pub draft: Option<i64>,
     pub roles: Vec<RoleOption>,
+    /// The roles a route may be granted to from this page: those bound to the group, approved
+    /// or in the viewer's draft.
+    #[serde(default)]
+    pub grant_roles: Vec<String>,
     pub apis: Vec<ApiOption>,
 }
 
@@ -158,10 +162,21 @@ pub struct ApiMatrix {
     pub target: String,
     pub stages: Vec<String>,
     pub routes: Vec<MatrixRoute>,
-    /// Every group bound to a role, now or in the viewer's draft.
+    /// One page of the groups that may call the API, now or in the viewer's draft.
     pub rows: Vec<MatrixRow>,
     pub draft: Option<i64>,
+    /// Groups in every page (as filtered).
+    pub groups_total: i64,
+    /// `after` of the next page of groups, `before` of the previous one.
+    pub next: Option<String>,
+    pub prev: Option<String>,
+    /// Routes as filtered, and the first one of the slice shown (`routes` holds the slice).
+    pub routes_total: usize,
+    pub routes_from: usize,
 }
+
+/// Routes (columns) per slice of an API's matrix.
+pub const MATRIX_ROUTES_SHOWN: usize = 12;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatrixRoute {

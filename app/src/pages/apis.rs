@@ -210,8 +210,14 @@ fn method_view(method: MethodRow, grant: Option<(String, String)>) -> impl IntoV
             <span class="verb">{method.http_method}</span>
             <span class="badge" class:badge-ok=iam class:badge-warn=!iam>{method.authorization_type}</span>
             {method.api_key_required.then(|| view! { <span class="badge badge-muted">"API key"</span> })}
-            {(!method.callers.is_empty()).then(|| view! {
-                <span class="callers small" data-testid="callers">{format!("callable by {}", method.callers.join("; "))}</span>
+            {(!method.callers.is_empty()).then(|| {
+                let more = match method.callers_more {
+                    0 => String::new(),
+                    n => format!("; and {n} more (see the matrix)"),
+                };
+                view! {
+                    <span class="callers small" data-testid="callers">{format!("callable by {}{more}", method.callers.join("; "))}</span>
+                }
             })}
             {grant.map(|(href, label)| view! { <a class="small" href=href aria-label=label data-testid="grant-method">"Grant…"</a> })}
         </li>

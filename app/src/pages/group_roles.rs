@@ -85,7 +85,14 @@ pub fn GroupRoles(
         .into_any()
     };
     let role_options = m.roles.iter().map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> }).collect_view();
-    let role_options2 = m.roles.iter().map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> }).collect_view();
+    // A route is granted to one of the group's own roles (bound, or bound in the draft).
+    let no_grant_role = m.grant_roles.is_empty();
+    let role_options2 = m
+        .roles
+        .iter()
+        .filter(|r| m.grant_roles.contains(&r.arn))
+        .map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> })
+        .collect_view();
     let api_options = m.apis.iter().map(|a| view! { <option value=a.api_id.clone()>{format!("{} ({})", a.name, a.api_id)}</option> }).collect_view();
     let target_options = {
         let mut t: Vec<String> = m.apis.iter().map(|a| a.target.clone()).collect();
@@ -128,6 +135,7 @@ pub fn GroupRoles(
                     <input type="hidden" name="remove" value="false"/>
                     <label for="grant-role">"Role"</label>
                     <select id="grant-role" name="role_arn" aria-describedby="grant-role-error">{role_options2}</select>
+                    {no_grant_role.then(|| view! { <p class="muted small" data-testid="grant-needs-role">"Bind a role to this group first: routes are granted to the group's roles."</p> })}
                     <p class="field-error" id="grant-role-error">{move || field_error(&grant.value().get(), "role_arn")}</p>
                     <label for="grant-target">"Target"</label>
                     <select id="grant-target" name="target" aria-describedby="grant-target-error">{target_options}</select>

@@ -7,7 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::change_sets::ChangeSetList;
-use crate::components::{layout::Guarded, search::SearchBar};
+use crate::components::{
+    layout::Guarded,
+    search::{urlencode, Pager, SearchBar},
+};
 use crate::mappings::{list_mappings, review_queue};
 use crate::roles::Page;
 
@@ -15,7 +18,11 @@ use crate::roles::Page;
 pub fn MappingsPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
-    let rows = Resource::new(search, list_mappings);
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let rows = Resource::new(
+        move || (search(), param("after"), param("before")),
+        |(q, after, before)| list_mappings(q, after, before),
+    );
     view! {
         <Title text="Mappings"/>
         <Guarded page=Page::Mappings>
@@ -25,14 +32,26 @@ pub fn MappingsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match rows.await {
-                        Ok(rows) if rows.is_empty() => view! {
+                        Ok(page) if page.items.is_empty() && !search().is_empty() => view! {
+                            <section class="empty-state" data-testid="empty-state">
+                                <h2>"No mapping matches"</h2>
+                                <p>"No group, role or route contains “" {search()} "”. " <a href="/mappings">"Show every mapping"</a></p>
+                            </section>
+                        }.into_any(),
+                        Ok(page) if page.items.is_empty() => view! {
                             <section class="empty-state" data-testid="empty-state">
                                 <h2>"No mapping yet"</h2>
                                 <p>"An admin binds a role to a group on the group's page; once a reviewer approves the change set, the mapping shows here."</p>
                             </section>
                         }.into_any(),
-                        Ok(rows) => {
-                            let body = rows.into_iter().map(|r| view! {
+                        Ok(page) => {
+                            let base = if search().is_empty() {
+                                "/mappings".to_string()
+                            } else {
+                                format!("/mappings?q={}", urlencode(&search()))
+                            };
+                            let shown = format!("{} of {} mappings", page.items.len(), page.total);
+                            let body = page.items.into_iter().map(|r| view! {
                                 <tr>
                                     <td><a href=r.group_href.clone()>{r.group.clone()}</a></td>
                                     <td><code class="ident">{r.role.clone()}</code></td>
@@ -44,6 +63,8 @@ pub fn MappingsPage() -> impl IntoView {
                                     <thead><tr><th scope="col" aria-sort="ascending">"Group"</th><th scope="col">"Role"</th><th scope="col">"Routes"</th></tr></thead>
                                     <tbody>{body}</tbody>
                                 </table></div>
+                                <p class="muted small" data-testid="shown">{shown}</p>
+                                <Pager base prev=page.prev next=page.next/>
                             }.into_any()
                         }
                         Err(e) => error_view(&e),

@@ -11,11 +11,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::matrix_editor::{CellEditor, Selection};
 use crate::components::{
     layout::Guarded,
-    search::{urlencode, SearchBar},
+    search::{urlencode, Pager},
 };
 use crate::mappings::{get_api_matrix, types::ApiMatrix, GrantRoute};
 use crate::me::use_me;
 use crate::roles::{Page, Role};
+use leptos_router::components::Form;
 
 #[component]
 pub fn ApiMatrixPage() -> impl IntoView {
@@ -23,14 +24,34 @@ pub fn ApiMatrixPage() -> impl IntoView {
     let query = use_query_map();
     let api_id = move || params.read().get("id").unwrap_or_default();
     let grant = ServerAction::<GrantRoute>::new();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let matrix = Resource::new(
-        move || (api_id(), grant.version().get()),
-        |(id, _)| get_api_matrix(id),
+        move || {
+            (
+                api_id(),
+                grant.version().get(),
+                [
+                    param("q"),
+                    param("rq"),
+                    param("after"),
+                    param("before"),
+                    param("c"),
+                ],
+                param("from").parse::<usize>().unwrap_or(0),
+            )
+        },
+        |(id, _, [q, rq, after, before, c], from)| {
+            get_api_matrix(id, q, rq, after, before, from, c)
+        },
     );
     let selection = move || {
         let q = query.read();
         Selection {
             search: q.get("q").unwrap_or_default(),
+            routes: q.get("rq").unwrap_or_default(),
+            after: q.get("after").unwrap_or_default(),
+            before: q.get("before").unwrap_or_default(),
+            from: q.get("from").and_then(|f| f.parse().ok()).unwrap_or(0),
             group: q.get("g").filter(|g| !g.is_empty()),
             route: q.get("c").filter(|c| !c.is_empty()),
         }
@@ -57,8 +78,9 @@ fn Matrix(
     grant: ServerAction<GrantRoute>,
     is_admin: bool,
 ) -> impl IntoView {
-    let needle = sel.search.to_lowercase();
     let nobody = m.rows.is_empty();
+    let filtered = !sel.search.is_empty() || !sel.routes.is_empty();
+    let here = sel.query();
     let header = m
         .routes
         .iter()
@@ -67,11 +89,9 @@ fn Matrix(
             view! { <th scope="col" class="route" class:picked=picked><code>{r.label()}</code></th> }
         })
         .collect_view();
-    let search = sel.search.clone();
     let body = m
         .rows
         .iter()
-        .filter(|r| needle.is_empty() || r.group.to_lowercase().contains(&needle))
         .map(|row| {
             let cells = row
                 .cells
@@ -95,8 +115,7 @@ fn Matrix(
                         && sel.route.as_deref() == Some(label.as_str());
                     if is_admin {
                         let href = format!(
-                            "?q={}&g={}&c={}#editor",
-                            urlencode(&search),
+                            "?{here}&g={}&c={}#editor",
                             urlencode(&row.key),
                             urlencode(&label)
                         );
@@ -125,7 +144,24 @@ fn Matrix(
     let editor = (is_admin && sel.route.is_some()).then(|| {
         view! { <CellEditor m=m.clone() sel=sel.clone() grant/> }
     });
-    let search_value = sel.search.clone();
+    let groups_shown = format!(
+        "{} of {} groups that may call this API{}",
+        m.rows.len(),
+        m.groups_total,
+        if sel.search.is_empty() {
+            ""
+        } else {
+            " or match the filter"
+        }
+    );
+    let routes_shown = format!(
+        "routes {}–{} of {}",
+        (m.routes_from + 1).min(m.routes_total),
+        m.routes_from + m.routes.len(),
+        m.routes_total
+    );
+    let route_links = route_slices(&m, &sel);
+    let pager_base = format!("?{}", sel.filters_and_columns());
     view! {
         <Title text=format!("{} · matrix", m.api_name)/>
         <p class="breadcrumb"><a href="/apis">"APIs"</a> " / " <a href=format!("/apis/{}", m.api_id)>{m.api_name.clone()}</a> " / "</p>
@@ -133,17 +169,55 @@ fn Matrix(
         <p class="lead">{lead}</p>
         {draft_link}
         {editor}
-        <SearchBar id="matrix-search" label="Filter groups" value=Signal::derive(move || search_value.clone())/>
-        {if nobody {
-            view! { <p class="empty-state" data-testid="empty-state">"No group is bound to a role yet. Bind a role on a group's page; its row appears here."</p> }.into_any()
+        <Form method="GET" action="" attr:class="searchbar" attr:role="search">
+            <div class="searchbar-row">
+                <label>"Groups containing " <input type="search" name="q" value=sel.search.clone() data-testid="matrix-groups" autocomplete="off"/></label>
+                <label>"Routes containing " <input type="search" name="rq" value=sel.routes.clone() data-testid="matrix-routes" autocomplete="off"/></label>
+                <button type="submit" class="button">"Filter"</button>
+            </div>
+        </Form>
+        {if nobody && filtered {
+            view! { <p class="empty-state" data-testid="empty-state">"No group or route matches the filter. " <a href="?">"Clear the filter"</a></p> }.into_any()
+        } else if nobody {
+            view! { <p class="empty-state" data-testid="empty-state">"No group may call this API yet. Bind a role to a group on the group's page and grant it a route; or type a bound group's name above to grant it here."</p> }.into_any()
         } else {
             view! {
                 <div class="table-wrap"><table class="matrix" data-testid="matrix">
                     <thead><tr><th scope="col">"Group"</th>{header}</tr></thead>
                     <tbody>{body}</tbody>
                 </table></div>
+                <p class="muted small" data-testid="shown">{groups_shown} " · " {routes_shown}</p>
+                {route_links}
+                <Pager base=pager_base prev=m.prev.clone() next=m.next.clone()/>
                 <p class="muted small">"✓ may call · — may not · + your draft grants · × your draft revokes · ✓* your draft changes how"</p>
             }.into_any()
         }}
     }
+}
+
+/// Links to the earlier and later slices of routes, keeping the filters and the page of groups.
+fn route_slices(m: &ApiMatrix, sel: &Selection) -> Option<AnyView> {
+    use crate::mappings::types::MATRIX_ROUTES_SHOWN as SHOWN;
+    let earlier = (m.routes_from > 0).then(|| m.routes_from.saturating_sub(SHOWN));
+    let later =
+        (m.routes_from + m.routes.len() < m.routes_total).then(|| m.routes_from + m.routes.len());
+    if earlier.is_none() && later.is_none() {
+        return None;
+    }
+    let link = |from: usize| format!("?{}", sel.with_from(from));
+    Some(
+        view! {
+            <nav class="pager" aria-label="Routes">
+                {match earlier {
+                    Some(f) => view! { <a class="button" href=link(f) data-testid="earlier-routes">"← Earlier routes"</a> }.into_any(),
+                    None => view! { <span class="button" aria-disabled="true">"← Earlier routes"</span> }.into_any(),
+                }}
+                {match later {
+                    Some(f) => view! { <a class="button" href=link(f) data-testid="later-routes">"Later routes →"</a> }.into_any(),
+                    None => view! { <span class="button" aria-disabled="true">"Later routes →"</span> }.into_any(),
+                }}
+            </nav>
+        }
+        .into_any(),
+    )
 }

@@ -15,8 +15,48 @@ use crate::mappings::{
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
     pub search: String,
+    /// The route filter, the page of groups and the first route shown.
+    pub routes: String,
+    pub after: String,
+    pub before: String,
+    pub from: usize,
     pub group: Option<String>,
     pub route: Option<String>,
+}
+
+impl Selection {
+    /// The filters, without the page or the picked cell.
+    fn filters(&self) -> String {
+        format!(
+            "q={}&rq={}",
+            urlencode(&self.search),
+            urlencode(&self.routes)
+        )
+    }
+
+    /// The filters and the slice of routes: a pager link adds the page of groups.
+    pub fn filters_and_columns(&self) -> String {
+        format!("{}&from={}", self.filters(), self.from)
+    }
+
+    /// Where the page is, without the picked cell: a cell link adds it.
+    pub fn query(&self) -> String {
+        let page = match (self.after.is_empty(), self.before.is_empty()) {
+            (false, _) => format!("&after={}", urlencode(&self.after)),
+            (true, false) => format!("&before={}", urlencode(&self.before)),
+            _ => String::new(),
+        };
+        format!("{}{page}", self.filters_and_columns())
+    }
+
+    /// The same page with another slice of routes.
+    pub fn with_from(&self, from: usize) -> String {
+        Selection {
+            from,
+            ..self.clone()
+        }
+        .query()
+    }
 }
 
 #[component]
@@ -34,7 +74,7 @@ pub fn CellEditor(m: ApiMatrix, sel: Selection, grant: ServerAction<GrantRoute>)
         }
         .into_any();
     };
-    let close = format!("?q={}", urlencode(&sel.search));
+    let close = format!("?{}", sel.query());
     let row = sel
         .group
         .as_ref()

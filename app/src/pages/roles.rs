@@ -13,7 +13,7 @@ use crate::catalog::{
 use crate::components::{
     empty::NotSyncedYet,
     layout::Guarded,
-    search::{urlencode, Ident, SearchBar},
+    search::{urlencode, Ident, Pager, SearchBar},
 };
 use crate::me::use_me;
 use crate::roles::{Page, Role};
@@ -22,7 +22,11 @@ use crate::roles::{Page, Role};
 pub fn RolesPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
-    let roles = Resource::new(search, list_roles);
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let roles = Resource::new(
+        move || (search(), param("after"), param("before")),
+        |(q, after, before)| list_roles(q, after, before),
+    );
     let me = use_me();
     view! {
         <Title text="Roles"/>
@@ -35,13 +39,23 @@ pub fn RolesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
                     match roles.await {
-                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No role synced yet" about="Gatehouse lists the IAM roles of each AWS target once an admin has synced them." button="Sync IAM roles now" command="gatehouse sync roles"/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(list) if list.items.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No role synced yet" about="Gatehouse lists the IAM roles of each AWS target once an admin has synced them." button="Sync IAM roles now" command="gatehouse sync roles"/> }.into_any(),
+                        Ok(list) if list.items.is_empty() => view! {
                             <p class="empty-state" data-testid="no-match">
                                 "No role matches “" {search()} "”. " <a href="/roles">"Show all roles"</a>
                             </p>
                         }.into_any(),
-                        Ok(list) => view! { <RoleTable roles=list/> }.into_any(),
+                        Ok(list) => {
+                            let base = if search().is_empty() {
+                                "/roles".to_string()
+                            } else {
+                                format!("/roles?q={}", urlencode(&search()))
+                            };
+                            view! {
+                                <RoleTable roles=list.items total=list.total/>
+                                <Pager base prev=list.prev next=list.next/>
+                            }.into_any()
+                        }
                         Err(e) => error_view(&e),
                     }
                 })}
@@ -67,8 +81,8 @@ fn managed_badge(managed: bool) -> impl IntoView {
 }
 
 #[component]
-fn RoleTable(roles: Vec<RoleSummary>) -> impl IntoView {
-    let count = roles.len();
+fn RoleTable(roles: Vec<RoleSummary>, total: i64) -> impl IntoView {
+    let count = roles.len() as i64;
     let rows = roles
         .into_iter()
         .map(|r| {
@@ -88,7 +102,11 @@ fn RoleTable(roles: Vec<RoleSummary>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <p class="muted" data-testid="role-count">{format!("{count} role{}", if count == 1 { "" } else { "s" })}</p>
+        <p class="muted" data-testid="role-count">{if count == total {
+            format!("{count} role{}", if count == 1 { "" } else { "s" })
+        } else {
+            format!("{count} of {total} roles")
+        }}</p>
         <div class="table-wrap">
             <table data-testid="role-table">
                 <thead><tr>

@@ -1,5 +1,6 @@
 pub mod guards;
 pub mod headers;
 pub mod health;
+pub mod limits;
 pub use app::backend::page;
 pub mod status;

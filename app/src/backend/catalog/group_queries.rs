@@ -65,7 +65,7 @@ fn keyset<'c>(cursor: &'c Cursor, columns: &str, from: &str) -> (&'c str, &'stat
 }
 
 /// Turns `limit + 1` rows fetched in the cursor's direction into a page with its links.
-fn keyset_page<T>(
+pub fn keyset_page<T>(
     mut rows: Vec<T>,
     cursor: &Cursor,
     total: i64,

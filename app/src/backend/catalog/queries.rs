@@ -150,6 +150,7 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
                     authorizer_id: authorizer,
                     api_key_required: key.unwrap_or(false),
                     callers: Vec::new(),
+                    callers_more: 0,
                 });
         }
     }

@@ -49,6 +49,17 @@ impl RoleRow {
 const ROLE_SELECT: &str = "SELECT target, role_name, role_id, arn, path, description, trust_policy,
      tags, managed, first_seen_at, last_synced_at, gone_at FROM iam_roles";
 
+/// A role's place in the list's order (gone last, managed first, name, target), as a cursor.
+pub fn role_key(r: &RoleSummary) -> String {
+    format!(
+        "{}{}\u{1f}{}\u{1f}{}",
+        u8::from(r.gone),
+        u8::from(!r.managed),
+        r.role_name.to_lowercase(),
+        r.target
+    )
+}
+
 pub async fn list_roles(pool: &PgPool, search: &str) -> sqlx::Result<Vec<RoleSummary>> {
     let rows: Vec<RoleRow> = sqlx::query_as(&format!(
         "{ROLE_SELECT}

@@ -17,7 +17,8 @@ pub async fn api_detail(state: &AppState, api_id: &str) -> Result<ApiDetail, App
     let mut detail = queries::api_detail(&state.pool, api_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))?;
-    crate::backend::mappings::queries::fill_callers(&state.pool, &mut detail).await?;
+    crate::backend::mappings::queries::fill_callers(&state.pool, &state.desired, &mut detail)
+        .await?;
     Ok(detail)
 }
 
@@ -109,8 +110,19 @@ pub async fn group_detail(
         })
 }
 
-pub async fn list_roles(state: &AppState, search: &str) -> Result<Vec<RoleSummary>, AppError> {
-    Ok(role_queries::list_roles(&state.pool, search).await?)
+/// One page of the roles matching `search`: managed first, gone last, then by name.
+pub async fn list_roles(
+    state: &AppState,
+    search: &str,
+    cursor: &crate::catalog::types::Cursor,
+) -> Result<crate::catalog::types::Page<RoleSummary>, AppError> {
+    let roles = role_queries::list_roles(&state.pool, search).await?;
+    Ok(crate::domain::paging::page(
+        &roles,
+        role_queries::role_key,
+        cursor,
+        crate::domain::paging::PAGE_SIZE,
+    ))
 }
 
 pub async fn role_detail(
@@ -123,6 +135,7 @@ pub async fn role_detail(
         .ok_or_else(|| AppError::not_found(format!("No role named `{name}` was synced.")))?;
     detail.gatehouse = crate::backend::mappings::queries::role_mappings(
         &state.pool,
+        &state.desired,
         &state.settings.aws,
         &detail.summary.arn,
     )

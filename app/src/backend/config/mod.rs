@@ -36,6 +36,12 @@ pub enum Command {
     Migrate,
     /// Create the sample REST APIs and IAM roles of the local demo in the AWS endpoint (idempotent).
     SeedDemo,
+    /// Fill an empty database with a mid-sized company's data, for `bench/scale.sh`.
+    SeedScale {
+        /// 1: 5,000 groups, 50 APIs, 500 roles, 10,000 mappings, 1,000,000 events; 2 doubles.
+        #[arg(long, default_value_t = 1)]
+        factor: usize,
+    },
     /// Sync a catalog from AWS or the directory into the database now.
     Sync {
         #[arg(value_enum)]
@@ -195,6 +201,13 @@ pub struct ServeArgs {
     /// Minutes after which a signed-in person's roles are read again from the directory.
     #[arg(long, env = "GATEHOUSE_ROLE_TTL_MINUTES", global = true)]
     pub role_ttl_minutes: Option<String>,
+    /// Pages and server functions served at once; more wait (then get 503). Health checks,
+    /// assets and sign-in never wait.
+    #[arg(long, env = "GATEHOUSE_MAX_CONCURRENT_REQUESTS", global = true)]
+    pub max_concurrent_requests: Option<String>,
+    /// Seconds a page or server function may take before it is abandoned with 503.
+    #[arg(long, env = "GATEHOUSE_REQUEST_TIMEOUT_SECONDS", global = true)]
+    pub request_timeout_seconds: Option<String>,
     /// AWS region (else the standard AWS configuration chain).
     #[arg(long, env = "AWS_REGION", global = true)]
     pub aws_region: Option<String>,
@@ -328,6 +341,9 @@ pub struct Settings {
     pub session_max: Duration,
     /// How long roles read at sign-in (or at the last refresh) are trusted.
     pub role_ttl: Duration,
+    /// Pages and server functions served at once, and how long one may take.
+    pub max_concurrent_requests: usize,
+    pub request_timeout: Duration,
     /// Signed checkpoints and manifests; `None` when no key is configured.
     pub anchoring: Option<std::sync::Arc<crate::backend::history::anchor::Anchoring>>,
     pub aws: AwsSettings,
@@ -635,6 +651,23 @@ impl ServeArgs {
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
             role_ttl: Duration::from_secs(role_ttl * 60),
+            // As many as the pool has connections: each request holds at most one at a time.
+            max_concurrent_requests: positive(
+                &self.max_concurrent_requests,
+                16,
+                (
+                    "GATEHOUSE_MAX_CONCURRENT_REQUESTS",
+                    "max-concurrent-requests",
+                ),
+            )? as usize,
+            request_timeout: Duration::from_secs(positive(
+                &self.request_timeout_seconds,
+                30,
+                (
+                    "GATEHOUSE_REQUEST_TIMEOUT_SECONDS",
+                    "request-timeout-seconds",
+                ),
+            )?),
             anchoring: self.anchoring()?,
             aws: self.aws()?,
             directory: self.directory.settings()?,

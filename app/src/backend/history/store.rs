@@ -77,13 +77,22 @@ fn like(text: &str) -> String {
 }
 
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &CheckedFilter) {
+    // Time follows the sequence (an event's time is read under the chain lock), so a date range
+    // is also a range of sequence numbers, found at its two ends in the time index: the page then
+    // walks the sequence index inside it instead of filtering the whole table by time.
     if let Some(t) = &f.from {
         q.push(" AND occurred_at >= ");
         push_time(q, t);
+        q.push(" AND seq >= coalesce((SELECT seq FROM audit_events WHERE occurred_at >= ");
+        push_time(q, t);
+        q.push(" ORDER BY occurred_at, seq LIMIT 1), 9223372036854775807)");
     }
     if let Some(t) = &f.to_before {
         q.push(" AND occurred_at < ");
         push_time(q, t);
+        q.push(" AND seq < coalesce((SELECT seq FROM audit_events WHERE occurred_at >= ");
+        push_time(q, t);
+        q.push(" ORDER BY occurred_at, seq LIMIT 1), 9223372036854775807)");
     }
     if let Some(a) = &f.actor {
         q.push(" AND actor_name ILIKE ").push_bind(like(a));

@@ -1,46 +1,70 @@
 //! An API's matrix: groups × routes under the approved mappings and under the viewer's draft.
+//! Only groups that may call the API (now or in the draft) have a row, and the page shows a
+//! window: a page of groups and a slice of routes, filtered by name.
+
+use std::sync::Arc;
 
 use crate::{
     domain::{
-        desired::DesiredState,
         grant::{ApiRef, Grant, GroupRef},
+        paging::{self, Cursor},
     },
     mappings::types::{ApiMatrix, CellGrant, MatrixCell, MatrixRoute, MatrixRow, RoleOption},
 };
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{queries::bound_groups, store, views::Names};
+use super::{
+    cache::{DesiredCache, Snapshot},
+    store,
+    views::Names,
+};
+
+/// Groups per page of the matrix.
+pub const GROUPS_SHOWN: usize = 25;
+use crate::mappings::types::MATRIX_ROUTES_SHOWN as ROUTES_SHOWN;
+
+/// What part of the matrix the page asks for.
+#[derive(Clone, Debug, Default)]
+pub struct Window {
+    /// Groups whose name contains this (a bound group without access shows too, to be granted).
+    pub groups: String,
+    /// Routes whose "METHOD /path" contains this.
+    pub routes: String,
+    pub cursor: Cursor,
+    /// The first route shown, counted in the filtered routes.
+    pub from: usize,
+    /// A picked route ("METHOD /path"): the slice shown holds it.
+    pub pick: String,
+}
 
 /// The grants of `state` through which `group` may call `r` on `api`.
-fn via<'s>(
-    state: &'s DesiredState,
-    api: &ApiRef,
-    group: &GroupRef,
-    r: &MatrixRoute,
-) -> Vec<&'s Grant> {
-    let roles: Vec<_> = state
-        .bindings
-        .iter()
-        .filter(|b| &b.group == group)
-        .map(|b| &b.role)
-        .collect();
+fn via<'s>(state: &'s Snapshot, api: &ApiRef, group: &GroupRef, r: &MatrixRoute) -> Vec<&'s Grant> {
     state
+        .roles_of(group)
+        .iter()
+        .flat_map(|role| state.grants_of(role))
+        .filter(|g| &g.api == api && g.path.covers(&r.path) && g.method.covers(&r.method))
+        .collect()
+}
+
+/// The groups that reach `api` through some role in `state`.
+fn with_access<'s>(state: &'s Snapshot, api: &ApiRef) -> impl Iterator<Item = &'s GroupRef> {
+    let mut roles: Vec<_> = state
+        .state
         .grants
         .iter()
-        .filter(|g| {
-            &g.api == api
-                && roles.contains(&&g.role)
-                && g.path.covers(&r.path)
-                && g.method.covers(&r.method)
-        })
-        .collect()
+        .filter(|g| &g.api == api)
+        .map(|g| &g.role)
+        .collect();
+    roles.dedup();
+    roles.into_iter().flat_map(|r| state.groups_of(r))
 }
 
 /// Who may call which route: pure, given both states.
 fn cells(
-    now: &DesiredState,
-    draft: &DesiredState,
+    now: &Snapshot,
+    draft: &Snapshot,
     api: &ApiRef,
     group: &GroupRef,
     routes: &[MatrixRoute],
@@ -76,11 +100,28 @@ fn cells(
         .collect()
 }
 
-/// The matrix of one API for `viewer` (their draft shows as pending cells).
+/// The rows' candidates: groups with access now or in the draft, and, when the viewer filters
+/// by name, every bound group (so one without access yet can be granted from here).
+fn candidates(now: &Snapshot, draft: &Snapshot, api: &ApiRef, all_bound: bool) -> Vec<GroupRef> {
+    let mut groups: Vec<GroupRef> = with_access(now, api)
+        .chain(with_access(draft, api))
+        .cloned()
+        .collect();
+    if all_bound {
+        groups.extend(draft.state.bindings.iter().map(|b| b.group.clone()));
+    }
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+/// The matrix of one API for `viewer` (their draft shows as pending cells), windowed.
 pub async fn api_matrix(
     pool: &PgPool,
+    desired: &DesiredCache,
     api_id: &str,
     viewer: Option<Uuid>,
+    window: &Window,
 ) -> sqlx::Result<Option<ApiMatrix>> {
     let Some(detail) = crate::backend::catalog::queries::api_detail(pool, api_id).await? else {
         return Ok(None);
@@ -88,20 +129,47 @@ pub async fn api_matrix(
     let Some(api) = super::routes::api_ref(&detail.summary.target, api_id) else {
         return Ok(None);
     };
-    let mut tx = pool.begin().await?;
-    let now = store::desired_state(&mut tx).await?;
+    let now = desired.current(pool).await?;
     let draft_row = match viewer {
-        Some(oid) => store::draft_of(&mut tx, oid).await?,
+        Some(oid) => {
+            let mut conn = pool.acquire().await?;
+            store::draft_of(&mut conn, oid).await?
+        }
         None => None,
     };
-    tx.rollback().await?;
-    // A draft that no longer applies (its base moved) shows the approved state; its page says why.
-    let draft = draft_row
-        .as_ref()
-        .and_then(|d| now.apply(&d.items).ok())
-        .unwrap_or_else(|| now.clone());
-    let names = Names::load(pool, bound_groups(&now).chain(bound_groups(&draft))).await?;
-    let routes: Vec<MatrixRoute> = detail
+    // Applying a draft copies the whole state: off the async workers. A draft that no longer
+    // applies (its base moved) shows the approved state; its page says why.
+    let items = draft_row.as_ref().map(|d| d.items.clone());
+    let (draft, groups) = {
+        let now = now.clone();
+        let api = api.clone();
+        let all_bound = !window.groups.trim().is_empty();
+        tokio::task::spawn_blocking(move || {
+            let draft = items
+                .and_then(|items| now.state.apply(&items).ok())
+                .map(|state| Arc::new(Snapshot::new(now.version, state)))
+                .unwrap_or_else(|| now.clone());
+            let groups = candidates(&now, &draft, &api, all_bound);
+            (draft, groups)
+        })
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("building the matrix: {e}")))?
+    };
+    let names = Names::load(pool, &groups).await?;
+    let needle = window.groups.trim().to_lowercase();
+    let mut named: Vec<(String, String, &GroupRef)> = groups
+        .iter()
+        .map(|g| {
+            let name = names.group(g);
+            let key = format!("{}\u{1f}{}/{}", name.to_lowercase(), g.source, g.object_id);
+            (key, name, g)
+        })
+        .filter(|(_, name, _)| needle.is_empty() || name.to_lowercase().contains(&needle))
+        .collect();
+    named.sort();
+    let page = paging::page(&named, |(k, ..)| k.clone(), &window.cursor, GROUPS_SHOWN);
+    let route_needle = window.routes.trim().to_lowercase();
+    let all_routes: Vec<MatrixRoute> = detail
         .resources
         .iter()
         .flat_map(|r| {
@@ -110,40 +178,53 @@ pub async fn api_matrix(
                 path: r.path.clone(),
             })
         })
+        .filter(|r| route_needle.is_empty() || r.label().to_lowercase().contains(&route_needle))
         .collect();
-    let mut groups: Vec<&GroupRef> = bound_groups(&now).chain(bound_groups(&draft)).collect();
-    groups.sort();
-    groups.dedup();
-    let role_targets: Vec<(String, String)> = sqlx::query!("SELECT arn, target FROM iam_roles")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.arn, r.target))
+    let mut from = window.from.min(all_routes.len().saturating_sub(1));
+    if let Some(i) = all_routes.iter().position(|r| r.label() == window.pick) {
+        if !(from..from + ROUTES_SHOWN).contains(&i) {
+            from = i - i % ROUTES_SHOWN;
+        }
+    }
+    let routes: Vec<MatrixRoute> = all_routes
+        .iter()
+        .skip(from)
+        .take(ROUTES_SHOWN)
+        .cloned()
         .collect();
-    let mut rows: Vec<MatrixRow> = groups
-        .into_iter()
-        .map(|group| {
+    let page_roles: Vec<String> = page
+        .items
+        .iter()
+        .flat_map(|(_, _, g)| draft.roles_of(g).iter().map(|r| r.to_string()))
+        .collect();
+    let role_targets: std::collections::HashMap<String, String> = sqlx::query!(
+        "SELECT arn, target FROM iam_roles WHERE arn = ANY($1)",
+        &page_roles
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.arn, r.target))
+    .collect();
+    let rows: Vec<MatrixRow> = page
+        .items
+        .iter()
+        .map(|(_, name, group)| {
             let mut roles: Vec<RoleOption> = draft
-                .bindings
+                .roles_of(group)
                 .iter()
-                .filter(|b| &b.group == group)
-                .map(|b| {
-                    let arn = b.role.to_string();
-                    let target = role_targets
-                        .iter()
-                        .find(|(a, _)| a == &arn)
-                        .map(|(_, t)| t.clone())
-                        .unwrap_or_default();
+                .map(|role| {
+                    let arn = role.to_string();
                     RoleOption {
-                        name: b.role.name().to_string(),
+                        name: role.name().to_string(),
+                        target: role_targets.get(&arn).cloned().unwrap_or_default(),
                         arn,
-                        target,
                     }
                 })
                 .collect();
             roles.sort_by(|a, b| a.name.cmp(&b.name));
             MatrixRow {
-                group: names.group(group),
+                group: name.clone(),
                 key: format!("{}/{}", group.source, group.object_id),
                 group_href: format!("/groups/{}/{}", group.source, group.object_id),
                 roles,
@@ -151,7 +232,6 @@ pub async fn api_matrix(
             }
         })
         .collect();
-    rows.sort_by_key(|r| r.group.to_lowercase());
     Ok(Some(ApiMatrix {
         api_id: detail.summary.api_id.clone(),
         api_name: detail.summary.name.clone(),
@@ -160,6 +240,11 @@ pub async fn api_matrix(
         routes,
         rows,
         draft: draft_row.map(|d| d.id),
+        groups_total: page.total,
+        next: page.next,
+        prev: page.prev,
+        routes_total: all_routes.len(),
+        routes_from: from,
     }))
 }
 
@@ -167,7 +252,7 @@ pub async fn api_matrix(
 mod tests {
     use super::*;
     use crate::domain::{
-        desired::ChangeItem,
+        desired::{ChangeItem, DesiredState},
         grant::{Binding, GrantInput},
         names::RoleArn,
     };
@@ -219,6 +304,7 @@ mod tests {
                 path: "/health".into(),
             },
         ];
+        let (now, draft) = (Snapshot::new(1, now), Snapshot::new(1, draft));
         let c = cells(&now, &draft, &api, &group, &routes);
         assert_eq!(c[0].now, vec!["prod via Reader"]);
         assert!(!c[0].pending());

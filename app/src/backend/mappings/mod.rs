@@ -1,5 +1,6 @@
 //! Mappings: the desired state and the change sets that alone may change it.
 
+pub mod cache;
 #[cfg(test)]
 mod conflict_props;
 pub mod matrix;

@@ -3,14 +3,16 @@
 use crate::{
     domain::{
         desired::{ChangeItem, Route},
-        grant::GroupRef,
+        grant::{Grant, GroupRef},
     },
     mappings::types::*,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{store, views::Names};
+use super::{cache::DesiredCache, store, views::Names};
+use crate::backend::catalog::group_queries::PAGE_SIZE;
+use crate::catalog::types::{Cursor, Page};
 
 /// The groups the desired state binds to a role.
 pub fn bound_groups(
@@ -19,38 +21,29 @@ pub fn bound_groups(
     state.bindings.iter().map(|b| &b.group)
 }
 
-fn routes_of(
-    state: &crate::domain::desired::DesiredState,
-    names: &Names,
-    role: &crate::domain::names::RoleArn,
-) -> Vec<String> {
-    state
-        .grants_of(role)
-        .iter()
-        .map(|g| names.route(&Route::of(g)))
-        .collect()
-}
-
 pub async fn group_mappings(
     pool: &PgPool,
+    desired: &DesiredCache,
     viewer: Option<Uuid>,
     source: &str,
     id: &str,
 ) -> sqlx::Result<GroupMappings> {
-    let mut conn = pool.acquire().await?;
-    let state = store::desired_state(&mut conn).await?;
+    let snapshot = desired.current(pool).await?;
     let group = GroupRef {
         source: source.into(),
         object_id: id.into(),
     };
-    let names = Names::load(pool, bound_groups(&state).chain([&group])).await?;
-    let bound = state
-        .bindings
+    let names = Names::load(pool, [&group]).await?;
+    let bound = snapshot
+        .roles_of(&group)
         .iter()
-        .filter(|b| b.group == group)
-        .map(|b| BoundRole {
-            arn: b.role.to_string(),
-            routes: routes_of(&state, &names, &b.role),
+        .map(|role| BoundRole {
+            arn: role.to_string(),
+            routes: snapshot
+                .grants_of(role)
+                .iter()
+                .map(|g| names.route(&Route::of(g)))
+                .collect(),
         })
         .collect();
     let draft = match viewer {
@@ -75,6 +68,19 @@ pub async fn group_mappings(
                 .collect()
         })
         .unwrap_or_default();
+    let mut grant_roles: Vec<String> = snapshot
+        .roles_of(&group)
+        .iter()
+        .map(|r| r.to_string())
+        .chain(draft.iter().flat_map(|d| {
+            d.items.iter().filter_map(|i| match i {
+                ChangeItem::AddBinding(b) if b.group == group => Some(b.role.to_string()),
+                _ => None,
+            })
+        }))
+        .collect();
+    grant_roles.sort();
+    grant_roles.dedup();
     let roles = sqlx::query_as!(
         RoleOption,
         "SELECT arn, role_name AS name, target FROM iam_roles
@@ -98,43 +104,132 @@ pub async fn group_mappings(
         pending,
         draft: draft.map(|d| d.id),
         roles,
+        grant_roles,
         apis,
     })
 }
 
-pub async fn mappings(pool: &PgPool, search: &str) -> sqlx::Result<Vec<MappingRow>> {
-    let mut conn = pool.acquire().await?;
-    let state = store::desired_state(&mut conn).await?;
-    let names = Names::load(pool, bound_groups(&state)).await?;
-    let needle = search.to_lowercase();
-    let mut rows: Vec<MappingRow> = state
-        .bindings
-        .iter()
-        .map(|b| MappingRow {
-            group: names.group(&b.group),
-            group_href: format!("/groups/{}/{}", b.group.source, b.group.object_id),
-            role: b.role.to_string(),
-            routes: routes_of(&state, &names, &b.role),
-        })
-        .filter(|r| {
-            needle.is_empty()
-                || r.group.to_lowercase().contains(&needle)
-                || r.role.to_lowercase().contains(&needle)
-                || r.routes.iter().any(|x| x.to_lowercase().contains(&needle))
-        })
-        .collect();
-    rows.sort_by(|a, b| (a.group.to_lowercase(), &a.role).cmp(&(b.group.to_lowercase(), &b.role)));
-    Ok(rows)
+/// A mapping's place in the list, as cursors carry it: its sort columns, unit-separated.
+fn mapping_key(r: &MappingKeyRow) -> String {
+    [&r.sort_name, &r.group_source, &r.group_id, &r.role_arn]
+        .map(|s| s.as_str())
+        .join("\u{1f}")
 }
 
-/// Who may call each method of an API under the approved mappings, as "group via role (stage)".
+#[derive(sqlx::FromRow)]
+struct MappingKeyRow {
+    sort_name: String,
+    group_name: String,
+    group_source: String,
+    group_id: String,
+    role_arn: String,
+}
+
+/// Bindings with their group's name; a search matches the group, the role or a route.
+const MAPPING_ROWS: &str = "WITH rows AS MATERIALIZED (
+        SELECT lower(COALESCE(g.display_name, b.group_id)) AS sort_name,
+               COALESCE(g.display_name, b.group_source || ' group ' || b.group_id) AS group_name,
+               b.group_source, b.group_id, b.role_arn
+        FROM bindings b
+        LEFT JOIN directory_groups g ON g.source = b.group_source AND g.object_id = b.group_id)
+    SELECT * FROM rows WHERE ($1 = '' OR group_name ILIKE $2 OR role_arn ILIKE $2
+        OR EXISTS (SELECT 1 FROM grants r LEFT JOIN rest_apis a ON a.api_id = r.api_id
+                   WHERE r.role_arn = rows.role_arn
+                     AND ((r.grant_json->>'method') || ' ' || (r.grant_json->>'path') ILIKE $2
+                          OR r.api_id ILIKE $2 OR a.name ILIKE $2)))";
+
+/// One page of the approved mappings (keyset over group name, group and role), matching `search`.
+pub async fn mappings(
+    pool: &PgPool,
+    desired: &DesiredCache,
+    search: &str,
+    cursor: &Cursor,
+) -> sqlx::Result<Page<MappingRow>> {
+    let pattern = crate::backend::catalog::queries::like_pattern(search);
+    let (compare, order) = match cursor {
+        Cursor::First => ("", "ASC"),
+        Cursor::After(_) => (">", "ASC"),
+        Cursor::Before(_) => ("<", "DESC"),
+    };
+    let key: Vec<String> = match cursor {
+        Cursor::First => vec![String::new(); 4],
+        Cursor::After(k) | Cursor::Before(k) => {
+            let mut parts: Vec<String> = k.split('\u{1f}').map(String::from).collect();
+            parts.resize(4, String::new());
+            parts
+        }
+    };
+    // Both the comparison and the order come from the match above, never from the request.
+    let after = if compare.is_empty() {
+        String::new()
+    } else {
+        format!("AND (sort_name, group_source, group_id, role_arn) {compare} ($3, $4, $5, $6)")
+    };
+    let sql = format!(
+        "{MAPPING_ROWS} {after}
+         ORDER BY sort_name {order}, group_source {order}, group_id {order}, role_arn {order}
+         LIMIT $7"
+    );
+    let rows: Vec<MappingKeyRow> = sqlx::query_as(&sql)
+        .bind(search)
+        .bind(&pattern)
+        .bind(&key[0])
+        .bind(&key[1])
+        .bind(&key[2])
+        .bind(&key[3])
+        .bind(PAGE_SIZE + 1)
+        .fetch_all(pool)
+        .await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({MAPPING_ROWS}) m"))
+        .bind(search)
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await?;
+    let page =
+        crate::backend::catalog::group_queries::keyset_page(rows, cursor, total, mapping_key);
+    let snapshot = desired.current(pool).await?;
+    let names = Names::load(pool, std::iter::empty()).await?;
+    let routes = |arn: &str| -> Vec<String> {
+        crate::domain::names::RoleArn::parse(arn)
+            .map(|role| {
+                snapshot
+                    .grants_of(&role)
+                    .iter()
+                    .map(|g| names.route(&Route::of(g)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(Page {
+        items: page
+            .items
+            .iter()
+            .map(|r| MappingRow {
+                group: r.group_name.clone(),
+                group_href: format!("/groups/{}/{}", r.group_source, r.group_id),
+                role: r.role_arn.clone(),
+                routes: routes(&r.role_arn),
+            })
+            .collect(),
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    })
+}
+
+/// Callers an API page names per method; the matrix shows the rest.
+pub const CALLERS_SHOWN: usize = 10;
+
+/// Who may call each method of an API under the approved mappings, as "group via role (stage)"
+/// (the first few by name, and how many more).
 pub async fn fill_callers(
     pool: &PgPool,
+    desired: &DesiredCache,
     detail: &mut crate::catalog::types::ApiDetail,
 ) -> sqlx::Result<()> {
-    let mut conn = pool.acquire().await?;
-    let state = store::desired_state(&mut conn).await?;
-    let grants: Vec<_> = state
+    let snapshot = desired.current(pool).await?;
+    let grants: Vec<&Grant> = snapshot
+        .state
         .grants
         .iter()
         .filter(|g| g.api.api_id.as_str() == detail.summary.api_id)
@@ -142,17 +237,21 @@ pub async fn fill_callers(
     if grants.is_empty() {
         return Ok(());
     }
-    let names = Names::load(pool, bound_groups(&state)).await?;
+    let groups: Vec<&GroupRef> = grants
+        .iter()
+        .flat_map(|g| snapshot.groups_of(&g.role))
+        .collect();
+    let names = Names::load(pool, groups).await?;
     for resource in &mut detail.resources {
         for method in &mut resource.methods {
             let mut callers: Vec<String> = grants
                 .iter()
                 .filter(|g| g.path.covers(&resource.path) && g.method.covers(&method.http_method))
                 .flat_map(|g| {
-                    state.bindings.iter().filter(|b| b.role == g.role).map(|b| {
+                    snapshot.groups_of(&g.role).iter().map(|group| {
                         format!(
                             "{} via {} ({})",
-                            names.group(&b.group),
+                            names.group(group),
                             g.role.name(),
                             g.stage.as_str()
                         )
@@ -161,6 +260,8 @@ pub async fn fill_callers(
                 .collect();
             callers.sort();
             callers.dedup();
+            method.callers_more = callers.len().saturating_sub(CALLERS_SHOWN);
+            callers.truncate(CALLERS_SHOWN);
             method.callers = callers;
         }
     }
@@ -171,6 +272,7 @@ pub async fn fill_callers(
 /// for it, and what the newest drift check found on it.
 pub async fn role_mappings(
     pool: &PgPool,
+    desired: &DesiredCache,
     aws: &crate::backend::config::AwsSettings,
     arn: &str,
 ) -> sqlx::Result<crate::catalog::types::RoleMappings> {
@@ -179,15 +281,12 @@ pub async fn role_mappings(
     let Ok(role) = crate::domain::names::RoleArn::parse(arn) else {
         return Ok(RoleMappings::default());
     };
-    let mut conn = pool.acquire().await?;
-    let state = store::desired_state(&mut conn).await?;
-    drop(conn);
-    let bound: Vec<&GroupRef> = state
-        .bindings
-        .iter()
-        .filter(|b| b.role == role)
-        .map(|b| &b.group)
-        .collect();
+    let snapshot = desired.current(pool).await?;
+    let catalog = {
+        let mut conn = pool.acquire().await?;
+        super::routes::route_catalog(&mut conn).await?
+    };
+    let bound: Vec<&GroupRef> = snapshot.groups_of(&role).iter().collect();
     let names = Names::load(pool, bound.iter().copied()).await?;
     let keys: Vec<(String, String)> = bound
         .iter()
@@ -214,8 +313,8 @@ pub async fn role_mappings(
     let mode = aws.enforcement_of(role.account.as_str());
     let (policy, policy_summary, policy_error) = match role_policy(
         role.name(),
-        &state.grants_of(&role),
-        &state.catalog,
+        &snapshot.grants_of(&role).iter().collect::<Vec<_>>(),
+        &catalog,
         DEFAULT_MANAGED_PER_ROLE,
     ) {
         Ok(p) => {
@@ -243,7 +342,11 @@ pub async fn role_mappings(
         .unwrap_or_default();
     Ok(RoleMappings {
         groups,
-        routes: routes_of(&state, &names, &role),
+        routes: snapshot
+            .grants_of(&role)
+            .iter()
+            .map(|g| names.route(&Route::of(g)))
+            .collect(),
         policy,
         policy_summary,
         policy_error,

@@ -414,8 +414,8 @@ pub async fn change_sets(
     filter: &str,
 ) -> Result<Vec<ChangeSetSummary>, AppError> {
     let states: Vec<State> = State::parse(filter).into_iter().collect();
-    let rows = store::list(&state.pool, &states, 200).await?;
-    Ok(rows.iter().map(views::summary).collect())
+    let rows = store::listed(&state.pool, &states, 200).await?;
+    Ok(rows.into_iter().map(|r| r.summary).collect())
 }
 
 pub async fn change_set(state: &AppState, id: i64) -> Result<ChangeSetDetail, AppError> {
@@ -424,11 +424,11 @@ pub async fn change_set(state: &AppState, id: i64) -> Result<ChangeSetDetail, Ap
 
 pub async fn review_queue(state: &AppState) -> Result<Vec<ChangeSetSummary>, AppError> {
     let viewer = caller().map(|v| v.oid);
-    let rows = store::list(&state.pool, &[State::Submitted], 200).await?;
+    let rows = store::listed(&state.pool, &[State::Submitted], 200).await?;
     Ok(rows
-        .iter()
+        .into_iter()
         .filter(|cs| Some(cs.author_oid) != viewer)
-        .map(views::summary)
+        .map(|cs| cs.summary)
         .collect())
 }
 
@@ -438,26 +438,30 @@ pub async fn group_mappings(
     id: &str,
 ) -> Result<GroupMappings, AppError> {
     let viewer = caller().map(|v| v.oid);
-    Ok(super::queries::group_mappings(&state.pool, viewer, source, id).await?)
+    Ok(super::queries::group_mappings(&state.pool, &state.desired, viewer, source, id).await?)
 }
 
-pub async fn mappings(state: &AppState, search: &str) -> Result<Vec<MappingRow>, AppError> {
-    Ok(super::queries::mappings(&state.pool, search).await?)
+pub async fn mappings(
+    state: &AppState,
+    search: &str,
+    cursor: &crate::catalog::types::Cursor,
+) -> Result<crate::catalog::types::Page<MappingRow>, AppError> {
+    Ok(super::queries::mappings(&state.pool, &state.desired, search, cursor).await?)
 }
 
 pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppError> {
     let pool = &state.pool;
     let viewer = caller().map(|v| v.oid);
-    let open = store::list(pool, &[State::Draft, State::Submitted], 200).await?;
+    let open = store::listed(pool, &[State::Draft, State::Submitted], 200).await?;
     let mine = open
         .iter()
         .filter(|cs| Some(cs.author_oid) == viewer)
-        .map(views::summary)
+        .map(|cs| cs.summary.clone())
         .collect();
     let to_review = if reviewer {
         open.iter()
             .filter(|cs| cs.state == State::Submitted && Some(cs.author_oid) != viewer)
-            .map(views::summary)
+            .map(|cs| cs.summary.clone())
             .collect()
     } else {
         Vec::new()
@@ -469,14 +473,14 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
             last_syncs.push(run);
         }
     }
-    let pushes = store::list(
+    let pushes = store::listed(
         pool,
         &[State::Approved, State::Pushing, State::PushFailed],
         20,
     )
     .await?
-    .iter()
-    .map(views::summary)
+    .into_iter()
+    .map(|cs| cs.summary)
     .collect();
     let drift = crate::backend::push::drift::latest(pool)
         .await?
@@ -500,9 +504,13 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
     })
 }
 
-pub async fn matrix(state: &AppState, api_id: &str) -> Result<ApiMatrix, AppError> {
+pub async fn matrix(
+    state: &AppState,
+    api_id: &str,
+    window: &super::matrix::Window,
+) -> Result<ApiMatrix, AppError> {
     let viewer = caller().map(|v| v.oid);
-    super::matrix::api_matrix(&state.pool, api_id, viewer)
+    super::matrix::api_matrix(&state.pool, &state.desired, api_id, viewer, window)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))
 }

@@ -141,16 +141,45 @@ pub async fn insert_purpose_draft(
     .await
 }
 
-pub async fn list(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<Vec<ChangeSetRow>> {
+/// A change set as lists show it: its items counted by the database, not read.
+pub struct Listed {
+    pub author_oid: Uuid,
+    pub state: State,
+    pub summary: crate::mappings::types::ChangeSetSummary,
+}
+
+/// The newest `limit` change sets in `states` (every state when empty), for lists.
+pub async fn listed(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<Vec<Listed>> {
     let names: Vec<String> = states.iter().map(|s| s.as_str().to_string()).collect();
-    let rows = select_change_sets!(
-        "WHERE cardinality($1::text[]) = 0 OR state = ANY($1) ORDER BY id DESC LIMIT $2",
+    let rows = sqlx::query!(
+        r#"SELECT id, title, state AS "state: State", author_oid, author_name,
+                  jsonb_array_length(items) AS "items!", updated_at
+           FROM change_sets
+           WHERE cardinality($1::text[]) = 0 OR state = ANY($1) ORDER BY id DESC LIMIT $2"#,
         &names,
         limit
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(ChangeSetRow::from).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| Listed {
+            author_oid: r.author_oid,
+            state: r.state,
+            summary: crate::mappings::types::ChangeSetSummary {
+                id: r.id,
+                title: if r.title.is_empty() {
+                    format!("Draft {}", r.id)
+                } else {
+                    r.title
+                },
+                state: r.state.as_str().to_string(),
+                author_name: r.author_name,
+                items: r.items as usize,
+                updated_at: crate::backend::catalog::queries::utc(r.updated_at),
+            },
+        })
+        .collect())
 }
 
 /// What a change set's items touch, judged against `state` (the desired state now): a role, a
@@ -236,6 +265,13 @@ pub async fn version(db: &mut PgConnection, lock: bool) -> sqlx::Result<i64> {
 }
 
 pub async fn desired_state(db: &mut PgConnection) -> sqlx::Result<DesiredState> {
+    let mut state = approved_rows(&mut *db).await?;
+    state.catalog = super::routes::route_catalog(&mut *db).await?;
+    Ok(state)
+}
+
+/// The bindings and grants, without the route catalog (which moves with syncs, not versions).
+pub async fn approved_rows(db: &mut PgConnection) -> sqlx::Result<DesiredState> {
     // A row that does not decode is an error: an empty desired state would revoke everything.
     let bindings =
         sqlx::query_scalar!(r#"SELECT binding AS "binding: Json<Binding>" FROM bindings"#)
@@ -244,11 +280,10 @@ pub async fn desired_state(db: &mut PgConnection) -> sqlx::Result<DesiredState> 
     let grants = sqlx::query_scalar!(r#"SELECT grant_json AS "grant: Json<Grant>" FROM grants"#)
         .fetch_all(&mut *db)
         .await?;
-    let catalog = super::routes::route_catalog(&mut *db).await?;
     Ok(DesiredState {
         bindings: bindings.into_iter().map(|b| b.0).collect(),
         grants: grants.into_iter().map(|g| g.0).collect(),
-        catalog,
+        catalog: Default::default(),
     })
 }
 

@@ -1,0 +1,166 @@
+//! The approved desired state, read once per version.
+//!
+//! It changes only when a change set is applied (the version moves), yet every mappings, group,
+//! role, API and matrix request used to read and parse all of it. Requests now ask for the
+//! version (one tiny query) and share the snapshot of that version with the indexes the pages
+//! need. One snapshot is kept: memory is bounded by the desired state itself.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use sqlx::PgPool;
+
+use crate::domain::{
+    desired::DesiredState,
+    grant::{Grant, GroupRef},
+    names::RoleArn,
+};
+
+/// One version of the approved state (without the route catalog, which moves with syncs) and
+/// the lookups pages make of it.
+pub struct Snapshot {
+    pub version: i64,
+    pub state: DesiredState,
+    roles_of_group: HashMap<GroupRef, Vec<RoleArn>>,
+    groups_of_role: HashMap<RoleArn, Vec<GroupRef>>,
+    grants_of_role: HashMap<RoleArn, Vec<Grant>>,
+}
+
+impl Snapshot {
+    /// Indexes `state` (pure: unit-tested, and built off the async workers).
+    pub fn new(version: i64, state: DesiredState) -> Snapshot {
+        let mut roles_of_group: HashMap<GroupRef, Vec<RoleArn>> = HashMap::new();
+        let mut groups_of_role: HashMap<RoleArn, Vec<GroupRef>> = HashMap::new();
+        for b in &state.bindings {
+            roles_of_group
+                .entry(b.group.clone())
+                .or_default()
+                .push(b.role.clone());
+            groups_of_role
+                .entry(b.role.clone())
+                .or_default()
+                .push(b.group.clone());
+        }
+        let mut grants_of_role: HashMap<RoleArn, Vec<Grant>> = HashMap::new();
+        for g in &state.grants {
+            grants_of_role
+                .entry(g.role.clone())
+                .or_default()
+                .push(g.clone());
+        }
+        Snapshot {
+            version,
+            state,
+            roles_of_group,
+            groups_of_role,
+            grants_of_role,
+        }
+    }
+
+    pub fn roles_of(&self, group: &GroupRef) -> &[RoleArn] {
+        self.roles_of_group
+            .get(group)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn groups_of(&self, role: &RoleArn) -> &[GroupRef] {
+        self.groups_of_role
+            .get(role)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn grants_of(&self, role: &RoleArn) -> &[Grant] {
+        self.grants_of_role
+            .get(role)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// The newest snapshot read; requests share it while the version stands.
+#[derive(Default)]
+pub struct DesiredCache {
+    newest: Mutex<Option<Arc<Snapshot>>>,
+    /// One reader at a time when the version moved: the others wait and share its result.
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl DesiredCache {
+    /// The approved state as of now. Each query takes a pooled connection and gives it back:
+    /// no caller holds one connection while waiting for another.
+    pub async fn current(&self, pool: &PgPool) -> sqlx::Result<Arc<Snapshot>> {
+        let version = sqlx::query_scalar!("SELECT version FROM desired_state")
+            .fetch_one(pool)
+            .await?;
+        if let Some(s) = self.cached(version) {
+            return Ok(s);
+        }
+        let _one = self.loading.lock().await;
+        let version = sqlx::query_scalar!("SELECT version FROM desired_state")
+            .fetch_one(pool)
+            .await?;
+        if let Some(s) = self.cached(version) {
+            return Ok(s);
+        }
+        // The version and the rows from one snapshot of the database.
+        let mut tx = pool.begin().await?;
+        sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let version = super::store::version(&mut tx, false).await?;
+        let state = super::store::approved_rows(&mut tx).await?;
+        tx.rollback().await?;
+        let snapshot = tokio::task::spawn_blocking(move || Arc::new(Snapshot::new(version, state)))
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("indexing the desired state: {e}")))?;
+        if let Ok(mut newest) = self.newest.lock() {
+            let newer = newest.as_ref().is_none_or(|n| n.version <= version);
+            if newer {
+                *newest = Some(snapshot.clone());
+            }
+        }
+        Ok(snapshot)
+    }
+
+    fn cached(&self, version: i64) -> Option<Arc<Snapshot>> {
+        let newest = self.newest.lock().ok()?;
+        newest.as_ref().filter(|s| s.version == version).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::grant::Binding;
+
+    fn role(name: &str) -> RoleArn {
+        RoleArn::parse(&format!("arn:aws:iam::123456789012:role/{name}")).unwrap()
+    }
+
+    fn group(id: &str) -> GroupRef {
+        GroupRef {
+            source: "entra".into(),
+            object_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn the_indexes_answer_what_the_bindings_say() {
+        let mut state = DesiredState::default();
+        for (g, r) in [("a", "Reader"), ("a", "Writer"), ("b", "Reader")] {
+            state.bindings.insert(Binding {
+                group: group(g),
+                role: role(r),
+            });
+        }
+        let s = Snapshot::new(7, state);
+        assert_eq!(s.roles_of(&group("a")), &[role("Reader"), role("Writer")]);
+        assert_eq!(s.groups_of(&role("Reader")), &[group("a"), group("b")]);
+        assert!(s.roles_of(&group("c")).is_empty());
+        assert!(s.grants_of(&role("Reader")).is_empty());
+    }
+}

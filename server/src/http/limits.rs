@@ -1,0 +1,88 @@
+//! No request can stall the others: pages and server functions share a bounded number of slots
+//! (a request waits a moment for one, then gets 503), and one that runs past the timeout is
+//! abandoned (its future dropped, so its work stops) with 503. Health checks, assets and
+//! sign-in never queue behind pages.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    extract::{Request, State},
+    http::{header, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use tokio::sync::Semaphore;
+
+pub struct Limits {
+    slots: Arc<Semaphore>,
+    /// How long a request waits for a slot.
+    wait: Duration,
+    timeout: Duration,
+}
+
+impl Limits {
+    pub fn new(slots: usize, timeout: Duration) -> Arc<Limits> {
+        Arc::new(Limits {
+            slots: Arc::new(Semaphore::new(slots.max(1))),
+            wait: timeout.min(Duration::from_secs(10)),
+            timeout,
+        })
+    }
+}
+
+/// Paths that answer at once or stream a file: they are not held to slots or the timeout.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/auth/")
+        || path.starts_with("/api/audit/exports/")
+}
+
+fn busy(message: &'static str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "2")],
+        message,
+    )
+        .into_response()
+}
+
+pub async fn limit(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    if exempt(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_string();
+    let Ok(Ok(_slot)) =
+        tokio::time::timeout(limits.wait, limits.slots.clone().acquire_owned()).await
+    else {
+        tracing::warn!(%path, "every request slot busy: answered 503");
+        return busy("Gatehouse is busy: try again in a moment.");
+    };
+    match tokio::time::timeout(limits.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(%path, timeout = ?limits.timeout, "request abandoned: answered 503");
+            busy("This page took too long to prepare and was abandoned: try again, or narrow it with a filter.")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_assets_and_sign_in_never_queue() {
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/pkg/gatehouse.wasm",
+            "/auth/callback",
+        ] {
+            assert!(exempt(path), "{path}");
+        }
+        for path in ["/", "/apis/abc/matrix", "/api/mappings/matrix", "/healthzz"] {
+            assert!(!exempt(path), "{path}");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! At a mid-sized company's size (5,000 groups, 50 APIs, 500 roles, 10,000 mappings): pages stay
+//! small, no page stalls the others, more concurrent requests than the pool has connections all
+//! get their page, and a page that fails says so with its status.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{spawn_app_with, spawn_client, TestApp};
+use gatehouse::seed_scale::{seed, Sizes};
+use reqwest::StatusCode;
+
+fn company() -> Sizes {
+    Sizes {
+        events: 0,
+        ..Sizes::at(1)
+    }
+}
+
+async fn company_app(slots: usize) -> TestApp {
+    let app = spawn_app_with(|s| s.max_concurrent_requests = slots).await;
+    let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
+    seed(&owner, &company()).await.expect("seeded");
+    owner.close().await;
+    app
+}
+
+async fn admin(app: &TestApp) -> TestApp {
+    let client = spawn_client(app);
+    let _ = client.sign_in("admin", "/").await.response.text().await;
+    client
+}
+
+/// The page at `path`, checked to be the page (200, its marker) and not too large.
+async fn page(client: &TestApp, path: &str, marker: &str) -> usize {
+    let response = client.get(path).await;
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{path}: {html:.300}");
+    assert!(html.contains(marker), "{path} lacks {marker}");
+    html.len()
+}
+
+fn p99(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[(v.len() * 99 / 100).min(v.len() - 1)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_at_company_size_are_windows_not_dumps() {
+    let app = company_app(16).await;
+    let admin = admin(&app).await;
+    for (path, marker) in [
+        ("/apis/bench00007/matrix", "data-testid=\"matrix\""),
+        ("/mappings", "data-testid=\"mapping-table\""),
+        ("/apis/bench00007", "data-testid=\"callers\""),
+        ("/groups/file/bench-group-00042", "bench-role-0042"),
+        ("/roles", "bench-role-0001"),
+        ("/change-sets", "Benchmark change set"),
+        ("/", "Gatehouse"),
+    ] {
+        let size = page(&admin, path, marker).await;
+        assert!(size < 200 * 1024, "{path}: {size} bytes of HTML");
+    }
+    // The matrix has rows only for groups that may call the API, a page of them.
+    let html = admin
+        .get("/apis/bench00007/matrix")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("of 200 groups that may call this API"),
+        "{html:.2000}"
+    );
+    // Its pages walk forward: the next page starts after the last row of this one.
+    let next = html
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&");
+    let second = admin
+        .get(&format!("/apis/bench00007/matrix{next}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        second.contains("rel=\"prev\""),
+        "the second page links back"
+    );
+    // Mappings are paged too, and a search narrows them on the server.
+    let found = admin
+        .get("/mappings?q=Risk%20team%204218")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("1 of 1 mappings"), "{found:.3000}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_heaviest_page_in_a_loop_does_not_stall_health_checks() {
+    let app = company_app(16).await;
+    let admin = admin(&app).await;
+    let stop = Instant::now() + Duration::from_secs(6);
+    let mut load = Vec::new();
+    for i in 0..4 {
+        let (client, base) = (admin.client.clone(), admin.base_url.clone());
+        load.push(tokio::spawn(async move {
+            let mut served = 0;
+            while Instant::now() < stop {
+                let api = format!("{base}/apis/bench{:05}/matrix", (i * 13 + served) % 50);
+                let r = client.get(&api).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                let _ = r.bytes().await;
+                served += 1;
+            }
+            served
+        }));
+    }
+    let health = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while Instant::now() < stop {
+        let t = Instant::now();
+        let r = health.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        latencies.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut served = 0;
+    for l in load {
+        served += l.await.unwrap();
+    }
+    let p99 = p99(latencies.clone());
+    println!(
+        "{served} matrix pages beside {} health checks: /healthz p99 {p99:?}",
+        latencies.len()
+    );
+    assert!(served > 4, "the matrix was served ({served})");
+    assert!(p99 < Duration::from_millis(50), "/healthz p99 {p99:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_concurrent_requests_than_connections_all_get_their_page() {
+    // Slots well above the pool's 16 connections: only the pool limits the requests.
+    let app = company_app(200).await;
+    let admin = admin(&app).await;
+    let paths = [
+        "/mappings",
+        "/groups/file/bench-group-00042",
+        "/apis/bench00003",
+        "/apis/bench00003/matrix",
+    ];
+    let mut requests = Vec::new();
+    for i in 0..64 {
+        let client = admin.client.clone();
+        let url = admin.url(paths[i % paths.len()]);
+        requests.push(tokio::spawn(async move {
+            let r = client.get(&url).send().await.unwrap();
+            (url, r.status(), r.text().await.unwrap())
+        }));
+    }
+    for r in requests {
+        let (url, status, html) = r.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{url}: {html:.300}");
+        assert!(!html.contains("role=\"alert\""), "{url} shows an error");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_fails_answers_with_an_error_status() {
+    let app = company_app(16).await;
+    let admin = admin(&app).await;
+    page(&admin, "/mappings", "mapping-table").await;
+    // The database refuses the runtime role the bindings: the page cannot be made.
+    let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
+    sqlx::query("REVOKE SELECT ON bindings FROM gatehouse_runtime")
+        .execute(&owner)
+        .await
+        .unwrap();
+    let response = admin.get("/mappings").await;
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{html:.500}");
+    assert!(html.contains("role=\"alert\""), "the error page says so");
+}
