@@ -111,6 +111,26 @@ test('an admin syncs the directory, finds a group and sees its nested members', 
   expect(errors).toEqual([]);
 });
 
+test('a long list pages on the server: next and previous keep the search and page size', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'auditor', '/roles?q=gatehouse-&size=1');
+  const count = page.getByTestId('role-count');
+  await expect(count).toHaveText(/^1 of [2-9] roles$/);
+  const rows = page.getByTestId('role-table').locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  const first = (await rows.first().locator('a').first().textContent())!;
+  await expect(page.getByRole('link', { name: '← Previous' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Next →' }).click();
+  await expect(page).toHaveURL(/[?&]q=gatehouse-.*&size=1&after=/);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).not.toContainText(first);
+  await expect(count).toHaveText(/^1 of [2-9] roles$/);
+  await expect(page.getByLabel(/Search by name/)).toHaveValue('gatehouse-');
+  await page.getByRole('link', { name: '← Previous' }).click();
+  await expect(page).toHaveURL(/before=/);
+  await expect(rows.first()).toContainText(first);
+  await expectNoAxeViolations(page, testInfo);
+});
+
 test('a search that matches nothing says so', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'auditor', '/apis?q=no-such-api');
   await expect(page.getByTestId('no-match')).toContainText('No API matches');

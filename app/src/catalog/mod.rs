@@ -118,11 +118,13 @@ pub async fn list_roles(
     search: String,
     #[server(default)] after: String,
     #[server(default)] before: String,
+    #[server(default)] size: String,
 ) -> Result<Page<RoleSummary>, AppError> {
     require_role(READERS)?;
     check_search(&search)?;
     let cursor = Cursor::from_query(&after, &before);
-    service::list_roles(&app_state()?, search.trim(), &cursor).await
+    let size = crate::domain::paging::size_of(&size);
+    service::list_roles(&app_state()?, search.trim(), &cursor, size).await
 }
 
 #[server(endpoint = "catalog/role")]

@@ -86,6 +86,31 @@ pub fn SearchBar(
     }
 }
 
+/// The page size a search keeps (none when the default).
+pub fn keep_size(size: String) -> Vec<(&'static str, String)> {
+    if size.is_empty() {
+        Vec::new()
+    } else {
+        vec![("size", size)]
+    }
+}
+
+/// A list page's URL with its search and page size, for its pager's links.
+pub fn list_base(path: &str, search: &str, size: &str) -> String {
+    let mut params = Vec::new();
+    if !search.is_empty() {
+        params.push(format!("q={}", urlencode(search)));
+    }
+    if !size.is_empty() {
+        params.push(format!("size={}", urlencode(size)));
+    }
+    if params.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", params.join("&"))
+    }
+}
+
 /// "Previous"/"Next" links of a keyset page; `base` is the page's URL with its query so far.
 #[component]
 pub fn Pager(

@@ -182,10 +182,12 @@ pub async fn list_mappings(
     search: String,
     #[server(default)] after: String,
     #[server(default)] before: String,
+    #[server(default)] size: String,
 ) -> Result<crate::catalog::types::Page<MappingRow>, AppError> {
     require_role(READERS)?;
     let cursor = crate::catalog::types::Cursor::from_query(&after, &before);
-    service::mappings(&app_state()?, search.trim(), &cursor).await
+    let size = crate::domain::paging::size_of(&size);
+    service::mappings(&app_state()?, search.trim(), &cursor, size).await
 }
 
 /// Home: the caller's open change sets, what waits for their review, the last syncs.

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::change_sets::ChangeSetList;
 use crate::components::{
     layout::Guarded,
-    search::{urlencode, Pager, SearchBar},
+    search::{keep_size, list_base, Pager, SearchBar},
 };
 use crate::mappings::{list_mappings, review_queue};
 use crate::roles::Page;
@@ -20,15 +20,15 @@ pub fn MappingsPage() -> impl IntoView {
     let search = move || query.read().get("q").unwrap_or_default();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let rows = Resource::new(
-        move || (search(), param("after"), param("before")),
-        |(q, after, before)| list_mappings(q, after, before),
+        move || (search(), param("after"), param("before"), param("size")),
+        |(q, after, before, size)| list_mappings(q, after, before, size),
     );
     view! {
         <Title text="Mappings"/>
         <Guarded page=Page::Mappings>
             <h1>"Mappings"</h1>
             <p class="lead">"Every approved mapping: directory group → IAM role → API routes. They change only through reviewed change sets."</p>
-            <SearchBar id="mapping-search" label="Search by group, role or route" value=Signal::derive(search)/>
+            <SearchBar id="mapping-search" label="Search by group, role or route" value=Signal::derive(search) keep=Signal::derive(move || keep_size(param("size")))/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match rows.await {
@@ -45,11 +45,7 @@ pub fn MappingsPage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Ok(page) => {
-                            let base = if search().is_empty() {
-                                "/mappings".to_string()
-                            } else {
-                                format!("/mappings?q={}", urlencode(&search()))
-                            };
+                            let base = list_base("/mappings", &search(), &param("size"));
                             let shown = format!("{} of {} mappings", page.items.len(), page.total);
                             let body = page.items.into_iter().map(|r| view! {
                                 <tr>

@@ -118,7 +118,10 @@ pub fn CellEditor(m: ApiMatrix, sel: Selection, grant: ServerAction<GrantRoute>)
                 .collect();
             choices.sort_by_key(|c| c.1.to_lowercase());
             (
-                view! { <h2>"Grant " <code>{route.1.label()}</code> " to a group"</h2> }.into_any(),
+                view! {
+                    <h2>"Grant " <code>{route.1.label()}</code> " to a group"</h2>
+                    <p class="muted small">"The groups on this page of the matrix are listed. A group that may not call this API yet: type its name under “Groups containing” above."</p>
+                }.into_any(),
                 None,
                 choices,
             )

@@ -13,7 +13,7 @@ use crate::catalog::{
 use crate::components::{
     empty::NotSyncedYet,
     layout::Guarded,
-    search::{urlencode, Ident, Pager, SearchBar},
+    search::{keep_size, list_base, urlencode, Ident, Pager, SearchBar},
 };
 use crate::me::use_me;
 use crate::roles::{Page, Role};
@@ -24,8 +24,8 @@ pub fn RolesPage() -> impl IntoView {
     let search = move || query.read().get("q").unwrap_or_default();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let roles = Resource::new(
-        move || (search(), param("after"), param("before")),
-        |(q, after, before)| list_roles(q, after, before),
+        move || (search(), param("after"), param("before"), param("size")),
+        |(q, after, before, size)| list_roles(q, after, before, size),
     );
     let me = use_me();
     view! {
@@ -34,7 +34,7 @@ pub fn RolesPage() -> impl IntoView {
             <h1>"Roles"</h1>
             <p class="lead">"IAM roles in every target. Gatehouse changes only the ones tagged "
                 <code>"gatehouse:managed=true"</code> "."</p>
-            <SearchBar id="role-search" label="Search by name, ARN or description" value=Signal::derive(search)/>
+            <SearchBar id="role-search" label="Search by name, ARN or description" value=Signal::derive(search) keep=Signal::derive(move || keep_size(param("size")))/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
@@ -46,11 +46,7 @@ pub fn RolesPage() -> impl IntoView {
                             </p>
                         }.into_any(),
                         Ok(list) => {
-                            let base = if search().is_empty() {
-                                "/roles".to_string()
-                            } else {
-                                format!("/roles?q={}", urlencode(&search()))
-                            };
+                            let base = list_base("/roles", &search(), &param("size"));
                             view! {
                                 <RoleTable roles=list.items total=list.total/>
                                 <Pager base prev=list.prev next=list.next/>

@@ -66,13 +66,24 @@ fn keyset<'c>(cursor: &'c Cursor, columns: &str, from: &str) -> (&'c str, &'stat
 
 /// Turns `limit + 1` rows fetched in the cursor's direction into a page with its links.
 pub fn keyset_page<T>(
-    mut rows: Vec<T>,
+    rows: Vec<T>,
     cursor: &Cursor,
     total: i64,
     key: impl Fn(&T) -> String,
 ) -> Page<T> {
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    keyset_page_of(rows, cursor, total, key, PAGE_SIZE as usize)
+}
+
+/// `keyset_page` for pages of `size` rows (`size + 1` fetched).
+pub fn keyset_page_of<T>(
+    mut rows: Vec<T>,
+    cursor: &Cursor,
+    total: i64,
+    key: impl Fn(&T) -> String,
+    size: usize,
+) -> Page<T> {
+    let more = rows.len() > size;
+    rows.truncate(size);
     if matches!(cursor, Cursor::Before(_)) {
         rows.reverse();
     }

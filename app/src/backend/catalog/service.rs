@@ -115,13 +115,14 @@ pub async fn list_roles(
     state: &AppState,
     search: &str,
     cursor: &crate::catalog::types::Cursor,
+    size: usize,
 ) -> Result<crate::catalog::types::Page<RoleSummary>, AppError> {
     let roles = role_queries::list_roles(&state.pool, search).await?;
     Ok(crate::domain::paging::page(
         &roles,
         role_queries::role_key,
         cursor,
-        crate::domain::paging::PAGE_SIZE,
+        size,
     ))
 }
 

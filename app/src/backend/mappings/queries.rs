@@ -11,7 +11,6 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{cache::DesiredCache, store, views::Names};
-use crate::backend::catalog::group_queries::PAGE_SIZE;
 use crate::catalog::types::{Cursor, Page};
 
 /// The groups the desired state binds to a role.
@@ -144,6 +143,7 @@ pub async fn mappings(
     desired: &DesiredCache,
     search: &str,
     cursor: &Cursor,
+    size: usize,
 ) -> sqlx::Result<Page<MappingRow>> {
     let pattern = crate::backend::catalog::queries::like_pattern(search);
     let (compare, order) = match cursor {
@@ -177,7 +177,7 @@ pub async fn mappings(
         .bind(&key[1])
         .bind(&key[2])
         .bind(&key[3])
-        .bind(PAGE_SIZE + 1)
+        .bind(size as i64 + 1)
         .fetch_all(pool)
         .await?;
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({MAPPING_ROWS}) m"))

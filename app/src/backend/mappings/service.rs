@@ -445,8 +445,9 @@ pub async fn mappings(
     state: &AppState,
     search: &str,
     cursor: &crate::catalog::types::Cursor,
+    size: usize,
 ) -> Result<crate::catalog::types::Page<MappingRow>, AppError> {
-    Ok(super::queries::mappings(&state.pool, &state.desired, search, cursor).await?)
+    Ok(super::queries::mappings(&state.pool, &state.desired, search, cursor, size).await?)
 }
 
 pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppError> {
@@ -482,13 +483,13 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
     .into_iter()
     .map(|cs| cs.summary)
     .collect();
-    let drift = crate::backend::push::drift::latest(pool)
-        .await?
-        .map(|r| DriftGlance {
-            checked_at: crate::backend::catalog::queries::utc(r.checked_at),
-            differences: r.items.map(|items| items.0.len()),
-            error: r.error,
-        });
+    let drift = crate::backend::push::drift::latest_glance(pool).await?.map(
+        |(checked_at, differences, error)| DriftGlance {
+            checked_at: crate::backend::catalog::queries::utc(checked_at),
+            differences,
+            error,
+        },
+    );
     Ok(HomeSummary {
         viewer: None,
         mine,

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every page at a mid-sized company's size (see `gatehouse seed-scale`): a release server on a
+# database of 5,000 groups, 50 APIs × 20 methods, 500 roles, 10,000 mappings, 100 change sets and
+# 1,000,000 audit events (and the 2× variant), one page after another: one request, then 16
+# connections for 20 s beside /healthz; prints req/s, p50, p99, HTML size and RSS per page.
+# Usage: bash bench/scale.sh [seconds-per-page] [factors...]   (default: 20 1 2)
+# Then the History filters' query plans at that size: bash bench/plans.sh
+set -euo pipefail
+source "$(dirname "$0")/../end2end/stack/lib.sh"
+trap stop_stack EXIT
+cd "$ROOT"
+SECS=${1:-20}
+shift || true
+FACTORS=("${@:-1 2}")
+setup_tools
+ensure_postgres
+# The figures are a release build's (a quarter of an hour to build here, once).
+cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/gatehouse"
+PORT=3200 OIDC_PORT=9420 MOTO_PORT=5075
+export GATEHOUSE_SYNC_INTERVAL_MINUTES=0 GATEHOUSE_DRIFT_INTERVAL_MINUTES=0
+demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
+export LEPTOS_SITE_ROOT="$ROOT/target/site" GATEHOUSE_SESSION_IDLE_MINUTES=120
+export RUST_LOG=warn
+start_moto "$MOTO_PORT"
+start_oidc "$OIDC_PORT"
+for factor in ${FACTORS[*]}; do
+  db="gatehouse_scale_$factor"
+  recreate_database "$db"
+  GATEHOUSE_BIN="$BIN" use_two_roles "$db"
+  echo "== factor $factor: seeding $db"
+  DATABASE_URL="${PG_ADMIN_URL%/*}/$db" "$BIN" seed-scale --factor "$factor" | grep -v "^  "
+  "$BIN" serve >"$DATA/scale-server.log" 2>&1 &
+  SERVER=$!
+  STACK_PIDS+=($SERVER)
+  wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
+  echo "== factor $factor"
+  GATEHOUSE_URL="http://127.0.0.1:$PORT" SERVER_PID=$SERVER SECONDS_EACH=$SECS \
+    cargo bench -q -p server --bench scale --profile dev
+  kill -TERM "$SERVER"; wait "$SERVER" || true
+done

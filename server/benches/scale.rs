@@ -1,0 +1,244 @@
+//! Every page at a mid-sized company's size, against a running Gatehouse (started by
+//! `bench/scale.sh` on a database `gatehouse seed-scale` filled). Per page: one request (the
+//! median of five), the HTML's size, then CONNECTIONS concurrent requests for SECONDS_EACH
+//! seconds while /healthz is asked beside them; each answer is checked to be the page (status
+//! and a marker of its content, not a sign-in redirect). Prints req/s, p50, p99 and the server's
+//! RSS; asserts nothing timed.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use reqwest::{header, redirect::Policy, Client};
+
+/// (label, path, a marker of the real page's content)
+const PAGES: &[(&str, &str, &str)] = &[
+    ("/healthz", "/healthz", "ok"),
+    (
+        "an API's matrix",
+        "/apis/bench00007/matrix",
+        "data-testid=\"matrix\"",
+    ),
+    ("/mappings", "/mappings", "data-testid=\"mapping-table\""),
+    (
+        "an API's page",
+        "/apis/bench00007",
+        "data-testid=\"callers\"",
+    ),
+    (
+        "a group's page",
+        "/groups/file/bench-group-00042",
+        "data-testid=\"group-roles\"",
+    ),
+    ("/change-sets", "/change-sets", "Benchmark change set"),
+    ("/roles", "/roles", "data-testid=\"role-table\""),
+    ("Home", "/", "What needs you"),
+    (
+        "/history by actor",
+        "/history?actor=Person%2017",
+        "data-testid=\"history-table\"",
+    ),
+    (
+        "/history by date range",
+        "/history?from=2026-06-01&to=2026-06-02",
+        "data-testid=\"history-table\"",
+    ),
+    (
+        "/history by action",
+        "/history?action=push.call",
+        "data-testid=\"history-table\"",
+    ),
+    ("/apis", "/apis", "data-testid=\"api-table\""),
+    ("/groups", "/groups", "data-testid=\"group-table\""),
+    ("/history", "/history", "data-testid=\"history-table\""),
+];
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+fn rss_mib(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u64>()
+                .ok()
+        })
+        .unwrap_or(0)
+        / 1024
+}
+
+async fn signed_in(base: &str) -> Client {
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut url =
+        reqwest::Url::parse(&format!("{base}/auth/login?login_hint=admin&next=/")).unwrap();
+    for _ in 0..20 {
+        let response = client.get(url.clone()).send().await.expect("sign-in hop");
+        if !response.status().is_redirection() {
+            assert!(
+                response.status().is_success(),
+                "sign-in: {}",
+                response.status()
+            );
+            return client;
+        }
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        url = url.join(&location).unwrap();
+    }
+    panic!("sign-in did not end");
+}
+
+/// The page, or why it is not the page.
+async fn fetch(client: &Client, url: &str, marker: &str) -> Result<usize, String> {
+    let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("status {status}"));
+    }
+    if !body.contains(marker) {
+        return Err(format!("not the page (no {marker})"));
+    }
+    Ok(body.len())
+}
+
+#[derive(Default)]
+struct Figures {
+    latencies: Vec<Duration>,
+    errors: Vec<String>,
+}
+
+impl Figures {
+    fn quantile(&mut self, q: f64) -> f64 {
+        self.latencies.sort();
+        let n = self.latencies.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.latencies[((n as f64 * q) as usize).min(n - 1)].as_secs_f64() * 1e3
+    }
+}
+
+/// `connections` loops on `url` until `end`.
+fn hammer(
+    client: &Client,
+    url: String,
+    marker: &'static str,
+    connections: usize,
+    end: Instant,
+) -> (Arc<Mutex<Figures>>, Vec<tokio::task::JoinHandle<()>>) {
+    let figures = Arc::new(Mutex::new(Figures::default()));
+    let tasks = (0..connections)
+        .map(|_| {
+            let (client, url, figures) = (client.clone(), url.clone(), figures.clone());
+            tokio::spawn(async move {
+                while Instant::now() < end {
+                    let t = Instant::now();
+                    let outcome = fetch(&client, &url, marker).await;
+                    let mut f = figures.lock().unwrap();
+                    f.latencies.push(t.elapsed());
+                    if let Err(e) = outcome {
+                        f.errors.push(e);
+                    }
+                }
+            })
+        })
+        .collect();
+    (figures, tasks)
+}
+
+#[tokio::main]
+async fn main() {
+    let Ok(base) = std::env::var("GATEHOUSE_URL") else {
+        eprintln!("scale: GATEHOUSE_URL is not set; run bash bench/scale.sh");
+        return;
+    };
+    let seconds: u64 = env("SECONDS_EACH", "20").parse().unwrap();
+    let connections: usize = env("CONNECTIONS", "16").parse().unwrap();
+    let pid = env("SERVER_PID", "self");
+    let only = env("PAGES", "");
+    let client = signed_in(&base).await;
+    let health = Client::new();
+    println!(
+        "{connections} connections × {seconds} s per page, /healthz asked beside each; RSS at start {} MiB",
+        rss_mib(&pid)
+    );
+    println!(
+        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>11} {:>7} {:>8}",
+        "page", "one (ms)", "req/s", "p50 ms", "p99 ms", "errors", "healthz p99", "KB", "RSS MiB"
+    );
+    let mut rss_seen = vec![rss_mib(&pid)];
+    for &(label, path, marker) in PAGES {
+        if !only.is_empty() && !only.split(',').any(|p| p == label) {
+            continue;
+        }
+        let url = format!("{base}{path}");
+        let mut singles = Vec::new();
+        let mut size = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            match fetch(&client, &url, marker).await {
+                Ok(n) => size = n,
+                Err(e) => {
+                    println!("{label}: {e}");
+                    break;
+                }
+            }
+            singles.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        singles.sort_by(f64::total_cmp);
+        let one = singles.get(singles.len() / 2).copied().unwrap_or(f64::NAN);
+        let start = Instant::now();
+        let end = start + Duration::from_secs(seconds);
+        let (figures, tasks) = hammer(&client, url, marker, connections, end);
+        let (beside, beside_tasks) = hammer(&health, format!("{base}/healthz"), "ok", 1, end);
+        let mut peak = 0;
+        while Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            peak = peak.max(rss_mib(&pid));
+        }
+        for t in tasks.into_iter().chain(beside_tasks) {
+            let _ = t.await;
+        }
+        let took = start.elapsed().as_secs_f64();
+        let mut f = figures.lock().unwrap();
+        let mut h = beside.lock().unwrap();
+        let rate = f.latencies.len() as f64 / took;
+        println!(
+            "{label:<24} {one:>9.1} {rate:>9.0} {:>9.1} {:>9.1} {:>8} {:>11.1} {:>7} {:>8}",
+            f.quantile(0.5),
+            f.quantile(0.99),
+            f.errors.len(),
+            h.quantile(0.99),
+            size / 1024,
+            peak
+        );
+        if let Some(e) = f.errors.first() {
+            println!("  first error: {e}");
+        }
+        rss_seen.push(peak);
+    }
+    let (lo, hi) = (
+        rss_seen.iter().min().copied().unwrap_or(0),
+        rss_seen.iter().max().copied().unwrap_or(0),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!(
+        "RSS: {lo}–{hi} MiB over the run ({:+.0}% from the lowest), {} MiB idle after it",
+        (hi as f64 / lo.max(1) as f64 - 1.0) * 100.0,
+        rss_mib(&pid)
+    );
+}
