@@ -10,6 +10,9 @@ use common::{spawn_app_with, spawn_client, TestApp};
 use gatehouse::seed_scale::{seed, Sizes};
 use reqwest::StatusCode;
 
+/// One of these tests at a time: the stall test measures latency, and the machine has 2 cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn company() -> Sizes {
     Sizes {
         events: 0,
@@ -48,6 +51,7 @@ fn p99(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_at_company_size_are_windows_not_dumps() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let app = company_app(16).await;
     let admin = admin(&app).await;
     for (path, marker) in [
@@ -102,6 +106,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_heaviest_page_in_a_loop_does_not_stall_health_checks() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let app = company_app(16).await;
     let admin = admin(&app).await;
     let stop = Instant::now() + Duration::from_secs(6);
@@ -145,6 +150,7 @@ async fn the_heaviest_page_in_a_loop_does_not_stall_health_checks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_concurrent_requests_than_connections_all_get_their_page() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     // Slots well above the pool's 16 connections: only the pool limits the requests.
     let app = company_app(200).await;
     let admin = admin(&app).await;
@@ -172,6 +178,7 @@ async fn more_concurrent_requests_than_connections_all_get_their_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_fails_answers_with_an_error_status() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let app = company_app(16).await;
     let admin = admin(&app).await;
     page(&admin, "/mappings", "mapping-table").await;

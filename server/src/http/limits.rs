@@ -15,6 +15,9 @@ use tokio::sync::Semaphore;
 
 pub struct Limits {
     slots: Arc<Semaphore>,
+    /// The pages that build large views (a matrix, the mappings) take one of these too: one
+    /// fewer than the cores, so a core is always free for everything else.
+    heavy: Arc<Semaphore>,
     /// How long a request waits for a slot.
     wait: Duration,
     timeout: Duration,
@@ -24,6 +27,12 @@ impl Limits {
     pub fn new(slots: usize, timeout: Duration) -> Arc<Limits> {
         Arc::new(Limits {
             slots: Arc::new(Semaphore::new(slots.max(1))),
+            heavy: Arc::new(Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get().saturating_sub(1))
+                    .unwrap_or(1)
+                    .max(1),
+            )),
             wait: timeout.min(Duration::from_secs(10)),
             timeout,
         })
@@ -36,6 +45,15 @@ fn exempt(path: &str) -> bool {
         || path.starts_with("/pkg/")
         || path.starts_with("/auth/")
         || path.starts_with("/api/audit/exports/")
+}
+
+/// Pages (and their server functions) whose view grows with the data.
+fn heavy(path: &str) -> bool {
+    (path.starts_with("/apis/") && path.ends_with("/matrix"))
+        || matches!(
+            path,
+            "/mappings" | "/api/mappings/matrix" | "/api/mappings/list"
+        )
 }
 
 fn busy(message: &'static str) -> Response {
@@ -57,6 +75,17 @@ pub async fn limit(State(limits): State<Arc<Limits>>, request: Request, next: Ne
     else {
         tracing::warn!(%path, "every request slot busy: answered 503");
         return busy("Gatehouse is busy: try again in a moment.");
+    };
+    let _heavy = if heavy(&path) {
+        match tokio::time::timeout(limits.wait, limits.heavy.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => {
+                tracing::warn!(%path, "every slot for large pages busy: answered 503");
+                return busy("Gatehouse is busy: try again in a moment.");
+            }
+        }
+    } else {
+        None
     };
     match tokio::time::timeout(limits.timeout, next.run(request)).await {
         Ok(response) => response,
@@ -84,5 +113,7 @@ mod tests {
         for path in ["/", "/apis/abc/matrix", "/api/mappings/matrix", "/healthzz"] {
             assert!(!exempt(path), "{path}");
         }
+        assert!(heavy("/apis/abc1234567/matrix") && heavy("/mappings"));
+        assert!(!heavy("/apis/abc1234567") && !heavy("/apis"));
     }
 }
