@@ -145,9 +145,10 @@ fn Matrix(
         view! { <CellEditor m=m.clone() sel=sel.clone() grant/> }
     });
     let groups_shown = format!(
-        "{} of {} groups that may call this API{}",
+        "{} of {} group{} that may call this API{}",
         m.rows.len(),
         m.groups_total,
+        if m.groups_total == 1 { "" } else { "s" },
         if sel.search.is_empty() {
             ""
         } else {
@@ -170,9 +171,9 @@ fn Matrix(
         {draft_link}
         {editor}
         <Form method="GET" action="" attr:class="searchbar" attr:role="search">
-            <div class="searchbar-row">
-                <label>"Groups containing " <input type="search" name="q" value=sel.search.clone() data-testid="matrix-groups" autocomplete="off"/></label>
-                <label>"Routes containing " <input type="search" name="rq" value=sel.routes.clone() data-testid="matrix-routes" autocomplete="off"/></label>
+            <div class="filters-row">
+                <label>"Groups containing" <input type="search" name="q" value=sel.search.clone() data-testid="matrix-groups" autocomplete="off"/></label>
+                <label>"Routes containing" <input type="search" name="rq" value=sel.routes.clone() data-testid="matrix-routes" autocomplete="off"/></label>
                 <button type="submit" class="button">"Filter"</button>
             </div>
         </Form>

@@ -26,6 +26,8 @@ pub struct Snapshot {
     roles_of_group: HashMap<GroupRef, Vec<RoleArn>>,
     groups_of_role: HashMap<RoleArn, Vec<GroupRef>>,
     grants_of_role: HashMap<RoleArn, Vec<Grant>>,
+    /// The roles granted some route of each API (by API id).
+    roles_of_api: HashMap<String, Vec<RoleArn>>,
 }
 
 impl Snapshot {
@@ -44,11 +46,18 @@ impl Snapshot {
                 .push(b.group.clone());
         }
         let mut grants_of_role: HashMap<RoleArn, Vec<Grant>> = HashMap::new();
+        let mut roles_of_api: HashMap<String, Vec<RoleArn>> = HashMap::new();
         for g in &state.grants {
             grants_of_role
                 .entry(g.role.clone())
                 .or_default()
                 .push(g.clone());
+            let roles = roles_of_api
+                .entry(g.api.api_id.as_str().to_string())
+                .or_default();
+            if !roles.contains(&g.role) {
+                roles.push(g.role.clone());
+            }
         }
         Snapshot {
             version,
@@ -56,7 +65,16 @@ impl Snapshot {
             roles_of_group,
             groups_of_role,
             grants_of_role,
+            roles_of_api,
         }
+    }
+
+    /// The roles granted some route of the API `api_id`.
+    pub fn roles_of_api(&self, api_id: &str) -> &[RoleArn] {
+        self.roles_of_api
+            .get(api_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn roles_of(&self, group: &GroupRef) -> &[RoleArn] {

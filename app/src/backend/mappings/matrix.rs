@@ -50,15 +50,10 @@ fn via<'s>(state: &'s Snapshot, api: &ApiRef, group: &GroupRef, r: &MatrixRoute)
 
 /// The groups that reach `api` through some role in `state`.
 fn with_access<'s>(state: &'s Snapshot, api: &ApiRef) -> impl Iterator<Item = &'s GroupRef> {
-    let mut roles: Vec<_> = state
-        .state
-        .grants
+    state
+        .roles_of_api(api.api_id.as_str())
         .iter()
-        .filter(|g| &g.api == api)
-        .map(|g| &g.role)
-        .collect();
-    roles.dedup();
-    roles.into_iter().flat_map(|r| state.groups_of(r))
+        .flat_map(|r| state.groups_of(r))
 }
 
 /// Who may call which route: pure, given both states.

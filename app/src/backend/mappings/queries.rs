@@ -180,11 +180,17 @@ pub async fn mappings(
         .bind(size as i64 + 1)
         .fetch_all(pool)
         .await?;
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({MAPPING_ROWS}) m"))
-        .bind(search)
-        .bind(&pattern)
-        .fetch_one(pool)
-        .await?;
+    let total: i64 = if search.is_empty() {
+        sqlx::query_scalar("SELECT count(*) FROM bindings")
+            .fetch_one(pool)
+            .await?
+    } else {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM ({MAPPING_ROWS}) m"))
+            .bind(search)
+            .bind(&pattern)
+            .fetch_one(pool)
+            .await?
+    };
     let page =
         crate::backend::catalog::group_queries::keyset_page(rows, cursor, total, mapping_key);
     let snapshot = desired.current(pool).await?;
