@@ -8,7 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use reqwest::{header, redirect::Policy, Client};
+#[path = "support/sign_in.rs"]
+mod sign_in;
+
+use reqwest::{header, Client};
+use sign_in::signed_in;
 
 struct Figures {
     latencies: Vec<Duration>,
@@ -30,35 +34,6 @@ fn rss_kib(pid: &str) -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
-}
-
-/// Follows the sign-in redirects through the demo provider (it signs `hint` in at once).
-async fn signed_in(base: &str, hint: &str) -> Client {
-    let client = Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let mut url =
-        reqwest::Url::parse(&format!("{base}/auth/login?login_hint={hint}&next=/")).unwrap();
-    for _ in 0..20 {
-        let response = client.get(url.clone()).send().await.expect("sign-in hop");
-        if !response.status().is_redirection() {
-            assert!(
-                response.status().is_success(),
-                "sign-in as {hint}: {}",
-                response.status()
-            );
-            return client;
-        }
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_string();
-        url = url.join(&location).unwrap();
-    }
-    panic!("sign-in as {hint} did not end");
 }
 
 /// One request of the daily mix: pages and the server functions behind them.

@@ -10,7 +10,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use reqwest::{header, redirect::Policy, Client};
+#[path = "support/sign_in.rs"]
+mod sign_in;
+
+use reqwest::Client;
+use sign_in::signed_in;
 
 /// (label, path, a marker of the real page's content)
 const PAGES: &[(&str, &str, &str)] = &[
@@ -71,34 +75,6 @@ fn rss_mib(pid: &str) -> u64 {
         })
         .unwrap_or(0)
         / 1024
-}
-
-async fn signed_in(base: &str) -> Client {
-    let client = Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let mut url =
-        reqwest::Url::parse(&format!("{base}/auth/login?login_hint=admin&next=/")).unwrap();
-    for _ in 0..20 {
-        let response = client.get(url.clone()).send().await.expect("sign-in hop");
-        if !response.status().is_redirection() {
-            assert!(
-                response.status().is_success(),
-                "sign-in: {}",
-                response.status()
-            );
-            return client;
-        }
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_string();
-        url = url.join(&location).unwrap();
-    }
-    panic!("sign-in did not end");
 }
 
 /// The page, or why it is not the page.
@@ -170,7 +146,7 @@ async fn main() {
     let connections: usize = env("CONNECTIONS", "16").parse().unwrap();
     let pid = env("SERVER_PID", "self");
     let only = env("PAGES", "");
-    let client = signed_in(&base).await;
+    let client = signed_in(&base, "admin").await;
     let health = Client::new();
     println!(
         "{connections} connections × {seconds} s per page, /healthz asked beside each; RSS at start {} MiB",
