@@ -178,11 +178,12 @@ pub async fn seed(pool: &PgPool, s: &Sizes) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO directory_groups (source, object_id, directory_ref, display_name, description)
          SELECT 'file', 'bench-group-' || lpad(i::text, 5, '0'), 'bench-group-' || lpad(i::text, 5, '0'),
-                (ARRAY['Payments','Platform','Support','Finance','Sales','Ops','Data','Mobile',
-                       'Risk','Web'])[i % 10 + 1] || ' team ' || i, 'A benchmark group'
+                ($2::text[])[i % array_length($2::text[], 1) + 1] || ' team ' || i,
+                'A benchmark group'
          FROM generate_series(0, $1 - 1) AS i",
     )
     .bind(s.groups as i32)
+    .bind(WORDS)
     .execute(&mut *tx)
     .await?;
     // Four people per group, each in five groups.

@@ -168,11 +168,7 @@ pub async fn listed(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result
             state: r.state,
             summary: crate::mappings::types::ChangeSetSummary {
                 id: r.id,
-                title: if r.title.is_empty() {
-                    format!("Draft {}", r.id)
-                } else {
-                    r.title
-                },
+                title: super::views::shown_title(r.id, &r.title),
                 state: r.state.as_str().to_string(),
                 author_name: r.author_name,
                 items: r.items as usize,

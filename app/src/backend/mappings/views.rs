@@ -112,14 +112,19 @@ impl Names {
     }
 }
 
+/// A change set's title as lists show it: an untitled draft is "Draft N".
+pub fn shown_title(id: i64, title: &str) -> String {
+    if title.is_empty() {
+        format!("Draft {id}")
+    } else {
+        title.to_string()
+    }
+}
+
 pub fn summary(cs: &ChangeSetRow) -> ChangeSetSummary {
     ChangeSetSummary {
         id: cs.id,
-        title: if cs.title.is_empty() {
-            format!("Draft {}", cs.id)
-        } else {
-            cs.title.clone()
-        },
+        title: shown_title(cs.id, &cs.title),
         state: cs.state.as_str().to_string(),
         author_name: cs.author_name.clone(),
         items: cs.items.len(),
