@@ -39,6 +39,6 @@ for factor in ${FACTORS[*]}; do
   wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
   echo "== factor $factor"
   GATEHOUSE_URL="http://127.0.0.1:$PORT" SERVER_PID=$SERVER SECONDS_EACH=$SECS \
-    cargo bench -q -p server --bench scale --profile dev
+    cargo bench -q -p server --bench scale
   kill -TERM "$SERVER"; wait "$SERVER" || true
 done

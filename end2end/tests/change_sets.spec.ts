@@ -33,6 +33,12 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await author.getByTestId('group-table').getByRole('link', { name: p.group }).click();
   await expect(author.getByRole('heading', { level: 1 })).toHaveText(p.group);
   await ready(author, testInfo);
+  // The bind form offers a few roles at a time; a search on the server finds the one.
+  await author.getByLabel('Find a role by name or ARN').fill(p.role);
+  await author.getByTestId('role-search').getByRole('button', { name: 'Find' }).click();
+  await expect(author).toHaveURL(new RegExp(`[?&]role=${p.role}`));
+  await expect(author.getByTestId('role-count')).toHaveText(new RegExp(`^\\d+ managed roles? matching “${p.role}”\\.$`));
+  await ready(author, testInfo);
   const bind = author.getByTestId('bind-form');
   await pick(bind.getByLabel('Role (Gatehouse-managed)'), `${p.role} `);
   // A double click on the first "Add" makes one draft with the binding once, and no error.
@@ -261,4 +267,30 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await auditor.goto(`/mappings?q=${encodeURIComponent(p.group)}`);
   await expect(auditor.getByTestId('mapping-table')).toContainText(p.role);
   await screenshot(auditor, testInfo, 'auditor-mappings');
+});
+
+test('the change sets list pages on the server in the order picked, with JavaScript on and off', async ({ page }, testInfo) => {
+  // The test above leaves at least two change sets (the approved one and the drift draft).
+  await signIn(page, testInfo, 'auditor', '/change-sets?sort=title&dir=asc&size=1');
+  const count = page.getByTestId('change-set-count');
+  await expect(count).toHaveText(/^1 of (\d{2,}|[2-9]) change sets$/);
+  const rows = page.getByTestId('change-set-table').locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  const first = (await rows.first().locator('a').textContent())!;
+  await expect(page.getByTestId('change-set-table').locator('th[aria-sort=ascending]')).toHaveText('Title');
+  await expect(page.getByRole('link', { name: '← Previous' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Next →' }).click();
+  await expect(page).toHaveURL(/sort=title&dir=asc&size=1&after=\d+/);
+  await expect(rows).toHaveCount(1);
+  const second = (await rows.first().locator('a').textContent())!;
+  expect(second.toLowerCase() >= first.toLowerCase(), `${second} follows ${first}`).toBe(true);
+  await page.getByRole('link', { name: '← Previous' }).click();
+  await expect(page).toHaveURL(/before=\d+/);
+  await expect(rows.first().locator('a')).toHaveText(first);
+  // A new order starts again from its first page, the page size kept.
+  await page.getByTestId('change-set-table').getByRole('link', { name: '#', exact: true }).click();
+  await expect(page).not.toHaveURL(/after=|before=/);
+  await expect(page).toHaveURL(/size=1/);
+  await expect(rows).toHaveCount(1);
+  await expectNoAxeViolations(page, testInfo);
 });

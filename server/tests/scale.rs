@@ -102,6 +102,50 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         .await
         .unwrap();
     assert!(found.contains("1 of 1 mappings"), "{found:.3000}");
+    // Their order is the group's name, kept on each binding by the database: a group renamed
+    // in the directory moves to its new place at once.
+    let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
+    sqlx::query("UPDATE directory_groups SET display_name = 'AAAA renamed' WHERE object_id = 'bench-group-00042'")
+        .execute(&owner)
+        .await
+        .unwrap();
+    owner.close().await;
+    let first = admin.get("/mappings?size=1").await.text().await.unwrap();
+    assert!(first.contains("AAAA renamed"), "{first:.3000}");
+    // A group's page offers a few roles to bind, and finds the others on the server.
+    let group = admin
+        .get("/groups/file/bench-group-00042")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        group.contains("The first 25 of 500 managed roles"),
+        "{group:.3000}"
+    );
+    let found = admin
+        .get("/groups/file/bench-group-00042?role=bench-role-0321")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        found.contains("1 managed role matching “bench-role-0321”."),
+        "{found:.3000}"
+    );
+    assert!(found.contains("<option value=\"arn:aws:iam::123456789012:role/bench-role-0321\""));
+    // Change sets: a page of 50 of the 100, newest first, and the next page after it.
+    let list = admin.get("/change-sets").await.text().await.unwrap();
+    assert!(list.contains("50 of 100 change sets"), "{list:.3000}");
+    let next = list
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&");
+    let second = admin.get(&next).await.text().await.unwrap();
+    assert!(second.contains("50 of 100 change sets") && second.contains("rel=\"prev\""));
+    assert!(!second.contains("rel=\"next\""), "two pages in all");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -153,9 +153,19 @@ pub async fn review_change_set(
 }
 
 #[server(endpoint = "change-sets/list")]
-pub async fn list_change_sets(state: String) -> Result<Vec<ChangeSetSummary>, AppError> {
+pub async fn list_change_sets(
+    state: String,
+    #[server(default)] sort: String,
+    #[server(default)] dir: String,
+    #[server(default)] after: String,
+    #[server(default)] before: String,
+    #[server(default)] size: String,
+) -> Result<crate::catalog::types::Page<ChangeSetSummary>, AppError> {
     require_role(READERS)?;
-    service::change_sets(&app_state()?, &state).await
+    let order = types::ChangeSetOrder::of(&sort, &dir);
+    let cursor = crate::catalog::types::Cursor::from_query(&after, &before);
+    let size = crate::domain::paging::size_of(&size);
+    service::change_sets(&app_state()?, &state, &order, &cursor, size).await
 }
 
 #[server(endpoint = "change-sets/get")]
@@ -171,9 +181,13 @@ pub async fn review_queue() -> Result<Vec<ChangeSetSummary>, AppError> {
 }
 
 #[server(endpoint = "mappings/group")]
-pub async fn get_group_mappings(source: String, id: String) -> Result<GroupMappings, AppError> {
+pub async fn get_group_mappings(
+    source: String,
+    id: String,
+    #[server(default)] role: String,
+) -> Result<GroupMappings, AppError> {
     require_role(READERS)?;
-    service::group_mappings(&app_state()?, &source, &id).await
+    service::group_mappings(&app_state()?, &source, &id, &role).await
 }
 
 /// One page of the approved mappings matching `search`, after or before a row's key.

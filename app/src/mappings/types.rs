@@ -100,11 +100,14 @@ pub struct GroupMappings {
     pub bound: Vec<BoundRole>,
     pub pending: Vec<String>,
     pub draft: Option<i64>,
+    /// The managed roles the bind form offers: the first few matching `role_search`.
     pub roles: Vec<RoleOption>,
+    /// How many managed roles match `role_search`.
+    pub roles_total: i64,
+    pub role_search: String,
     /// The roles a route may be granted to from this page: those bound to the group, approved
     /// or in the viewer's draft.
-    #[serde(default)]
-    pub grant_roles: Vec<String>,
+    pub grant_roles: Vec<RoleOption>,
     pub apis: Vec<ApiOption>,
 }
 
@@ -225,4 +228,80 @@ pub struct CellGrant {
     pub stage: String,
     pub method: String,
     pub path: String,
+}
+
+/// The change set table's columns: URL key, heading, and whether it starts ascending.
+pub const CHANGE_SET_SORTS: [(&str, &str, bool); 6] = [
+    ("id", "#", false),
+    ("title", "Title", true),
+    ("state", "State", true),
+    ("author", "Author", true),
+    ("changes", "Changes", false),
+    ("updated", "Updated", false),
+];
+
+/// The order of the change sets list, as its URL gives it (`sort`, `dir`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeSetOrder {
+    /// A key of `CHANGE_SET_SORTS`.
+    pub sort: &'static str,
+    pub ascending: bool,
+}
+
+impl ChangeSetOrder {
+    /// An unknown column is the newest first; a missing direction is the column's own.
+    pub fn of(sort: &str, dir: &str) -> ChangeSetOrder {
+        let (key, _, starts_ascending) = CHANGE_SET_SORTS
+            .iter()
+            .find(|(k, ..)| *k == sort)
+            .copied()
+            .unwrap_or(CHANGE_SET_SORTS[0]);
+        let ascending = match dir {
+            "asc" => true,
+            "desc" => false,
+            _ => starts_ascending,
+        };
+        ChangeSetOrder {
+            sort: key,
+            ascending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::ChangeSetOrder;
+
+    #[test]
+    fn an_order_comes_from_the_url_with_each_column_s_own_direction() {
+        assert_eq!(
+            ChangeSetOrder::of("", ""),
+            ChangeSetOrder {
+                sort: "id",
+                ascending: false
+            }
+        );
+        assert_eq!(
+            ChangeSetOrder::of("title", ""),
+            ChangeSetOrder {
+                sort: "title",
+                ascending: true
+            }
+        );
+        assert_eq!(
+            ChangeSetOrder::of("title", "desc"),
+            ChangeSetOrder {
+                sort: "title",
+                ascending: false
+            }
+        );
+        assert_eq!(
+            ChangeSetOrder::of("; DROP TABLE", "asc"),
+            ChangeSetOrder {
+                sort: "id",
+                ascending: true
+            },
+            "only known columns"
+        );
+    }
 }

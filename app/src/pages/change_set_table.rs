@@ -7,15 +7,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 use crate::components::{search::urlencode, state::StateBadge};
 use crate::mappings::types::ChangeSetSummary;
 
-/// The columns the change set table sorts by, with the direction each starts in.
-const SORTS: [(&str, &str, bool); 6] = [
-    ("id", "#", false),
-    ("title", "Title", true),
-    ("state", "State", true),
-    ("author", "Author", true),
-    ("changes", "Changes", false),
-    ("updated", "Updated", false),
-];
+use crate::mappings::types::{ChangeSetOrder, CHANGE_SET_SORTS as SORTS};
 
 /// `rows` ordered by column `key` (newest first when it is unknown), ascending or not.
 fn sort_rows(rows: &mut [ChangeSetSummary], key: &str, ascending: bool) {
@@ -58,25 +50,26 @@ pub fn ChangeSetList(
     }
 }
 
+/// The table, ordered as the URL says (`sort`, `dir`). `sorted_by_server`: the rows are a page
+/// the server already ordered, and must stay in its order.
 #[component]
-pub fn ChangeSetTable(mut rows: Vec<ChangeSetSummary>) -> impl IntoView {
+pub fn ChangeSetTable(
+    mut rows: Vec<ChangeSetSummary>,
+    #[prop(optional)] sorted_by_server: bool,
+) -> impl IntoView {
     // The order lives in the URL (`sort`, `dir`), beside whatever else the page's query holds.
     let query = use_query_map().get_untracked();
-    let key = query.get("sort").unwrap_or_else(|| "id".into());
-    let known = SORTS
-        .iter()
-        .find(|(k, ..)| *k == key)
-        .copied()
-        .unwrap_or(SORTS[0]);
-    let ascending = match query.get("dir").as_deref() {
-        Some("asc") => true,
-        Some("desc") => false,
-        _ => known.2,
-    };
-    sort_rows(&mut rows, known.0, ascending);
+    let order = ChangeSetOrder::of(
+        &query.get("sort").unwrap_or_default(),
+        &query.get("dir").unwrap_or_default(),
+    );
+    let ascending = order.ascending;
+    if !sorted_by_server {
+        sort_rows(&mut rows, order.sort, ascending);
+    }
     let path = use_location().pathname.get_untracked();
     let header = |(k, label, starts_ascending): (&'static str, &'static str, bool)| {
-        let current = k == known.0;
+        let current = k == order.sort;
         let dir = if current {
             !ascending
         } else {
@@ -85,7 +78,10 @@ pub fn ChangeSetTable(mut rows: Vec<ChangeSetSummary>) -> impl IntoView {
         let mut params: Vec<String> = query
             .clone()
             .into_iter()
-            .filter(|(name, _)| name != "sort" && name != "dir")
+            // A new order starts from its first page.
+            .filter(|(name, _)| {
+                name != "sort" && name != "dir" && name != "after" && name != "before"
+            })
             .map(|(name, value)| format!("{name}={}", urlencode(&value)))
             .collect();
         params.push(format!("sort={k}&dir={}", if dir { "asc" } else { "desc" }));

@@ -11,6 +11,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::change_set_push::{push_view_resource, PushPanel};
 pub use super::change_set_table::ChangeSetList;
+use super::change_set_table::ChangeSetTable;
+use crate::components::search::{urlencode, Pager};
 use crate::components::{layout::Guarded, state::StateBadge};
 use crate::mappings::{
     get_change_set, list_change_sets,
@@ -36,9 +38,23 @@ const FILTERS: [(&str, &str); 9] = [
 pub fn ChangeSetsPage() -> impl IntoView {
     let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
-    // The table's order is in the query too: a new order renders the table again.
-    let order = move || (query.read().get("sort"), query.read().get("dir"));
-    let list = Resource::new(move || (state(), order()), |(s, _)| list_change_sets(s));
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    // The order and the page are in the query too: the server sorts and pages.
+    let list = Resource::new(
+        move || {
+            (
+                state(),
+                param("sort"),
+                param("dir"),
+                param("after"),
+                param("before"),
+                param("size"),
+            )
+        },
+        |(state, sort, dir, after, before, size)| {
+            list_change_sets(state, sort, dir, after, before, size)
+        },
+    );
     view! {
         <Title text="Change sets"/>
         <Guarded page=Page::ChangeSets>
@@ -50,9 +66,49 @@ pub fn ChangeSetsPage() -> impl IntoView {
                     view! { <a class="button" href=href aria-current=current>{*label}</a> }
                 }).collect_view()}
             </nav>
-            <ChangeSetList list empty_title="No change set here"
-                empty_text="Admins start one by binding a role to a group or granting a route on a group's page; every edit lands in their draft."/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(page) if page.total == 0 => view! {
+                            <section class="empty-state" data-testid="empty-state">
+                                <h2>"No change set here"</h2>
+                                <p>"Admins start one by binding a role to a group or granting a route on a group's page; every edit lands in their draft."</p>
+                            </section>
+                        }.into_any(),
+                        Ok(page) => {
+                            let base = list_base_of(&query.get_untracked());
+                            let shown = page.items.len();
+                            view! {
+                                <ChangeSetTable rows=page.items sorted_by_server=true/>
+                                <p class="muted small" data-testid="change-set-count">
+                                    {format!("{shown} of {} change set{}", page.total, if page.total == 1 { "" } else { "s" })}
+                                </p>
+                                <Pager base prev=page.prev next=page.next/>
+                            }.into_any()
+                        }
+                        Err(e) => crate::components::loaded::error_view(&e),
+                    }
+                })}
+            </Suspense>
         </Guarded>
+    }
+}
+
+/// The list's URL with its filter, order and page size (not its cursor), for the pager.
+fn list_base_of(query: &leptos_router::params::ParamsMap) -> String {
+    let params: Vec<String> = ["state", "sort", "dir", "size"]
+        .iter()
+        .filter_map(|name| {
+            query
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{name}={}", urlencode(&v)))
+        })
+        .collect();
+    if params.is_empty() {
+        "/change-sets".to_string()
+    } else {
+        format!("/change-sets?{}", params.join("&"))
     }
 }
 

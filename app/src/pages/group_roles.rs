@@ -2,6 +2,7 @@
 //! admins) forms to bind a role and grant a route, each landing in the admin's draft.
 
 use leptos::prelude::*;
+use leptos_router::components::Form;
 
 use crate::error::AppError;
 
@@ -35,6 +36,28 @@ fn notice(o: Option<Result<FormOutcome, AppError>>) -> Option<AnyView> {
         }
         .into_any()
     })
+}
+
+/// What the bind form's role list holds, and how to narrow it.
+fn role_choice_count(shown: usize, total: i64, search: &str) -> String {
+    let matching = if search.is_empty() {
+        String::new()
+    } else {
+        format!(" matching “{search}”")
+    };
+    match (shown, total) {
+        (0, _) if search.is_empty() => {
+            "No Gatehouse-managed role yet: sync IAM roles first.".into()
+        }
+        (0, _) => format!("No managed role{matching}. Try part of its name."),
+        (n, t) if n as i64 >= t => format!(
+            "{t} managed role{}{matching}.",
+            if t == 1 { "" } else { "s" }
+        ),
+        (n, t) => {
+            format!("The first {n} of {t} managed roles{matching}: find one to narrow the list.")
+        }
+    }
 }
 
 #[component]
@@ -85,12 +108,13 @@ pub fn GroupRoles(
         .into_any()
     };
     let role_options = m.roles.iter().map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> }).collect_view();
+    let role_count = role_choice_count(m.roles.len(), m.roles_total, &m.role_search);
+    let no_role_found = m.roles.is_empty();
     // A route is granted to one of the group's own roles (bound, or bound in the draft).
     let no_grant_role = m.grant_roles.is_empty();
     let role_options2 = m
-        .roles
+        .grant_roles
         .iter()
-        .filter(|r| m.grant_roles.contains(&r.arn))
         .map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> })
         .collect_view();
     let api_options = m.apis.iter().map(|a| view! { <option value=a.api_id.clone()>{format!("{} ({})", a.name, a.api_id)}</option> }).collect_view();
@@ -118,12 +142,21 @@ pub fn GroupRoles(
         <div class="cards cards-wide" class:hidden=move || !is_admin()>
             <section class="card">
                 <h3>"Bind a role"</h3>
+                // Roles are found on the server: a plain GET form, so it works without JavaScript.
+                <Form method="GET" action="" attr:class="form role-search" attr:role="search" attr:data-testid="role-search">
+                    <label for="role-search">"Find a role by name or ARN"</label>
+                    <div class="searchbar-row">
+                        <input id="role-search" type="search" name="role" value=m.role_search.clone() autocomplete="off" placeholder="payments"/>
+                        <button class="button" type="submit">"Find"</button>
+                    </div>
+                    <p class="muted small" data-testid="role-count">{role_count}</p>
+                </Form>
                 <ActionForm action=bind attr:class="form" attr:data-testid="bind-form">
                     <input type="hidden" name="source" value=source.clone()/>
                     <input type="hidden" name="group_id" value=id.clone()/>
                     <input type="hidden" name="remove" value="false"/>
                     <label for="bind-role">"Role (Gatehouse-managed)"</label>
-                    <select id="bind-role" name="role_arn" aria-describedby="bind-role-error">{role_options}</select>
+                    <select id="bind-role" name="role_arn" aria-describedby="bind-role-error" disabled=no_role_found>{role_options}</select>
                     <p class="field-error" id="bind-role-error">{move || field_error(&bind.value().get(), "role_arn")}</p>
                     <button class="button button-primary" type="submit">"Add to my change set"</button>
                 </ActionForm>
@@ -162,4 +195,24 @@ pub fn GroupRoles(
         </div>
     };
     view! { {bound} {pending} {forms} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_choice_count;
+
+    #[test]
+    fn the_role_count_says_how_to_narrow_a_long_list() {
+        assert_eq!(role_choice_count(3, 3, ""), "3 managed roles.");
+        assert_eq!(
+            role_choice_count(1, 1, "pay"),
+            "1 managed role matching “pay”."
+        );
+        assert_eq!(
+            role_choice_count(25, 500, ""),
+            "The first 25 of 500 managed roles: find one to narrow the list."
+        );
+        assert!(role_choice_count(0, 0, "zzz").starts_with("No managed role matching “zzz”"));
+        assert!(role_choice_count(0, 0, "").contains("sync IAM roles"));
+    }
 }

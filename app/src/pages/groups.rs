@@ -130,13 +130,14 @@ pub fn GroupPage() -> impl IntoView {
                 id(),
                 param("after"),
                 param("before"),
+                param("role"),
                 bind.version().get(),
                 grant.version().get(),
             )
         },
-        |(source, id, after, before, ..)| async move {
+        |(source, id, after, before, role, ..)| async move {
             let detail = get_group(source.clone(), id.clone(), after, before).await?;
-            let mappings = get_group_mappings(source, id).await?;
+            let mappings = get_group_mappings(source, id, role).await?;
             Ok::<_, AppError>((detail, mappings))
         },
     );

@@ -10,7 +10,8 @@ use super::queries::{like_pattern, utc};
 use crate::backend::directory::membership::{self, Reach};
 use crate::error::AppError;
 
-pub const PAGE_SIZE: i64 = 50;
+/// The lists' one page size (`domain::paging`), as SQL binds it.
+const PAGE_SIZE: i64 = crate::domain::paging::PAGE_SIZE as i64;
 
 #[derive(sqlx::FromRow)]
 struct GroupRow {

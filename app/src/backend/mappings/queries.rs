@@ -20,12 +20,16 @@ pub fn bound_groups(
     state.bindings.iter().map(|b| &b.group)
 }
 
+/// How many managed roles the bind form offers at once; a search narrows them.
+pub const ROLE_CHOICES: usize = 25;
+
 pub async fn group_mappings(
     pool: &PgPool,
     desired: &DesiredCache,
     viewer: Option<Uuid>,
     source: &str,
     id: &str,
+    role_search: &str,
 ) -> sqlx::Result<GroupMappings> {
     let snapshot = desired.current(pool).await?;
     let group = GroupRef {
@@ -80,10 +84,33 @@ pub async fn group_mappings(
         .collect();
     grant_roles.sort();
     grant_roles.dedup();
+    // The bind form offers a few managed roles matching the search, not every role: a company
+    // has hundreds, and each would be shipped on every group page.
+    let pattern = crate::backend::catalog::queries::like_pattern(role_search);
     let roles = sqlx::query_as!(
         RoleOption,
         "SELECT arn, role_name AS name, target FROM iam_roles
-         WHERE managed AND gone_at IS NULL ORDER BY lower(role_name)",
+         WHERE managed AND gone_at IS NULL AND ($1 = '' OR role_name ILIKE $2 OR arn ILIKE $2)
+         ORDER BY lower(role_name), arn LIMIT $3",
+        role_search,
+        pattern,
+        ROLE_CHOICES as i64,
+    )
+    .fetch_all(pool)
+    .await?;
+    let roles_total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM iam_roles
+           WHERE managed AND gone_at IS NULL AND ($1 = '' OR role_name ILIKE $2 OR arn ILIKE $2)"#,
+        role_search,
+        pattern,
+    )
+    .fetch_one(pool)
+    .await?;
+    let grant_roles = sqlx::query_as!(
+        RoleOption,
+        "SELECT arn, role_name AS name, target FROM iam_roles
+         WHERE arn = ANY($1) ORDER BY lower(role_name), arn",
+        &grant_roles,
     )
     .fetch_all(pool)
     .await?;
@@ -103,6 +130,8 @@ pub async fn group_mappings(
         pending,
         draft: draft.map(|d| d.id),
         roles,
+        roles_total,
+        role_search: role_search.to_string(),
         grant_roles,
         apis,
     })
@@ -124,18 +153,21 @@ struct MappingKeyRow {
     role_arn: String,
 }
 
-/// Bindings with their group's name; a search matches the group, the role or a route.
-const MAPPING_ROWS: &str = "WITH rows AS MATERIALIZED (
-        SELECT lower(COALESCE(g.display_name, b.group_id)) AS sort_name,
+/// Bindings with their group's name; a search matches the group, the role or a route. The
+/// order is the stored `sort_name` (the group's name, kept by the database), which an index
+/// serves: a page reads the rows it shows, not every binding.
+const MAPPING_ROWS: &str = "SELECT b.sort_name,
                COALESCE(g.display_name, b.group_source || ' group ' || b.group_id) AS group_name,
                b.group_source, b.group_id, b.role_arn
         FROM bindings b
-        LEFT JOIN directory_groups g ON g.source = b.group_source AND g.object_id = b.group_id)
-    SELECT * FROM rows WHERE ($1 = '' OR group_name ILIKE $2 OR role_arn ILIKE $2
-        OR EXISTS (SELECT 1 FROM grants r LEFT JOIN rest_apis a ON a.api_id = r.api_id
-                   WHERE r.role_arn = rows.role_arn
-                     AND ((r.grant_json->>'method') || ' ' || (r.grant_json->>'path') ILIKE $2
-                          OR r.api_id ILIKE $2 OR a.name ILIKE $2)))";
+        LEFT JOIN directory_groups g ON g.source = b.group_source AND g.object_id = b.group_id
+        WHERE ($1 = ''
+            OR COALESCE(g.display_name, b.group_source || ' group ' || b.group_id) ILIKE $2
+            OR b.role_arn ILIKE $2
+            OR EXISTS (SELECT 1 FROM grants r LEFT JOIN rest_apis a ON a.api_id = r.api_id
+                       WHERE r.role_arn = b.role_arn
+                         AND ((r.grant_json->>'method') || ' ' || (r.grant_json->>'path') ILIKE $2
+                              OR r.api_id ILIKE $2 OR a.name ILIKE $2)))";
 
 /// One page of the approved mappings (keyset over group name, group and role), matching `search`.
 pub async fn mappings(
@@ -163,11 +195,13 @@ pub async fn mappings(
     let after = if compare.is_empty() {
         String::new()
     } else {
-        format!("AND (sort_name, group_source, group_id, role_arn) {compare} ($3, $4, $5, $6)")
+        format!(
+            "AND (b.sort_name, b.group_source, b.group_id, b.role_arn) {compare} ($3, $4, $5, $6)"
+        )
     };
     let sql = format!(
         "{MAPPING_ROWS} {after}
-         ORDER BY sort_name {order}, group_source {order}, group_id {order}, role_arn {order}
+         ORDER BY b.sort_name {order}, b.group_source {order}, b.group_id {order}, b.role_arn {order}
          LIMIT $7"
     );
     let rows: Vec<MappingKeyRow> = sqlx::query_as(&sql)
@@ -180,10 +214,10 @@ pub async fn mappings(
         .bind(size as i64 + 1)
         .fetch_all(pool)
         .await?;
+    let snapshot = desired.current(pool).await?;
     let total: i64 = if search.is_empty() {
-        sqlx::query_scalar("SELECT count(*) FROM bindings")
-            .fetch_one(pool)
-            .await?
+        // The approved version's count: no scan of the table per page.
+        snapshot.state.bindings.len() as i64
     } else {
         sqlx::query_scalar(&format!("SELECT count(*) FROM ({MAPPING_ROWS}) m"))
             .bind(search)
@@ -193,7 +227,6 @@ pub async fn mappings(
     };
     let page =
         crate::backend::catalog::group_queries::keyset_page(rows, cursor, total, mapping_key);
-    let snapshot = desired.current(pool).await?;
     let names = Names::load(pool, std::iter::empty()).await?;
     let routes = |arn: &str| -> Vec<String> {
         crate::domain::names::RoleArn::parse(arn)
@@ -234,11 +267,13 @@ pub async fn fill_callers(
     detail: &mut crate::catalog::types::ApiDetail,
 ) -> sqlx::Result<()> {
     let snapshot = desired.current(pool).await?;
+    // Only the roles granted something on this API: the page costs what the API has.
+    let api_id = detail.summary.api_id.as_str();
     let grants: Vec<&Grant> = snapshot
-        .state
-        .grants
+        .roles_of_api(api_id)
         .iter()
-        .filter(|g| g.api.api_id.as_str() == detail.summary.api_id)
+        .flat_map(|role| snapshot.grants_of(role))
+        .filter(|g| g.api.api_id.as_str() == api_id)
         .collect();
     if grants.is_empty() {
         return Ok(());

@@ -412,10 +412,26 @@ pub async fn rebase(state: &AppState, id: i64) -> Result<FormOutcome, AppError> 
 pub async fn change_sets(
     state: &AppState,
     filter: &str,
-) -> Result<Vec<ChangeSetSummary>, AppError> {
+    order: &ChangeSetOrder,
+    cursor: &crate::catalog::types::Cursor,
+    size: usize,
+) -> Result<crate::catalog::types::Page<ChangeSetSummary>, AppError> {
     let states: Vec<State> = State::parse(filter).into_iter().collect();
-    let rows = store::listed(&state.pool, &states, 200).await?;
-    Ok(rows.into_iter().map(|r| r.summary).collect())
+    let page = store::listed_page(
+        &state.pool,
+        &states,
+        order.sort,
+        order.ascending,
+        cursor,
+        size,
+    )
+    .await?;
+    Ok(crate::catalog::types::Page {
+        items: page.items.into_iter().map(|r| r.summary).collect(),
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    })
 }
 
 pub async fn change_set(state: &AppState, id: i64) -> Result<ChangeSetDetail, AppError> {
@@ -436,9 +452,18 @@ pub async fn group_mappings(
     state: &AppState,
     source: &str,
     id: &str,
+    role_search: &str,
 ) -> Result<GroupMappings, AppError> {
     let viewer = caller().map(|v| v.oid);
-    Ok(super::queries::group_mappings(&state.pool, &state.desired, viewer, source, id).await?)
+    Ok(super::queries::group_mappings(
+        &state.pool,
+        &state.desired,
+        viewer,
+        source,
+        id,
+        role_search.trim(),
+    )
+    .await?)
 }
 
 pub async fn mappings(

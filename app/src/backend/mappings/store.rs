@@ -1,6 +1,7 @@
 //! Reading and writing the desired state and change sets. The workflow (`super::workflow`)
 //! decides; this file only moves rows.
 
+use crate::catalog::types::{Cursor, Page};
 use crate::domain::{
     change_set::State,
     desired::{ChangeItem, DesiredState},
@@ -176,6 +177,121 @@ pub async fn listed(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result
             },
         })
         .collect())
+}
+
+/// The orders the change sets list offers: a URL key and the SQL it sorts by (a closed set,
+/// so nothing from the request reaches the query). Ties go newest first.
+const LIST_ORDERS: [(&str, &str); 6] = [
+    ("id", "c.id"),
+    (
+        "title",
+        "lower(CASE WHEN c.title = '' THEN 'draft ' || c.id ELSE c.title END)",
+    ),
+    ("state", "c.state::text"),
+    ("author", "lower(c.author_name)"),
+    ("changes", "jsonb_array_length(c.items)"),
+    ("updated", "c.updated_at"),
+];
+
+/// One page of the change sets in `states` (every state when empty), ordered by `sort` (a key
+/// of `LIST_ORDERS`; newest first when unknown), after or before a change set's id.
+pub async fn listed_page(
+    pool: &PgPool,
+    states: &[State],
+    sort: &str,
+    ascending: bool,
+    cursor: &Cursor,
+    size: usize,
+) -> sqlx::Result<Page<Listed>> {
+    let expr = LIST_ORDERS
+        .iter()
+        .find(|(k, _)| *k == sort)
+        .map(|(_, e)| *e)
+        .unwrap_or(LIST_ORDERS[0].1);
+    // Walking backwards ("before") reads the order reversed, then the page is turned back.
+    let forward = !matches!(cursor, Cursor::Before(_));
+    let (order, compare) = if ascending == forward {
+        ("ASC", ">")
+    } else {
+        ("DESC", "<")
+    };
+    let after = match cursor {
+        Cursor::First => String::new(),
+        // Change sets are never deleted, so the cursor's row is always there to compare with.
+        _ => format!(
+            "AND ({expr}, -c.id) {compare} (SELECT {expr}, -c.id FROM change_sets c WHERE c.id = $2)"
+        ),
+    };
+    let id: i64 = match cursor {
+        Cursor::After(k) | Cursor::Before(k) => k.parse().unwrap_or(0),
+        Cursor::First => 0,
+    };
+    let names: Vec<String> = states.iter().map(|s| s.as_str().to_string()).collect();
+    let filter = "(cardinality($1::text[]) = 0 OR c.state::text = ANY($1))";
+    let sql = format!(
+        "SELECT c.id, c.title, c.state::text AS state, c.author_oid, c.author_name,
+                jsonb_array_length(c.items) AS items, c.updated_at
+         FROM change_sets c WHERE {filter} {after}
+         ORDER BY {expr} {order}, -c.id {order} LIMIT $3"
+    );
+    let rows: Vec<ListedRow> = sqlx::query_as(&sql)
+        .bind(&names)
+        .bind(id)
+        .bind(size as i64 + 1)
+        .fetch_all(pool)
+        .await?;
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM change_sets c WHERE {filter}"
+    ))
+    .bind(&names)
+    .fetch_one(pool)
+    .await?;
+    let page = crate::backend::catalog::group_queries::keyset_page_of(
+        rows,
+        cursor,
+        total,
+        |r: &ListedRow| r.id.to_string(),
+        size,
+    );
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .filter_map(ListedRow::listed)
+            .collect(),
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    id: i64,
+    title: String,
+    state: String,
+    author_oid: Uuid,
+    author_name: String,
+    items: i32,
+    updated_at: time::OffsetDateTime,
+}
+
+impl ListedRow {
+    fn listed(self) -> Option<Listed> {
+        let state = State::parse(&self.state)?;
+        Some(Listed {
+            author_oid: self.author_oid,
+            state,
+            summary: crate::mappings::types::ChangeSetSummary {
+                id: self.id,
+                title: super::views::shown_title(self.id, &self.title),
+                state: state.as_str().to_string(),
+                author_name: self.author_name,
+                items: self.items as usize,
+                updated_at: crate::backend::catalog::queries::utc(self.updated_at),
+            },
+        })
+    }
 }
 
 /// What a change set's items touch, judged against `state` (the desired state now): a role, a
