@@ -74,6 +74,7 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     f("/api/catalog/sync", ADMIN, "catalog=nope&mode=", "start a sync"),
     f("/api/mappings/list", READ, "search=", "list mappings"),
     f("/api/mappings/group", READ, "source=file&id=nope", "a group's mappings"),
+    f("/api/mappings/api-paths", READ, "api_id=nope", "an API's resource paths"),
     f("/api/mappings/matrix", READ, "api_id=nope", "an API's access matrix"),
     f(
         "/api/mappings/bind",

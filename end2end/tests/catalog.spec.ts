@@ -31,6 +31,21 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
   await expect(page).toHaveURL(/sort=non-iam/);
   await expect(page.getByRole('columnheader', { name: 'Not IAM-authorized' })).toHaveAttribute('aria-sort', 'descending');
 
+  // The server pages the list: two per page, the order kept from page to page.
+  await page.goto('/apis?sort=name&size=2');
+  await ready(page, testInfo);
+  await expect(page.getByTestId('api-count')).toHaveText('2 of 3 APIs');
+  const firstTwo = await table.locator('tbody tr td:first-child a').allTextContents();
+  await page.getByRole('link', { name: 'Next →' }).click();
+  await expect(page).toHaveURL(/sort=name&size=2&after=/);
+  await expect(page.getByTestId('api-count')).toHaveText('1 of 3 APIs');
+  await expect(table.locator('tbody tr')).not.toContainText(firstTwo[0]);
+  await page.getByRole('link', { name: '← Previous' }).click();
+  await expect(page.getByTestId('api-count')).toHaveText('2 of 3 APIs');
+  await expect(table.locator('tbody tr td:first-child a')).toHaveText(firstTwo);
+  await page.goto('/apis?sort=non-iam');
+  await ready(page, testInfo);
+
   // Search, then open one API.
   await page.getByLabel('Search by name, id or description').fill('settlement');
   await page.getByRole('button', { name: 'Search' }).click();

@@ -48,6 +48,8 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   const grant = author.getByTestId('grant-form');
   await pick(grant.getByLabel('Role', { exact: true }), `${p.role} `);
   await pick(grant.getByLabel('API'), `${p.api} `);
+  // The path hints are the chosen API's (with JavaScript; without it, the first API's).
+  if (jsOn(testInfo)) await expect(author.locator(`#grant-paths option[value="${p.path}"]`)).toHaveCount(1);
   await grant.getByLabel('Method').selectOption('GET');
   // A bad path is refused next to its field, and what was typed stays (without JavaScript the
   // page comes back with it).

@@ -146,6 +146,31 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     let second = admin.get(&next).await.text().await.unwrap();
     assert!(second.contains("50 of 100 change sets") && second.contains("rel=\"prev\""));
     assert!(!second.contains("rel=\"next\""), "two pages in all");
+    // APIs: sorted and paged on the server; the next page keeps the order and the page size.
+    let apis = admin
+        .get("/apis?sort=methods&size=20")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(apis.contains("20 of 50 APIs"), "{apis:.3000}");
+    let next = apis
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&");
+    assert!(
+        next.starts_with("/apis?sort=methods&size=20&after="),
+        "{next}"
+    );
+    let second = admin.get(&next).await.text().await.unwrap();
+    assert!(second.contains("20 of 50 APIs") && second.contains("rel=\"prev\""));
+    // A group's grant form hints the chosen API's paths only: every API has
+    // `/orders/{id}/lines`; the page names it in the hints for one API (and in the group's
+    // own routes), not for each of the 50.
+    let hints = group.matches("/orders/{id}/lines").count();
+    assert!((1..10).contains(&hints), "{hints} mentions of one path");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,11 +17,21 @@ use crate::roles::{Role, READERS};
 #[cfg(feature = "ssr")]
 use crate::{backend::catalog::service, backend::state::app_state, me::ssr::require_role};
 
+/// One page of the APIs matching `search`, in `sort` order, after or before an API's key.
 #[server(endpoint = "catalog/apis")]
-pub async fn list_apis(search: String, sort: String) -> Result<Vec<ApiSummary>, AppError> {
+pub async fn list_apis(
+    search: String,
+    sort: String,
+    #[server(default)] after: String,
+    #[server(default)] before: String,
+    #[server(default)] size: String,
+) -> Result<Page<ApiSummary>, AppError> {
     require_role(READERS)?;
     check_search(&search)?;
-    service::list_apis(&app_state()?, search.trim(), types::ApiSort::parse(&sort)).await
+    let cursor = Cursor::from_query(&after, &before);
+    let size = crate::domain::paging::size_of(&size);
+    let sort = types::ApiSort::parse(&sort);
+    service::list_apis(&app_state()?, search.trim(), sort, &cursor, size).await
 }
 
 #[server(endpoint = "catalog/api")]

@@ -1,5 +1,5 @@
-//! The empty state of a catalog page before its first sync: what will be here, and how an admin
-//! fills it (others are told whom to ask).
+//! Empty states: what a list would hold and how it gets filled; for a catalog page before its
+//! first sync, how an admin fills it (others are told whom to ask).
 
 use leptos::prelude::*;
 
@@ -25,6 +25,21 @@ pub fn NotSyncedYet(
             <h2>{title}</h2>
             <p>{about}</p>
             {next}
+        </section>
+    }
+}
+
+/// An empty list's title and what to do; `children` add a link or a further line.
+#[component]
+pub fn EmptyState(
+    title: &'static str,
+    #[prop(into)] text: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <section class="empty-state" data-testid="empty-state">
+            <h2>{title}</h2>
+            <p>{text} {children.map(|c| c())}</p>
         </section>
     }
 }

@@ -97,17 +97,20 @@ pub fn keep_size(size: String) -> Vec<(&'static str, String)> {
 
 /// A list page's URL with its search and page size, for its pager's links.
 pub fn list_base(path: &str, search: &str, size: &str) -> String {
-    let mut params = Vec::new();
-    if !search.is_empty() {
-        params.push(format!("q={}", urlencode(search)));
-    }
-    if !size.is_empty() {
-        params.push(format!("size={}", urlencode(size)));
-    }
-    if params.is_empty() {
+    list_url(path, &[("q", search), ("size", size)])
+}
+
+/// `path` with the parameters that have a value, percent-encoded, in the order given.
+pub fn list_url(path: &str, params: &[(&str, &str)]) -> String {
+    let query: Vec<String> = params
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", urlencode(value)))
+        .collect();
+    if query.is_empty() {
         path.to_string()
     } else {
-        format!("{path}?{}", params.join("&"))
+        format!("{path}?{}", query.join("&"))
     }
 }
 
@@ -163,6 +166,18 @@ pub fn Ident(#[prop(into)] value: String, #[prop(default = 40)] max: usize) -> i
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_list_url_keeps_only_the_parameters_that_have_a_value() {
+        assert_eq!(
+            super::list_url("/apis", &[("q", ""), ("size", "")]),
+            "/apis"
+        );
+        assert_eq!(
+            super::list_url("/apis", &[("q", "a b"), ("sort", ""), ("size", "10")]),
+            "/apis?q=a%20b&size=10"
+        );
+    }
+
     #[test]
     fn query_values_are_percent_encoded_but_for_unreserved_characters() {
         assert_eq!(

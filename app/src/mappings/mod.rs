@@ -187,7 +187,14 @@ pub async fn get_group_mappings(
     #[server(default)] role: String,
 ) -> Result<GroupMappings, AppError> {
     require_role(READERS)?;
-    service::group_mappings(&app_state()?, &source, &id, &role).await
+    service::group_mappings(&app_state()?, &source, &id, role.trim()).await
+}
+
+/// The resource paths of one API, which the group page's grant form suggests.
+#[server(endpoint = "mappings/api-paths")]
+pub async fn get_api_paths(api_id: String) -> Result<Vec<String>, AppError> {
+    require_role(READERS)?;
+    Ok(crate::backend::mappings::queries::api_paths(&app_state()?.pool, api_id.trim()).await?)
 }
 
 /// One page of the approved mappings matching `search`, after or before a row's key.

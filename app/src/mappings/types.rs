@@ -90,8 +90,6 @@ pub struct ApiOption {
     pub target: String,
     pub api_id: String,
     pub name: String,
-    pub stages: Vec<String>,
-    pub paths: Vec<String>,
 }
 
 /// A group's roles now and in the viewer's draft, with what can be bound or granted.

@@ -16,7 +16,7 @@ use crate::catalog::{
 use crate::components::{
     empty::NotSyncedYet,
     layout::Guarded,
-    search::{urlencode, SearchBar},
+    search::{keep_size, list_url, urlencode, Pager, SearchBar},
 };
 use crate::me::use_me;
 use crate::roles::{Page, Role};
@@ -25,31 +25,52 @@ use crate::roles::{Page, Role};
 pub fn ApisPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
-    let sort = move || ApiSort::parse(&query.read().get("sort").unwrap_or_default());
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let sort = move || ApiSort::parse(&param("sort"));
+    // The order and the page are in the query: the server sorts and pages.
     let apis = Resource::new(
-        move || (search(), sort()),
-        |(q, s)| list_apis(q, s.key().to_string()),
+        move || {
+            (
+                search(),
+                sort(),
+                param("after"),
+                param("before"),
+                param("size"),
+            )
+        },
+        |(q, s, after, before, size)| list_apis(q, s.key().to_string(), after, before, size),
     );
     let me = use_me();
+    let keep = move || {
+        let mut keep = vec![("sort", sort().key().to_string())];
+        keep.extend(keep_size(param("size")));
+        keep
+    };
 
     view! {
         <Title text="APIs"/>
         <Guarded page=Page::Apis>
             <h1>"APIs"</h1>
             <SearchBar id="api-search" label="Search by name, id or description"
-                value=Signal::derive(search)
-                keep=Signal::derive(move || vec![("sort", sort().key().to_string())])/>
+                value=Signal::derive(search) keep=Signal::derive(keep)/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
                     match apis.await {
-                        Ok(list) if list.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No API synced yet" about="Gatehouse lists the REST APIs of API Gateway once an admin has synced the catalog." button="Sync APIs now" command="gatehouse sync apis"/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(list) if list.items.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No API synced yet" about="Gatehouse lists the REST APIs of API Gateway once an admin has synced the catalog." button="Sync APIs now" command="gatehouse sync apis"/> }.into_any(),
+                        Ok(list) if list.items.is_empty() => view! {
                             <p class="empty-state" data-testid="no-match">
                                 "No API matches “" {search()} "”. " <a href="/apis">"Show all APIs"</a>
                             </p>
                         }.into_any(),
-                        Ok(list) => view! { <ApiTable apis=list search=search() sort=sort()/> }.into_any(),
+                        Ok(list) => {
+                            let (q, size) = (search(), param("size"));
+                            let base = list_url("/apis", &[("q", &q), ("sort", sort().key()), ("size", &size)]);
+                            view! {
+                                <ApiTable apis=list.items total=list.total search=q size sort=sort()/>
+                                <Pager base prev=list.prev next=list.next/>
+                            }.into_any()
+                        }
                         Err(e) => error_view(&e),
                     }
                 })}
@@ -58,11 +79,31 @@ pub fn ApisPage() -> impl IntoView {
     }
 }
 
+/// "3 APIs", or "50 of 120 APIs" when the list goes on over other pages.
+fn api_count(shown: usize, total: i64) -> String {
+    let noun = if total == 1 { "API" } else { "APIs" };
+    if shown as i64 == total {
+        format!("{total} {noun}")
+    } else {
+        format!("{shown} of {total} {noun}")
+    }
+}
+
 #[component]
-fn ApiTable(apis: Vec<ApiSummary>, search: String, sort: ApiSort) -> impl IntoView {
-    let count = apis.len();
+fn ApiTable(
+    apis: Vec<ApiSummary>,
+    total: i64,
+    search: String,
+    size: String,
+    sort: ApiSort,
+) -> impl IntoView {
+    let count = api_count(apis.len(), total);
+    // A new order starts from its first page, with the search and page size kept.
     let header = move |label: &'static str, key: ApiSort| {
-        let href = format!("/apis?q={}&sort={}", urlencode(&search), key.key());
+        let href = list_url(
+            "/apis",
+            &[("q", &search), ("sort", key.key()), ("size", &size)],
+        );
         let current = (key == sort).then_some(if key == ApiSort::Name {
             "ascending"
         } else {
@@ -89,7 +130,7 @@ fn ApiTable(apis: Vec<ApiSummary>, search: String, sort: ApiSort) -> impl IntoVi
         })
         .collect_view();
     view! {
-        <p class="muted" data-testid="api-count">{format!("{count} API{}", if count == 1 { "" } else { "s" })}</p>
+        <p class="muted" data-testid="api-count">{count}</p>
         <div class="table-wrap">
             <table data-testid="api-table">
                 <thead><tr>
@@ -221,5 +262,15 @@ fn method_view(method: MethodRow, grant: Option<(String, String)>) -> impl IntoV
             })}
             {grant.map(|(href, label)| view! { <a class="small" href=href aria-label=label data-testid="grant-method">"Grant…"</a> })}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_count_says_when_the_list_goes_on() {
+        assert_eq!(super::api_count(3, 3), "3 APIs");
+        assert_eq!(super::api_count(1, 1), "1 API");
+        assert_eq!(super::api_count(50, 120), "50 of 120 APIs");
     }
 }

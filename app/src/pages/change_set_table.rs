@@ -2,6 +2,8 @@
 //! in the URL so that it works as plain links without JavaScript.
 
 use leptos::prelude::*;
+
+use crate::components::empty::EmptyState;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::components::{search::urlencode, state::StateBadge};
@@ -36,12 +38,7 @@ pub fn ChangeSetList(
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <section class="empty-state" data-testid="empty-state">
-                            <h2>{empty_title}</h2>
-                            <p>{empty_text}</p>
-                        </section>
-                    }.into_any(),
+                    Ok(rows) if rows.is_empty() => view! { <EmptyState title=empty_title text=empty_text/> }.into_any(),
                     Ok(rows) => view! { <ChangeSetTable rows/> }.into_any(),
                     Err(e) => crate::components::loaded::error_view(&e),
                 }

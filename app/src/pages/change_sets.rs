@@ -12,8 +12,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::change_set_push::{push_view_resource, PushPanel};
 pub use super::change_set_table::ChangeSetList;
 use super::change_set_table::ChangeSetTable;
-use crate::components::search::{urlencode, Pager};
-use crate::components::{layout::Guarded, state::StateBadge};
+use crate::components::search::{list_url, Pager};
+use crate::components::{empty::EmptyState, layout::Guarded, state::StateBadge};
 use crate::mappings::{
     get_change_set, list_change_sets,
     types::{ChangeSetDetail, FormOutcome},
@@ -69,14 +69,11 @@ pub fn ChangeSetsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok(page) if page.total == 0 => view! {
-                            <section class="empty-state" data-testid="empty-state">
-                                <h2>"No change set here"</h2>
-                                <p>"Admins start one by binding a role to a group or granting a route on a group's page; every edit lands in their draft."</p>
-                            </section>
-                        }.into_any(),
+                        Ok(page) if page.total == 0 => view! { <EmptyState title="No change set here" text="Admins start one by binding a role to a group or granting a route on a group's page; every edit lands in their draft."/> }.into_any(),
                         Ok(page) => {
-                            let base = list_base_of(&query.get_untracked());
+                            let q = query.get_untracked();
+                            let value = |name: &str| q.get(name).unwrap_or_default();
+                            let base = list_url("/change-sets", &[("state", &value("state")), ("sort", &value("sort")), ("dir", &value("dir")), ("size", &value("size"))]);
                             let shown = page.items.len();
                             view! {
                                 <ChangeSetTable rows=page.items sorted_by_server=true/>
@@ -91,24 +88,6 @@ pub fn ChangeSetsPage() -> impl IntoView {
                 })}
             </Suspense>
         </Guarded>
-    }
-}
-
-/// The list's URL with its filter, order and page size (not its cursor), for the pager.
-fn list_base_of(query: &leptos_router::params::ParamsMap) -> String {
-    let params: Vec<String> = ["state", "sort", "dir", "size"]
-        .iter()
-        .filter_map(|name| {
-            query
-                .get(name)
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{name}={}", urlencode(&v)))
-        })
-        .collect();
-    if params.is_empty() {
-        "/change-sets".to_string()
-    } else {
-        format!("/change-sets?{}", params.join("&"))
     }
 }
 

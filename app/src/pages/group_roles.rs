@@ -9,6 +9,7 @@ use crate::error::AppError;
 use super::change_sets::{field_error, outcome_notice, typed_or};
 use crate::domain::names::HttpMethod;
 use crate::mappings::{
+    get_api_paths,
     types::{FormOutcome, GroupMappings},
     BindRole, GrantRoute,
 };
@@ -118,6 +119,19 @@ pub fn GroupRoles(
         .map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> })
         .collect_view();
     let api_options = m.apis.iter().map(|a| view! { <option value=a.api_id.clone()>{format!("{} ({})", a.name, a.api_id)}</option> }).collect_view();
+    // The path hints are the chosen API's, asked for when the choice changes: a page does not
+    // ship every API's resource tree. Without JavaScript they are the first API's.
+    let chosen_api = RwSignal::new(m.apis.first().map(|a| a.api_id.clone()).unwrap_or_default());
+    let path_hints = Resource::new(
+        move || chosen_api.get(),
+        |api| async move {
+            if api.is_empty() {
+                Ok(Vec::new())
+            } else {
+                get_api_paths(api).await
+            }
+        },
+    );
     let target_options = {
         let mut t: Vec<String> = m.apis.iter().map(|a| a.target.clone()).collect();
         t.sort();
@@ -126,13 +140,15 @@ pub fn GroupRoles(
             .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
             .collect_view()
     };
-    let paths = {
-        let mut p: Vec<String> = m.apis.iter().flat_map(|a| a.paths.clone()).collect();
-        p.sort();
-        p.dedup();
-        p.into_iter()
-            .map(|p| view! { <option value=p></option> })
-            .collect_view()
+    let paths = move || {
+        Suspend::new(async move {
+            path_hints
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| view! { <option value=p></option> })
+                .collect_view()
+        })
     };
     let (stage, path) = (
         typed_or(&grant, "stage", String::new()),
@@ -174,7 +190,8 @@ pub fn GroupRoles(
                     <select id="grant-target" name="target" aria-describedby="grant-target-error">{target_options}</select>
                     <p class="field-error" id="grant-target-error">{move || field_error(&grant.value().get(), "account").or_else(|| field_error(&grant.value().get(), "region"))}</p>
                     <label for="grant-api">"API"</label>
-                    <select id="grant-api" name="api_id" aria-describedby="grant-api-error">{api_options}</select>
+                    <select id="grant-api" name="api_id" aria-describedby="grant-api-error"
+                        on:change=move |ev| chosen_api.set(event_target_value(&ev))>{api_options}</select>
                     <p class="field-error" id="grant-api-error">{move || field_error(&grant.value().get(), "api_id")}</p>
                     <label for="grant-stage">"Stage (or * for every stage)"</label>
                     <input id="grant-stage" name="stage" value=stage required placeholder="prod" aria-describedby="grant-stage-error"/>
@@ -186,7 +203,7 @@ pub fn GroupRoles(
                     <p class="field-error" id="grant-method-error">{move || field_error(&grant.value().get(), "method")}</p>
                     <label for="grant-path">"Resource path (/orders, /orders/{id}, /orders/*)"</label>
                     <input id="grant-path" name="path" value=path list="grant-paths" autocomplete="off" aria-describedby="grant-path-error"/>
-                    <datalist id="grant-paths">{paths}</datalist>
+                    <datalist id="grant-paths"><Transition fallback=|| ()>{paths}</Transition></datalist>
                     <p class="field-error" id="grant-path-error">{move || field_error(&grant.value().get(), "path")}</p>
                     <button class="button button-primary" type="submit">"Add to my change set"</button>
                 </ActionForm>

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::change_sets::ChangeSetList;
 use crate::components::{
+    empty::EmptyState,
     layout::Guarded,
     search::{keep_size, list_base, Pager, SearchBar},
 };
@@ -33,16 +34,12 @@ pub fn MappingsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match rows.await {
                         Ok(page) if page.items.is_empty() && !search().is_empty() => view! {
-                            <section class="empty-state" data-testid="empty-state">
-                                <h2>"No mapping matches"</h2>
-                                <p>"No group, role or route contains “" {search()} "”. " <a href="/mappings">"Show every mapping"</a></p>
-                            </section>
+                            <EmptyState title="No mapping matches" text=format!("No group, role or route contains “{}”. ", search())>
+                                <a href="/mappings">"Show every mapping"</a>
+                            </EmptyState>
                         }.into_any(),
                         Ok(page) if page.items.is_empty() => view! {
-                            <section class="empty-state" data-testid="empty-state">
-                                <h2>"No mapping yet"</h2>
-                                <p>"An admin binds a role to a group on the group's page; once a reviewer approves the change set, the mapping shows here."</p>
-                            </section>
+                            <EmptyState title="No mapping yet" text="An admin binds a role to a group on the group's page; once a reviewer approves the change set, the mapping shows here."/>
                         }.into_any(),
                         Ok(page) => {
                             let base = list_base("/mappings", &search(), &param("size"));

@@ -35,6 +35,20 @@ type SummaryRow = (
     OffsetDateTime,
 );
 
+/// A summary row with the count of every matching API.
+type PagedRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<OffsetDateTime>,
+    OffsetDateTime,
+    i64,
+);
+
 /// A resource and one of its methods (or none: LEFT JOIN).
 type MethodJoinRow = (
     String,
@@ -69,29 +83,92 @@ fn summary(row: SummaryRow) -> ApiSummary {
     }
 }
 
+/// Every API matching `search`, in `sort` order (tests and tools; pages read a page).
 pub async fn list_apis(
     pool: &PgPool,
     search: &str,
     sort: ApiSort,
 ) -> sqlx::Result<Vec<ApiSummary>> {
+    Ok(
+        list_apis_page(pool, search, sort, &Cursor::First, usize::MAX / 2)
+            .await?
+            .items,
+    )
+}
+
+/// The key an API's place in the list is found by: its target and id, unit-separated.
+pub fn api_key(api: &ApiSummary) -> String {
+    format!("{}\u{1f}{}", api.target, api.api_id)
+}
+
+/// One page of the APIs matching `search`, in `sort` order, after or before an API's key.
+/// The order ranks every matching API (counts come from one grouped read of the methods): an
+/// account holds at most a few hundred REST APIs (API Gateway's quota), so the ranking is
+/// cheap, and the page ships only the rows it shows. An API gone from the list since the link
+/// was made starts the list again rather than failing.
+pub async fn list_apis_page(
+    pool: &PgPool,
+    search: &str,
+    sort: ApiSort,
+    cursor: &Cursor,
+    size: usize,
+) -> sqlx::Result<Page<ApiSummary>> {
     // The ORDER BY comes from a closed set, never from the request.
     let order = match sort {
-        ApiSort::Name => "lower(a.name), a.api_id",
-        ApiSort::Methods => "6 DESC, lower(a.name)",
-        ApiSort::NonIam => "7 DESC, lower(a.name)",
+        ApiSort::Name => "lower(a.name), a.api_id, a.target",
+        ApiSort::Methods => "coalesce(m.methods, 0) DESC, lower(a.name), a.api_id, a.target",
+        ApiSort::NonIam => "coalesce(m.non_iam, 0) DESC, lower(a.name), a.api_id, a.target",
     };
-    let pattern = like_pattern(search);
+    let (compare, direction) = match cursor {
+        Cursor::Before(_) => ("<", "DESC"),
+        _ => (">", "ASC"),
+    };
+    let (target, api_id) = match cursor {
+        Cursor::After(k) | Cursor::Before(k) => k.split_once('\u{1f}').unwrap_or(("", "")),
+        Cursor::First => ("", ""),
+    };
     let sql = format!(
-        "{SUMMARY_SELECT}
-         WHERE ($1 = '' OR a.name ILIKE $2 OR a.api_id ILIKE $2 OR coalesce(a.description, '') ILIKE $2)
-         ORDER BY (a.gone_at IS NOT NULL), {order}"
+        "WITH m AS (
+             SELECT target, api_id, count(*) AS methods,
+                    count(*) FILTER (WHERE authorization_type <> 'AWS_IAM') AS non_iam
+             FROM api_methods GROUP BY target, api_id),
+         s AS (SELECT target, api_id, count(*) AS stages FROM api_stages GROUP BY target, api_id),
+         ranked AS (
+             SELECT a.target, a.api_id, a.name, a.description, coalesce(s.stages, 0) AS stages,
+                    coalesce(m.methods, 0) AS methods, coalesce(m.non_iam, 0) AS non_iam,
+                    a.gone_at, a.last_synced_at,
+                    row_number() OVER (ORDER BY (a.gone_at IS NOT NULL), {order}) AS pos
+             FROM rest_apis a
+             LEFT JOIN m ON m.target = a.target AND m.api_id = a.api_id
+             LEFT JOIN s ON s.target = a.target AND s.api_id = a.api_id
+             WHERE ($1 = '' OR a.name ILIKE $2 OR a.api_id ILIKE $2
+                    OR coalesce(a.description, '') ILIKE $2)),
+         mark AS (SELECT coalesce((SELECT pos FROM ranked WHERE target = $3 AND api_id = $4),
+                                  0) AS pos)
+         SELECT target, api_id, name, description, stages, methods, non_iam, gone_at,
+                last_synced_at, (SELECT count(*) FROM ranked) AS total
+         FROM ranked WHERE pos {compare} (SELECT pos FROM mark)
+         ORDER BY pos {direction} LIMIT $5",
     );
-    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
+    let rows: Vec<PagedRow> = sqlx::query_as(&sql)
         .bind(search)
-        .bind(pattern)
+        .bind(like_pattern(search))
+        .bind(target)
+        .bind(api_id)
+        .bind(size.saturating_add(1).min(i64::MAX as usize) as i64)
         .fetch_all(pool)
         .await?;
-    Ok(rows.into_iter().map(summary).collect())
+    if rows.is_empty() && !matches!(cursor, Cursor::First) {
+        // The API the link started from is gone (or filtered out): start again.
+        return Box::pin(list_apis_page(pool, search, sort, &Cursor::First, size)).await;
+    }
+    let total = rows.first().map(|r| r.9).unwrap_or(0);
+    let summaries = rows
+        .into_iter()
+        .map(|(t, id, n, d, st, m, ni, g, sy, _)| summary((t, id, n, d, st, m, ni, g, sy)))
+        .collect();
+    let page = super::group_queries::keyset_page_of(summaries, cursor, total, api_key, size);
+    Ok(page)
 }
 
 pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiDetail>> {

@@ -9,8 +9,10 @@ pub async fn list_apis(
     state: &AppState,
     search: &str,
     sort: ApiSort,
-) -> Result<Vec<ApiSummary>, AppError> {
-    Ok(queries::list_apis(&state.pool, search, sort).await?)
+    cursor: &Cursor,
+    size: usize,
+) -> Result<Page<ApiSummary>, AppError> {
+    Ok(queries::list_apis_page(&state.pool, search, sort, cursor, size).await?)
 }
 
 pub async fn api_detail(state: &AppState, api_id: &str) -> Result<ApiDetail, AppError> {

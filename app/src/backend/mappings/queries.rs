@@ -87,25 +87,25 @@ pub async fn group_mappings(
     // The bind form offers a few managed roles matching the search, not every role: a company
     // has hundreds, and each would be shipped on every group page.
     let pattern = crate::backend::catalog::queries::like_pattern(role_search);
-    let roles = sqlx::query_as!(
-        RoleOption,
-        "SELECT arn, role_name AS name, target FROM iam_roles
+    let found = sqlx::query!(
+        r#"SELECT arn, role_name, target, count(*) OVER () AS "total!" FROM iam_roles
          WHERE managed AND gone_at IS NULL AND ($1 = '' OR role_name ILIKE $2 OR arn ILIKE $2)
-         ORDER BY lower(role_name), arn LIMIT $3",
+         ORDER BY lower(role_name), arn LIMIT $3"#,
         role_search,
         pattern,
         ROLE_CHOICES as i64,
     )
     .fetch_all(pool)
     .await?;
-    let roles_total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM iam_roles
-           WHERE managed AND gone_at IS NULL AND ($1 = '' OR role_name ILIKE $2 OR arn ILIKE $2)"#,
-        role_search,
-        pattern,
-    )
-    .fetch_one(pool)
-    .await?;
+    let roles_total = found.first().map(|r| r.total).unwrap_or(0);
+    let roles = found
+        .into_iter()
+        .map(|r| RoleOption {
+            arn: r.arn,
+            name: r.role_name,
+            target: r.target,
+        })
+        .collect();
     let grant_roles = sqlx::query_as!(
         RoleOption,
         "SELECT arn, role_name AS name, target FROM iam_roles
@@ -114,14 +114,12 @@ pub async fn group_mappings(
     )
     .fetch_all(pool)
     .await?;
+    // The APIs only: the grant form asks for the chosen API's paths (`api_paths`), so a page
+    // does not ship every API's resource tree.
     let apis = sqlx::query_as!(
         ApiOption,
-        r#"SELECT a.target, a.api_id, a.name,
-                ARRAY(SELECT stage_name FROM api_stages s
-                      WHERE s.target = a.target AND s.api_id = a.api_id ORDER BY 1) AS "stages!",
-                ARRAY(SELECT path FROM api_resources r
-                      WHERE r.target = a.target AND r.api_id = a.api_id ORDER BY 1) AS "paths!"
-         FROM rest_apis a WHERE a.gone_at IS NULL ORDER BY lower(a.name)"#,
+        "SELECT a.target, a.api_id, a.name
+         FROM rest_apis a WHERE a.gone_at IS NULL ORDER BY lower(a.name), a.api_id",
     )
     .fetch_all(pool)
     .await?;
@@ -135,6 +133,17 @@ pub async fn group_mappings(
         grant_roles,
         apis,
     })
+}
+
+/// The resource paths of an API (in every target that has it), for the grant form's hints.
+pub async fn api_paths(pool: &PgPool, api_id: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "SELECT DISTINCT r.path FROM api_resources r JOIN rest_apis a USING (target, api_id)
+         WHERE r.api_id = $1 AND a.gone_at IS NULL ORDER BY 1",
+        api_id
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// A mapping's place in the list, as cursors carry it: its sort columns, unit-separated.

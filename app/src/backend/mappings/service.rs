@@ -455,15 +455,17 @@ pub async fn group_mappings(
     role_search: &str,
 ) -> Result<GroupMappings, AppError> {
     let viewer = caller().map(|v| v.oid);
-    Ok(super::queries::group_mappings(
-        &state.pool,
-        &state.desired,
-        viewer,
-        source,
-        id,
-        role_search.trim(),
+    Ok(
+        super::queries::group_mappings(
+            &state.pool,
+            &state.desired,
+            viewer,
+            source,
+            id,
+            role_search,
+        )
+        .await?,
     )
-    .await?)
 }
 
 pub async fn mappings(

@@ -151,32 +151,10 @@ pub struct Listed {
 
 /// The newest `limit` change sets in `states` (every state when empty), for lists.
 pub async fn listed(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<Vec<Listed>> {
-    let names: Vec<String> = states.iter().map(|s| s.as_str().to_string()).collect();
-    let rows = sqlx::query!(
-        r#"SELECT id, title, state AS "state: State", author_oid, author_name,
-                  jsonb_array_length(items) AS "items!", updated_at
-           FROM change_sets
-           WHERE cardinality($1::text[]) = 0 OR state = ANY($1) ORDER BY id DESC LIMIT $2"#,
-        &names,
-        limit
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Listed {
-            author_oid: r.author_oid,
-            state: r.state,
-            summary: crate::mappings::types::ChangeSetSummary {
-                id: r.id,
-                title: super::views::shown_title(r.id, &r.title),
-                state: r.state.as_str().to_string(),
-                author_name: r.author_name,
-                items: r.items as usize,
-                updated_at: crate::backend::catalog::queries::utc(r.updated_at),
-            },
-        })
-        .collect())
+    let size = usize::try_from(limit).unwrap_or(0);
+    Ok(listed_page(pool, states, "id", false, &Cursor::First, size)
+        .await?
+        .items)
 }
 
 /// The orders the change sets list offers: a URL key and the SQL it sorts by (a closed set,
