@@ -107,6 +107,8 @@ pub struct GroupMappings {
     /// or in the viewer's draft.
     pub grant_roles: Vec<RoleOption>,
     pub apis: Vec<ApiOption>,
+    /// The first API's resource paths: the grant form's hints until another API is chosen.
+    pub first_api_paths: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -120,18 +120,17 @@ pub fn GroupRoles(
         .collect_view();
     let api_options = m.apis.iter().map(|a| view! { <option value=a.api_id.clone()>{format!("{} ({})", a.name, a.api_id)}</option> }).collect_view();
     // The path hints are the chosen API's, asked for when the choice changes: a page does not
-    // ship every API's resource tree. Without JavaScript they are the first API's.
-    let chosen_api = RwSignal::new(m.apis.first().map(|a| a.api_id.clone()).unwrap_or_default());
-    let path_hints = Resource::new(
-        move || chosen_api.get(),
-        |api| async move {
-            if api.is_empty() {
-                Ok(Vec::new())
-            } else {
-                get_api_paths(api).await
-            }
-        },
-    );
+    // ship every API's resource tree. They start as the first API's (all there is without
+    // JavaScript). A signal, not a resource: a resource made here, under the page's own
+    // suspense, would not line up with the server's when the page hydrates.
+    let path_hints = RwSignal::new(m.first_api_paths.clone());
+    let choose_api = move |ev: leptos::ev::Event| {
+        let api = event_target_value(&ev);
+        leptos::task::spawn_local(async move {
+            // A failed lookup leaves no hints; the path is still checked when submitted.
+            path_hints.set(get_api_paths(api).await.unwrap_or_default());
+        });
+    };
     let target_options = {
         let mut t: Vec<String> = m.apis.iter().map(|a| a.target.clone()).collect();
         t.sort();
@@ -141,14 +140,11 @@ pub fn GroupRoles(
             .collect_view()
     };
     let paths = move || {
-        Suspend::new(async move {
-            path_hints
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| view! { <option value=p></option> })
-                .collect_view()
-        })
+        path_hints
+            .get()
+            .into_iter()
+            .map(|p| view! { <option value=p></option> })
+            .collect_view()
     };
     let (stage, path) = (
         typed_or(&grant, "stage", String::new()),
@@ -191,7 +187,7 @@ pub fn GroupRoles(
                     <p class="field-error" id="grant-target-error">{move || field_error(&grant.value().get(), "account").or_else(|| field_error(&grant.value().get(), "region"))}</p>
                     <label for="grant-api">"API"</label>
                     <select id="grant-api" name="api_id" aria-describedby="grant-api-error"
-                        on:change=move |ev| chosen_api.set(event_target_value(&ev))>{api_options}</select>
+                        on:change=choose_api>{api_options}</select>
                     <p class="field-error" id="grant-api-error">{move || field_error(&grant.value().get(), "api_id")}</p>
                     <label for="grant-stage">"Stage (or * for every stage)"</label>
                     <input id="grant-stage" name="stage" value=stage required placeholder="prod" aria-describedby="grant-stage-error"/>
@@ -203,7 +199,7 @@ pub fn GroupRoles(
                     <p class="field-error" id="grant-method-error">{move || field_error(&grant.value().get(), "method")}</p>
                     <label for="grant-path">"Resource path (/orders, /orders/{id}, /orders/*)"</label>
                     <input id="grant-path" name="path" value=path list="grant-paths" autocomplete="off" aria-describedby="grant-path-error"/>
-                    <datalist id="grant-paths"><Transition fallback=|| ()>{paths}</Transition></datalist>
+                    <datalist id="grant-paths">{paths}</datalist>
                     <p class="field-error" id="grant-path-error">{move || field_error(&grant.value().get(), "path")}</p>
                     <button class="button button-primary" type="submit">"Add to my change set"</button>
                 </ActionForm>

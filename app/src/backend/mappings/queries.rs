@@ -123,7 +123,12 @@ pub async fn group_mappings(
     )
     .fetch_all(pool)
     .await?;
+    let first_api_paths = match apis.first() {
+        Some(api) => api_paths(pool, &api.api_id).await?,
+        None => Vec::new(),
+    };
     Ok(GroupMappings {
+        first_api_paths,
         bound,
         pending,
         draft: draft.map(|d| d.id),
