@@ -44,6 +44,15 @@ async fn page(client: &TestApp, path: &str, marker: &str) -> usize {
     html.len()
 }
 
+/// The page's "next" link, as a path to request.
+fn next_link(html: &str) -> String {
+    html.split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&")
+}
+
 fn p99(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[(v.len() * 99 / 100).min(v.len() - 1)]
@@ -78,12 +87,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         "{html:.2000}"
     );
     // Its pages walk forward: the next page starts after the last row of this one.
-    let next = html
-        .split("rel=\"next\" href=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a next page")
-        .replace("&amp;", "&");
+    let next = next_link(&html);
     let second = admin
         .get(&format!("/apis/bench00007/matrix{next}"))
         .await
@@ -137,12 +141,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     // Change sets: a page of 50 of the 100, newest first, and the next page after it.
     let list = admin.get("/change-sets").await.text().await.unwrap();
     assert!(list.contains("50 of 100 change sets"), "{list:.3000}");
-    let next = list
-        .split("rel=\"next\" href=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a next page")
-        .replace("&amp;", "&");
+    let next = next_link(&list);
     let second = admin.get(&next).await.text().await.unwrap();
     assert!(second.contains("50 of 100 change sets") && second.contains("rel=\"prev\""));
     assert!(!second.contains("rel=\"next\""), "two pages in all");
@@ -154,12 +153,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         .await
         .unwrap();
     assert!(apis.contains("20 of 50 APIs"), "{apis:.3000}");
-    let next = apis
-        .split("rel=\"next\" href=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a next page")
-        .replace("&amp;", "&");
+    let next = next_link(&apis);
     assert!(
         next.starts_with("/apis?sort=methods&size=20&after="),
         "{next}"

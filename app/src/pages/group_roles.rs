@@ -124,11 +124,17 @@ pub fn GroupRoles(
     // JavaScript). A signal, not a resource: a resource made here, under the page's own
     // suspense, would not line up with the server's when the page hydrates.
     let path_hints = RwSignal::new(m.first_api_paths.clone());
+    // Only the last API chosen sets the hints: lookups may answer out of order.
+    let chosen_api = StoredValue::new(String::new());
     let choose_api = move |ev: leptos::ev::Event| {
         let api = event_target_value(&ev);
+        chosen_api.set_value(api.clone());
         leptos::task::spawn_local(async move {
             // A failed lookup leaves no hints; the path is still checked when submitted.
-            path_hints.set(get_api_paths(api).await.unwrap_or_default());
+            let paths = get_api_paths(api.clone()).await.unwrap_or_default();
+            if chosen_api.get_value() == api {
+                path_hints.set(paths);
+            }
         });
     };
     let target_options = {

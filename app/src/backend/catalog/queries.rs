@@ -23,31 +23,22 @@ pub fn like_pattern(search: &str) -> String {
     )
 }
 
-type SummaryRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    i64,
-    i64,
-    Option<OffsetDateTime>,
-    OffsetDateTime,
-);
-
-/// A summary row with the count of every matching API.
-type PagedRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    i64,
-    i64,
-    Option<OffsetDateTime>,
-    OffsetDateTime,
-    i64,
-);
+/// An API with its counts, as the list and an API's page read it; `total` (the matching APIs)
+/// only in the list.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    target: String,
+    api_id: String,
+    name: String,
+    description: Option<String>,
+    stages: i64,
+    methods: i64,
+    non_iam: i64,
+    gone_at: Option<OffsetDateTime>,
+    last_synced_at: OffsetDateTime,
+    #[sqlx(default)]
+    total: i64,
+}
 
 /// A resource and one of its methods (or none: LEFT JOIN).
 type MethodJoinRow = (
@@ -60,26 +51,26 @@ type MethodJoinRow = (
 
 const SUMMARY_SELECT: &str = "
     SELECT a.target, a.api_id, a.name, a.description,
-           (SELECT count(*) FROM api_stages s WHERE s.target = a.target AND s.api_id = a.api_id),
-           (SELECT count(*) FROM api_methods m WHERE m.target = a.target AND m.api_id = a.api_id),
+           (SELECT count(*) FROM api_stages s
+                WHERE s.target = a.target AND s.api_id = a.api_id) AS stages,
+           (SELECT count(*) FROM api_methods m
+                WHERE m.target = a.target AND m.api_id = a.api_id) AS methods,
            (SELECT count(*) FROM api_methods m WHERE m.target = a.target AND m.api_id = a.api_id
-                AND m.authorization_type <> 'AWS_IAM'),
+                AND m.authorization_type <> 'AWS_IAM') AS non_iam,
            a.gone_at, a.last_synced_at
     FROM rest_apis a";
 
 fn summary(row: SummaryRow) -> ApiSummary {
-    let (target, api_id, name, description, stages, methods, non_iam_methods, gone_at, synced) =
-        row;
     ApiSummary {
-        target,
-        api_id,
-        name,
-        description,
-        stages,
-        methods,
-        non_iam_methods,
-        gone: gone_at.is_some(),
-        last_synced_at: utc(synced),
+        target: row.target,
+        api_id: row.api_id,
+        name: row.name,
+        description: row.description,
+        stages: row.stages,
+        methods: row.methods,
+        non_iam_methods: row.non_iam,
+        gone: row.gone_at.is_some(),
+        last_synced_at: utc(row.last_synced_at),
     }
 }
 
@@ -150,7 +141,7 @@ pub async fn list_apis_page(
          FROM ranked WHERE pos {compare} (SELECT pos FROM mark)
          ORDER BY pos {direction} LIMIT $5",
     );
-    let rows: Vec<PagedRow> = sqlx::query_as(&sql)
+    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
         .bind(search)
         .bind(like_pattern(search))
         .bind(target)
@@ -162,11 +153,8 @@ pub async fn list_apis_page(
         // The API the link started from is gone (or filtered out): start again.
         return Box::pin(list_apis_page(pool, search, sort, &Cursor::First, size)).await;
     }
-    let total = rows.first().map(|r| r.9).unwrap_or(0);
-    let summaries = rows
-        .into_iter()
-        .map(|(t, id, n, d, st, m, ni, g, sy, _)| summary((t, id, n, d, st, m, ni, g, sy)))
-        .collect();
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let summaries = rows.into_iter().map(summary).collect();
     let page = super::group_queries::keyset_page_of(summaries, cursor, total, api_key, size);
     Ok(page)
 }
