@@ -10,13 +10,16 @@
 // With --exit-with-stdin it stops when its standard input closes (so tests never leak it).
 import http from 'node:http';
 import { generateKeyPair, exportJWK, SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { TENANT_ID, OTHER_TENANT_ID, USERS, findUser } from './demo-users.mjs';
 
 const port = Number(process.env.OIDC_PORT ?? 9400);
 const clientId = process.env.OIDC_CLIENT_ID ?? 'gatehouse';
 const clientSecret = process.env.OIDC_CLIENT_SECRET ?? 'gatehouse-demo-secret';
 const FAULTS = ['wrong_audience', 'expired', 'bad_nonce', 'tampered', 'wrong_issuer'];
+// APIs behind Gatehouse's authorizer: an access token for one of them is a JWT whose audience
+// is the resource (as Entra ID's for an API's app id URI), carrying the person's groups.
+const RESOURCES = ['api://gatehouse-apis', 'api://some-other-api'];
 
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const signingJwk = { ...(await exportJWK(privateKey)), kid: 'demo-key-1', alg: 'RS256', use: 'sig' };
@@ -41,6 +44,13 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
+  }, {
+    // A public client (a CLI, a single-page app) that asks for access tokens to call APIs.
+    client_id: 'gatehouse-cli',
+    redirect_uris: ['http://127.0.0.1/cli/callback'],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
   }],
   jwks: { keys: [signingJwk] },
   cookies: { keys: ['gatehouse-demo-cookie-key'] },
@@ -54,6 +64,25 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true, logoutSource },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => undefined,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, resource) => {
+        if (!RESOURCES.includes(resource)) throw new errors.InvalidTarget();
+        return { scope: 'access', audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: 3600, jwt: { sign: { alg: 'RS256' } } };
+      },
+    },
+  },
+  // Entra-shaped claims in API access tokens: who (oid, upn, name), which tenant, which groups
+  // (or the overage pointer instead), which app roles.
+  async extraTokenClaims(ctx, token) {
+    if (token.kind !== 'AccessToken' || !token.resourceServer) return undefined;
+    const { user } = parseAccountId(token.accountId);
+    if (!user) return undefined;
+    const tid = user.tid ?? TENANT_ID;
+    const groups = user.overage ? { _claim_names: { groups: 'src1' }, hasgroups: true } : { groups: user.groups };
+    return { ver: '2.0', tid, oid: user.oid, upn: user.email, preferred_username: user.email, name: user.name, roles: user.roles, ...groups };
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {
@@ -84,6 +113,8 @@ const provider = new Provider(issuer, {
     if (grantId) return ctx.oidc.provider.Grant.find(grantId);
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
     grant.addOIDCScope('openid profile email');
+    const resource = ctx.oidc.params?.resource;
+    if (RESOURCES.includes(resource)) grant.addResourceScope(resource, 'access');
     await grant.save();
     return grant;
   },
