@@ -147,7 +147,9 @@ impl Bundle {
         let mut parents = vec![Vec::new(); self.groups.len()];
         for (child, parent) in &self.nested {
             if *child >= n || *parent >= n {
-                return Err(bad(format!("nested pair [{child}, {parent}] names no group")));
+                return Err(bad(format!(
+                    "nested pair [{child}, {parent}] names no group"
+                )));
             }
             parents[*child as usize].push(*parent);
         }
@@ -166,7 +168,10 @@ impl Bundle {
             let mut grants = Vec::with_capacity(api.grants.len());
             for g in api.grants {
                 if g.role as usize >= roles.len() {
-                    return Err(bad(format!("a grant on {} names role #{}", api.api_id, g.role)));
+                    return Err(bad(format!(
+                        "a grant on {} names role #{}",
+                        api.api_id, g.role
+                    )));
                 }
                 let pattern = Pattern::parse(&g.path)
                     .map_err(|e| bad(format!("a grant on {}: {e}", api.api_id)))?;
@@ -271,7 +276,11 @@ pub(crate) mod tests {
         );
         let mut dangling = sample();
         dangling.roles[0].groups.push(9);
-        assert!(dangling.compile().unwrap_err().to_string().contains("group #9"));
+        assert!(dangling
+            .compile()
+            .unwrap_err()
+            .to_string()
+            .contains("group #9"));
         let mut bad_path = sample();
         bad_path.apis[0].grants[0].path = "orders".into();
         assert!(bad_path.compile().is_err());

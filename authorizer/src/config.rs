@@ -19,7 +19,11 @@ pub struct Config {
 }
 
 fn list(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// `s3://bucket/key` → (bucket, key).
@@ -29,7 +33,9 @@ pub fn s3_location(text: &str) -> Result<(String, String), String> {
         .strip_prefix("s3://")
         .ok_or_else(|| format!("`{text}` is not s3://BUCKET/KEY"))?;
     match rest.split_once('/') {
-        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok((bucket.into(), key.into())),
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+            Ok((bucket.into(), key.into()))
+        }
         _ => Err(format!("`{text}` is not s3://BUCKET/KEY")),
     }
 }
@@ -45,7 +51,10 @@ impl Config {
         let seconds = |name: &str, default: u64| -> Result<u64, String> {
             match get(name) {
                 None => Ok(default),
-                Some(v) => v.trim().parse().map_err(|_| format!("{name}: `{v}` is not a number of seconds")),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{name}: `{v}` is not a number of seconds")),
             }
         };
         let algorithms = get("GATEHOUSE_AUTHZ_ALGORITHMS")
@@ -65,10 +74,17 @@ impl Config {
             .collect::<Result<Vec<_>, _>>()?;
         let (bucket, key) = s3_location(&required("GATEHOUSE_AUTHZ_BUNDLE")?)
             .map_err(|e| format!("GATEHOUSE_AUTHZ_BUNDLE: {e}"))?;
-        let simple_http_response = match get("GATEHOUSE_AUTHZ_HTTP_RESPONSE").as_deref().map(str::trim) {
+        let simple_http_response = match get("GATEHOUSE_AUTHZ_HTTP_RESPONSE")
+            .as_deref()
+            .map(str::trim)
+        {
             None | Some("simple") => true,
             Some("policy") => false,
-            Some(other) => return Err(format!("GATEHOUSE_AUTHZ_HTTP_RESPONSE: `{other}` is neither simple nor policy")),
+            Some(other) => {
+                return Err(format!(
+                    "GATEHOUSE_AUTHZ_HTTP_RESPONSE: `{other}` is neither simple nor policy"
+                ))
+            }
         };
         Ok(Config {
             token: TokenSettings {
@@ -77,13 +93,19 @@ impl Config {
                 audiences: list(&required("GATEHOUSE_AUTHZ_AUDIENCES")?),
                 algorithms,
                 leeway: seconds("GATEHOUSE_AUTHZ_LEEWAY_SECONDS", 60)?,
-                use_app_roles: matches!(get("GATEHOUSE_AUTHZ_USE_APP_ROLES").as_deref(), Some("true" | "1")),
+                use_app_roles: matches!(
+                    get("GATEHOUSE_AUTHZ_USE_APP_ROLES").as_deref(),
+                    Some("true" | "1")
+                ),
             },
             jwks_uri: get("GATEHOUSE_AUTHZ_JWKS_URI").filter(|v| !v.trim().is_empty()),
             bucket,
             key,
             refresh: Duration::from_secs(seconds("GATEHOUSE_AUTHZ_REFRESH_SECONDS", 30)?),
-            max_staleness: Duration::from_secs(seconds("GATEHOUSE_AUTHZ_MAX_STALENESS_SECONDS", 300)?),
+            max_staleness: Duration::from_secs(seconds(
+                "GATEHOUSE_AUTHZ_MAX_STALENESS_SECONDS",
+                300,
+            )?),
             simple_http_response,
         })
     }
@@ -96,19 +118,34 @@ mod tests {
     #[test]
     fn settings_are_read_and_each_bad_one_named() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         let ok = Config::from_lookup(env(&[
-            ("GATEHOUSE_AUTHZ_ISSUER", "https://login.microsoftonline.com/{tenantid}/v2.0"),
+            (
+                "GATEHOUSE_AUTHZ_ISSUER",
+                "https://login.microsoftonline.com/{tenantid}/v2.0",
+            ),
             ("GATEHOUSE_AUTHZ_TENANTS", "t1, t2"),
             ("GATEHOUSE_AUTHZ_AUDIENCES", "api://orders"),
-            ("GATEHOUSE_AUTHZ_BUNDLE", "s3://gatehouse/access-bundle.json.gz"),
+            (
+                "GATEHOUSE_AUTHZ_BUNDLE",
+                "s3://gatehouse/access-bundle.json.gz",
+            ),
         ]))
         .unwrap();
         assert_eq!(ok.token.tenants, vec!["t1", "t2"]);
-        assert_eq!((ok.bucket.as_str(), ok.key.as_str()), ("gatehouse", "access-bundle.json.gz"));
+        assert_eq!(
+            (ok.bucket.as_str(), ok.key.as_str()),
+            ("gatehouse", "access-bundle.json.gz")
+        );
         assert_eq!(ok.token.algorithms, vec![Algorithm::RS256]);
-        let err = Config::from_lookup(env(&[("GATEHOUSE_AUTHZ_BUNDLE", "gatehouse/x")])).unwrap_err();
+        let err =
+            Config::from_lookup(env(&[("GATEHOUSE_AUTHZ_BUNDLE", "gatehouse/x")])).unwrap_err();
         assert!(err.contains("s3://BUCKET/KEY"), "{err}");
         let err = Config::from_lookup(env(&[
             ("GATEHOUSE_AUTHZ_BUNDLE", "s3://b/k"),

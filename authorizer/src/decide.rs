@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    bundle::{CompiledApi, CompiledGrant, Compiled},
+    bundle::{Compiled, CompiledApi, CompiledGrant},
     route::{self, method_covers, Segment},
 };
 
@@ -113,13 +113,20 @@ impl Decision {
 
 /// The template `req` was routed to: as given, or resolved from a concrete path against the
 /// API's catalogued routes (`None` with no catalogue: grants then match the concrete path).
-fn resolve_template(api: &CompiledApi, req: &RouteRequest) -> Result<Option<Vec<Segment>>, Refusal> {
+fn resolve_template(
+    api: &CompiledApi,
+    req: &RouteRequest,
+) -> Result<Option<Vec<Segment>>, Refusal> {
     match req.path {
-        RequestPath::Template(t) => route::template(t).map(Some).map_err(|_| Refusal::UnknownRoute {
-            api_id: req.api_id.into(),
-            method: req.method.into(),
-            path: t.into(),
-        }),
+        RequestPath::Template(t) => {
+            route::template(t)
+                .map(Some)
+                .map_err(|_| Refusal::UnknownRoute {
+                    api_id: req.api_id.into(),
+                    method: req.method.into(),
+                    path: t.into(),
+                })
+        }
         RequestPath::Concrete(_) if api.routes.is_empty() => Ok(None),
         RequestPath::Concrete(path) => {
             let i = route::resolve(api.routes.iter().map(|r| r.template.as_slice()), path)
@@ -134,7 +141,13 @@ fn resolve_template(api: &CompiledApi, req: &RouteRequest) -> Result<Option<Vec<
 }
 
 /// Whether `grant` covers the request's stage, verb and resource.
-pub fn grant_covers(grant: &CompiledGrant, stage: &str, method: &str, template: Option<&[Segment]>, path: &str) -> bool {
+pub fn grant_covers(
+    grant: &CompiledGrant,
+    stage: &str,
+    method: &str,
+    template: Option<&[Segment]>,
+    path: &str,
+) -> bool {
     (grant.stage == "*" || grant.stage == stage)
         && method_covers(&grant.method, method)
         && match template {
@@ -165,7 +178,12 @@ fn path_text(template: Option<&[Segment]>, req: &RouteRequest) -> String {
 }
 
 /// Decides `req` for a caller with `membership`.
-pub fn decide(bundle: &Compiled, membership: &Membership, principals: usize, req: &RouteRequest) -> Decision {
+pub fn decide(
+    bundle: &Compiled,
+    membership: &Membership,
+    principals: usize,
+    req: &RouteRequest,
+) -> Decision {
     let Some(api) = bundle.apis.get(req.api_id) else {
         return Decision::Deny(Refusal::UnknownApi(req.api_id.into()));
     };
@@ -199,15 +217,26 @@ pub fn decide(bundle: &Compiled, membership: &Membership, principals: usize, req
         }
     }
     Decision::Deny(Refusal::NotGranted {
-        route: format!("{} {} on stage {} of API {}", req.method, resource, req.stage, req.api_id),
+        route: format!(
+            "{} {} on stage {} of API {}",
+            req.method, resource, req.stage, req.api_id
+        ),
     })
 }
 
 /// The grants of `api` the caller holds through some group.
-pub fn held_grants<'a>(bundle: &'a Compiled, membership: &Membership, api: &'a CompiledApi) -> Vec<&'a CompiledGrant> {
+pub fn held_grants<'a>(
+    bundle: &'a Compiled,
+    membership: &Membership,
+    api: &'a CompiledApi,
+) -> Vec<&'a CompiledGrant> {
     api.grants
         .iter()
-        .filter(|g| membership.first_of(&bundle.roles[g.role as usize].groups).is_some())
+        .filter(|g| {
+            membership
+                .first_of(&bundle.roles[g.role as usize].groups)
+                .is_some()
+        })
         .collect()
 }
 

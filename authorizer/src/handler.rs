@@ -97,9 +97,7 @@ fn parse(event: &Value) -> Result<Ask, String> {
     if event["version"] == "2.0" {
         let ctx = &event["requestContext"];
         let route_key = text(&event["routeKey"]).ok_or_else(|| bad("no routeKey"))?;
-        let template = route_key
-            .split_once(' ')
-            .map(|(_, path)| path.to_string());
+        let template = route_key.split_once(' ').map(|(_, path)| path.to_string());
         let authorization = header(event, "authorization").or_else(|| {
             event["identitySource"]
                 .as_array()
@@ -222,7 +220,14 @@ impl Authorizer {
         let response = if ask.shape == Shape::HttpV2 && self.simple_http_response {
             self.answer(&ask, Some(&caller), decision.is_allowed(), &log)
         } else {
-            let policy = rest_policy(&bundle, &membership, &ask.api_id, &ask.stage, &ask.arn, &decision);
+            let policy = rest_policy(
+                &bundle,
+                &membership,
+                &ask.api_id,
+                &ask.stage,
+                &ask.arn,
+                &decision,
+            );
             with_policy(&ask, Some(&caller), policy.document(), &log)
         };
         Ok(Outcome {
@@ -232,7 +237,13 @@ impl Authorizer {
     }
 
     /// An answer that decides only this request.
-    fn answer(&self, ask: &Ask, caller: Option<&Caller>, allowed: bool, log: &DecisionLog) -> Value {
+    fn answer(
+        &self,
+        ask: &Ask,
+        caller: Option<&Caller>,
+        allowed: bool,
+        log: &DecisionLog,
+    ) -> Value {
         if ask.shape == Shape::HttpV2 && self.simple_http_response {
             return json!({"isAuthorized": allowed, "context": context(caller, log)});
         }
@@ -272,19 +283,33 @@ mod tests {
         let token = json!({"type": "TOKEN", "authorizationToken": "Bearer x",
             "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42"});
         let a = parse(&token).unwrap();
-        assert_eq!((a.shape, a.api_id.as_str(), a.stage.as_str(), a.method.as_str(), a.concrete.as_str()),
-            (Shape::Token, "a1b2c3d4e5", "prod", "GET", "/orders/42"));
+        assert_eq!(
+            (
+                a.shape,
+                a.api_id.as_str(),
+                a.stage.as_str(),
+                a.method.as_str(),
+                a.concrete.as_str()
+            ),
+            (Shape::Token, "a1b2c3d4e5", "prod", "GET", "/orders/42")
+        );
         let request = json!({"type": "REQUEST", "resource": "/orders/{id}", "path": "/orders/42",
             "httpMethod": "GET", "headers": {"authorization": "Bearer y"},
             "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42"});
         let a = parse(&request).unwrap();
-        assert_eq!((a.template.as_deref(), a.authorization.as_deref()), (Some("/orders/{id}"), Some("Bearer y")));
+        assert_eq!(
+            (a.template.as_deref(), a.authorization.as_deref()),
+            (Some("/orders/{id}"), Some("Bearer y"))
+        );
         let v2 = json!({"version": "2.0", "type": "REQUEST", "routeKey": "DELETE /payments/{id}",
             "rawPath": "/payments/7", "identitySource": ["Bearer z"],
             "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:h1/prod/DELETE/payments/7",
             "requestContext": {"apiId": "h1", "stage": "prod", "http": {"method": "DELETE"}}});
         let a = parse(&v2).unwrap();
-        assert_eq!((a.shape, a.template.as_deref(), a.authorization.as_deref()), (Shape::HttpV2, Some("/payments/{id}"), Some("Bearer z")));
+        assert_eq!(
+            (a.shape, a.template.as_deref(), a.authorization.as_deref()),
+            (Shape::HttpV2, Some("/payments/{id}"), Some("Bearer z"))
+        );
         assert!(parse(&json!({"type": "OTHER", "methodArn": "x"})).is_err());
         assert!(parse(&json!({})).unwrap_err().contains("methodArn"));
     }

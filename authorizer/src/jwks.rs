@@ -37,7 +37,10 @@ impl Jwks {
 
     /// The JWKS address an issuer's discovery document names.
     pub async fn discover(issuer: &str) -> Result<String, String> {
-        let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
         let doc: serde_json::Value = reqwest::get(&url)
             .await
             .and_then(|r| r.error_for_status())

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::{
-    bundle::{CompiledApi, Compiled},
+    bundle::{Compiled, CompiledApi},
     decide::{grant_covers, held_grants, Decision, Membership},
     route::{arn_part, iam_matches},
 };
@@ -26,7 +26,13 @@ pub fn partition(region: &str) -> &'static str {
 }
 
 /// `arn:{partition}:execute-api:{region}:{account}:{api}/{stage}/{verb}/{path}`.
-pub fn method_arn(api: &CompiledApi, api_id: &str, stage: &str, method: &str, path: &str) -> String {
+pub fn method_arn(
+    api: &CompiledApi,
+    api_id: &str,
+    stage: &str,
+    method: &str,
+    path: &str,
+) -> String {
     let verb = if method == "ANY" { "*" } else { method };
     format!(
         "arn:{}:execute-api:{}:{}:{api_id}/{stage}/{verb}/{}",
@@ -48,21 +54,26 @@ impl Policy {
     fn only(arn: &str, allowed: bool) -> Policy {
         let one = vec![arn.to_string()];
         if allowed {
-            Policy { allow: one, deny: vec![] }
+            Policy {
+                allow: one,
+                deny: vec![],
+            }
         } else {
-            Policy { allow: vec![], deny: one }
+            Policy {
+                allow: vec![],
+                deny: one,
+            }
         }
     }
 
     /// How IAM decides `arn` under this policy: an explicit deny wins, then an allow.
     pub fn allows(&self, arn: &str) -> bool {
-        !self.deny.iter().any(|d| iam_matches(d, arn)) && self.allow.iter().any(|a| iam_matches(a, arn))
+        !self.deny.iter().any(|d| iam_matches(d, arn))
+            && self.allow.iter().any(|a| iam_matches(a, arn))
     }
 
     pub fn document(&self) -> Value {
-        let statement = |effect: &str, arns: &[String]| {
-            json!({"Effect": effect, "Action": "execute-api:Invoke", "Resource": arns})
-        };
+        let statement = |effect: &str, arns: &[String]| json!({"Effect": effect, "Action": "execute-api:Invoke", "Resource": arns});
         let mut statements = Vec::new();
         if !self.allow.is_empty() {
             statements.push(statement("Allow", &self.allow));
@@ -112,7 +123,10 @@ pub fn rest_policy(
     let overlaps = deny
         .iter()
         .any(|d| allow_routes.iter().any(|a| iam_matches(d, a)));
-    let policy = Policy { allow: allow_routes, deny };
+    let policy = Policy {
+        allow: allow_routes,
+        deny,
+    };
     let too_big = policy.allow.len() + policy.deny.len() > MAX_ARNS;
     if policy.allow.is_empty() || overlaps || too_big || policy.allows(request_arn) != allowed {
         return Policy::only(request_arn, allowed);
@@ -189,6 +203,12 @@ mod tests {
         assert_eq!(p.deny, vec![format!("{BASE}/GET/orders/*/items")]);
         let (d, p) = policy_for(&["g-finance"], "GET", "/orders/42");
         assert!(!d.is_allowed());
-        assert_eq!(p, Policy { allow: vec![], deny: vec![format!("{BASE}/GET/orders/42")] });
+        assert_eq!(
+            p,
+            Policy {
+                allow: vec![],
+                deny: vec![format!("{BASE}/GET/orders/42")]
+            }
+        );
     }
 }

@@ -147,7 +147,10 @@ fn specificity(template: &[Segment]) -> Vec<u8> {
 }
 
 /// The template (by index) API Gateway routes `path` to, among `templates`.
-pub fn resolve<'a>(templates: impl IntoIterator<Item = &'a [Segment]>, path: &str) -> Option<usize> {
+pub fn resolve<'a>(
+    templates: impl IntoIterator<Item = &'a [Segment]>,
+    path: &str,
+) -> Option<usize> {
     templates
         .into_iter()
         .enumerate()

@@ -130,7 +130,8 @@ impl S3Source {
 
     /// `None` when the object's ETag is still `etag`; else the new bundle and its ETag.
     async fn check(&self, etag: Option<&str>) -> Result<Option<(Compiled, String)>, SourceError> {
-        let unavailable = |e: String| SourceError::Unavailable(format!("s3://{}/{}: {e}", self.bucket, self.key));
+        let unavailable =
+            |e: String| SourceError::Unavailable(format!("s3://{}/{}: {e}", self.bucket, self.key));
         if let Some(etag) = etag {
             let head = self
                 .client

@@ -88,10 +88,13 @@ struct Header {
 /// (`none`, or HS256 signed with the public key, among others) before any key is looked at.
 pub fn header(token: &str, settings: &TokenSettings) -> Result<(Algorithm, String), TokenRefusal> {
     let mut parts = token.split('.');
-    let (Some(head), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(head), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(TokenRefusal::Malformed("a JWT has three parts".into()));
     };
-    let bytes = b64(head).map_err(|_| TokenRefusal::Malformed("the header is not base64url".into()))?;
+    let bytes =
+        b64(head).map_err(|_| TokenRefusal::Malformed("the header is not base64url".into()))?;
     let header: Header = serde_json::from_slice(&bytes)
         .map_err(|_| TokenRefusal::Malformed("the header is not JSON with alg".into()))?;
     let accepted = || {
@@ -161,11 +164,15 @@ pub fn verify(
         .claims;
     let tid = claims.tid.ok_or(TokenRefusal::MissingClaim("tid"))?;
     let iss = claims.iss.ok_or(TokenRefusal::MissingClaim("iss"))?;
+    if !settings
+        .tenants
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(&tid))
+    {
+        return Err(TokenRefusal::Tenant(tid));
+    }
     if iss != settings.issuer.replace("{tenantid}", &tid) {
         return Err(TokenRefusal::Issuer(iss));
-    }
-    if !settings.tenants.iter().any(|t| t.eq_ignore_ascii_case(&tid)) {
-        return Err(TokenRefusal::Tenant(tid));
     }
     let audiences = match claims.aud {
         Some(Audience::One(a)) => vec![a],
@@ -177,7 +184,11 @@ pub fn verify(
     }
     let exp = claims.exp.ok_or(TokenRefusal::MissingClaim("exp"))?;
     if now > exp + settings.leeway {
-        return Err(TokenRefusal::Expired { exp, now, leeway: settings.leeway });
+        return Err(TokenRefusal::Expired {
+            exp,
+            now,
+            leeway: settings.leeway,
+        });
     }
     if let Some(nbf) = claims.nbf {
         if nbf > now + settings.leeway {

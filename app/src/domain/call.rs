@@ -96,6 +96,16 @@ pub enum Call {
         principal_id: String,
         principal_name: String,
     },
+    /// Token mode: the access bundle the Lambda authorizer reads, written to S3 (gzip'd JSON,
+    /// its content hash and version as object metadata).
+    PublishAccessBundle {
+        bucket: String,
+        key: String,
+        version: u64,
+        content_sha256: String,
+        groups: usize,
+        grants: usize,
+    },
 }
 
 /// Who an Identity Center account assignment is for.
@@ -136,6 +146,7 @@ impl Call {
             Call::CreateAppRole { .. } => "UpdateServicePrincipal",
             Call::AssignAppRole { .. } => "CreateAppRoleAssignment",
             Call::RemoveAppRoleAssignment { .. } => "DeleteAppRoleAssignment",
+            Call::PublishAccessBundle { .. } => "PutObject",
         }
     }
 
@@ -147,6 +158,11 @@ impl Call {
                 | Call::AssignAppRole { .. }
                 | Call::RemoveAppRoleAssignment { .. }
         )
+    }
+
+    /// Whether the call writes the authorizer's access bundle to S3.
+    pub fn is_access_bundle(&self) -> bool {
+        matches!(self, Call::PublishAccessBundle { .. })
     }
 
     /// Whether the call goes to IAM Identity Center (else to the step's account).
@@ -251,6 +267,17 @@ impl Call {
             } => format!(
                 "remove the assignment of {principal_name} to the app role {} in Entra ID",
                 value.split(',').next().unwrap_or(value)
+            ),
+            Call::PublishAccessBundle {
+                bucket,
+                key,
+                version,
+                content_sha256,
+                groups,
+                grants,
+            } => format!(
+                "publish access bundle version {version} ({grants} grants for {groups} groups; sha256 {}…) to s3://{bucket}/{key}",
+                &content_sha256[..content_sha256.len().min(12)]
             ),
             Call::DeleteAccountAssignment {
                 permission_set,

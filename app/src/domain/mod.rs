@@ -2,6 +2,8 @@
 //! ARNs, the policy documents grants yield, the desired state and what change sets do to it, and
 //! the change-set state machine. Shared by the server and the browser (forms check the same way).
 
+#[cfg(feature = "ssr")]
+pub mod access_bundle;
 pub mod call;
 pub mod change_set;
 pub mod desired;

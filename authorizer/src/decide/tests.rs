@@ -19,7 +19,12 @@ fn a_member_is_allowed_the_granted_route_and_told_why() {
     let bundle = sample().compile().unwrap();
     let who = principals(&["g-orders"]);
     let m = Membership::of(&bundle, &who);
-    let d = decide(&bundle, &m, who.len(), &ask("GET", RequestPath::Template("/orders/{id}")));
+    let d = decide(
+        &bundle,
+        &m,
+        who.len(),
+        &ask("GET", RequestPath::Template("/orders/{id}")),
+    );
     let Decision::Allow(g) = d else {
         panic!("{d:?}")
     };
@@ -28,18 +33,32 @@ fn a_member_is_allowed_the_granted_route_and_told_why() {
     assert!(g.role.ends_with("role/orders-readers"));
     assert_eq!(g.grant, "GET /orders/{id} on stage prod");
     // A concrete path resolves to the catalogued template.
-    assert!(decide(&bundle, &m, 1, &ask("GET", RequestPath::Concrete("/orders/42"))).is_allowed());
+    assert!(decide(
+        &bundle,
+        &m,
+        1,
+        &ask("GET", RequestPath::Concrete("/orders/42"))
+    )
+    .is_allowed());
 }
 
 #[test]
 fn a_nested_group_reaches_its_parents_grants() {
     let bundle = sample().compile().unwrap();
     let m = Membership::of(&bundle, &principals(&["g-sub"]));
-    let d = decide(&bundle, &m, 1, &ask("GET", RequestPath::Template("/orders/{id}")));
+    let d = decide(
+        &bundle,
+        &m,
+        1,
+        &ask("GET", RequestPath::Template("/orders/{id}")),
+    );
     let Decision::Allow(g) = d else {
         panic!("{d:?}")
     };
-    assert_eq!((g.group.as_str(), g.through.as_deref()), ("g-orders", Some("g-sub")));
+    assert_eq!(
+        (g.group.as_str(), g.through.as_deref()),
+        ("g-orders", Some("g-sub"))
+    );
 }
 
 #[test]
@@ -55,17 +74,41 @@ fn everything_else_is_refused_with_its_reason() {
             "no grant of the caller's groups covers DELETE /orders/{id} on stage prod",
         ),
         (decide(&bundle, &finance, 1, &ask("GET", t)), "no grant"),
-        (decide(&bundle, &nobody, 1, &ask("GET", t)), "none of the token's 1 groups"),
         (
-            decide(&bundle, &orders, 1, &RouteRequest { stage: "dev", ..ask("GET", t) }),
+            decide(&bundle, &nobody, 1, &ask("GET", t)),
+            "none of the token's 1 groups",
+        ),
+        (
+            decide(
+                &bundle,
+                &orders,
+                1,
+                &RouteRequest {
+                    stage: "dev",
+                    ..ask("GET", t)
+                },
+            ),
             "stage dev",
         ),
         (
-            decide(&bundle, &orders, 1, &RouteRequest { api_id: "zzzzzzzzzz", ..ask("GET", t) }),
+            decide(
+                &bundle,
+                &orders,
+                1,
+                &RouteRequest {
+                    api_id: "zzzzzzzzzz",
+                    ..ask("GET", t)
+                },
+            ),
             "API zzzzzzzzzz is not in the access bundle",
         ),
         (
-            decide(&bundle, &orders, 1, &ask("GET", RequestPath::Concrete("/orders/42/items"))),
+            decide(
+                &bundle,
+                &orders,
+                1,
+                &ask("GET", RequestPath::Concrete("/orders/42/items")),
+            ),
             "is no route of API",
         ),
     ];
@@ -132,6 +175,18 @@ fn without_a_catalogue_grants_match_the_concrete_path() {
     }];
     let bundle = b.compile().unwrap();
     let m = Membership::of(&bundle, &principals(&["g-orders"]));
-    assert!(decide(&bundle, &m, 1, &ask("GET", RequestPath::Concrete("orders/42"))).is_allowed());
-    assert!(!decide(&bundle, &m, 1, &ask("GET", RequestPath::Concrete("orders/42/x"))).is_allowed());
+    assert!(decide(
+        &bundle,
+        &m,
+        1,
+        &ask("GET", RequestPath::Concrete("orders/42"))
+    )
+    .is_allowed());
+    assert!(!decide(
+        &bundle,
+        &m,
+        1,
+        &ask("GET", RequestPath::Concrete("orders/42/x"))
+    )
+    .is_allowed());
 }

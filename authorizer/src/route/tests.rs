@@ -48,8 +48,12 @@ fn a_concrete_path_resolves_to_the_most_specific_template() {
 
 #[test]
 fn bad_patterns_are_refused_with_the_reason() {
-    assert!(Pattern::parse("orders").unwrap_err().contains("start with /"));
-    assert!(Pattern::parse("/{proxy+}/x").unwrap_err().contains("comes last"));
+    assert!(Pattern::parse("orders")
+        .unwrap_err()
+        .contains("start with /"));
+    assert!(Pattern::parse("/{proxy+}/x")
+        .unwrap_err()
+        .contains("comes last"));
     assert!(Pattern::parse("/a/{}").unwrap_err().contains("parameter"));
     assert!(Pattern::parse("/a*/b").unwrap_err().contains("segment"));
 }
@@ -61,7 +65,10 @@ fn arns_and_methods() {
     assert!(method_covers("*", "DELETE"));
     assert!(method_covers("GET", "GET"));
     assert!(!method_covers("GET", "POST"));
-    assert!(iam_matches("api/prod/GET/orders/*", "api/prod/GET/orders/1/items"));
+    assert!(iam_matches(
+        "api/prod/GET/orders/*",
+        "api/prod/GET/orders/1/items"
+    ));
     assert!(!iam_matches("api/prod/GET/orders", "api/prod/GET/orders/1"));
 }
 
@@ -84,7 +91,11 @@ fn pattern_text() -> impl Strategy<Value = String> {
         let greedy_last = segs.last().is_some_and(|s| s.ends_with("+}"));
         let mut text = format!("/{}", segs.join("/"));
         if subtree && !greedy_last {
-            text = if text == "/" { "/*".into() } else { format!("{text}/*") };
+            text = if text == "/" {
+                "/*".into()
+            } else {
+                format!("{text}/*")
+            };
         }
         text
     })

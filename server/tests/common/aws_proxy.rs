@@ -56,12 +56,16 @@ fn operation(method: &str, path: &str, body: &[u8]) -> String {
         ("GET", ["restapis"]) => "GetRestApis",
         ("PATCH", ["restapis", _]) => "UpdateRestApi",
         ("GET", ["restapis", _]) => "GetRestApi",
+        // S3, path-style: /bucket/key.
+        ("PUT", [bucket, _, ..]) if *bucket != "restapis" => "PutObject",
+        ("HEAD", [bucket, _, ..]) if *bucket != "restapis" => "HeadObject",
         _ => return format!("{method} {path}"),
     };
     op.to_string()
 }
 
-const WRITES: [&str; 13] = [
+const WRITES: [&str; 14] = [
+    "PutObject",
     "CreateRole",
     "PutRolePolicy",
     "DeleteRolePolicy",

@@ -57,6 +57,10 @@ pub struct PushArgs {
     /// for AWS (its app roles and their assignments are written through Microsoft Graph).
     #[arg(long, env = "GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID", global = true)]
     pub saml_service_principal_id: Option<String>,
+    /// Token mode: where each push publishes the access bundle Gatehouse's Lambda authorizer
+    /// reads (`s3://BUCKET/KEY`). Unset: no bundle is published.
+    #[arg(long, env = "GATEHOUSE_ACCESS_BUNDLE", global = true)]
+    pub access_bundle: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +81,8 @@ pub struct PushSettings {
     pub saml_provider: Option<String>,
     /// The enterprise application's service principal (SAML mode).
     pub saml_service_principal: Option<String>,
+    /// Token mode: the S3 bucket and key of the access bundle.
+    pub access_bundle: Option<(String, String)>,
 }
 
 impl Default for PushSettings {
@@ -94,6 +100,7 @@ impl Default for PushSettings {
             identity_center_region: None,
             saml_provider: None,
             saml_service_principal: None,
+            access_bundle: None,
         }
     }
 }
@@ -214,6 +221,13 @@ impl PushArgs {
                     ))
                 }
                 other => other,
+            },
+            access_bundle: match text(&self.access_bundle) {
+                None => None,
+                Some(location) => Some(
+                    authorizer::config::s3_location(&location)
+                        .map_err(|e| invalid(("GATEHOUSE_ACCESS_BUNDLE", "access-bundle"), e))?,
+                ),
             },
             lease: Duration::from_secs(positive(
                 &self.push_lease_seconds,

@@ -109,7 +109,8 @@ impl Pusher {
             let call: Call = serde_json::from_value(step.call.clone()).map_err(|e| {
                 PushError::Refused(format!("step {} cannot be read: {e}", step.seq))
             })?;
-            let target = if call.is_identity_center() || call.is_entra() {
+            let target = if call.is_identity_center() || call.is_entra() || call.is_access_bundle()
+            {
                 None
             } else {
                 Some(self.target(&step.target)?)
@@ -127,6 +128,7 @@ impl Pusher {
             let outcome = match target {
                 Some(target) => calls::make(target, &call).await,
                 None if call.is_entra() => self.make_entra(&call).await,
+                None if call.is_access_bundle() => self.publish_bundle(run_id, &call).await,
                 None => match self.identity_center().await {
                     Ok(center) => center.make(&call).await,
                     Err(e) => Err(calls::CallError {
@@ -253,6 +255,68 @@ impl Pusher {
         .await
         .map_err(PushFailure::gatehouse)?;
         Ok(())
+    }
+
+    /// Publishes the access bundle the step names, made again from the desired state (which
+    /// must still hash as planned), and records it; answers the ETag S3 gave it.
+    async fn publish_bundle(
+        &self,
+        run_id: i64,
+        call: &Call,
+    ) -> Result<Option<String>, calls::CallError> {
+        use super::bundle;
+        let failed = |message: String| calls::CallError {
+            message,
+            request_id: None,
+        };
+        let Call::PublishAccessBundle {
+            version,
+            content_sha256,
+            ..
+        } = call
+        else {
+            return Err(failed(format!(
+                "{} is not a bundle write",
+                call.operation()
+            )));
+        };
+        let publisher = self
+            .bundle
+            .as_ref()
+            .ok_or_else(|| failed("GATEHOUSE_ACCESS_BUNDLE is not set in this process".into()))?;
+        let desired = self.desired().await.map_err(|e| failed(e.to_string()))?;
+        let nesting = bundle::nesting(&self.pool)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let (made, sha) = bundle::desired_bundle(&desired, &nesting);
+        if &sha != content_sha256 {
+            return Err(failed(format!(
+                "the approved state changed since the plan (its bundle hashes {}…, the plan's {}…): push again",
+                &sha[..12],
+                &content_sha256[..content_sha256.len().min(12)]
+            )));
+        }
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let stamped = crate::domain::access_bundle::stamped(made, *version, now);
+        let body = authorizer::source::encode(&stamped);
+        let etag = publisher
+            .put(body.clone(), &sha, *version)
+            .await
+            .map_err(failed)?;
+        bundle::record(
+            &self.pool,
+            *version,
+            &sha,
+            publisher,
+            etag.as_deref(),
+            &body,
+            run_id,
+        )
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+        Ok(etag)
     }
 
     /// Makes one directory write in Entra ID (SAML mode); each is safe to make again.

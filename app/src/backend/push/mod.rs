@@ -6,6 +6,7 @@
 //! over and finishes the steps not yet done. Two processes never work on the same run.
 
 pub mod aws_state;
+pub mod bundle;
 pub mod calls;
 pub mod cli;
 pub mod drift;
@@ -103,6 +104,8 @@ pub struct Actual {
     pub store_groups: BTreeMap<String, GroupRef>,
     /// The enterprise application's app roles and assignments (mode `saml`).
     pub saml: SamlActual,
+    /// Token mode: the published access bundle and the directory's nesting.
+    pub bundle: Option<bundle::BundleActual>,
 }
 
 /// The roles and APIs a push concerns.
@@ -141,6 +144,8 @@ pub struct Pusher {
     graph: Option<Arc<GraphDirectory>>,
     /// This process, as lease holder.
     pub owner: String,
+    /// Token mode: where the access bundle is published.
+    pub(crate) bundle: Option<bundle::BundlePublisher>,
 }
 
 impl Pusher {
@@ -166,9 +171,16 @@ impl Pusher {
                 read_limits: ApiGatewayLimits::for_endpoint(aws_settings),
             });
         }
+        let bundle = match &settings.access_bundle {
+            Some((bucket, key)) => {
+                Some(bundle::BundlePublisher::new(aws_settings, bucket.clone(), key.clone()).await)
+            }
+            None => None,
+        };
         Pusher {
             pool,
             targets,
+            bundle,
             settings,
             aws_settings: aws_settings.clone(),
             identity_center: tokio::sync::OnceCell::new(),
@@ -295,12 +307,21 @@ impl Pusher {
                 .try_collect()
                 .await?;
         }
+        let bundle = match &self.bundle {
+            Some(publisher) => Some(bundle::BundleActual {
+                head: publisher.head().await.map_err(PushError::Aws)?,
+                nesting: bundle::nesting(&self.pool).await?,
+                last_version: bundle::last_version(&self.pool).await?,
+            }),
+            None => None,
+        };
         Ok(Actual {
             roles,
             apis,
             identity_center,
             store_groups,
             saml,
+            bundle,
         })
     }
 
@@ -354,6 +375,29 @@ impl Pusher {
         // The app role names the role's ARN: the role comes first.
         steps
             .extend(saml::plan(desired, &actual.saml).map_err(|e| PushError::Plan(e.to_string()))?);
+        // The bundle last: the authorizer enforces it at once, so it follows the writes the
+        // other paths make.
+        if let (Some(publisher), Some(published)) = (&self.bundle, &actual.bundle) {
+            let (b, sha) = bundle::desired_bundle(desired, &published.nesting);
+            let head = published.head.as_ref();
+            if head.and_then(|h| h.content_sha256.as_deref()) != Some(sha.as_str()) {
+                let version = published
+                    .last_version
+                    .max(head.and_then(|h| h.version).unwrap_or(0))
+                    + 1;
+                steps.push(Step {
+                    target: publisher.location(),
+                    call: Call::PublishAccessBundle {
+                        bucket: publisher.bucket.clone(),
+                        key: publisher.key.clone(),
+                        version,
+                        content_sha256: sha,
+                        groups: b.groups.len(),
+                        grants: b.apis.iter().map(|a| a.grants.len()).sum(),
+                    },
+                });
+            }
+        }
         Ok(steps)
     }
 
