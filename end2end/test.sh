@@ -20,7 +20,7 @@ cargo fmt --all -- --check
 say "cargo clippy (server, all targets) -D warnings; SQL checked against the migrations"
 # The server's lint build also expands sqlx's query macros online, against a database made by
 # the migrations; what they learn must equal the committed .sqlx/ (the offline data).
-bash end2end/stack/sqlx-prepare.sh --check -- cargo clippy -p server --all-targets -- -D warnings
+bash end2end/stack/sqlx-prepare.sh --check -- cargo clippy -p server -p gatehouse-authorizer --all-targets -- -D warnings
 say "cargo clippy (app, hydrate, wasm32) -D warnings"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 

@@ -126,6 +126,19 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     ),
     f("/api/history/export-status", READ, "id=999999", "an export's progress"),
     f("/api/history/access", READ, "at=", "who could call what, at a time"),
+    f("/api/try/choices", READ, "", "the people and APIs \"Try a call\" offers"),
+    f(
+        "/api/try/person",
+        READ,
+        "person=&route[api_id]=&route[stage]=&route[method]=&route[path]=",
+        "would the authorizer let a person call a route, and why",
+    ),
+    f(
+        "/api/try/token",
+        READ,
+        "token=x&route[api_id]=nope&route[stage]=prod&route[method]=GET&route[path]=/x",
+        "would the authorizer let a token's bearer call a route, and why",
+    ),
     f("/api/people/list", ADMIN, "", "people who have signed in"),
     f(
         "/api/people/end-sessions",

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod people;
 pub mod push;
 pub mod roles;
+pub mod tryit;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history/access") view=AccessReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
                     <Route path=path!("/drift") view=DriftPage ssr=SsrMode::Async/>
+                    <Route path=path!("/try") view=TryCallPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

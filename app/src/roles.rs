@@ -127,6 +127,10 @@ impl Page {
         if path == "/" || path.is_empty() {
             return Some(Page::Home);
         }
+        // "Try a call" asks about the APIs' routes: it belongs with them.
+        if path == "/try" {
+            return Some(Page::Apis);
+        }
         Page::ALL
             .into_iter()
             .filter(|p| *p != Page::Home)

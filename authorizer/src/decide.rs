@@ -93,7 +93,7 @@ pub enum Refusal {
         method: String,
         path: String,
     },
-    #[error("none of the token's {0} groups is granted anything")]
+    #[error("none of the caller's groups ({0}) is granted anything")]
     NoKnownGroup(usize),
     #[error("no grant of the caller's groups covers {route}")]
     NotGranted { route: String },

@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use base64_url::decode as b64;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+pub use jsonwebtoken::Algorithm;
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -145,6 +145,11 @@ demo_settings() { # gatehouse port, oidc port, moto port
   # (seed-demo provisions the demo directory's groups into moto's identity store).
   export GATEHOUSE_ENFORCEMENT="${GATEHOUSE_ENFORCEMENT:-identity-center}"
   export GATEHOUSE_DRIFT_INTERVAL_MINUTES="${GATEHOUSE_DRIFT_INTERVAL_MINUTES:-15}"
+  # Token mode beside it: each push publishes the access bundle Gatehouse's Lambda authorizer
+  # reads (seed-demo makes the bucket), and "Try a call" checks access tokens for the demo API
+  # audience the local provider issues (client gatehouse-cli, resource api://gatehouse-apis).
+  export GATEHOUSE_ACCESS_BUNDLE=s3://gatehouse-authorizer/access-bundle.json.gz
+  export GATEHOUSE_API_AUDIENCES=api://gatehouse-apis
   # The audit key signs checkpoints of the chain (appended to a file outside the database) and
   # export manifests; `gatehouse audit verify --public-key "$(cat .data/audit.pub)"` checks both.
   export GATEHOUSE_AUDIT_KEY_FILE="$DATA/audit.key"

@@ -182,6 +182,36 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(author.getByTestId('push-run')).toContainText(/succeeded: \d+ calls made, read back and matching/);
   await expect(author.getByTestId('timeline')).toContainText('succeeded and read back');
   await screenshot(author, testInfo, 'admin-push-done');
+  // The push published the authorizer's access bundle. "Try a call" decides on it, as the Lambda
+  // authorizer would: a member of the group may call the route, someone outside it may not, and
+  // each answer says why.
+  await author.goto('/try');
+  await ready(author, testInfo);
+  const member = jsOn(testInfo) ? 'Ada Admin' : 'Amara Okafor';
+  for (const [person, allowed] of [[member, true], ['Rita Reviewer', false]] as const) {
+    const tryForm = author.getByTestId('try-person-form');
+    await pick(tryForm.getByLabel('Person'), `${person} `);
+    await pick(tryForm.getByLabel('API'), `${p.api} `);
+    await tryForm.getByLabel('Stage').fill('prod');
+    await tryForm.getByLabel('Method').selectOption('GET');
+    await tryForm.getByLabel('Path').fill(p.path);
+    await tryForm.getByRole('button', { name: 'Try', exact: true }).click();
+    const outcome = author.getByTestId('try-outcome');
+    await expect(outcome).toHaveAttribute('data-allowed', String(allowed));
+    await expect(outcome).toContainText(person);
+    if (allowed) {
+      await expect(author.getByTestId('try-reason')).toContainText(`Allowed through group ${p.group}`);
+      await expect(outcome).toContainText(`which is bound to role arn:aws:iam::123456789012:role/${p.role}`);
+      await expect(outcome).toContainText(`which is granted GET ${p.path} on stage prod`);
+    } else {
+      await expect(author.getByTestId('try-reason')).toContainText("Refused: none of the caller's groups (2) is granted anything");
+      await expect(outcome).toContainText('Rita Reviewer (rita.reviewer@contoso.test) is in Finance');
+    }
+    await expect(author.getByTestId('try-bundle')).toContainText(/Decided on published version \d+/);
+    await expectNoAxeViolations(author, testInfo);
+    await screenshot(author, testInfo, allowed ? 'try-a-call-allowed' : 'try-a-call-refused');
+    await ready(author, testInfo);
+  }
   // Someone widens the role's policy by hand in AWS. The drift check shows both sides, and
   // adopting (JavaScript on) or reverting (off) it lands in the author's draft, to be reviewed.
   await widenPolicyByHand(p.role);

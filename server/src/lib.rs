@@ -8,7 +8,7 @@ pub mod seed_scale;
 // binary re-exports it under its old names for the CLI and the integration tests.
 pub use app::backend::{
     audit, auth, aws, catalog, config, db, directory, history, mappings, push, session, state,
-    users,
+    tryit, users,
 };
 
 use std::sync::Arc;

@@ -4,7 +4,7 @@ use gatehouse::{
     aws, build_state,
     catalog::{Catalog, SyncRequest, Syncer},
     config::{AuditCommand, Cli, Command, SyncCatalog},
-    db, history, push, seed_demo, seed_scale, serve,
+    db, history, push, seed_demo, seed_scale, serve, tryit,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -55,6 +55,15 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::SeedDemo => {
             let aws_settings = cli.serve.aws()?;
             seed_demo::seed(&aws::clients(&aws_settings).await).await?;
+            if let Some((bucket, key)) = cli.serve.push.settings()?.access_bundle {
+                let publisher =
+                    push::bundle::BundlePublisher::new(&aws_settings, bucket.clone(), key).await;
+                publisher
+                    .ensure_bucket()
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                println!("S3 bucket {bucket} for the access bundle is there");
+            }
             let identity_center = aws_settings.targets.iter().any(|t| {
                 t.enforcement == Some(app::domain::enforcement::Enforcement::IdentityCenter)
             });
@@ -143,6 +152,59 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             }
         },
         Command::Drift => push::cli::drift(&pusher(&cli).await?).await,
+        Command::Authorize {
+            token,
+            person,
+            api,
+            stage,
+            method,
+            path,
+        } => {
+            let route = app::tryit::TryRoute {
+                api_id: api,
+                stage,
+                method,
+                path,
+            };
+            let route = tryit::check(&route).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let pool = db::prepare(&cli.serve.database()?).await?;
+            let (who, principals) = match (token, person) {
+                (Some(token), _) => {
+                    let settings = cli.serve.settings()?;
+                    tryit::caller_of(&settings, &token)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                }
+                (None, Some(person)) => tryit::person_groups(&pool, &person)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                (None, None) => anyhow::bail!("give --token or --person"),
+            };
+            let outcome = tryit::explain(&pool, who, &principals, &route)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{}: {} {} on stage {} of API {}",
+                if outcome.allowed {
+                    "ALLOWED"
+                } else {
+                    "REFUSED"
+                },
+                route.method,
+                route.path,
+                route.stage,
+                route.api_id
+            );
+            println!("  {}", outcome.reason);
+            for link in &outcome.chain {
+                println!("  - {link}");
+            }
+            println!("  decided on {}", outcome.bundle);
+            if !outcome.allowed {
+                std::process::exit(4);
+            }
+            Ok(())
+        }
         Command::Sync {
             catalog,
             full,

@@ -287,7 +287,7 @@ async fn each_demo_persons_calls_follow_the_pushed_mappings_and_a_new_push_chang
         .unwrap();
     assert!(
         refused.log.reason.contains(
-            "arun.auditor@contoso.test may not: none of the token's 1 groups is granted anything"
+            "arun.auditor@contoso.test may not: none of the caller's groups (1) is granted anything"
         ),
         "{}",
         refused.log.line()

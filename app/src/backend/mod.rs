@@ -16,4 +16,5 @@ pub mod page;
 pub mod push;
 pub mod session;
 pub mod state;
+pub mod tryit;
 pub mod users;

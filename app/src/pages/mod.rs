@@ -17,6 +17,7 @@ mod matrix_editor;
 mod people;
 mod roles;
 mod sync;
+mod try_call;
 
 pub use access_report::AccessReportPage;
 pub use apis::{ApiPage, ApisPage};
@@ -29,6 +30,7 @@ pub use mappings::{MappingsPage, ReviewsPage};
 pub use matrix::ApiMatrixPage;
 pub use roles::{RolePage, RolesPage};
 pub use sync::SyncPage;
+pub use try_call::TryCallPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -76,7 +76,7 @@ fn everything_else_is_refused_with_its_reason() {
         (decide(&bundle, &finance, 1, &ask("GET", t)), "no grant"),
         (
             decide(&bundle, &nobody, 1, &ask("GET", t)),
-            "none of the token's 1 groups",
+            "none of the caller's groups (1)",
         ),
         (
             decide(

@@ -64,6 +64,26 @@ pub enum Command {
     /// Compare AWS with the desired state for every managed role and mapped API; print each
     /// difference (exit status 3 when there is drift).
     Drift,
+    /// Would Gatehouse's authorizer let a token's bearer (or a directory person) call a route,
+    /// and why: `gatehouse authorize --token JWT --api ID --stage prod GET /orders/42`. Decides
+    /// on the last published access bundle; exit status 0 allowed, 4 refused.
+    Authorize {
+        /// An API access token (as the caller sends it, with or without `Bearer `).
+        #[arg(long, conflicts_with = "person", required_unless_present = "person")]
+        token: Option<String>,
+        /// A directory person instead: `SOURCE:OBJECT_ID` (file:…, graph:…, ldap:…).
+        #[arg(long)]
+        person: Option<String>,
+        /// The API's id.
+        #[arg(long)]
+        api: String,
+        #[arg(long, default_value = "prod")]
+        stage: String,
+        /// GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS.
+        method: String,
+        /// A request path (`/orders/42`) or a resource (`/orders/{id}`).
+        path: String,
+    },
     /// The audit log: check its hash chain, or export it.
     Audit {
         #[command(subcommand)]

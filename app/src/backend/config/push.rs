@@ -61,6 +61,11 @@ pub struct PushArgs {
     /// reads (`s3://BUCKET/KEY`). Unset: no bundle is published.
     #[arg(long, env = "GATEHOUSE_ACCESS_BUNDLE", global = true)]
     pub access_bundle: Option<String>,
+    /// Token mode: the audiences (application id URIs or client ids) of the APIs' access
+    /// tokens, comma-separated; "Try a call" and `gatehouse authorize` check pasted tokens
+    /// against them.
+    #[arg(long, env = "GATEHOUSE_API_AUDIENCES", global = true)]
+    pub api_audiences: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +88,8 @@ pub struct PushSettings {
     pub saml_service_principal: Option<String>,
     /// Token mode: the S3 bucket and key of the access bundle.
     pub access_bundle: Option<(String, String)>,
+    /// Token mode: accepted audiences of API access tokens.
+    pub api_audiences: Vec<String>,
 }
 
 impl Default for PushSettings {
@@ -101,6 +108,7 @@ impl Default for PushSettings {
             saml_provider: None,
             saml_service_principal: None,
             access_bundle: None,
+            api_audiences: Vec::new(),
         }
     }
 }
@@ -229,6 +237,15 @@ impl PushArgs {
                         .map_err(|e| invalid(("GATEHOUSE_ACCESS_BUNDLE", "access-bundle"), e))?,
                 ),
             },
+            api_audiences: text(&self.api_audiences)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
             lease: Duration::from_secs(positive(
                 &self.push_lease_seconds,
                 30,

@@ -64,6 +64,33 @@ impl BundlePublisher {
         }
     }
 
+    /// Creates the bucket if it does not exist (the local demo's seed).
+    pub async fn ensure_bucket(&self) -> Result<(), String> {
+        if self
+            .client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        self.client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "creating bucket {}: {}",
+                    self.bucket,
+                    DisplayErrorContext(e)
+                )
+            })
+    }
+
     pub fn location(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.key)
     }

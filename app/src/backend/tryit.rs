@@ -1,0 +1,305 @@
+//! The server side of "Try a call" and `gatehouse authorize`: the bundle that decides, the
+//! caller's groups (from the directory, or from a token checked as the authorizer checks it),
+//! and the decision with the chain of links that makes it.
+
+use std::collections::HashMap;
+
+use authorizer::{
+    bundle::Compiled,
+    decide::{decide, Decision, Membership, RequestPath, RouteRequest},
+    jwks::Jwks,
+    token::{self, TokenSettings},
+};
+use sqlx::PgPool;
+
+use crate::{
+    backend::{mappings::store as cs_store, push::bundle, state::AppState},
+    domain::access_bundle,
+    error::AppError,
+    tryit::{TryChoices, TryOutcome, TryRoute},
+};
+
+const VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// The route as typed, checked field by field.
+pub fn check(route: &TryRoute) -> Result<TryRoute, AppError> {
+    let api_id = route.api_id.trim();
+    if api_id.is_empty() {
+        return Err(AppError::invalid("api_id", "choose an API"));
+    }
+    let stage = route.stage.trim();
+    if stage.is_empty() || stage.contains(['/', ' ']) {
+        return Err(AppError::invalid("stage", "a stage name such as prod"));
+    }
+    let method = route.method.trim().to_ascii_uppercase();
+    if !VERBS.contains(&method.as_str()) {
+        return Err(AppError::invalid(
+            "method",
+            format!(
+                "`{method}` is not an HTTP method: GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS"
+            ),
+        ));
+    }
+    let path = route.path.trim();
+    if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+        return Err(AppError::invalid(
+            "path",
+            "a path such as /orders/42 (or a resource such as /orders/{id}), without a query",
+        ));
+    }
+    Ok(TryRoute {
+        api_id: api_id.into(),
+        stage: stage.into(),
+        method,
+        path: path.into(),
+    })
+}
+
+/// The bundle that decides: the last published, else the approved state's (flagged).
+pub async fn current_bundle(pool: &PgPool) -> Result<(Compiled, String, bool), AppError> {
+    if let Some((version, body)) = bundle::latest(pool).await? {
+        let compiled = authorizer::source::decode(&body)
+            .and_then(|b| b.compile())
+            .map_err(AppError::internal)?;
+        let label = format!("published version {version}, {}", compiled.generated_at);
+        return Ok((compiled, label, false));
+    }
+    let desired = {
+        let mut conn = pool.acquire().await?;
+        cs_store::desired_state(&mut conn).await?
+    };
+    let nesting = bundle::nesting(pool).await?;
+    let made = access_bundle::build(&desired, &nesting);
+    let compiled = made.compile().map_err(AppError::internal)?;
+    Ok((
+        compiled,
+        "the approved state (no bundle has been published yet: the authorizer has nothing to enforce)".into(),
+        true,
+    ))
+}
+
+/// Display names of directory groups, by object id.
+async fn group_names(pool: &PgPool, ids: &[String]) -> sqlx::Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT ON (object_id) object_id, display_name FROM directory_groups WHERE object_id = ANY($1) ORDER BY object_id, deleted_at NULLS FIRST",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Decides `route` for a caller with `principals` and explains it.
+pub async fn explain(
+    pool: &PgPool,
+    who: String,
+    principals: &[String],
+    route: &TryRoute,
+) -> Result<TryOutcome, AppError> {
+    let (compiled, label, unpublished) = current_bundle(pool).await?;
+    let membership = Membership::of(&compiled, principals);
+    let path = if route.path.contains('{') {
+        RequestPath::Template(&route.path)
+    } else {
+        RequestPath::Concrete(&route.path)
+    };
+    let request = RouteRequest {
+        api_id: &route.api_id,
+        stage: &route.stage,
+        method: &route.method,
+        path,
+    };
+    let decision = decide(&compiled, &membership, principals.len(), &request);
+    let mut ids: Vec<String> = principals.to_vec();
+    if let Decision::Allow(g) = &decision {
+        ids.push(g.group.clone());
+    }
+    let names = group_names(pool, &ids).await?;
+    let name = |id: &str| match names.get(id) {
+        Some(n) => format!("{n} ({id})"),
+        None => id.to_string(),
+    };
+    let (allowed, reason, chain) = match &decision {
+        Decision::Allow(g) => {
+            let mut chain = Vec::new();
+            if let Some(through) = &g.through {
+                chain.push(format!("{who} is in group {}", name(through)));
+                chain.push(format!("which is nested in group {}", name(&g.group)));
+            } else {
+                chain.push(format!("{who} is in group {}", name(&g.group)));
+            }
+            chain.push(format!("which is bound to role {}", g.role));
+            chain.push(format!("which is granted {}", g.grant));
+            chain.push(format!("which covers the resource {}", g.resource));
+            (
+                true,
+                format!("Allowed through group {}", name(&g.group)),
+                chain,
+            )
+        }
+        Decision::Deny(r) => {
+            let groups = if principals.is_empty() {
+                format!("{who} is in no group")
+            } else {
+                let listed: Vec<String> = principals.iter().take(8).map(|p| name(p)).collect();
+                let more = principals.len().saturating_sub(8);
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!("{who} is in {}{tail}", listed.join(", "))
+            };
+            (false, format!("Refused: {r}"), vec![groups])
+        }
+    };
+    Ok(TryOutcome {
+        allowed,
+        who,
+        reason,
+        chain,
+        bundle: label,
+        unpublished,
+    })
+}
+
+/// A directory person's direct groups (nesting is the bundle's to follow) and their label.
+pub async fn person_groups(pool: &PgPool, key: &str) -> Result<(String, Vec<String>), AppError> {
+    let (source, oid) = key
+        .split_once(':')
+        .ok_or_else(|| AppError::invalid("person", "choose a person"))?;
+    let found: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT display_name, user_principal_name FROM directory_people WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_optional(pool)
+    .await?;
+    let Some((name, upn)) = found else {
+        return Err(AppError::invalid(
+            "person",
+            "no such person in the directory",
+        ));
+    };
+    let groups: Vec<String> = sqlx::query_scalar(
+        "SELECT group_id FROM directory_memberships WHERE source = $1 AND member_id = $2 ORDER BY 1",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_all(pool)
+    .await?;
+    let label = match upn {
+        Some(upn) => format!("{name} ({upn})"),
+        None => name,
+    };
+    Ok((label, groups))
+}
+
+pub async fn as_person(
+    state: &AppState,
+    key: &str,
+    route: &TryRoute,
+) -> Result<TryOutcome, AppError> {
+    let route = check(route)?;
+    let (who, groups) = person_groups(&state.pool, key).await?;
+    explain(&state.pool, who, &groups, &route).await
+}
+
+/// How Gatehouse checks API access tokens: its own issuer and tenants, the APIs' audiences.
+pub fn token_settings(settings: &crate::backend::config::Settings) -> Option<TokenSettings> {
+    if settings.push.api_audiences.is_empty() {
+        return None;
+    }
+    let tenants: Vec<String> = settings
+        .oidc
+        .allowed_tenants
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    let mut issuer = settings
+        .oidc
+        .issuer
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    for t in &tenants {
+        issuer = issuer.replace(t.as_str(), "{tenantid}");
+    }
+    Some(TokenSettings {
+        issuer,
+        tenants,
+        audiences: settings.push.api_audiences.clone(),
+        algorithms: vec![authorizer::token::Algorithm::RS256],
+        leeway: 60,
+        use_app_roles: false,
+    })
+}
+
+/// Checks `token` as the authorizer does; answers the caller's label and principals.
+pub async fn caller_of(
+    settings: &crate::backend::config::Settings,
+    token: &str,
+) -> Result<(String, Vec<String>), AppError> {
+    let Some(token_settings) = token_settings(settings) else {
+        return Err(AppError::invalid(
+            "token",
+            "tokens cannot be checked here: set GATEHOUSE_API_AUDIENCES to the APIs' audiences",
+        ));
+    };
+    let refused = |e: token::TokenRefusal| AppError::invalid("token", format!("refused: {e}"));
+    let raw = token::bearer(token).map_err(refused)?;
+    let (alg, kid) = token::header(raw, &token_settings).map_err(refused)?;
+    let issuer = settings.oidc.issuer.as_str().trim_end_matches('/');
+    let jwks_uri = Jwks::discover(issuer).await.map_err(AppError::internal)?;
+    let key = Jwks::new(jwks_uri, std::time::Duration::ZERO)
+        .key(&kid)
+        .await
+        .map_err(refused)?;
+    let caller = token::verify(raw, alg, &key, &token_settings, authorizer::handler::now())
+        .map_err(refused)?;
+    let who = match (&caller.name, &caller.username) {
+        (Some(n), Some(u)) => format!("{n} ({u})"),
+        _ => caller.label().to_string(),
+    };
+    Ok((who, caller.principals))
+}
+
+pub async fn as_token(
+    state: &AppState,
+    token: &str,
+    route: &TryRoute,
+) -> Result<TryOutcome, AppError> {
+    let route = check(route)?;
+    let (who, principals) = caller_of(&state.settings, token).await?;
+    explain(&state.pool, who, &principals, &route).await
+}
+
+pub async fn choices(state: &AppState) -> Result<TryChoices, AppError> {
+    let people: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT source, object_id, display_name, user_principal_name FROM directory_people WHERE deleted_at IS NULL ORDER BY lower(display_name), object_id LIMIT 500",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let apis: Vec<(String, String)> = sqlx::query_as(
+        "SELECT api_id, name FROM rest_apis WHERE gone_at IS NULL ORDER BY lower(name), api_id LIMIT 500",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(TryChoices {
+        people: people
+            .into_iter()
+            .map(|(source, oid, name, upn)| {
+                let label = match upn {
+                    Some(u) => format!("{name} ({u})"),
+                    None => name,
+                };
+                (format!("{source}:{oid}"), label)
+            })
+            .collect(),
+        apis: apis
+            .into_iter()
+            .map(|(id, name)| (id.clone(), format!("{name} ({id})")))
+            .collect(),
+        tokens: token_settings(&state.settings).is_some(),
+    })
+}
