@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
-import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, watchConsole, widenPolicyByHand } from './helpers';
+import { accessToken, expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, watchConsole, widenPolicyByHand } from './helpers';
 
 // Both projects run this at once: each uses its own author, group and role so that neither
 // change set makes the other's base stale.
@@ -211,6 +211,23 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     await expectNoAxeViolations(author, testInfo);
     await screenshot(author, testInfo, allowed ? 'try-a-call-allowed' : 'try-a-call-refused');
     await ready(author, testInfo);
+  }
+  if (jsOn(testInfo)) {
+    // A pasted access token, checked as the authorizer checks it: Nora is in the orders team.
+    const tokenForm = author.getByTestId('try-token-form');
+    await tokenForm.getByLabel('Access token').fill(await accessToken('norole'));
+    await pick(tokenForm.getByLabel('API'), `${p.api} `);
+    await tokenForm.getByLabel('Path').fill(p.path);
+    await tokenForm.getByRole('button', { name: 'Try the token' }).click();
+    const tokenOutcome = author.getByTestId('try-outcome').last();
+    await expect(tokenOutcome).toContainText('Nora Nobody (nora.nobody@contoso.test)');
+    await expect(tokenOutcome).toHaveAttribute('data-allowed', 'true');
+    await screenshot(author, testInfo, 'try-a-call-token');
+    // A token for another API is refused next to the field, with the reason.
+    await tokenForm.getByLabel('Access token').fill(await accessToken('norole', 'api://some-other-api'));
+    await tokenForm.getByRole('button', { name: 'Try the token' }).click();
+    await expect(tokenForm).toContainText('refused: the token is for audience api://some-other-api, not this API');
+    await expect(author.getByTestId('try-outcome')).toHaveCount(1);
   }
   // Someone widens the role's policy by hand in AWS. The drift check shows both sides, and
   // adopting (JavaScript on) or reverting (off) it lands in the author's draft, to be reviewed.

@@ -157,3 +157,35 @@ export async function widenPolicyByHand(role: string) {
   const encoded = xml.match(/<PolicyDocument>([^<]*)<\/PolicyDocument>/)![1];
   await iam({ Action: 'PutRolePolicy', RoleName: role, PolicyName: 'gatehouse-invoke', PolicyDocument: widened(JSON.parse(decodeURIComponent(encoded))) });
 }
+
+/** An API access token from the demo provider, got as a CLI gets one (authorization code with
+ *  PKCE, public client `gatehouse-cli`), signed in as the demo user `user`. */
+export async function accessToken(user: string, resource = 'api://gatehouse-apis'): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const issuer = `${process.env.OIDC_ORIGIN}/3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f/v2.0`;
+  const verifier = 'an-end-to-end-verifier-of-enough-length-0123456789abcdef';
+  const redirect = 'http://127.0.0.1/cli/callback';
+  let url = `${issuer}/auth?${new URLSearchParams({
+    client_id: 'gatehouse-cli', response_type: 'code', redirect_uri: redirect, scope: 'openid', resource,
+    login_hint: user, code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  })}`;
+  const cookies = new Map<string, string>();
+  for (let i = 0; i < 10 && !url.startsWith(redirect); i++) {
+    const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    for (const set of response.headers.getSetCookie()) {
+      const pair = set.split(';')[0];
+      const at = pair.indexOf('=');
+      cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    url = new URL(response.headers.get('location')!, url).toString();
+  }
+  const code = new URL(url).searchParams.get('code')!;
+  const response = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: 'gatehouse-cli', redirect_uri: redirect, code_verifier: verifier }),
+  });
+  const tokens = await response.json();
+  if (!tokens.access_token) throw new Error(`no access token: ${JSON.stringify(tokens)}`);
+  return tokens.access_token;
+}

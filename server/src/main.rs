@@ -170,8 +170,9 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             let pool = db::prepare(&cli.serve.database()?).await?;
             let (who, principals) = match (token, person) {
                 (Some(token), _) => {
-                    let settings = cli.serve.settings()?;
-                    tryit::caller_of(&settings, &token)
+                    let (issuer, tenants, audiences) = cli.serve.api_tokens()?;
+                    let checks = tryit::token_settings(issuer.as_str(), &tenants, &audiences);
+                    tryit::caller_of(issuer.as_str(), checks, &token)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?
                 }

@@ -295,6 +295,32 @@ async fn each_demo_persons_calls_follow_the_pushed_mappings_and_a_new_push_chang
     let context = &refused.response.as_ref().unwrap()["context"];
     assert_eq!(context["username"], "arun.auditor@contoso.test");
 
+    // Someone replaces the bundle by hand, Gatehouse's metadata copied: the drift check
+    // reports it (its ETag is not the one Gatehouse's write got), and the next push writes it.
+    let sha = head.metadata().unwrap()["gatehouse-content-sha256"].clone();
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(KEY)
+        .body(aws_sdk_s3::primitives::ByteStream::from(
+            br#"{"format":"gatehouse-access-bundle/1","version":1,"generated_at":"","groups":[],"roles":[],"apis":[]}"#.to_vec(),
+        ))
+        .metadata("gatehouse-content-sha256", sha)
+        .metadata("gatehouse-version", "1")
+        .send()
+        .await
+        .unwrap();
+    let (_, drift) = pusher.check_drift(&person(1, "Ada Admin")).await.unwrap();
+    let item = drift
+        .iter()
+        .find(|i| i.subject == "the authorizer's access bundle")
+        .unwrap_or_else(|| panic!("no bundle drift in {drift:?}"));
+    assert_eq!(item.kind, "access bundle edited outside Gatehouse");
+    assert!(
+        item.fix.starts_with("publish access bundle version 2"),
+        "{}",
+        item.fix
+    );
+
     // A second change set lets the orders team create orders too: once pushed, the
     // authorizer reads bundle version 2 and the admin's POST is allowed.
     let second = approved(&pool, vec![grant("orders-readers", &api_id, "POST")]).await;
@@ -306,6 +332,52 @@ async fn each_demo_persons_calls_follow_the_pushed_mappings_and_a_new_push_chang
         .unwrap();
     assert_eq!(outcome.log.decision, "allow", "{}", outcome.log.line());
     assert_eq!(outcome.log.bundle_version, Some(2));
+
+    // `gatehouse authorize` says the same, from the last published bundle, with the chain.
+    let database_url = sqlx::ConnectOptions::to_url_lossy(&*pool.connect_options()).to_string();
+    let cli = |token: &str, verb: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args([
+                "authorize",
+                "--token",
+                token,
+                "--api",
+                &api_id,
+                "--stage",
+                "prod",
+                verb,
+                "/orders",
+            ])
+            .env("DATABASE_URL", &database_url)
+            .env("GATEHOUSE_OIDC_ISSUER", &provider().issuer)
+            .env("GATEHOUSE_OIDC_CLIENT_ID", "gatehouse")
+            .env("GATEHOUSE_OIDC_CLIENT_SECRET", "gatehouse-demo-secret")
+            .env("GATEHOUSE_ALLOWED_TENANTS", TENANT)
+            .env("GATEHOUSE_BASE_URL", "http://127.0.0.1:3000")
+            .env("GATEHOUSE_API_AUDIENCES", API)
+            .output()
+            .unwrap()
+    };
+    let out = cli(&tokens["norole"], "POST");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("ALLOWED: POST /orders on stage prod"),
+        "{text}"
+    );
+    assert!(
+        text.contains("which is granted POST /orders on stage prod"),
+        "{text}"
+    );
+    assert!(text.contains("decided on published version 2"), "{text}");
+    let out = cli(&tokens["auditor"], "GET");
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("REFUSED"));
 
     // S3 unreachable (the object gone): the last bundle serves within the bound, never past it.
     let strict = Arc::new(

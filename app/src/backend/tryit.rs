@@ -205,42 +205,47 @@ pub async fn as_person(
     explain(&state.pool, who, &groups, &route).await
 }
 
-/// How Gatehouse checks API access tokens: its own issuer and tenants, the APIs' audiences.
-pub fn token_settings(settings: &crate::backend::config::Settings) -> Option<TokenSettings> {
-    if settings.push.api_audiences.is_empty() {
+/// How Gatehouse checks API access tokens: its own issuer and tenants, the APIs' audiences
+/// (`None` when no audience is configured).
+pub fn token_settings(
+    issuer: &str,
+    tenants: &[uuid::Uuid],
+    audiences: &[String],
+) -> Option<TokenSettings> {
+    if audiences.is_empty() {
         return None;
     }
-    let tenants: Vec<String> = settings
-        .oidc
-        .allowed_tenants
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
-    let mut issuer = settings
-        .oidc
-        .issuer
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let tenants: Vec<String> = tenants.iter().map(|t| t.to_string()).collect();
+    let mut issuer = issuer.trim_end_matches('/').to_string();
     for t in &tenants {
         issuer = issuer.replace(t.as_str(), "{tenantid}");
     }
     Some(TokenSettings {
         issuer,
         tenants,
-        audiences: settings.push.api_audiences.clone(),
+        audiences: audiences.to_vec(),
         algorithms: vec![authorizer::token::Algorithm::RS256],
         leeway: 60,
         use_app_roles: false,
     })
 }
 
-/// Checks `token` as the authorizer does; answers the caller's label and principals.
+fn settings_of(settings: &crate::backend::config::Settings) -> Option<TokenSettings> {
+    token_settings(
+        settings.oidc.issuer.as_str(),
+        &settings.oidc.allowed_tenants,
+        &settings.push.api_audiences,
+    )
+}
+
+/// Checks `token` as the authorizer does (`issuer` is Gatehouse's own, where the keys are
+/// found); answers the caller's label and principals.
 pub async fn caller_of(
-    settings: &crate::backend::config::Settings,
+    issuer: &str,
+    token_settings: Option<TokenSettings>,
     token: &str,
 ) -> Result<(String, Vec<String>), AppError> {
-    let Some(token_settings) = token_settings(settings) else {
+    let Some(token_settings) = token_settings else {
         return Err(AppError::invalid(
             "token",
             "tokens cannot be checked here: set GATEHOUSE_API_AUDIENCES to the APIs' audiences",
@@ -249,8 +254,9 @@ pub async fn caller_of(
     let refused = |e: token::TokenRefusal| AppError::invalid("token", format!("refused: {e}"));
     let raw = token::bearer(token).map_err(refused)?;
     let (alg, kid) = token::header(raw, &token_settings).map_err(refused)?;
-    let issuer = settings.oidc.issuer.as_str().trim_end_matches('/');
-    let jwks_uri = Jwks::discover(issuer).await.map_err(AppError::internal)?;
+    let jwks_uri = Jwks::discover(issuer.trim_end_matches('/'))
+        .await
+        .map_err(AppError::internal)?;
     let key = Jwks::new(jwks_uri, std::time::Duration::ZERO)
         .key(&kid)
         .await
@@ -270,7 +276,12 @@ pub async fn as_token(
     route: &TryRoute,
 ) -> Result<TryOutcome, AppError> {
     let route = check(route)?;
-    let (who, principals) = caller_of(&state.settings, token).await?;
+    let (who, principals) = caller_of(
+        state.settings.oidc.issuer.as_str(),
+        settings_of(&state.settings),
+        token,
+    )
+    .await?;
     explain(&state.pool, who, &principals, &route).await
 }
 
@@ -300,6 +311,6 @@ pub async fn choices(state: &AppState) -> Result<TryChoices, AppError> {
             .into_iter()
             .map(|(id, name)| (id.clone(), format!("{name} ({id})")))
             .collect(),
-        tokens: token_settings(&state.settings).is_some(),
+        tokens: settings_of(&state.settings).is_some(),
     })
 }

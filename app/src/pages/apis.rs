@@ -51,6 +51,7 @@ pub fn ApisPage() -> impl IntoView {
         <Title text="APIs"/>
         <Guarded page=Page::Apis>
             <h1>"APIs"</h1>
+            <p class="lead">"The REST APIs synced from API Gateway. " <a href="/try">"Try a call"</a> ": would the authorizer let a person call a route, and why?"</p>
             <SearchBar id="api-search" label="Search by name, id or description"
                 value=Signal::derive(search) keep=Signal::derive(keep)/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -34,7 +34,7 @@ fn OutcomeCard(outcome: TryOutcome) -> impl IntoView {
         .collect_view();
     view! {
         <section class="card try-outcome" data-testid="try-outcome" data-allowed=outcome.allowed.to_string()>
-            <h2><span class=badge>{word}</span> " " {outcome.who.clone()}</h2>
+            <h2><span class=badge>{word}</span> {outcome.who.clone()}</h2>
             <p data-testid="try-reason">{outcome.reason.clone()}</p>
             <ol class="chain">{chain}</ol>
             <p class="muted small" data-testid="try-bundle">"Decided on " {outcome.bundle.clone()} "."</p>
@@ -157,7 +157,7 @@ pub fn TryCallPage() -> impl IntoView {
                             view! {
                                 <p class="muted small">"The token is checked as the authorizer checks it (signature, issuer, tenant, audience, expiry), then decided. It is not stored or logged. Needs JavaScript."</p>
                                 <ActionForm action=token_action attr:class="filters-form" attr:data-testid="try-token-form">
-                                    <div class="filter-field" style="grid-column: 1 / -1">
+                                    <div class="filter-field wide">
                                         <label for="try-token">"Access token"</label>
                                         <textarea id="try-token" name="token" rows="3" placeholder="eyJ…" required></textarea>
                                         <p class="field-error">{move || field_error(&token_errors.get(), "token")}</p>

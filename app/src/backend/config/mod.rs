@@ -576,6 +576,19 @@ impl ServeArgs {
         }
     }
 
+    /// What checking an API access token needs (`gatehouse authorize --token`): the issuer,
+    /// the allowed tenants and the APIs' audiences.
+    pub fn api_tokens(&self) -> Result<(Url, Vec<Uuid>, Vec<String>), ConfigError> {
+        let issuer_name = ("GATEHOUSE_OIDC_ISSUER", "oidc-issuer");
+        let issuer = http_url(&required(&self.oidc_issuer, issuer_name)?, issuer_name)?;
+        let tenants_name = ("GATEHOUSE_ALLOWED_TENANTS", "allowed-tenants");
+        let allowed_tenants = uuid_list(&self.allowed_tenants, tenants_name)?;
+        if allowed_tenants.is_empty() {
+            return Err(missing(tenants_name));
+        }
+        Ok((issuer, allowed_tenants, self.push.settings()?.api_audiences))
+    }
+
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         let database = self.database()?;
         let listen_name = ("GATEHOUSE_LISTEN", "listen");

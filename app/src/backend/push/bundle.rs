@@ -29,8 +29,26 @@ pub struct BundleActual {
     /// `None`: no object at the key.
     pub head: Option<PublishedHead>,
     pub nesting: Nesting,
-    /// The last version Gatehouse recorded publishing.
+    /// The last version Gatehouse recorded publishing, and the ETag S3 gave it.
     pub last_version: u64,
+    pub last_etag: Option<String>,
+}
+
+impl BundleActual {
+    /// Why S3's bundle is not the one to keep, if it is not: missing, edited outside
+    /// Gatehouse (its ETag is not the one Gatehouse's write got), or another state's.
+    pub fn difference(&self, desired_sha: &str) -> Option<&'static str> {
+        let Some(head) = &self.head else {
+            return Some("access bundle missing from S3");
+        };
+        if self.last_etag.is_some() && head.etag != self.last_etag {
+            return Some("access bundle edited outside Gatehouse");
+        }
+        if head.content_sha256.as_deref() != Some(desired_sha) {
+            return Some("access bundle out of date with the approved state");
+        }
+        None
+    }
 }
 
 pub struct BundlePublisher {
@@ -152,12 +170,13 @@ pub async fn nesting(pool: &PgPool) -> sqlx::Result<Nesting> {
     .await
 }
 
-/// The last version Gatehouse published (0: none yet).
-pub async fn last_version(pool: &PgPool) -> sqlx::Result<u64> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM access_bundles")
-        .fetch_one(pool)
-        .await?;
-    Ok(v.unwrap_or(0) as u64)
+/// The last version Gatehouse published (0: none yet) and the ETag S3 gave it.
+pub async fn last_published(pool: &PgPool) -> sqlx::Result<(u64, Option<String>)> {
+    let row: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT version, etag FROM access_bundles ORDER BY version DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(v, e)| (v as u64, e)).unwrap_or((0, None)))
 }
 
 /// Records a published bundle.

@@ -297,6 +297,8 @@ impl Pusher {
             )));
         }
         let now = time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         let stamped = crate::domain::access_bundle::stamped(made, *version, now);

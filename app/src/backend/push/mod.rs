@@ -308,11 +308,15 @@ impl Pusher {
                 .await?;
         }
         let bundle = match &self.bundle {
-            Some(publisher) => Some(bundle::BundleActual {
-                head: publisher.head().await.map_err(PushError::Aws)?,
-                nesting: bundle::nesting(&self.pool).await?,
-                last_version: bundle::last_version(&self.pool).await?,
-            }),
+            Some(publisher) => {
+                let (last_version, last_etag) = bundle::last_published(&self.pool).await?;
+                Some(bundle::BundleActual {
+                    head: publisher.head().await.map_err(PushError::Aws)?,
+                    nesting: bundle::nesting(&self.pool).await?,
+                    last_version,
+                    last_etag,
+                })
+            }
             None => None,
         };
         Ok(Actual {
@@ -380,7 +384,7 @@ impl Pusher {
         if let (Some(publisher), Some(published)) = (&self.bundle, &actual.bundle) {
             let (b, sha) = bundle::desired_bundle(desired, &published.nesting);
             let head = published.head.as_ref();
-            if head.and_then(|h| h.content_sha256.as_deref()) != Some(sha.as_str()) {
+            if published.difference(&sha).is_some() {
                 let version = published
                     .last_version
                     .max(head.and_then(|h| h.version).unwrap_or(0))

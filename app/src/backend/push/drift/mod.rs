@@ -196,9 +196,42 @@ pub fn items(
                     None => continue,
                 }
             }
-            Call::PublishAccessBundle { .. } => {
-                // Reported by the bundle's own drift check, which has what S3 holds.
-                continue;
+            Call::PublishAccessBundle {
+                version,
+                content_sha256,
+                ..
+            } => {
+                let Some(published) = &actual.bundle else {
+                    continue;
+                };
+                // A re-push of any mapped API plans the bundle again (every plan does).
+                let Some(api) = desired.grants.iter().next().map(|g| g.api.clone()) else {
+                    continue;
+                };
+                let head = published.head.as_ref();
+                DriftItem {
+                    subject: "the authorizer's access bundle".into(),
+                    kind: published
+                        .difference(content_sha256)
+                        .unwrap_or("access bundle differs")
+                        .into(),
+                    desired: format!(
+                        "version {version} of the approved state (sha256 {content_sha256}), ETag {}",
+                        published.last_etag.as_deref().unwrap_or("none yet")
+                    ),
+                    actual: match head {
+                        None => "no object".into(),
+                        Some(h) => format!(
+                            "version {}, sha256 {}, ETag {}",
+                            h.version.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into()),
+                            h.content_sha256.as_deref().unwrap_or("unknown"),
+                            h.etag.as_deref().unwrap_or("none")
+                        ),
+                    },
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api)),
+                }
             }
             Call::CreateDeployment { api_id, stage } => {
                 if changed.contains(api_id.as_str()) {
