@@ -61,6 +61,13 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
   await expect(refunds).toContainText('POST');
   await expect(refunds).toContainText('AWS_IAM');
   await expect(refunds).toContainText('API key');
+  // What decides each method, said plainly: IAM, nobody (NONE), or an authorizer that is not
+  // Gatehouse's.
+  const tree = page.getByTestId('resource-tree');
+  const payments = tree.locator('li.method', { hasText: 'POST' }).filter({ has: page.locator('[data-decided="outside"]') });
+  await expect(payments.first()).toContainText('decided outside Gatehouse, by authorizer token-authorizer (TOKEN)');
+  await expect(tree.locator('li', { hasText: '/reports/settlements' }).locator('[data-decided]'))
+    .toHaveText('anyone who can reach the API may call it (authorization NONE)');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-api-detail');
   expect(errors).toEqual([]);

@@ -19,6 +19,9 @@ struct DemoApi {
     description: &'static str,
     team: &'static str,
     routes: &'static [Route],
+    /// The authorizer of its CUSTOM methods: (name, Lambda function). Gatehouse's own is
+    /// `gatehouse-authorizer`; any other is decided outside Gatehouse.
+    authorizer: (&'static str, &'static str),
 }
 
 const APIS: &[DemoApi] = &[
@@ -26,6 +29,7 @@ const APIS: &[DemoApi] = &[
         name: "orders-api",
         description: "Customer orders and their line items",
         team: "commerce",
+        authorizer: ("gatehouse", "gatehouse-authorizer"),
         routes: &[
             (
                 "/orders",
@@ -46,6 +50,7 @@ const APIS: &[DemoApi] = &[
         name: "payments-api",
         description: "Payments, refunds and settlement reports",
         team: "finance",
+        authorizer: ("token-authorizer", "authorizer"),
         routes: &[
             (
                 "/payments",
@@ -63,6 +68,7 @@ const APIS: &[DemoApi] = &[
         name: "inventory-api",
         description: "Stock levels per warehouse",
         team: "logistics",
+        authorizer: ("gatehouse", "gatehouse-authorizer"),
         routes: &[
             (
                 "/items",
@@ -212,9 +218,9 @@ async fn seed_api(aws: &AwsClients, api: &DemoApi) -> anyhow::Result<()> {
                     let authorizer = gw
                         .create_authorizer()
                         .rest_api_id(&api_id)
-                        .name("token-authorizer")
+                        .name(api.authorizer.0)
                         .r#type(AuthorizerType::Token)
-                        .authorizer_uri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:authorizer/invocations")
+                        .authorizer_uri(format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{}/invocations", api.authorizer.1))
                         .identity_source("method.request.header.Authorization")
                         .send()
                         .await?;

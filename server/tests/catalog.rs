@@ -57,6 +57,50 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
         (2, 7, 2)
     );
 
+    // Each method's authorizer is synced: Gatehouse's own (its Lambda is
+    // gatehouse-authorizer) or another, told apart on the API page.
+    use app::domain::method_access::{decided_by, DecidedBy};
+    let method_of = |detail: &app::catalog::types::ApiDetail, path: &str, verb: &str| {
+        detail
+            .resources
+            .iter()
+            .find(|r| r.path == path)
+            .and_then(|r| r.methods.iter().find(|m| m.http_method == verb))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {verb} {path}"))
+    };
+    let decide = |m: &app::catalog::types::MethodRow| {
+        decided_by(
+            &m.authorization_type,
+            m.authorizer.as_ref(),
+            "gatehouse-authorizer",
+        )
+    };
+    let by_name = |name: &str| apis.iter().find(|a| a.name == name).unwrap().api_id.clone();
+    let inventory_detail = queries::api_detail(&pool, &by_name("inventory-api"))
+        .await
+        .unwrap()
+        .unwrap();
+    let stock = method_of(&inventory_detail, "/warehouses/{warehouseId}/stock", "ANY");
+    assert_eq!(stock.authorizer.as_ref().unwrap().name, "gatehouse");
+    assert_eq!(decide(&stock), DecidedBy::Gatehouse);
+    assert_eq!(
+        decide(&method_of(&inventory_detail, "/items", "GET")),
+        DecidedBy::Anyone
+    );
+    let payments_detail = queries::api_detail(&pool, &by_name("payments-api"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        decide(&method_of(&payments_detail, "/payments", "POST")),
+        DecidedBy::Outside("authorizer token-authorizer (TOKEN)".into())
+    );
+    assert_eq!(
+        decide(&method_of(&payments_detail, "/payments", "GET")),
+        DecidedBy::Iam
+    );
+
     // In AWS: one API deleted, one method added to another.
     let inventory = apis
         .iter()

@@ -60,6 +60,12 @@ pub struct MethodRow {
     /// Callers beyond those named (the API's matrix lists them all).
     #[serde(default)]
     pub callers_more: usize,
+    /// The method's authorizer, when the catalog knows it.
+    #[serde(default)]
+    pub authorizer: Option<crate::domain::method_access::AuthorizerInfo>,
+    /// What decides who may call it.
+    #[serde(default)]
+    pub decided_by: crate::domain::method_access::DecidedBy,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ pub mod enforcement;
 pub mod exact;
 pub mod grant;
 pub mod identity_center;
+pub mod method_access;
 pub mod names;
 pub mod paging;
 pub mod plan;

@@ -246,21 +246,25 @@ fn resource_view(resource: ResourceRow, grant_base: Option<String>) -> impl Into
 
 /// `grant`: the link (and its accessible name) that grants the method to a group, for admins.
 fn method_view(method: MethodRow, grant: Option<(String, String)>) -> impl IntoView {
-    let iam = method.authorization_type == "AWS_IAM";
+    use crate::domain::method_access::{sentence, DecidedBy};
+    let decided = method.decided_by.clone();
+    let (ok, open) = match decided {
+        DecidedBy::Iam | DecidedBy::Gatehouse => (true, false),
+        DecidedBy::Anyone => (false, true),
+        DecidedBy::Outside(_) => (false, false),
+    };
+    let badge_title = method
+        .authorizer
+        .as_ref()
+        .map(|a| format!("authorizer {} ({})", a.name, a.kind))
+        .unwrap_or_default();
+    let line = sentence(&decided, &method.callers, method.callers_more);
     view! {
         <li class="method">
             <span class="verb">{method.http_method}</span>
-            <span class="badge" class:badge-ok=iam class:badge-warn=!iam>{method.authorization_type}</span>
+            <span class="badge" class:badge-ok=ok class:badge-error=open class:badge-warn=!ok && !open title=badge_title>{method.authorization_type}</span>
             {method.api_key_required.then(|| view! { <span class="badge badge-muted">"API key"</span> })}
-            {(!method.callers.is_empty()).then(|| {
-                let more = match method.callers_more {
-                    0 => String::new(),
-                    n => format!("; and {n} more (see the matrix)"),
-                };
-                view! {
-                    <span class="callers small" data-testid="callers">{format!("callable by {}{more}", method.callers.join("; "))}</span>
-                }
-            })}
+            <span class="callers small" data-testid="callers" data-decided=decided.key()>{line}</span>
             {grant.map(|(href, label)| view! { <a class="small" href=href aria-label=label data-testid="grant-method">"Grant…"</a> })}
         </li>
     }

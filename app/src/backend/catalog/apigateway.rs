@@ -16,6 +16,8 @@ pub struct FetchedApi {
     pub tags: BTreeMap<String, String>,
     pub stages: Vec<FetchedStage>,
     pub resources: Vec<FetchedResource>,
+    /// The API's authorizers (kept in the synced snapshot; methods name them by id).
+    pub authorizers: Vec<crate::domain::method_access::AuthorizerInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -62,6 +64,7 @@ pub async fn fetch_all(
             let api_id = api.id().context("a REST API without an id")?.to_string();
             let stages = fetch_stages(gw, limits, &api_id).await?;
             let resources = fetch_resources(gw, limits, &api_id).await?;
+            let authorizers = fetch_authorizers(gw, limits, &api_id).await?;
             apis.push(FetchedApi {
                 name: api.name().unwrap_or(&api_id).to_string(),
                 description: api.description().map(String::from),
@@ -76,6 +79,7 @@ pub async fn fetch_all(
                 api_id,
                 stages,
                 resources,
+                authorizers,
             });
         }
         match page.position() {
@@ -85,6 +89,43 @@ pub async fn fetch_all(
     }
     apis.sort_by(|a, b| a.api_id.cmp(&b.api_id));
     Ok(apis)
+}
+
+pub async fn fetch_authorizers(
+    gw: &aws_sdk_apigateway::Client,
+    limits: &ApiGatewayLimits,
+    api_id: &str,
+) -> anyhow::Result<Vec<crate::domain::method_access::AuthorizerInfo>> {
+    let mut authorizers = Vec::new();
+    let mut position = None;
+    loop {
+        limits.all.acquire().await;
+        let page = gw
+            .get_authorizers()
+            .rest_api_id(api_id)
+            .limit(PAGE)
+            .set_position(position.take())
+            .send()
+            .await
+            .with_context(|| format!("GetAuthorizers {api_id}"))?;
+        authorizers.extend(page.items().iter().map(|a| {
+            crate::domain::method_access::AuthorizerInfo {
+                id: a.id().unwrap_or_default().to_string(),
+                name: a.name().unwrap_or_default().to_string(),
+                kind: a
+                    .r#type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                uri: a.authorizer_uri().map(String::from),
+            }
+        }));
+        match page.position() {
+            Some(p) if !p.is_empty() && !page.items().is_empty() => position = Some(p.to_string()),
+            _ => break,
+        }
+    }
+    authorizers.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(authorizers)
 }
 
 pub async fn fetch_stages(

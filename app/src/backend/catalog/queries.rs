@@ -196,6 +196,17 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
     .bind(api_id)
     .fetch_all(pool)
     .await?;
+    // The authorizers are kept in the synced snapshot (none in a snapshot older than them).
+    let authorizers: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT snapshot->'authorizers' FROM rest_apis WHERE target = $1 AND api_id = $2",
+    )
+    .bind(&summary.target)
+    .bind(api_id)
+    .fetch_one(pool)
+    .await?;
+    let authorizers: Vec<crate::domain::method_access::AuthorizerInfo> = authorizers
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
     let mut resources: Vec<ResourceRow> = Vec::new();
     for (path, verb, auth, authorizer, key) in methods {
         if resources.last().map(|r| &r.path) != Some(&path) {
@@ -211,11 +222,16 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
                 .methods
                 .push(MethodRow {
                     http_method,
+                    authorizer: authorizer
+                        .as_deref()
+                        .and_then(|id| authorizers.iter().find(|a| a.id == id))
+                        .cloned(),
                     authorization_type,
                     authorizer_id: authorizer,
                     api_key_required: key.unwrap_or(false),
                     callers: Vec::new(),
                     callers_more: 0,
+                    decided_by: Default::default(),
                 });
         }
     }

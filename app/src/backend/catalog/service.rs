@@ -21,6 +21,18 @@ pub async fn api_detail(state: &AppState, api_id: &str) -> Result<ApiDetail, App
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))?;
     crate::backend::mappings::queries::fill_callers(&state.pool, &state.desired, &mut detail)
         .await?;
+    let function = &state.settings.push.authorizer_function;
+    for method in detail
+        .resources
+        .iter_mut()
+        .flat_map(|r| r.methods.iter_mut())
+    {
+        method.decided_by = crate::domain::method_access::decided_by(
+            &method.authorization_type,
+            method.authorizer.as_ref(),
+            function,
+        );
+    }
     Ok(detail)
 }
 

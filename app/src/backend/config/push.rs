@@ -66,7 +66,14 @@ pub struct PushArgs {
     /// against them.
     #[arg(long, env = "GATEHOUSE_API_AUDIENCES", global = true)]
     pub api_audiences: Option<String>,
+    /// The Lambda function (name or ARN) of Gatehouse's authorizer: a method whose authorizer
+    /// invokes it is decided by the access bundle (default `gatehouse-authorizer`).
+    #[arg(long, env = "GATEHOUSE_AUTHORIZER_FUNCTION", global = true)]
+    pub authorizer_function: Option<String>,
 }
+
+/// The function name `cargo lambda deploy` gives the authorizer by default.
+pub const DEFAULT_AUTHORIZER_FUNCTION: &str = "gatehouse-authorizer";
 
 #[derive(Clone, Debug)]
 pub struct PushSettings {
@@ -90,6 +97,8 @@ pub struct PushSettings {
     pub access_bundle: Option<(String, String)>,
     /// Token mode: accepted audiences of API access tokens.
     pub api_audiences: Vec<String>,
+    /// Gatehouse's authorizer's Lambda function (name or ARN).
+    pub authorizer_function: String,
 }
 
 impl Default for PushSettings {
@@ -109,6 +118,7 @@ impl Default for PushSettings {
             saml_service_principal: None,
             access_bundle: None,
             api_audiences: Vec::new(),
+            authorizer_function: DEFAULT_AUTHORIZER_FUNCTION.into(),
         }
     }
 }
@@ -237,6 +247,8 @@ impl PushArgs {
                         .map_err(|e| invalid(("GATEHOUSE_ACCESS_BUNDLE", "access-bundle"), e))?,
                 ),
             },
+            authorizer_function: text(&self.authorizer_function)
+                .unwrap_or_else(|| DEFAULT_AUTHORIZER_FUNCTION.into()),
             api_audiences: text(&self.api_audiences)
                 .map(|v| {
                     v.split(',')
