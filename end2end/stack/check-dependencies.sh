@@ -7,10 +7,10 @@ for crate in leptos axum tokio sqlx openidconnect tower-sessions aws-sdk-apigate
   grep -q "^$crate v" <<<"$server" || { echo "server is missing $crate" >&2; exit 1; }
 done
 wasm=$(cargo tree -p app --features hydrate --target wasm32-unknown-unknown -e normal,features --prefix none)
-for forbidden in '^sqlx' '^openidconnect' '^aws-' '^tower-sessions' '^tokio feature "net"' '^mio '; do
+for forbidden in '^sqlx' '^openidconnect' '^aws-' '^tower-sessions' '^tokio feature "net"' '^mio ' '^jsonwebtoken' '^lambda_runtime'; do
   if grep -q "$forbidden" <<<"$wasm"; then
     echo "the wasm build pulls a server-only crate: $(grep -m1 "$forbidden" <<<"$wasm")" >&2
     exit 1
   fi
 done
-echo "dependency check: server has the stack; the wasm bundle has no sqlx, tokio net, openidconnect, aws-*, tower-sessions"
+echo "dependency check: server has the stack; the wasm bundle has no sqlx, tokio net, openidconnect, aws-*, tower-sessions, jsonwebtoken, lambda_runtime"

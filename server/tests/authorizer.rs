@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 
 use app::domain::{
     desired::ChangeItem,
-    grant::{Binding, Grant, GrantInput, GroupRef},
+    grant::{Binding, GroupRef},
     names::RoleArn,
 };
 use authorizer::{
@@ -22,7 +22,7 @@ use authorizer::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use common::{
     approved, person, provider,
-    pushing::{push_settings, role_arn, setup, through, ACCOUNT},
+    pushing::{grant, push_settings, role_arn, setup, through, ACCOUNT},
     TENANT,
 };
 use gatehouse::push::Pusher;
@@ -126,21 +126,6 @@ fn effect(outcome: &Outcome) -> String {
         .map(|s| s["Effect"].as_str().unwrap())
         .collect::<Vec<_>>()
         .join("+")
-}
-
-fn grant(role: &str, api_id: &str, method: &str) -> ChangeItem {
-    ChangeItem::AddGrant(
-        Grant::parse(&GrantInput {
-            role_arn: role_arn(role),
-            account: ACCOUNT.into(),
-            region: "us-east-1".into(),
-            api_id: api_id.into(),
-            stage: "prod".into(),
-            method: method.into(),
-            path: "/orders".into(),
-        })
-        .unwrap(),
-    )
 }
 
 fn bind(group: &str, role: &str) -> ChangeItem {

@@ -32,28 +32,9 @@ const VERBS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "
 /// equals a static segment.
 const VALUE: &str = "@value";
 
-/// IAM's ARN matching: `*` any run of characters (`/` included), `?` any one character.
-pub fn iam_matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
+/// IAM's ARN matching (`*` any run of characters, `/` included; `?` one character): the
+/// authorizer's, so the policies Gatehouse writes and the authorizer's are judged alike.
+pub use authorizer::route::iam_matches;
 
 /// One request a catalogued route serves.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
