@@ -33,6 +33,10 @@ pub struct TryOutcome {
     pub bundle: String,
     /// The bundle is the approved state's, not yet published (the authorizer does not have it).
     pub unpublished: bool,
+    /// When API Gateway does not ask Gatehouse's authorizer for this method (its authorization
+    /// is `NONE`, `AWS_IAM` or another authorizer), what decides instead.
+    #[serde(default)]
+    pub not_asked: Option<String>,
 }
 
 /// What the form offers.

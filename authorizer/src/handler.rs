@@ -228,7 +228,7 @@ impl Authorizer {
                 &ask.arn,
                 &decision,
             );
-            with_policy(&ask, Some(&caller), policy.document(), &log)
+            with_policy(Some(&caller), policy.document(), &log)
         };
         Ok(Outcome {
             response: Ok(response),
@@ -251,7 +251,7 @@ impl Authorizer {
         let document = json!({"Version": "2012-10-17", "Statement": [
             {"Effect": effect, "Action": "execute-api:Invoke", "Resource": [ask.arn]}
         ]});
-        with_policy(ask, caller, document, log)
+        with_policy(caller, document, log)
     }
 }
 
@@ -265,8 +265,7 @@ fn context(caller: Option<&Caller>, log: &DecisionLog) -> Value {
     })
 }
 
-fn with_policy(ask: &Ask, caller: Option<&Caller>, document: Value, log: &DecisionLog) -> Value {
-    let _ = ask;
+fn with_policy(caller: Option<&Caller>, document: Value, log: &DecisionLog) -> Value {
     json!({
         "principalId": caller.map(|c| c.oid.as_str()).unwrap_or("anonymous"),
         "policyDocument": document,

@@ -208,6 +208,10 @@ test('an admin proposes a mapping, another person approves it, the author cannot
       await expect(outcome).toContainText('Rita Reviewer (rita.reviewer@contoso.test) is in Finance');
     }
     await expect(author.getByTestId('try-bundle')).toContainText(/Decided on published version \d+/);
+    // The demo's granted methods are AWS_IAM: API Gateway asks IAM, not the authorizer, and the
+    // page says so beside the bundle's answer.
+    await expect(author.getByTestId('try-not-asked'))
+      .toHaveText(`API Gateway does not ask Gatehouse's authorizer for GET ${p.path}: IAM decides it (AWS_IAM): a caller signs the request with a role's credentials; a token is not asked for.`);
     await expectNoAxeViolations(author, testInfo);
     await screenshot(author, testInfo, allowed ? 'try-a-call-allowed' : 'try-a-call-refused');
     await ready(author, testInfo);

@@ -160,6 +160,7 @@ pub async fn explain(
         chain,
         bundle: label,
         unpublished,
+        not_asked: None,
     })
 }
 
@@ -195,6 +196,68 @@ pub async fn person_groups(pool: &PgPool, key: &str) -> Result<(String, Vec<Stri
     Ok((label, groups))
 }
 
+/// What decides the route's method in API Gateway when it is not Gatehouse's authorizer, from
+/// the catalog (the resource API Gateway routes the path to, then the method or `ANY`).
+async fn not_asked(
+    pool: &PgPool,
+    route: &TryRoute,
+    gatehouse_function: &str,
+) -> Result<Option<String>, AppError> {
+    use crate::domain::method_access::{decided_by, AuthorizerInfo, DecidedBy};
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT r.path, m.http_method, m.authorization_type, m.authorizer_id
+         FROM api_resources r JOIN api_methods m USING (target, api_id, resource_id)
+         JOIN rest_apis a USING (target, api_id)
+         WHERE r.api_id = $1 AND a.gone_at IS NULL AND m.http_method IN ($2, 'ANY')",
+    )
+    .bind(&route.api_id)
+    .bind(&route.method)
+    .fetch_all(pool)
+    .await?;
+    let templates: Vec<Vec<authorizer::route::Segment>> = rows
+        .iter()
+        .map(|(path, ..)| authorizer::route::template(path).unwrap_or_default())
+        .collect();
+    let chosen = if route.path.contains('{') {
+        rows.iter().position(|(path, ..)| *path == route.path)
+    } else {
+        authorizer::route::resolve(templates.iter().map(|t| t.as_slice()), &route.path)
+    };
+    let Some(resource) = chosen.map(|i| rows[i].0.clone()) else {
+        return Ok(None);
+    };
+    // Among the resource's methods, the verb itself before `ANY`.
+    let Some((path, verb, auth, authorizer_id)) = rows
+        .iter()
+        .filter(|(p, ..)| *p == resource)
+        .min_by_key(|(_, v, ..)| (v == "ANY") as u8)
+    else {
+        return Ok(None);
+    };
+    let authorizers: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT snapshot->'authorizers' FROM rest_apis WHERE api_id = $1 AND gone_at IS NULL LIMIT 1",
+    )
+    .bind(&route.api_id)
+    .fetch_optional(pool)
+    .await?
+    .flatten();
+    let authorizers: Vec<AuthorizerInfo> = authorizers
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let authorizer = authorizer_id
+        .as_deref()
+        .and_then(|id| authorizers.iter().find(|a| a.id == id));
+    let what = match decided_by(auth, authorizer, gatehouse_function) {
+        DecidedBy::Gatehouse => return Ok(None),
+        DecidedBy::Iam => "IAM decides it (AWS_IAM): a caller signs the request with a role's credentials; a token is not asked for".to_string(),
+        DecidedBy::Anyone => "its authorization is NONE: anyone who can reach the API may call it, whatever the bundle says".to_string(),
+        DecidedBy::Outside(by) => format!("it is decided outside Gatehouse, by {by}"),
+    };
+    Ok(Some(format!(
+        "API Gateway does not ask Gatehouse's authorizer for {verb} {path}: {what}."
+    )))
+}
+
 pub async fn as_person(
     state: &AppState,
     key: &str,
@@ -202,7 +265,14 @@ pub async fn as_person(
 ) -> Result<TryOutcome, AppError> {
     let route = check(route)?;
     let (who, groups) = person_groups(&state.pool, key).await?;
-    explain(&state.pool, who, &groups, &route).await
+    let mut outcome = explain(&state.pool, who, &groups, &route).await?;
+    outcome.not_asked = not_asked(
+        &state.pool,
+        &route,
+        &state.settings.push.authorizer_function,
+    )
+    .await?;
+    Ok(outcome)
 }
 
 /// How Gatehouse checks API access tokens: its own issuer and tenants, the APIs' audiences
@@ -282,7 +352,14 @@ pub async fn as_token(
         token,
     )
     .await?;
-    explain(&state.pool, who, &principals, &route).await
+    let mut outcome = explain(&state.pool, who, &principals, &route).await?;
+    outcome.not_asked = not_asked(
+        &state.pool,
+        &route,
+        &state.settings.push.authorizer_function,
+    )
+    .await?;
+    Ok(outcome)
 }
 
 pub async fn choices(state: &AppState) -> Result<TryChoices, AppError> {

@@ -38,6 +38,9 @@ fn OutcomeCard(outcome: TryOutcome) -> impl IntoView {
             <p data-testid="try-reason">{outcome.reason.clone()}</p>
             <ol class="chain">{chain}</ol>
             <p class="muted small" data-testid="try-bundle">"Decided on " {outcome.bundle.clone()} "."</p>
+            {outcome.not_asked.clone().map(|why| view! {
+                <p class="notice notice-warning" data-testid="try-not-asked">{why}</p>
+            })}
             {outcome.unpublished.then(|| view! {
                 <p class="notice notice-warning">"No access bundle has been published yet: until a push publishes one (GATEHOUSE_ACCESS_BUNDLE), the authorizer refuses every call."</p>
             })}
