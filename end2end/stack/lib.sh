@@ -138,8 +138,8 @@ demo_settings() { # gatehouse port, oidc port, moto port
   # The demo's directory is a file of groups (the real thing is Microsoft Graph or LDAP).
   export GATEHOUSE_DIRECTORY=file GATEHOUSE_DIRECTORY_FILE="$ROOT/end2end/stack/demo-directory.json"
   export GATEHOUSE_SYNC_INTERVAL_MINUTES="${GATEHOUSE_SYNC_INTERVAL_MINUTES:-15}"
-  # Pushes keep each API's resource policy (moto_server has no UpdateMethod for enforcing AWS_IAM
-  # on methods); deployments are spaced 1 s apart instead of API Gateway's 5 s.
+  # Pushes keep each API's resource policy (callers in other accounts need it); deployments are
+  # spaced 1 s apart instead of API Gateway's 5 s.
   export GATEHOUSE_RESOURCE_POLICY=true GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS=1000
   # Bindings become IAM Identity Center account assignments of SCIM-provisioned groups
   # (seed-demo provisions the demo directory's groups into moto's identity store).
@@ -150,6 +150,9 @@ demo_settings() { # gatehouse port, oidc port, moto port
   # audience the local provider issues (client gatehouse-cli, resource api://gatehouse-apis).
   export GATEHOUSE_ACCESS_BUNDLE=s3://gatehouse-authorizer/access-bundle.json.gz
   export GATEHOUSE_API_AUDIENCES=api://gatehouse-apis
+  # inventory-api is token mode's whole path: pushes give it Gatehouse's authorizer and set each
+  # granted method to CUSTOM with it (end2end/stack/moto_server.py supplies moto's UpdateMethod).
+  export GATEHOUSE_ATTACH_AUTHORIZER="${GATEHOUSE_ATTACH_AUTHORIZER-inventory-api}"
   # The audit key signs checkpoints of the chain (appended to a file outside the database) and
   # export manifests; `gatehouse audit verify --public-key "$(cat .data/audit.pub)"` checks both.
   export GATEHOUSE_AUDIT_KEY_FILE="$DATA/audit.key"

@@ -14,6 +14,15 @@ arguments as moto_server). What this adds, and why:
   cannot. `POST /scim/v2/Groups` (SCIM 2.0 core Group: `displayName`, `externalId`) creates
   such a group in the identity store of the account/region's Identity Center instance
   (query `region=`, default us-east-1). A duplicate display name answers 409 like SCIM does.
+- UpdateMethod (missing in moto): API Gateway's JSON-patch subset on a method, as its reference
+  documents it — `replace` on /authorizationType, /authorizerId, /apiKeyRequired,
+  /operationName, /requestValidatorId; `add`/`remove` on /authorizationScopes (one scope) and
+  /requestParameters/NAME and /requestModels/CONTENT~1TYPE (`~1` is `/`, `~0` is `~`); any
+  other op or path is a BadRequestException. A request applies all its operations or none, and
+  the result must hold: an authorization type among NONE, AWS_IAM, CUSTOM,
+  COGNITO_USER_POOLS; CUSTOM needs one of the API's TOKEN or REQUEST authorizers and
+  COGNITO_USER_POOLS a COGNITO_USER_POOLS one ("Invalid authorizer ID specified"); NONE and
+  AWS_IAM drop the authorizer, as API Gateway does.
 """
 
 import json
@@ -21,6 +30,7 @@ import sys
 from uuid import uuid4
 
 from moto import server
+from moto.apigateway.responses import APIGatewayResponse
 from moto.core.utils import unix_time
 from moto.identitystore.models import Group, identitystore_backends
 from moto.ssoadmin.models import ssoadmin_backends
@@ -113,6 +123,86 @@ def raise_not_found():
     raise ResourceNotFoundException
 
 
+AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS")
+_METHOD_SCALARS = {
+    "/authorizationType": "authorization_type",
+    "/authorizerId": "authorizer_id",
+    "/apiKeyRequired": "api_key_required",
+    "/operationName": "operation_name",
+    "/requestValidatorId": "request_validator_id",
+}
+
+
+def _unescape(segment):
+    return segment.replace("~1", "/").replace("~0", "~")
+
+
+def update_method(self):
+    from moto.apigateway.exceptions import BadRequestException
+
+    parts = self.path.split("/")
+    api_id, resource_id, http_method = parts[2], parts[4], parts[6]
+    api = self.backend.get_rest_api(api_id)
+    method = self.backend.get_method(api_id, resource_id, http_method)
+    staged = {attr: getattr(method, attr) for attr in _METHOD_SCALARS.values()}
+    scopes = list(method.authorization_scopes or [])
+    parameters = dict(method.request_parameters or {})
+    models = dict(method.request_models or {})
+    for operation in self._get_param("patchOperations") or []:
+        op, path, value = operation.get("op"), operation.get("path", ""), operation.get("value")
+        if op == "replace" and path in _METHOD_SCALARS:
+            if path == "/apiKeyRequired":
+                if value not in ("true", "false"):
+                    raise BadRequestException(f"Invalid boolean value '{value}' for {path}")
+                value = value == "true"
+            staged[_METHOD_SCALARS[path]] = value
+        elif op in ("add", "remove") and path == "/authorizationScopes":
+            if op == "add" and value not in scopes:
+                scopes.append(value)
+            elif op == "remove" and value in scopes:
+                scopes.remove(value)
+        elif op in ("add", "remove", "replace") and path.startswith("/requestParameters/"):
+            name = _unescape(path[len("/requestParameters/"):])
+            if op == "remove":
+                parameters.pop(name, None)
+            else:
+                parameters[name] = value == "true"
+        elif op in ("add", "remove") and path.startswith("/requestModels/"):
+            content_type = _unescape(path[len("/requestModels/"):])
+            if op == "remove":
+                models.pop(content_type, None)
+            else:
+                models[content_type] = value
+        else:
+            raise BadRequestException(
+                f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: "
+                "[/authorizationType, /authorizerId, /apiKeyRequired, /operationName, "
+                "/requestValidatorId, /authorizationScopes, /requestParameters/*, /requestModels/*]"
+            )
+    kind = staged["authorization_type"]
+    if kind not in AUTHORIZATION_TYPES:
+        raise BadRequestException(
+            f"Invalid authorization type specified. Valid values are {', '.join(AUTHORIZATION_TYPES)}"
+        )
+    if kind in ("CUSTOM", "COGNITO_USER_POOLS"):
+        authorizer = api.authorizers.get(staged["authorizer_id"] or "")
+        wanted = ("TOKEN", "REQUEST") if kind == "CUSTOM" else ("COGNITO_USER_POOLS",)
+        if authorizer is None or authorizer.type not in wanted:
+            raise BadRequestException(
+                "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+                "COGNITO_USER_POOLS requires a valid authorizer."
+            )
+    else:
+        staged["authorizer_id"] = None
+    for attr, value in staged.items():
+        setattr(method, attr, value)
+    method.authorization_scopes = scopes or None
+    method.request_parameters = parameters or None
+    method.request_models = models or None
+    return json.dumps(method.to_json())
+
+
+APIGatewayResponse.update_method = update_method
 SSOAdminResponse.provision_permission_set = provision_permission_set
 SSOAdminResponse.describe_permission_set_provisioning_status = (
     describe_permission_set_provisioning_status

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { expectNoAxeViolations, ready, runSync, screenshot, signIn, watchConsole } from './helpers';
 
-// The local stack's moto_server holds the three sample APIs and four roles of
+// The local stack's moto_server holds the three sample APIs and five roles of
 // `gatehouse seed-demo`; its directory is end2end/stack/demo-directory.json.
 test.describe.configure({ mode: 'serial' });
 
@@ -108,7 +108,7 @@ test('an admin syncs the directory, finds a group and sees its nested members', 
   await mainNav(page).getByRole('link', { name: 'Roles' }).click();
   await ready(page, testInfo);
   const roles = page.getByTestId('role-table');
-  await expect(roles.locator('tbody tr')).toHaveCount(4);
+  await expect(roles.locator('tbody tr')).toHaveCount(5);
   await expect(roles.locator('tbody tr').last()).toContainText('not managed');
   await screenshot(page, testInfo, 'admin-roles');
   await roles.getByRole('link', { name: 'gatehouse-orders-readers' }).click();

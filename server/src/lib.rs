@@ -50,7 +50,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let pusher = Arc::new(
         push::Pusher::new(pool.clone(), &settings.aws, settings.push.clone())
             .await
-            .with_graph(directories.graph.clone()),
+            .with_graph(directories.graph.clone())
+            .with_catalog(Arc::clone(&syncer)),
     );
     Ok(AppState {
         leptos_options,

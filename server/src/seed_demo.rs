@@ -88,6 +88,7 @@ const APIS: &[DemoApi] = &[
 
 /// (role name, managed by Gatehouse).
 const ROLES: &[(&str, bool)] = &[
+    ("gatehouse-inventory-readers", true),
     ("gatehouse-orders-readers", true),
     ("gatehouse-orders-writers", true),
     ("gatehouse-payments-operators", true),

@@ -3,6 +3,8 @@
 //! approved mappings, a new push changes them once the bundle is re-read, and every bad token is
 //! refused with its reason in the log line.
 
+#[path = "authorizer/attach.rs"]
+mod attach;
 mod common;
 
 use std::{sync::Arc, time::Duration};
@@ -151,21 +153,8 @@ async fn s3(moto: &common::Moto) -> aws_sdk_s3::Client {
 }
 
 async fn push(pusher: &Pusher, id: i64) -> Vec<String> {
-    let steps: Vec<String> = pusher
-        .plan(id)
-        .await
-        .unwrap()
-        .iter()
-        .map(|s| s.call.summary())
-        .collect();
-    let run = pusher
-        .begin(&person(1, "Ada Admin"), id)
-        .await
-        .unwrap()
-        .unwrap();
-    let outcome = pusher.execute(run).await.unwrap();
-    assert!(outcome.succeeded, "{outcome:?}");
-    steps
+    let plan = common::pushing::push_planned(pusher, id).await;
+    plan.iter().map(|s| s.call.summary()).collect()
 }
 
 #[tokio::test]

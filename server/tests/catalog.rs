@@ -373,7 +373,7 @@ async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone(
             first.counts.changed,
             first.counts.removed
         ),
-        (4, 0, 0)
+        (5, 0, 0)
     );
     let roles: Vec<(String, bool, serde_json::Value)> =
         sqlx::query_as("SELECT role_name, managed, trust_policy FROM iam_roles ORDER BY role_name")
@@ -384,6 +384,7 @@ async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone(
     assert_eq!(
         managed,
         [
+            ("gatehouse-inventory-readers", true),
             ("gatehouse-orders-readers", true),
             ("gatehouse-orders-writers", true),
             ("gatehouse-payments-operators", true),
@@ -391,7 +392,7 @@ async fn a_role_sync_reads_trust_policies_and_tags_and_marks_deleted_roles_gone(
         ]
     );
     assert_eq!(
-        roles[0].2["Statement"][0]["Action"], "sts:AssumeRole",
+        roles[1].2["Statement"][0]["Action"], "sts:AssumeRole",
         "decoded trust policy"
     );
 

@@ -2,7 +2,7 @@
 //! caller's groups (from the directory, or from a token checked as the authorizer checks it),
 //! and the decision with the chain of links that makes it.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use authorizer::{
     bundle::Compiled,
@@ -55,12 +55,34 @@ pub fn check(route: &TryRoute) -> Result<TryRoute, AppError> {
     })
 }
 
+/// The last published bundle, compiled, by its stamp: decoding and indexing a large bundle costs
+/// milliseconds, and a published version never changes.
+type Published = Option<((u64, String), Arc<Compiled>)>;
+static PUBLISHED: std::sync::Mutex<Published> = std::sync::Mutex::new(None);
+
 /// The bundle that decides: the last published, else the approved state's (flagged).
-pub async fn current_bundle(pool: &PgPool) -> Result<(Compiled, String, bool), AppError> {
-    if let Some((version, body)) = bundle::latest(pool).await? {
-        let compiled = authorizer::source::decode(&body)
-            .and_then(|b| b.compile())
-            .map_err(AppError::internal)?;
+pub async fn current_bundle(pool: &PgPool) -> Result<(Arc<Compiled>, String, bool), AppError> {
+    if let Some(stamp) = bundle::latest_stamp(pool).await? {
+        let version = stamp.0;
+        let cached = PUBLISHED
+            .lock()
+            .expect("not poisoned")
+            .as_ref()
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, c)| Arc::clone(c));
+        let compiled = match cached {
+            Some(compiled) => compiled,
+            None => {
+                let body = bundle::body_of(pool, version).await?;
+                let compiled = Arc::new(
+                    authorizer::source::decode(&body)
+                        .and_then(|b| b.compile())
+                        .map_err(AppError::internal)?,
+                );
+                *PUBLISHED.lock().expect("not poisoned") = Some((stamp, Arc::clone(&compiled)));
+                compiled
+            }
+        };
         let label = format!("published version {version}, {}", compiled.generated_at);
         return Ok((compiled, label, false));
     }
@@ -72,7 +94,7 @@ pub async fn current_bundle(pool: &PgPool) -> Result<(Compiled, String, bool), A
     let made = access_bundle::build(&desired, &nesting);
     let compiled = made.compile().map_err(AppError::internal)?;
     Ok((
-        compiled,
+        Arc::new(compiled),
         "the approved state (no bundle has been published yet: the authorizer has nothing to enforce)".into(),
         true,
     ))
@@ -265,13 +287,19 @@ pub async fn as_person(
 ) -> Result<TryOutcome, AppError> {
     let route = check(route)?;
     let (who, groups) = person_groups(&state.pool, key).await?;
-    let mut outcome = explain(&state.pool, who, &groups, &route).await?;
-    outcome.not_asked = not_asked(
-        &state.pool,
-        &route,
-        &state.settings.push.authorizer_function,
-    )
-    .await?;
+    decide_for(state, who, &groups, &route).await
+}
+
+/// The decision for a checked caller, and whether API Gateway asks the authorizer at all.
+async fn decide_for(
+    state: &AppState,
+    who: String,
+    principals: &[String],
+    route: &TryRoute,
+) -> Result<TryOutcome, AppError> {
+    let mut outcome = explain(&state.pool, who, principals, route).await?;
+    outcome.not_asked =
+        not_asked(&state.pool, route, &state.settings.push.authorizer_function).await?;
     Ok(outcome)
 }
 
@@ -308,6 +336,33 @@ fn settings_of(settings: &crate::backend::config::Settings) -> Option<TokenSetti
     )
 }
 
+/// The issuer's signing keys, one cache per issuer for the process (as the Lambda keeps one per
+/// instance): keys are fetched once, and again at most once a minute for an unknown key id.
+async fn signing_keys(issuer: &str) -> Result<Arc<Jwks>, AppError> {
+    static BY_ISSUER: std::sync::Mutex<Vec<(String, Arc<Jwks>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let issuer = issuer.trim_end_matches('/');
+    let known = BY_ISSUER
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .find(|(i, _)| i == issuer)
+        .map(|(_, j)| Arc::clone(j));
+    if let Some(jwks) = known {
+        return Ok(jwks);
+    }
+    let uri = Jwks::discover(issuer).await.map_err(AppError::internal)?;
+    let jwks = Arc::new(Jwks::new(uri, std::time::Duration::from_secs(60)));
+    let mut all = BY_ISSUER.lock().expect("not poisoned");
+    match all.iter().find(|(i, _)| i == issuer) {
+        Some((_, other)) => Ok(Arc::clone(other)),
+        None => {
+            all.push((issuer.to_string(), Arc::clone(&jwks)));
+            Ok(jwks)
+        }
+    }
+}
+
 /// Checks `token` as the authorizer does (`issuer` is Gatehouse's own, where the keys are
 /// found); answers the caller's label and principals.
 pub async fn caller_of(
@@ -324,10 +379,8 @@ pub async fn caller_of(
     let refused = |e: token::TokenRefusal| AppError::invalid("token", format!("refused: {e}"));
     let raw = token::bearer(token).map_err(refused)?;
     let (alg, kid) = token::header(raw, &token_settings).map_err(refused)?;
-    let jwks_uri = Jwks::discover(issuer.trim_end_matches('/'))
-        .await
-        .map_err(AppError::internal)?;
-    let key = Jwks::new(jwks_uri, std::time::Duration::ZERO)
+    let key = signing_keys(issuer)
+        .await?
         .key(&kid)
         .await
         .map_err(refused)?;
@@ -352,14 +405,7 @@ pub async fn as_token(
         token,
     )
     .await?;
-    let mut outcome = explain(&state.pool, who, &principals, &route).await?;
-    outcome.not_asked = not_asked(
-        &state.pool,
-        &route,
-        &state.settings.push.authorizer_function,
-    )
-    .await?;
-    Ok(outcome)
+    decide_for(state, who, &principals, &route).await
 }
 
 pub async fn choices(state: &AppState) -> Result<TryChoices, AppError> {

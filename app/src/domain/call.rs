@@ -30,6 +30,37 @@ pub enum Call {
         http_method: String,
         from: String,
     },
+    /// Token mode: Gatehouse's Lambda authorizer on a REST API (`TOKEN`, reading the
+    /// `Authorization` header).
+    CreateAuthorizer {
+        api_id: String,
+        name: String,
+        uri: String,
+        identity_source: String,
+        ttl_seconds: u32,
+    },
+    /// Token mode: Gatehouse's authorizer brought back to the function and cache it should have.
+    UpdateAuthorizer {
+        api_id: String,
+        authorizer_id: String,
+        name: String,
+        uri: String,
+        ttl_seconds: u32,
+        /// What it had, for people.
+        from: String,
+        /// What changes, for people ("answers cached 60 s (was 300 s)").
+        changes: Vec<String>,
+    },
+    /// Token mode: a granted method set to `CUSTOM` with Gatehouse's authorizer (found by name
+    /// when the call is made: a step planned before the authorizer existed cannot know its id).
+    AttachAuthorizer {
+        api_id: String,
+        resource_id: String,
+        path: String,
+        http_method: String,
+        from: String,
+        authorizer_name: String,
+    },
     /// Replaces the REST API's resource policy: Gatehouse's statements (`Sid` starting with
     /// `Gatehouse`; one per set of routes, naming every role allowed them) as desired, everyone
     /// else's as found.
@@ -133,7 +164,11 @@ impl Call {
             Call::CreateRole { .. } => "CreateRole",
             Call::PutRolePolicy { .. } => "PutRolePolicy",
             Call::DeleteRolePolicy { .. } => "DeleteRolePolicy",
-            Call::UpdateMethodAuthorization { .. } => "UpdateMethod",
+            Call::UpdateMethodAuthorization { .. } | Call::AttachAuthorizer { .. } => {
+                "UpdateMethod"
+            }
+            Call::CreateAuthorizer { .. } => "CreateAuthorizer",
+            Call::UpdateAuthorizer { .. } => "UpdateAuthorizer",
             Call::UpdateResourcePolicy { .. } => "UpdateRestApi",
             Call::CreateDeployment { .. } => "CreateDeployment",
             Call::UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
@@ -157,6 +192,17 @@ impl Call {
             Call::CreateAppRole { .. }
                 | Call::AssignAppRole { .. }
                 | Call::RemoveAppRoleAssignment { .. }
+        )
+    }
+
+    /// Whether the call changes how API Gateway authorizes methods (the catalog shows it).
+    pub fn changes_methods(&self) -> bool {
+        matches!(
+            self,
+            Call::UpdateMethodAuthorization { .. }
+                | Call::AttachAuthorizer { .. }
+                | Call::CreateAuthorizer { .. }
+                | Call::UpdateAuthorizer { .. }
         )
     }
 
@@ -203,6 +249,32 @@ impl Call {
                 from,
                 ..
             } => format!("set {http_method} {path} of API {api_id} to AWS_IAM (was {from})"),
+            Call::CreateAuthorizer {
+                api_id,
+                name,
+                uri,
+                ttl_seconds,
+                ..
+            } => format!(
+                "create authorizer {name} on API {api_id}: TOKEN from the Authorization header, function {}, answers cached {ttl_seconds} s",
+                function_of(uri)
+            ),
+            Call::UpdateAuthorizer {
+                api_id,
+                name,
+                changes,
+                ..
+            } => format!("set authorizer {name} of API {api_id}: {}", changes.join("; ")),
+            Call::AttachAuthorizer {
+                api_id,
+                path,
+                http_method,
+                from,
+                authorizer_name,
+                ..
+            } => format!(
+                "set {http_method} {path} of API {api_id} to CUSTOM with authorizer {authorizer_name} (was {from})"
+            ),
             Call::UpdateResourcePolicy { api_id, policy } => format!(
                 "set the resource policy of API {api_id} ({} characters)",
                 policy.chars().filter(|c| !c.is_whitespace()).count()
@@ -290,6 +362,13 @@ impl Call {
             ),
         }
     }
+}
+
+/// The function an authorizer URI invokes (`…/functions/ARN/invocations` → ARN), or the text.
+pub fn function_of(uri: &str) -> &str {
+    uri.split_once("/functions/")
+        .map(|(_, rest)| rest.split("/invocations").next().unwrap_or(rest))
+        .unwrap_or(uri)
 }
 
 /// A call and the account/region (`ACCOUNT/REGION`) it goes to.

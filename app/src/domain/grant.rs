@@ -122,25 +122,48 @@ impl Grant {
     }
 }
 
+/// What a push does to the authorization of the methods a grant covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodsOnPush {
+    /// Left as they are.
+    Left,
+    /// Set to `AWS_IAM` (GATEHOUSE_ENFORCE_IAM_AUTH).
+    Iam,
+    /// Set to `CUSTOM` with Gatehouse's authorizer (the API is in GATEHOUSE_ATTACH_AUTHORIZER).
+    Gatehouse,
+}
+
 /// A grant's warning about the methods it covers that IAM does not decide (`NONE`: anyone may
 /// call; `CUSTOM`, `COGNITO_USER_POOLS`: an authorizer decides), from the catalog's
-/// (path, method, authorization type). `enforce_iam`: the push sets granted methods to `AWS_IAM`.
+/// (path, method, authorization type), given what the push does to them.
 pub fn authorization_warning(
     g: &Grant,
     methods: &[(String, String, String)],
-    enforce_iam: bool,
+    on_push: MethodsOnPush,
 ) -> Option<String> {
+    let covered = |path: &String, method: &String| g.path.covers(path) && g.method.covers(method);
+    if on_push == MethodsOnPush::Gatehouse {
+        let changing: Vec<String> = methods
+            .iter()
+            .filter(|(path, method, auth)| auth != "CUSTOM" && covered(path, method))
+            .map(|(path, method, auth)| format!("{method} {path} ({auth})"))
+            .collect();
+        return (!changing.is_empty()).then(|| {
+            format!(
+                "Token mode: pushing this puts Gatehouse's authorizer on {}, so only callers with an access token of a group granted the route get through.",
+                changing.join(", ")
+            )
+        });
+    }
     let open: Vec<String> = methods
         .iter()
-        .filter(|(path, method, auth)| {
-            auth != "AWS_IAM" && g.path.covers(path) && g.method.covers(method)
-        })
+        .filter(|(path, method, auth)| auth != "AWS_IAM" && covered(path, method))
         .map(|(path, method, auth)| format!("{method} {path} ({auth})"))
         .collect();
     if open.is_empty() {
         return None;
     }
-    Some(if enforce_iam {
+    Some(if on_push == MethodsOnPush::Iam {
         format!(
             "Not decided by IAM today: {}. Pushing this sets their authorization to AWS_IAM, so callers without a granted role lose access.",
             open.join(", ")
@@ -176,17 +199,30 @@ mod authorization_tests {
             m("/orders", "PUT", "CUSTOM"),
             m("/health", "GET", "NONE"),
         ];
-        let w = authorization_warning(&g, &methods, false).unwrap();
+        let w = authorization_warning(&g, &methods, MethodsOnPush::Left).unwrap();
         assert!(
             w.contains("GET /orders (NONE), PUT /orders (CUSTOM)")
                 && w.contains("controls nothing"),
             "{w}"
         );
         assert!(!w.contains("/health") && !w.contains("POST"));
-        assert!(authorization_warning(&g, &methods, true)
+        assert!(authorization_warning(&g, &methods, MethodsOnPush::Iam)
             .unwrap()
             .contains("sets their authorization to AWS_IAM"));
-        assert_eq!(authorization_warning(&g, &methods[1..2], false), None);
+        assert_eq!(
+            authorization_warning(&g, &methods[1..2], MethodsOnPush::Left),
+            None
+        );
+        let token = authorization_warning(&g, &methods, MethodsOnPush::Gatehouse).unwrap();
+        assert!(
+            token.contains("Gatehouse's authorizer on GET /orders (NONE), POST /orders (AWS_IAM),")
+                && !token.contains("PUT"),
+            "{token}"
+        );
+        assert_eq!(
+            authorization_warning(&g, &methods[2..3], MethodsOnPush::Gatehouse),
+            None
+        );
     }
 }
 

@@ -13,6 +13,10 @@ pub struct AuthorizerInfo {
     pub kind: String,
     /// The Lambda's invocation URI (`…:function:NAME/invocations`), when it has one.
     pub uri: Option<String>,
+    /// How long API Gateway caches its answer for a token (snapshots synced before this was
+    /// kept have none).
+    #[serde(default)]
+    pub ttl_seconds: Option<u32>,
 }
 
 impl AuthorizerInfo {
@@ -117,6 +121,7 @@ mod tests {
             name: name.into(),
             kind: "TOKEN".into(),
             uri: Some(format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations")),
+            ttl_seconds: None,
         }
     }
 

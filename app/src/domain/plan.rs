@@ -11,8 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    attach::{self, AuthorizerSpec},
     desired::DesiredState,
     grant::{ApiRef, Grant},
+    method_access::AuthorizerInfo,
     names::RoleArn,
     policy::{role_policy, RolePolicy, DEFAULT_MANAGED_PER_ROLE},
 };
@@ -39,12 +41,17 @@ pub struct MethodActual {
     pub path: String,
     pub http_method: String,
     pub authorization_type: String,
+    /// The authorizer of a `CUSTOM` or `COGNITO_USER_POOLS` method.
+    pub authorizer_id: Option<String>,
 }
 
 /// An API as AWS holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiActual {
     pub api: ApiRef,
+    /// The API's name in API Gateway.
+    pub name: String,
+    pub authorizers: Vec<AuthorizerInfo>,
     pub stages: Vec<String>,
     pub methods: Vec<MethodActual>,
     /// The resource policy, parsed (`None`: the API has none).
@@ -81,6 +88,8 @@ pub enum PlanError {
     },
     #[error("SAML mode needs the Entra enterprise application for AWS: set GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID and the GATEHOUSE_GRAPH_… credentials")]
     NoEnterpriseApplication,
+    #[error("API {api} has an authorizer named `gatehouse` that does not invoke Gatehouse's authorizer function (it calls {uri}): rename that authorizer, or set GATEHOUSE_AUTHORIZER_FUNCTION to the function it calls")]
+    AuthorizerNameTaken { api: String, uri: String },
     #[error("group {group} is not in the IAM Identity Center identity store, so it cannot be assigned to {role}: provision it from Entra ID (add it to the AWS IAM Identity Center enterprise application's provisioning scope and wait for the next SCIM cycle, or use Provision on demand), then push again")]
     GroupNotProvisioned { group: String, role: String },
 }
@@ -105,6 +114,9 @@ pub struct PlanSettings<'a> {
     /// Who a resource policy names for the role: its ARN, or (Identity Center) the pattern of
     /// the roles Identity Center provisions from its permission set.
     pub principal: &'a dyn Fn(&RoleArn) -> String,
+    /// Token mode: the authorizer an API is to have on its granted methods (`None`: the API is
+    /// not in GATEHOUSE_ATTACH_AUTHORIZER's scope).
+    pub attach: &'a dyn Fn(&ApiActual) -> Option<AuthorizerSpec>,
 }
 
 fn target_of(api: &ApiRef) -> String {
@@ -206,7 +218,9 @@ pub fn plan(
     }
     for api in apis {
         let mut stages = BTreeSet::new();
-        if settings.enforce_iam {
+        if let Some(spec) = (settings.attach)(api) {
+            steps.extend(attach::plan(desired, api, &spec, &mut stages)?);
+        } else if settings.enforce_iam {
             steps.extend(enforce(desired, api, &mut stages));
         }
         if settings.resource_policy {
@@ -245,7 +259,7 @@ fn stale_stages(desired: &DesiredState, api: &ApiActual) -> BTreeSet<String> {
 }
 
 /// The stages a grant names, among the API's.
-fn stages_of(stage: &str, api: &ApiActual) -> Vec<String> {
+pub(crate) fn stages_of(stage: &str, api: &ApiActual) -> Vec<String> {
     match stage {
         "*" => api.stages.clone(),
         s if api.stages.iter().any(|have| have == s) => vec![s.to_string()],
@@ -448,9 +462,12 @@ mod tests {
             path: path.into(),
             http_method: m.into(),
             authorization_type: auth.into(),
+            authorizer_id: None,
         };
         ApiActual {
             api: grant("GET", "/", "prod").api,
+            name: "orders".into(),
+            authorizers: Vec::new(),
             stages: vec!["dev".into(), "prod".into()],
             methods: vec![
                 method("r1", "/orders", "GET", "NONE"),
@@ -471,6 +488,7 @@ mod tests {
             trust_policy: &|_| "{}".into(),
             keeps_trust: &|_| false,
             principal: &|r| r.to_string(),
+            attach: &|_| None,
         }
     }
 

@@ -186,7 +186,7 @@ fn StepTable(steps: Vec<StepView>) -> impl IntoView {
                     <td>{s.seq + 1}</td>
                     <td><code>{s.operation}</code></td>
                     <td>{s.summary}</td>
-                    <td class="nowrap">{target_label(&s.target)}</td>
+                    <td class="target">{target_label(&s.target)}</td>
                     <td><span class=badge_class>{s.state.as_str()}</span></td>
                     <td class="small">{detail}</td>
                 </tr>

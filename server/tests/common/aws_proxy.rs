@@ -50,6 +50,9 @@ fn operation(method: &str, path: &str, body: &[u8]) -> String {
     let op = match (method, parts.as_slice()) {
         ("PATCH", ["restapis", _, "resources", _, "methods", _]) => "UpdateMethod",
         ("POST", ["restapis", _, "deployments"]) => "CreateDeployment",
+        ("POST", ["restapis", _, "authorizers"]) => "CreateAuthorizer",
+        ("GET", ["restapis", _, "authorizers"]) => "GetAuthorizers",
+        ("PATCH", ["restapis", _, "authorizers", _]) => "UpdateAuthorizer",
         ("GET", ["restapis", _, "deployments"]) => "GetDeployments",
         ("GET", ["restapis", _, "stages"]) => "GetStages",
         ("GET", ["restapis", _, "resources"]) => "GetResources",
@@ -64,8 +67,10 @@ fn operation(method: &str, path: &str, body: &[u8]) -> String {
     op.to_string()
 }
 
-const WRITES: [&str; 14] = [
+const WRITES: [&str; 16] = [
     "PutObject",
+    "CreateAuthorizer",
+    "UpdateAuthorizer",
     "CreateRole",
     "PutRolePolicy",
     "DeleteRolePolicy",

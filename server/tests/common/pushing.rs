@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use app::domain::plan::Step;
 use app::domain::{
     change_set::State,
     desired::ChangeItem,
@@ -13,6 +14,7 @@ use gatehouse::{
     aws::AwsClients,
     config::{AwsSettings, PushSettings},
     mappings::store,
+    push::Pusher,
 };
 use sqlx::PgPool;
 
@@ -50,8 +52,8 @@ pub fn binding(role: &str) -> ChangeItem {
 }
 
 pub fn push_settings() -> PushSettings {
-    // moto_server does not implement UpdateMethod, so the tests push through the resource
-    // policy (the planner's unit tests cover method enforcement).
+    // The tests push through the resource policy; the planner's unit tests cover AWS_IAM
+    // enforcement, and the authorizer tests attaching Gatehouse's authorizer.
     PushSettings {
         enforce_iam: false,
         resource_policy: true,
@@ -78,6 +80,21 @@ pub async fn state_of(pool: &PgPool, id: i64) -> State {
         .unwrap()
         .unwrap()
         .state
+}
+
+/// Pushes change set `id` as Ada Admin, to the end; answers the plan it made. Fails unless the
+/// push succeeded and the change set is pushed.
+pub async fn push_planned(pusher: &Pusher, id: i64) -> Vec<Step> {
+    let plan = pusher.plan(id).await.unwrap();
+    let run = pusher
+        .begin(&super::person(1, "Ada Admin"), id)
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = pusher.execute(run).await.unwrap();
+    assert!(outcome.succeeded, "{outcome:?}");
+    assert_eq!(state_of(&pusher.pool, id).await, State::Pushed);
+    plan
 }
 
 pub async fn setup() -> (PgPool, Moto, AwsProxy, AwsClients, String) {

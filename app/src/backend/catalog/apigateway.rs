@@ -117,6 +117,9 @@ pub async fn fetch_authorizers(
                     .map(|t| t.as_str().to_string())
                     .unwrap_or_default(),
                 uri: a.authorizer_uri().map(String::from),
+                ttl_seconds: a
+                    .authorizer_result_ttl_in_seconds()
+                    .and_then(|s| u32::try_from(s).ok()),
             }
         }));
         match page.position() {

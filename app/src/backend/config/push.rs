@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{invalid, positive, ConfigError};
-use crate::domain::enforcement::Enforcement;
+use crate::domain::{
+    attach::{AttachScope, MAX_TTL_SECONDS},
+    enforcement::Enforcement,
+};
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct PushArgs {
@@ -70,7 +73,19 @@ pub struct PushArgs {
     /// invokes it is decided by the access bundle (default `gatehouse-authorizer`).
     #[arg(long, env = "GATEHOUSE_AUTHORIZER_FUNCTION", global = true)]
     pub authorizer_function: Option<String>,
+    /// Token mode: the APIs a push attaches Gatehouse's authorizer to (creates it, sets each
+    /// granted method to CUSTOM with it, redeploys): comma-separated `*`, targets
+    /// (`ACCOUNT/REGION`), API ids and API names. Unset: methods are left as they are.
+    #[arg(long, env = "GATEHOUSE_ATTACH_AUTHORIZER", global = true)]
+    pub attach_authorizer: Option<String>,
+    /// Token mode: seconds API Gateway caches the authorizer's answer for a token (0 to 3600,
+    /// default 60). An approved change reaches callers within this plus the bundle's refresh.
+    #[arg(long, env = "GATEHOUSE_AUTHORIZER_TTL_SECONDS", global = true)]
+    pub authorizer_ttl_seconds: Option<String>,
 }
+
+/// How long API Gateway caches an answer of the authorizer it is given by default.
+pub const DEFAULT_AUTHORIZER_TTL_SECONDS: u32 = 60;
 
 /// The function name `cargo lambda deploy` gives the authorizer by default.
 pub const DEFAULT_AUTHORIZER_FUNCTION: &str = "gatehouse-authorizer";
@@ -99,6 +114,10 @@ pub struct PushSettings {
     pub api_audiences: Vec<String>,
     /// Gatehouse's authorizer's Lambda function (name or ARN).
     pub authorizer_function: String,
+    /// Token mode: the APIs pushes attach the authorizer to.
+    pub attach_authorizer: AttachScope,
+    /// Token mode: the authorizer's answer cache, in seconds.
+    pub authorizer_ttl_seconds: u32,
 }
 
 impl Default for PushSettings {
@@ -119,6 +138,8 @@ impl Default for PushSettings {
             access_bundle: None,
             api_audiences: Vec::new(),
             authorizer_function: DEFAULT_AUTHORIZER_FUNCTION.into(),
+            attach_authorizer: AttachScope::default(),
+            authorizer_ttl_seconds: DEFAULT_AUTHORIZER_TTL_SECONDS,
         }
     }
 }
@@ -195,7 +216,31 @@ impl PushArgs {
             Some("0") => 0,
             _ => positive(&self.push_deploy_interval_ms, 5000, deploy_name)?,
         };
+        let attach_name = ("GATEHOUSE_ATTACH_AUTHORIZER", "attach-authorizer");
+        let attach_authorizer = AttachScope::parse(self.attach_authorizer.as_deref().unwrap_or(""))
+            .map_err(|e| invalid(attach_name, e))?;
+        if !attach_authorizer.is_empty() && text(&self.access_bundle).is_none() {
+            return Err(invalid(
+                attach_name,
+                "the authorizer decides from the access bundle pushes publish: set GATEHOUSE_ACCESS_BUNDLE too",
+            ));
+        }
+        let ttl_name = ("GATEHOUSE_AUTHORIZER_TTL_SECONDS", "authorizer-ttl-seconds");
+        let authorizer_ttl_seconds = match text(&self.authorizer_ttl_seconds) {
+            None => DEFAULT_AUTHORIZER_TTL_SECONDS,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n <= MAX_TTL_SECONDS => n,
+                _ => {
+                    return Err(invalid(
+                        ttl_name,
+                        format!("`{v}` is not a number of seconds from 0 to {MAX_TTL_SECONDS}"),
+                    ))
+                }
+            },
+        };
         Ok(PushSettings {
+            attach_authorizer,
+            authorizer_ttl_seconds,
             enforce_iam: flag(
                 &self.enforce_iam_auth,
                 ("GATEHOUSE_ENFORCE_IAM_AUTH", "enforce-iam-auth"),
@@ -331,5 +376,33 @@ mod tests {
         .settings()
         .unwrap();
         assert!(ok.enforce_iam && ok.deploy_interval.is_zero() && !ok.push_on_approval);
+    }
+
+    #[test]
+    fn attaching_the_authorizer_needs_the_bundle_and_a_sane_cache() {
+        let error = |args: PushArgs| args.settings().unwrap_err().to_string();
+        let attach = |bundle: Option<&str>, ttl: Option<&str>| PushArgs {
+            attach_authorizer: Some("inventory-api".into()),
+            access_bundle: bundle.map(String::from),
+            authorizer_ttl_seconds: ttl.map(String::from),
+            ..Default::default()
+        };
+        assert!(error(attach(None, None)).contains("set GATEHOUSE_ACCESS_BUNDLE too"));
+        let bundle = Some("s3://b/k.json.gz");
+        assert!(error(attach(bundle, Some("3601"))).contains("GATEHOUSE_AUTHORIZER_TTL_SECONDS"));
+        let bad_target = PushArgs {
+            attach_authorizer: Some("1234/eu-west-1".into()),
+            ..attach(bundle, None)
+        };
+        assert!(error(bad_target).contains("GATEHOUSE_ATTACH_AUTHORIZER"));
+        let ok = attach(bundle, Some("0")).settings().unwrap();
+        assert!(!ok.attach_authorizer.is_empty() && ok.authorizer_ttl_seconds == 0);
+        assert_eq!(
+            PushArgs::default()
+                .settings()
+                .unwrap()
+                .authorizer_ttl_seconds,
+            DEFAULT_AUTHORIZER_TTL_SECONDS
+        );
     }
 }

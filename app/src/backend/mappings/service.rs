@@ -4,7 +4,7 @@ use crate::{
     domain::{
         change_set::State,
         desired::{ChangeItem, DesiredState},
-        grant::{authorization_warning, Binding, Grant, GrantInput, GroupRef},
+        grant::{authorization_warning, Binding, Grant, GrantInput, GroupRef, MethodsOnPush},
         names::RoleArn,
     },
     error::AppError,
@@ -21,6 +21,7 @@ use super::{
 use crate::backend::{
     audit::Actor,
     catalog::queries as catalog,
+    config::PushSettings,
     session::SessionUser,
     state::{actor, caller, AppState},
 };
@@ -55,11 +56,43 @@ impl From<WorkflowError> for AppError {
     }
 }
 
+/// What a push does to the methods of the grant's API: token mode's attachment (the API by id,
+/// target or catalogued name), else IAM enforcement, else nothing.
+async fn methods_on_push(
+    pool: &PgPool,
+    push: &PushSettings,
+    g: &Grant,
+) -> sqlx::Result<MethodsOnPush> {
+    if !push.attach_authorizer.is_empty() {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM rest_apis WHERE target = $1 AND api_id = $2")
+                .bind(format!(
+                    "{}/{}",
+                    g.api.account.as_str(),
+                    g.api.region.as_str()
+                ))
+                .bind(g.api.api_id.as_str())
+                .fetch_optional(pool)
+                .await?;
+        if push
+            .attach_authorizer
+            .covers(&g.api, name.as_deref().unwrap_or(""))
+        {
+            return Ok(MethodsOnPush::Gatehouse);
+        }
+    }
+    Ok(if push.enforce_iam {
+        MethodsOnPush::Iam
+    } else {
+        MethodsOnPush::Left
+    })
+}
+
 /// A warning when a grant names nothing the synced catalog has (allowed, but visible).
 async fn catalog_warning(
     pool: &PgPool,
     g: &Grant,
-    enforce_iam: bool,
+    push: &PushSettings,
 ) -> sqlx::Result<Option<String>> {
     let target = format!("{}/{}", g.api.account.as_str(), g.api.region.as_str());
     let api_id = g.api.api_id.as_str();
@@ -88,7 +121,8 @@ async fn catalog_warning(
             g.path.as_str()
         )));
     }
-    Ok(authorization_warning(g, &methods, enforce_iam))
+    let on_push = methods_on_push(pool, push, g).await?;
+    Ok(authorization_warning(g, &methods, on_push))
 }
 
 /// The groups bound to a grant's role (after the draft): all of them gain what it grants.
@@ -113,7 +147,7 @@ async fn edit_now(
     pool: &PgPool,
     who: &Actor,
     edit: Edit,
-    enforce_iam: bool,
+    push: &PushSettings,
 ) -> Result<FormOutcome, WorkflowError> {
     let (item, warning) = match edit {
         Edit::Bind {
@@ -162,7 +196,7 @@ async fn edit_now(
             let warning = if remove {
                 None
             } else {
-                catalog_warning(pool, &g, enforce_iam).await?
+                catalog_warning(pool, &g, push).await?
             };
             (
                 if remove {
@@ -219,7 +253,7 @@ async fn item_warnings(
     items: &[ChangeItem],
     after: Option<&DesiredState>,
     names: &Names,
-    enforce_iam: bool,
+    push: &PushSettings,
 ) -> sqlx::Result<Vec<Option<String>>> {
     let mut methods: BTreeMap<(String, String), Vec<catalog::MethodAuth>> = BTreeMap::new();
     let mut out = Vec::new();
@@ -237,7 +271,7 @@ async fn item_warnings(
             methods.insert(key.clone(), found);
         }
         let notes: Vec<String> = [
-            authorization_warning(g, &methods[&key], enforce_iam),
+            authorization_warning(g, &methods[&key], methods_on_push(pool, push, g).await?),
             after.and_then(|a| inherited_by(&g.role, a, names)),
         ]
         .into_iter()
@@ -284,7 +318,7 @@ async fn detail(
         &cs.items,
         after.as_ref().filter(|_| open),
         &names,
-        settings.push.enforce_iam,
+        &settings.push,
     )
     .await?;
     let stale = if open {
@@ -337,7 +371,7 @@ async fn detail(
 }
 
 pub async fn edit(state: &AppState, edit: Edit) -> Result<FormOutcome, AppError> {
-    Ok(edit_now(&state.pool, &actor(), edit, state.settings.push.enforce_iam).await?)
+    Ok(edit_now(&state.pool, &actor(), edit, &state.settings.push).await?)
 }
 
 pub async fn save(

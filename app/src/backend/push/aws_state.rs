@@ -102,8 +102,12 @@ pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiAc
     let resources =
         apigateway::fetch_resources(&target.clients.apigateway, &target.read_limits, id).await?;
     let made = deployment_times(target, id).await?;
+    let authorizers =
+        apigateway::fetch_authorizers(&target.clients.apigateway, &target.read_limits, id).await?;
     Ok(ApiActual {
         api: api.clone(),
+        name: rest_api.name().unwrap_or_default().to_string(),
+        authorizers,
         deployed_at: stages
             .iter()
             .filter_map(|s| {
@@ -123,6 +127,7 @@ pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiAc
                     path: path.clone(),
                     http_method: m.http_method,
                     authorization_type: m.authorization_type,
+                    authorizer_id: m.authorizer_id,
                 })
             })
             .collect(),

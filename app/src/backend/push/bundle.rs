@@ -207,13 +207,24 @@ pub async fn record(
     Ok(())
 }
 
-/// The last published bundle's bytes and version, for `gatehouse authorize` and the try-it page.
-pub async fn latest(pool: &PgPool) -> sqlx::Result<Option<(u64, Vec<u8>)>> {
-    let row: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT version, body FROM access_bundles ORDER BY version DESC LIMIT 1")
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(v, b)| (v as u64, b)))
+/// The last published bundle's version and what tells it apart from any other database's
+/// (content hash and publication time), for `gatehouse authorize` and the try-it page.
+pub async fn latest_stamp(pool: &PgPool) -> sqlx::Result<Option<(u64, String)>> {
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT version, content_sha256 || ' ' || published_at::text FROM access_bundles
+         ORDER BY version DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(v, stamp)| (v as u64, stamp)))
+}
+
+/// The bytes published as `version`.
+pub async fn body_of(pool: &PgPool, version: u64) -> sqlx::Result<Vec<u8>> {
+    sqlx::query_scalar("SELECT body FROM access_bundles WHERE version = $1")
+        .bind(version as i64)
+        .fetch_one(pool)
+        .await
 }
 
 /// The desired state's bundle and its content hash.

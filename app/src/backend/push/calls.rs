@@ -3,7 +3,7 @@
 //! carries Gatehouse's tag, and a second deployment of the same state is harmless.
 
 use crate::domain::plan::Call;
-use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_apigateway::types::{AuthorizerType, Op, PatchOperation};
 use aws_sdk_iam::{
     error::{ProvideErrorMetadata, SdkError},
     operation::RequestId,
@@ -125,6 +125,87 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
             .await
             .map(|o| request_id(&o))
             .map_err(|e| failed("UpdateMethod", e)),
+        Call::CreateAuthorizer {
+            api_id,
+            name,
+            uri,
+            identity_source,
+            ttl_seconds,
+        } => {
+            // Made by an earlier attempt of this step: only the same function counts as ours.
+            if let Some(have) = authorizer_named(target, api_id, name).await? {
+                return if have.uri.as_deref() == Some(uri.as_str()) {
+                    Ok(None)
+                } else {
+                    Err(CallError {
+                        message: format!(
+                            "CreateAuthorizer: API {api_id} got an authorizer named {name} calling {} since the plan was made; Gatehouse will not replace it",
+                            have.uri.as_deref().unwrap_or("no function")
+                        ),
+                        request_id: None,
+                    })
+                };
+            }
+            target.limits.all.acquire().await;
+            gw.create_authorizer()
+                .rest_api_id(api_id)
+                .name(name)
+                .r#type(AuthorizerType::Token)
+                .authorizer_uri(uri)
+                .identity_source(identity_source)
+                .authorizer_result_ttl_in_seconds(*ttl_seconds as i32)
+                .send()
+                .await
+                .map(|o| request_id(&o))
+                .map_err(|e| failed("CreateAuthorizer", e))
+        }
+        Call::UpdateAuthorizer {
+            api_id,
+            authorizer_id,
+            uri,
+            ttl_seconds,
+            ..
+        } => gw
+            .update_authorizer()
+            .rest_api_id(api_id)
+            .authorizer_id(authorizer_id)
+            .patch_operations(replace("/authorizerUri", uri))
+            .patch_operations(replace(
+                "/authorizerResultTtlInSeconds",
+                &ttl_seconds.to_string(),
+            ))
+            .send()
+            .await
+            .map(|o| request_id(&o))
+            .map_err(|e| failed("UpdateAuthorizer", e)),
+        Call::AttachAuthorizer {
+            api_id,
+            resource_id,
+            http_method,
+            authorizer_name,
+            ..
+        } => {
+            let Some(authorizer) = authorizer_named(target, api_id, authorizer_name).await? else {
+                return Err(CallError {
+                    message: format!(
+                        "UpdateMethod: API {api_id} has no authorizer named {authorizer_name} (deleted since the plan?): push again"
+                    ),
+                    request_id: None,
+                });
+            };
+            target.limits.all.acquire().await;
+            // Both in one request: API Gateway refuses CUSTOM without a valid authorizer.
+            gw.update_method()
+                .rest_api_id(api_id)
+                .resource_id(resource_id)
+                .http_method(http_method)
+                .patch_operations(replace("/authorizationType", "CUSTOM"))
+                .patch_operations(replace("/authorizerId", &authorizer.id))
+                .send()
+                .await
+                .map(|o| request_id(&o))
+                .map_err(|e| failed("UpdateMethod", e))
+        }
         Call::UpdateResourcePolicy { api_id, policy } => {
             // Merged into what the API holds now, not what it held when the plan was made.
             let current = gw
@@ -195,6 +276,33 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
         }
         _ => unreachable!("Identity Center and Entra calls are answered above"),
     }
+}
+
+fn replace(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
+/// The API's authorizer named `name`, read now.
+async fn authorizer_named(
+    target: &PushTarget,
+    api_id: &str,
+    name: &str,
+) -> Result<Option<crate::domain::method_access::AuthorizerInfo>, CallError> {
+    let all = crate::backend::catalog::apigateway::fetch_authorizers(
+        &target.clients.apigateway,
+        &target.read_limits,
+        api_id,
+    )
+    .await
+    .map_err(|e| CallError {
+        message: format!("{e:#}"),
+        request_id: None,
+    })?;
+    Ok(all.into_iter().find(|a| a.name == name))
 }
 
 /// After `CreateRole` answered "already exists": the role counts as created only when it is

@@ -102,6 +102,7 @@ impl Pusher {
             }
         }
         let mut calls_made = 0;
+        let mut methods_changed = false;
         for step in store::steps(&self.pool, run_id).await? {
             if step.state == StepState::Done {
                 continue;
@@ -138,6 +139,7 @@ impl Pusher {
                 },
             };
             calls_made += 1;
+            methods_changed |= outcome.is_ok() && call.changes_methods();
             let (state, request_id, error) = match &outcome {
                 Ok(id) => (StepState::Done, id.clone(), None),
                 Err(e) => (
@@ -181,6 +183,9 @@ impl Pusher {
                 };
                 let message = failure.to_string();
                 self.finish(run_id, run.change_set_id, Err(failure)).await?;
+                if methods_changed {
+                    self.refresh_catalog(run_id);
+                }
                 return Ok(RunOutcome {
                     run_id,
                     succeeded: false,
@@ -188,6 +193,9 @@ impl Pusher {
                     error: Some(message),
                 });
             }
+        }
+        if methods_changed {
+            self.refresh_catalog(run_id);
         }
         let verified = self.verify(run.change_set_id).await;
         let ended = self

@@ -18,6 +18,7 @@ pub mod store;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use crate::domain::{
+    attach::AuthorizerSpec,
     change_set::{Action, State},
     desired::{ChangeItem, DesiredState, RepushTarget},
     enforcement::Enforcement,
@@ -146,6 +147,9 @@ pub struct Pusher {
     pub owner: String,
     /// Token mode: where the access bundle is published.
     pub(crate) bundle: Option<bundle::BundlePublisher>,
+    /// The API catalog, synced again after a push changes methods or authorizers (the API
+    /// pages say what decides each method from it).
+    catalog: Option<Arc<crate::backend::catalog::Syncer>>,
 }
 
 impl Pusher {
@@ -181,6 +185,7 @@ impl Pusher {
             pool,
             targets,
             bundle,
+            catalog: None,
             settings,
             aws_settings: aws_settings.clone(),
             identity_center: tokio::sync::OnceCell::new(),
@@ -213,6 +218,32 @@ impl Pusher {
     pub fn with_graph(mut self, graph: Option<Arc<GraphDirectory>>) -> Self {
         self.graph = graph;
         self
+    }
+
+    /// Gives the pusher the catalog to sync after it changes methods or authorizers.
+    pub fn with_catalog(mut self, syncer: Arc<crate::backend::catalog::Syncer>) -> Self {
+        self.catalog = Some(syncer);
+        self
+    }
+
+    /// Starts a sync of the API catalog in the background (one already running will do).
+    fn refresh_catalog(&self, run_id: i64) {
+        if let Some(syncer) = &self.catalog {
+            let syncer = Arc::clone(syncer);
+            tokio::spawn(async move {
+                let actor = Actor::system(&format!("push {run_id}"));
+                let request = crate::backend::catalog::SyncRequest::default();
+                match syncer
+                    .start(actor, crate::backend::catalog::Catalog::Apis, request)
+                    .await
+                {
+                    Ok(_) | Err(crate::backend::catalog::SyncError::AlreadyRunning) => {}
+                    Err(e) => {
+                        tracing::warn!(run_id, error = %e, "cannot sync the APIs after a push")
+                    }
+                }
+            });
+        }
     }
 
     /// The enterprise application and Graph, or why SAML mode cannot work.
@@ -300,7 +331,10 @@ impl Pusher {
                 .try_collect()
                 .await?;
         let mut apis = Vec::new();
-        if self.settings.enforce_iam || self.settings.resource_policy {
+        if self.settings.enforce_iam
+            || self.settings.resource_policy
+            || !self.settings.attach_authorizer.is_empty()
+        {
             let api_reads: Vec<_> = scope.apis.iter().map(|a| self.read_api(a)).collect();
             apis = futures_util::stream::iter(api_reads)
                 .buffered(READS_IN_FLIGHT)
@@ -360,7 +394,20 @@ impl Pusher {
                 .map(|t| t.name.clone())
                 .unwrap_or_default()
         };
+        let attach = |api: &crate::domain::plan::ApiActual| {
+            self.settings
+                .attach_authorizer
+                .covers(&api.api, &api.name)
+                .then(|| {
+                    AuthorizerSpec::for_api(
+                        &api.api,
+                        &self.settings.authorizer_function,
+                        self.settings.authorizer_ttl_seconds,
+                    )
+                })
+        };
         let settings = PlanSettings {
+            attach: &attach,
             enforce_iam: self.settings.enforce_iam,
             resource_policy: self.settings.resource_policy,
             role_target: &role_target,

@@ -260,7 +260,8 @@ pub async fn mark_step<'e>(
     }
 }
 
-/// When Gatehouse last started a call that changed API `api_id`'s resource policy or a method,
+/// When Gatehouse last started a call that changed API `api_id`'s resource policy, a method or
+/// an authorizer,
 /// in epoch seconds (floored, as API Gateway keeps deployment times).
 pub async fn last_api_change(
     pool: &PgPool,
@@ -269,7 +270,8 @@ pub async fn last_api_change(
 ) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
         "SELECT floor(extract(epoch FROM max(started_at)))::bigint FROM push_steps
-         WHERE state = 'done' AND operation IN ('UpdateRestApi', 'UpdateMethod')
+         WHERE state = 'done'
+           AND operation IN ('UpdateRestApi', 'UpdateMethod', 'CreateAuthorizer', 'UpdateAuthorizer')
            AND target = $1 AND call->>'api_id' = $2",
         target,
         api_id,

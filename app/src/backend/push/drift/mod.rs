@@ -56,7 +56,10 @@ pub fn items(
         .iter()
         .filter_map(|s| match &s.call {
             Call::UpdateResourcePolicy { api_id, .. }
-            | Call::UpdateMethodAuthorization { api_id, .. } => Some(api_id.as_str()),
+            | Call::UpdateMethodAuthorization { api_id, .. }
+            | Call::CreateAuthorizer { api_id, .. }
+            | Call::UpdateAuthorizer { api_id, .. }
+            | Call::AttachAuthorizer { api_id, .. } => Some(api_id.as_str()),
             _ => None,
         })
         .collect();
@@ -175,6 +178,59 @@ pub fn items(
                     subject: api_subject(&api.api),
                     kind: format!("authorization of {http_method} {path} changed"),
                     desired: "AWS_IAM".into(),
+                    actual: from.clone(),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
+            Call::CreateAuthorizer { api_id, name, .. } => {
+                let Some(api) = api_of(api_id) else { continue };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: "Gatehouse's authorizer missing".into(),
+                    desired: format!("authorizer {name}, invoking Gatehouse's authorizer function"),
+                    actual: "no authorizer invokes it".into(),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
+            Call::UpdateAuthorizer {
+                api_id,
+                name,
+                uri,
+                ttl_seconds,
+                from,
+                ..
+            } => {
+                let Some(api) = api_of(api_id) else { continue };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: format!("authorizer {name} changed outside Gatehouse"),
+                    desired: format!(
+                        "function {}, answers cached {ttl_seconds} s",
+                        crate::domain::call::function_of(uri)
+                    ),
+                    actual: from.clone(),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
+            Call::AttachAuthorizer {
+                api_id,
+                path,
+                http_method,
+                from,
+                authorizer_name,
+                ..
+            } => {
+                let Some(api) = api_of(api_id) else { continue };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: format!("authorization of {http_method} {path} changed"),
+                    desired: format!("CUSTOM with authorizer {authorizer_name}"),
                     actual: from.clone(),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
