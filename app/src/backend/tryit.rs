@@ -225,7 +225,7 @@ async fn not_asked(
     route: &TryRoute,
     gatehouse_function: &str,
 ) -> Result<Option<String>, AppError> {
-    use crate::domain::method_access::{decided_by, AuthorizerInfo, DecidedBy};
+    use crate::domain::method_access::{decided_by, DecidedBy};
     let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT r.path, m.http_method, m.authorization_type, m.authorizer_id
          FROM api_resources r JOIN api_methods m USING (target, api_id, resource_id)
@@ -256,16 +256,8 @@ async fn not_asked(
     else {
         return Ok(None);
     };
-    let authorizers: Option<serde_json::Value> = sqlx::query_scalar(
-        "SELECT snapshot->'authorizers' FROM rest_apis WHERE api_id = $1 AND gone_at IS NULL LIMIT 1",
-    )
-    .bind(&route.api_id)
-    .fetch_optional(pool)
-    .await?
-    .flatten();
-    let authorizers: Vec<AuthorizerInfo> = authorizers
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+    let authorizers =
+        crate::backend::catalog::queries::authorizers_of(pool, None, &route.api_id).await?;
     let authorizer = authorizer_id
         .as_deref()
         .and_then(|id| authorizers.iter().find(|a| a.id == id));

@@ -24,18 +24,24 @@ fn replace(path: &str, value: &str) -> PatchOperation {
         .build()
 }
 
-/// (authorization type, authorizer id) of `verb /orders`.
-async fn method_of(gw: &aws_sdk_apigateway::Client, api_id: &str, verb: &str) -> (String, String) {
+/// The id of the `/orders` resource.
+async fn orders_resource(gw: &aws_sdk_apigateway::Client, api_id: &str) -> String {
     let resources = gw.get_resources().rest_api_id(api_id).send().await.unwrap();
-    let orders = resources
+    resources
         .items()
         .iter()
         .find(|r| r.path() == Some("/orders"))
-        .unwrap();
+        .and_then(|r| r.id())
+        .unwrap()
+        .to_string()
+}
+
+/// (authorization type, authorizer id) of `verb /orders`.
+async fn method_of(gw: &aws_sdk_apigateway::Client, api_id: &str, verb: &str) -> (String, String) {
     let m = gw
         .get_method()
         .rest_api_id(api_id)
-        .resource_id(orders.id().unwrap())
+        .resource_id(orders_resource(gw, api_id).await)
         .http_method(verb)
         .send()
         .await
@@ -131,19 +137,7 @@ async fn a_push_attaches_the_authorizer_to_granted_methods_once_and_hand_edits_a
     );
 
     // Someone opens GET /orders to everyone and lengthens the cache by hand: two drift items.
-    let orders = gw
-        .get_resources()
-        .rest_api_id(&api_id)
-        .send()
-        .await
-        .unwrap();
-    let orders_id = orders
-        .items()
-        .iter()
-        .find(|r| r.path() == Some("/orders"))
-        .and_then(|r| r.id())
-        .unwrap()
-        .to_string();
+    let orders_id = orders_resource(gw, &api_id).await;
     gw.update_method()
         .rest_api_id(&api_id)
         .resource_id(&orders_id)
@@ -185,19 +179,7 @@ async fn a_push_attaches_the_authorizer_to_granted_methods_once_and_hand_edits_a
 async fn the_harness_update_method_keeps_api_gateways_rules() {
     let (_pool, _moto, _proxy, direct, api_id) = setup().await;
     let gw = &direct.apigateway;
-    let orders = gw
-        .get_resources()
-        .rest_api_id(&api_id)
-        .send()
-        .await
-        .unwrap();
-    let orders_id = orders
-        .items()
-        .iter()
-        .find(|r| r.path() == Some("/orders"))
-        .and_then(|r| r.id())
-        .unwrap()
-        .to_string();
+    let orders_id = orders_resource(gw, &api_id).await;
     let update = |ops: Vec<PatchOperation>| {
         gw.update_method()
             .rest_api_id(&api_id)

@@ -196,17 +196,7 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
     .bind(api_id)
     .fetch_all(pool)
     .await?;
-    // The authorizers are kept in the synced snapshot (none in a snapshot older than them).
-    let authorizers: Option<serde_json::Value> = sqlx::query_scalar(
-        "SELECT snapshot->'authorizers' FROM rest_apis WHERE target = $1 AND api_id = $2",
-    )
-    .bind(&summary.target)
-    .bind(api_id)
-    .fetch_one(pool)
-    .await?;
-    let authorizers: Vec<crate::domain::method_access::AuthorizerInfo> = authorizers
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+    let authorizers = authorizers_of(pool, Some(&summary.target), api_id).await?;
     let mut resources: Vec<ResourceRow> = Vec::new();
     for (path, verb, auth, authorizer, key) in methods {
         if resources.last().map(|r| &r.path) != Some(&path) {
@@ -368,6 +358,28 @@ pub async fn api_routes(
         .into_iter()
         .map(|r| (r.path, r.http_method, r.authorization_type))
         .collect())
+}
+
+/// An API's authorizers, as its last sync kept them in the snapshot (none in a snapshot older
+/// than them). `target`: `None` for the API of that id in any target still present.
+pub async fn authorizers_of(
+    pool: &PgPool,
+    target: Option<&str>,
+    api_id: &str,
+) -> sqlx::Result<Vec<crate::domain::method_access::AuthorizerInfo>> {
+    let authorizers: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT snapshot->'authorizers' FROM rest_apis
+         WHERE api_id = $1 AND ($2::text IS NULL OR target = $2) AND ($2::text IS NOT NULL OR gone_at IS NULL)
+         LIMIT 1",
+    )
+    .bind(api_id)
+    .bind(target)
+    .fetch_optional(pool)
+    .await?
+    .flatten();
+    Ok(authorizers
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
 }
 
 /// Whether the directory group is synced and not deleted.
