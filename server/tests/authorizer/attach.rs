@@ -92,6 +92,18 @@ async fn a_push_attaches_the_authorizer_to_granted_methods_once_and_hand_edits_a
         .last()
         .unwrap()
         .starts_with("publish access bundle version 1"));
+    // The method's step uses the id CreateAuthorizer answered: no read of the API's authorizers
+    // between the two writes (API Gateway's quota is 10 calls a second).
+    let calls = proxy.calls();
+    let created = calls.iter().rposition(|c| c == "CreateAuthorizer").unwrap();
+    let attached = calls.iter().rposition(|c| c == "UpdateMethod").unwrap();
+    assert!(
+        created < attached
+            && !calls[created..attached]
+                .iter()
+                .any(|c| c == "GetAuthorizers"),
+        "{calls:?}"
+    );
     let authorizers = gw
         .get_authorizers()
         .rest_api_id(&api_id)

@@ -42,7 +42,23 @@ where
     }
 }
 
-pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, CallError> {
+/// Authorizer ids found by name during one push run. An `UpdateMethod` step names Gatehouse's
+/// authorizer (it may have been planned before the authorizer existed); looking the id up once
+/// per run, not once per method, spares API Gateway's quota of calls per second.
+#[derive(Default)]
+pub struct FoundAuthorizers(std::collections::HashMap<(String, String, String), String>);
+
+impl FoundAuthorizers {
+    fn key(target: &PushTarget, api_id: &str, name: &str) -> (String, String, String) {
+        (target.name.clone(), api_id.to_string(), name.to_string())
+    }
+}
+
+pub async fn make(
+    target: &PushTarget,
+    call: &Call,
+    found: &mut FoundAuthorizers,
+) -> Result<Option<String>, CallError> {
     target.limits.all.acquire().await;
     let iam = &target.clients.iam;
     let gw = &target.clients.apigateway;
@@ -114,13 +130,7 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
             .rest_api_id(api_id)
             .resource_id(resource_id)
             .http_method(http_method)
-            .patch_operations(
-                PatchOperation::builder()
-                    .op(Op::Replace)
-                    .path("/authorizationType")
-                    .value("AWS_IAM")
-                    .build(),
-            )
+            .patch_operations(replace("/authorizationType", "AWS_IAM"))
             .send()
             .await
             .map(|o| request_id(&o))
@@ -147,7 +157,8 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
                 };
             }
             target.limits.all.acquire().await;
-            gw.create_authorizer()
+            let made = gw
+                .create_authorizer()
                 .rest_api_id(api_id)
                 .name(name)
                 .r#type(AuthorizerType::Token)
@@ -156,8 +167,13 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
                 .authorizer_result_ttl_in_seconds(*ttl_seconds as i32)
                 .send()
                 .await
-                .map(|o| request_id(&o))
-                .map_err(|e| failed("CreateAuthorizer", e))
+                .map_err(|e| failed("CreateAuthorizer", e))?;
+            if let Some(id) = made.id() {
+                found
+                    .0
+                    .insert(FoundAuthorizers::key(target, api_id, name), id.to_string());
+            }
+            Ok(request_id(&made))
         }
         Call::UpdateAuthorizer {
             api_id,
@@ -185,25 +201,40 @@ pub async fn make(target: &PushTarget, call: &Call) -> Result<Option<String>, Ca
             authorizer_name,
             ..
         } => {
-            let Some(authorizer) = authorizer_named(target, api_id, authorizer_name).await? else {
-                return Err(CallError {
-                    message: format!(
-                        "UpdateMethod: API {api_id} has no authorizer named {authorizer_name} (deleted since the plan?): push again"
-                    ),
-                    request_id: None,
-                });
+            let key = FoundAuthorizers::key(target, api_id, authorizer_name);
+            let id = match found.0.get(&key) {
+                Some(id) => id.clone(),
+                None => {
+                    let Some(authorizer) =
+                        authorizer_named(target, api_id, authorizer_name).await?
+                    else {
+                        return Err(CallError {
+                            message: format!(
+                                "UpdateMethod: API {api_id} has no authorizer named {authorizer_name} (deleted since the plan?): push again"
+                            ),
+                            request_id: None,
+                        });
+                    };
+                    found.0.insert(key.clone(), authorizer.id.clone());
+                    authorizer.id
+                }
             };
             target.limits.all.acquire().await;
             // Both in one request: API Gateway refuses CUSTOM without a valid authorizer.
-            gw.update_method()
+            let sent = gw
+                .update_method()
                 .rest_api_id(api_id)
                 .resource_id(resource_id)
                 .http_method(http_method)
                 .patch_operations(replace("/authorizationType", "CUSTOM"))
-                .patch_operations(replace("/authorizerId", &authorizer.id))
+                .patch_operations(replace("/authorizerId", &id))
                 .send()
-                .await
-                .map(|o| request_id(&o))
+                .await;
+            if sent.is_err() {
+                // The id may be stale (the authorizer replaced meanwhile): found again next time.
+                found.0.remove(&key);
+            }
+            sent.map(|o| request_id(&o))
                 .map_err(|e| failed("UpdateMethod", e))
         }
         Call::UpdateResourcePolicy { api_id, policy } => {

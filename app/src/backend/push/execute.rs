@@ -103,6 +103,7 @@ impl Pusher {
         }
         let mut calls_made = 0;
         let mut methods_changed = false;
+        let mut found_authorizers = calls::FoundAuthorizers::default();
         for step in store::steps(&self.pool, run_id).await? {
             if step.state == StepState::Done {
                 continue;
@@ -127,7 +128,7 @@ impl Pusher {
             )
             .await?;
             let outcome = match target {
-                Some(target) => calls::make(target, &call).await,
+                Some(target) => calls::make(target, &call, &mut found_authorizers).await,
                 None if call.is_entra() => self.make_entra(&call).await,
                 None if call.is_access_bundle() => self.publish_bundle(run_id, &call).await,
                 None => match self.identity_center().await {
