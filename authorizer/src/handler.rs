@@ -97,7 +97,12 @@ fn parse(event: &Value) -> Result<Ask, String> {
     if event["version"] == "2.0" {
         let ctx = &event["requestContext"];
         let route_key = text(&event["routeKey"]).ok_or_else(|| bad("no routeKey"))?;
-        let template = route_key.split_once(' ').map(|(_, path)| path.to_string());
+        // `$default` has no path in its key: it is its own template (only grants on it match).
+        let template = match route_key.split_once(' ') {
+            Some((_, path)) => Some(path.to_string()),
+            None if route_key == crate::route::DEFAULT_ROUTE => Some(route_key.clone()),
+            None => None,
+        };
         let authorization = header(event, "authorization").or_else(|| {
             event["identitySource"]
                 .as_array()
@@ -308,6 +313,15 @@ mod tests {
         assert_eq!(
             (a.shape, a.template.as_deref(), a.authorization.as_deref()),
             (Shape::HttpV2, Some("/payments/{id}"), Some("Bearer z"))
+        );
+        let default = json!({"version": "2.0", "type": "REQUEST", "routeKey": "$default",
+            "rawPath": "/anything/here", "identitySource": ["Bearer z"],
+            "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:h1/prod/$default",
+            "requestContext": {"apiId": "h1", "stage": "prod", "http": {"method": "PUT"}}});
+        let a = parse(&default).unwrap();
+        assert_eq!(
+            (a.template.as_deref(), a.method.as_str()),
+            (Some("$default"), "PUT")
         );
         assert!(parse(&json!({"type": "OTHER", "methodArn": "x"})).is_err());
         assert!(parse(&json!({})).unwrap_err().contains("methodArn"));

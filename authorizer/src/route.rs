@@ -17,11 +17,20 @@ pub enum Segment {
     Greedy,
 }
 
-/// A grant's path: a template, optionally followed by `/*` (any path below it).
+/// A grant's path: a template, optionally followed by `/*` (any path below it), or an HTTP
+/// API's `$default` route.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern {
     segments: Vec<Segment>,
     subtree: bool,
+    default_route: bool,
+}
+
+/// The HTTP API route that takes what no other route matches (its route key has no path).
+pub const DEFAULT_ROUTE: &str = "$default";
+
+fn is_default_template(template: &[Segment]) -> bool {
+    matches!(template, [Segment::Literal(s)] if s == DEFAULT_ROUTE)
 }
 
 fn parse_segment(s: &str) -> Result<Segment, String> {
@@ -58,6 +67,13 @@ pub fn template(path: &str) -> Result<Vec<Segment>, String> {
 
 impl Pattern {
     pub fn parse(path: &str) -> Result<Pattern, String> {
+        if path == DEFAULT_ROUTE {
+            return Ok(Pattern {
+                segments: vec![Segment::Literal(DEFAULT_ROUTE.into())],
+                subtree: false,
+                default_route: true,
+            });
+        }
         if !path.starts_with('/') {
             return Err(format!("`{path}` does not start with /"));
         }
@@ -69,13 +85,21 @@ impl Pattern {
         if subtree && segments.last() == Some(&Segment::Greedy) {
             return Err(format!("`{path}`: nothing lies below a greedy parameter"));
         }
-        Ok(Pattern { segments, subtree })
+        Ok(Pattern {
+            segments,
+            subtree,
+            default_route: false,
+        })
     }
 
     /// Whether a grant on this pattern covers requests routed to resource `template`.
     /// A grant's parameter covers a literal or a parameter (not a greedy one, which serves
     /// longer paths); a grant's literal covers only that literal.
     pub fn covers_template(&self, template: &[Segment]) -> bool {
+        // `$default` is no path: only a grant on it covers it, and it covers nothing else.
+        if self.default_route || is_default_template(template) {
+            return self.default_route && is_default_template(template);
+        }
         for (i, mine) in self.segments.iter().enumerate() {
             let Some(theirs) = template.get(i) else {
                 return false;
@@ -100,6 +124,9 @@ impl Pattern {
 
     /// Whether a grant on this pattern covers a concrete path (`/orders/42`).
     pub fn matches_path(&self, path: &str) -> bool {
+        if self.default_route {
+            return path == DEFAULT_ROUTE;
+        }
         matches_concrete(&self.segments, self.subtree, path)
     }
 }

@@ -23,6 +23,13 @@ arguments as moto_server). What this adds, and why:
   COGNITO_USER_POOLS; CUSTOM needs one of the API's TOKEN or REQUEST authorizers and
   COGNITO_USER_POOLS a COGNITO_USER_POOLS one ("Invalid authorizer ID specified"); NONE and
   AWS_IAM drop the authorizer, as API Gateway does.
+- HTTP APIs (API Gateway v2), where moto lacks operations: GetAuthorizers (the API's
+  authorizers, as `items`), CreateDeployment and GetDeployments (a deployment made for a stage
+  becomes the stage's `deploymentId`, as in API Gateway; the stage's `lastUpdatedDate` moves);
+  and UpdateRoute checks what API Gateway checks: an authorization type among NONE, AWS_IAM,
+  CUSTOM, JWT; CUSTOM needs one of the API's REQUEST authorizers and JWT a JWT one; NONE and
+  AWS_IAM leave the route without an authorizer. An HTTP API's id has 10 lowercase letters and
+  digits, as API Gateway makes them (moto makes 8 letters).
 """
 
 import json
@@ -203,6 +210,115 @@ def update_method(self):
 
 
 APIGatewayResponse.update_method = update_method
+
+# --- HTTP APIs (API Gateway v2) ---------------------------------------------------------------
+from datetime import datetime, timezone  # noqa: E402
+
+from moto.apigatewayv2 import urls as v2_urls  # noqa: E402
+from moto.apigatewayv2.models import Stage as V2Stage  # noqa: E402
+from moto.apigatewayv2.responses import ApiGatewayV2Response  # noqa: E402
+
+# api id -> deployments, oldest first
+_v2_deployments: dict[str, list[dict]] = {}
+
+
+def _v2_bad_request(message):
+    from moto.apigatewayv2.exceptions import BadRequestException
+
+    raise BadRequestException(message)
+
+
+def v2_get_authorizers(self):
+    api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+    return 200, {}, json.dumps({"items": [a.to_json() for a in api.authorizers.values()]})
+
+
+def v2_get_deployments(self):
+    api_id = self.path.split("/")[-2]
+    self.apigatewayv2_backend.get_api(api_id)
+    return 200, {}, json.dumps({"items": _v2_deployments.get(api_id, [])})
+
+
+def v2_create_deployment(self):
+    api_id = self.path.split("/")[-2]
+    api = self.apigatewayv2_backend.get_api(api_id)
+    params = json.loads(self.body or "{}")
+    now = datetime.now(timezone.utc)
+    deployment = {
+        "deploymentId": uuid4().hex[:6],
+        "createdDate": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "deploymentStatus": "DEPLOYED",
+        "description": params.get("description", ""),
+    }
+    stage_name = params.get("stageName")
+    if stage_name:
+        stage = api.stages.get(stage_name)
+        if stage is None:
+            from moto.apigatewayv2.exceptions import StageNotFound
+
+            raise StageNotFound()
+        stage.deployment_id = deployment["deploymentId"]
+        stage.updated = now.replace(tzinfo=None)
+    _v2_deployments.setdefault(api_id, []).append(deployment)
+    return 201, {}, json.dumps(deployment)
+
+
+from moto.apigatewayv2.models import Api as V2Api  # noqa: E402
+
+_v2_api_init = V2Api.__init__
+
+
+def v2_api_init(self, *args, **kwargs):
+    _v2_api_init(self, *args, **kwargs)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    self.api_id = "".join(alphabet[b % len(alphabet)] for b in uuid4().bytes[:10])
+
+
+V2Api.__init__ = v2_api_init
+
+_v2_stage_json = V2Stage.to_json
+
+
+def v2_stage_json(self):
+    answer = _v2_stage_json(self)
+    if getattr(self, "deployment_id", None):
+        answer["deploymentId"] = self.deployment_id
+    return answer
+
+
+_v2_update_route = ApiGatewayV2Response.update_route
+V2_AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "CUSTOM", "JWT")
+
+
+def v2_update_route(self):
+    parts = self.path.split("/")
+    api = self.apigatewayv2_backend.get_api(parts[-3])
+    route = self.apigatewayv2_backend.get_route(parts[-3], parts[-1])
+    params = json.loads(self.body or "{}")
+    kind = params.get("authorizationType") or route.authorization_type or "NONE"
+    authorizer_id = params.get("authorizerId", route.authorizer_id)
+    if kind not in V2_AUTHORIZATION_TYPES:
+        _v2_bad_request(
+            f"Invalid authorization type specified. Valid values are {', '.join(V2_AUTHORIZATION_TYPES)}"
+        )
+    if kind in ("CUSTOM", "JWT"):
+        authorizer = api.authorizers.get(authorizer_id or "")
+        wanted = "REQUEST" if kind == "CUSTOM" else "JWT"
+        if authorizer is None or authorizer.authorizer_type != wanted:
+            _v2_bad_request(f"Invalid authorizer ID specified for authorization type {kind}")
+    answer = _v2_update_route(self)
+    if kind in ("NONE", "AWS_IAM"):
+        route.authorizer_id = None
+        answer = (200, {}, json.dumps(route.to_json()))
+    return answer
+
+
+ApiGatewayV2Response.get_authorizers = v2_get_authorizers
+ApiGatewayV2Response.get_deployments = v2_get_deployments
+ApiGatewayV2Response.create_deployment = v2_create_deployment
+ApiGatewayV2Response.update_route = v2_update_route
+V2Stage.to_json = v2_stage_json
+v2_urls.url_paths["{0}/v2/apis/(?P<api_id>[^/]+)/deployments$"] = ApiGatewayV2Response.dispatch
 SSOAdminResponse.provision_permission_set = provision_permission_set
 SSOAdminResponse.describe_permission_set_provisioning_status = (
     describe_permission_set_provisioning_status

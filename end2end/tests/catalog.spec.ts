@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { expectNoAxeViolations, ready, runSync, screenshot, signIn, watchConsole } from './helpers';
 
-// The local stack's moto_server holds the three sample APIs and five roles of
+// The local stack's moto_server holds the three sample REST APIs, one HTTP API and five roles of
 // `gatehouse seed-demo`; its directory is end2end/stack/demo-directory.json.
 test.describe.configure({ mode: 'serial' });
 
@@ -21,8 +21,11 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
   await expect(page).toHaveURL(/\/apis$/);
   await ready(page, testInfo);
   const table = page.getByTestId('api-table');
-  await expect(table.locator('tbody tr')).toHaveCount(3);
-  await expect(page.getByTestId('api-count')).toHaveText('3 APIs');
+  await expect(table.locator('tbody tr')).toHaveCount(4);
+  await expect(page.getByTestId('api-count')).toHaveText('4 APIs');
+  // The HTTP API (API Gateway v2) is listed beside the REST APIs, marked as such.
+  await expect(table.locator('tbody tr', { hasText: 'bookings-http' })).toContainText('HTTP API');
+  await expect(table.locator('tbody tr', { hasText: 'orders-api' })).not.toContainText('HTTP API');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-apis');
 
@@ -34,14 +37,14 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
   // The server pages the list: two per page, the order kept from page to page.
   await page.goto('/apis?sort=name&size=2');
   await ready(page, testInfo);
-  await expect(page.getByTestId('api-count')).toHaveText('2 of 3 APIs');
+  await expect(page.getByTestId('api-count')).toHaveText('2 of 4 APIs');
   const firstTwo = await table.locator('tbody tr td:first-child a').allTextContents();
   await page.getByRole('link', { name: 'Next →' }).click();
   await expect(page).toHaveURL(/sort=name&size=2&after=/);
-  await expect(page.getByTestId('api-count')).toHaveText('1 of 3 APIs');
+  await expect(page.getByTestId('api-count')).toHaveText('2 of 4 APIs');
   await expect(table.locator('tbody tr')).not.toContainText(firstTwo[0]);
   await page.getByRole('link', { name: '← Previous' }).click();
-  await expect(page.getByTestId('api-count')).toHaveText('2 of 3 APIs');
+  await expect(page.getByTestId('api-count')).toHaveText('2 of 4 APIs');
   await expect(table.locator('tbody tr td:first-child a')).toHaveText(firstTwo);
   await page.goto('/apis?sort=non-iam');
   await ready(page, testInfo);
@@ -70,6 +73,26 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
     .toHaveText('anyone who can reach the API may call it (authorization NONE)');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-api-detail');
+
+  // The HTTP API's page: its routes as the tree, `$default` included, each saying what decides
+  // it; a stage that deploys itself beside one deployed by hand.
+  await page.goto('/apis?q=bookings');
+  await ready(page, testInfo);
+  await table.getByRole('link', { name: 'bookings-http' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('bookings-http');
+  await ready(page, testInfo);
+  await expect(page.getByTestId('api-kind')).toHaveText('HTTP API');
+  await expect(page.getByTestId('stage-table').locator('tbody tr')).toHaveCount(2);
+  const routes = page.getByTestId('resource-tree');
+  await expect(routes.locator('li', { hasText: '$default' }).locator('[data-decided]'))
+    .toHaveText('anyone who can reach the API may call it (authorization NONE)');
+  await expect(routes.locator('li', { hasText: '/bookings/{bookingId}' }).first()).toContainText('DELETE');
+  await expectNoAxeViolations(page, testInfo);
+  await screenshot(page, testInfo, 'admin-http-api-detail');
+  // Its matrix works as a REST API's does.
+  await page.getByTestId('matrix-link').click();
+  await ready(page, testInfo);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('bookings-http');
   expect(errors).toEqual([]);
 });
 

@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod seed_demo;
+pub mod seed_demo_http;
 pub mod seed_scale;
 
 // The request path's code lives in the app crate (server functions call it directly); the

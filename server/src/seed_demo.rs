@@ -1,4 +1,4 @@
-//! `gatehouse seed-demo`: the sample REST APIs and IAM roles of the local demo (moto_server),
+//! `gatehouse seed-demo`: the sample REST APIs, an HTTP API and IAM roles of the local demo (moto_server),
 //! and, in `identity-center` mode, the demo directory's groups in Identity Center's identity
 //! store, provisioned the way Entra ID's SCIM provisioning does it (external id = object id).
 //! Idempotent: an API, role or group that already exists by name is left as it is.
@@ -116,6 +116,7 @@ pub async fn seed(aws: &AwsClients) -> anyhow::Result<()> {
             println!("created REST API {}", api.name);
         }
     }
+    crate::seed_demo_http::seed(aws).await?;
     for (name, managed) in ROLES {
         if aws.iam.get_role().role_name(*name).send().await.is_ok() {
             println!("IAM role {name} already exists");

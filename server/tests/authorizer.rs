@@ -6,6 +6,8 @@
 #[path = "authorizer/attach.rs"]
 mod attach;
 mod common;
+#[path = "authorizer/http_api.rs"]
+mod http_api;
 
 use std::{sync::Arc, time::Duration};
 

@@ -36,7 +36,8 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
             first.counts.changed,
             first.counts.removed
         ),
-        (3, 0, 0)
+        (4, 0, 0),
+        "three REST APIs and one HTTP API"
     );
     let again = sync_apis(&syncer).await.unwrap();
     assert_eq!(
@@ -50,8 +51,16 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
 
     let apis = queries::list_apis(&pool, "", ApiSort::Name).await.unwrap();
     let names: Vec<&str> = apis.iter().map(|a| a.name.as_str()).collect();
-    assert_eq!(names, ["inventory-api", "orders-api", "payments-api"]);
-    let orders = &apis[1];
+    assert_eq!(
+        names,
+        [
+            "bookings-http",
+            "inventory-api",
+            "orders-api",
+            "payments-api"
+        ]
+    );
+    let orders = apis.iter().find(|a| a.name == "orders-api").unwrap();
     assert_eq!(
         (orders.stages, orders.methods, orders.non_iam_methods),
         (2, 7, 2)
@@ -99,6 +108,31 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
     assert_eq!(
         decide(&method_of(&payments_detail, "/payments", "GET")),
         DecidedBy::Iam
+    );
+    // The HTTP API's routes are methods on their paths, `$default` as `ANY $default`.
+    let bookings = by_name("bookings-http");
+    let bookings_detail = queries::api_detail(&pool, &bookings)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        bookings_detail.summary.kind,
+        app::domain::route_key::ApiKind::Http
+    );
+    assert_eq!(
+        decide(&method_of(&bookings_detail, "$default", "ANY")),
+        DecidedBy::Anyone
+    );
+    assert_eq!(
+        decide(&method_of(&bookings_detail, "/bookings", "GET")),
+        DecidedBy::Iam
+    );
+    assert_eq!(
+        (
+            bookings_detail.summary.stages,
+            bookings_detail.summary.methods
+        ),
+        (2, 5)
     );
 
     // In AWS: one API deleted, one method added to another.
@@ -153,6 +187,14 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
         .send()
         .await
         .unwrap();
+    // And a route added to the HTTP API.
+    aws.apigatewayv2
+        .create_route()
+        .api_id(&bookings)
+        .route_key("PUT /bookings/{bookingId}")
+        .send()
+        .await
+        .unwrap();
 
     let third = sync_apis(&syncer).await.unwrap();
     assert_eq!(
@@ -161,13 +203,14 @@ async fn a_sync_adds_then_notices_changes_and_marks_deleted_apis_gone() {
             third.counts.changed,
             third.counts.removed
         ),
-        (0, 1, 1)
+        (0, 2, 1)
     );
     let apis = queries::list_apis(&pool, "", ApiSort::Name).await.unwrap();
     let gone: Vec<(&str, bool)> = apis.iter().map(|a| (a.name.as_str(), a.gone)).collect();
     assert_eq!(
         gone,
         [
+            ("bookings-http", false),
             ("orders-api", false),
             ("payments-api", false),
             ("inventory-api", true)
@@ -235,13 +278,13 @@ async fn apis_page_forward_and_back_in_any_order() {
     for sort in [ApiSort::Name, ApiSort::Methods, ApiSort::NonIam] {
         let all = queries::list_apis(&pool, "", sort).await.unwrap();
         let all: Vec<String> = all.into_iter().map(|a| a.name).collect();
-        assert_eq!(all.len(), 3);
+        assert_eq!(all.len(), 4);
         let first = queries::list_apis_page(&pool, "", sort, &Cursor::First, 2)
             .await
             .unwrap();
         assert_eq!(
             (names(&first), first.total, first.prev.clone()),
-            (all[..2].to_vec(), 3, None)
+            (all[..2].to_vec(), 4, None)
         );
         let next = Cursor::After(first.next.clone().expect("a next page"));
         let second = queries::list_apis_page(&pool, "", sort, &next, 2)
@@ -458,7 +501,7 @@ async fn every_target_is_synced_and_a_role_is_assumed_where_one_is_named() {
 
     let syncer = Syncer::new(pool.clone(), &settings, None).await;
     let outcome = sync_apis(&syncer).await.unwrap();
-    assert_eq!(outcome.counts.added, 4);
+    assert_eq!(outcome.counts.added, 5);
     let apis = queries::list_apis(&pool, "", ApiSort::Name).await.unwrap();
     let placed: Vec<(&str, &str)> = apis
         .iter()
@@ -467,6 +510,7 @@ async fn every_target_is_synced_and_a_role_is_assumed_where_one_is_named() {
     assert_eq!(
         placed,
         [
+            ("bookings-http", "123456789012/us-east-1"),
             ("inventory-api", "123456789012/us-east-1"),
             ("ledger-api", "111111111111/eu-west-1"),
             ("orders-api", "123456789012/us-east-1"),

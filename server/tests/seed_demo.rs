@@ -16,6 +16,52 @@ async fn seeding_creates_the_sample_apis_and_roles_once() {
     let mut names: Vec<&str> = apis.items().iter().filter_map(|a| a.name()).collect();
     names.sort();
     assert_eq!(names, ["inventory-api", "orders-api", "payments-api"]);
+    // And one HTTP API, with its `$default` route and an auto-deployed stage.
+    let http = clients.apigatewayv2.get_apis().send().await.unwrap();
+    let [bookings] = http.items() else {
+        panic!("{http:?}")
+    };
+    assert_eq!(bookings.name(), Some("bookings-http"));
+    let bookings_id = bookings.api_id().unwrap();
+    let routes = clients
+        .apigatewayv2
+        .get_routes()
+        .api_id(bookings_id)
+        .send()
+        .await
+        .unwrap();
+    let mut keys: Vec<&str> = routes
+        .items()
+        .iter()
+        .filter_map(|r| r.route_key())
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "$default",
+            "DELETE /bookings/{bookingId}",
+            "GET /bookings",
+            "GET /bookings/{bookingId}",
+            "POST /bookings"
+        ]
+    );
+    let stages = clients
+        .apigatewayv2
+        .get_stages()
+        .api_id(bookings_id)
+        .send()
+        .await
+        .unwrap();
+    let auto: Vec<(&str, bool)> = stages
+        .items()
+        .iter()
+        .map(|s| (s.stage_name().unwrap(), s.auto_deploy().unwrap_or(false)))
+        .collect();
+    assert!(
+        auto.contains(&("staging", true)) && auto.contains(&("prod", false)),
+        "{auto:?}"
+    );
 
     let orders = apis
         .items()

@@ -9,6 +9,8 @@ use crate::backend::config::{AwsSettings, AwsTarget};
 #[derive(Clone)]
 pub struct AwsClients {
     pub apigateway: aws_sdk_apigateway::Client,
+    /// HTTP APIs (API Gateway v2).
+    pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssoadmin: aws_sdk_ssoadmin::Client,
     pub identitystore: aws_sdk_identitystore::Client,
@@ -31,6 +33,7 @@ fn loader(settings: &AwsSettings, region: Option<&str>) -> aws_config::ConfigLoa
 fn from_config(config: &aws_config::SdkConfig) -> AwsClients {
     AwsClients {
         apigateway: aws_sdk_apigateway::Client::new(config),
+        apigatewayv2: aws_sdk_apigatewayv2::Client::new(config),
         iam: aws_sdk_iam::Client::new(config),
         ssoadmin: aws_sdk_ssoadmin::Client::new(config),
         identitystore: aws_sdk_identitystore::Client::new(config),

@@ -13,6 +13,7 @@ pub struct ApiSummary {
     pub non_iam_methods: i64,
     pub gone: bool,
     pub last_synced_at: String,
+    pub kind: crate::domain::route_key::ApiKind,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use authorizer::bundle::{Bundle, BundleApi, BundleGrant, BundleRole, FORMAT};
 use sha2::{Digest, Sha256};
 
-use super::{desired::DesiredState, grant::ApiRef, names::RoleArn};
+use super::{desired::DesiredState, grant::ApiRef, names::RoleArn, route_key::ApiKind};
 
 /// `[child, parent]` group object ids: members of `child` are members of `parent`.
 pub type Nesting = Vec<(String, String)>;
@@ -75,9 +75,8 @@ pub fn build(desired: &DesiredState, nesting: &Nesting) -> Bundle {
         apis: apis
             .into_iter()
             .map(|(api, grants)| {
-                let mut routes: Vec<(String, String)> = desired
-                    .catalog
-                    .get(api)
+                let catalogued = desired.catalog.get(api);
+                let mut routes: Vec<(String, String)> = catalogued
                     .map(|r| {
                         r.methods
                             .iter()
@@ -90,7 +89,11 @@ pub fn build(desired: &DesiredState, nesting: &Nesting) -> Bundle {
                     api_id: api.api_id.as_str().to_string(),
                     account: api.account.as_str().to_string(),
                     region: api.region.as_str().to_string(),
-                    kind: "rest".into(),
+                    kind: match catalogued.map(|r| r.kind).unwrap_or_default() {
+                        ApiKind::Rest => "rest",
+                        ApiKind::Http => "http",
+                    }
+                    .into(),
                     grants,
                     routes,
                 }

@@ -1,6 +1,7 @@
 //! Token mode's attachment: on the APIs configured for it, a push makes sure the API has
 //! Gatehouse's Lambda authorizer (`CreateAuthorizer`/`UpdateAuthorizer`) and that every granted
-//! method is `CUSTOM` with it (`UpdateMethod`), then redeploys the stages concerned. No IO.
+//! method is `CUSTOM` with it (`UpdateMethod`; an HTTP API's routes by `UpdateRoute`), then
+//! redeploys the stages concerned. No IO.
 //!
 //! Never loosened: a method no longer granted keeps Gatehouse's authorizer (the bundle then
 //! refuses every token for it), and the authorizer is never deleted.
@@ -15,12 +16,15 @@ use super::{
     grant::{ApiRef, Grant},
     method_access::AuthorizerInfo,
     plan::{ApiActual, PlanError},
+    route_key::{route_key, ApiKind},
 };
 
 /// The name Gatehouse gives the authorizer it creates.
 pub const AUTHORIZER_NAME: &str = "gatehouse";
 /// Where API Gateway finds the token a `TOKEN` authorizer is given.
 pub const IDENTITY_SOURCE: &str = "method.request.header.Authorization";
+/// The same for an HTTP API's `REQUEST` authorizer.
+pub const HTTP_IDENTITY_SOURCE: &str = "$request.header.Authorization";
 /// API Gateway's longest authorizer result cache.
 pub const MAX_TTL_SECONDS: u32 = 3_600;
 
@@ -153,8 +157,13 @@ pub fn plan(
                     api_id: api_id.clone(),
                     name: AUTHORIZER_NAME.into(),
                     uri: uri.clone(),
-                    identity_source: IDENTITY_SOURCE.into(),
+                    identity_source: match api.kind {
+                        ApiKind::Rest => IDENTITY_SOURCE,
+                        ApiKind::Http => HTTP_IDENTITY_SOURCE,
+                    }
+                    .into(),
                     ttl_seconds: spec.ttl_seconds,
+                    kind: api.kind,
                 },
             });
             touched.extend(grants.iter().copied());
@@ -188,6 +197,7 @@ pub fn plan(
                         ttl_seconds: spec.ttl_seconds,
                         from: format!("function {had_function}, answers cached {had_ttl}"),
                         changes,
+                        kind: api.kind,
                     },
                 });
                 touched.extend(grants.iter().copied());
@@ -216,9 +226,8 @@ pub fn plan(
             }
             (kind, _) => kind.to_string(),
         };
-        steps.push(Step {
-            target: target.clone(),
-            call: Call::AttachAuthorizer {
+        let call = match api.kind {
+            ApiKind::Rest => Call::AttachAuthorizer {
                 api_id: api_id.clone(),
                 resource_id: m.resource_id.clone(),
                 path: m.path.clone(),
@@ -226,6 +235,18 @@ pub fn plan(
                 from,
                 authorizer_name: name.to_string(),
             },
+            ApiKind::Http => Call::UpdateRoute {
+                api_id: api_id.clone(),
+                route_id: m.resource_id.clone(),
+                route_key: route_key(&m.http_method, &m.path),
+                authorization_type: "CUSTOM".into(),
+                authorizer_name: Some(name.to_string()),
+                from,
+            },
+        };
+        steps.push(Step {
+            target: target.clone(),
+            call,
         });
         touched.extend(covering);
     }

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 use crate::domain::{
@@ -62,6 +62,8 @@ fn api(methods: Vec<MethodActual>, authorizers: Vec<AuthorizerInfo>) -> ApiActua
         policy: None,
         deployed_at: BTreeMap::new(),
         changed_at: None,
+        kind: ApiKind::Rest,
+        auto_deploy: BTreeSet::new(),
     }
 }
 
@@ -244,4 +246,34 @@ fn in_the_whole_plan_attaching_replaces_iam_enforcement_for_the_apis_in_scope() 
         ["CreateAuthorizer", "UpdateMethod", "CreateDeployment"]
     );
     assert_eq!(run(&|_| None), ["UpdateMethod", "CreateDeployment"]);
+}
+
+#[test]
+fn an_http_api_gets_a_request_authorizer_and_its_routes_are_updated() {
+    let desired = state(&[grant("GET", "/orders", "prod")]);
+    let mut http = api(
+        vec![MethodActual {
+            resource_id: "rt1".into(),
+            path: "/orders".into(),
+            http_method: "GET".into(),
+            authorization_type: "NONE".into(),
+            authorizer_id: None,
+        }],
+        Vec::new(),
+    );
+    http.kind = ApiKind::Http;
+    let mut stages = BTreeSet::new();
+    let steps = plan(&desired, &http, &spec(60), &mut stages).unwrap();
+    assert_eq!(
+        summaries(&steps),
+        [
+            "create authorizer gatehouse on HTTP API a1b2c3d4e5: REQUEST (payload 2.0, simple responses) from the Authorization header, function arn:aws:lambda:eu-west-1:123456789012:function:gatehouse-authorizer, answers cached 60 s",
+            "set route GET /orders of HTTP API a1b2c3d4e5 to CUSTOM with authorizer gatehouse (was NONE)",
+        ]
+    );
+    assert!(
+        matches!(&steps[0].call, Call::CreateAuthorizer { identity_source, .. } if identity_source == HTTP_IDENTITY_SOURCE)
+    );
+    assert!(matches!(&steps[1].call, Call::UpdateRoute { route_id, .. } if route_id == "rt1"));
+    assert_eq!(stages, BTreeSet::from(["prod".to_string()]));
 }

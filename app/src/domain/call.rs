@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::route_key::ApiKind;
+
 /// One AWS call, with everything needed to make it again after a restart.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op")]
@@ -30,14 +32,17 @@ pub enum Call {
         http_method: String,
         from: String,
     },
-    /// Token mode: Gatehouse's Lambda authorizer on a REST API (`TOKEN`, reading the
-    /// `Authorization` header).
+    /// Token mode: Gatehouse's Lambda authorizer on an API, reading the `Authorization` header:
+    /// `TOKEN` on a REST API, `REQUEST` with payload 2.0 and simple responses on an HTTP API.
     CreateAuthorizer {
         api_id: String,
         name: String,
         uri: String,
         identity_source: String,
         ttl_seconds: u32,
+        /// REST API (the default, left out of stored steps) or HTTP API.
+        #[serde(default, skip_serializing_if = "ApiKind::is_rest")]
+        kind: ApiKind,
     },
     /// Token mode: Gatehouse's authorizer brought back to the function and cache it should have.
     UpdateAuthorizer {
@@ -50,6 +55,9 @@ pub enum Call {
         from: String,
         /// What changes, for people ("answers cached 60 s (was 300 s)").
         changes: Vec<String>,
+        /// REST API (the default, left out of stored steps) or HTTP API.
+        #[serde(default, skip_serializing_if = "ApiKind::is_rest")]
+        kind: ApiKind,
     },
     /// Token mode: a granted method set to `CUSTOM` with Gatehouse's authorizer (found by name
     /// when the call is made: a step planned before the authorizer existed cannot know its id).
@@ -71,6 +79,19 @@ pub enum Call {
     CreateDeployment {
         api_id: String,
         stage: String,
+        /// REST API (the default, left out of stored steps) or HTTP API.
+        #[serde(default, skip_serializing_if = "ApiKind::is_rest")]
+        kind: ApiKind,
+    },
+    /// An HTTP API route's authorization: `AWS_IAM`, or (token mode) `CUSTOM` with Gatehouse's
+    /// authorizer, found by name when the call is made.
+    UpdateRoute {
+        api_id: String,
+        route_id: String,
+        route_key: String,
+        authorization_type: String,
+        authorizer_name: Option<String>,
+        from: String,
     },
     /// SAML mode: the role's trust policy, as Gatehouse keeps it.
     UpdateAssumeRolePolicy {
@@ -171,6 +192,7 @@ impl Call {
             Call::UpdateAuthorizer { .. } => "UpdateAuthorizer",
             Call::UpdateResourcePolicy { .. } => "UpdateRestApi",
             Call::CreateDeployment { .. } => "CreateDeployment",
+            Call::UpdateRoute { .. } => "UpdateRoute",
             Call::UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
             Call::CreatePermissionSet { .. } => "CreatePermissionSet",
             Call::PutPermissionSetPolicy { .. } => "PutInlinePolicyToPermissionSet",
@@ -201,6 +223,7 @@ impl Call {
             self,
             Call::UpdateMethodAuthorization { .. }
                 | Call::AttachAuthorizer { .. }
+                | Call::UpdateRoute { .. }
                 | Call::CreateAuthorizer { .. }
                 | Call::UpdateAuthorizer { .. }
         )
@@ -254,17 +277,43 @@ impl Call {
                 name,
                 uri,
                 ttl_seconds,
+                kind,
                 ..
             } => format!(
-                "create authorizer {name} on API {api_id}: TOKEN from the Authorization header, function {}, answers cached {ttl_seconds} s",
+                "create authorizer {name} on {} {api_id}: {} from the Authorization header, function {}, answers cached {ttl_seconds} s",
+                api_word(*kind),
+                match kind {
+                    ApiKind::Rest => "TOKEN",
+                    ApiKind::Http => "REQUEST (payload 2.0, simple responses)",
+                },
                 function_of(uri)
             ),
             Call::UpdateAuthorizer {
                 api_id,
                 name,
                 changes,
+                kind,
                 ..
-            } => format!("set authorizer {name} of API {api_id}: {}", changes.join("; ")),
+            } => format!(
+                "set authorizer {name} of {} {api_id}: {}",
+                api_word(*kind),
+                changes.join("; ")
+            ),
+            Call::UpdateRoute {
+                api_id,
+                route_key,
+                authorization_type,
+                authorizer_name,
+                from,
+                ..
+            } => match authorizer_name {
+                Some(name) => format!(
+                    "set route {route_key} of HTTP API {api_id} to {authorization_type} with authorizer {name} (was {from})"
+                ),
+                None => format!(
+                    "set route {route_key} of HTTP API {api_id} to {authorization_type} (was {from})"
+                ),
+            },
             Call::AttachAuthorizer {
                 api_id,
                 path,
@@ -279,9 +328,11 @@ impl Call {
                 "set the resource policy of API {api_id} ({} characters)",
                 policy.chars().filter(|c| !c.is_whitespace()).count()
             ),
-            Call::CreateDeployment { api_id, stage } => {
-                format!("deploy API {api_id} to stage {stage}")
-            }
+            Call::CreateDeployment {
+                api_id,
+                stage,
+                kind,
+            } => format!("deploy {} {api_id} to stage {stage}", api_word(*kind)),
             Call::UpdateAssumeRolePolicy { role_name, .. } => format!(
                 "set the trust policy of role {role_name}: only the SAML provider may assume it"
             ),
@@ -361,6 +412,14 @@ impl Call {
                 principal.kind.to_lowercase()
             ),
         }
+    }
+}
+
+/// "API" for a REST API (as every earlier step reads), "HTTP API" for an HTTP API.
+fn api_word(kind: ApiKind) -> &'static str {
+    match kind {
+        ApiKind::Rest => "API",
+        ApiKind::Http => "HTTP API",
     }
 }
 

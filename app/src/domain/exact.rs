@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     grant::{ApiRef, Grant},
     names::HttpMethod,
+    route_key::{ApiKind, DEFAULT_ROUTE},
 };
 
 /// What the catalog holds of one API: its stages and its methods (`path`, `http_method`).
@@ -21,6 +22,8 @@ use super::{
 pub struct ApiRoutes {
     pub stages: Vec<String>,
     pub methods: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "ApiKind::is_rest")]
+    pub kind: ApiKind,
 }
 
 /// The catalogued routes of the APIs grants name.
@@ -62,7 +65,24 @@ impl Request {
     }
 
     /// The ARN API Gateway asks IAM about for this request.
+    /// An HTTP API's `$default` route is invoked as `api/stage/$default`, without a verb.
+    fn default_route_arn(&self) -> Option<String> {
+        (self.path == DEFAULT_ROUTE).then(|| {
+            format!(
+                "arn:{}:execute-api:{}:{}:{}/{}/{DEFAULT_ROUTE}",
+                self.api.region.partition().as_str(),
+                self.api.region.as_str(),
+                self.api.account.as_str(),
+                self.api.api_id.as_str(),
+                self.stage,
+            )
+        })
+    }
+
     pub fn arn(&self) -> String {
+        if let Some(arn) = self.default_route_arn() {
+            return arn;
+        }
         let path: Vec<&str> = self.path[1..]
             .split('/')
             .map(|s| match s {
@@ -76,6 +96,9 @@ impl Request {
 
     /// A pattern naming this route's requests (parameters as `*`) in this stage and verb.
     pub fn pattern(&self) -> String {
+        if let Some(arn) = self.default_route_arn() {
+            return arn;
+        }
         let path: Vec<&str> = self.path[1..]
             .split('/')
             .map(|s| if s.starts_with('{') { "*" } else { s })
@@ -93,7 +116,9 @@ pub fn requests(api: &ApiRef, routes: &ApiRoutes) -> Vec<Request> {
     let mut out = Vec::new();
     for stage in &routes.stages {
         for (path, method) in &routes.methods {
-            let verbs: Vec<&str> = if method == "ANY" {
+            let verbs: Vec<&str> = if path == DEFAULT_ROUTE {
+                vec!["ANY"] // one request ARN, whatever the verb
+            } else if method == "ANY" {
                 VERBS.to_vec()
             } else {
                 vec![method.as_str()]

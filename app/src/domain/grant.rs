@@ -93,6 +93,12 @@ impl Grant {
             method: method.unwrap(),
             path: path.unwrap(),
         };
+        if grant.path.is_default_route() && grant.method != HttpMethod::Any {
+            return Err(vec![(
+                "method",
+                "the $default route takes every method: use * (any)".to_string(),
+            )]);
+        }
         if grant.role.partition != grant.api.region.partition() {
             return Err(vec![(
                 "region",
@@ -108,6 +114,18 @@ impl Grant {
     }
 
     pub fn invoke_arn(&self) -> String {
+        if self.path.is_default_route() {
+            // An HTTP API's `$default` route is invoked as `api/stage/$default`.
+            return format!(
+                "arn:{}:execute-api:{}:{}:{}/{}/{}",
+                self.api.region.partition().as_str(),
+                self.api.region.as_str(),
+                self.api.account.as_str(),
+                self.api.api_id.as_str(),
+                self.stage.as_str(),
+                self.path.as_str()
+            );
+        }
         let path = self.path.arn_part();
         format!(
             "arn:{}:execute-api:{}:{}:{}/{}/{}/{}",
@@ -314,6 +332,24 @@ mod tests {
             ..input()
         };
         assert!(Grant::parse(&china).unwrap_err()[0].1.contains("partition"));
+    }
+
+    #[test]
+    fn the_default_route_is_granted_for_every_method_and_invoked_without_one() {
+        let default = |method: &str| GrantInput {
+            method: method.into(),
+            path: "$default".into(),
+            ..input()
+        };
+        let errors = Grant::parse(&default("GET")).unwrap_err();
+        assert_eq!(errors[0].0, "method");
+        assert!(errors[0].1.contains("every method"), "{errors:?}");
+        let grant = Grant::parse(&default("*")).unwrap();
+        assert!(
+            grant.invoke_arn().ends_with(":a1b2c3d4e5/prod/$default"),
+            "{}",
+            grant.invoke_arn()
+        );
     }
 
     fn segment() -> impl Strategy<Value = String> {

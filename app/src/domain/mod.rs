@@ -20,4 +20,5 @@ pub mod paging;
 pub mod plan;
 pub mod policy;
 pub mod resource_policy;
+pub mod route_key;
 pub mod saml;

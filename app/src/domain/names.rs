@@ -117,7 +117,8 @@ impl StageName {
     }
 }
 
-/// A resource path: `/`, `/orders/{orderId}`, or a subtree `/orders/*`.
+/// A resource path: `/`, `/orders/{orderId}`, a subtree `/orders/*`, or an HTTP API's
+/// `$default` route (which only a grant on `$default` itself covers).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ResourcePath(String);
 
@@ -138,9 +139,12 @@ fn valid_segment(segment: &str) -> bool {
 impl ResourcePath {
     pub fn parse(text: &str) -> Result<ResourcePath, Invalid> {
         let t = text.trim();
+        if t == crate::domain::route_key::DEFAULT_ROUTE {
+            return Ok(ResourcePath(t.into()));
+        }
         if !t.starts_with('/') {
             return Err(invalid(format!(
-                "a resource path starts with / (got `{t}`)"
+                "a resource path starts with / or is an HTTP API's $default route (got `{t}`)"
             )));
         }
         if t == "/" || t == "/*" {
@@ -179,6 +183,11 @@ impl ResourcePath {
         self.0.ends_with("/*")
     }
 
+    /// An HTTP API's `$default` route.
+    pub fn is_default_route(&self) -> bool {
+        self.0 == crate::domain::route_key::DEFAULT_ROUTE
+    }
+
     /// The path as an invoke ARN writes it: without the leading `/`, path parameters as `*`.
     pub fn arn_part(&self) -> String {
         self.0[1..]
@@ -190,6 +199,12 @@ impl ResourcePath {
 
     /// Whether a grant on `self` covers the API's resource `path` (`{id}` matches any segment).
     pub fn covers(&self, path: &str) -> bool {
+        // `$default` is no path: only a grant on it covers it (its ARN is `stage/$default`,
+        // which no path pattern reaches).
+        let default = crate::domain::route_key::DEFAULT_ROUTE;
+        if self.0 == default || path == default {
+            return self.0 == path;
+        }
         let (base, subtree) = match self.0.strip_suffix("/*") {
             Some(base) => (base, true),
             None => (self.0.as_str(), false),
@@ -421,6 +436,10 @@ mod tests {
         assert!(!p("/orders/*").covers("/orders"));
         assert!(!p("/orders").covers("/orders/{orderId}"));
         assert!(p("/*").covers("/health"));
+        assert!(p("$default").covers("$default"));
+        assert!(!p("/*").covers("$default"));
+        assert!(!p("$default").covers("/orders"));
+        assert!(ResourcePath::parse("$defaults").is_err());
         assert_eq!(p("/orders/{orderId}/items").arn_part(), "orders/*/items");
     }
 

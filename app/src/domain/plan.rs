@@ -17,6 +17,7 @@ use super::{
     method_access::AuthorizerInfo,
     names::RoleArn,
     policy::{role_policy, RolePolicy, DEFAULT_MANAGED_PER_ROLE},
+    route_key::{route_key, ApiKind},
 };
 
 /// Prefix of the inline policies Gatehouse owns on a role.
@@ -37,6 +38,7 @@ pub struct RoleActual {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MethodActual {
+    /// The resource's id; for an HTTP API, the route's id (what UpdateRoute names).
     pub resource_id: String,
     pub path: String,
     pub http_method: String,
@@ -49,6 +51,7 @@ pub struct MethodActual {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiActual {
     pub api: ApiRef,
+    pub kind: ApiKind,
     /// The API's name in API Gateway.
     pub name: String,
     pub authorizers: Vec<AuthorizerInfo>,
@@ -58,6 +61,8 @@ pub struct ApiActual {
     pub policy: Option<serde_json::Value>,
     /// When each stage's deployment was made (epoch seconds, as API Gateway gives it).
     pub deployed_at: BTreeMap<String, i64>,
+    /// HTTP API stages that deploy every change by themselves (never given a deployment).
+    pub auto_deploy: BTreeSet<String>,
     /// When Gatehouse last started a call that changed the API's resource policy or a method
     /// (epoch seconds, from its push records). A stage deployed before it serves the policy of
     /// its deployment, not the approved one.
@@ -223,7 +228,8 @@ pub fn plan(
         } else if settings.enforce_iam {
             steps.extend(enforce(desired, api, &mut stages));
         }
-        if settings.resource_policy {
+        // HTTP APIs have no resource policy (API Gateway does not support one for them).
+        if settings.resource_policy && api.kind == ApiKind::Rest {
             steps.extend(resource_policy(
                 desired,
                 api,
@@ -232,13 +238,19 @@ pub fn plan(
             )?);
         }
         stages.extend(stale_stages(desired, api));
-        steps.extend(stages.into_iter().map(|stage| Step {
-            target: target_of(&api.api),
-            call: Call::CreateDeployment {
-                api_id: api.api.api_id.as_str().to_string(),
-                stage,
-            },
-        }));
+        steps.extend(
+            stages
+                .into_iter()
+                .filter(|stage| !api.auto_deploy.contains(stage))
+                .map(|stage| Step {
+                    target: target_of(&api.api),
+                    call: Call::CreateDeployment {
+                        api_id: api.api.api_id.as_str().to_string(),
+                        stage,
+                        kind: api.kind,
+                    },
+                }),
+        );
     }
     Ok(steps)
 }
@@ -411,15 +423,27 @@ fn enforce(desired: &DesiredState, api: &ApiActual, stages: &mut BTreeSet<String
         if covering.is_empty() || m.authorization_type == "AWS_IAM" {
             continue;
         }
-        steps.push(Step {
-            target: target.clone(),
-            call: Call::UpdateMethodAuthorization {
-                api_id: api.api.api_id.as_str().to_string(),
+        let api_id = api.api.api_id.as_str().to_string();
+        let call = match api.kind {
+            ApiKind::Rest => Call::UpdateMethodAuthorization {
+                api_id,
                 resource_id: m.resource_id.clone(),
                 path: m.path.clone(),
                 http_method: m.http_method.clone(),
                 from: m.authorization_type.clone(),
             },
+            ApiKind::Http => Call::UpdateRoute {
+                api_id,
+                route_id: m.resource_id.clone(),
+                route_key: route_key(&m.http_method, &m.path),
+                authorization_type: "AWS_IAM".into(),
+                authorizer_name: None,
+                from: m.authorization_type.clone(),
+            },
+        };
+        steps.push(Step {
+            target: target.clone(),
+            call,
         });
         for g in covering {
             stages.extend(stages_of(g.stage.as_str(), api));
@@ -477,6 +501,8 @@ mod tests {
             policy: None,
             deployed_at: BTreeMap::from([("dev".into(), 100), ("prod".into(), 100)]),
             changed_at: None,
+            kind: ApiKind::Rest,
+            auto_deploy: BTreeSet::new(),
         }
     }
 
@@ -518,6 +544,54 @@ mod tests {
             matches!(&steps[0].call, Call::CreateRole { path, role_name, .. } if path == "/team/" && role_name == "readers")
         );
         assert!(matches!(&steps[3].call, Call::CreateDeployment { stage, .. } if stage == "prod"));
+    }
+
+    /// The same API as an HTTP API: routes instead of methods, `prod` auto-deployed.
+    fn http_api() -> ApiActual {
+        let mut api = api();
+        api.kind = ApiKind::Http;
+        api.auto_deploy = BTreeSet::from(["prod".to_string()]);
+        api.methods.push(MethodActual {
+            resource_id: "rt9".into(),
+            path: "$default".into(),
+            http_method: "ANY".into(),
+            authorization_type: "NONE".into(),
+            authorizer_id: None,
+        });
+        api
+    }
+
+    #[test]
+    fn an_http_api_gets_update_route_no_resource_policy_and_no_deployment_on_auto_deploy_stages() {
+        let desired = state(&[grant("GET", "/orders", "*"), grant("*", "/*", "prod")]);
+        let roles = BTreeMap::from([(RoleArn::parse(ROLE).unwrap(), RoleActual::default())]);
+        let mut with_policy = settings(true);
+        with_policy.resource_policy = true;
+        let steps = plan(&desired, &roles, &[http_api()], &with_policy).unwrap();
+        let api_steps: Vec<String> = steps[2..].iter().map(|s| s.call.summary()).collect();
+        // `/*` covers /orders and /health but not `$default`; `dev` is deployed, `prod`
+        // deploys itself; no UpdateRestApi (HTTP APIs have no resource policy).
+        assert_eq!(
+            api_steps,
+            [
+                "set route GET /orders of HTTP API a1b2c3d4e5 to AWS_IAM (was NONE)",
+                "set route GET /health of HTTP API a1b2c3d4e5 to AWS_IAM (was NONE)",
+                "deploy HTTP API a1b2c3d4e5 to stage dev",
+            ]
+        );
+        let Call::UpdateRoute { route_id, .. } = &steps[2].call else {
+            panic!("{steps:?}")
+        };
+        assert_eq!(route_id, "r1");
+        // A grant on `$default` reaches that route, and only it.
+        let desired = state(&[grant("*", "$default", "prod")]);
+        let steps = plan(&desired, &roles, &[http_api()], &settings(true)).unwrap();
+        let summaries: Vec<String> = steps.iter().map(|s| s.call.summary()).collect();
+        assert_eq!(
+            summaries.last().map(String::as_str),
+            Some("set route $default of HTTP API a1b2c3d4e5 to AWS_IAM (was NONE)"),
+            "{summaries:?}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::loaded::{error_view, loaded, NotFound};
+use crate::domain::route_key::ApiKind;
 use leptos_meta::Title;
 use leptos_router::{
     components::A,
@@ -119,6 +120,7 @@ fn ApiTable(
             view! {
                 <tr class:gone=api.gone>
                     <td><A href=href>{api.name.clone()}</A>
+                        {(api.kind == ApiKind::Http).then(|| view! { " " <span class="badge badge-kind">"HTTP API"</span> })}
                         {api.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}
                         <div class="muted small">{api.description.clone().unwrap_or_default()}</div></td>
                     <td><code>{api.api_id.clone()}</code></td>
@@ -198,6 +200,7 @@ fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
         <h1>{s.name.clone()}
             {s.gone.then(|| view! { " " <span class="badge badge-muted">"gone from AWS"</span> })}</h1>
         <dl class="facts">
+            <div><dt>"Kind"</dt><dd data-testid="api-kind">{s.kind.label()}</dd></div>
             <div><dt>"API id"</dt><dd><code>{s.api_id.clone()}</code></dd></div>
             <div><dt>"Target"</dt><dd>{s.target.clone()}</dd></div>
             <div><dt>"Endpoint"</dt><dd>{detail.endpoint_types.join(", ")}</dd></div>

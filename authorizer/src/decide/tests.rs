@@ -190,3 +190,43 @@ fn without_a_catalogue_grants_match_the_concrete_path() {
     )
     .is_allowed());
 }
+
+#[test]
+fn the_default_route_is_allowed_by_a_grant_on_it_and_by_no_path_grant() {
+    let mut b = sample();
+    b.apis[0].kind = "http".into();
+    b.roles.push(BundleRole {
+        arn: "arn:aws:iam::123456789012:role/fin".into(),
+        groups: vec![1],
+    });
+    b.apis[0].routes = vec![
+        ("ANY".into(), "$default".into()),
+        ("GET".into(), "/orders/{id}".into()),
+    ];
+    b.apis[0].grants.push(BundleGrant {
+        role: 1,
+        stage: "prod".into(),
+        method: "*".into(),
+        path: "$default".into(),
+    });
+    b.apis[0].grants.push(BundleGrant {
+        role: 0,
+        stage: "*".into(),
+        method: "*".into(),
+        path: "/*".into(),
+    });
+    let bundle = b.compile().unwrap();
+    let default = RequestPath::Template("$default");
+    let finance = Membership::of(&bundle, &principals(&["g-finance"]));
+    let orders = Membership::of(&bundle, &principals(&["g-orders"]));
+    assert!(decide(&bundle, &finance, 1, &ask("PATCH", default)).is_allowed());
+    // `/*` reaches every path route, never `$default`.
+    assert!(!decide(&bundle, &orders, 1, &ask("GET", default)).is_allowed());
+    assert!(decide(
+        &bundle,
+        &orders,
+        1,
+        &ask("GET", RequestPath::Template("/orders/{id}"))
+    )
+    .is_allowed());
+}

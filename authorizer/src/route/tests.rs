@@ -25,6 +25,18 @@ fn a_grant_covers_exactly_its_templates() {
 }
 
 #[test]
+fn only_a_grant_on_default_covers_the_default_route() {
+    let default = t("$default");
+    assert!(p("$default").covers_template(&default));
+    assert!(!p("/*").covers_template(&default));
+    assert!(!p("/{proxy+}").covers_template(&default));
+    assert!(!p("$default").covers_template(&t("/a")));
+    assert!(!p("$default").covers_template(&t("/")));
+    assert!(p("$default").matches_path("$default"));
+    assert!(!p("$default").matches_path("/anything"));
+}
+
+#[test]
 fn a_grant_covers_exactly_its_concrete_paths() {
     assert!(p("/orders/{id}").matches_path("/orders/42"));
     assert!(p("/orders/{id}").matches_path("orders/42"));

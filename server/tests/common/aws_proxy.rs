@@ -57,6 +57,17 @@ fn operation(method: &str, path: &str, body: &[u8]) -> String {
         ("GET", ["restapis", _, "stages"]) => "GetStages",
         ("GET", ["restapis", _, "resources"]) => "GetResources",
         ("GET", ["restapis"]) => "GetRestApis",
+        // API Gateway v2 (HTTP APIs).
+        ("GET", ["v2", "apis"]) => "GetApis",
+        ("GET", ["v2", "apis", _]) => "GetApi",
+        ("GET", ["v2", "apis", _, "routes"]) => "GetRoutes",
+        ("PATCH", ["v2", "apis", _, "routes", _]) => "UpdateRoute",
+        ("GET", ["v2", "apis", _, "stages"]) => "GetStages",
+        ("GET", ["v2", "apis", _, "authorizers"]) => "GetAuthorizers",
+        ("POST", ["v2", "apis", _, "authorizers"]) => "CreateAuthorizer",
+        ("PATCH", ["v2", "apis", _, "authorizers", _]) => "UpdateAuthorizer",
+        ("GET", ["v2", "apis", _, "deployments"]) => "GetDeployments",
+        ("POST", ["v2", "apis", _, "deployments"]) => "CreateDeployment",
         ("PATCH", ["restapis", _]) => "UpdateRestApi",
         ("GET", ["restapis", _]) => "GetRestApi",
         // S3, path-style: /bucket/key.
@@ -67,8 +78,9 @@ fn operation(method: &str, path: &str, body: &[u8]) -> String {
     op.to_string()
 }
 
-const WRITES: [&str; 16] = [
+const WRITES: [&str; 17] = [
     "PutObject",
+    "UpdateRoute",
     "CreateAuthorizer",
     "UpdateAuthorizer",
     "CreateRole",

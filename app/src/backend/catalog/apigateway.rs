@@ -6,6 +6,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::rate_limit::ApiGatewayLimits;
+pub use crate::domain::route_key::ApiKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FetchedApi {
@@ -14,6 +15,10 @@ pub struct FetchedApi {
     pub description: Option<String>,
     pub endpoint_types: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    /// Left out of a REST API's snapshot, so snapshots synced before HTTP APIs existed still
+    /// compare equal.
+    #[serde(skip_serializing_if = "ApiKind::is_rest")]
+    pub kind: ApiKind,
     pub stages: Vec<FetchedStage>,
     pub resources: Vec<FetchedResource>,
     /// The API's authorizers (kept in the synced snapshot; methods name them by id).
@@ -25,6 +30,9 @@ pub struct FetchedStage {
     pub name: String,
     pub deployment_id: Option<String>,
     pub last_updated_epoch: Option<i64>,
+    /// HTTP APIs: the stage deploys every change by itself (no CreateDeployment needed).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auto_deploy: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,6 +85,7 @@ pub async fn fetch_all(
                     .map(|t| t.clone().into_iter().collect())
                     .unwrap_or_default(),
                 api_id,
+                kind: ApiKind::Rest,
                 stages,
                 resources,
                 authorizers,
@@ -150,6 +159,7 @@ pub async fn fetch_stages(
             name: s.stage_name().unwrap_or_default().to_string(),
             deployment_id: s.deployment_id().map(String::from),
             last_updated_epoch: s.last_updated_date().map(|d| d.secs()),
+            auto_deploy: false,
         })
         .collect();
     stages.sort_by(|a, b| a.name.cmp(&b.name));

@@ -3,6 +3,7 @@
 //! processes (a Postgres advisory lock held for the whole run).
 
 pub mod apigateway;
+pub mod apigatewayv2;
 pub mod group_queries;
 pub mod iam;
 pub mod queries;
@@ -315,9 +316,15 @@ impl Syncer {
             .await;
             let counts = match catalog {
                 Catalog::Apis => {
-                    let apis = apigateway::fetch_all(&target.clients.apigateway, &target.limits)
-                        .await
-                        .map_err(|e| place(format!("{e:#}")))?;
+                    let mut apis =
+                        apigateway::fetch_all(&target.clients.apigateway, &target.limits)
+                            .await
+                            .map_err(|e| place(format!("{e:#}")))?;
+                    apis.extend(
+                        apigatewayv2::fetch_all(&target.clients.apigatewayv2, &target.limits)
+                            .await
+                            .map_err(|e| place(format!("{e:#}")))?,
+                    );
                     store::store_apis(&self.pool, &target.name, &apis)
                         .await
                         .map_err(saving)?

@@ -1,6 +1,7 @@
 //! The read side of the API catalog and of sync runs, for the pages.
 
 use crate::catalog::types::*;
+use crate::domain::route_key::ApiKind;
 use sqlx::PgPool;
 use time::{macros::format_description, OffsetDateTime, UtcOffset};
 
@@ -36,6 +37,7 @@ struct SummaryRow {
     non_iam: i64,
     gone_at: Option<OffsetDateTime>,
     last_synced_at: OffsetDateTime,
+    kind: String,
     #[sqlx(default)]
     total: i64,
 }
@@ -57,7 +59,7 @@ const SUMMARY_SELECT: &str = "
                 WHERE m.target = a.target AND m.api_id = a.api_id) AS methods,
            (SELECT count(*) FROM api_methods m WHERE m.target = a.target AND m.api_id = a.api_id
                 AND m.authorization_type <> 'AWS_IAM') AS non_iam,
-           a.gone_at, a.last_synced_at
+           a.gone_at, a.last_synced_at, a.kind
     FROM rest_apis a";
 
 fn summary(row: SummaryRow) -> ApiSummary {
@@ -71,6 +73,7 @@ fn summary(row: SummaryRow) -> ApiSummary {
         non_iam_methods: row.non_iam,
         gone: row.gone_at.is_some(),
         last_synced_at: utc(row.last_synced_at),
+        kind: ApiKind::parse(&row.kind),
     }
 }
 
@@ -127,7 +130,7 @@ pub async fn list_apis_page(
          ranked AS (
              SELECT a.target, a.api_id, a.name, a.description, coalesce(s.stages, 0) AS stages,
                     coalesce(m.methods, 0) AS methods, coalesce(m.non_iam, 0) AS non_iam,
-                    a.gone_at, a.last_synced_at,
+                    a.gone_at, a.last_synced_at, a.kind,
                     row_number() OVER (ORDER BY (a.gone_at IS NOT NULL), {order}) AS pos
              FROM rest_apis a
              LEFT JOIN m ON m.target = a.target AND m.api_id = a.api_id
@@ -137,7 +140,7 @@ pub async fn list_apis_page(
          mark AS (SELECT coalesce((SELECT pos FROM ranked WHERE target = $3 AND api_id = $4),
                                   0) AS pos)
          SELECT target, api_id, name, description, stages, methods, non_iam, gone_at,
-                last_synced_at, (SELECT count(*) FROM ranked) AS total
+                last_synced_at, kind, (SELECT count(*) FROM ranked) AS total
          FROM ranked WHERE pos {compare} (SELECT pos FROM mark)
          ORDER BY pos {direction} LIMIT $5",
     );

@@ -141,10 +141,10 @@ async fn write_api(
     snapshot: serde_json::Value,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO rest_apis (target, api_id, name, description, endpoint_types, tags, snapshot)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO rest_apis (target, api_id, name, description, endpoint_types, tags, snapshot, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (target, api_id) DO UPDATE SET
-           name = EXCLUDED.name, description = EXCLUDED.description,
+           name = EXCLUDED.name, description = EXCLUDED.description, kind = EXCLUDED.kind,
            endpoint_types = EXCLUDED.endpoint_types, tags = EXCLUDED.tags,
            snapshot = EXCLUDED.snapshot, last_synced_at = now(), gone_at = NULL",
     )
@@ -155,6 +155,7 @@ async fn write_api(
     .bind(&api.endpoint_types)
     .bind(serde_json::to_value(&api.tags).expect("tags serialise"))
     .bind(snapshot)
+    .bind(api.kind.as_str())
     .execute(&mut *tx)
     .await?;
     // Children are replaced whole; ON DELETE CASCADE takes the methods with the resources.

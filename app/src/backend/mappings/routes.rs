@@ -28,7 +28,7 @@ pub async fn route_catalog(db: &mut PgConnection) -> sqlx::Result<RouteCatalog> 
                FROM change_sets
                WHERE state IN ('draft', 'submitted', 'approved', 'pushing', 'push_failed')
            )
-           SELECT a.target AS "target!", a.api_id AS "api_id!",
+           SELECT a.target AS "target!", a.api_id AS "api_id!", a.kind AS "kind!",
                   COALESCE((SELECT array_agg(s.stage_name ORDER BY s.stage_name) FROM api_stages s
                             WHERE s.target = a.target AND s.api_id = a.api_id), '{}')
                       AS "stages!",
@@ -53,6 +53,7 @@ pub async fn route_catalog(db: &mut PgConnection) -> sqlx::Result<RouteCatalog> 
                 ApiRoutes {
                     stages: r.stages,
                     methods,
+                    kind: crate::domain::route_key::ApiKind::parse(&r.kind),
                 },
             ))
         })

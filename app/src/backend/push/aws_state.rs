@@ -10,7 +10,8 @@ use anyhow::Context;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use super::PushTarget;
-use crate::backend::catalog::{apigateway, iam};
+use crate::backend::catalog::{apigateway, apigatewayv2, iam};
+use crate::domain::route_key::ApiKind;
 
 /// A role's existence, its managed tag and Gatehouse's inline policies.
 pub async fn read_role(
@@ -85,7 +86,14 @@ pub async fn read_role(
 }
 
 /// An API's stages and methods with their authorization types.
-pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiActual> {
+pub async fn read_api(
+    target: &PushTarget,
+    api: &ApiRef,
+    kind: ApiKind,
+) -> anyhow::Result<ApiActual> {
+    if kind == ApiKind::Http {
+        return read_http_api(target, api).await;
+    }
     let id = api.api_id.as_str();
     target.limits.all.acquire().await;
     let rest_api = target
@@ -106,6 +114,8 @@ pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiAc
         apigateway::fetch_authorizers(&target.clients.apigateway, &target.read_limits, id).await?;
     Ok(ApiActual {
         api: api.clone(),
+        kind,
+        auto_deploy: Default::default(),
         name: rest_api.name().unwrap_or_default().to_string(),
         authorizers,
         deployed_at: stages
@@ -132,6 +142,90 @@ pub async fn read_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiAc
             })
             .collect(),
     })
+}
+
+/// An HTTP API's stages and routes: each route a method whose `resource_id` is the route's id.
+async fn read_http_api(target: &PushTarget, api: &ApiRef) -> anyhow::Result<ApiActual> {
+    let id = api.api_id.as_str();
+    let gw = &target.clients.apigatewayv2;
+    target.limits.all.acquire().await;
+    let found = gw
+        .get_api()
+        .api_id(id)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("GetApi {id}: {}", DisplayErrorContext(&e)))?;
+    let stages = apigatewayv2::fetch_stages(gw, &target.read_limits, id).await?;
+    let routes = apigatewayv2::fetch_routes(gw, &target.read_limits, id).await?;
+    let authorizers = apigatewayv2::fetch_authorizers(gw, &target.read_limits, id).await?;
+    // Only stages that wait for a deployment need their deployments' times.
+    let made = if stages.iter().any(|s| !s.auto_deploy) {
+        http_deployment_times(target, id).await?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(ApiActual {
+        api: api.clone(),
+        kind: ApiKind::Http,
+        name: found.name().unwrap_or_default().to_string(),
+        authorizers,
+        deployed_at: stages
+            .iter()
+            .filter_map(|s| {
+                let at = made.get(s.deployment_id.as_deref()?)?;
+                Some((s.name.clone(), *at))
+            })
+            .collect(),
+        auto_deploy: stages
+            .iter()
+            .filter(|s| s.auto_deploy)
+            .map(|s| s.name.clone())
+            .collect(),
+        changed_at: None,
+        stages: stages.into_iter().map(|s| s.name).collect(),
+        policy: None,
+        methods: routes
+            .into_iter()
+            .map(|r| MethodActual {
+                resource_id: r.route_id,
+                path: r.path,
+                http_method: r.method.http_method,
+                authorization_type: r.method.authorization_type,
+                authorizer_id: r.method.authorizer_id,
+            })
+            .collect(),
+    })
+}
+
+async fn http_deployment_times(
+    target: &PushTarget,
+    id: &str,
+) -> anyhow::Result<BTreeMap<String, i64>> {
+    let mut made = BTreeMap::new();
+    let mut token = None;
+    loop {
+        target.limits.all.acquire().await;
+        let page = target
+            .clients
+            .apigatewayv2
+            .get_deployments()
+            .api_id(id)
+            .max_results("500")
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("GetDeployments {id}: {}", DisplayErrorContext(&e)))?;
+        for d in page.items() {
+            if let (Some(did), Some(at)) = (d.deployment_id(), d.created_date()) {
+                made.insert(did.to_string(), at.secs());
+            }
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(made)
 }
 
 /// When each of the API's deployments was made (epoch seconds), page by page.

@@ -52,6 +52,19 @@ impl FoundAuthorizers {
     fn key(target: &PushTarget, api_id: &str, name: &str) -> (String, String, String) {
         (target.name.clone(), api_id.to_string(), name.to_string())
     }
+
+    pub(super) fn get(&self, target: &PushTarget, api_id: &str, name: &str) -> Option<String> {
+        self.0.get(&Self::key(target, api_id, name)).cloned()
+    }
+
+    pub(super) fn remember(&mut self, target: &PushTarget, api_id: &str, name: &str, id: &str) {
+        self.0
+            .insert(Self::key(target, api_id, name), id.to_string());
+    }
+
+    pub(super) fn forget(&mut self, target: &PushTarget, api_id: &str, name: &str) {
+        self.0.remove(&Self::key(target, api_id, name));
+    }
 }
 
 pub async fn make(
@@ -60,6 +73,9 @@ pub async fn make(
     found: &mut FoundAuthorizers,
 ) -> Result<Option<String>, CallError> {
     target.limits.all.acquire().await;
+    if super::http_calls::is_http(call) {
+        return super::http_calls::make(target, call, found).await;
+    }
     let iam = &target.clients.iam;
     let gw = &target.clients.apigateway;
     match call {
@@ -141,6 +157,7 @@ pub async fn make(
             uri,
             identity_source,
             ttl_seconds,
+            ..
         } => {
             // Made by an earlier attempt of this step: only the same function counts as ours.
             if let Some(have) = authorizer_named(target, api_id, name).await? {
@@ -294,7 +311,7 @@ pub async fn make(
             ),
             request_id: None,
         }),
-        Call::CreateDeployment { api_id, stage } => {
+        Call::CreateDeployment { api_id, stage, .. } => {
             target.limits.deployments.acquire().await;
             gw.create_deployment()
                 .rest_api_id(api_id)
@@ -305,7 +322,7 @@ pub async fn make(
                 .map(|o| request_id(&o))
                 .map_err(|e| failed("CreateDeployment", e))
         }
-        _ => unreachable!("Identity Center and Entra calls are answered above"),
+        _ => unreachable!("Identity Center, Entra and HTTP API calls are answered above"),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod calls;
 pub mod cli;
 pub mod drift;
 mod enforcement;
+pub mod http_calls;
 pub mod identity_center;
 pub mod service;
 pub mod store;
@@ -293,7 +294,8 @@ impl Pusher {
 
     async fn read_api(&self, api: &ApiRef) -> Result<crate::domain::plan::ApiActual, PushError> {
         let target = self.target(&format!("{}/{}", api.account.as_str(), api.region.as_str()))?;
-        let mut actual = aws_state::read_api(target, api)
+        let kind = store::api_kind(&self.pool, &target.name, api.api_id.as_str()).await?;
+        let mut actual = aws_state::read_api(target, api, kind)
             .await
             .map_err(|e| PushError::Aws(format!("{e:#}")))?;
         actual.changed_at =

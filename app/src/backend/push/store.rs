@@ -260,9 +260,8 @@ pub async fn mark_step<'e>(
     }
 }
 
-/// When Gatehouse last started a call that changed API `api_id`'s resource policy, a method or
-/// an authorizer,
-/// in epoch seconds (floored, as API Gateway keeps deployment times).
+/// When Gatehouse last started a call that changed API `api_id`'s resource policy, a method, a
+/// route or an authorizer, in epoch seconds (floored, as API Gateway keeps deployment times).
 pub async fn last_api_change(
     pool: &PgPool,
     target: &str,
@@ -271,11 +270,30 @@ pub async fn last_api_change(
     sqlx::query_scalar!(
         "SELECT floor(extract(epoch FROM max(started_at)))::bigint FROM push_steps
          WHERE state = 'done'
-           AND operation IN ('UpdateRestApi', 'UpdateMethod', 'CreateAuthorizer', 'UpdateAuthorizer')
+           AND operation IN ('UpdateRestApi', 'UpdateMethod', 'UpdateRoute', 'CreateAuthorizer',
+                             'UpdateAuthorizer')
            AND target = $1 AND call->>'api_id' = $2",
         target,
         api_id,
     )
     .fetch_one(pool)
     .await
+}
+
+/// Whether the catalog knows API `api_id` of `target` as a REST or an HTTP API (REST when it
+/// does not know it: the push's read then says the API was not found).
+pub async fn api_kind(
+    pool: &PgPool,
+    target: &str,
+    api_id: &str,
+) -> sqlx::Result<crate::domain::route_key::ApiKind> {
+    let kind: Option<String> =
+        sqlx::query_scalar("SELECT kind FROM rest_apis WHERE target = $1 AND api_id = $2")
+            .bind(target)
+            .bind(api_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(crate::domain::route_key::ApiKind::parse(
+        kind.as_deref().unwrap_or("REST"),
+    ))
 }

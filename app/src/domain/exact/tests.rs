@@ -36,6 +36,7 @@ fn catalog(stages: &[&str], methods: &[(&str, &str)]) -> RouteCatalog {
                 .iter()
                 .map(|(p, m)| (p.to_string(), m.to_string()))
                 .collect(),
+            kind: Default::default(),
         },
     )])
 }
@@ -248,4 +249,21 @@ proptest! {
             Err(e) => prop_assert!(false, "unexpected {}", e),
         }
     }
+}
+
+#[test]
+fn the_default_route_is_denied_to_no_path_grant_and_allowed_to_its_own() {
+    let routes = catalog(&["prod"], &[("$default", "ANY"), ("/orders", "GET")]);
+    // A grant on every path never reaches `$default` (its ARN has no verb and no path).
+    let everything = grant("prod", "*", "/*");
+    assert_eq!(
+        exact_denies(&[&everything], &routes).unwrap(),
+        Vec::<String>::new()
+    );
+    let default = grant("prod", "*", "$default");
+    assert_eq!(
+        exact_denies(&[&default], &routes).unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(default.invoke_arn().ends_with("/prod/$default"));
 }

@@ -59,7 +59,8 @@ pub fn items(
             | Call::UpdateMethodAuthorization { api_id, .. }
             | Call::CreateAuthorizer { api_id, .. }
             | Call::UpdateAuthorizer { api_id, .. }
-            | Call::AttachAuthorizer { api_id, .. } => Some(api_id.as_str()),
+            | Call::AttachAuthorizer { api_id, .. }
+            | Call::UpdateRoute { api_id, .. } => Some(api_id.as_str()),
             _ => None,
         })
         .collect();
@@ -237,6 +238,28 @@ pub fn items(
                     revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
                 }
             }
+            Call::UpdateRoute {
+                api_id,
+                route_key,
+                authorization_type,
+                authorizer_name,
+                from,
+                ..
+            } => {
+                let Some(api) = api_of(api_id) else { continue };
+                DriftItem {
+                    subject: api_subject(&api.api),
+                    kind: format!("authorization of route {route_key} changed"),
+                    desired: match authorizer_name {
+                        Some(name) => format!("{authorization_type} with authorizer {name}"),
+                        None => authorization_type.clone(),
+                    },
+                    actual: from.clone(),
+                    fix: step.call.summary(),
+                    adopt: Vec::new(),
+                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                }
+            }
             call @ (Call::UpdateAssumeRolePolicy { .. }
             | Call::CreatePermissionSet { .. }
             | Call::PutPermissionSetPolicy { .. }
@@ -289,7 +312,7 @@ pub fn items(
                     revert: ChangeItem::Repush(RepushTarget::Api(api)),
                 }
             }
-            Call::CreateDeployment { api_id, stage } => {
+            Call::CreateDeployment { api_id, stage, .. } => {
                 if changed.contains(api_id.as_str()) {
                     continue;
                 }
