@@ -159,6 +159,10 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(reviewer.getByRole('heading', { level: 1 })).toContainText('approved');
   await expect(reviewer.getByTestId('timeline')).toContainText('approved: “Matches the request; least privilege.”');
   await expect(reviewer.getByTestId('timeline')).toContainText('applied it to the mappings');
+  // In that order: the review, then what it caused.
+  await expect(reviewer.getByTestId('timeline').locator('li').last()).toContainText('applied it to the mappings');
+  // Approved, the policy diff stays for whoever pushes it.
+  await expect(reviewer.getByTestId('policy-diff').first()).toContainText('execute-api:Invoke');
   // Times read relative, the exact UTC time on hover.
   const when = reviewer.getByTestId('timeline').locator('time').last();
   await expect(when).toHaveText(/just now|\d+ (s|min) ago/);
@@ -308,6 +312,9 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await auditor.goto(`/history/access?at=${today}`);
   await expect(auditor.getByTestId('access-table')).toContainText(p.role);
   await expect(auditor.getByTestId('access-table')).toContainText(`GET ${p.path}`);
+  // The role's policy was widened by hand and not yet mended: its rows say so.
+  await expect(auditor.getByTestId('access-table').locator('tr', { hasText: p.role }).first().getByTestId('row-drift'))
+    .toContainText('open drift now: policy edited outside Gatehouse');
   const csv = await auditor.request.get(`/api/reports/access.csv?at=${today}`);
   expect(await csv.text()).toContain(p.role);
   await screenshot(auditor, testInfo, 'auditor-access-report');

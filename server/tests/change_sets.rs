@@ -157,8 +157,8 @@ async fn a_change_set_goes_from_draft_to_applied_and_every_step_is_audited() {
             "change_set.edited",
             "change_set.edited",
             "change_set.submitted",
-            "change_set.applied",
-            "change_set.approved"
+            "change_set.approved",
+            "change_set.applied"
         ]
     );
 }

@@ -312,7 +312,7 @@ async fn an_assignment_made_by_hand_is_drift_and_its_reviewed_revert_removes_it(
     );
 
     // The revert is reviewed, then pushed: only the hand-made assignment goes.
-    let revert = approved(&pool, vec![item.revert.clone()]).await;
+    let revert = approved(&pool, vec![item.revert.clone().expect("a push mends it")]).await;
     assert_eq!(
         push(&pool, &pusher, revert).await,
         ["DeleteAccountAssignment"]
@@ -331,7 +331,11 @@ async fn an_assignment_made_by_hand_is_drift_and_its_reviewed_revert_removes_it(
     let (_, items) = pusher.check_drift(&checker).await.unwrap();
     let kinds: Vec<&str> = items.iter().map(|i| i.kind.as_str()).collect();
     assert_eq!(kinds, ["permission set deleted"], "{items:?}");
-    let revert = approved(&pool, vec![items[0].revert.clone()]).await;
+    let revert = approved(
+        &pool,
+        vec![items[0].revert.clone().expect("a push mends it")],
+    )
+    .await;
     assert_eq!(
         push(&pool, &pusher, revert).await,
         ["CreatePermissionSet", "CreateAccountAssignment"]
@@ -511,7 +515,11 @@ async fn saml_bindings_become_app_role_assignments_and_roles_trust_only_the_saml
         items[1].adopt,
         vec![ChangeItem::AddBinding(entra_binding(CONTRACTORS))]
     );
-    let revert = approved(&pool, vec![items[0].revert.clone()]).await;
+    let revert = approved(
+        &pool,
+        vec![items[0].revert.clone().expect("a push mends it")],
+    )
+    .await;
     assert_eq!(
         push(&pool, &pusher, revert).await,
         ["UpdateAssumeRolePolicy", "DeleteAppRoleAssignment"]

@@ -3,6 +3,8 @@
 //! nothing, retries, a refused call, and a push taken over after its process is killed.
 
 mod common;
+#[path = "push/pending.rs"]
+mod pending;
 
 use std::{sync::Arc, time::Duration};
 
@@ -390,7 +392,7 @@ async fn revert(
     pusher: &Pusher,
     item: &push::drift::DriftItem,
 ) -> Vec<&'static str> {
-    let id = approved(pool, vec![item.revert.clone()]).await;
+    let id = approved(pool, vec![item.revert.clone().expect("a push mends it")]).await;
     let plan = pusher.plan(id).await.unwrap();
     let run = pusher
         .begin(&person(1, "Ada Admin"), id)

@@ -7,25 +7,36 @@ use crate::domain::diff::{diff_lines, DiffLine, LineKind};
 
 /// One line of a diff: added green with `+`, removed red with `-`, unchanged grey.
 pub fn diff_line(l: &DiffLine) -> impl IntoView {
+    line_view(l, &l.text)
+}
+
+/// The line as the after side writes it (an unchanged line may differ by a trailing comma).
+fn after_line(l: &DiffLine) -> impl IntoView {
+    line_view(l, l.after_text())
+}
+
+fn line_view(l: &DiffLine, text: &str) -> impl IntoView {
     let (class, sign) = match l.kind {
         LineKind::Added => ("line added", "+ "),
         LineKind::Removed => ("line removed", "- "),
         LineKind::Same => ("line same", "  "),
     };
-    view! { <span class=class>{sign}{l.text.clone()}"\n"</span> }
+    view! { <span class=class>{sign}{text.to_string()}"\n"</span> }
 }
 
 #[component]
 pub fn TwoSides(desired: String, actual: String) -> impl IntoView {
     let lines = diff_lines(&desired, &actual);
-    let side = |skip: LineKind| {
-        lines
-            .iter()
-            .filter(|l| l.kind != skip)
-            .map(diff_line)
-            .collect_view()
-    };
-    let (approved, in_aws) = (side(LineKind::Added), side(LineKind::Removed));
+    let approved = lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Added)
+        .map(diff_line)
+        .collect_view();
+    let in_aws = lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Removed)
+        .map(after_line)
+        .collect_view();
     view! {
         <div class="two-sides">
             <section><h3>"Desired"</h3><pre class="json diff" tabindex="0">{approved}</pre></section>

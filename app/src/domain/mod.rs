@@ -17,6 +17,7 @@ pub mod identity_center;
 pub mod method_access;
 pub mod names;
 pub mod paging;
+pub mod pending;
 pub mod plan;
 pub mod policy;
 pub mod resource_policy;

@@ -215,6 +215,9 @@ pub struct AccessRow {
     pub group: String,
     pub role: String,
     pub route: String,
+    /// Open drift on the role now (latest drift report): AWS may not hold this row as approved.
+    #[serde(default)]
+    pub drift: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,7 +315,7 @@ pub async fn get_access_report(at: String) -> Result<AccessReport, AppError> {
     match filter.check() {
         Ok(c) => {
             let at = c.to_before.unwrap_or_default();
-            let rows = service::access_as_of(&app_state()?, &at).await?;
+            let rows = service::access_as_of_marked(&app_state()?, &at).await?;
             Ok(AccessReport {
                 at: Some(at),
                 rows,

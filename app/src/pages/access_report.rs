@@ -35,7 +35,10 @@ pub fn AccessReportPage() -> impl IntoView {
                         Ok(r) if r.rows.is_empty() => view! { <p class="empty-state" data-testid="access-empty">"Nobody could call any route then."</p> }.into_any(),
                         Ok(r) => {
                             let rows = r.rows.iter().map(|row| view! {
-                                <tr><td>{row.group.clone()}</td><td><code class="ident">{row.role.clone()}</code></td><td>{row.route.clone()}</td></tr>
+                                <tr class:drifted=row.drift.is_some()><td>{row.group.clone()}</td>
+                                    <td><code class="ident">{row.role.clone()}</code>
+                                        {row.drift.clone().map(|d| view! { " " <a class="badge badge-warn" href="/drift" data-testid="row-drift">{d}</a> })}</td>
+                                    <td>{row.route.clone()}</td></tr>
                             }).collect_view();
                             view! {
                                 <p><a class="button" href=format!("/api/reports/access.csv?at={}", urlencode(&at())) download="">"Download as CSV"</a>

@@ -368,8 +368,8 @@ fn Detail(
                 {d.bindings.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
             </ul>
         })}
-        {open.then(|| view! {
-            <h2>"Policy, before → after"</h2>
+        {(open || !d.policies.is_empty() || !d.access.is_empty()).then(|| view! {
+            <h2>{if open { "Policy, before → after" } else { "Policy, before → after (as approved)" }}</h2>
             {if d.policies.is_empty() { Some(view! { <p class="muted">"No role's policy changes."</p> }) } else { None }}
             {policies}
             <h2>"Effective access"</h2>

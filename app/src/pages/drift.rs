@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use super::change_sets::outcome_notice;
 use crate::components::{layout::Guarded, two_sides::TwoSides};
 use crate::mappings::types::FormOutcome;
-use crate::push::{get_drift, CheckDrift, DriftItemView, DriftView, ResolveDrift};
+use crate::push::{get_drift, CheckDrift, DriftItemView, DriftView, PendingPushView, ResolveDrift};
 use crate::roles::Page;
 
 #[component]
@@ -55,6 +55,11 @@ fn Report(
             </ActionForm>
         }
     });
+    let pending = v
+        .report
+        .as_ref()
+        .and_then(|r| r.pending.clone())
+        .map(|p| view! { <Pending p/> });
     let body = match v.report {
         None => view! {
             <p class="empty-state" data-testid="drift-empty">"No drift check has run yet. An admin can run one now, or wait for the schedule (gatehouse drift runs one from the command line)."</p>
@@ -65,7 +70,7 @@ fn Report(
         }
         .into_any(),
         Some(r) if r.items.is_empty() => view! {
-            <p class="notice notice-success" role="status" data-testid="drift-none">{format!("No drift: AWS matched the desired state at {} (checked by {}).", r.checked_at, r.checked_by)}</p>
+            <p class="notice notice-success" role="status" data-testid="drift-none">{format!("No drift: AWS matched the state last pushed at {} (checked by {}).", r.checked_at, r.checked_by)}</p>
         }
         .into_any(),
         Some(r) => {
@@ -84,13 +89,45 @@ fn Report(
                 .map(|i| view! { <Item i report may_act resolve/> })
                 .collect_view();
             view! {
-                <p class="muted">{summary}</p>
+                <p class="notice notice-warning" role="status" data-testid="drift-summary">{summary}</p>
                 <ol class="drift-items" data-testid="drift-items">{items}</ol>
             }
             .into_any()
         }
     };
-    view! { {button} {body} }
+    view! { {button} {body} {pending} }
+}
+
+/// Approved change sets still waiting for their push, and what the push will do: not drift.
+#[component]
+fn Pending(p: PendingPushView) -> impl IntoView {
+    let sets = p
+        .change_sets
+        .into_iter()
+        .map(|(id, title, state)| {
+            let state = state.replace('_', " ");
+            view! {
+                <li><a href=format!("/change-sets/{id}")>"Change set " {id} ": " {title}</a>
+                    " " <span class="badge badge-muted">{state}</span></li>
+            }
+        })
+        .collect_view();
+    let calls = p
+        .calls
+        .into_iter()
+        .map(|c| view! { <li><code class="step">{c}</code></li> })
+        .collect_view();
+    view! {
+        <section class="card pending-push" data-testid="drift-pending" aria-labelledby="pending-title">
+            <h2 class="h3" id="pending-title">"Pending push — not drift"</h2>
+            <p class="muted">"Approved, not yet pushed: AWS still holds the state pushed before them. Open a change set to push it."</p>
+            <ul>{sets}</ul>
+            <details>
+                <summary>"What their push will do"</summary>
+                <ul class="pending-calls">{calls}</ul>
+            </details>
+        </section>
+    }
 }
 
 #[component]
@@ -105,7 +142,9 @@ fn Item(
             <ActionForm action=resolve attr:class="actions">
                 <input type="hidden" name="report" value=report/>
                 <input type="hidden" name="index" value=i.index/>
-                <button class="button" type="submit" name="action" value="revert">"Revert (push the desired state again)"</button>
+                {i.revertable.then(|| view! {
+                    <button class="button" type="submit" name="action" value="revert">"Revert (push the desired state again)"</button>
+                })}
                 {i.adoptable.then(|| view! {
                     <button class="button" type="submit" name="action" value="adopt">"Adopt (make AWS's state the desired one)"</button>
                 })}
@@ -116,7 +155,11 @@ fn Item(
         <li class="card drift-item">
             <h2 class="h3">{i.kind.clone()} <span class="muted">" — "</span><code class="ident">{i.subject.clone()}</code></h2>
             <TwoSides desired=i.desired.clone() actual=i.actual.clone()/>
-            <p class="muted small">"A revert would " {i.fix.clone()} "."</p>
+            {if i.revertable {
+                view! { <p class="muted small">"A revert would " {i.fix.clone()} "."</p> }.into_any()
+            } else {
+                view! { <p class="small" data-testid="drift-todo">"A push cannot mend this: " {i.fix.clone()} "."</p> }.into_any()
+            }}
             {actions}
         </li>
     }

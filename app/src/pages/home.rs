@@ -78,7 +78,7 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
                 view! {
                     <li><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a> " "
                         <StateBadge state=cs.state.clone()/>
-                        <span class="muted small">" by " {cs.author_name.clone()}</span></li>
+                        <span class="muted small">" drafted by " {cs.author_name.clone()}</span></li>
                 }
             })
             .collect_view()

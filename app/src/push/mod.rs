@@ -134,6 +134,8 @@ pub struct DriftItemView {
     pub fix: String,
     /// Whether AWS's side can be made the desired state.
     pub adoptable: bool,
+    /// Whether a push can mend it (else `fix` says what to do).
+    pub revertable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +145,16 @@ pub struct DriftReportView {
     pub checked_by: String,
     pub error: Option<String>,
     pub items: Vec<DriftItemView>,
+    /// Approved but not yet pushed at the check: not drift.
+    pub pending: Option<PendingPushView>,
+}
+
+/// Change sets approved and waiting for their push, and the calls it will make.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingPushView {
+    /// (id, title, state).
+    pub change_sets: Vec<(i64, String, String)>,
+    pub calls: Vec<String>,
 }
 
 impl DriftReportView {

@@ -48,6 +48,7 @@ pub async fn access_rows(pool: &PgPool, state: &DesiredState) -> sqlx::Result<Ve
                     group: group.clone(),
                     role: b.role.to_string(),
                     route: names.route(&Route::of(g)),
+                    drift: None,
                 })
         })
         .collect();

@@ -18,6 +18,22 @@ pub async fn access_as_of(state: &AppState, at: &str) -> Result<Vec<AccessRow>, 
     Ok(reports::access_rows(&state.pool, &desired).await?)
 }
 
+/// The same rows, each role with open drift (in the latest drift report) marked.
+pub async fn access_as_of_marked(state: &AppState, at: &str) -> Result<Vec<AccessRow>, AppError> {
+    let mut rows = access_as_of(state, at).await?;
+    let Some(report) = crate::backend::push::drift::latest(&state.pool).await? else {
+        return Ok(rows);
+    };
+    let items = report.items.map(|j| j.0).unwrap_or_default();
+    for row in &mut rows {
+        row.drift = items
+            .iter()
+            .find(|i| i.subject == row.role)
+            .map(|i| format!("open drift now: {} (drift report {})", i.kind, report.id));
+    }
+    Ok(rows)
+}
+
 /// Records an export (an audit event), starts hashing its rows, and answers its id and row
 /// count.
 pub async fn create_export(

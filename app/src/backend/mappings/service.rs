@@ -306,10 +306,19 @@ async fn detail(
     .await?;
     let open = matches!(cs.state, State::Draft | State::Submitted);
     let after = before.apply(&cs.items).ok();
-    let (policies, access) = match (&after, open) {
-        (Some(after), true) => (
+    // An applied change set shows what it did: the approved state just before it, and after.
+    let applied = match cs.applied_version {
+        Some(version) if !open => applied_states(&mut conn, &before, version, &cs.items).await?,
+        _ => None,
+    };
+    let (policies, access) = match (&after, open, &applied) {
+        (Some(after), true, _) => (
             views::policy_diffs(&cs.items, &before, after),
             views::access(pool, &names, &before, after).await?,
+        ),
+        (_, false, Some((then, after))) => (
+            views::policy_diffs(&cs.items, then, after),
+            views::access(pool, &names, then, after).await?,
         ),
         _ => (Vec::new(), Vec::new()),
     };
@@ -575,4 +584,31 @@ pub async fn matrix(
     super::matrix::api_matrix(&state.pool, &state.desired, api_id, viewer, window)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))
+}
+
+/// The approved state just before the change set applied at `version`, and just after it:
+/// `current` with every change set applied since (itself included) undone. `None` when they
+/// cannot be undone (a state changed outside the workflow).
+async fn applied_states(
+    conn: &mut sqlx::PgConnection,
+    current: &crate::domain::desired::DesiredState,
+    version: i64,
+    items: &[ChangeItem],
+) -> sqlx::Result<
+    Option<(
+        crate::domain::desired::DesiredState,
+        crate::domain::desired::DesiredState,
+    )>,
+> {
+    let since: Vec<sqlx::types::Json<Vec<ChangeItem>>> = sqlx::query_scalar(
+        "SELECT items FROM change_sets WHERE applied_version >= $1 ORDER BY applied_version",
+    )
+    .bind(version)
+    .fetch_all(&mut *conn)
+    .await?;
+    let since: Vec<Vec<ChangeItem>> = since.into_iter().map(|j| j.0).collect();
+    let Ok(before) = crate::domain::pending::pushed_state(current, &since) else {
+        return Ok(None);
+    };
+    Ok(before.apply(items).ok().map(|after| (before, after)))
 }

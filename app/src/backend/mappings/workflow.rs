@@ -395,6 +395,15 @@ pub async fn review_seen(
     } else {
         action::CHANGE_SET_REJECTED
     };
+    // The review first, then what it caused: the timeline reads "approved", then "applied".
+    audit::record(
+        &mut *tx,
+        actor,
+        audit_action,
+        Some(&subject(id)),
+        json!({ "comment": comment, "before": cs.state.as_str(), "after": state.as_str(), "approvals": approvals }),
+    )
+    .await?;
     if state == State::Approved {
         store::version(&mut tx, true).await?;
         let conflicts = store::conflicting(&mut tx, cs.base_version, &cs.items).await?;
@@ -421,14 +430,6 @@ pub async fn review_seen(
         .await?;
     }
     store::set_state(&mut tx, id, state).await?;
-    audit::record(
-        &mut *tx,
-        actor,
-        audit_action,
-        Some(&subject(id)),
-        json!({ "comment": comment, "before": cs.state.as_str(), "after": state.as_str(), "approvals": approvals }),
-    )
-    .await?;
     tx.commit().await?;
     Ok(state)
 }

@@ -283,13 +283,22 @@ impl Pusher {
     async fn read_role(
         &self,
         role: &RoleArn,
-    ) -> Result<(RoleArn, crate::domain::plan::RoleActual), PushError> {
-        let target = self.role_target(role)?;
-        let with_trust = target.enforcement == Enforcement::Saml;
-        let actual = aws_state::read_role(target, role.name(), with_trust)
-            .await
-            .map_err(|e| PushError::Aws(format!("{e:#}")))?;
-        Ok((role.clone(), actual))
+    ) -> (RoleArn, Result<crate::domain::plan::RoleActual, PushError>) {
+        let read = async {
+            let target = self.role_target(role)?;
+            let with_trust = target.enforcement == Enforcement::Saml;
+            aws_state::read_role(target, role.name(), with_trust)
+                .await
+                .map_err(|e| PushError::Aws(format!("{e:#}")))
+        };
+        (role.clone(), read.await)
+    }
+
+    async fn read_api_tagged(
+        &self,
+        api: &ApiRef,
+    ) -> (ApiRef, Result<crate::domain::plan::ApiActual, PushError>) {
+        (api.clone(), self.read_api(api).await)
     }
 
     async fn read_api(&self, api: &ApiRef) -> Result<crate::domain::plan::ApiActual, PushError> {
@@ -309,7 +318,19 @@ impl Pusher {
         desired: &DesiredState,
         scope: &Scope,
     ) -> Result<Actual, PushError> {
-        use futures_util::{StreamExt, TryStreamExt};
+        Ok(self.read_actual_with(desired, scope, false).await?.0)
+    }
+
+    /// As [`Self::read_actual`]; when `tolerant`, a role or API that cannot be read is left
+    /// out and answered with why (subject, error) instead of failing the whole read.
+    pub async fn read_actual_with(
+        &self,
+        desired: &DesiredState,
+        scope: &Scope,
+        tolerant: bool,
+    ) -> Result<(Actual, Vec<(String, String)>), PushError> {
+        use futures_util::StreamExt;
+        let mut unreadable = Vec::new();
         let (ic_roles, iam_roles): (Vec<RoleArn>, Vec<RoleArn>) = scope
             .roles
             .iter()
@@ -327,21 +348,45 @@ impl Pusher {
         // (The futures are made first, by named methods: a closure here trips the compiler's
         // `Send` inference for the spawned push.)
         let role_reads: Vec<_> = iam_roles.iter().map(|r| self.read_role(r)).collect();
-        let roles: BTreeMap<RoleArn, crate::domain::plan::RoleActual> =
-            futures_util::stream::iter(role_reads)
-                .buffer_unordered(READS_IN_FLIGHT)
-                .try_collect()
-                .await?;
+        let read: Vec<_> = futures_util::stream::iter(role_reads)
+            .buffer_unordered(READS_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut roles = BTreeMap::new();
+        for (arn, result) in read {
+            match result {
+                Ok(actual) => {
+                    roles.insert(arn, actual);
+                }
+                Err(e) if tolerant => unreadable.push((arn.to_string(), e.to_string())),
+                Err(e) => return Err(e),
+            }
+        }
         let mut apis = Vec::new();
         if self.settings.enforce_iam
             || self.settings.resource_policy
             || !self.settings.attach_authorizer.is_empty()
         {
-            let api_reads: Vec<_> = scope.apis.iter().map(|a| self.read_api(a)).collect();
-            apis = futures_util::stream::iter(api_reads)
+            let api_reads: Vec<_> = scope.apis.iter().map(|a| self.read_api_tagged(a)).collect();
+            let read: Vec<_> = futures_util::stream::iter(api_reads)
                 .buffered(READS_IN_FLIGHT)
-                .try_collect()
-                .await?;
+                .collect()
+                .await;
+            for (api, result) in read {
+                match result {
+                    Ok(actual) => apis.push(actual),
+                    Err(e) if tolerant => unreadable.push((
+                        format!(
+                            "API {} ({}/{})",
+                            api.api_id.as_str(),
+                            api.account.as_str(),
+                            api.region.as_str()
+                        ),
+                        e.to_string(),
+                    )),
+                    Err(e) => return Err(e),
+                }
+            }
         }
         let bundle = match &self.bundle {
             Some(publisher) => {
@@ -355,14 +400,17 @@ impl Pusher {
             }
             None => None,
         };
-        Ok(Actual {
-            roles,
-            apis,
-            identity_center,
-            store_groups,
-            saml,
-            bundle,
-        })
+        Ok((
+            Actual {
+                roles,
+                apis,
+                identity_center,
+                store_groups,
+                saml,
+                bundle,
+            },
+            unreadable,
+        ))
     }
 
     /// The calls that bring `actual` to `desired`.

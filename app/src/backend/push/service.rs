@@ -6,7 +6,9 @@ use crate::{
     domain::{change_set::State, desired::ChangeItem},
     error::AppError,
     mappings::types::FormOutcome,
-    push::{DriftItemView, DriftReportView, DriftView, PushView, RunView, StepView},
+    push::{
+        DriftItemView, DriftReportView, DriftView, PendingPushView, PushView, RunView, StepView,
+    },
 };
 
 use super::{drift, store, PushError};
@@ -160,6 +162,15 @@ pub async fn latest_drift(app: &AppState, admin: bool) -> Result<DriftView, AppE
             checked_at: utc(r.checked_at),
             checked_by: r.checked_by,
             error: r.error,
+            pending: r.pending.map(|p| PendingPushView {
+                change_sets: p
+                    .0
+                    .change_sets
+                    .into_iter()
+                    .map(|c| (c.id, c.title, c.state))
+                    .collect(),
+                calls: p.0.calls,
+            }),
             items: r
                 .items
                 .map(|j| j.0)
@@ -174,6 +185,7 @@ pub async fn latest_drift(app: &AppState, admin: bool) -> Result<DriftView, AppE
                     actual: i.actual,
                     fix: i.fix,
                     adoptable: !i.adopt.is_empty(),
+                    revertable: i.revert.is_some(),
                 })
                 .collect(),
         }),
@@ -226,13 +238,17 @@ pub async fn resolve_drift(
     let items = if adopt {
         item.adopt.clone()
     } else {
-        vec![item.revert.clone()]
+        item.revert.clone().into_iter().collect()
     };
     if items.is_empty() {
-        return Err(AppError::Refused(format!(
-            "AWS's side of “{}” cannot be expressed as mappings; revert it instead",
-            item.kind
-        )));
+        return Err(AppError::Refused(if adopt {
+            format!(
+                "AWS's side of “{}” cannot be expressed as mappings; revert it instead",
+                item.kind
+            )
+        } else {
+            format!("“{}” cannot be mended by a push: {}", item.kind, item.fix)
+        }));
     }
     // Reverting and adopting one drift are opposite intentions: each gets a change set of its
     // own, so they can never sit in one change set (and the second approved is stale).

@@ -42,7 +42,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                 fix: fix.clone(),
                 // Who may assume the role is Gatehouse's to say in SAML mode.
                 adopt: Vec::new(),
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         Call::CreatePermissionSet { name } => {
@@ -54,7 +54,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                 actual: "no such permission set".into(),
                 fix: fix.clone(),
                 adopt: adopt_role(desired, &role, None).0,
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         Call::PutPermissionSetPolicy {
@@ -80,7 +80,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                 actual: have.map(pretty).unwrap_or_else(|| "none".into()),
                 fix: fix.clone(),
                 adopt: adopt_role(desired, &role, Some(&policy_arns(have))).0,
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         Call::DeletePermissionSetPolicy { permission_set } => {
@@ -95,7 +95,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                 actual: have.map(pretty).unwrap_or_default(),
                 fix: fix.clone(),
                 adopt: adopt_role(desired, &role, Some(&policy_arns(have))).0,
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         // Follows from the policy's item.
@@ -130,7 +130,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                         })]
                     })
                     .unwrap_or_default(),
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         Call::DeleteAccountAssignment {
@@ -158,7 +158,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                         })]
                     })
                     .unwrap_or_default(),
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         // The assignment's item says it.
@@ -182,7 +182,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                     },
                     role: role.clone(),
                 })],
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         Call::RemoveAppRoleAssignment {
@@ -219,7 +219,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                 } else {
                     Vec::new()
                 },
-                revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
             }
         }
         _ => return None,

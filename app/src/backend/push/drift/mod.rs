@@ -3,6 +3,7 @@
 //! again) or adopts it (a change set that makes AWS's state the desired one), each reviewed.
 
 mod bindings;
+pub mod waiting;
 
 use std::collections::BTreeSet;
 
@@ -11,10 +12,12 @@ use crate::domain::{
     drift::{adopt_role, policy_arns},
     grant::ApiRef,
     names::RoleArn,
-    plan::{Call, STATEMENT_PREFIX},
+    pending,
+    plan::{Call, Step, STATEMENT_PREFIX},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use waiting::{PendingChangeSet, PendingPush};
 
 use super::{Actual, PushError, Pusher, Scope};
 use crate::backend::audit::{self, Actor};
@@ -28,7 +31,9 @@ pub struct DriftItem {
     pub actual: String,
     /// The call a revert would make.
     pub fix: String,
-    pub revert: ChangeItem,
+    /// `None`: a push cannot mend it (a role Gatehouse no longer manages, something it could
+    /// not read); the item says what to do instead.
+    pub revert: Option<ChangeItem>,
     /// Empty when AWS's side cannot be expressed as mappings.
     pub adopt: Vec<ChangeItem>,
 }
@@ -41,14 +46,60 @@ fn parse(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::String(text.into()))
 }
 
-/// The drift items of `actual` against `desired`, one per planned call (deployments follow
-/// from their API's item and are not items of their own).
-pub fn items(
+/// What a drift check found: the differences, and what only waits for its push.
+pub struct Findings {
+    pub items: Vec<DriftItem>,
+    pub pending: PendingPush,
+}
+
+/// The drift of `actual` against the state last pushed (the approved one without `waiting`),
+/// and the calls the waiting change sets' push will make. A call only the approved state's
+/// plan makes is pending, not drift; a call only the pushed state's plan makes means AWS already
+/// holds the approved state there (pushed with a later change set): neither.
+pub fn findings(
     pusher: &Pusher,
-    desired: &DesiredState,
+    approved: &DesiredState,
+    pushed: &DesiredState,
+    waiting: Vec<PendingChangeSet>,
     actual: &Actual,
-) -> Result<Vec<DriftItem>, PushError> {
-    let steps = pusher.plan_actual(desired, actual)?;
+) -> Result<Findings, PushError> {
+    let approved_steps = pusher.plan_actual(approved, actual)?;
+    let pushed_steps = if pushed == approved {
+        approved_steps.clone()
+    } else {
+        pusher.plan_actual(pushed, actual)?
+    };
+    let approved_keys: BTreeSet<String> = approved_steps
+        .iter()
+        .map(|s| pending::call_key(&s.call))
+        .collect();
+    let drifted: Vec<Step> = pushed_steps
+        .iter()
+        .filter(|s| approved_keys.contains(&pending::call_key(&s.call)))
+        .cloned()
+        .collect();
+    let approved_calls: Vec<Call> = approved_steps.into_iter().map(|s| s.call).collect();
+    let pushed_calls: Vec<Call> = pushed_steps.into_iter().map(|s| s.call).collect();
+    let calls: Vec<String> = pending::pending_calls(&approved_calls, &pushed_calls)
+        .into_iter()
+        .map(Call::summary)
+        .collect();
+    Ok(Findings {
+        items: items(&drifted, pushed, actual),
+        pending: PendingPush {
+            change_sets: if calls.is_empty() && waiting.is_empty() {
+                Vec::new()
+            } else {
+                waiting
+            },
+            calls,
+        },
+    })
+}
+
+/// The drift items of `steps` (the calls that bring `actual` to `desired`), one per call
+/// (deployments follow from their API's item and are not items of their own).
+fn items(steps: &[Step], desired: &DesiredState, actual: &Actual) -> Vec<DriftItem> {
     let role_of = |name: &str| actual.roles.keys().find(|r| r.name() == name).cloned();
     let api_of = |id: &str| actual.apis.iter().find(|a| a.api.api_id.as_str() == id);
     // APIs whose policy or methods differ: their deployments follow from that item.
@@ -65,7 +116,7 @@ pub fn items(
         })
         .collect();
     let mut out = Vec::new();
-    for step in &steps {
+    for step in steps {
         let item = match &step.call {
             Call::CreateRole { role_name, .. } => {
                 let Some(role) = role_of(role_name) else {
@@ -78,7 +129,7 @@ pub fn items(
                     actual: "no such role".into(),
                     fix: step.call.summary(),
                     adopt: adopt_role(desired, &role, None).0,
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
                 }
             }
             Call::PutRolePolicy {
@@ -107,7 +158,7 @@ pub fn items(
                         Some(&policy_arns(actual.roles[&role].inline.values())),
                     )
                     .0,
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
                 }
             }
             Call::DeleteRolePolicy {
@@ -133,7 +184,7 @@ pub fn items(
                         Some(&policy_arns(actual.roles[&role].inline.values())),
                     )
                     .0,
-                    revert: ChangeItem::Repush(RepushTarget::Role(role)),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
                 }
             }
             Call::UpdateResourcePolicy { api_id, policy } => {
@@ -164,7 +215,7 @@ pub fn items(
                         .unwrap_or_else(|| "none".into()),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api.api.clone()))),
                 }
             }
             Call::UpdateMethodAuthorization {
@@ -182,7 +233,7 @@ pub fn items(
                     actual: from.clone(),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api.api.clone()))),
                 }
             }
             Call::CreateAuthorizer { api_id, name, .. } => {
@@ -194,7 +245,7 @@ pub fn items(
                     actual: "no authorizer invokes it".into(),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api.api.clone()))),
                 }
             }
             Call::UpdateAuthorizer {
@@ -216,7 +267,7 @@ pub fn items(
                     actual: from.clone(),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api.api.clone()))),
                 }
             }
             Call::AttachAuthorizer {
@@ -235,7 +286,7 @@ pub fn items(
                     actual: from.clone(),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api.api.clone()))),
                 }
             }
             Call::UpdateRoute {
@@ -257,7 +308,7 @@ pub fn items(
                     actual: from.clone(),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api.api.clone()))),
                 }
             }
             call @ (Call::UpdateAssumeRolePolicy { .. }
@@ -309,7 +360,7 @@ pub fn items(
                     },
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api)),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api))),
                 }
             }
             Call::CreateDeployment { api_id, stage, .. } => {
@@ -337,13 +388,39 @@ pub fn items(
                     ),
                     fix: step.call.summary(),
                     adopt: Vec::new(),
-                    revert: ChangeItem::Repush(RepushTarget::Api(api.api.clone())),
+                    revert: Some(ChangeItem::Repush(RepushTarget::Api(api.api.clone()))),
                 }
             }
         };
         out.push(item);
     }
-    Ok(out)
+    out
+}
+
+/// Roles that exist without Gatehouse's tag: one item each, and left out of the plan (which
+/// would otherwise stop at the first of them).
+fn unmanaged(actual: &mut Actual) -> Vec<DriftItem> {
+    let lost: Vec<RoleArn> = actual
+        .roles
+        .iter()
+        .filter(|(_, r)| r.exists && !r.managed)
+        .map(|(arn, _)| arn.clone())
+        .collect();
+    lost.into_iter()
+        .map(|arn| {
+            actual.roles.remove(&arn);
+            DriftItem {
+                subject: arn.to_string(),
+                kind: "role no longer managed by Gatehouse".into(),
+                desired: "tagged gatehouse:managed=true, so Gatehouse keeps its policies".into(),
+                actual: "no gatehouse:managed=true tag: Gatehouse neither reads nor changes it"
+                    .into(),
+                fix: "tag the role gatehouse:managed=true again if it is Gatehouse's (then check again), or remove its mappings in a change set".into(),
+                revert: None,
+                adopt: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 fn api_subject(api: &ApiRef) -> String {
@@ -377,33 +454,68 @@ impl Pusher {
         })
     }
 
-    /// Compares AWS with the desired state, records the report (and a `drift.found` audit
-    /// event when anything differs) and answers the report's id and items.
+    /// Compares AWS with the state last pushed (approved change sets still waiting for their
+    /// push are "pending", not drift), records the report (and a `drift.found` audit event when
+    /// anything differs) and answers the report's id and items. A role Gatehouse no longer
+    /// manages, or a role or API that cannot be read, is one item; the rest is still checked.
     pub async fn check_drift(&self, actor: &Actor) -> Result<(i64, Vec<DriftItem>), PushError> {
-        let desired = self.desired().await?;
+        let approved = self.desired().await?;
         let result = async {
-            let scope = self.everything(&desired).await?;
-            let actual = self.read_actual(&desired, &scope).await?;
-            items(self, &desired, &actual)
+            let waiting = waiting::change_sets(&self.pool).await?;
+            let undone: Vec<Vec<ChangeItem>> = waiting.iter().map(|(_, i)| i.clone()).collect();
+            // A waiting change set that cannot be undone from the approved state (a state
+            // written by hand) leaves everything compared with the approved state.
+            let pushed = pending::pushed_state(&approved, &undone).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "drift: the pushed state could not be worked out");
+                approved.clone()
+            });
+            let mut scope = self.everything(&approved).await?;
+            let also = self.everything(&pushed).await?;
+            scope.roles = scope.roles.into_iter().chain(also.roles).collect::<BTreeSet<_>>().into_iter().collect();
+            scope.apis = scope.apis.into_iter().chain(also.apis).collect::<BTreeSet<_>>().into_iter().collect();
+            let (mut actual, unreadable) = self.read_actual_with(&approved, &scope, true).await?;
+            let mut notes: Vec<DriftItem> = unreadable
+                .into_iter()
+                .map(|(subject, error)| DriftItem {
+                    subject,
+                    kind: "could not be read".into(),
+                    desired: "readable by Gatehouse, to compare with the approved mappings".into(),
+                    actual: error,
+                    fix: "give Gatehouse's AWS identity read access to it (or bring it back), then check again".into(),
+                    revert: None,
+                    adopt: Vec::new(),
+                })
+                .collect();
+            notes.extend(unmanaged(&mut actual));
+            let waiting = waiting.into_iter().map(|(c, _)| c).collect();
+            let mut found = findings(self, &approved, &pushed, waiting, &actual)?;
+            notes.append(&mut found.items);
+            found.items = notes;
+            Ok::<_, PushError>(found)
         }
         .await;
-        let (found, error) = match &result {
-            Ok(items) => (
-                Some(serde_json::to_value(items).expect("items serialise")),
+        let (found, pending, error) = match &result {
+            Ok(f) => (
+                Some(serde_json::to_value(&f.items).expect("items serialise")),
+                (!f.pending.is_empty())
+                    .then(|| serde_json::to_value(&f.pending).expect("pending serialises")),
                 None,
             ),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, None, Some(e.to_string())),
         };
         // The report and its event commit together; every run is an event, clean or failed.
         let mut tx = self.pool.begin().await?;
-        let id = sqlx::query_scalar!(
-            "INSERT INTO drift_reports (checked_by, items, error) VALUES ($1, $2, $3) RETURNING id",
-            &actor.name,
-            found,
-            error,
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO drift_reports (checked_by, items, error, pending) VALUES ($1, $2, $3, $4)
+             RETURNING id",
         )
+        .bind(&actor.name)
+        .bind(found)
+        .bind(error)
+        .bind(pending)
         .fetch_one(&mut *tx)
         .await?;
+        let result = result.map(|f| f.items);
         let (action, details) = match &result {
             Ok(items) if !items.is_empty() => (
                 audit::action::DRIFT_FOUND,
@@ -452,6 +564,8 @@ pub struct Report {
     /// `None` when the check failed (`error` says why).
     pub items: Option<sqlx::types::Json<Vec<DriftItem>>>,
     pub error: Option<String>,
+    /// What waited for a push at the check (`None`: nothing).
+    pub pending: Option<sqlx::types::Json<PendingPush>>,
 }
 
 /// The newest report.
@@ -472,7 +586,8 @@ pub async fn latest(pool: &sqlx::PgPool) -> sqlx::Result<Option<Report>> {
     sqlx::query_as!(
         Report,
         r#"SELECT id, checked_at, checked_by, items AS "items: sqlx::types::Json<Vec<DriftItem>>",
-           error FROM drift_reports ORDER BY id DESC LIMIT 1"#,
+           error, pending AS "pending: sqlx::types::Json<PendingPush>"
+           FROM drift_reports ORDER BY id DESC LIMIT 1"#,
     )
     .fetch_optional(pool)
     .await
