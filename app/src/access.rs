@@ -139,6 +139,13 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         "token=x&route[api_id]=nope&route[stage]=prod&route[method]=GET&route[path]=/x",
         "would the authorizer let a token's bearer call a route, and why",
     ),
+    f("/api/people/search", READ, "q=nobody-by-this-name", "find directory people by name or email"),
+    f(
+        "/api/people/access",
+        READ,
+        "source=file&oid=nobody",
+        "a person's groups, roles and routes, each with its chain",
+    ),
     f("/api/people/list", ADMIN, "", "people who have signed in"),
     f(
         "/api/people/end-sessions",

@@ -16,6 +16,7 @@ pub mod mappings;
 pub mod me;
 pub mod pages;
 pub mod people;
+pub mod person;
 pub mod push;
 pub mod roles;
 pub mod tryit;
@@ -103,6 +104,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apis/:id/matrix") view=ApiMatrixPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups/:source/:id") view=GroupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
+                    <Route path=path!("/people/:source/:oid") view=PersonPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles/:name") view=RolePage ssr=SsrMode::Async/>
                     <Route path=path!("/mappings") view=MappingsPage ssr=SsrMode::Async/>

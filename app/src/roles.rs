@@ -131,6 +131,10 @@ impl Page {
         if path == "/try" {
             return Some(Page::Apis);
         }
+        // A person's access is read beside their groups.
+        if path == "/people" || path.starts_with("/people/") {
+            return Some(Page::Groups);
+        }
         Page::ALL
             .into_iter()
             .filter(|p| *p != Page::Home)

@@ -127,6 +127,14 @@ test('an admin syncs the directory, finds a group and sees its nested members', 
   await expect(page.getByTestId('member-table')).toContainText('Liam O\'Brien');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-group-detail');
+  // A member's name leads to their own page: the groups they are in, with the nesting.
+  await page.getByTestId('member-table').getByRole('link', { name: 'Liam O\'Brien' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Liam O\'Brien');
+  await ready(page, testInfo);
+  await expect(page.getByTestId('person-groups')).toContainText('Payments engineers');
+  await expect(mainNav(page).getByRole('link', { name: 'Groups' })).toHaveAttribute('aria-current', 'page');
+  await expectNoAxeViolations(page, testInfo);
+  await screenshot(page, testInfo, 'admin-person');
 
   await mainNav(page).getByRole('link', { name: 'Roles' }).click();
   await ready(page, testInfo);

@@ -237,6 +237,21 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     await expect(tokenForm).toContainText('refused: the token is for audience api://some-other-api, not this API');
     await expect(author.getByTestId('try-outcome')).toHaveCount(1);
   }
+  // The member's own page: found by name, their groups, the role, and the route with the links
+  // that allow it.
+  await author.goto(`/people?q=${encodeURIComponent(member)}`);
+  await ready(author, testInfo);
+  await author.getByTestId('people-table').getByRole('link', { name: member }).click();
+  await expect(author.getByRole('heading', { level: 1 })).toHaveText(member);
+  await ready(author, testInfo);
+  await expect(author.getByTestId('person-groups')).toContainText(p.group);
+  await expect(author.getByTestId('person-roles')).toContainText(p.role);
+  const personRoute = author.getByTestId('person-routes').locator('tr', { hasText: `GET ${p.path}` }).first();
+  await expect(personRoute).toContainText(p.api);
+  await expect(personRoute.getByTestId('route-chain'))
+    .toContainText(new RegExp(`member of .*${p.group} → role ${p.role} \\(through .+\\) → grant GET ${p.path.replace(/[{}]/g, '.')} on prod → method AWS_IAM`));
+  await expectNoAxeViolations(author, testInfo);
+  await screenshot(author, testInfo, 'admin-person-access');
   // Someone widens the role's policy by hand in AWS. The drift check shows both sides, and
   // adopting (JavaScript on) or reverting (off) it lands in the author's draft, to be reviewed.
   await widenPolicyByHand(p.role);
@@ -314,7 +329,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(auditor.getByTestId('access-table')).toContainText(`GET ${p.path}`);
   // The role's policy was widened by hand and not yet mended: its rows say so.
   await expect(auditor.getByTestId('access-table').locator('tr', { hasText: p.role }).first().getByTestId('row-drift'))
-    .toContainText('open drift now: policy edited outside Gatehouse');
+    .toContainText(/open drift now: (permission set )?policy edited outside Gatehouse/);
   const csv = await auditor.request.get(`/api/reports/access.csv?at=${today}`);
   expect(await csv.text()).toContain(p.role);
   await screenshot(auditor, testInfo, 'auditor-access-report');

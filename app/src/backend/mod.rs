@@ -13,6 +13,7 @@ pub mod directory;
 pub mod history;
 pub mod mappings;
 pub mod page;
+pub mod person_access;
 pub mod push;
 pub mod session;
 pub mod state;

@@ -1,7 +1,6 @@
 //! The app shell: header with navigation and the signed-in person, and the page guard.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::me::use_me;
 use crate::roles::{CurrentUser, Page};
@@ -35,10 +34,17 @@ pub fn Header() -> impl IntoView {
 
 #[component]
 fn Navigation(user: CurrentUser) -> impl IntoView {
+    // The current page by what the path belongs to (a person's page belongs with Groups, "Try a
+    // call" with APIs), not only by the link's prefix.
+    let location = leptos_router::hooks::use_location();
     let links = Page::ALL
         .into_iter()
         .filter(|page| user.may_view(*page))
-        .map(|page| view! { <li><A href=page.path() exact={page == Page::Home}>{page.title()}</A></li> })
+        .map(|page| {
+            let current =
+                move || (Page::for_path(&location.pathname.get()) == Some(page)).then_some("page");
+            view! { <li><a href=page.path() aria-current=current>{page.title()}</a></li> }
+        })
         .collect_view();
     view! {
         <nav class="mainnav" aria-label="Main">

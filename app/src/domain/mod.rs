@@ -10,6 +10,7 @@ pub mod change_set;
 pub mod desired;
 pub mod diff;
 pub mod drift;
+pub mod effective;
 pub mod enforcement;
 pub mod exact;
 pub mod grant;

@@ -211,6 +211,8 @@ fn membership_path(m: &MemberRow) -> String {
 
 #[component]
 fn MemberTable(page: ListPage<MemberRow>, base: String) -> impl IntoView {
+    // `base` is the group's page, `/groups/SOURCE/ID`: its people are in the same directory.
+    let source = base.split('/').nth(2).unwrap_or_default().to_string();
     if page.total == 0 {
         return view! { <p class="empty-state" data-testid="no-members">"This group has no members, directly, through nested groups or as a primary group. Members added in the directory since show after the next sync."</p> }.into_any();
     }
@@ -221,7 +223,7 @@ fn MemberTable(page: ListPage<MemberRow>, base: String) -> impl IntoView {
             let path = membership_path(&m);
             view! {
                 <tr>
-                    <td>{m.display_name}</td>
+                    <td><a href=format!("/people/{source}/{}", m.id)>{m.display_name}</a></td>
                     <td>{m.user_principal_name.unwrap_or_default()}</td>
                     <td data-testid="member-path">{path}</td>
                     <td><Ident value=m.id/></td>

@@ -65,6 +65,14 @@ impl Names {
             .unwrap_or_else(|| format!("{} group {}", g.source, g.object_id))
     }
 
+    /// An API's name, or its id when the catalog does not know it.
+    pub fn api(&self, api_id: &str) -> String {
+        self.apis
+            .get(api_id)
+            .cloned()
+            .unwrap_or_else(|| api_id.to_string())
+    }
+
     pub fn route(&self, r: &Route) -> String {
         let api = self
             .apis

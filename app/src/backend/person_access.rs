@@ -1,0 +1,195 @@
+//! Reads what a person's access view needs: the person, their direct groups and the nesting
+//! above them (one recursive query), the approved state and the catalogued methods of the APIs
+//! their roles are granted; the chains themselves are `domain::effective`'s.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::PgPool;
+
+use crate::{
+    backend::{mappings::views::Names, state::AppState},
+    domain::{
+        effective::{person_roles, person_routes, reachable_groups, CatalogMethod},
+        grant::{ApiRef, GroupRef},
+        names::{AccountId, ApiId, Region},
+    },
+    person::{PersonGroup, PersonHit, PersonRole, PersonRouteView, PersonView},
+};
+
+pub async fn search(pool: &PgPool, q: &str) -> sqlx::Result<Vec<PersonHit>> {
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT source, object_id, display_name, user_principal_name FROM directory_people
+         WHERE deleted_at IS NULL AND (display_name ILIKE $1 OR user_principal_name ILIKE $1)
+         ORDER BY lower(display_name), object_id LIMIT 50",
+    )
+    .bind(pattern)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(source, oid, name, username)| PersonHit {
+            source,
+            oid,
+            name,
+            username,
+        })
+        .collect())
+}
+
+/// The catalogued methods of `apis`, with their authorization types.
+async fn methods_of(pool: &PgPool, apis: &BTreeSet<String>) -> sqlx::Result<Vec<CatalogMethod>> {
+    let ids: Vec<&str> = apis.iter().map(String::as_str).collect();
+    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT a.target, a.api_id, r.path, m.http_method, m.authorization_type
+         FROM api_methods m
+         JOIN api_resources r USING (target, api_id, resource_id)
+         JOIN rest_apis a USING (target, api_id)
+         WHERE a.gone_at IS NULL AND a.api_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(target, api_id, path, http_method, authorization_type)| {
+            let (account, region) = target.split_once('/')?;
+            Some(CatalogMethod {
+                api: ApiRef {
+                    account: AccountId::parse(account).ok()?,
+                    region: Region::parse(region).ok()?,
+                    api_id: ApiId::parse(&api_id).ok()?,
+                },
+                path,
+                http_method,
+                authorization_type,
+            })
+        })
+        .collect())
+}
+
+fn authorization_link(kind: &str) -> String {
+    match kind {
+        "AWS_IAM" => "method AWS_IAM: IAM checks the role's policy".into(),
+        "NONE" => "method NONE: open to anyone who can reach the API".into(),
+        "CUSTOM" => "method CUSTOM: its Lambda authorizer decides".into(),
+        other => format!("method {other}: decided outside Gatehouse"),
+    }
+}
+
+pub async fn person(app: &AppState, source: &str, oid: &str) -> sqlx::Result<Option<PersonView>> {
+    let pool = &app.pool;
+    let found: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT display_name, user_principal_name FROM directory_people
+         WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_optional(pool)
+    .await?;
+    let Some((name, username)) = found else {
+        return Ok(None);
+    };
+    let direct: Vec<String> = sqlx::query_scalar(
+        "SELECT group_id FROM directory_memberships
+         WHERE source = $1 AND member_id = $2 AND member_kind = 'person' ORDER BY 1",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_all(pool)
+    .await?;
+    // Every nesting edge above the person's groups, walked up in one query.
+    let edges: Vec<(String, String)> = sqlx::query_as(
+        "WITH RECURSIVE up(group_id) AS (
+             SELECT group_id FROM directory_memberships
+             WHERE source = $1 AND member_id = $2 AND member_kind = 'person'
+             UNION
+             SELECT m.group_id FROM directory_memberships m JOIN up ON m.member_id = up.group_id
+             WHERE m.source = $1 AND m.member_kind = 'group')
+         SELECT m.member_id, m.group_id FROM directory_memberships m
+         WHERE m.source = $1 AND m.member_kind = 'group' AND m.member_id IN (SELECT group_id FROM up)",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_all(pool)
+    .await?;
+    let group = |id: &str| GroupRef {
+        source: source.to_string(),
+        object_id: id.to_string(),
+    };
+    let mut parents: BTreeMap<GroupRef, Vec<GroupRef>> = BTreeMap::new();
+    for (child, parent) in &edges {
+        parents.entry(group(child)).or_default().push(group(parent));
+    }
+    let direct: Vec<GroupRef> = direct.iter().map(|g| group(g)).collect();
+    let reached = reachable_groups(&direct, &parents);
+    let snapshot = app.desired.current(pool).await?;
+    let desired = &snapshot.state;
+    let roles = person_roles(&reached, desired);
+    let apis: BTreeSet<String> = roles
+        .iter()
+        .flat_map(|(r, _)| desired.grants_of(r))
+        .map(|g| g.api.api_id.as_str().to_string())
+        .collect();
+    let methods = methods_of(pool, &apis).await?;
+    let routes = person_routes(&reached, desired, &methods);
+    let names = Names::load(pool, reached.keys()).await?;
+    let path_names =
+        |path: &[GroupRef]| -> Vec<String> { path.iter().map(|g| names.group(g)).collect() };
+    let member_of = |path: &[GroupRef]| format!("member of {}", path_names(path).join(" ⊂ "));
+    let mut groups: Vec<PersonGroup> = reached
+        .iter()
+        .map(|(g, path)| PersonGroup {
+            name: names.group(g),
+            href: format!("/groups/{}/{}", g.source, g.object_id),
+            path: path_names(path),
+        })
+        .collect();
+    groups.sort_by(|a, b| (a.path.len(), &a.name).cmp(&(b.path.len(), &b.name)));
+    let broker = |arn: &crate::domain::names::RoleArn| {
+        app.settings
+            .aws
+            .enforcement_of(arn.account.as_str())
+            .broker()
+            .to_string()
+    };
+    Ok(Some(PersonView {
+        source: source.to_string(),
+        oid: oid.to_string(),
+        name,
+        username,
+        roles: roles
+            .iter()
+            .map(|(arn, path)| PersonRole {
+                arn: arn.to_string(),
+                name: arn.name().to_string(),
+                through: member_of(path),
+                broker: broker(arn),
+            })
+            .collect(),
+        routes: routes
+            .into_iter()
+            .map(|r| PersonRouteView {
+                api_id: r.api.api_id.as_str().to_string(),
+                api_name: names.api(r.api.api_id.as_str()),
+                stage: r.stage.clone(),
+                method: r.http_method.clone(),
+                path: r.path.clone(),
+                open: r.authorization_type == "NONE",
+                chain: vec![
+                    member_of(&r.groups),
+                    format!("role {} (through {})", r.role.name(), broker(&r.role)),
+                    format!("grant {}", r.grant),
+                    authorization_link(&r.authorization_type),
+                ],
+                authorization: r.authorization_type,
+            })
+            .collect(),
+        groups,
+    }))
+}

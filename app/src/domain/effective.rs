@@ -1,0 +1,159 @@
+//! One person's access from the approved state: the groups they are in (directly, or through
+//! nested groups, with the path), the roles those groups are bound to, and every catalogued
+//! method those roles' grants cover, each with the chain of links that allows it. No IO.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    desired::DesiredState,
+    grant::{ApiRef, GroupRef},
+    names::RoleArn,
+};
+
+/// How a person reaches a group: the groups from one they are directly in up to it.
+pub type GroupPath = Vec<GroupRef>;
+
+/// Every group `direct` reaches through `parents` (a group → the groups it is a member of),
+/// each with its shortest path (starting at a direct group). Cycles are walked once.
+pub fn reachable_groups(
+    direct: &[GroupRef],
+    parents: &BTreeMap<GroupRef, Vec<GroupRef>>,
+) -> BTreeMap<GroupRef, GroupPath> {
+    let mut paths: BTreeMap<GroupRef, GroupPath> = BTreeMap::new();
+    let mut queue: VecDeque<GroupRef> = VecDeque::new();
+    for g in direct {
+        if !paths.contains_key(g) {
+            paths.insert(g.clone(), vec![g.clone()]);
+            queue.push_back(g.clone());
+        }
+    }
+    while let Some(g) = queue.pop_front() {
+        let path = paths[&g].clone();
+        for p in parents.get(&g).into_iter().flatten() {
+            if !paths.contains_key(p) {
+                let mut longer = path.clone();
+                longer.push(p.clone());
+                paths.insert(p.clone(), longer);
+                queue.push_back(p.clone());
+            }
+        }
+    }
+    paths
+}
+
+/// A catalogued method and what decides it in API Gateway.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogMethod {
+    pub api: ApiRef,
+    pub path: String,
+    pub http_method: String,
+    /// `AWS_IAM`, `NONE`, `CUSTOM`, … as synced.
+    pub authorization_type: String,
+}
+
+/// A method the person may call on a stage, and the links that allow it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRoute {
+    pub api: ApiRef,
+    /// A stage name or `*` (every stage), as granted.
+    pub stage: String,
+    pub http_method: String,
+    pub path: String,
+    pub authorization_type: String,
+    pub groups: GroupPath,
+    pub role: RoleArn,
+    /// The grant, as people read it (`GET /orders/{id} on prod`).
+    pub grant: String,
+}
+
+/// Every catalogued method (of `methods`) the approved grants of the roles bound to `groups`
+/// cover, one row per (method, stage, role, group) that allows it, sorted for reading.
+pub fn person_routes(
+    groups: &BTreeMap<GroupRef, GroupPath>,
+    desired: &DesiredState,
+    methods: &[CatalogMethod],
+) -> Vec<PersonRoute> {
+    let mut out = BTreeSet::new();
+    for b in desired
+        .bindings
+        .iter()
+        .filter(|b| groups.contains_key(&b.group))
+    {
+        for g in desired.grants_of(&b.role) {
+            for m in methods.iter().filter(|m| {
+                m.api == g.api && g.path.covers(&m.path) && g.method.covers(&m.http_method)
+            }) {
+                out.insert(Row(PersonRoute {
+                    api: m.api.clone(),
+                    stage: g.stage.as_str().to_string(),
+                    http_method: m.http_method.clone(),
+                    path: m.path.clone(),
+                    authorization_type: m.authorization_type.clone(),
+                    groups: groups[&b.group].clone(),
+                    role: b.role.clone(),
+                    grant: format!(
+                        "{} {} on {}",
+                        g.method.as_str(),
+                        g.path.as_str(),
+                        g.stage.as_str()
+                    ),
+                }));
+            }
+        }
+    }
+    out.into_iter().map(|r| r.0).collect()
+}
+
+/// Orders rows by API, path, method, stage, then role and group.
+#[derive(PartialEq, Eq)]
+struct Row(PersonRoute);
+
+impl Row {
+    fn key(&self) -> impl Ord + '_ {
+        let r = &self.0;
+        (
+            &r.api,
+            &r.path,
+            &r.http_method,
+            &r.stage,
+            &r.role,
+            &r.groups,
+            &r.grant,
+        )
+    }
+}
+
+impl PartialOrd for Row {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Row {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// The roles `groups` are bound to, each with the group that brings it (the nearest).
+pub fn person_roles(
+    groups: &BTreeMap<GroupRef, GroupPath>,
+    desired: &DesiredState,
+) -> Vec<(RoleArn, GroupPath)> {
+    let mut roles: BTreeMap<RoleArn, GroupPath> = BTreeMap::new();
+    for b in desired.bindings.iter() {
+        if let Some(path) = groups.get(&b.group) {
+            let keep = roles.get(&b.role).is_none_or(|p| p.len() > path.len());
+            if keep {
+                roles.insert(b.role.clone(), path.clone());
+            }
+        }
+    }
+    roles.into_iter().collect()
+}
+
+#[cfg(test)]
+#[path = "effective_tests.rs"]
+mod tests;

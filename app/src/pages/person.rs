@@ -1,0 +1,156 @@
+//! People: find a person by name or email, then see their access — the groups they are in
+//! (with the nesting that brings them in), the roles those groups use, and every route they may
+//! call with the chain of links that allows it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::{
+    layout::Guarded,
+    loaded::{error_view, loaded, NotFound},
+    search::SearchBar,
+};
+use crate::person::{get_person_access, search_people, PersonView};
+use crate::roles::Page;
+
+#[component]
+pub fn PeoplePage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let hits = Resource::new(search, search_people);
+    view! {
+        <Title text="People"/>
+        <Guarded page=Page::Groups>
+            <p class="breadcrumb"><a href="/groups">"Groups"</a> " / "</p>
+            <h1>"People"</h1>
+            <p class="lead">"Who can call what, person by person: their groups, the roles those groups use and each route with the links that allow it."</p>
+            <SearchBar id="person-search" label="Search people by name or email" value=Signal::derive(search)/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match hits.await {
+                        Ok(_) if search().trim().is_empty() => view! {
+                            <p class="empty-state" data-testid="people-start">"Type part of a name or an email address to find a person (people come from the last directory sync)."</p>
+                        }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty-state" data-testid="people-none">"Nobody's name or email contains “" {search()} "”."</p>
+                        }.into_any(),
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|p| view! {
+                                <tr><td><a href=format!("/people/{}/{}", p.source, p.oid)>{p.name}</a></td>
+                                    <td>{p.username.unwrap_or_default()}</td><td>{p.source}</td></tr>
+                            }).collect_view();
+                            view! {
+                                <div class="table-wrap"><table data-testid="people-table">
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Directory"</th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table></div>
+                            }.into_any()
+                        }
+                        Err(e) => error_view(&e),
+                    }
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+pub fn PersonPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("source").unwrap_or_default(),
+            p.get("oid").unwrap_or_default(),
+        )
+    };
+    let person = Resource::new(key, |(source, oid)| get_person_access(source, oid));
+    view! {
+        <Guarded page=Page::Groups>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    loaded(
+                        person.await,
+                        NotFound { title: "No such person", back_href: "/people", back_label: "Find a person" },
+                        |p| view! { <Person p/> }.into_any(),
+                    )
+                })}
+            </Suspense>
+        </Guarded>
+    }
+}
+
+#[component]
+fn Person(p: PersonView) -> impl IntoView {
+    let groups = p
+        .groups
+        .iter()
+        .map(|g| {
+            let how = if g.path.len() == 1 {
+                "direct member".to_string()
+            } else {
+                format!("through {}", g.path[..g.path.len() - 1].join(" ⊂ "))
+            };
+            view! { <li><a href=g.href.clone()>{g.name.clone()}</a> " " <span class="muted small">{how}</span></li> }
+        })
+        .collect_view();
+    let roles = p
+        .roles
+        .iter()
+        .map(|r| {
+            view! {
+                <li><a href=format!("/roles/{}", r.name)><code class="ident">{r.name.clone()}</code></a>
+                    <span class="muted small">" — " {r.through.clone()} ", through " {r.broker.clone()}</span></li>
+            }
+        })
+        .collect_view();
+    let count = p.routes.len();
+    let routes = p
+        .routes
+        .iter()
+        .map(|r| {
+            let chain = r.chain.join(" → ");
+            view! {
+                <tr class:open=r.open>
+                    <td class="nowrap"><a href=format!("/apis/{}", r.api_id)>{r.api_name.clone()}</a></td>
+                    <td class="nowrap">{if r.stage == "*" { "every stage".to_string() } else { r.stage.clone() }}</td>
+                    <td class="nowrap"><code>{r.method.clone()} " " {r.path.clone()}</code></td>
+                    <td>{r.open.then(|| view! { <span class="badge badge-error">"open to anyone"</span> " " })}
+                        <span class="small" data-testid="route-chain">{chain}</span></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let title = p.name.clone();
+    view! {
+        <Title text=title.clone()/>
+        <p class="breadcrumb"><a href="/people">"People"</a> " / "</p>
+        <h1>{title}</h1>
+        <dl class="facts">
+            <div><dt>"Email"</dt><dd>{p.username.clone().unwrap_or_else(|| "—".into())}</dd></div>
+            <div><dt>"Directory"</dt><dd>{p.source.clone()}</dd></div>
+            <div><dt>"Object id"</dt><dd><code>{p.oid.clone()}</code></dd></div>
+        </dl>
+        <h2>"Groups"</h2>
+        {if p.groups.is_empty() {
+            view! { <p class="empty-state">"In no group (as of the last directory sync)."</p> }.into_any()
+        } else {
+            view! { <ul class="plain" data-testid="person-groups">{groups}</ul> }.into_any()
+        }}
+        <h2>"Roles"</h2>
+        {if p.roles.is_empty() {
+            view! { <p class="empty-state" data-testid="person-no-roles">"None of these groups is bound to a role: this person may call no route through Gatehouse."</p> }.into_any()
+        } else {
+            view! { <ul class="plain" data-testid="person-roles">{roles}</ul> }.into_any()
+        }}
+        <h2>"Routes they may call"</h2>
+        <p class="muted">{format!("{count} {} from the approved mappings, each with the links that allow it.", if count == 1 { "route" } else { "routes" })}</p>
+        {(count > 0).then(|| view! {
+            <div class="table-wrap"><table data-testid="person-routes">
+                <thead><tr><th scope="col">"API"</th><th scope="col">"Stage"</th><th scope="col">"Route"</th><th scope="col">"Why"</th></tr></thead>
+                <tbody>{routes}</tbody>
+            </table></div>
+        })}
+    }
+}

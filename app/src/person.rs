@@ -1,0 +1,90 @@
+//! A person's access: found by name or email among the directory's people, then their groups
+//! (with the nesting that brings them in), the roles those groups use and every route the
+//! approved mappings let them call, each with the chain of links that allows it.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{backend::state::app_state, me::ssr::require_role, roles::READERS};
+
+/// A person found by a search.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonHit {
+    pub source: String,
+    pub oid: String,
+    pub name: String,
+    pub username: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonGroup {
+    pub name: String,
+    pub href: String,
+    /// Names from a group the person is directly in up to this one; one name: direct.
+    pub path: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRole {
+    pub arn: String,
+    pub name: String,
+    /// "member of A ⊂ B".
+    pub through: String,
+    /// How members come to use it ("IAM Identity Center").
+    pub broker: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRouteView {
+    pub api_id: String,
+    pub api_name: String,
+    pub stage: String,
+    pub method: String,
+    pub path: String,
+    pub authorization: String,
+    /// `NONE`: anyone who can reach it may call it; the grant changes nothing.
+    pub open: bool,
+    /// The links that allow it, first to last.
+    pub chain: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    pub source: String,
+    pub oid: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub groups: Vec<PersonGroup>,
+    pub roles: Vec<PersonRole>,
+    pub routes: Vec<PersonRouteView>,
+}
+
+/// Readers: people whose name or user principal name contains `q` (at most 50).
+#[server(endpoint = "people/search")]
+pub async fn search_people(q: String) -> Result<Vec<PersonHit>, AppError> {
+    require_role(READERS)?;
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    if q.chars().count() > 200 {
+        return Err(AppError::invalid("q", "at most 200 characters"));
+    }
+    Ok(crate::backend::person_access::search(&app_state()?.pool, q).await?)
+}
+
+/// Readers: one person's groups, roles and routes from the approved mappings.
+#[server(endpoint = "people/access")]
+pub async fn get_person_access(source: String, oid: String) -> Result<PersonView, AppError> {
+    require_role(READERS)?;
+    let state = app_state()?;
+    crate::backend::person_access::person(&state, &source, &oid)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "There is no person {oid} in the {source} directory (or not since its last sync)."
+            ))
+        })
+}
