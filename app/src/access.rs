@@ -146,6 +146,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         "source=file&oid=nobody",
         "a person's groups, roles and routes, each with its chain",
     ),
+    f(
+        "/api/people/explain",
+        READ,
+        "source=file&oid=nobody&route[api_id]=nope&route[stage]=prod&route[method]=GET&route[path]=/x",
+        "can a person call a route, and the link that decides it",
+    ),
     f("/api/people/list", ADMIN, "", "people who have signed in"),
     f(
         "/api/people/end-sessions",

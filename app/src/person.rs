@@ -88,3 +88,42 @@ pub async fn get_person_access(source: String, oid: String) -> Result<PersonView
             ))
         })
 }
+
+/// Whether a person may call a route, and the link that decides it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplainView {
+    pub allowed: bool,
+    pub decided_by: String,
+    pub chain: Vec<String>,
+}
+
+/// Readers: "can this person call this route, and why?", from the approved mappings, the
+/// directory's nesting and what the catalog says decides the method.
+#[server(endpoint = "people/explain")]
+pub async fn explain_access(
+    source: String,
+    oid: String,
+    route: crate::tryit::TryRoute,
+) -> Result<ExplainView, AppError> {
+    require_role(READERS)?;
+    let route = crate::backend::tryit::check(&route)?;
+    let state = app_state()?;
+    let snapshot = state.desired.current(&state.pool).await?;
+    let e = crate::backend::person_access::explain(
+        &state.pool,
+        &snapshot.state,
+        (&source, &oid),
+        &route,
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::not_found(format!(
+            "There is no person {oid} in the {source} directory."
+        ))
+    })?;
+    Ok(ExplainView {
+        allowed: e.allowed,
+        decided_by: e.decided_by,
+        chain: e.chain,
+    })
+}

@@ -252,6 +252,25 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     .toContainText(new RegExp(`member of .*${p.group} → role ${p.role} \\(through .+\\) → grant GET ${p.path.replace(/[{}]/g, '.')} on prod → method AWS_IAM`));
   await expectNoAxeViolations(author, testInfo);
   await screenshot(author, testInfo, 'admin-person-access');
+  // "Can they call …?": the granted route is allowed with its chain; another method of the same
+  // path is refused, naming their role and what it lacks.
+  const apiHref = await personRoute.getByRole('link', { name: p.api }).getAttribute('href');
+  const apiId = apiHref!.split('/').pop()!;
+  for (const [verb, allowed] of [['GET', true], ['POST', false]] as const) {
+    const form = author.getByTestId('explain-form');
+    await form.getByLabel('API id').fill(apiId);
+    await form.getByLabel('Stage').fill('prod');
+    await form.getByLabel('Method').selectOption(verb);
+    await form.getByLabel('Path').fill(p.path);
+    await form.getByRole('button', { name: 'Explain' }).click();
+    await expect(author).toHaveURL(new RegExp(`method=${verb}`));
+    const outcome = author.getByTestId('explain-outcome');
+    await expect(outcome).toHaveAttribute('data-allowed', String(allowed));
+    await expect(author.getByTestId('explain-reason')).toContainText(allowed
+      ? `grant GET ${p.path} on prod of role ${p.role}`
+      : `no grant of their roles covers POST ${p.path} on prod: ${p.role} (through`);
+  }
+  await screenshot(author, testInfo, 'admin-person-explain');
   // Someone widens the role's policy by hand in AWS. The drift check shows both sides, and
   // adopting (JavaScript on) or reverting (off) it lands in the author's draft, to be reviewed.
   await widenPolicyByHand(p.role);

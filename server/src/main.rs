@@ -206,6 +206,55 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Explain {
+            person,
+            method,
+            path,
+            api,
+            stage,
+        } => {
+            let route = app::tryit::TryRoute {
+                api_id: api,
+                stage,
+                method,
+                path,
+            };
+            let route = tryit::check(&route).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let pool = db::prepare(&cli.serve.database()?).await?;
+            let who = app::backend::person_access::find_one(&pool, &person)
+                .await?
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let desired = {
+                let mut conn = pool.acquire().await?;
+                app::backend::mappings::store::desired_state(&mut conn).await?
+            };
+            let e = app::backend::person_access::explain(
+                &pool,
+                &desired,
+                (&who.source, &who.oid),
+                &route,
+            )
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{person} is no longer in the directory"))?;
+            println!(
+                "{}: {} may {}call {} {} on stage {} of API {}",
+                if e.allowed { "ALLOWED" } else { "REFUSED" },
+                who.name,
+                if e.allowed { "" } else { "not " },
+                route.method,
+                route.path,
+                route.stage,
+                route.api_id
+            );
+            println!("  decided by: {}", e.decided_by);
+            for link in &e.chain {
+                println!("  - {link}");
+            }
+            if !e.allowed {
+                std::process::exit(4);
+            }
+            Ok(())
+        }
         Command::Sync {
             catalog,
             full,

@@ -3,6 +3,8 @@
 //! nothing, retries, a refused call, and a push taken over after its process is killed.
 
 mod common;
+#[path = "push/explain.rs"]
+mod explain;
 #[path = "push/pending.rs"]
 mod pending;
 

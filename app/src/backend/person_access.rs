@@ -95,39 +95,7 @@ pub async fn person(app: &AppState, source: &str, oid: &str) -> sqlx::Result<Opt
     let Some((name, username)) = found else {
         return Ok(None);
     };
-    let direct: Vec<String> = sqlx::query_scalar(
-        "SELECT group_id FROM directory_memberships
-         WHERE source = $1 AND member_id = $2 AND member_kind = 'person' ORDER BY 1",
-    )
-    .bind(source)
-    .bind(oid)
-    .fetch_all(pool)
-    .await?;
-    // Every nesting edge above the person's groups, walked up in one query.
-    let edges: Vec<(String, String)> = sqlx::query_as(
-        "WITH RECURSIVE up(group_id) AS (
-             SELECT group_id FROM directory_memberships
-             WHERE source = $1 AND member_id = $2 AND member_kind = 'person'
-             UNION
-             SELECT m.group_id FROM directory_memberships m JOIN up ON m.member_id = up.group_id
-             WHERE m.source = $1 AND m.member_kind = 'group')
-         SELECT m.member_id, m.group_id FROM directory_memberships m
-         WHERE m.source = $1 AND m.member_kind = 'group' AND m.member_id IN (SELECT group_id FROM up)",
-    )
-    .bind(source)
-    .bind(oid)
-    .fetch_all(pool)
-    .await?;
-    let group = |id: &str| GroupRef {
-        source: source.to_string(),
-        object_id: id.to_string(),
-    };
-    let mut parents: BTreeMap<GroupRef, Vec<GroupRef>> = BTreeMap::new();
-    for (child, parent) in &edges {
-        parents.entry(group(child)).or_default().push(group(parent));
-    }
-    let direct: Vec<GroupRef> = direct.iter().map(|g| group(g)).collect();
-    let reached = reachable_groups(&direct, &parents);
+    let reached = groups_of(pool, source, oid).await?;
     let snapshot = app.desired.current(pool).await?;
     let desired = &snapshot.state;
     let roles = person_roles(&reached, desired);
@@ -192,4 +160,155 @@ pub async fn person(app: &AppState, source: &str, oid: &str) -> sqlx::Result<Opt
             .collect(),
         groups,
     }))
+}
+
+/// The groups a directory person is in, directly or through nesting, each with its path: one
+/// query for the direct groups, one recursive query for every nesting edge above them.
+pub async fn groups_of(
+    pool: &PgPool,
+    source: &str,
+    oid: &str,
+) -> sqlx::Result<BTreeMap<GroupRef, crate::domain::effective::GroupPath>> {
+    let direct: Vec<String> = sqlx::query_scalar(
+        "SELECT group_id FROM directory_memberships
+         WHERE source = $1 AND member_id = $2 AND member_kind = 'person' ORDER BY 1",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_all(pool)
+    .await?;
+    // Every nesting edge above the person's groups, walked up in one query.
+    let edges: Vec<(String, String)> = sqlx::query_as(
+        "WITH RECURSIVE up(group_id) AS (
+             SELECT group_id FROM directory_memberships
+             WHERE source = $1 AND member_id = $2 AND member_kind = 'person'
+             UNION
+             SELECT m.group_id FROM directory_memberships m JOIN up ON m.member_id = up.group_id
+             WHERE m.source = $1 AND m.member_kind = 'group')
+         SELECT m.member_id, m.group_id FROM directory_memberships m
+         WHERE m.source = $1 AND m.member_kind = 'group' AND m.member_id IN (SELECT group_id FROM up)",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_all(pool)
+    .await?;
+    let group = |id: &str| GroupRef {
+        source: source.to_string(),
+        object_id: id.to_string(),
+    };
+    let mut parents: BTreeMap<GroupRef, Vec<GroupRef>> = BTreeMap::new();
+    for (child, parent) in &edges {
+        parents.entry(group(child)).or_default().push(group(parent));
+    }
+    let direct: Vec<GroupRef> = direct.iter().map(|g| group(g)).collect();
+    Ok(reachable_groups(&direct, &parents))
+}
+
+/// Which catalogued method of `api_id` a request `verb path` goes to: the route template API
+/// Gateway would pick for the path (literal segments before parameters), then the verb or `ANY`.
+pub async fn resolve_method(
+    pool: &PgPool,
+    api_id: &str,
+    verb: &str,
+    path: &str,
+) -> sqlx::Result<Option<CatalogMethod>> {
+    let methods = methods_of(pool, &BTreeSet::from([api_id.to_string()])).await?;
+    let paths: Vec<&str> = {
+        let mut p: Vec<&str> = methods.iter().map(|m| m.path.as_str()).collect();
+        p.sort();
+        p.dedup();
+        p
+    };
+    let chosen = if paths.contains(&path) {
+        Some(path)
+    } else {
+        let templates: Vec<Vec<authorizer::route::Segment>> = paths
+            .iter()
+            .map(|p| authorizer::route::template(p).unwrap_or_default())
+            .collect();
+        authorizer::route::resolve(templates.iter().map(Vec::as_slice), path).map(|i| paths[i])
+    };
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let on_path = || methods.iter().filter(|m| m.path == chosen);
+    Ok(on_path()
+        .find(|m| m.http_method.eq_ignore_ascii_case(verb))
+        .or_else(|| on_path().find(|m| m.http_method == "ANY"))
+        .cloned())
+}
+
+/// "Can this person call the route, and why?" (`None`: no such person.)
+pub async fn explain(
+    pool: &PgPool,
+    desired: &crate::domain::desired::DesiredState,
+    (source, oid): (&str, &str),
+    route: &crate::tryit::TryRoute,
+) -> sqlx::Result<Option<crate::domain::explain::Explanation>> {
+    let (api_id, stage, verb, path) = (
+        route.api_id.as_str(),
+        route.stage.as_str(),
+        route.method.as_str(),
+        route.path.as_str(),
+    );
+    let known: Option<String> = sqlx::query_scalar(
+        "SELECT display_name FROM directory_people
+         WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(source)
+    .bind(oid)
+    .fetch_optional(pool)
+    .await?;
+    if known.is_none() {
+        return Ok(None);
+    }
+    let reached = groups_of(pool, source, oid).await?;
+    let method = resolve_method(pool, api_id, verb, path).await?;
+    let names = Names::load(pool, reached.keys()).await?;
+    Ok(Some(crate::domain::explain::explain(
+        &reached,
+        desired,
+        method.as_ref(),
+        verb,
+        stage,
+        &|g| names.group(g),
+    )))
+}
+
+/// A person named as `SOURCE:OBJECT_ID`, an email (user principal name) or a display name:
+/// `Err` says why none or several match.
+pub async fn find_one(pool: &PgPool, who: &str) -> sqlx::Result<Result<PersonHit, String>> {
+    if let Some((source, oid)) = who.split_once(':') {
+        let hits = search(pool, oid).await?;
+        if let Some(hit) = hits
+            .into_iter()
+            .find(|h| h.source == source && h.oid == oid)
+        {
+            return Ok(Ok(hit));
+        }
+    }
+    let hits = search(pool, who).await?;
+    let exact: Vec<&PersonHit> = hits
+        .iter()
+        .filter(|h| {
+            h.username
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(who))
+                || h.name.eq_ignore_ascii_case(who)
+        })
+        .collect();
+    Ok(match exact.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!(
+            "no directory person is named or has the email `{who}`"
+        )),
+        many => Err(format!(
+            "{} people match `{who}`: name one as SOURCE:OBJECT_ID ({})",
+            many.len(),
+            many.iter()
+                .map(|h| format!("{}:{}", h.source, h.oid))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    })
 }

@@ -11,8 +11,10 @@ use crate::components::{
     loaded::{error_view, loaded, NotFound},
     search::SearchBar,
 };
-use crate::person::{get_person_access, search_people, PersonView};
+use crate::error::AppError;
+use crate::person::{explain_access, get_person_access, search_people, ExplainView, PersonView};
 use crate::roles::Page;
+use crate::tryit::TryRoute;
 
 #[component]
 pub fn PeoplePage() -> impl IntoView {
@@ -66,6 +68,27 @@ pub fn PersonPage() -> impl IntoView {
         )
     };
     let person = Resource::new(key, |(source, oid)| get_person_access(source, oid));
+    // "Can they call …?": a GET form, so the question is in the URL and works without JS.
+    let query = use_query_map();
+    let ask = move || {
+        let q = query.read();
+        let field = |name: &str| q.get(name).unwrap_or_default();
+        (!field("api").is_empty()).then(|| TryRoute {
+            api_id: field("api"),
+            stage: field("stage"),
+            method: field("method"),
+            path: field("path"),
+        })
+    };
+    let answer = Resource::new(
+        move || (key(), ask()),
+        |((source, oid), ask)| async move {
+            match ask {
+                Some(route) => Some(explain_access(source, oid, route).await),
+                None => None,
+            }
+        },
+    );
     view! {
         <Guarded page=Page::Groups>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -75,6 +98,13 @@ pub fn PersonPage() -> impl IntoView {
                         NotFound { title: "No such person", back_href: "/people", back_label: "Find a person" },
                         |p| view! { <Person p/> }.into_any(),
                     )
+                })}
+            </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let asked = ask();
+                    let answer = answer.await;
+                    view! { <Explain asked answer/> }
                 })}
             </Suspense>
         </Guarded>
@@ -152,5 +182,58 @@ fn Person(p: PersonView) -> impl IntoView {
                 <tbody>{routes}</tbody>
             </table></div>
         })}
+    }
+}
+
+/// The "Can they call …?" form and its answer.
+#[component]
+fn Explain(
+    asked: Option<TryRoute>,
+    answer: Option<Result<ExplainView, AppError>>,
+) -> impl IntoView {
+    let asked = asked.unwrap_or(TryRoute {
+        api_id: String::new(),
+        stage: "prod".into(),
+        method: "GET".into(),
+        path: String::new(),
+    });
+    let verbs = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        .into_iter()
+        .map(|v| view! { <option value=v selected=asked.method == v>{v}</option> })
+        .collect_view();
+    let (field_error, outcome) = match answer {
+        Some(Err(AppError::Invalid { field, message })) => (Some((field, message)), None),
+        Some(Err(e)) => (None, Some(view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any())),
+        Some(Ok(e)) => (None, Some(view! {
+            <div class="card" data-testid="explain-outcome" data-allowed=e.allowed.to_string()>
+                <p><strong>{if e.allowed { "Allowed" } else { "Refused" }}</strong> ": " <span data-testid="explain-reason">{e.decided_by.clone()}</span></p>
+                {(!e.chain.is_empty()).then(|| view! { <ol class="chain">{e.chain.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ol> })}
+            </div>
+        }.into_any())),
+        None => (None, None),
+    };
+    let error_for = move |name: &str| {
+        field_error
+            .as_ref()
+            .filter(|(f, _)| {
+                f == name || f.ends_with(&format!("[{name}]")) || f == &format!("route.{name}")
+            })
+            .map(|(_, m)| view! { <p class="field-error" role="alert">{m.clone()}</p> })
+    };
+    view! {
+        <h2 id="explain">"Can they call …?"</h2>
+        <form method="get" action="#explain" class="stack" data-testid="explain-form">
+            <div class="row">
+                <label>"API id" <input name="api" value=asked.api_id.clone() required/></label>
+                {error_for("api_id")}
+                <label>"Stage" <input name="stage" value=asked.stage.clone()/></label>
+                {error_for("stage")}
+                <label>"Method" <select name="method">{verbs}</select></label>
+                <label>"Path" <input name="path" value=asked.path.clone() placeholder="/orders/42"/></label>
+                {error_for("path")}
+                <button class="button button-primary" type="submit">"Explain"</button>
+            </div>
+        </form>
+        {outcome}
     }
 }

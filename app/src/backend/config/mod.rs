@@ -84,6 +84,23 @@ pub enum Command {
         /// A request path (`/orders/42`) or a resource (`/orders/{id}`).
         path: String,
     },
+    /// Can a directory person call a route, and why: `gatehouse explain alice@contoso.test
+    /// DELETE /payments/42 --api ID --stage prod`. From the approved mappings, the directory's
+    /// nesting and what the catalog says decides the method; prints the link that decides and
+    /// the chain. Exit status 0 allowed, 4 refused.
+    Explain {
+        /// `SOURCE:OBJECT_ID`, an email (user principal name) or a display name.
+        person: String,
+        /// GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS.
+        method: String,
+        /// A request path (`/payments/42`) or a resource (`/payments/{id}`).
+        path: String,
+        /// The API's id.
+        #[arg(long)]
+        api: String,
+        #[arg(long, default_value = "prod")]
+        stage: String,
+    },
     /// The audit log: check its hash chain, or export it.
     Audit {
         #[command(subcommand)]
