@@ -59,6 +59,9 @@ pub struct PersonView {
     pub groups: Vec<PersonGroup>,
     pub roles: Vec<PersonRole>,
     pub routes: Vec<PersonRouteView>,
+    /// Routes AWS lets their roles call that no approved mapping explains (other inline or
+    /// attached managed policies), from the latest drift check: "role: route: allowed by …".
+    pub outside: Vec<String>,
 }
 
 /// Readers: people whose name or user principal name contains `q` (at most 50).

@@ -8,8 +8,8 @@ pub mod seed_scale;
 // The request path's code lives in the app crate (server functions call it directly); the
 // binary re-exports it under its old names for the CLI and the integration tests.
 pub use app::backend::{
-    audit, auth, aws, catalog, config, db, directory, history, mappings, push, session, state,
-    tryit, users,
+    audit, auth, aws, catalog, config, db, directory, history, mappings, person_access, push,
+    session, state, tryit, users,
 };
 
 use std::sync::Arc;

@@ -83,7 +83,18 @@ fn authorization_link(kind: &str) -> String {
 }
 
 pub async fn person(app: &AppState, source: &str, oid: &str) -> sqlx::Result<Option<PersonView>> {
-    let pool = &app.pool;
+    let snapshot = app.desired.current(&app.pool).await?;
+    person_with(&app.pool, &snapshot.state, &app.settings.aws, source, oid).await
+}
+
+/// As [`person`], with the approved state and the AWS settings given.
+pub async fn person_with(
+    pool: &PgPool,
+    desired: &crate::domain::desired::DesiredState,
+    aws: &crate::backend::config::AwsSettings,
+    source: &str,
+    oid: &str,
+) -> sqlx::Result<Option<PersonView>> {
     let found: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT display_name, user_principal_name FROM directory_people
          WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
@@ -96,8 +107,6 @@ pub async fn person(app: &AppState, source: &str, oid: &str) -> sqlx::Result<Opt
         return Ok(None);
     };
     let reached = groups_of(pool, source, oid).await?;
-    let snapshot = app.desired.current(pool).await?;
-    let desired = &snapshot.state;
     let roles = person_roles(&reached, desired);
     let apis: BTreeSet<String> = roles
         .iter()
@@ -120,13 +129,31 @@ pub async fn person(app: &AppState, source: &str, oid: &str) -> sqlx::Result<Opt
         .collect();
     groups.sort_by(|a, b| (a.path.len(), &a.name).cmp(&(b.path.len(), &b.name)));
     let broker = |arn: &crate::domain::names::RoleArn| {
-        app.settings
-            .aws
-            .enforcement_of(arn.account.as_str())
+        aws.enforcement_of(arn.account.as_str())
             .broker()
             .to_string()
     };
+    // What the latest drift check found AWS allowing their roles outside Gatehouse.
+    let report = crate::backend::push::drift::latest(pool).await?;
+    let outside: Vec<String> = report
+        .and_then(|r| r.items)
+        .map(|items| items.0)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| {
+            i.kind == "access granted outside Gatehouse"
+                && roles.iter().any(|(arn, _)| arn.to_string() == i.subject)
+        })
+        .flat_map(|i| {
+            let role = i.subject.rsplit('/').next().unwrap_or_default().to_string();
+            i.actual
+                .lines()
+                .map(|l| format!("role {role}: {l}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     Ok(Some(PersonView {
+        outside,
         source: source.to_string(),
         oid: oid.to_string(),
         name,

@@ -137,6 +137,45 @@ pub fn reach(authorization_type: &str, iam: impl FnOnce() -> Evaluation) -> Reac
     }
 }
 
+/// A catalogued route a role may call through a policy that is not Gatehouse's, and no approved
+/// grant of the role covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutsideRoute {
+    /// `GET /orders in prod`, and the API.
+    pub route: String,
+    pub api_id: String,
+    pub by: StatementRef,
+}
+
+/// The routes of `catalog` that `outside` (the role's policies that are not Gatehouse's) allow
+/// and none of `grants` (the role's approved grants) covers.
+pub fn outside_access(
+    grants: &[&super::grant::Grant],
+    outside: &[(String, Value)],
+    catalog: &super::exact::RouteCatalog,
+) -> Vec<OutsideRoute> {
+    if outside.is_empty() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for (api, routes) in catalog {
+        for r in super::exact::requests(api, routes) {
+            if grants.iter().any(|g| super::exact::grant_covers(g, &r)) {
+                continue;
+            }
+            if let Verdict::Allowed(by) = evaluate(outside, "execute-api:Invoke", &r.arn()).verdict
+            {
+                found.push(OutsideRoute {
+                    route: r.describe(),
+                    api_id: api.api_id.as_str().to_string(),
+                    by,
+                });
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 #[path = "iam_eval_tests.rs"]
 mod tests;

@@ -191,3 +191,43 @@ proptest! {
         prop_assert_eq!(matches!(e.verdict, Verdict::Denied(_)), some_deny);
     }
 }
+
+#[test]
+fn routes_other_policies_allow_beyond_the_grants_are_found_with_the_statement() {
+    use crate::domain::{
+        exact::{ApiRoutes, RouteCatalog},
+        grant::{Grant, GrantInput},
+    };
+    let grant = Grant::parse(&GrantInput {
+        role_arn: "arn:aws:iam::123456789012:role/readers".into(),
+        account: "123456789012".into(),
+        region: "eu-west-1".into(),
+        api_id: "a1b2c3d4e5".into(),
+        stage: "prod".into(),
+        method: "GET".into(),
+        path: "/orders".into(),
+    })
+    .unwrap();
+    let catalog = RouteCatalog::from([(
+        grant.api.clone(),
+        ApiRoutes {
+            stages: vec!["prod".into()],
+            methods: vec![
+                ("/orders".into(), "GET".into()),
+                ("/orders".into(), "POST".into()),
+            ],
+            kind: Default::default(),
+        },
+    )]);
+    let managed = vec![(
+        "managed policy arn:aws:iam::123456789012:policy/hand-made".to_string(),
+        json!({"Statement": [{"Sid": "Orders", "Effect": "Allow", "Action": "execute-api:Invoke",
+            "Resource": format!("{ARN}/*/*/orders")}]}),
+    )];
+    let found = outside_access(&[&grant], &managed, &catalog);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].route, "POST /orders in prod");
+    assert_eq!(found[0].by.sid, "Orders");
+    assert!(found[0].by.policy.contains("policy/hand-made"));
+    assert!(outside_access(&[&grant], &[], &catalog).is_empty());
+}

@@ -34,6 +34,9 @@ pub struct RoleActual {
     pub inline: BTreeMap<String, serde_json::Value>,
     /// The trust policy, parsed (read only where Gatehouse keeps it: SAML mode).
     pub trust: Option<serde_json::Value>,
+    /// Policies that are not Gatehouse's (other inline policies by name, attached managed
+    /// policies by ARN), read only by drift checks: never planned, never written.
+    pub outside: Vec<(String, serde_json::Value)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -174,6 +174,13 @@ fn Person(p: PersonView) -> impl IntoView {
         } else {
             view! { <ul class="plain" data-testid="person-roles">{roles}</ul> }.into_any()
         }}
+        {(!p.outside.is_empty()).then(|| view! {
+            <section class="card" data-testid="person-outside">
+                <h2 class="h3">"Allowed outside Gatehouse"</h2>
+                <p class="muted small">"AWS lets their roles call these through policies Gatehouse does not own, and no approved mapping explains them (from the last drift check)."</p>
+                <ul>{p.outside.iter().map(|l| view! { <li><span class="badge badge-warn">"not approved"</span> " " {l.clone()}</li> }).collect_view()}</ul>
+            </section>
+        })}
         <h2>"Routes they may call"</h2>
         <p class="muted">{format!("{count} {} from the approved mappings, each with the links that allow it.", if count == 1 { "route" } else { "routes" })}</p>
         {(count > 0).then(|| view! {

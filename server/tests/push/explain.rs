@@ -16,7 +16,7 @@ use crate::common::{
 };
 
 /// Removes the directory file when the test ends, passed or not.
-struct FileGuard(std::path::PathBuf);
+pub struct FileGuard(std::path::PathBuf);
 
 impl Drop for FileGuard {
     fn drop(&mut self) {
@@ -24,8 +24,41 @@ impl Drop for FileGuard {
     }
 }
 
-fn file_guard(path: std::path::PathBuf) -> FileGuard {
-    FileGuard(path)
+/// A syncer reading a small directory file (Alice in On-call, nested in Orders team; Bob in
+/// Sales) and the moto API catalog; the guard removes the file.
+pub async fn directory_syncer(
+    pool: &sqlx::PgPool,
+    moto: &crate::common::Moto,
+    api_id: &str,
+) -> (Syncer, FileGuard) {
+    let file = std::env::temp_dir().join(format!(
+        "gatehouse-explain-{}-{}.json",
+        std::process::id(),
+        api_id
+    ));
+    std::fs::write(
+        &file,
+        serde_json::json!({
+            "users": [
+                {"id": "alice", "displayName": "Alice Liddell", "userPrincipalName": "alice@contoso.test"},
+                {"id": "bob", "displayName": "Bob Builder", "userPrincipalName": "bob@contoso.test"}
+            ],
+            "groups": [
+                {"id": "oncall", "displayName": "On-call", "members": ["alice"]},
+                {"id": "orders-team", "displayName": "Orders team", "groups": ["oncall"]},
+                {"id": "sales", "displayName": "Sales", "members": ["bob"]}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let cleanup = FileGuard(file.clone());
+    let directory =
+        gatehouse::directory::Directory::File(gatehouse::directory::file::FileDirectory {
+            path: file,
+        });
+    let syncer = Syncer::new(pool.clone(), &moto.settings(), Some(Arc::new(directory))).await;
+    (syncer, cleanup)
 }
 
 fn explain(pool: &sqlx::PgPool, args: &[&str]) -> (i32, String) {
@@ -78,37 +111,7 @@ async fn explain_names_the_deciding_link_for_allowed_and_refused_calls() {
             .await
             .unwrap();
     }
-    let file = std::env::temp_dir().join(format!(
-        "gatehouse-explain-{}-{}.json",
-        std::process::id(),
-        api_id
-    ));
-    std::fs::write(
-        &file,
-        serde_json::json!({
-            "users": [
-                {"id": "alice", "displayName": "Alice Liddell", "userPrincipalName": "alice@contoso.test"},
-                {"id": "bob", "displayName": "Bob Builder", "userPrincipalName": "bob@contoso.test"}
-            ],
-            "groups": [
-                {"id": "oncall", "displayName": "On-call", "members": ["alice"]},
-                {"id": "orders-team", "displayName": "Orders team", "groups": ["oncall"]},
-                {"id": "sales", "displayName": "Sales", "members": ["bob"]}
-            ]
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let directory =
-        gatehouse::directory::Directory::File(gatehouse::directory::file::FileDirectory {
-            path: file,
-        });
-    let syncer = Syncer::new(pool.clone(), &moto.settings(), Some(Arc::new(directory))).await;
-    let cleanup = file_guard(std::env::temp_dir().join(format!(
-        "gatehouse-explain-{}-{}.json",
-        std::process::id(),
-        api_id
-    )));
+    let (syncer, cleanup) = directory_syncer(&pool, &moto, &api_id).await;
     let actor = Actor::system("test");
     syncer.sync(&actor, Catalog::Groups).await.unwrap();
     syncer.sync(&actor, Catalog::Apis).await.unwrap();

@@ -149,3 +149,94 @@ async fn approved_but_unpushed_is_pending_not_drift_and_one_bad_role_does_not_st
         .unwrap();
     assert!(report.pending.is_none(), "{:?}", report.pending);
 }
+
+#[tokio::test]
+async fn a_managed_policy_attached_by_hand_that_grants_a_route_is_drift() {
+    let (pool, moto, proxy, direct, api_id) = setup().await;
+    // The catalog knows the API's routes (GET and POST /orders), the directory Alice, in the
+    // orders team through On-call.
+    let (syncer, _file) = crate::explain::directory_syncer(&pool, &moto, &api_id).await;
+    for catalog in [
+        gatehouse::catalog::Catalog::Apis,
+        gatehouse::catalog::Catalog::Groups,
+    ] {
+        syncer.sync(&Actor::system("test"), catalog).await.unwrap();
+    }
+    let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
+    let checker = Actor::system("test");
+    let id = approved(
+        &pool,
+        vec![
+            binding("orders-readers"),
+            grant("orders-readers", &api_id, "GET"),
+        ],
+    )
+    .await;
+    push_planned(&pusher, id).await;
+    assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
+
+    // Someone attaches a managed policy that lets the role call every method of /orders.
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "OrdersAll",
+        "Effect": "Allow", "Action": "execute-api:Invoke",
+        "Resource": format!("arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/*/*/orders")}]});
+    let policy = direct
+        .iam
+        .create_policy()
+        .policy_name("orders-everything")
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .unwrap();
+    let policy_arn = policy.policy().unwrap().arn().unwrap().to_string();
+    direct
+        .iam
+        .attach_role_policy()
+        .role_name("orders-readers")
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .unwrap();
+    let (_, items) = pusher.check_drift(&checker).await.unwrap();
+    assert_eq!(
+        kinds(&items),
+        [(
+            role_arn("orders-readers"),
+            "access granted outside Gatehouse".to_string()
+        )],
+        "{items:#?}"
+    );
+    let item = &items[0];
+    assert_eq!(
+        item.actual,
+        format!(
+            "POST /orders in prod of API {api_id}: allowed by managed policy {policy_arn} (statement OrdersAll)"
+        )
+    );
+    assert_eq!(item.revert, None);
+    // Alice's page marks it: allowed outside Gatehouse, beside her approved GET.
+    let desired = {
+        let mut conn = pool.acquire().await.unwrap();
+        gatehouse::mappings::store::desired_state(&mut conn)
+            .await
+            .unwrap()
+    };
+    let alice =
+        gatehouse::person_access::person_with(&pool, &desired, &moto.settings(), "file", "alice")
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        alice.outside,
+        [format!(
+            "role orders-readers: POST /orders in prod of API {api_id}: allowed by managed policy {policy_arn} (statement OrdersAll)"
+        )]
+    );
+    let approved: Vec<String> = alice
+        .routes
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(approved, ["GET /orders"]);
+    // Nothing Gatehouse owns was read as its own: a push still plans nothing.
+    assert_eq!(pusher.plan(id).await.unwrap(), vec![]);
+}

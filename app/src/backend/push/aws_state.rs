@@ -18,6 +18,7 @@ pub async fn read_role(
     target: &PushTarget,
     role_name: &str,
     with_trust: bool,
+    with_outside: bool,
 ) -> anyhow::Result<RoleActual> {
     let client = &target.clients.iam;
     target.limits.all.acquire().await;
@@ -39,6 +40,7 @@ pub async fn read_role(
         Err(e) => anyhow::bail!("GetRole {role_name}: {}", DisplayErrorContext(&e)),
     };
     let mut inline = BTreeMap::new();
+    let mut outside = Vec::new();
     let mut marker = None;
     loop {
         target.limits.all.acquire().await;
@@ -52,8 +54,8 @@ pub async fn read_role(
                 anyhow::anyhow!("ListRolePolicies {role_name}: {}", DisplayErrorContext(&e))
             })?;
         for name in page.policy_names() {
-            if !name.starts_with(POLICY_PREFIX) {
-                continue; // not Gatehouse's: never read, never touched
+            if !name.starts_with(POLICY_PREFIX) && !with_outside {
+                continue; // not Gatehouse's: never touched (read only by drift checks)
             }
             target.limits.all.acquire().await;
             let policy = client
@@ -70,19 +72,89 @@ pub async fn read_role(
                 })?;
             let document = iam::decode_policy(policy.policy_document())
                 .with_context(|| format!("the policy {name} of role {role_name} is not JSON"))?;
-            inline.insert(name.to_string(), document);
+            if name.starts_with(POLICY_PREFIX) {
+                inline.insert(name.to_string(), document);
+            } else {
+                outside.push((format!("inline policy {name}"), document));
+            }
         }
         match (page.is_truncated(), page.marker()) {
             (true, Some(m)) => marker = Some(m.to_string()),
             _ => break,
         }
     }
+    if with_outside {
+        outside.extend(attached_policies(target, role_name).await?);
+    }
     Ok(RoleActual {
         exists: true,
         managed,
         inline,
         trust,
+        outside,
     })
+}
+
+/// The documents (default versions) of the managed policies attached to a role, by ARN.
+async fn attached_policies(
+    target: &PushTarget,
+    role_name: &str,
+) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
+    let client = &target.clients.iam;
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        target.limits.all.acquire().await;
+        let page = client
+            .list_attached_role_policies()
+            .role_name(role_name)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "ListAttachedRolePolicies {role_name}: {}",
+                    DisplayErrorContext(&e)
+                )
+            })?;
+        for attached in page.attached_policies() {
+            let Some(arn) = attached.policy_arn() else {
+                continue;
+            };
+            target.limits.all.acquire().await;
+            let policy = client
+                .get_policy()
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("GetPolicy {arn}: {}", DisplayErrorContext(&e)))?;
+            let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+                continue;
+            };
+            target.limits.all.acquire().await;
+            let got = client
+                .get_policy_version()
+                .policy_arn(arn)
+                .version_id(version)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("GetPolicyVersion {arn}: {}", DisplayErrorContext(&e))
+                })?;
+            if let Some(document) = got
+                .policy_version()
+                .and_then(|v| v.document())
+                .and_then(iam::decode_policy)
+            {
+                out.push((format!("managed policy {arn}"), document));
+            }
+        }
+        match (page.is_truncated(), page.marker()) {
+            (true, Some(m)) => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    Ok(out)
 }
 
 /// An API's stages and methods with their authorization types.

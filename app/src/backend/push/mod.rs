@@ -283,11 +283,12 @@ impl Pusher {
     async fn read_role(
         &self,
         role: &RoleArn,
+        with_outside: bool,
     ) -> (RoleArn, Result<crate::domain::plan::RoleActual, PushError>) {
         let read = async {
             let target = self.role_target(role)?;
             let with_trust = target.enforcement == Enforcement::Saml;
-            aws_state::read_role(target, role.name(), with_trust)
+            aws_state::read_role(target, role.name(), with_trust, with_outside)
                 .await
                 .map_err(|e| PushError::Aws(format!("{e:#}")))
         };
@@ -347,7 +348,12 @@ impl Pusher {
         // pace stays within AWS's quotas while the latency of one call no longer adds up.
         // (The futures are made first, by named methods: a closure here trips the compiler's
         // `Send` inference for the spawned push.)
-        let role_reads: Vec<_> = iam_roles.iter().map(|r| self.read_role(r)).collect();
+        // A drift check (tolerant) also reads the policies that are not Gatehouse's, to report
+        // access granted outside it; a push never reads them.
+        let role_reads: Vec<_> = iam_roles
+            .iter()
+            .map(|r| self.read_role(r, tolerant))
+            .collect();
         let read: Vec<_> = futures_util::stream::iter(role_reads)
             .buffer_unordered(READS_IN_FLIGHT)
             .collect()

@@ -397,6 +397,39 @@ fn items(steps: &[Step], desired: &DesiredState, actual: &Actual) -> Vec<DriftIt
     out
 }
 
+/// Routes a role may call through policies that are not Gatehouse's (other inline policies,
+/// attached managed policies) and no approved grant of the role covers: one item per role.
+/// Gatehouse never changes those policies, so the item says what to do instead of a revert.
+fn outside_items(approved: &DesiredState, actual: &Actual) -> Vec<DriftItem> {
+    actual
+        .roles
+        .iter()
+        .filter_map(|(arn, role)| {
+            let grants = approved.grants_of(arn);
+            let found =
+                crate::domain::iam_eval::outside_access(&grants, &role.outside, &approved.catalog);
+            (!found.is_empty()).then(|| DriftItem {
+                subject: arn.to_string(),
+                kind: "access granted outside Gatehouse".into(),
+                desired: "only the routes approved for the role".into(),
+                actual: found
+                    .iter()
+                    .map(|o| {
+                        format!(
+                            "{} of API {}: allowed by {} (statement {})",
+                            o.route, o.api_id, o.by.policy, o.by.sid
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                fix: "detach or narrow those policies in AWS, or approve the routes in a change set (Gatehouse never changes policies it does not own)".into(),
+                revert: None,
+                adopt: Vec::new(),
+            })
+        })
+        .collect()
+}
+
 /// Roles that exist without Gatehouse's tag: one item each, and left out of the plan (which
 /// would otherwise stop at the first of them).
 fn unmanaged(actual: &mut Actual) -> Vec<DriftItem> {
@@ -487,6 +520,7 @@ impl Pusher {
                 })
                 .collect();
             notes.extend(unmanaged(&mut actual));
+            notes.extend(outside_items(&approved, &actual));
             let waiting = waiting.into_iter().map(|(c, _)| c).collect();
             let mut found = findings(self, &approved, &pushed, waiting, &actual)?;
             notes.append(&mut found.items);
