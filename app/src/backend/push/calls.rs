@@ -159,19 +159,8 @@ pub async fn make(
             ttl_seconds,
             ..
         } => {
-            // Made by an earlier attempt of this step: only the same function counts as ours.
             if let Some(have) = authorizer_named(target, api_id, name).await? {
-                return if have.uri.as_deref() == Some(uri.as_str()) {
-                    Ok(None)
-                } else {
-                    Err(CallError {
-                        message: format!(
-                            "CreateAuthorizer: API {api_id} got an authorizer named {name} calling {} since the plan was made; Gatehouse will not replace it",
-                            have.uri.as_deref().unwrap_or("no function")
-                        ),
-                        request_id: None,
-                    })
-                };
+                return made_before(&have, uri, &format!("API {api_id}"));
             }
             target.limits.all.acquire().await;
             let made = gw
@@ -332,6 +321,26 @@ fn replace(path: &str, value: &str) -> PatchOperation {
         .path(path)
         .value(value)
         .build()
+}
+
+/// `CreateAuthorizer` found an authorizer of its name already: made by an earlier attempt of
+/// this step when it calls the same function (done), else someone else's (refused).
+pub(super) fn made_before(
+    have: &crate::domain::method_access::AuthorizerInfo,
+    uri: &str,
+    api: &str,
+) -> Result<Option<String>, CallError> {
+    if have.uri.as_deref() == Some(uri) {
+        return Ok(None);
+    }
+    Err(CallError {
+        message: format!(
+            "CreateAuthorizer: {api} got an authorizer named {} calling {} since the plan was made; Gatehouse will not replace it",
+            have.name,
+            have.uri.as_deref().unwrap_or("no function")
+        ),
+        request_id: None,
+    })
 }
 
 /// The API's authorizer named `name`, read now.

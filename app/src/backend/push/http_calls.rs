@@ -5,7 +5,7 @@
 use aws_sdk_apigatewayv2::types::{AuthorizationType, AuthorizerType};
 
 use super::{
-    calls::{failed, request_id, CallError, FoundAuthorizers},
+    calls::{failed, made_before, request_id, CallError, FoundAuthorizers},
     PushTarget,
 };
 use crate::domain::{method_access::AuthorizerInfo, plan::Call};
@@ -37,19 +37,8 @@ pub async fn make(
             ttl_seconds,
             ..
         } => {
-            // Made by an earlier attempt of this step: only the same function counts as ours.
             if let Some(have) = authorizer_named(target, api_id, name).await? {
-                return if have.uri.as_deref() == Some(uri.as_str()) {
-                    Ok(None)
-                } else {
-                    Err(CallError {
-                        message: format!(
-                            "CreateAuthorizer: HTTP API {api_id} got an authorizer named {name} calling {} since the plan was made; Gatehouse will not replace it",
-                            have.uri.as_deref().unwrap_or("no function")
-                        ),
-                        request_id: None,
-                    })
-                };
+                return made_before(&have, uri, &format!("HTTP API {api_id}"));
             }
             target.limits.all.acquire().await;
             let made = gw
