@@ -266,9 +266,11 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     await expect(author).toHaveURL(new RegExp(`method=${verb}`));
     const outcome = author.getByTestId('explain-outcome');
     await expect(outcome).toHaveAttribute('data-allowed', String(allowed));
+    // (Refused: every role of theirs is named, the other project's too when they have it.)
     await expect(author.getByTestId('explain-reason')).toContainText(allowed
       ? `grant GET ${p.path} on prod of role ${p.role}`
-      : `no grant of their roles covers POST ${p.path} on prod: ${p.role} (through`);
+      : `no grant of their roles covers POST ${p.path} on prod: `);
+    if (!allowed) await expect(author.getByTestId('explain-reason')).toContainText(`${p.role} (through`);
   }
   await screenshot(author, testInfo, 'admin-person-explain');
   // Someone widens the role's policy by hand in AWS. The drift check shows both sides, and
