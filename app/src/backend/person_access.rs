@@ -306,12 +306,22 @@ pub async fn explain(
 /// `Err` says why none or several match.
 pub async fn find_one(pool: &PgPool, who: &str) -> sqlx::Result<Result<PersonHit, String>> {
     if let Some((source, oid)) = who.split_once(':') {
-        let hits = search(pool, oid).await?;
-        if let Some(hit) = hits
-            .into_iter()
-            .find(|h| h.source == source && h.oid == oid)
-        {
-            return Ok(Ok(hit));
+        // By key, not by the name search (an object id is rarely part of a name).
+        let found: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT display_name, user_principal_name FROM directory_people
+             WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(source)
+        .bind(oid)
+        .fetch_optional(pool)
+        .await?;
+        if let Some((name, username)) = found {
+            return Ok(Ok(PersonHit {
+                source: source.to_string(),
+                oid: oid.to_string(),
+                name,
+                username,
+            }));
         }
     }
     let hits = search(pool, who).await?;

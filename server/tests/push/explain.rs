@@ -41,12 +41,12 @@ pub async fn directory_syncer(
         serde_json::json!({
             "users": [
                 {"id": "alice", "displayName": "Alice Liddell", "userPrincipalName": "alice@contoso.test"},
-                {"id": "bob", "displayName": "Bob Builder", "userPrincipalName": "bob@contoso.test"}
+                {"id": "5f0c9e21", "displayName": "Bob Builder", "userPrincipalName": "bob@contoso.test"}
             ],
             "groups": [
                 {"id": "oncall", "displayName": "On-call", "members": ["alice"]},
                 {"id": "orders-team", "displayName": "Orders team", "groups": ["oncall"]},
-                {"id": "sales", "displayName": "Sales", "members": ["bob"]}
+                {"id": "sales", "displayName": "Sales", "members": ["5f0c9e21"]}
             ]
         })
         .to_string(),
@@ -149,8 +149,11 @@ async fn explain_names_the_deciding_link_for_allowed_and_refused_calls() {
         out.contains("no grant of their roles covers POST /orders on prod: orders-readers (through On-call ⊂ Orders team)"),
         "{out}"
     );
-    // Bob's only group is bound to nothing.
-    let (code, out) = explain(&pool, &["file:bob", "GET", "/orders", "--api", &api_id]);
+    // Bob, named by his object id (which no name holds): his only group is bound to nothing.
+    let (code, out) = explain(
+        &pool,
+        &["file:5f0c9e21", "GET", "/orders", "--api", &api_id],
+    );
     assert_eq!(code, 4, "{out}");
     assert!(
         out.contains("none of their 1 groups is bound to a role"),
