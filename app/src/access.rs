@@ -143,8 +143,14 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     f(
         "/api/people/access",
         READ,
-        "source=file&oid=nobody",
+        "source=file&oid=nobody&at=",
         "a person's groups, roles and routes, each with its chain",
+    ),
+    f(
+        "/api/apis/callers",
+        READ,
+        "api_id=nope&route=GET%20/x&at=&page=",
+        "who may call a method of an API, now or as of a date",
     ),
     f(
         "/api/people/explain",
@@ -217,6 +223,24 @@ pub const ROUTES: &[Endpoint] = &[
         READ,
         "/api/reports/access.csv",
         "the access review as CSV",
+    ),
+    r(
+        "/api/reports/person-access.csv",
+        READ,
+        "/api/reports/person-access.csv?source=file&oid=nobody&at=2026-01-01",
+        "a person's access as of a date, as CSV",
+    ),
+    r(
+        "/api/reports/person-access.jsonl",
+        READ,
+        "/api/reports/person-access.jsonl?source=file&oid=nobody&at=2026-01-01",
+        "a person's access as of a date, as JSON Lines",
+    ),
+    r(
+        "/api/reports/person-access.manifest.json",
+        READ,
+        "/api/reports/person-access.manifest.json?source=file&oid=nobody&at=2026-01-01",
+        "the manifest of that export: rows, bytes, SHA-256",
     ),
 ];
 

@@ -6,6 +6,7 @@
 pub mod access;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod callers;
 pub mod catalog;
 pub mod components;
 pub mod domain;
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apis") view=ApisPage ssr=SsrMode::Async/>
                     <Route path=path!("/apis/:id") view=ApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/apis/:id/matrix") view=ApiMatrixPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apis/:id/callers") view=CallersPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/groups/:source/:id") view=GroupPage ssr=SsrMode::Async/>
                     <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>

@@ -62,6 +62,9 @@ pub struct PersonView {
     /// Routes AWS lets their roles call that no approved mapping explains (other inline or
     /// attached managed policies), from the latest drift check: "role: route: allowed by …".
     pub outside: Vec<String>,
+    /// The moment this view is for (exclusive, RFC 3339); None: now.
+    #[serde(default)]
+    pub at: Option<String>,
 }
 
 /// Readers: people whose name or user principal name contains `q` (at most 50).
@@ -78,12 +81,18 @@ pub async fn search_people(q: String) -> Result<Vec<PersonHit>, AppError> {
     Ok(crate::backend::person_access::search(&app_state()?.pool, q).await?)
 }
 
-/// Readers: one person's groups, roles and routes from the approved mappings.
+/// Readers: one person's groups, roles and routes from the approved mappings, now or as of the
+/// end of `at` (a date, or a date and time, UTC).
 #[server(endpoint = "people/access")]
-pub async fn get_person_access(source: String, oid: String) -> Result<PersonView, AppError> {
+pub async fn get_person_access(
+    source: String,
+    oid: String,
+    at: String,
+) -> Result<PersonView, AppError> {
     require_role(READERS)?;
+    let at = crate::history::as_of(&at).map_err(|e| AppError::invalid("at", e))?;
     let state = app_state()?;
-    crate::backend::person_access::person(&state, &source, &oid)
+    crate::backend::person_access::person(&state, &source, &oid, at.as_deref())
         .await?
         .ok_or_else(|| {
             AppError::not_found(format!(

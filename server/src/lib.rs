@@ -8,8 +8,8 @@ pub mod seed_scale;
 // The request path's code lives in the app crate (server functions call it directly); the
 // binary re-exports it under its old names for the CLI and the integration tests.
 pub use app::backend::{
-    audit, auth, aws, catalog, config, db, directory, history, mappings, person_access, push,
-    session, state, tryit, users,
+    audit, auth, aws, callers, catalog, config, db, directory, history, mappings, memberships,
+    person_access, push, session, state, tryit, users,
 };
 
 use std::sync::Arc;
@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(http::health::routes())
         .merge(history::routes::routes())
+        .merge(history::person_report::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

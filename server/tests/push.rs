@@ -2,6 +2,8 @@
 //! faults), with real PostgreSQL: the plan, the calls, the read-back, a second push that writes
 //! nothing, retries, a refused call, and a push taken over after its process is killed.
 
+#[path = "push/as_of.rs"]
+mod as_of;
 mod common;
 #[path = "push/explain.rs"]
 mod explain;

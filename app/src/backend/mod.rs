@@ -6,12 +6,14 @@
 pub mod audit;
 pub mod auth;
 pub mod aws;
+pub mod callers;
 pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod directory;
 pub mod history;
 pub mod mappings;
+pub mod memberships;
 pub mod page;
 pub mod person_access;
 pub mod push;

@@ -2,14 +2,14 @@
 //! above them (one recursive query), the approved state and the catalogued methods of the APIs
 //! their roles are granted; the chains themselves are `domain::effective`'s.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sqlx::PgPool;
 
 use crate::{
     backend::{mappings::views::Names, state::AppState},
     domain::{
-        effective::{person_roles, person_routes, reachable_groups, CatalogMethod},
+        effective::{person_roles, person_routes, CatalogMethod},
         grant::{ApiRef, GroupRef},
         names::{AccountId, ApiId, Region},
     },
@@ -82,31 +82,65 @@ fn authorization_link(kind: &str) -> String {
     }
 }
 
-pub async fn person(app: &AppState, source: &str, oid: &str) -> sqlx::Result<Option<PersonView>> {
-    let snapshot = app.desired.current(&app.pool).await?;
-    person_with(&app.pool, &snapshot.state, &app.settings.aws, source, oid).await
+/// A person's access now, or (`at`: a moment, exclusive) as it stood then: the approved state
+/// replayed to it and the directory's memberships then.
+pub async fn person(
+    app: &AppState,
+    source: &str,
+    oid: &str,
+    at: Option<&str>,
+) -> Result<Option<PersonView>, crate::error::AppError> {
+    Ok(match at {
+        Some(at) => {
+            let desired = crate::backend::history::reports::desired_as_of(&app.pool, at).await?;
+            person_with(
+                &app.pool,
+                &desired,
+                &app.settings.aws,
+                source,
+                oid,
+                Some(at),
+            )
+            .await?
+        }
+        None => {
+            let snapshot = app.desired.current(&app.pool).await?;
+            person_with(
+                &app.pool,
+                &snapshot.state,
+                &app.settings.aws,
+                source,
+                oid,
+                None,
+            )
+            .await?
+        }
+    })
 }
 
-/// As [`person`], with the approved state and the AWS settings given.
+/// As [`person`], with the approved state (as of `at`, if given) and the AWS settings given.
 pub async fn person_with(
     pool: &PgPool,
     desired: &crate::domain::desired::DesiredState,
     aws: &crate::backend::config::AwsSettings,
     source: &str,
     oid: &str,
+    at: Option<&str>,
 ) -> sqlx::Result<Option<PersonView>> {
+    // As of a past moment, people the directory has deleted since still count.
     let found: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT display_name, user_principal_name FROM directory_people
-         WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
+         WHERE source = $1 AND object_id = $2 AND (deleted_at IS NULL OR $3)",
     )
     .bind(source)
     .bind(oid)
+    .bind(at.is_some())
     .fetch_optional(pool)
     .await?;
     let Some((name, username)) = found else {
         return Ok(None);
     };
-    let reached = groups_of(pool, source, oid).await?;
+    let reached = super::memberships::groups_of(pool, source, oid, at).await?;
     let roles = person_roles(&reached, desired);
     let apis: BTreeSet<String> = roles
         .iter()
@@ -133,8 +167,12 @@ pub async fn person_with(
             .broker()
             .to_string()
     };
-    // What the latest drift check found AWS allowing their roles outside Gatehouse.
-    let report = crate::backend::push::drift::latest(pool).await?;
+    // What the latest drift check found AWS allowing their roles outside Gatehouse (now only:
+    // drift checks say nothing of the past).
+    let report = match at {
+        None => crate::backend::push::drift::latest(pool).await?,
+        Some(_) => None,
+    };
     let outside: Vec<String> = report
         .and_then(|r| r.items)
         .map(|items| items.0)
@@ -153,6 +191,7 @@ pub async fn person_with(
         })
         .collect();
     Ok(Some(PersonView {
+        at: at.map(str::to_string),
         outside,
         source: source.to_string(),
         oid: oid.to_string(),
@@ -187,48 +226,6 @@ pub async fn person_with(
             .collect(),
         groups,
     }))
-}
-
-/// The groups a directory person is in, directly or through nesting, each with its path: one
-/// query for the direct groups, one recursive query for every nesting edge above them.
-pub async fn groups_of(
-    pool: &PgPool,
-    source: &str,
-    oid: &str,
-) -> sqlx::Result<BTreeMap<GroupRef, crate::domain::effective::GroupPath>> {
-    let direct: Vec<String> = sqlx::query_scalar(
-        "SELECT group_id FROM directory_memberships
-         WHERE source = $1 AND member_id = $2 AND member_kind = 'person' ORDER BY 1",
-    )
-    .bind(source)
-    .bind(oid)
-    .fetch_all(pool)
-    .await?;
-    // Every nesting edge above the person's groups, walked up in one query.
-    let edges: Vec<(String, String)> = sqlx::query_as(
-        "WITH RECURSIVE up(group_id) AS (
-             SELECT group_id FROM directory_memberships
-             WHERE source = $1 AND member_id = $2 AND member_kind = 'person'
-             UNION
-             SELECT m.group_id FROM directory_memberships m JOIN up ON m.member_id = up.group_id
-             WHERE m.source = $1 AND m.member_kind = 'group')
-         SELECT m.member_id, m.group_id FROM directory_memberships m
-         WHERE m.source = $1 AND m.member_kind = 'group' AND m.member_id IN (SELECT group_id FROM up)",
-    )
-    .bind(source)
-    .bind(oid)
-    .fetch_all(pool)
-    .await?;
-    let group = |id: &str| GroupRef {
-        source: source.to_string(),
-        object_id: id.to_string(),
-    };
-    let mut parents: BTreeMap<GroupRef, Vec<GroupRef>> = BTreeMap::new();
-    for (child, parent) in &edges {
-        parents.entry(group(child)).or_default().push(group(parent));
-    }
-    let direct: Vec<GroupRef> = direct.iter().map(|g| group(g)).collect();
-    Ok(reachable_groups(&direct, &parents))
 }
 
 /// Which catalogued method of `api_id` a request `verb path` goes to: the route template API
@@ -289,7 +286,7 @@ pub async fn explain(
     if known.is_none() {
         return Ok(None);
     }
-    let reached = groups_of(pool, source, oid).await?;
+    let reached = super::memberships::groups_of(pool, source, oid, None).await?;
     let method = resolve_method(pool, api_id, verb, path).await?;
     let names = Names::load(pool, reached.keys()).await?;
     Ok(Some(crate::domain::explain::explain(

@@ -238,7 +238,13 @@ fn in_the_whole_plan_attaching_replaces_iam_enforcement_for_the_apis_in_scope() 
             principal: &|r| r.to_string(),
             attach,
         };
-        let steps = whole_plan(&desired, &BTreeMap::new(), &[actual.clone()], &settings).unwrap();
+        let steps = whole_plan(
+            &desired,
+            &BTreeMap::new(),
+            std::slice::from_ref(&actual),
+            &settings,
+        )
+        .unwrap();
         steps.iter().map(|s| s.call.operation()).collect::<Vec<_>>()
     };
     assert_eq!(

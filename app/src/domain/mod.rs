@@ -6,6 +6,7 @@
 pub mod access_bundle;
 pub mod attach;
 pub mod call;
+pub mod callers;
 pub mod change_set;
 pub mod desired;
 pub mod diff;

@@ -108,6 +108,20 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
         .expect("a UTC time formats as RFC 3339")
 }
 
+/// A moment an "as of" view is for, typed as a date (the end of that day, UTC) or a date and
+/// time: the instant just after it (RFC 3339), None when blank, or why it is not a moment.
+pub fn as_of(text: &str) -> Result<Option<String>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > 40 {
+        return Err("too long: 40 characters at most".into());
+    }
+    moment(text, true)
+        .map(|t| Some(rfc3339(t)))
+        .map_err(|e| e.to_string())
+}
+
 impl HistoryFilter {
     /// The filter checked field by field: every mistake, named next to its field.
     pub fn check(&self) -> Result<CheckedFilter, Vec<(&'static str, String)>> {

@@ -192,7 +192,7 @@ fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
     let tree = detail
         .resources
         .into_iter()
-        .map(|r| resource_view(r, grant_base.clone()))
+        .map(|r| resource_view(r, &s.api_id, grant_base.clone()))
         .collect_view();
     view! {
         <Title text=s.name.clone()/>
@@ -221,7 +221,7 @@ fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
     }
 }
 
-fn resource_view(resource: ResourceRow, grant_base: Option<String>) -> impl IntoView {
+fn resource_view(resource: ResourceRow, api_id: &str, grant_base: Option<String>) -> impl IntoView {
     // Classes, not inline styles: the CSP allows no inline style.
     let indent = format!("depth-{}", resource.depth().min(8));
     let path = resource.path.clone();
@@ -236,7 +236,12 @@ fn resource_view(resource: ResourceRow, grant_base: Option<String>) -> impl Into
                 )
             });
             let label = format!("Grant {} {} to a group", m.http_method, path);
-            method_view(m, grant.map(|href| (href, label)))
+            let who = format!(
+                "/apis/{}/callers?route={}",
+                api_id,
+                urlencode(&crate::callers::route_param(&m.http_method, &path))
+            );
+            method_view(m, who, grant.map(|href| (href, label)))
         })
         .collect_view();
     view! {
@@ -248,7 +253,8 @@ fn resource_view(resource: ResourceRow, grant_base: Option<String>) -> impl Into
 }
 
 /// `grant`: the link (and its accessible name) that grants the method to a group, for admins.
-fn method_view(method: MethodRow, grant: Option<(String, String)>) -> impl IntoView {
+/// `who`: the method's "who can call it" page.
+fn method_view(method: MethodRow, who: String, grant: Option<(String, String)>) -> impl IntoView {
     use crate::domain::method_access::{sentence, DecidedBy};
     let decided = method.decided_by.clone();
     let (ok, open) = match decided {
@@ -268,6 +274,7 @@ fn method_view(method: MethodRow, grant: Option<(String, String)>) -> impl IntoV
             <span class="badge" class:badge-ok=ok class:badge-error=open class:badge-warn=!ok && !open title=badge_title>{method.authorization_type}</span>
             {method.api_key_required.then(|| view! { <span class="badge badge-muted">"API key"</span> })}
             <span class="callers small" data-testid="callers" data-decided=decided.key()>{line}</span>
+            <a class="small" href=who data-testid="who-can-call">"Who can call it?"</a>
             {grant.map(|(href, label)| view! { <a class="small" href=href aria-label=label data-testid="grant-method">"Grant…"</a> })}
         </li>
     }

@@ -2,6 +2,7 @@
 
 mod access_report;
 mod apis;
+mod callers;
 mod change_set_push;
 mod change_set_table;
 mod change_sets;
@@ -22,6 +23,7 @@ mod try_call;
 
 pub use access_report::AccessReportPage;
 pub use apis::{ApiPage, ApisPage};
+pub use callers::CallersPage;
 pub use change_sets::{ChangeSetPage, ChangeSetsPage};
 pub use drift::DriftPage;
 pub use groups::{GroupPage, GroupsPage};

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::{
     layout::Guarded,
     loaded::{error_view, loaded, NotFound},
-    search::SearchBar,
+    search::{urlencode, SearchBar},
 };
 use crate::error::AppError;
 use crate::person::{explain_access, get_person_access, search_people, ExplainView, PersonView};
@@ -67,9 +67,14 @@ pub fn PersonPage() -> impl IntoView {
             p.get("oid").unwrap_or_default(),
         )
     };
-    let person = Resource::new(key, |(source, oid)| get_person_access(source, oid));
-    // "Can they call …?": a GET form, so the question is in the URL and works without JS.
+    // "Can they call …?" and "as of": GET forms, so the question is in the URL and works
+    // without JS.
     let query = use_query_map();
+    let at = move || query.read().get("at").unwrap_or_default();
+    let person = Resource::new(
+        move || (key(), at()),
+        |((source, oid), at)| get_person_access(source, oid, at),
+    );
     let ask = move || {
         let q = query.read();
         let field = |name: &str| q.get(name).unwrap_or_default();
@@ -96,7 +101,7 @@ pub fn PersonPage() -> impl IntoView {
                     loaded(
                         person.await,
                         NotFound { title: "No such person", back_href: "/people", back_label: "Find a person" },
-                        |p| view! { <Person p/> }.into_any(),
+                        |p| view! { <Person p typed_at=at()/> }.into_any(),
                     )
                 })}
             </Suspense>
@@ -111,8 +116,40 @@ pub fn PersonPage() -> impl IntoView {
     }
 }
 
+/// The "as of" form, and the downloads of that moment's access with their manifest.
+fn as_of_form(p: &PersonView, typed_at: &str) -> impl IntoView {
+    let typed_at = typed_at.trim().to_string();
+    let here = format!("/people/{}/{}", p.source, p.oid);
+    let query = format!(
+        "source={}&oid={}&at={}",
+        urlencode(&p.source),
+        urlencode(&p.oid),
+        urlencode(&typed_at)
+    );
+    let downloads = (!typed_at.is_empty()).then(|| {
+        view! {
+            <p class="small" data-testid="person-exports">"Download this as "
+                <a href=format!("/api/reports/person-access.csv?{query}") download="">"CSV"</a> " or "
+                <a href=format!("/api/reports/person-access.jsonl?{query}") download="">"JSON Lines"</a>
+                ", with its manifest (" <a href=format!("/api/reports/person-access.manifest.json?{query}")>"CSV"</a> ", "
+                <a href=format!("/api/reports/person-access.manifest.json?{query}&format=jsonl")>"JSON Lines"</a>
+                "): rows, bytes and the SHA-256 of the file."</p>
+        }
+    });
+    let now_link = (!typed_at.is_empty()).then(|| view! { " " <a href=here.clone()>"Now"</a> });
+    view! {
+        <form method="get" action=here class="inline-form" data-testid="as-of-form">
+            <label for="at">"Access as of (end of day, UTC)"</label> " "
+            <input id="at" name="at" type="date" value=typed_at.clone()/> " "
+            <button class="button" type="submit">"Show"</button>
+            {now_link}
+        </form>
+        {downloads}
+    }
+}
+
 #[component]
-fn Person(p: PersonView) -> impl IntoView {
+fn Person(p: PersonView, typed_at: String) -> impl IntoView {
     let groups = p
         .groups
         .iter()
@@ -156,15 +193,17 @@ fn Person(p: PersonView) -> impl IntoView {
     view! {
         <Title text=title.clone()/>
         <p class="breadcrumb"><a href="/people">"People"</a> " / "</p>
-        <h1>{title}</h1>
+        <h1>{title}
+            {p.at.is_some().then(|| view! { " " <span class="badge badge-muted" data-testid="as-of-badge">{format!("as of {}", typed_at.trim())}</span> })}</h1>
         <dl class="facts">
             <div><dt>"Email"</dt><dd>{p.username.clone().unwrap_or_else(|| "—".into())}</dd></div>
             <div><dt>"Directory"</dt><dd>{p.source.clone()}</dd></div>
             <div><dt>"Object id"</dt><dd><code>{p.oid.clone()}</code></dd></div>
         </dl>
+        {as_of_form(&p, &typed_at)}
         <h2>"Groups"</h2>
         {if p.groups.is_empty() {
-            view! { <p class="empty-state">"In no group (as of the last directory sync)."</p> }.into_any()
+            view! { <p class="empty-state">{if p.at.is_some() { "In no group then." } else { "In no group (as of the last directory sync)." }}</p> }.into_any()
         } else {
             view! { <ul class="plain" data-testid="person-groups">{groups}</ul> }.into_any()
         }}

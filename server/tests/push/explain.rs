@@ -16,7 +16,7 @@ use crate::common::{
 };
 
 /// Removes the directory file when the test ends, passed or not.
-pub struct FileGuard(std::path::PathBuf);
+pub struct FileGuard(pub std::path::PathBuf);
 
 impl Drop for FileGuard {
     fn drop(&mut self) {

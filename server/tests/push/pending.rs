@@ -220,11 +220,17 @@ async fn a_managed_policy_attached_by_hand_that_grants_a_route_is_drift() {
             .await
             .unwrap()
     };
-    let alice =
-        gatehouse::person_access::person_with(&pool, &desired, &moto.settings(), "file", "alice")
-            .await
-            .unwrap()
-            .unwrap();
+    let alice = gatehouse::person_access::person_with(
+        &pool,
+        &desired,
+        &moto.settings(),
+        "file",
+        "alice",
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         alice.outside,
         [format!(

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod export;
 pub mod exports;
 pub mod offline;
+pub mod person_report;
 pub mod reports;
 pub mod routes;
 pub mod service;

@@ -91,7 +91,7 @@ async fn access_csv(
 }
 
 /// Why the caller may not download exports, if they may not.
-fn refused(user: &Option<Extension<SessionUser>>) -> Option<Response> {
+pub(super) fn refused(user: &Option<Extension<SessionUser>>) -> Option<Response> {
     let reader = |u: &SessionUser| {
         u.roles
             .iter()
