@@ -39,6 +39,8 @@ pub struct CallersView {
     pub page: usize,
     pub page_size: usize,
     pub people: Vec<CallerView>,
+    /// Why the typed date is not one (nothing else is answered then).
+    pub at_error: Option<String>,
 }
 
 impl CallersView {

@@ -73,6 +73,13 @@ test('an admin syncs the API catalog and browses it', async ({ page }, testInfo)
     .toHaveText('anyone who can reach the API may call it (authorization NONE)');
   await expectNoAxeViolations(page, testInfo);
   await screenshot(page, testInfo, 'admin-api-detail');
+  // Who can call the NONE method: the page says first that anyone who can reach it may.
+  await tree.locator('li', { hasText: '/reports/settlements' }).getByTestId('who-can-call').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Who can call GET /reports/settlements');
+  await ready(page, testInfo);
+  await expect(page.getByTestId('decided')).toHaveAttribute('data-decided', 'anyone');
+  await expect(page.getByTestId('decided')).toContainText('Authorization NONE: open to anyone who can reach it.');
+  await screenshot(page, testInfo, 'admin-who-can-call-open');
 
   // The HTTP API's page: its routes as the tree, `$default` included, each saying what decides
   // it; a stage that deploys itself beside one deployed by hand.

@@ -273,6 +273,43 @@ test('an admin proposes a mapping, another person approves it, the author cannot
     if (!allowed) await expect(author.getByTestId('explain-reason')).toContainText(`${p.role} (through`);
   }
   await screenshot(author, testInfo, 'admin-person-explain');
+  // Their access as of today (the end of the day, UTC), with the downloads: the manifest's
+  // SHA-256 and row count are those of the CSV file.
+  const asOfToday = new Date().toISOString().slice(0, 10);
+  await author.getByTestId('as-of-form').getByLabel('Access as of (end of day, UTC)').fill(asOfToday);
+  await author.getByTestId('as-of-form').getByRole('button', { name: 'Show' }).click();
+  await expect(author.getByTestId('as-of-badge')).toHaveText(`as of ${asOfToday}`);
+  await ready(author, testInfo);
+  await expect(author.getByTestId('person-routes').locator('tr', { hasText: `GET ${p.path}` }).first()).toContainText(p.api);
+  const csvHref = await author.getByTestId('person-exports').getByRole('link', { name: 'CSV', exact: true }).first().getAttribute('href');
+  const personCsv = await (await author.request.get(csvHref!)).text();
+  expect(personCsv.split('\r\n')[0]).toBe('person_source,person_oid,person_name,as_of,api_id,api_name,stage,method,path,authorization,chain');
+  expect(personCsv).toContain(`,${p.api},prod,GET,${p.path},AWS_IAM,member of `);
+  const manifestHref = csvHref!.replace('person-access.csv', 'person-access.manifest.json');
+  const personManifest = await (await author.request.get(manifestHref)).json();
+  const { createHash } = await import('node:crypto');
+  expect(personManifest.sha256).toBe(createHash('sha256').update(personCsv).digest('hex'));
+  expect(personManifest.rows).toBe(personCsv.split('\r\n').length - 2);
+  expect(personManifest.report).toBe('person-access');
+  await screenshot(author, testInfo, 'admin-person-as-of');
+  // "Who can call this route?" from the API page's method: the member, with the chain.
+  await author.goto(apiHref!);
+  await ready(author, testInfo);
+  await author.locator(`a[data-testid=who-can-call][href="/apis/${apiId}/callers?route=${encodeURIComponent(`GET ${p.path}`)}"]`).click();
+  await expect(author.getByRole('heading', { level: 1 })).toHaveText(`Who can call GET ${p.path}`);
+  await ready(author, testInfo);
+  await expect(author.getByTestId('decided')).toHaveAttribute('data-decided', 'iam');
+  await expect(author.getByTestId('caller-count')).toContainText(/^(\d+ people|1 person) may call it now$/);
+  const callerRow = author.getByTestId('caller-table').locator('tr', { hasText: member });
+  await expect(callerRow.getByTestId('caller-chain'))
+    .toContainText(new RegExp(`member of .*${p.group} → role ${p.role} → grant GET ${p.path.replace(/[{}]/g, '.')} on prod`));
+  await expectNoAxeViolations(author, testInfo);
+  await screenshot(author, testInfo, 'admin-who-can-call');
+  // Before Gatehouse existed, nobody could.
+  await author.getByLabel('As of (end of day, UTC)').fill('2020-01-01');
+  await author.getByRole('button', { name: 'Show' }).click();
+  await expect(author.getByTestId('caller-count')).toHaveText('Nobody may call it as of the end of 2020-01-01 (UTC)');
+  await expect(author.getByTestId('no-callers')).toBeVisible();
   // Someone widens the role's policy by hand in AWS. The drift check shows both sides, and
   // adopting (JavaScript on) or reverting (off) it lands in the author's draft, to be reviewed.
   await widenPolicyByHand(p.role);

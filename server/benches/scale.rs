@@ -35,6 +35,26 @@ const PAGES: &[(&str, &str, &str)] = &[
         "/groups/file/bench-group-00042",
         "data-testid=\"group-roles\"",
     ),
+    (
+        "a person's page",
+        "/people/file/bench-person-4242",
+        "data-testid=\"person-routes\"",
+    ),
+    (
+        "explain on a person's page",
+        "/people/file/bench-person-4242?api=bench00007&stage=prod&method=GET&path=%2Forders%2F42",
+        "data-testid=\"explain-outcome\"",
+    ),
+    (
+        "who can call a method (2,000+ people)",
+        "/apis/bench00007/callers?route=GET%20%2Forders%2F%7Bid%7D",
+        "data-testid=\"caller-table\"",
+    ),
+    (
+        "who can call, page 20",
+        "/apis/bench00007/callers?route=GET%20%2Forders%2F%7Bid%7D&page=20",
+        "data-testid=\"caller-table\"",
+    ),
     ("/change-sets", "/change-sets", "Benchmark change set"),
     ("/roles", "/roles", "data-testid=\"role-table\""),
     ("Home", "/", "What needs you"),

@@ -165,6 +165,42 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     // own routes), not for each of the 50.
     let hints = group.matches("/orders/{id}/lines").count();
     assert!((1..10).contains(&hints), "{hints} mentions of one path");
+    // Who can call a method granted to 20 roles (200 groups): the count, counted here apart
+    // from the page's own queries, then 50 people by name and a next page.
+    let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT m.member_id) FROM directory_memberships m
+         JOIN bindings b ON b.group_source = m.source AND b.group_id = m.group_id
+         JOIN grants g ON g.role_arn = b.role_arn
+         WHERE g.api_id = 'bench00007' AND g.grant_json->>'method' = 'GET'
+           AND g.grant_json->>'path' = '/orders/{id}' AND m.member_kind = 'person'",
+    )
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    owner.close().await;
+    assert!(expected > 1_000, "{expected} people: a real test of paging");
+    let who = "/apis/bench00007/callers?route=GET%20%2Forders%2F%7Bid%7D";
+    let size = page(&admin, who, "data-testid=\"caller-table\"").await;
+    assert!(size < 200 * 1024, "{who}: {size} bytes of HTML");
+    let html = admin.get(who).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("{expected} people may call it now")),
+        "{expected}: {html:.3000}"
+    );
+    assert_eq!(html.matches("data-testid=\"caller-chain\"").count(), 50);
+    assert!(
+        html.contains("&amp;page=2") || html.contains("&page=2"),
+        "a next page"
+    );
+    // A person's page at this size: their five groups' roles and routes.
+    let size = page(
+        &admin,
+        "/people/file/bench-person-4242",
+        "data-testid=\"person-routes\"",
+    )
+    .await;
+    assert!(size < 200 * 1024, "a person's page: {size} bytes of HTML");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

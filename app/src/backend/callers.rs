@@ -137,7 +137,8 @@ pub async fn get(
             _ => return Err(AppError::invalid("page", "a page number from 1")),
         },
     };
-    let at = crate::history::as_of(at).map_err(|e| AppError::invalid("at", e))?;
+    // A date that is not one is said next to its field, with the method still shown.
+    let at = crate::history::as_of(at);
     let method = detail
         .resources
         .iter()
@@ -155,6 +156,25 @@ pub async fn get(
         method.authorizer.as_ref(),
         &state.settings.push.authorizer_function,
     );
+    let header = CallersView {
+        api_id: api_id.to_string(),
+        api_name: detail.summary.name.clone(),
+        http_method: verb.clone(),
+        path: path.clone(),
+        authorization_type: method.authorization_type.clone(),
+        decided_by,
+        page_size: PAGE_SIZE,
+        ..Default::default()
+    };
+    let at = match at {
+        Ok(at) => at,
+        Err(e) => {
+            return Ok(CallersView {
+                at_error: Some(e),
+                ..header
+            })
+        }
+    };
     // The approved state then, replayed; or now, shared (not copied) from the cache.
     let (replayed, snapshot);
     let desired: &DesiredState = match &at {
@@ -178,13 +198,11 @@ pub async fn get(
     )
     .await?;
     Ok(CallersView {
-        api_id: api_id.to_string(),
-        api_name: detail.summary.name.clone(),
-        http_method: verb,
-        path,
-        authorization_type: method.authorization_type.clone(),
-        decided_by,
         at,
-        ..view
+        groups: view.groups,
+        total: view.total,
+        page: view.page,
+        people: view.people,
+        ..header
     })
 }

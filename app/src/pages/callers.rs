@@ -89,10 +89,10 @@ fn Callers(v: CallersView, typed_at: String) -> impl IntoView {
             (start + v.people.len()).max(start + 1)
         )
     });
-    let groups = if v.groups.is_empty() {
-        "No approved mapping covers this method.".to_string()
-    } else {
-        format!("Through the groups {}.", v.groups.join(", "))
+    let groups = match v.groups.as_slice() {
+        [] => "No approved mapping covers this method.".to_string(),
+        [one] => format!("Through the group {one}."),
+        many => format!("Through the groups {}.", many.join(", ")),
     };
     let rows = v
         .people
@@ -125,12 +125,18 @@ fn Callers(v: CallersView, typed_at: String) -> impl IntoView {
         <form method="get" action=format!("/apis/{}/callers", v.api_id) class="inline-form">
             <input type="hidden" name="route" value=route.clone()/>
             <label for="at">"As of (end of day, UTC)"</label> " "
-            <input id="at" name="at" type="date" value=typed_at.clone()/> " "
+            <input id="at" name="at" type="date" value=typed_at.clone()
+                aria-invalid=v.at_error.is_some().then_some("true") aria-describedby="at-error"/> " "
             <button class="button" type="submit">"Show"</button>
+            <p class="field-error" id="at-error" role="alert">{v.at_error.clone()}</p>
             {(!typed_at.trim().is_empty()).then(|| view! { " " <a href=format!("/apis/{}/callers?route={}", v.api_id, urlencode(&route))>"Now"</a> })}
         </form>
+        {v.at_error.is_none().then(|| view! {
         <p><strong data-testid="caller-count">{count}</strong>{shown} <span class="muted">" " {groups}</span></p>
-        {if empty {
+        })}
+        {if v.at_error.is_some() {
+            ().into_any()
+        } else if empty {
             view! { <p class="empty-state" data-testid="no-callers">"To let people call it, grant the route to a group's role from the API's matrix; it applies once the change set is approved."</p> }.into_any()
         } else {
             view! {

@@ -268,17 +268,27 @@ fn Explain(
     };
     view! {
         <h2 id="explain">"Can they call …?"</h2>
-        <form method="get" action="#explain" class="stack" data-testid="explain-form">
-            <div class="row">
-                <label>"API id" <input name="api" value=asked.api_id.clone() required/></label>
+        <form method="get" action="#explain" class="filters-form" data-testid="explain-form">
+            <div class="filter-field">
+                <label for="explain-api">"API id"</label>
+                <input id="explain-api" name="api" value=asked.api_id.clone() required/>
                 {error_for("api_id")}
-                <label>"Stage" <input name="stage" value=asked.stage.clone()/></label>
-                {error_for("stage")}
-                <label>"Method" <select name="method">{verbs}</select></label>
-                <label>"Path" <input name="path" value=asked.path.clone() placeholder="/orders/42"/></label>
-                {error_for("path")}
-                <button class="button button-primary" type="submit">"Explain"</button>
             </div>
+            <div class="filter-field">
+                <label for="explain-stage">"Stage"</label>
+                <input id="explain-stage" name="stage" value=asked.stage.clone()/>
+                {error_for("stage")}
+            </div>
+            <div class="filter-field">
+                <label for="explain-method">"Method"</label>
+                <select id="explain-method" name="method">{verbs}</select>
+            </div>
+            <div class="filter-field">
+                <label for="explain-path">"Path"</label>
+                <input id="explain-path" name="path" value=asked.path.clone() placeholder="/orders/42"/>
+                {error_for("path")}
+            </div>
+            <div class="actions"><button class="button button-primary" type="submit">"Explain"</button></div>
         </form>
         {outcome}
     }
