@@ -172,7 +172,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         "SELECT count(DISTINCT m.member_id) FROM directory_memberships m
          JOIN bindings b ON b.group_source = m.source AND b.group_id = m.group_id
          JOIN grants g ON g.role_arn = b.role_arn
-         WHERE g.api_id = 'bench00007' AND g.grant_json->>'method' = 'GET'
+         WHERE g.api_id = 'bench00007' AND g.grant_json->>'method' = 'Get'
            AND g.grant_json->>'path' = '/orders/{id}' AND m.member_kind = 'person'",
     )
     .fetch_one(&owner)
