@@ -3,32 +3,9 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::{
     desired::ChangeItem,
-    grant::{Binding, Grant, GrantInput},
+    fixtures::{grant, group, role},
+    grant::Binding,
 };
-
-fn group(id: &str) -> GroupRef {
-    GroupRef {
-        source: "file".into(),
-        object_id: id.into(),
-    }
-}
-
-fn role(name: &str) -> RoleArn {
-    RoleArn::parse(&format!("arn:aws:iam::123456789012:role/{name}")).unwrap()
-}
-
-fn grant(role_name: &str, method: &str, path: &str, stage: &str) -> Grant {
-    Grant::parse(&GrantInput {
-        role_arn: role(role_name).to_string(),
-        account: "123456789012".into(),
-        region: "eu-west-1".into(),
-        api_id: "a1b2c3d4e5".into(),
-        stage: stage.into(),
-        method: method.into(),
-        path: path.into(),
-    })
-    .unwrap()
-}
 
 fn method(path: &str, verb: &str, auth: &str) -> CatalogMethod {
     CatalogMethod {

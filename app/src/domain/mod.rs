@@ -15,6 +15,8 @@ pub mod effective;
 pub mod enforcement;
 pub mod exact;
 pub mod explain;
+#[cfg(test)]
+pub mod fixtures;
 pub mod grant;
 pub mod iam_eval;
 pub mod identity_center;

@@ -55,7 +55,8 @@ pub fn unneutralise(cell: &str) -> &str {
     cell.strip_prefix('\'').unwrap_or(cell)
 }
 
-fn csv_cell(out: &mut String, cell: &str) {
+/// Appends one CSV cell: neutralised, quoted when it holds a separator, quote or line end.
+pub fn csv_cell(out: &mut String, cell: &str) {
     let cell = neutralise(cell);
     if cell.contains([',', '"', '\r', '\n']) {
         out.push('"');

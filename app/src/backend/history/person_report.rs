@@ -13,7 +13,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::export::{neutralise, Format};
+use super::export::{csv_cell, Format};
 use crate::backend::{session::SessionUser, state::AppState};
 use crate::person::PersonView;
 
@@ -71,17 +71,6 @@ fn rows<'a>(p: &'a PersonView, as_of: &'a str) -> impl Iterator<Item = Row<'a>> 
     })
 }
 
-fn cell(out: &mut String, c: &str) {
-    let c = neutralise(c);
-    if c.contains([',', '"', '\r', '\n']) {
-        out.push('"');
-        out.push_str(&c.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&c);
-    }
-}
-
 /// The file's bytes and its row count. Pure: the manifest hashes what this returns.
 pub fn render(p: &PersonView, as_of: &str, format: Format) -> (String, usize) {
     let mut out = String::new();
@@ -110,7 +99,7 @@ pub fn render(p: &PersonView, as_of: &str, format: Format) -> (String, usize) {
                     if i > 0 {
                         out.push(',');
                     }
-                    cell(&mut out, c);
+                    csv_cell(&mut out, c);
                 }
                 out.push_str("\r\n");
             }

@@ -57,22 +57,15 @@ async fn access_csv(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let cell = |c: &str| {
-        let c = super::export::neutralise(c);
-        if c.contains([',', '"', '\r', '\n']) {
-            format!("\"{}\"", c.replace('"', "\"\""))
-        } else {
-            c.into_owned()
-        }
-    };
     let mut body = String::from("group,role,route\r\n");
     for r in rows {
-        body.push_str(&format!(
-            "{},{},{}\r\n",
-            cell(&r.group),
-            cell(&r.role),
-            cell(&r.route)
-        ));
+        for (i, c) in [&r.group, &r.role, &r.route].into_iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            super::export::csv_cell(&mut body, c);
+        }
+        body.push_str("\r\n");
     }
     (
         [
