@@ -108,6 +108,7 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     ),
     f("/api/push/view", READ, "id=999999", "a push's plan and progress"),
     f("/api/push/start", ADMIN, "id=999999", "push an approved change set"),
+    f("/api/push/read-plan", ADMIN, "id=999999", "read AWS again for a change set's plan"),
     f("/api/push/roll-back", ADMIN, "id=999999", "roll back a pushed change set"),
     f("/api/drift/latest", READ, "", "the latest drift report"),
     f("/api/drift/check", ADMIN, "", "check for drift now"),
@@ -206,6 +207,12 @@ pub const ROUTES: &[Endpoint] = &[
     ),
     r("/healthz", Rule::Public, "/healthz", "the process is up"),
     r("/readyz", Rule::Public, "/readyz", "the database answers"),
+    r(
+        "/metrics",
+        Rule::Public,
+        "/metrics",
+        "Prometheus metrics (on GATEHOUSE_METRICS_LISTEN instead, when set)",
+    ),
     r(
         "/api/audit/exports/{id}/file",
         READ,

@@ -49,11 +49,6 @@ impl CallersView {
     }
 }
 
-/// A route as the API page links it: `GET /orders/{id}`.
-pub fn route_param(http_method: &str, path: &str) -> String {
-    format!("{http_method} {path}")
-}
-
 /// Readers: who may call `route` (`METHOD /path`, a catalogued method) of API `api_id`, now or
 /// as of the end of `at` (a date, or a date and time, UTC); page `page` (from 1).
 #[server(endpoint = "apis/callers")]

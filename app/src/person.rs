@@ -65,6 +65,9 @@ pub struct PersonView {
     /// The moment this view is for (exclusive, RFC 3339); None: now.
     #[serde(default)]
     pub at: Option<String>,
+    /// Why the typed date is not one: then only the person is answered, not their access.
+    #[serde(default)]
+    pub at_error: Option<String>,
 }
 
 /// Readers: people whose name or user principal name contains `q` (at most 50).
@@ -90,15 +93,30 @@ pub async fn get_person_access(
     at: String,
 ) -> Result<PersonView, AppError> {
     require_role(READERS)?;
-    let at = crate::history::as_of(&at).map_err(|e| AppError::invalid("at", e))?;
+    // A date that is not one is said next to its field, with the person still shown.
+    let (at, at_error) = match crate::history::as_of(&at) {
+        Ok(at) => (at, None),
+        Err(e) => (None, Some(e)),
+    };
     let state = app_state()?;
-    crate::backend::person_access::person(&state, &source, &oid, at.as_deref())
+    let person = crate::backend::person_access::person(&state, &source, &oid, at.as_deref())
         .await?
         .ok_or_else(|| {
             AppError::not_found(format!(
                 "There is no person {oid} in the {source} directory (or not since its last sync)."
             ))
-        })
+        })?;
+    Ok(match at_error {
+        None => person,
+        Some(e) => PersonView {
+            groups: Vec::new(),
+            roles: Vec::new(),
+            routes: Vec::new(),
+            outside: Vec::new(),
+            at_error: Some(e),
+            ..person
+        },
+    })
 }
 
 /// Whether a person may call a route, and the link that decides it.

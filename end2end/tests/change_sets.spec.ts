@@ -180,7 +180,14 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await expect(planTable).toContainText(`assign group ${p.group} to permission set ${p.role} in account 123456789012`);
   await expect(planTable).toContainText('UpdateRestApi');
   await expect(planTable).toContainText('CreateDeployment');
+  // The plan was read in the background (the page did not wait on AWS) and says when.
+  const planAge = author.getByTestId('plan-age');
+  await expect(planAge).toContainText(/Plan read from AWS (just now|\d+ s ago)/);
+  await expect(planAge).toContainText('The push reads AWS again before its first call.');
   await screenshot(author, testInfo, 'admin-push-plan');
+  await author.getByTestId('read-plan-again').click();
+  await expect(planAge).toContainText('The push reads AWS again before its first call.');
+  await expect(planTable).toContainText('CreateDeployment');
   await author.getByRole('button', { name: 'Push to AWS' }).click();
   await expect(author.getByRole('heading', { level: 1 })).toContainText('pushed', { timeout: 30_000 });
   await expect(author.getByTestId('push-run')).toContainText(/succeeded: \d+ calls made, read back and matching/);
@@ -292,6 +299,16 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   expect(personManifest.rows).toBe(personCsv.split('\r\n').length - 2);
   expect(personManifest.report).toBe('person-access');
   await screenshot(author, testInfo, 'admin-person-as-of');
+  // A date that is not one is said next to its field, and no access is answered for it.
+  const badDate = new URL(author.url());
+  badDate.searchParams.set('at', '2026-02-31');
+  await author.goto(badDate.toString());
+  await ready(author, testInfo);
+  await expect(author.locator('#at-error')).toContainText('is not a real date');
+  await expect(author.getByLabel('Access as of (end of day, UTC)')).toHaveAttribute('aria-invalid', 'true');
+  await expect(author.getByRole('heading', { level: 1 })).toHaveText(member);
+  await expect(author.getByTestId('person-routes')).toHaveCount(0);
+  await expect(author.getByTestId('person-exports')).toHaveCount(0);
   // "Who can call this route?" from the API page's method: the member, with the chain.
   await author.goto(apiHref!);
   await ready(author, testInfo);

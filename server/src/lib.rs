@@ -112,6 +112,11 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(auth::routes())
         .merge(http::health::routes())
+        .merge(if state.settings.metrics_listen.is_none() {
+            http::observe::routes()
+        } else {
+            Router::new()
+        })
         .merge(history::routes::routes())
         .merge(history::person_report::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
@@ -149,6 +154,9 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO)),
         )
+        // Outermost: the request id is on every log line of the request, and every answer is
+        // counted, the limits' 503s included.
+        .layer(middleware::from_fn(http::observe::observe))
         .with_state(state)
 }
 
@@ -212,6 +220,18 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     }
     if let Some(every) = state.settings.sync_interval {
         catalog::schedule::spawn(state.syncer.clone(), every);
+    }
+    if let Some(address) = state.settings.metrics_listen {
+        let metrics = TcpListener::bind(address).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {address} (GATEHOUSE_METRICS_LISTEN): {e}")
+        })?;
+        let app = http::observe::routes().with_state(state.clone());
+        tracing::info!("metrics on http://{address}/metrics");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics, app).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
     }
     // Client addresses reach the handlers (the sign-in callback limits per address).
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

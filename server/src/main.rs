@@ -15,12 +15,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+    // JSON for log collectors: one object per line, with the request's span (its id) on each.
+    match std::env::var("GATEHOUSE_LOG_FORMAT").as_deref() {
+        Ok("json") => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_env_filter(filter)
+            .init(),
+        Ok("text") | Ok("") | Err(_) => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        Ok(other) => {
+            eprintln!("gatehouse: GATEHOUSE_LOG_FORMAT: `{other}` is neither `text` nor `json`");
+            std::process::exit(2);
+        }
+    }
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
         eprintln!("gatehouse: {e:#}");
@@ -78,11 +88,15 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 _ => Ok(()),
             }
         }
-        Command::Plan { change_set } => {
-            push::cli::print_plan(&pusher(&cli).await?, change_set).await
+        Command::Plan { change_set, json } => {
+            // As `terraform plan -detailed-exitcode`: 2 when a push would make calls.
+            if push::cli::print_plan(&pusher(&cli).await?, change_set, json).await? {
+                std::process::exit(2);
+            }
+            Ok(())
         }
-        Command::Push { change_set } => {
-            push::cli::push(std::sync::Arc::new(pusher(&cli).await?), change_set).await
+        Command::Push { change_set, json } => {
+            push::cli::push(std::sync::Arc::new(pusher(&cli).await?), change_set, json).await
         }
         Command::Audit { command } => match command {
             AuditCommand::Verify {
@@ -151,7 +165,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 .await
             }
         },
-        Command::Drift => push::cli::drift(&pusher(&cli).await?).await,
+        Command::Drift { json } => push::cli::drift(&pusher(&cli).await?, json).await,
         Command::Authorize {
             token,
             person,
@@ -212,6 +226,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             path,
             api,
             stage,
+            json,
         } => {
             let route = app::tryit::TryRoute {
                 api_id: api,
@@ -236,19 +251,30 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             )
             .await?
             .ok_or_else(|| anyhow::anyhow!("{person} is no longer in the directory"))?;
-            println!(
-                "{}: {} may {}call {} {} on stage {} of API {}",
-                if e.allowed { "ALLOWED" } else { "REFUSED" },
-                who.name,
-                if e.allowed { "" } else { "not " },
-                route.method,
-                route.path,
-                route.stage,
-                route.api_id
-            );
-            println!("  decided by: {}", e.decided_by);
-            for link in &e.chain {
-                println!("  - {link}");
+            if json {
+                let out = serde_json::json!({
+                    "allowed": e.allowed,
+                    "person": {"source": who.source, "object_id": who.oid, "name": who.name},
+                    "route": {"api": route.api_id, "stage": route.stage, "method": route.method, "path": route.path},
+                    "decided_by": e.decided_by,
+                    "chain": e.chain,
+                });
+                println!("{out}");
+            } else {
+                println!(
+                    "{}: {} may {}call {} {} on stage {} of API {}",
+                    if e.allowed { "ALLOWED" } else { "REFUSED" },
+                    who.name,
+                    if e.allowed { "" } else { "not " },
+                    route.method,
+                    route.path,
+                    route.stage,
+                    route.api_id
+                );
+                println!("  decided by: {}", e.decided_by);
+                for link in &e.chain {
+                    println!("  - {link}");
+                }
             }
             if !e.allowed {
                 std::process::exit(4);

@@ -4,11 +4,15 @@
 
 #[path = "push/as_of.rs"]
 mod as_of;
+#[path = "push/cli.rs"]
+mod cli;
 mod common;
 #[path = "push/explain.rs"]
 mod explain;
 #[path = "push/pending.rs"]
 mod pending;
+#[path = "push/plan_cache.rs"]
+mod plan_cache;
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,7 +22,8 @@ use common::{
     aws_proxy::Fault,
     count, person,
     pushing::{
-        binding, grant, push_process, push_settings, role_arn, setup, state_of, through, ACCOUNT,
+        binding, grant, orders_readers_get, push_process, push_settings, role_arn, setup, state_of,
+        through, ACCOUNT,
     },
 };
 use gatehouse::{
@@ -30,14 +35,7 @@ use sqlx::PgPool;
 #[tokio::test]
 async fn a_push_creates_the_role_policy_and_the_deployment_and_a_second_push_writes_nothing() {
     let (pool, moto, proxy, direct, api_id) = setup().await;
-    let id = approved(
-        &pool,
-        vec![
-            binding("orders-readers"),
-            grant("orders-readers", &api_id, "GET"),
-        ],
-    )
-    .await;
+    let id = orders_readers_get(&pool, &api_id).await;
     let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
 
     let plan = pusher.plan(id).await.unwrap();
@@ -163,14 +161,7 @@ async fn a_push_creates_the_role_policy_and_the_deployment_and_a_second_push_wri
 #[tokio::test]
 async fn throttling_500s_and_dropped_connections_are_retried_and_a_refused_call_is_not() {
     let (pool, moto, proxy, _direct, api_id) = setup().await;
-    let id = approved(
-        &pool,
-        vec![
-            binding("orders-readers"),
-            grant("orders-readers", &api_id, "GET"),
-        ],
-    )
-    .await;
+    let id = orders_readers_get(&pool, &api_id).await;
     let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
     let ada = person(1, "Ada Admin");
 
@@ -215,14 +206,7 @@ async fn throttling_500s_and_dropped_connections_are_retried_and_a_refused_call_
 #[tokio::test]
 async fn a_push_whose_process_is_killed_is_taken_over_and_finished() {
     let (pool, moto, proxy, _direct, api_id) = setup().await;
-    let id = approved(
-        &pool,
-        vec![
-            binding("orders-readers"),
-            grant("orders-readers", &api_id, "GET"),
-        ],
-    )
-    .await;
+    let id = orders_readers_get(&pool, &api_id).await;
     // The deployment hangs, so the process is mid-push when it is killed.
     proxy.fault("CreateDeployment", Fault::Hang(Duration::from_secs(20)));
     let mut child = push_process(&pool, &proxy, id);
@@ -268,14 +252,7 @@ async fn a_hand_edit_is_reported_as_drift_and_a_reviewed_revert_fixes_it() {
     // API Gateway keeps deployment times in seconds: the push's policy change must come in a
     // later second than the deployment the API was made with (rolled back to below).
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let id = approved(
-        &pool,
-        vec![
-            binding("orders-readers"),
-            grant("orders-readers", &api_id, "GET"),
-        ],
-    )
-    .await;
+    let id = orders_readers_get(&pool, &api_id).await;
     let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
     let ada = person(1, "Ada Admin");
     let run = pusher.begin(&ada, id).await.unwrap().unwrap();

@@ -125,10 +125,13 @@ pub async fn get(
     let detail = crate::backend::catalog::queries::api_detail(&state.pool, api_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))?;
-    let (verb, path) = route
-        .trim()
-        .split_once(' ')
-        .map(|(v, p)| (v.trim().to_ascii_uppercase(), p.trim().to_string()))
+    // As the API page writes it (`GET /orders`, `$default`); the method in any case.
+    let route = match route.trim().split_once(' ') {
+        Some((verb, path)) => format!("{} {}", verb.trim().to_ascii_uppercase(), path.trim()),
+        None => route.trim().to_string(),
+    };
+    let (verb, path) = crate::domain::route_key::route_key_parts(&route)
+        .map(|(v, p)| (v.to_string(), p.to_string()))
         .ok_or_else(|| AppError::invalid("route", "give a method and a path: `GET /orders`"))?;
     let page = match page.trim() {
         "" => 0,

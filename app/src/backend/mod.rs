@@ -18,6 +18,7 @@ pub mod page;
 pub mod person_access;
 pub mod push;
 pub mod session;
+pub mod signals;
 pub mod state;
 pub mod tryit;
 pub mod users;

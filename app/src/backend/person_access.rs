@@ -192,6 +192,7 @@ pub async fn person_with(
         .collect();
     Ok(Some(PersonView {
         at: at.map(str::to_string),
+        at_error: None,
         outside,
         source: source.to_string(),
         oid: oid.to_string(),

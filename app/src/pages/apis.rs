@@ -239,7 +239,7 @@ fn resource_view(resource: ResourceRow, api_id: &str, grant_base: Option<String>
             let who = format!(
                 "/apis/{}/callers?route={}",
                 api_id,
-                urlencode(&crate::callers::route_param(&m.http_method, &path))
+                urlencode(&crate::domain::route_key::route_key(&m.http_method, &path))
             );
             method_view(m, who, grant.map(|href| (href, label)))
         })

@@ -7,13 +7,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::callers::{get_callers, route_param, CallersView};
+use crate::callers::{get_callers, CallersView};
 use crate::components::{
     layout::Guarded,
     loaded::{loaded, NotFound},
     search::urlencode,
 };
 use crate::domain::method_access::DecidedBy;
+use crate::domain::route_key::route_key;
 use crate::roles::Page;
 
 const NOT_FOUND: NotFound = NotFound {
@@ -58,7 +59,7 @@ fn decided_note(v: &CallersView) -> impl IntoView {
 
 #[component]
 fn Callers(v: CallersView, typed_at: String) -> impl IntoView {
-    let route = route_param(&v.http_method, &v.path);
+    let route = route_key(&v.http_method, &v.path);
     let base = format!(
         "/apis/{}/callers?route={}{}",
         v.api_id,

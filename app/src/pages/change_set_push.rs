@@ -1,6 +1,6 @@
-//! The change set page's push section: the plan (every AWS call, read from AWS now) before
-//! pushing, the push's progress live (polling with JavaScript, refreshing itself without), each
-//! call's outcome, and "roll back" once pushed.
+//! The change set page's push section: the plan before pushing (every AWS call, as last read
+//! from AWS with its age, read again in the background), the push's progress live (polling with
+//! JavaScript, refreshing itself without), each call's outcome, and "roll back" once pushed.
 
 use std::time::Duration;
 
@@ -14,18 +14,36 @@ use super::change_sets::outcome_notice;
 use crate::components::refresh::RefreshWithoutJs;
 use crate::mappings::types::FormOutcome;
 use crate::push::{
-    get_push_view, PushChangeSet, PushView, RollBackChangeSet, RunState, RunView, StepState,
-    StepView,
+    get_push_view, PushChangeSet, PushView, ReadPlanAgain, RollBackChangeSet, RunState, RunView,
+    StepState, StepView,
 };
 
-/// The latest push view of change set `id`, reloaded when `push` or `roll_back` acts and every
-/// second while a push runs; `on_moved` is bumped when the push says the change set's state has
-/// moved on from `shown` (the page then reloads its details).
+/// The change set page's push actions: push, roll back, read the plan again.
+#[derive(Clone, Copy)]
+pub struct PushActions {
+    pub push: ServerAction<PushChangeSet>,
+    pub roll_back: ServerAction<RollBackChangeSet>,
+    pub read_plan: ServerAction<ReadPlanAgain>,
+}
+
+impl PushActions {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        PushActions {
+            push: ServerAction::new(),
+            roll_back: ServerAction::new(),
+            read_plan: ServerAction::new(),
+        }
+    }
+}
+
+/// The latest push view of change set `id`, reloaded when an action acts and every second while
+/// a push runs or AWS is being read for the plan; `on_moved` is bumped when the push says the
+/// change set's state has moved on from `shown` (the page then reloads its details).
 /// Made at page level: a resource made inside another's `Suspense` does not hydrate cleanly.
 pub fn push_view_resource(
     id: impl Fn() -> i64 + Send + Sync + 'static,
-    push: ServerAction<PushChangeSet>,
-    roll_back: ServerAction<RollBackChangeSet>,
+    actions: PushActions,
     shown: impl Fn() -> Option<String> + Send + Sync + 'static,
     on_moved: RwSignal<u32>,
 ) -> Resource<Result<PushView, AppError>> {
@@ -34,8 +52,9 @@ pub fn push_view_resource(
         move || {
             (
                 id(),
-                push.version().get(),
-                roll_back.version().get(),
+                actions.push.version().get(),
+                actions.roll_back.version().get(),
+                actions.read_plan.version().get(),
                 tick.get(),
             )
         },
@@ -43,8 +62,8 @@ pub fn push_view_resource(
     );
     Effect::new(move |_| {
         let Some(Ok(v)) = view_res.get() else { return };
-        let Some(run) = v.run.as_ref() else { return };
-        if run.running() {
+        let running = v.run.as_ref().is_some_and(RunView::running);
+        if running || v.plan_reading {
             set_timeout(
                 move || {
                     tick.try_update(|t| *t += 1);
@@ -52,6 +71,7 @@ pub fn push_view_resource(
                 Duration::from_millis(1000),
             );
         }
+        let Some(run) = v.run.as_ref() else { return };
         let implied = match run.state {
             RunState::Running => "pushing",
             RunState::Succeeded => "pushed",
@@ -70,20 +90,25 @@ pub fn push_view_resource(
 pub fn PushPanel(
     id: i64,
     view_res: Resource<Result<PushView, AppError>>,
-    push: ServerAction<PushChangeSet>,
-    roll_back: ServerAction<RollBackChangeSet>,
+    actions: PushActions,
 ) -> impl IntoView {
+    let PushActions {
+        push,
+        roll_back,
+        read_plan,
+    } = actions;
     view! {
         <h2 id="push">"Push to AWS"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Reading AWS for the plan…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">"Loading the push…"</p> }>
             {move || Suspend::new(async move {
                 match view_res.await {
-                    Ok(v) => view! { <Panel id v push roll_back/> }.into_any(),
+                    Ok(v) => view! { <Panel id v actions/> }.into_any(),
                     Err(e) => error_view(&e),
                 }
             })}
         </Suspense>
         {move || push.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
+        {move || read_plan.value().get().and_then(|r| r.err()).map(|e| error_view(&e))}
         {move || roll_back.value().get().map(|r| {
             let o = FormOutcome::of(&r);
             view! {
@@ -94,19 +119,52 @@ pub fn PushPanel(
     }
 }
 
+/// When the plan shown was read from AWS, and whether it is being read again.
 #[component]
-fn Panel(
-    id: i64,
-    v: PushView,
-    push: ServerAction<PushChangeSet>,
-    roll_back: ServerAction<RollBackChangeSet>,
-) -> impl IntoView {
+fn PlanAge(v: PushView, read_plan: ServerAction<ReadPlanAgain>, id: i64) -> impl IntoView {
+    let read_at = v.plan_read_at.clone();
+    let status = match (&read_at, v.plan_reading) {
+        (None, _) => view! {
+            <p class="muted" role="status" data-testid="plan-reading">
+                <span class="spinner" aria-hidden="true"></span>
+                " Reading AWS for the plan: every call the push will make shows here in a moment."
+            </p>
+        }
+        .into_any(),
+        (Some(at), reading) => view! {
+            <p class="muted small" role="status" data-testid="plan-age">
+                "Plan read from AWS " <crate::components::when::When at=at.clone()/>
+                {if reading { ". Reading AWS again…" } else { ". The push reads AWS again before its first call." }}
+            </p>
+        }
+        .into_any(),
+    };
+    let again = (read_at.is_some() && !v.plan_reading).then(|| {
+        view! {
+            <ActionForm action=read_plan attr:class="inline-form">
+                <input type="hidden" name="id" value=id/>
+                <button class="button button-small" type="submit" data-testid="read-plan-again">"Read AWS again"</button>
+            </ActionForm>
+        }
+    });
+    view! { {status} {again} }
+}
+
+#[component]
+fn Panel(id: i64, v: PushView, actions: PushActions) -> impl IntoView {
+    let PushActions {
+        push,
+        roll_back,
+        read_plan,
+    } = actions;
     let running = v.run.as_ref().is_some_and(RunView::running);
-    let nothing = (v.run.is_none() && v.plan.is_none() && v.plan_error.is_none()).then(|| {
+    let has_plan = v.plan.is_some() || v.plan_error.is_some() || v.plan_reading;
+    let nothing = (v.run.is_none() && !has_plan).then(|| {
         view! {
             <p class="muted" data-testid="push-none">"Not pushed yet. An admin sees here every AWS call the push will make, then pushes it; its progress shows here."</p>
         }
     });
+    let age = (v.may_push && has_plan).then(|| view! { <PlanAge v=v.clone() read_plan id/> });
     let plan = v.plan.clone().map(|steps| {
         if steps.is_empty() {
             view! { <p data-testid="push-plan">"AWS already matches: a push makes no call."</p> }
@@ -146,10 +204,11 @@ fn Panel(
         }
     });
     view! {
-        // Without JavaScript the page reloads itself while a push goes on.
-        <RefreshWithoutJs active=running seconds=2/>
+        // Without JavaScript the page reloads itself while a push goes on or AWS is being read.
+        <RefreshWithoutJs active=running || v.plan_reading seconds=2/>
         {nothing}
         {run}
+        {age}
         {plan_error}
         {plan}
         {v.may_push.then(|| view! {

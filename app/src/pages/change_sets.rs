@@ -9,7 +9,7 @@ use crate::components::loaded::{loaded, NotFound};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::change_set_push::{push_view_resource, PushPanel};
+use super::change_set_push::{push_view_resource, PushActions, PushPanel};
 pub use super::change_set_table::ChangeSetList;
 use super::change_set_table::ChangeSetTable;
 use crate::components::search::{list_url, Pager};
@@ -19,7 +19,7 @@ use crate::mappings::{
     types::{ChangeSetDetail, FormOutcome},
     DropChangeSetItem, RebaseChangeSet, ReviewChangeSet, SaveChangeSet, WithdrawChangeSet,
 };
-use crate::push::{PushChangeSet, PushView, RollBackChangeSet};
+use crate::push::PushView;
 use crate::roles::Page;
 
 const FILTERS: [(&str, &str); 9] = [
@@ -134,8 +134,7 @@ pub fn ChangeSetPage() -> impl IntoView {
     let rebase = ServerAction::<RebaseChangeSet>::new();
     let drop_item = ServerAction::<DropChangeSetItem>::new();
     let push_finished = RwSignal::new(0u32);
-    let push = ServerAction::<PushChangeSet>::new();
-    let roll_back = ServerAction::<RollBackChangeSet>::new();
+    let push_actions = PushActions::new();
     let detail = Resource::new(
         move || {
             (
@@ -163,7 +162,7 @@ pub fn ChangeSetPage() -> impl IntoView {
             .and_then(Result::ok)
             .map(|d| d.summary.state)
     };
-    let push_view = push_view_resource(id, push, roll_back, shown, push_finished);
+    let push_view = push_view_resource(id, push_actions, shown, push_finished);
     // While a push runs, the page looks again every moment until its state moves on.
     Effect::new(move |_| {
         let pushing = detail
@@ -184,7 +183,7 @@ pub fn ChangeSetPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let not_found = NotFound { title: "Change set not found", back_href: "/change-sets", back_label: "All change sets" };
-                    loaded(detail.await, not_found, |d| view! { <Detail d save withdraw review rebase drop_item push_view push roll_back/> }.into_any())
+                    loaded(detail.await, not_found, |d| view! { <Detail d save withdraw review rebase drop_item push_view push_actions/> }.into_any())
                 })}
             </Suspense>
         </Guarded>
@@ -234,8 +233,7 @@ fn Detail(
     rebase: ServerAction<RebaseChangeSet>,
     drop_item: ServerAction<DropChangeSetItem>,
     push_view: Resource<Result<PushView, AppError>>,
-    push: ServerAction<PushChangeSet>,
-    roll_back: ServerAction<RollBackChangeSet>,
+    push_actions: PushActions,
 ) -> impl IntoView {
     let s = d.summary.clone();
     let id = s.id;
@@ -398,7 +396,7 @@ fn Detail(
             </ActionForm>
         })}
         {move || notice(withdraw.value().get())}
-        {pushable.then(|| view! { <PushPanel id view_res=push_view push roll_back/> })}
+        {pushable.then(|| view! { <PushPanel id view_res=push_view actions=push_actions/> })}
         <h2>"Timeline"</h2>
         <ol class="timeline" data-testid="timeline">{timeline}</ol>
     }

@@ -126,7 +126,7 @@ fn as_of_form(p: &PersonView, typed_at: &str) -> impl IntoView {
         urlencode(&p.oid),
         urlencode(&typed_at)
     );
-    let downloads = (!typed_at.is_empty()).then(|| {
+    let downloads = (!typed_at.is_empty() && p.at_error.is_none()).then(|| {
         view! {
             <p class="small" data-testid="person-exports">"Download this as "
                 <a href=format!("/api/reports/person-access.csv?{query}") download="">"CSV"</a> " or "
@@ -140,8 +140,10 @@ fn as_of_form(p: &PersonView, typed_at: &str) -> impl IntoView {
     view! {
         <form method="get" action=here class="inline-form" data-testid="as-of-form">
             <label for="at">"Access as of (end of day, UTC)"</label> " "
-            <input id="at" name="at" type="date" value=typed_at.clone()/> " "
+            <input id="at" name="at" type="date" value=typed_at.clone()
+                aria-invalid=p.at_error.is_some().then_some("true") aria-describedby="at-error"/> " "
             <button class="button" type="submit">"Show"</button>
+            <p class="field-error" id="at-error" role="alert">{p.at_error.clone()}</p>
             {now_link}
         </form>
         {downloads}
@@ -150,6 +152,25 @@ fn as_of_form(p: &PersonView, typed_at: &str) -> impl IntoView {
 
 #[component]
 fn Person(p: PersonView, typed_at: String) -> impl IntoView {
+    let title = p.name.clone();
+    view! {
+        <Title text=title.clone()/>
+        <p class="breadcrumb"><a href="/people">"People"</a> " / "</p>
+        <h1>{title}
+            {p.at.is_some().then(|| view! { " " <span class="badge badge-muted" data-testid="as-of-badge">{format!("as of {}", typed_at.trim())}</span> })}</h1>
+        <dl class="facts">
+            <div><dt>"Email"</dt><dd>{p.username.clone().unwrap_or_else(|| "—".into())}</dd></div>
+            <div><dt>"Directory"</dt><dd>{p.source.clone()}</dd></div>
+            <div><dt>"Object id"</dt><dd><code>{p.oid.clone()}</code></dd></div>
+        </dl>
+        {as_of_form(&p, &typed_at)}
+        {p.at_error.is_none().then(|| view! { <PersonAccess p=p.clone()/> })}
+    }
+}
+
+/// A person's groups, roles and routes (now, or as of the moment asked).
+#[component]
+fn PersonAccess(p: PersonView) -> impl IntoView {
     let groups = p
         .groups
         .iter()
@@ -189,18 +210,7 @@ fn Person(p: PersonView, typed_at: String) -> impl IntoView {
             }
         })
         .collect_view();
-    let title = p.name.clone();
     view! {
-        <Title text=title.clone()/>
-        <p class="breadcrumb"><a href="/people">"People"</a> " / "</p>
-        <h1>{title}
-            {p.at.is_some().then(|| view! { " " <span class="badge badge-muted" data-testid="as-of-badge">{format!("as of {}", typed_at.trim())}</span> })}</h1>
-        <dl class="facts">
-            <div><dt>"Email"</dt><dd>{p.username.clone().unwrap_or_else(|| "—".into())}</dd></div>
-            <div><dt>"Directory"</dt><dd>{p.source.clone()}</dd></div>
-            <div><dt>"Object id"</dt><dd><code>{p.oid.clone()}</code></dd></div>
-        </dl>
-        {as_of_form(&p, &typed_at)}
         <h2>"Groups"</h2>
         {if p.groups.is_empty() {
             view! { <p class="empty-state">{if p.at.is_some() { "In no group then." } else { "In no group (as of the last directory sync)." }}</p> }.into_any()

@@ -84,10 +84,15 @@ impl RunView {
 /// What the change set page shows about pushing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushView {
-    /// The calls a push would make now (read from AWS), when the change set may be pushed.
+    /// The calls a push would make (as last read from AWS), when the change set may be pushed.
     pub plan: Option<Vec<StepView>>,
     /// Why there is no plan (AWS unreachable, a role Gatehouse does not manage, …).
     pub plan_error: Option<String>,
+    /// When AWS was read for `plan` or `plan_error` (the page shows the last plan read at
+    /// once, with its age, rather than wait on AWS).
+    pub plan_read_at: Option<String>,
+    /// AWS is being read again for the plan now: the page reloads it shortly.
+    pub plan_reading: bool,
     /// The latest push run.
     pub run: Option<RunView>,
     pub may_push: bool,
@@ -102,7 +107,7 @@ use crate::{
     roles::{Role, READERS},
 };
 
-/// Readers: the change set's plan (admins and reviewers only: it reads AWS) and latest push.
+/// Readers: the change set's plan (admins only: reading it makes AWS calls) and latest push.
 #[server(endpoint = "push/view")]
 pub async fn get_push_view(id: i64) -> Result<PushView, AppError> {
     let user = require_role(READERS)?;
@@ -114,6 +119,14 @@ pub async fn get_push_view(id: i64) -> Result<PushView, AppError> {
 pub async fn push_change_set(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::push(&app_state()?, id).await)
+}
+
+/// Admins: read AWS again for the change set's plan, in the background (the page shows it when
+/// read).
+#[server(endpoint = "push/read-plan")]
+pub async fn read_plan_again(id: i64) -> Result<FormOutcome, AppError> {
+    require_role(&[Role::Admin])?;
+    answer_result(service::read_plan_again(&app_state()?, id).await)
 }
 
 /// Admins: put the reverse of a pushed change set into their draft.

@@ -51,7 +51,7 @@ fn is_public(path: &str) -> bool {
     path.starts_with("/auth/")
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
-        || matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
 }
 
 /// Pages: nobody signed in → sign in and come back; signed in without the page's role → the

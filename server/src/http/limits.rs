@@ -41,7 +41,7 @@ impl Limits {
 
 /// Paths that answer at once or stream a file: they are not held to slots or the timeout.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || path.starts_with("/auth/")
         || path.starts_with("/api/audit/exports/")

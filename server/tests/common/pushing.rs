@@ -106,19 +106,39 @@ pub async fn setup() -> (PgPool, Moto, AwsProxy, AwsClients, String) {
     (pool, moto, proxy, direct, api_id)
 }
 
+/// The change set most push tests push: orders-readers bound, and granted GET /orders.
+pub async fn orders_readers_get(pool: &PgPool, api_id: &str) -> i64 {
+    super::approved(
+        pool,
+        vec![
+            binding("orders-readers"),
+            grant("orders-readers", api_id, "GET"),
+        ],
+    )
+    .await
+}
+
+/// The environment a `gatehouse` command needs to reach the test's database and, through the
+/// proxy, moto (pushing through the resource policy, without pauses between deployments).
+pub fn cli_env(pool: &PgPool, proxy: &AwsProxy) -> Vec<(&'static str, String)> {
+    let database_url = sqlx::ConnectOptions::to_url_lossy(&*pool.connect_options()).to_string();
+    vec![
+        ("DATABASE_URL", database_url),
+        ("AWS_ENDPOINT_URL", proxy.url.clone()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("GATEHOUSE_AWS_ACCOUNT_ID", ACCOUNT.into()),
+        ("GATEHOUSE_RESOURCE_POLICY", "true".into()),
+        ("GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS", "0".into()),
+    ]
+}
+
 /// `gatehouse push ID` in a process of its own (to be killed mid-push), with a 2 s lease.
 pub fn push_process(pool: &PgPool, proxy: &AwsProxy, id: i64) -> std::process::Child {
-    let database_url = sqlx::ConnectOptions::to_url_lossy(&*pool.connect_options()).to_string();
     std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(["push", &id.to_string()])
-        .env("DATABASE_URL", &database_url)
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("GATEHOUSE_AWS_ACCOUNT_ID", ACCOUNT)
-        .env("GATEHOUSE_RESOURCE_POLICY", "true")
-        .env("GATEHOUSE_PUSH_DEPLOY_INTERVAL_MS", "0")
+        .envs(cli_env(pool, proxy))
         .env("GATEHOUSE_PUSH_LEASE_SECONDS", "2")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -8,7 +8,10 @@ use gatehouse::{audit::Actor, push::Pusher};
 use crate::common::{
     approved,
     aws_proxy::Fault,
-    pushing::{binding, grant, push_planned, push_settings, role_arn, setup, through, ACCOUNT},
+    pushing::{
+        binding, grant, orders_readers_get, push_planned, push_settings, role_arn, setup, through,
+        ACCOUNT,
+    },
 };
 
 fn kinds(items: &[gatehouse::push::drift::DriftItem]) -> Vec<(String, String)> {
@@ -164,14 +167,7 @@ async fn a_managed_policy_attached_by_hand_that_grants_a_route_is_drift() {
     }
     let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
     let checker = Actor::system("test");
-    let id = approved(
-        &pool,
-        vec![
-            binding("orders-readers"),
-            grant("orders-readers", &api_id, "GET"),
-        ],
-    )
-    .await;
+    let id = orders_readers_get(&pool, &api_id).await;
     push_planned(&pusher, id).await;
     assert_eq!(pusher.check_drift(&checker).await.unwrap().1, vec![]);
 

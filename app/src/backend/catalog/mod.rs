@@ -249,7 +249,9 @@ impl Syncer {
         catalog: Catalog,
     ) -> Result<SyncOutcome, SyncError> {
         let run_id = started.run_id;
+        let began = std::time::Instant::now();
         let outcome = self.fetch_and_store(run_id, catalog, started.request).await;
+        crate::backend::signals::sync(catalog.name(), began.elapsed(), outcome.is_ok());
         let result = self.record(run_id, actor, catalog, outcome).await;
         sqlx::query_scalar!("SELECT pg_advisory_unlock($1)", catalog.lock_key())
             .fetch_one(&mut *started.lock)

@@ -53,17 +53,31 @@ pub enum Command {
         #[arg(long)]
         allow_removals: bool,
     },
-    /// Print every AWS call pushing a change set would make now (reads AWS, writes nothing).
+    /// Print every AWS call pushing a change set would make now and how each policy changes
+    /// (reads AWS, writes nothing). Exit status 0 nothing to do, 2 calls to make, 1 error (as
+    /// `terraform plan -detailed-exitcode`).
     Plan {
         /// The change set's number.
         change_set: i64,
+        /// One JSON object on standard output instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Push an approved change set to IAM and API Gateway, with progress; resumes an
     /// interrupted push of it.
-    Push { change_set: i64 },
+    Push {
+        change_set: i64,
+        /// The outcome as one JSON object on standard output (progress stays on standard error).
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare AWS with the desired state for every managed role and mapped API; print each
     /// difference (exit status 3 when there is drift).
-    Drift,
+    Drift {
+        /// One JSON object on standard output instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Would Gatehouse's authorizer let a token's bearer (or a directory person) call a route,
     /// and why: `gatehouse authorize --token JWT --api ID --stage prod GET /orders/42`. Decides
     /// on the last published access bundle; exit status 0 allowed, 4 refused.
@@ -100,6 +114,9 @@ pub enum Command {
         api: String,
         #[arg(long, default_value = "prod")]
         stage: String,
+        /// One JSON object on standard output instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// The audit log: check its hash chain, or export it.
     Audit {
@@ -187,6 +204,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
     pub listen: Option<String>,
+    /// Where to serve `/metrics` (Prometheus) instead of the main address, e.g. 127.0.0.1:9464.
+    #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<String>,
     /// The URL people use to reach Gatehouse; sign-in redirects and the same-origin check use it.
     #[arg(long, env = "GATEHOUSE_BASE_URL", global = true)]
     pub base_url: Option<String>,
@@ -371,6 +391,8 @@ impl AwsSettings {
 pub struct Settings {
     pub database: DatabaseSettings,
     pub listen: SocketAddr,
+    /// `/metrics` is served here only, when set (else on `listen`).
+    pub metrics_listen: Option<SocketAddr>,
     pub base_url: Url,
     pub oidc: OidcSettings,
     pub roles: RoleMapping,
@@ -619,6 +641,15 @@ impl ServeArgs {
                 format!("`{listen_raw}` is not an address such as 127.0.0.1:3000"),
             )
         })?;
+        let metrics_listen = match self.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    ("GATEHOUSE_METRICS_LISTEN", "metrics-listen"),
+                    format!("`{raw}` is not an address such as 127.0.0.1:9464"),
+                )
+            })?),
+        };
         let base_name = ("GATEHOUSE_BASE_URL", "base-url");
         let base_url = http_url(
             self.base_url
@@ -690,6 +721,7 @@ impl ServeArgs {
         Ok(Settings {
             database,
             listen,
+            metrics_listen,
             base_url,
             oidc: OidcSettings {
                 issuer,

@@ -271,6 +271,7 @@ mod tests {
             }],
             outside: vec![],
             at: Some("2026-03-31T00:00:00Z".into()),
+            at_error: None,
         }
     }
 

@@ -149,6 +149,7 @@ impl Pusher {
                     Some(e.message.clone()),
                 ),
             };
+            crate::backend::signals::push_step(call.operation(), state == StepState::Done);
             // The step's outcome and its audit event commit together: a crash between them
             // cannot leave an AWS change the log does not show.
             let mut tx = self.pool.begin().await?;
@@ -405,6 +406,7 @@ impl Pusher {
         outcome: Result<(), PushFailure>,
     ) -> Result<(), PushError> {
         let error = outcome.as_ref().err().map(|e| e.to_string());
+        crate::backend::signals::push_run(outcome.is_ok());
         let mut tx = self.pool.begin().await?;
         let cs = cs_store::change_set(&mut tx, change_set_id, true)
             .await?

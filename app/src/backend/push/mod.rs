@@ -13,6 +13,7 @@ pub mod drift;
 mod enforcement;
 pub mod http_calls;
 pub mod identity_center;
+pub mod plan_cache;
 pub mod service;
 pub mod store;
 
@@ -151,6 +152,8 @@ pub struct Pusher {
     /// The API catalog, synced again after a push changes methods or authorizers (the API
     /// pages say what decides each method from it).
     catalog: Option<Arc<crate::backend::catalog::Syncer>>,
+    /// The change sets whose plan is being read from AWS for the change set page.
+    plan_reads: plan_cache::PlanReads,
 }
 
 impl Pusher {
@@ -192,6 +195,7 @@ impl Pusher {
             identity_center: tokio::sync::OnceCell::new(),
             graph: None,
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()),
+            plan_reads: plan_cache::PlanReads::default(),
         }
     }
 
@@ -530,6 +534,15 @@ impl Pusher {
         let cs = self.change_set(id).await?;
         let desired = self.desired().await?;
         self.plan_scope(&desired, &Scope::of(&cs.items)).await
+    }
+
+    /// As [`Self::plan`], with what AWS was read to hold (to show each policy's change).
+    pub async fn plan_with_actual(&self, id: i64) -> Result<(Vec<Step>, Actual), PushError> {
+        let cs = self.change_set(id).await?;
+        let desired = self.desired().await?;
+        let actual = self.read_actual(&desired, &Scope::of(&cs.items)).await?;
+        let steps = self.plan_actual(&desired, &actual)?;
+        Ok((steps, actual))
     }
 
     /// Records a push of change set `id` with its plan and holds it; answers the run's id, or

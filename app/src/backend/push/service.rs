@@ -27,12 +27,17 @@ impl From<PushError> for AppError {
     }
 }
 
-async fn run_view(pool: &PgPool, change_set: i64) -> Result<Option<RunView>, AppError> {
+/// The change set's latest push run, and when it ended (if it has).
+async fn run_view(
+    pool: &PgPool,
+    change_set: i64,
+) -> Result<(Option<RunView>, Option<time::OffsetDateTime>), AppError> {
     let Some(run) = store::latest_run(pool, change_set).await? else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let steps = store::steps(pool, run.id).await?;
-    Ok(Some(RunView {
+    let ended = run.finished_at;
+    let view = RunView {
         id: run.id,
         state: run.state,
         started_by: run.started_by,
@@ -53,7 +58,8 @@ async fn run_view(pool: &PgPool, change_set: i64) -> Result<Option<RunView>, App
                 error: s.error,
             })
             .collect(),
-    }))
+    };
+    Ok((Some(view), ended))
 }
 
 /// The change set's plan (for admins: it reads AWS) and its latest push.
@@ -66,38 +72,46 @@ pub async fn view(app: &AppState, id: i64, admin: bool) -> Result<PushView, AppE
         }
     };
     let pushable = matches!(state, State::Approved | State::PushFailed);
+    let (run, push_ended) = run_view(&app.pool, id).await?;
     let mut view = PushView {
-        run: run_view(&app.pool, id).await?,
+        run,
         may_push: admin && pushable,
         may_roll_back: admin && state == State::Pushed,
         ..Default::default()
     };
-    // Reading AWS for the plan is for the people who push.
+    // The plan is for the people who push: the last one read is shown at once, and AWS is read
+    // again in the background when it is old (the page must not wait on AWS).
     if admin && pushable {
-        match app.pusher.plan(id).await {
-            Ok(steps) => {
-                view.plan = Some(
-                    steps
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, s)| StepView {
-                            seq: i as i32,
-                            operation: s.call.operation().into(),
-                            summary: s.call.summary(),
-                            target: s.target,
-                            state: crate::push::StepState::Planned,
-                            attempts: 0,
-                            aws_request_id: None,
-                            error: None,
-                        })
-                        .collect(),
-                )
-            }
-            Err(PushError::Database(e)) => return Err(AppError::internal(e)),
-            Err(e) => view.plan_error = Some(e.to_string()),
+        let (stored, reading) = app.pusher.plan_to_show(id, push_ended).await?;
+        view.plan_reading = reading;
+        if let Some(plan) = stored {
+            view.plan_read_at = Some(utc(plan.computed_at));
+            view.plan = plan.steps;
+            view.plan_error = plan.error;
         }
     }
     Ok(view)
+}
+
+/// Reads AWS again for the plan of a change set waiting for its push, in the background.
+pub async fn read_plan_again(app: &AppState, id: i64) -> Result<FormOutcome, AppError> {
+    let state = {
+        let mut conn = app.pool.acquire().await?;
+        match cs_store::change_set(&mut conn, id, false).await? {
+            Some(cs) => cs.state,
+            None => return Err(AppError::not_found(format!("There is no change set {id}."))),
+        }
+    };
+    if !matches!(state, State::Approved | State::PushFailed) {
+        return Err(AppError::Refused(format!(
+            "change set {id} is {}: only an approved change set, or one whose push failed, has a plan to read",
+            state.label()
+        )));
+    }
+    app.pusher.refresh_plan_in_background(id);
+    Ok(FormOutcome::message(
+        "Reading AWS again for the plan: it shows here in a moment.",
+    ))
 }
 
 pub async fn push(app: &AppState, id: i64) -> Result<FormOutcome, AppError> {

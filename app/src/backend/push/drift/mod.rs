@@ -573,6 +573,7 @@ impl Pusher {
         )
         .await?;
         tx.commit().await?;
+        crate::backend::signals::drift_check(result.as_ref().ok().map(Vec::len));
         let items = result?;
         Ok((id, items))
     }
