@@ -166,6 +166,14 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         "tid=00000000-0000-4000-8000-000000000000&oid=00000000-0000-4000-8000-000000000000",
         "end every session of a person",
     ),
+    f("/api/tokens/list", READ, "", "your API tokens (admins: and service tokens)"),
+    f(
+        "/api/tokens/create",
+        READ,
+        "name=&kind=person&days=0",
+        "make an API token (its secret shown once)",
+    ),
+    f("/api/tokens/revoke", READ, "id=999999", "revoke an API token"),
 ];
 
 const fn r(path: &'static str, rule: Rule, sample: &'static str, what: &'static str) -> Endpoint {
@@ -251,6 +259,152 @@ pub const ROUTES: &[Endpoint] = &[
     ),
 ];
 
+/// Who may make a REST API request (`/api/v1`): tokens only, never the browser's cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRule {
+    /// Anyone, with or without a token (the API's own description).
+    Public,
+    /// A token holding this scope.
+    Scope(crate::domain::api_token::Scope),
+    /// No token, whatever its scopes; the reason is the answer.
+    Never(&'static str),
+}
+
+impl TokenRule {
+    pub fn describe(self) -> String {
+        match self {
+            TokenRule::Public => "anyone".into(),
+            TokenRule::Scope(s) => format!("token with `{}`", s.as_str()),
+            TokenRule::Never(_) => "no token (a person, in the browser)".into(),
+        }
+    }
+}
+
+/// One REST API endpoint: method, path as the router writes it, who may, what it does.
+#[derive(Clone, Copy, Debug)]
+pub struct RestEndpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub rule: TokenRule,
+    pub what: &'static str,
+}
+
+const fn v1(
+    method: &'static str,
+    path: &'static str,
+    rule: TokenRule,
+    what: &'static str,
+) -> RestEndpoint {
+    RestEndpoint {
+        method,
+        path,
+        rule,
+        what,
+    }
+}
+
+/// Approvals are a person's decision, made where they see the diff.
+pub const REVIEW_REFUSAL: &str = "approving or rejecting a change set is done by a reviewer signed in to Gatehouse, never with a token: separation of duties holds for machines too";
+
+/// Every REST API endpoint. The API's middleware answers from this table: an endpoint missing
+/// here is refused to everyone.
+pub const REST: &[RestEndpoint] = {
+    use crate::domain::api_token::Scope::{Draft, Push, Read};
+    use TokenRule::{Never, Public, Scope};
+    &[
+        v1(
+            "GET",
+            "/api/v1/openapi.json",
+            Public,
+            "the OpenAPI 3.1 document",
+        ),
+        v1(
+            "GET",
+            "/api/v1/docs",
+            Public,
+            "the API's reference, rendered",
+        ),
+        v1(
+            "GET",
+            "/api/v1/me",
+            Scope(Read),
+            "who the token acts as, and its scopes",
+        ),
+        v1("GET", "/api/v1/apis", Scope(Read), "synced APIs"),
+        v1(
+            "GET",
+            "/api/v1/change-sets",
+            Scope(Read),
+            "change sets, a page at a time",
+        ),
+        v1(
+            "POST",
+            "/api/v1/change-sets",
+            Scope(Draft),
+            "create a change set (Idempotency-Key)",
+        ),
+        v1(
+            "GET",
+            "/api/v1/change-sets/{id}",
+            Scope(Read),
+            "one change set: items, diff, state",
+        ),
+        v1(
+            "POST",
+            "/api/v1/change-sets/{id}/submit",
+            Scope(Draft),
+            "submit for review",
+        ),
+        v1(
+            "POST",
+            "/api/v1/change-sets/{id}/withdraw",
+            Scope(Draft),
+            "withdraw",
+        ),
+        v1(
+            "POST",
+            "/api/v1/change-sets/{id}/reviews",
+            Never(REVIEW_REFUSAL),
+            "approve or reject: refused",
+        ),
+        v1(
+            "POST",
+            "/api/v1/change-sets/{id}/push",
+            Scope(Push),
+            "push an approved change set",
+        ),
+        v1(
+            "GET",
+            "/api/v1/change-sets/{id}/push",
+            Scope(Read),
+            "its push: state and steps",
+        ),
+        v1(
+            "GET",
+            "/api/v1/drift",
+            Scope(Read),
+            "the latest drift report",
+        ),
+        v1(
+            "POST",
+            "/api/v1/drift/checks",
+            Scope(Push),
+            "check for drift now",
+        ),
+        v1(
+            "GET",
+            "/api/v1/explain",
+            Scope(Read),
+            "can a person call a route, and why",
+        ),
+    ]
+};
+
+/// The REST endpoint a request matched (`path` as the router's pattern).
+pub fn rest_endpoint(method: &str, path: &str) -> Option<&'static RestEndpoint> {
+    REST.iter().find(|e| e.method == method && e.path == path)
+}
+
 /// The README's table, from the same data (pages, then server functions, then routes).
 pub fn markdown_table() -> String {
     use crate::roles::Page;
@@ -264,6 +418,15 @@ pub fn markdown_table() -> String {
         ));
     }
     for e in SERVER_FUNCTIONS.iter().chain(ROUTES) {
+        out.push_str(&format!(
+            "| `{} {}` | {} | {} |\n",
+            e.method,
+            e.path,
+            e.rule.describe(),
+            e.what
+        ));
+    }
+    for e in REST {
         out.push_str(&format!(
             "| `{} {}` | {} | {} |\n",
             e.method,

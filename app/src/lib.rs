@@ -20,6 +20,7 @@ pub mod people;
 pub mod person;
 pub mod push;
 pub mod roles;
+pub mod tokens;
 pub mod tryit;
 
 use leptos::prelude::*;
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
                     <Route path=path!("/drift") view=DriftPage ssr=SsrMode::Async/>
                     <Route path=path!("/try") view=TryCallPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

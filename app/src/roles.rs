@@ -131,6 +131,10 @@ impl Page {
         if path == "/try" {
             return Some(Page::Apis);
         }
+        // Everyone with a role may make API tokens, as everyone may see Home.
+        if path == "/tokens" {
+            return Some(Page::Home);
+        }
         // A person's access is read beside their groups.
         if path == "/people" || path.starts_with("/people/") {
             return Some(Page::Groups);

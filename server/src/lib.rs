@@ -1,6 +1,7 @@
 //! The `gatehouse` server: configuration, sign-in, sessions, database, AWS and the HTTP router.
 
 pub mod http;
+pub mod rest;
 pub mod seed_demo;
 pub mod seed_demo_http;
 pub mod seed_scale;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         } else {
             Router::new()
         })
+        .merge(rest::routes(state.clone()))
         .merge(history::routes::routes())
         .merge(history::person_report::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(

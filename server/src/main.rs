@@ -50,6 +50,10 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             tracing::info!("Gatehouse listening on http://{listen}");
             serve(listener, state).await
         }
+        Command::Openapi => {
+            println!("{}", gatehouse::rest::openapi().to_pretty_json()?);
+            Ok(())
+        }
         Command::Migrate => {
             db::migrate_as_owner(&cli.serve.database()?).await?;
             println!("database is up to date");

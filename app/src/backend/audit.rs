@@ -65,6 +65,8 @@ pub mod action {
     pub const DRIFT_FAILED: &str = "drift.failed";
     pub const EXPORT_DOWNLOADED: &str = "audit.export_downloaded";
     pub const AUDIT_EXPORTED: &str = "audit.exported";
+    pub const TOKEN_CREATED: &str = "api_token.created";
+    pub const TOKEN_REVOKED: &str = "api_token.revoked";
 }
 
 pub async fn record<'e>(

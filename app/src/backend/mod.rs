@@ -20,5 +20,6 @@ pub mod push;
 pub mod session;
 pub mod signals;
 pub mod state;
+pub mod tokens;
 pub mod tryit;
 pub mod users;

@@ -70,6 +70,7 @@ fn UserMenu(user: CurrentUser) -> impl IntoView {
                 <span class="user-name" data-testid="user-name">{user.display_name.clone()}</span>
                 <span class="user-roles" data-testid="user-roles">{roles}</span>
             </span>
+            <a class="button button-quiet" href="/tokens" data-testid="tokens-link">"API tokens"</a>
             <SignOutButton/>
         </div>
     }

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod access_bundle;
+pub mod api_token;
 pub mod attach;
 pub mod call;
 pub mod callers;

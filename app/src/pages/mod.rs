@@ -19,6 +19,7 @@ mod people;
 mod person;
 mod roles;
 mod sync;
+mod tokens;
 mod try_call;
 
 pub use access_report::AccessReportPage;
@@ -34,6 +35,7 @@ pub use matrix::ApiMatrixPage;
 pub use person::{PeoplePage, PersonPage};
 pub use roles::{RolePage, RolesPage};
 pub use sync::SyncPage;
+pub use tokens::TokensPage;
 pub use try_call::TryCallPage;
 
 use leptos::prelude::*;

@@ -9,7 +9,9 @@ use axum::{body::Body, extract::Request, http::StatusCode, middleware::Next, res
 const LIMIT: usize = 64 * 1024;
 
 pub async fn server_fn_status(req: Request, next: Next) -> Response {
-    let is_server_fn = req.uri().path().starts_with("/api/") && req.method() == "POST";
+    let path = req.uri().path();
+    let is_server_fn =
+        path.starts_with("/api/") && !path.starts_with("/api/v1/") && req.method() == "POST";
     let response = next.run(req).await;
     if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;

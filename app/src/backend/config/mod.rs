@@ -71,6 +71,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the REST API's OpenAPI 3.1 document (what `/api/v1/openapi.json` serves), for
+    /// client generators and contract checks in a pipeline.
+    Openapi,
     /// Compare AWS with the desired state for every managed role and mapped API; print each
     /// difference (exit status 3 when there is drift).
     Drift {

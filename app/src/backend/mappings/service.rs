@@ -143,13 +143,14 @@ fn inherited_by(role: &RoleArn, after: &DesiredState, names: &Names) -> Option<S
     })
 }
 
-async fn edit_now(
+/// The change item an edit asks for, checked against the catalog, with a warning when it names
+/// something the catalog does not know.
+pub async fn item_of(
     pool: &PgPool,
-    who: &Actor,
     edit: Edit,
     push: &PushSettings,
-) -> Result<FormOutcome, WorkflowError> {
-    let (item, warning) = match edit {
+) -> Result<(ChangeItem, Option<String>), WorkflowError> {
+    Ok(match edit {
         Edit::Bind {
             source,
             group_id,
@@ -207,7 +208,53 @@ async fn edit_now(
                 warning,
             )
         }
-    };
+    })
+}
+
+/// Puts `edits` together into a new change set of `who`'s own for `purpose` (nothing lands if
+/// one does not fit); answers its id and each edit's warning.
+pub async fn draft_for(
+    state: &AppState,
+    who: &Actor,
+    purpose: &workflow::Purpose,
+    edits: Vec<Edit>,
+) -> Result<(i64, Vec<Option<String>>), WorkflowError> {
+    let mut items = Vec::new();
+    let mut warnings = Vec::new();
+    for edit in edits {
+        let (item, warning) = item_of(&state.pool, edit, &state.settings.push).await?;
+        items.push(item);
+        warnings.push(warning);
+    }
+    let id = workflow::edit_for(&state.pool, who, purpose, items).await?;
+    Ok((id, warnings))
+}
+
+/// A change set's state (`approved`, `pushing`, …).
+pub async fn change_set_state(state: &AppState, id: i64) -> Result<String, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    match store::change_set(&mut conn, id, false).await? {
+        Some(cs) => Ok(cs.state.as_str().to_string()),
+        None => Err(AppError::not_found(format!("There is no change set {id}."))),
+    }
+}
+
+/// A change set as `viewer` (or nobody in particular) sees it.
+pub async fn change_set_for(
+    state: &AppState,
+    viewer: Option<SessionUser>,
+    id: i64,
+) -> Result<ChangeSetDetail, AppError> {
+    detail(&state.pool, &state.settings, viewer, id).await
+}
+
+async fn edit_now(
+    pool: &PgPool,
+    who: &Actor,
+    edit: Edit,
+    push: &PushSettings,
+) -> Result<FormOutcome, WorkflowError> {
+    let (item, warning) = item_of(pool, edit, push).await?;
     let id = workflow::edit(pool, who, item.clone()).await?;
     // A grant goes to a role, so every group bound to it gains the route: say which.
     let warning = match &item {

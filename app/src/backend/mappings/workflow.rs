@@ -213,7 +213,7 @@ pub struct Details {
     pub ticket: String,
 }
 
-fn check_details(d: &Details, submitting: bool) -> Result<(), WorkflowError> {
+pub fn check_details(d: &Details, submitting: bool) -> Result<(), WorkflowError> {
     let mut errors = Vec::new();
     let title = d.title.trim();
     if (submitting && title.is_empty()) || title.chars().count() > 120 {

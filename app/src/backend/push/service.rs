@@ -28,7 +28,7 @@ impl From<PushError> for AppError {
 }
 
 /// The change set's latest push run, and when it ended (if it has).
-async fn run_view(
+pub async fn run_view(
     pool: &PgPool,
     change_set: i64,
 ) -> Result<(Option<RunView>, Option<time::OffsetDateTime>), AppError> {
