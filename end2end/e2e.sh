@@ -34,6 +34,11 @@ wait_for_url "http://127.0.0.1:$PORT/readyz" "Gatehouse"
 export GATEHOUSE_URL="http://127.0.0.1:$PORT" OIDC_ORIGIN="http://127.0.0.1:$OIDC_PORT"
 export SCREENSHOTS="$ROOT/end2end/screenshots"
 rm -rf "$SCREENSHOTS"
+if [ $# -gt 0 ]; then
+  # Only what was asked for (`bash end2end/e2e.sh tests/tokens.spec.ts`), while working on it.
+  (cd end2end && npx playwright test "$@") 2>&1 | tee "$LOGS/playwright.log"
+  exit "${PIPESTATUS[0]}"
+fi
 (cd end2end && npx playwright test --grep-invert @directory-file) 2>&1 | tee "$LOGS/playwright.log"
 # The tests that rewrite the directory file run alone, one at a time, after the rest.
 (cd end2end && npx playwright test --grep @directory-file --workers=1) 2>&1 | tee -a "$LOGS/playwright.log"

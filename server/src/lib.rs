@@ -65,6 +65,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         graph: directories.graph,
         callback_throttle: Default::default(),
         desired: Default::default(),
+        callers: Default::default(),
     })
 }
 

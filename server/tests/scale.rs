@@ -193,6 +193,39 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         html.contains("&amp;page=2") || html.contains("&page=2"),
         "a next page"
     );
+    // The list is kept between pages, and known stale when the directory changes: a person who
+    // joins a group that may call shows at once.
+    let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
+    let group: String = sqlx::query_scalar(
+        "SELECT b.group_id FROM bindings b JOIN grants g ON g.role_arn = b.role_arn
+         WHERE g.api_id = 'bench00007' AND g.grant_json->>'method' = 'Get'
+           AND g.grant_json->>'path' = '/orders/{id}' LIMIT 1",
+    )
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO directory_people (source, object_id, display_name, user_principal_name, directory_ref)
+         VALUES ('file', 'newcomer', 'Aaron Newcomer', 'aaron@contoso.test', 'newcomer')",
+    )
+    .execute(&owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO directory_memberships (source, group_id, member_id, member_kind)
+         VALUES ('file', $1, 'newcomer', 'person')",
+    )
+    .bind(&group)
+    .execute(&owner)
+    .await
+    .unwrap();
+    owner.close().await;
+    let html = admin.get(who).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("{} people may call it now", expected + 1))
+            && html.contains("Aaron Newcomer"),
+        "the newcomer is listed first: {html:.3000}"
+    );
     // A person's page at this size: their five groups' roles and routes.
     let size = page(
         &admin,

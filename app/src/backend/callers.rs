@@ -2,7 +2,10 @@
 //! query), then one page of the people in any of them with a count (one query), now or as of a
 //! moment (the membership history). The links themselves are `domain::callers`'.
 
-use std::collections::BTreeSet;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use sqlx::PgPool;
 
@@ -19,21 +22,29 @@ use crate::{
 /// People per page.
 pub const PAGE_SIZE: usize = 50;
 
-/// One person on the page: key, name, username and the groups of `reached` they are directly in.
-type PersonRow = (String, String, String, Option<String>, Vec<String>, i64);
+/// One person who may call: key, name, username and the groups of `reached` they are directly in.
+type PersonRow = (String, String, String, Option<String>, Vec<String>);
+
+/// Everyone who may call one method under one desired state and directory, in the order the
+/// page lists them, with what their chains are drawn from. Pages are slices of it.
+pub struct CallerSet {
+    bound: Vec<GroupRef>,
+    entries: Vec<crate::domain::callers::Entry>,
+    below: BTreeMap<GroupRef, BTreeMap<GroupRef, crate::domain::effective::GroupPath>>,
+    names: Names,
+    people: Vec<PersonRow>,
+}
 
 /// Who may call `http_method` on `path` of API `api_id` under `desired`, with the directory as
-/// it is (`at` None) or was just before `at`: page `page` (from 0) of the people, by name.
-#[allow(clippy::too_many_arguments)]
-pub async fn callers(
+/// it is (`at` None) or was just before `at`: every person, by name.
+pub async fn caller_set(
     pool: &PgPool,
     desired: &DesiredState,
     at: Option<&str>,
     api_id: &str,
     path: &str,
     http_method: &str,
-    page: usize,
-) -> sqlx::Result<CallersView> {
+) -> sqlx::Result<CallerSet> {
     let entries = entries(desired, api_id, path, http_method);
     let bound: Vec<GroupRef> = entries
         .iter()
@@ -50,65 +61,135 @@ pub async fn callers(
         .unzip();
     let sql = format!(
         "SELECT p.source, p.object_id, p.display_name, p.user_principal_name,
-                array_agg(m.group_id ORDER BY m.group_id), count(*) OVER ()
+                array_agg(m.group_id ORDER BY m.group_id)
          FROM {edges} m
          JOIN UNNEST($2::text[], $3::text[]) AS r(source, group_id)
            ON m.source = r.source AND m.group_id = r.group_id
          JOIN directory_people p ON p.source = m.source AND p.object_id = m.member_id
          WHERE m.member_kind = 'person'
          GROUP BY p.source, p.object_id
-         ORDER BY lower(p.display_name), p.object_id
-         LIMIT $4 OFFSET $5",
+         ORDER BY lower(p.display_name), p.object_id",
         edges = super::memberships::edges(at.is_some())
     );
-    let rows: Vec<PersonRow> = sqlx::query_as(&sql)
+    let people: Vec<PersonRow> = sqlx::query_as(&sql)
         .bind(at)
         .bind(&sources)
         .bind(&ids)
-        .bind(PAGE_SIZE as i64)
-        .bind((page * PAGE_SIZE) as i64)
         .fetch_all(pool)
         .await?;
-    let total = rows.first().map_or(0, |r| r.5 as usize);
     let names = Names::load(pool, reached.iter().copied()).await?;
-    let people = rows
-        .into_iter()
-        .map(|(source, oid, name, username, direct, _)| {
-            let direct: Vec<GroupRef> = direct
-                .into_iter()
-                .map(|object_id| GroupRef {
-                    source: source.clone(),
-                    object_id,
-                })
-                .collect();
-            let chains = links(&direct, &below, &entries)
-                .into_iter()
-                .map(|l| {
-                    let path: Vec<String> = l.path.iter().map(|g| names.group(g)).collect();
-                    format!(
-                        "member of {} → role {} → grant {}",
-                        path.join(" ⊂ "),
-                        l.role.name(),
-                        l.grant
-                    )
-                })
-                .collect();
-            CallerView {
-                href: format!("/people/{source}/{oid}"),
-                name,
-                username,
-                chains,
-            }
-        })
-        .collect();
-    Ok(CallersView {
-        groups: bound.iter().map(|g| names.group(g)).collect(),
-        total,
-        page,
-        page_size: PAGE_SIZE,
+    Ok(CallerSet {
+        bound,
+        entries,
+        below,
+        names,
         people,
-        ..Default::default()
     })
+}
+
+impl CallerSet {
+    /// Page `page` (from 0), each person with the chains that let them call.
+    pub fn page(&self, page: usize) -> CallersView {
+        let people = self
+            .people
+            .iter()
+            .skip(page * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .map(|(source, oid, name, username, direct)| {
+                let direct: Vec<GroupRef> = direct
+                    .iter()
+                    .map(|object_id| GroupRef {
+                        source: source.clone(),
+                        object_id: object_id.clone(),
+                    })
+                    .collect();
+                let chains = links(&direct, &self.below, &self.entries)
+                    .into_iter()
+                    .map(|l| {
+                        let path: Vec<String> =
+                            l.path.iter().map(|g| self.names.group(g)).collect();
+                        format!(
+                            "member of {} → role {} → grant {}",
+                            path.join(" ⊂ "),
+                            l.role.name(),
+                            l.grant
+                        )
+                    })
+                    .collect();
+                CallerView {
+                    href: format!("/people/{source}/{oid}"),
+                    name: name.clone(),
+                    username: username.clone(),
+                    chains,
+                }
+            })
+            .collect();
+        CallersView {
+            groups: self.bound.iter().map(|g| self.names.group(g)).collect(),
+            total: self.people.len(),
+            page,
+            page_size: PAGE_SIZE,
+            people,
+            ..Default::default()
+        }
+    }
+}
+
+/// Page `page` (from 0) of who may call a method (tests and tools; the page goes through the
+/// cache).
+#[allow(clippy::too_many_arguments)]
+pub async fn callers(
+    pool: &PgPool,
+    desired: &DesiredState,
+    at: Option<&str>,
+    api_id: &str,
+    path: &str,
+    http_method: &str,
+    page: usize,
+) -> sqlx::Result<CallersView> {
+    Ok(caller_set(pool, desired, at, api_id, path, http_method)
+        .await?
+        .page(page))
+}
+
+/// What a caller set is kept under: the desired version, the directory's generation, the method.
+type SetKey = (i64, i64, String, String, String);
+
+/// The caller sets of the methods looked at lately. A set changes only when the desired state
+/// or the directory does, and paging through thousands of people must not list them all again
+/// for each page; a few hundred kilobytes each, a bounded number kept.
+#[derive(Default)]
+pub struct CallersCache {
+    sets: std::sync::Mutex<std::collections::VecDeque<(SetKey, Arc<CallerSet>)>>,
+}
+
+/// How many methods' sets are kept.
+const KEPT: usize = 16;
+
+impl CallersCache {
+    fn get(&self, key: &SetKey) -> Option<Arc<CallerSet>> {
+        let mut sets = self.sets.lock().ok()?;
+        let at = sets.iter().position(|(k, _)| k == key)?;
+        let found = sets.remove(at)?;
+        let set = Arc::clone(&found.1);
+        sets.push_front(found);
+        Some(set)
+    }
+
+    fn put(&self, key: SetKey, set: Arc<CallerSet>) {
+        if let Ok(mut sets) = self.sets.lock() {
+            sets.retain(|(k, _)| k != &key);
+            sets.push_front((key, set));
+            sets.truncate(KEPT);
+        }
+    }
+}
+
+/// The directory copy's generation: it moves with every change to it.
+async fn directory_generation(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT n FROM directory_generation")
+        .fetch_one(pool)
+        .await
 }
 
 /// The server function's work: checks the route, the page and the moment, finds the method in
@@ -178,28 +259,37 @@ pub async fn get(
             })
         }
     };
-    // The approved state then, replayed; or now, shared (not copied) from the cache.
-    let (replayed, snapshot);
-    let desired: &DesiredState = match &at {
+    // As of a date: the approved state then, replayed, and the directory then (not kept). Now:
+    // the set of this desired version and directory generation, kept between pages.
+    let set = match &at {
         Some(at) => {
-            replayed = crate::backend::history::reports::desired_as_of(&state.pool, at).await?;
-            &replayed
+            let desired = crate::backend::history::reports::desired_as_of(&state.pool, at).await?;
+            Arc::new(caller_set(&state.pool, &desired, Some(at), api_id, &path, &verb).await?)
         }
         None => {
-            snapshot = state.desired.current(&state.pool).await?;
-            &snapshot.state
+            let snapshot = state.desired.current(&state.pool).await?;
+            let generation = directory_generation(&state.pool).await?;
+            let key = (
+                snapshot.version,
+                generation,
+                api_id.to_string(),
+                path.clone(),
+                verb.clone(),
+            );
+            match state.callers.get(&key) {
+                Some(set) => set,
+                None => {
+                    let set = Arc::new(
+                        caller_set(&state.pool, &snapshot.state, None, api_id, &path, &verb)
+                            .await?,
+                    );
+                    state.callers.put(key, Arc::clone(&set));
+                    set
+                }
+            }
         }
     };
-    let view = callers(
-        &state.pool,
-        desired,
-        at.as_deref(),
-        api_id,
-        &path,
-        &verb,
-        page,
-    )
-    .await?;
+    let view = set.page(page);
     Ok(CallersView {
         at,
         groups: view.groups,

@@ -26,6 +26,8 @@ pub struct AppState {
     pub callback_throttle: Arc<crate::backend::auth::throttle::CallbackThrottle>,
     /// The approved desired state of the newest version, shared by the pages that read it.
     pub desired: Arc<crate::backend::mappings::cache::DesiredCache>,
+    /// Who may call the methods looked at lately (kept per desired version and directory).
+    pub callers: Arc<crate::backend::callers::CallersCache>,
 }
 
 /// For server functions: the state the router provides to every request.

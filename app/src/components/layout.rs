@@ -41,8 +41,11 @@ fn Navigation(user: CurrentUser) -> impl IntoView {
         .into_iter()
         .filter(|page| user.may_view(*page))
         .map(|page| {
-            let current =
-                move || (Page::for_path(&location.pathname.get()) == Some(page)).then_some("page");
+            let current = move || {
+                let path = location.pathname.get();
+                // The tokens page is Home's for access, not one of the sections.
+                (path != "/tokens" && Page::for_path(&path) == Some(page)).then_some("page")
+            };
             view! { <li><a href=page.path() aria-current=current>{page.title()}</a></li> }
         })
         .collect_view();

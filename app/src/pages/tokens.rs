@@ -116,7 +116,9 @@ fn NewToken(
     let service = typed_or(&create, "service", String::new());
     let days = typed_or(&create, "days", "90".into());
     let kind = typed_or(&create, "kind", "person".into());
-    let scope = |s: &'static str, what: &'static str, person_may: bool| {
+    let scope = move |s: &'static str, what: &'static str, person_may: bool| {
+        // A scope nobody here may give is not offered at all.
+        (person_may || may_make_service).then(|| {
         let id = format!("token-scope-{s}");
         let label_for = id.clone();
         view! {
@@ -126,6 +128,7 @@ fn NewToken(
                 {(!person_may).then(|| view! { <span class="muted small">" (service tokens only: your roles do not allow it on a personal token)"</span> })}
             </label>
         }
+        })
     };
     let may = move |s: &str| person_scopes.iter().any(|p| p == s);
     let (may_read, may_draft, may_push) = (may("read"), may("draft"), may("push"));

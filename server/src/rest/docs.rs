@@ -10,8 +10,19 @@ use serde_json::Value;
 use super::problem::KINDS;
 use app::backend::page::escape;
 
+/// A description, escaped, with its `code` spans set as code.
 fn text(v: &Value) -> String {
     escape(v.as_str().unwrap_or(""))
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `#/components/schemas/X` → a link to X's section; inline schemas by their type.
