@@ -174,6 +174,15 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         "make an API token (its secret shown once)",
     ),
     f("/api/tokens/revoke", READ, "id=999999", "revoke an API token"),
+    f("/api/notifications/list", ADMIN, "", "notification receivers and deliveries"),
+    f(
+        "/api/notifications/subscribe",
+        ADMIN,
+        "name=&kind=generic&url=",
+        "subscribe a receiver (webhook, Slack, Teams)",
+    ),
+    f("/api/notifications/enable", ADMIN, "id=999999&enabled=false", "turn a receiver off or on"),
+    f("/api/notifications/resend", ADMIN, "id=999999", "send a delivery again"),
 ];
 
 const fn r(path: &'static str, rule: Rule, sample: &'static str, what: &'static str) -> Endpoint {

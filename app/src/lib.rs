@@ -22,6 +22,7 @@ pub mod push;
 pub mod roles;
 pub mod tokens;
 pub mod tryit;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
@@ -121,6 +122,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/drift") view=DriftPage ssr=SsrMode::Async/>
                     <Route path=path!("/try") view=TryCallPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -131,6 +131,10 @@ impl Page {
         if path == "/try" {
             return Some(Page::Apis);
         }
+        // Notifications are configured by admins, beside the syncs.
+        if path == "/notifications" {
+            return Some(Page::Sync);
+        }
         // Everyone with a role may make API tokens, as everyone may see Home.
         if path == "/tokens" {
             return Some(Page::Home);

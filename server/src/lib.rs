@@ -10,7 +10,7 @@ pub mod seed_scale;
 // binary re-exports it under its old names for the CLI and the integration tests.
 pub use app::backend::{
     audit, auth, aws, callers, catalog, config, db, directory, history, mappings, memberships,
-    person_access, push, session, state, tryit, users,
+    person_access, push, session, state, tryit, users, webhooks,
 };
 
 use std::sync::Arc;
@@ -221,6 +221,13 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     if let Some(every) = state.settings.push.drift_interval {
         state.pusher.clone().spawn_drift_schedule(every);
     }
+    // Notifications: events become deliveries, sent and retried until taken.
+    webhooks::spawn(
+        state.pool.clone(),
+        state.settings.base_url.to_string(),
+        state.settings.webhook_poll,
+        state.settings.webhook_retry,
+    );
     if let Some(every) = state.settings.sync_interval {
         catalog::schedule::spawn(state.syncer.clone(), every);
     }

@@ -92,6 +92,56 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 _ => Ok(()),
             }
         }
+        Command::Changes {
+            file,
+            service,
+            submit,
+            json,
+        } => {
+            let service = app::domain::api_token::service_name(&service)
+                .map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+            };
+            // YAML (JSON is YAML too), as `POST /api/v1/change-sets` takes it.
+            let mut new: gatehouse::rest::change_sets::NewChangeSet =
+                yaml_serde::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            new.submit |= submit;
+            let pool = db::prepare(&cli.serve.database()?).await?;
+            let push_settings = cli.serve.push.settings()?;
+            let who = app::backend::audit::Actor {
+                tid: None,
+                oid: Some(app::backend::tokens::service_oid(&service)),
+                name: format!("service {service} via the command line"),
+            };
+            let submitted = new.submit;
+            match gatehouse::rest::change_sets::make(&pool, &push_settings, &who, new).await {
+                Ok(id) => {
+                    let state = if submitted { "submitted" } else { "draft" };
+                    if json {
+                        println!("{}", serde_json::json!({ "id": id, "state": state }));
+                    } else {
+                        println!("change set {id}: {state}");
+                    }
+                    Ok(())
+                }
+                Err(problem) => {
+                    if json {
+                        println!("{}", serde_json::to_string(&problem)?);
+                    } else {
+                        eprintln!("refused: {}", problem.detail);
+                        for e in &problem.errors {
+                            eprintln!("  {}: {}", e.field, e.message);
+                        }
+                    }
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Plan { change_set, json } => {
             // As `terraform plan -detailed-exitcode`: 2 when a push would make calls.
             if push::cli::print_plan(&pusher(&cli).await?, change_set, json).await? {

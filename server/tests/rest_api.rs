@@ -305,3 +305,66 @@ async fn a_pipeline_token_drafts_and_submits_a_person_approves_and_the_token_pus
         "{uses:?}"
     );
 }
+
+/// `gatehouse changes FILE --as SERVICE`: what a pipeline runs instead of calling the API.
+#[tokio::test]
+async fn the_changes_command_makes_a_change_set_from_yaml_and_refuses_a_bad_item() {
+    let app = common::spawn_app().await;
+    orders_team(&app).await;
+    let dir = std::env::temp_dir().join(format!("gatehouse-changes-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("orders.yaml");
+    std::fs::write(
+        &good,
+        format!(
+            "title: Orders readers\njustification: The orders dashboard reads orders.\nitems:\n  - kind: bind\n    group_source: file\n    group_id: orders-team\n    role_arn: {ROLE}\n"
+        ),
+    )
+    .unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"title": "Bad", "justification": "A role that is no ARN.", "items": [{"kind": "bind", "group_source": "file", "group_id": "orders-team", "role_arn": "orders-readers"}]}"#,
+    )
+    .unwrap();
+    let run = |file: std::path::PathBuf| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args([
+                "changes",
+                file.to_str().unwrap(),
+                "--as",
+                "deploy-pipeline",
+                "--submit",
+                "--json",
+            ])
+            .env("DATABASE_URL", &app.owner_url)
+            .output()
+    };
+    let made = run(good).await.unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out: Value = serde_json::from_slice(&made.stdout).unwrap();
+    assert_eq!(out["state"], "submitted", "{out}");
+    let (author, state): (String, String) =
+        sqlx::query_as("SELECT author_name, state FROM change_sets WHERE id = $1")
+            .bind(out["id"].as_i64().unwrap())
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(author, "service deploy-pipeline via the command line");
+    assert_eq!(state, "submitted");
+
+    let refused = run(bad).await.unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let problem: Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(problem["errors"][0]["field"], "role_arn", "{problem}");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM change_sets")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "the bad file made nothing");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -23,3 +23,4 @@ pub mod state;
 pub mod tokens;
 pub mod tryit;
 pub mod users;
+pub mod webhooks;

@@ -30,3 +30,4 @@ pub mod policy;
 pub mod resource_policy;
 pub mod route_key;
 pub mod saml;
+pub mod webhook;

@@ -57,6 +57,7 @@ pub fn SyncPage() -> impl IntoView {
         <Guarded page=Page::Sync>
             <h1>"Sync"</h1>
             <p class="lead">"Bring the catalogs up to date with AWS and the directory. Runs go on in the background; each is recorded and audited."</p>
+            <p class="muted">"Who hears of reviews, pushes and drift: " <a href="/notifications" data-testid="notifications-link">"Notifications"</a>"."</p>
             <div class="cards">
                 <SyncCard action=actions[0] catalog="apis" title="API Gateway" button="Sync APIs now"
                     about="REST APIs with their stages, resources and methods, from every target. APIs deleted in AWS are kept and marked gone."/>

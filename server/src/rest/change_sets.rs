@@ -60,7 +60,7 @@ pub enum ItemRequest {
 }
 
 impl ItemRequest {
-    fn edit(self) -> Edit {
+    pub fn edit(self) -> Edit {
         match self {
             ItemRequest::Bind {
                 group_source,
@@ -304,6 +304,19 @@ async fn create_now(
 ) -> ApiResult<(StatusCode, Json<ChangeSetOut>)> {
     let new: NewChangeSet = serde_json::from_slice(body)
         .map_err(|e| Problem::invalid(vec![("body".into(), e.to_string())]))?;
+    let id = make(&state.pool, &state.settings.push, &caller.actor, new).await?;
+    let detail = service::change_set_for(state, None, id).await?;
+    Ok((StatusCode::CREATED, Json(detail.into())))
+}
+
+/// Makes `new` as `who` (submitted, with `submit`): every field is checked before anything is
+/// made, and nothing is made if one item does not fit. The REST API and `gatehouse changes`.
+pub async fn make(
+    pool: &sqlx::PgPool,
+    push: &app::backend::config::PushSettings,
+    who: &app::backend::audit::Actor,
+    new: NewChangeSet,
+) -> ApiResult<i64> {
     if new.items.is_empty() {
         return Err(Problem::invalid(vec![(
             "items".into(),
@@ -315,17 +328,15 @@ async fn create_now(
         justification: new.justification.clone(),
         ticket: new.ticket.clone(),
     };
-    // Every field is checked before anything is made.
     workflow::check_details(&details, new.submit)?;
     let purpose = Purpose {
         key: format!("api:{}", uuid::Uuid::new_v4()),
         title: new.title.trim().to_string(),
     };
     let edits = new.items.into_iter().map(ItemRequest::edit).collect();
-    let (id, _warnings) = service::draft_for(state, &caller.actor, &purpose, edits).await?;
-    workflow::save_details(&state.pool, &caller.actor, id, details, new.submit).await?;
-    let detail = service::change_set_for(state, None, id).await?;
-    Ok((StatusCode::CREATED, Json(detail.into())))
+    let (id, _warnings) = service::draft_for(pool, push, who, &purpose, edits).await?;
+    workflow::save_details(pool, who, id, details, new.submit).await?;
+    Ok(id)
 }
 
 #[utoipa::path(get, path = "/api/v1/change-sets/{id}", tag = "change sets",

@@ -53,6 +53,22 @@ pub enum Command {
         #[arg(long)]
         allow_removals: bool,
     },
+    /// Create a change set from a file (YAML or JSON, as the REST API's `POST /api/v1/change-sets`
+    /// takes it: title, justification, ticket, items, submit) as a named service identity: what a
+    /// pipeline runs instead of calling the REST API. Nothing is made if one item does not fit.
+    Changes {
+        /// The file (`-`: standard input).
+        file: std::path::PathBuf,
+        /// The service identity the change set is made by (it can never approve it).
+        #[arg(long = "as", value_name = "SERVICE")]
+        service: String,
+        /// Submit it for review (as `"submit": true` in the file).
+        #[arg(long)]
+        submit: bool,
+        /// One JSON object on standard output instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every AWS call pushing a change set would make now and how each policy changes
     /// (reads AWS, writes nothing). Exit status 0 nothing to do, 2 calls to make, 1 error (as
     /// `terraform plan -detailed-exitcode`).
@@ -207,6 +223,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
     pub listen: Option<String>,
+    /// How often notifications are made from new events and sent, in milliseconds.
+    #[arg(long, env = "GATEHOUSE_WEBHOOK_POLL_MS", global = true)]
+    pub webhook_poll_ms: Option<String>,
+    /// The first wait before a notification is sent again, in milliseconds (doubled per attempt,
+    /// at most an hour).
+    #[arg(long, env = "GATEHOUSE_WEBHOOK_RETRY_MS", global = true)]
+    pub webhook_retry_ms: Option<String>,
     /// Where to serve `/metrics` (Prometheus) instead of the main address, e.g. 127.0.0.1:9464.
     #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<String>,
@@ -406,6 +429,10 @@ pub struct Settings {
     /// Pages and server functions served at once, and how long one may take.
     pub max_concurrent_requests: usize,
     pub request_timeout: Duration,
+    /// How often notifications are made and sent.
+    pub webhook_poll: Duration,
+    /// The first wait before a notification is sent again.
+    pub webhook_retry: Duration,
     /// Signed checkpoints and manifests; `None` when no key is configured.
     pub anchoring: Option<std::sync::Arc<crate::backend::history::anchor::Anchoring>>,
     pub aws: AwsSettings,
@@ -745,6 +772,16 @@ impl ServeArgs {
                     "max-concurrent-requests",
                 ),
             )? as usize,
+            webhook_poll: Duration::from_millis(positive(
+                &self.webhook_poll_ms,
+                2000,
+                ("GATEHOUSE_WEBHOOK_POLL_MS", "webhook-poll-ms"),
+            )?),
+            webhook_retry: Duration::from_millis(positive(
+                &self.webhook_retry_ms,
+                5000,
+                ("GATEHOUSE_WEBHOOK_RETRY_MS", "webhook-retry-ms"),
+            )?),
             request_timeout: Duration::from_secs(positive(
                 &self.request_timeout_seconds,
                 30,

@@ -214,7 +214,8 @@ pub async fn item_of(
 /// Puts `edits` together into a new change set of `who`'s own for `purpose` (nothing lands if
 /// one does not fit); answers its id and each edit's warning.
 pub async fn draft_for(
-    state: &AppState,
+    pool: &PgPool,
+    push: &PushSettings,
     who: &Actor,
     purpose: &workflow::Purpose,
     edits: Vec<Edit>,
@@ -222,11 +223,11 @@ pub async fn draft_for(
     let mut items = Vec::new();
     let mut warnings = Vec::new();
     for edit in edits {
-        let (item, warning) = item_of(&state.pool, edit, &state.settings.push).await?;
+        let (item, warning) = item_of(pool, edit, push).await?;
         items.push(item);
         warnings.push(warning);
     }
-    let id = workflow::edit_for(&state.pool, who, purpose, items).await?;
+    let id = workflow::edit_for(pool, who, purpose, items).await?;
     Ok((id, warnings))
 }
 

@@ -1,0 +1,446 @@
+//! The notification outbox: audit events after the cursor become deliveries for each matching
+//! subscription (in one transaction with the cursor, so none is made twice or missed), and due
+//! deliveries are sent, signed, and retried with back-off until the receiver takes them. Only
+//! the oldest undelivered delivery of a change set is sent to a receiver, so order is kept.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use sqlx::PgPool;
+
+use crate::{
+    backend::catalog::queries::utc,
+    domain::{
+        desired::ChangeItem,
+        webhook::{actions, body_for, event_of, retry_after, CheckedSubscription, ReceiverKind},
+    },
+    webhooks::{DeliveryView, SubscriptionView},
+};
+
+/// `v1=` and the hex HMAC-SHA256 of `timestamp.body` under `secret`: what a receiver checks.
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn change_set_of(subject: Option<&str>) -> Option<i64> {
+    subject?.strip_prefix("change_set:")?.parse().ok()
+}
+
+/// The APIs a change set grants routes of.
+async fn apis_of(pool: &PgPool, id: i64) -> sqlx::Result<Vec<String>> {
+    let items: Option<sqlx::types::Json<Vec<ChangeItem>>> =
+        sqlx::query_scalar("SELECT items FROM change_sets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(items
+        .map(|i| i.0)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| match i {
+            ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => {
+                Some(g.api.api_id.as_str().to_string())
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+type EventRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Value,
+    time::OffsetDateTime,
+);
+type SubscriptionRow = (i64, Vec<String>, Vec<String>);
+
+/// Turns the audit events after the cursor into deliveries; answers how many were made.
+pub async fn enqueue(pool: &PgPool, base_url: &str) -> sqlx::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let cursor: i64 = sqlx::query_scalar("SELECT last_seq FROM webhook_cursor FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await?;
+    let events: Vec<EventRow> = sqlx::query_as(
+        "SELECT seq, action, actor_name, subject, details, occurred_at FROM audit_events
+         WHERE seq > $1 ORDER BY seq LIMIT 500",
+    )
+    .bind(cursor)
+    .fetch_all(&mut *tx)
+    .await?;
+    let Some(last) = events.last().map(|e| e.0) else {
+        return Ok(0);
+    };
+    let subscriptions: Vec<SubscriptionRow> = sqlx::query_as(
+        "SELECT id, events, api_ids FROM webhook_subscriptions WHERE disabled_at IS NULL",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let announced = actions();
+    let mut made = 0;
+    for (seq, action, actor, subject, details, at) in events {
+        if !announced.contains(&action.as_str()) {
+            continue;
+        }
+        let Some(event) = event_of(&action) else {
+            continue;
+        };
+        let change_set = change_set_of(subject.as_deref());
+        let (title, apis) = match change_set {
+            Some(id) => (
+                sqlx::query_scalar::<_, String>("SELECT title FROM change_sets WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .unwrap_or_default(),
+                apis_of(pool, id).await?,
+            ),
+            None => (String::new(), Vec::new()),
+        };
+        let (summary, url) = sentence(event, change_set, &title, &actor, &details, base_url);
+        let payload = json!({
+            "event": event,
+            "occurred_at": utc(at),
+            "actor": actor,
+            "change_set": change_set.map(|id| json!({"id": id, "title": title})),
+            "summary": summary,
+            "url": url,
+            "details": details,
+        });
+        for (sub, wanted, api_ids) in &subscriptions {
+            if !wanted.iter().any(|w| w == event) {
+                continue;
+            }
+            if change_set.is_some()
+                && !api_ids.is_empty()
+                && !apis.iter().any(|a| api_ids.contains(a))
+            {
+                continue;
+            }
+            made += sqlx::query(
+                "INSERT INTO webhook_deliveries (subscription_id, event_seq, event, change_set_id, payload)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(sub)
+            .bind(seq)
+            .bind(event)
+            .bind(change_set)
+            .bind(&payload)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+        }
+    }
+    sqlx::query("UPDATE webhook_cursor SET last_seq = $1")
+        .bind(last)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// The event in a sentence, and the page it is about.
+fn sentence(
+    event: &str,
+    change_set: Option<i64>,
+    title: &str,
+    actor: &str,
+    details: &Value,
+    base_url: &str,
+) -> (String, String) {
+    let base = base_url.trim_end_matches('/');
+    let cs = change_set
+        .map(|id| format!("Change set {id} “{title}”"))
+        .unwrap_or_default();
+    let cs_url = change_set
+        .map(|id| format!("{base}/change-sets/{id}"))
+        .unwrap_or_default();
+    match event {
+        "submitted" => (
+            format!("{cs} waits for review (submitted by {actor})."),
+            cs_url,
+        ),
+        "approved" => (format!("{cs} was approved by {actor}."), cs_url),
+        "rejected" => (format!("{cs} was rejected by {actor}."), cs_url),
+        "pushed" => (format!("{cs} was pushed to AWS."), cs_url),
+        "push_failed" => (format!("The push of {cs} failed."), cs_url),
+        "drift_found" => (
+            format!(
+                "Drift: {} differences between AWS and the approved mappings.",
+                details["items"].as_array().map_or(0, Vec::len)
+            ),
+            format!("{base}/drift"),
+        ),
+        "export_ready" => (
+            format!("History export {} is ready.", details["export"]),
+            format!("{base}/history"),
+        ),
+        other => (other.to_string(), String::new()),
+    }
+}
+
+type DueRow = (i64, String, Value, i32, String, String, String);
+
+/// Sends the deliveries that are due (at most `batch`); answers how many were taken.
+pub async fn deliver_due(
+    pool: &PgPool,
+    client: &reqwest::Client,
+    retry_base: Duration,
+    batch: i64,
+) -> sqlx::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let due: Vec<DueRow> = sqlx::query_as(
+        "SELECT d.id, d.event, d.payload, d.attempts, s.kind, s.url, s.secret
+         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+         WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now() AND s.disabled_at IS NULL
+           AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries e
+               WHERE e.subscription_id = d.subscription_id AND e.change_set_id = d.change_set_id
+                 AND e.id < d.id AND e.delivered_at IS NULL)
+         ORDER BY d.id LIMIT $1
+         FOR UPDATE OF d SKIP LOCKED",
+    )
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut taken = 0;
+    for (id, event, payload, attempts, kind, url, secret) in due {
+        let kind = ReceiverKind::parse(&kind).unwrap_or(ReceiverKind::Generic);
+        let mut payload = payload;
+        payload["delivery"] = json!(id);
+        let body = serde_json::to_vec(&body_for(kind, &payload)).unwrap_or_default();
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("x-gatehouse-event", &event)
+            .header("x-gatehouse-delivery", id.to_string())
+            .timeout(Duration::from_secs(10));
+        if kind == ReceiverKind::Generic {
+            request = request
+                .header("x-gatehouse-timestamp", timestamp.to_string())
+                .header(
+                    "x-gatehouse-signature",
+                    signature(&secret, timestamp, &body),
+                );
+        }
+        let outcome = match request.body(body).send().await {
+            Ok(r) if r.status().is_success() => Ok(r.status().as_u16()),
+            Ok(r) => Err((
+                Some(r.status().as_u16()),
+                format!("the receiver answered {}", r.status()),
+            )),
+            Err(e) => Err((None, format!("could not reach the receiver: {e}"))),
+        };
+        let attempts = attempts + 1;
+        match outcome {
+            Ok(status) => {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET delivered_at = now(), attempts = $2,
+                            last_status = $3, last_error = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(attempts)
+                .bind(status as i16)
+                .execute(&mut *tx)
+                .await?;
+                taken += 1;
+                metrics::counter!("gatehouse_webhook_deliveries_total", "kind" => kind.as_str(), "outcome" => "delivered").increment(1);
+            }
+            Err((status, error)) => {
+                let wait = retry_after(retry_base, attempts as u32);
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET attempts = $2, last_status = $3, last_error = $4,
+                            next_attempt_at = now() + $5 * interval '1 millisecond' WHERE id = $1",
+                )
+                .bind(id)
+                .bind(attempts)
+                .bind(status.map(|s| s as i16))
+                .bind(&error)
+                .bind(wait.as_millis() as f64)
+                .execute(&mut *tx)
+                .await?;
+                tracing::warn!(delivery = id, %error, "a notification was not delivered; it will be sent again");
+                metrics::counter!("gatehouse_webhook_deliveries_total", "kind" => kind.as_str(), "outcome" => "failed").increment(1);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(taken)
+}
+
+/// Makes deliveries and sends them every `poll`, for as long as the process runs.
+pub fn spawn(pool: PgPool, base_url: String, poll: Duration, retry_base: Duration) {
+    tokio::spawn(async move {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        loop {
+            if let Err(e) = enqueue(&pool, &base_url).await {
+                tracing::error!(error = %e, "could not turn events into notifications");
+            }
+            match deliver_due(&pool, &client, retry_base, 20).await {
+                // More may be waiting behind what was just delivered: go on at once.
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "could not send notifications"),
+            }
+            tokio::time::sleep(poll).await;
+        }
+    });
+}
+
+/// Subscribes a receiver; answers its id.
+pub async fn subscribe(pool: &PgPool, by: &str, s: &CheckedSubscription) -> anyhow::Result<i64> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key)?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO webhook_subscriptions (name, kind, url, secret, events, api_ids, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&s.name)
+    .bind(s.kind.as_str())
+    .bind(&s.url)
+    .bind(format!("whsec_{}", hex::encode(key)))
+    .bind(&s.events)
+    .bind(&s.api_ids)
+    .bind(by)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Stops sending to a receiver (its undelivered deliveries wait, and go if it is turned on).
+pub async fn set_enabled(pool: &PgPool, id: i64, enabled: bool) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE webhook_subscriptions SET disabled_at = CASE WHEN $2 THEN NULL ELSE now() END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(enabled)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Sends a delivery again now (delivered or not).
+pub async fn resend(pool: &PgPool, id: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE webhook_deliveries SET delivered_at = NULL, next_attempt_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+type SubscriptionListRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Vec<String>,
+    Vec<String>,
+    String,
+    Option<time::OffsetDateTime>,
+    i64,
+    i64,
+);
+type DeliveryRow = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    i32,
+    Option<i16>,
+    Option<String>,
+    time::OffsetDateTime,
+    Option<time::OffsetDateTime>,
+    time::OffsetDateTime,
+);
+
+pub async fn subscriptions(pool: &PgPool) -> sqlx::Result<Vec<SubscriptionView>> {
+    let rows: Vec<SubscriptionListRow> = sqlx::query_as(
+        "SELECT s.id, s.name, s.kind, s.url, s.secret, s.events, s.api_ids, s.created_by, s.disabled_at,
+                (SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.delivered_at IS NOT NULL),
+                (SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.delivered_at IS NULL)
+         FROM webhook_subscriptions s ORDER BY s.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, kind, url, secret, events, api_ids, by, disabled, delivered, waiting)| {
+                SubscriptionView {
+                    id,
+                    name,
+                    kind,
+                    url,
+                    secret,
+                    events,
+                    api_ids,
+                    created_by: by,
+                    enabled: disabled.is_none(),
+                    delivered,
+                    waiting,
+                }
+            },
+        )
+        .collect())
+}
+
+/// The newest deliveries (a page's worth).
+pub async fn deliveries(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<DeliveryView>> {
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT d.id, s.name, d.event, d.change_set_id, d.attempts, d.last_status, d.last_error,
+                d.created_at, d.delivered_at, d.next_attempt_at
+         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+         ORDER BY d.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                receiver,
+                event,
+                change_set,
+                attempts,
+                status,
+                error,
+                created,
+                delivered,
+                next,
+            )| DeliveryView {
+                id,
+                receiver,
+                event,
+                change_set,
+                attempts,
+                last_status: status,
+                last_error: error,
+                created_at: utc(created),
+                status: match delivered {
+                    Some(at) => format!("delivered {}", utc(at)),
+                    None if attempts == 0 => "waiting to be sent".into(),
+                    None => format!("failed {attempts}×, next try {}", utc(next)),
+                },
+                delivered: delivered.is_some(),
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,215 @@
+//! Notifications as a receiver sees them: each event once, signed (the signature checks out
+//! with the receiver's secret), a change set's events in order, and a receiver that was down
+//! for a while gets everything once it is back (the outbox keeps them).
+
+mod common;
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
+use common::{approved, pushing::binding, spawn_app_with};
+use serde_json::Value;
+
+#[derive(Clone, Default)]
+struct Receiver {
+    up: Arc<AtomicBool>,
+    got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    refused: Arc<Mutex<usize>>,
+}
+
+async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    if !r.up.load(Ordering::SeqCst) {
+        *r.refused.lock().unwrap() += 1;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    r.got.lock().unwrap().push((headers, body));
+    StatusCode::NO_CONTENT
+}
+
+async fn receiver() -> (Receiver, String) {
+    let r = Receiver::default();
+    r.up.store(true, Ordering::SeqCst);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/hook", post(hook))
+        .with_state(r.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (r, url)
+}
+
+/// (event, change set) of what the receiver got, in order, each signature checked.
+fn received(r: &Receiver, secret: &str) -> Vec<(String, i64)> {
+    r.got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(headers, body)| {
+            let timestamp: i64 = headers["x-gatehouse-timestamp"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let signature = headers["x-gatehouse-signature"].to_str().unwrap();
+            assert_eq!(
+                signature,
+                gatehouse::webhooks::signature(secret, timestamp, body),
+                "the signature checks out"
+            );
+            assert_ne!(
+                signature,
+                gatehouse::webhooks::signature("another secret", timestamp, body)
+            );
+            let payload: Value = serde_json::from_slice(body).unwrap();
+            assert_eq!(
+                headers["x-gatehouse-event"],
+                payload["event"].as_str().unwrap()
+            );
+            assert!(
+                payload["summary"].as_str().unwrap().contains("Change set"),
+                "{payload}"
+            );
+            (
+                payload["event"].as_str().unwrap().to_string(),
+                payload["change_set"]["id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_for(r: &Receiver, count: usize) {
+    for _ in 0..200 {
+        if r.got.lock().unwrap().len() >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the receiver got {} of {count}",
+        r.got.lock().unwrap().len()
+    );
+}
+
+#[tokio::test]
+async fn each_event_once_signed_in_order_and_nothing_lost_while_the_receiver_is_down() {
+    let (r, url) = receiver().await;
+    let mut app = spawn_app_with(|s| {
+        s.webhook_poll = Duration::from_millis(100);
+        s.webhook_retry = Duration::from_millis(200);
+    })
+    .await;
+    let _ = app.sign_in("admin", "/").await.response.text().await;
+    let post = |app: &common::TestApp, path: &str, form: String| {
+        app.client
+            .post(app.url(path))
+            .header("origin", &app.base_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(form)
+            .send()
+    };
+    // A wrong address is said next to its field; nothing is subscribed.
+    let refused: Value = post(
+        &app,
+        "/api/notifications/subscribe",
+        "name=x&kind=generic&url=ftp://x&event_submitted=on".into(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(refused["errors"][0][0], "url", "{refused}");
+    let made = post(
+        &app,
+        "/api/notifications/subscribe",
+        format!("name=CI+receiver&kind=generic&url={url}&event_submitted=on&event_approved=on&event_rejected=on"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(made.status(), StatusCode::OK);
+    let list: Value = post(&app, "/api/notifications/list", String::new())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = list["subscriptions"][0]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Reviewers and auditors may not see or change receivers.
+    app.client = common::browser();
+    let _ = app.sign_in("reviewer", "/").await.response.text().await;
+    let status = post(&app, "/api/notifications/list", String::new())
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Up: a change set's submission and approval arrive, once each, in order.
+    let first = approved(&app.pool, vec![binding("role-a")]).await;
+    wait_for(&r, 2).await;
+    assert_eq!(
+        received(&r, &secret),
+        [
+            ("submitted".to_string(), first),
+            ("approved".to_string(), first)
+        ]
+    );
+
+    // Down for a while: two more change sets happen meanwhile; nothing arrives, every try is
+    // refused, and once it is back everything arrives, each once, each change set in order.
+    r.up.store(false, Ordering::SeqCst);
+    let second = approved(&app.pool, vec![binding("role-b")]).await;
+    let third = approved(&app.pool, vec![binding("role-c")]).await;
+    for _ in 0..100 {
+        if *r.refused.lock().unwrap() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        *r.refused.lock().unwrap() >= 3,
+        "the receiver was tried while down"
+    );
+    let failed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NULL AND last_status = 503",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        failed >= 2,
+        "failed deliveries wait with their error: {failed}"
+    );
+    r.up.store(true, Ordering::SeqCst);
+    wait_for(&r, 6).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = received(&r, &secret);
+    assert_eq!(got.len(), 6, "each once: {got:?}");
+    for id in [second, third] {
+        let of: Vec<&str> = got
+            .iter()
+            .filter(|(_, cs)| *cs == id)
+            .map(|(e, _)| e.as_str())
+            .collect();
+        assert_eq!(
+            of,
+            ["submitted", "approved"],
+            "change set {id} in order: {got:?}"
+        );
+    }
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(waiting, 0);
+}
