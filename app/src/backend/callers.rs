@@ -135,23 +135,6 @@ impl CallerSet {
     }
 }
 
-/// Page `page` (from 0) of who may call a method (tests and tools; the page goes through the
-/// cache).
-#[allow(clippy::too_many_arguments)]
-pub async fn callers(
-    pool: &PgPool,
-    desired: &DesiredState,
-    at: Option<&str>,
-    api_id: &str,
-    path: &str,
-    http_method: &str,
-    page: usize,
-) -> sqlx::Result<CallersView> {
-    Ok(caller_set(pool, desired, at, api_id, path, http_method)
-        .await?
-        .page(page))
-}
-
 /// What a caller set is kept under: the desired version, the directory's generation, the method.
 type SetKey = (i64, i64, String, String, String);
 

@@ -68,27 +68,37 @@ pub async fn enqueue(pool: &PgPool, base_url: &str) -> sqlx::Result<usize> {
     let cursor: i64 = sqlx::query_scalar("SELECT last_seq FROM webhook_cursor FOR UPDATE")
         .fetch_one(&mut *tx)
         .await?;
+    // Events take their seq in commit order (the chain's lock), so none can still appear at
+    // or below the newest seq seen now: the cursor may move up to it.
+    let upto: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM audit_events")
+        .fetch_one(&mut *tx)
+        .await?;
+    if upto <= cursor {
+        return Ok(0);
+    }
+    const BATCH: usize = 500;
     let events: Vec<EventRow> = sqlx::query_as(
         "SELECT seq, action, actor_name, subject, details, occurred_at FROM audit_events
-         WHERE seq > $1 ORDER BY seq LIMIT 500",
+         WHERE seq > $1 AND seq <= $2 AND action = ANY($3) ORDER BY seq LIMIT $4",
     )
     .bind(cursor)
+    .bind(upto)
+    .bind(actions())
+    .bind(BATCH as i64)
     .fetch_all(&mut *tx)
     .await?;
-    let Some(last) = events.last().map(|e| e.0) else {
-        return Ok(0);
+    // A full batch may have more after it: the cursor moves to its end, else to `upto`.
+    let last = match events.last() {
+        Some(e) if events.len() == BATCH => e.0,
+        _ => upto,
     };
     let subscriptions: Vec<SubscriptionRow> = sqlx::query_as(
         "SELECT id, events, api_ids FROM webhook_subscriptions WHERE disabled_at IS NULL",
     )
     .fetch_all(&mut *tx)
     .await?;
-    let announced = actions();
     let mut made = 0;
     for (seq, action, actor, subject, details, at) in events {
-        if !announced.contains(&action.as_str()) {
-            continue;
-        }
         let Some(event) = event_of(&action) else {
             continue;
         };

@@ -66,9 +66,10 @@ async fn callers_at(pool: &PgPool, api_id: &str, at: &str) -> Vec<String> {
     let desired = gatehouse::history::reports::desired_as_of(pool, at)
         .await
         .unwrap();
-    let view = gatehouse::callers::callers(pool, &desired, Some(at), api_id, "/orders", "GET", 0)
+    let view = gatehouse::callers::caller_set(pool, &desired, Some(at), api_id, "/orders", "GET")
         .await
-        .unwrap();
+        .unwrap()
+        .page(0);
     assert_eq!(view.total, view.people.len());
     view.people
         .iter()
@@ -166,9 +167,10 @@ async fn access_as_of_a_moment_between_membership_changes() {
     let desired = gatehouse::history::reports::desired_as_of(&pool, &t3)
         .await
         .unwrap();
-    let now = gatehouse::callers::callers(&pool, &desired, None, &api_id, "/orders", "GET", 0)
+    let now = gatehouse::callers::caller_set(&pool, &desired, None, &api_id, "/orders", "GET")
         .await
-        .unwrap();
+        .unwrap()
+        .page(0);
     let names: Vec<&str> = now.people.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Bob Builder", "Carol Danvers"]);
     // Only changes are stored: three syncs of three edges wrote four history rows, and the edge
