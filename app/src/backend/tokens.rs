@@ -80,7 +80,8 @@ type TokenRow = (
     Option<OffsetDateTime>,
 );
 
-/// The token whose secret is `secret`, if it may be used now; marks it used.
+/// The token whose secret is `secret`, if it may be used now (its use is recorded by the
+/// caller, with the answer's status: when it was last used is read from those records).
 pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<TokenCaller, Refusal> {
     let row: Option<TokenRow> = sqlx::query_as(
         "SELECT t.id, t.kind, t.subject_tid, t.subject_oid, t.subject_name, t.scopes,
@@ -117,10 +118,6 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<TokenCaller, Re
             return Err(Refusal::PersonGone);
         }
     }
-    sqlx::query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
     let actor = Actor {
         tid,
         oid: Some(oid),
@@ -237,9 +234,10 @@ pub async fn list(pool: &PgPool, viewer: &SessionUser) -> sqlx::Result<Vec<Token
     let rows: Vec<ListedToken> = sqlx::query_as(
         "SELECT t.id, t.name, t.kind, t.subject_name AS acts_as, t.scopes, t.prefix,
                 t.created_by_name AS by, t.created_at AS created, t.expires_at AS expires,
-                t.revoked_at AS revoked, t.revoked_by, t.last_used_at AS used,
-                (SELECT count(*) FROM api_token_uses u WHERE u.token_id = t.id) AS uses
+                t.revoked_at AS revoked, t.revoked_by, u.used, coalesce(u.uses, 0) AS uses
          FROM api_tokens t
+         LEFT JOIN LATERAL (SELECT max(at) AS used, count(*) AS uses
+                            FROM api_token_uses WHERE token_id = t.id) u ON true
          WHERE (t.kind = 'person' AND t.subject_oid = $1) OR (t.kind = 'service' AND $2)
          ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id DESC
          LIMIT 500",

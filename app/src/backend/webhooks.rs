@@ -32,16 +32,21 @@ fn change_set_of(subject: Option<&str>) -> Option<i64> {
     subject?.strip_prefix("change_set:")?.parse().ok()
 }
 
-/// The APIs a change set grants routes of.
-async fn apis_of(pool: &PgPool, id: i64) -> sqlx::Result<Vec<String>> {
-    let items: Option<sqlx::types::Json<Vec<ChangeItem>>> =
-        sqlx::query_scalar("SELECT items FROM change_sets WHERE id = $1")
+/// A change set's title and the APIs it grants routes of.
+async fn title_and_apis(
+    db: &mut sqlx::PgConnection,
+    id: i64,
+) -> sqlx::Result<(String, Vec<String>)> {
+    let row: Option<(String, sqlx::types::Json<Vec<ChangeItem>>)> =
+        sqlx::query_as("SELECT title, items FROM change_sets WHERE id = $1")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
-    Ok(items
-        .map(|i| i.0)
-        .unwrap_or_default()
+    let Some((title, items)) = row else {
+        return Ok((String::new(), Vec::new()));
+    };
+    let apis = items
+        .0
         .iter()
         .filter_map(|i| match i {
             ChangeItem::AddGrant(g) | ChangeItem::RemoveGrant(g) => {
@@ -49,7 +54,8 @@ async fn apis_of(pool: &PgPool, id: i64) -> sqlx::Result<Vec<String>> {
             }
             _ => None,
         })
-        .collect())
+        .collect();
+    Ok((title, apis))
 }
 
 type EventRow = (
@@ -104,14 +110,7 @@ pub async fn enqueue(pool: &PgPool, base_url: &str) -> sqlx::Result<usize> {
         };
         let change_set = change_set_of(subject.as_deref());
         let (title, apis) = match change_set {
-            Some(id) => (
-                sqlx::query_scalar::<_, String>("SELECT title FROM change_sets WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .unwrap_or_default(),
-                apis_of(pool, id).await?,
-            ),
+            Some(id) => title_and_apis(&mut tx, id).await?,
             None => (String::new(), Vec::new()),
         };
         let (summary, url) = sentence(event, change_set, &title, &actor, &details, base_url);

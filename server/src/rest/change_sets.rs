@@ -362,11 +362,17 @@ pub async fn submit(
     Extension(caller): Extension<TokenCaller>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ChangeSetOut>> {
-    let detail = service::change_set_for(&state, None, id).await?;
+    // What was saved stays as it is: only the state moves.
+    let cs = {
+        let mut conn = state.pool.acquire().await?;
+        app::backend::mappings::store::change_set(&mut conn, id, false)
+            .await?
+            .ok_or_else(|| Problem::new("not-found", format!("There is no change set {id}.")))?
+    };
     let details = Details {
-        title: detail.summary.title,
-        justification: detail.justification,
-        ticket: detail.ticket.unwrap_or_default(),
+        title: cs.title,
+        justification: cs.justification,
+        ticket: cs.ticket.unwrap_or_default(),
     };
     workflow::save_details(&state.pool, &caller.actor, id, details, true).await?;
     Ok(Json(
