@@ -406,6 +406,69 @@ pub const REST: &[RestEndpoint] = {
             Scope(Read),
             "can a person call a route, and why",
         ),
+        v1(
+            "GET",
+            "/api/v1/apis/{api_id}/routes",
+            Scope(Read),
+            "an API's stages and routes",
+        ),
+        v1("GET", "/api/v1/groups", Scope(Read), "directory groups"),
+        v1("GET", "/api/v1/roles", Scope(Read), "IAM roles"),
+        v1("GET", "/api/v1/people", Scope(Read), "directory people"),
+        v1(
+            "GET",
+            "/api/v1/mappings",
+            Scope(Read),
+            "approved mappings: group, role, routes",
+        ),
+        v1(
+            "POST",
+            "/api/v1/change-sets/{id}/items",
+            Scope(Draft),
+            "add items to the token's draft",
+        ),
+        v1(
+            "DELETE",
+            "/api/v1/change-sets/{id}/items/{index}",
+            Scope(Draft),
+            "remove an item from the token's draft",
+        ),
+        v1(
+            "GET",
+            "/api/v1/change-sets/{id}/plan",
+            Scope(Read),
+            "the AWS calls a push would make now",
+        ),
+        v1(
+            "GET",
+            "/api/v1/history",
+            Scope(Read),
+            "the audit history, filtered, a page at a time",
+        ),
+        v1(
+            "POST",
+            "/api/v1/exports",
+            Scope(Read),
+            "export the history (CSV, JSON Lines)",
+        ),
+        v1(
+            "GET",
+            "/api/v1/exports/{id}",
+            Scope(Read),
+            "an export's progress",
+        ),
+        v1(
+            "GET",
+            "/api/v1/exports/{id}/file",
+            Scope(Read),
+            "an export's file (audited)",
+        ),
+        v1(
+            "GET",
+            "/api/v1/exports/{id}/manifest",
+            Scope(Read),
+            "an export's manifest",
+        ),
     ]
 };
 

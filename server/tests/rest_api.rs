@@ -6,6 +6,8 @@
 mod common;
 #[path = "rest_api/contract.rs"]
 mod contract;
+#[path = "rest_api/reads.rs"]
+mod reads;
 
 use std::time::Duration;
 

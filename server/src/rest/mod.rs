@@ -6,16 +6,19 @@
 pub mod auth;
 pub mod catalog;
 pub mod change_sets;
+pub mod directory;
 pub mod docs;
 pub mod etag;
+pub mod history;
 pub mod idempotency;
+pub mod items;
 pub mod problem;
 pub mod push;
 
 use axum::{
     middleware,
     response::IntoResponse,
-    routing::{get, post},
+    routing::{delete, get, post},
     Json, Router,
 };
 use utoipa::{
@@ -35,17 +38,30 @@ use crate::state::AppState;
     paths(
         catalog::me,
         catalog::apis,
+        directory::routes,
+        directory::groups,
+        directory::roles,
+        directory::people,
+        directory::mappings,
         change_sets::list,
         change_sets::create,
         change_sets::get,
         change_sets::submit,
         change_sets::withdraw,
         change_sets::review,
+        items::add,
+        items::remove,
+        items::plan,
         push::start,
         push::status,
         push::drift,
         push::check,
         catalog::explain,
+        history::history,
+        history::create_export,
+        history::export_status,
+        history::export_file,
+        history::export_manifest,
     ),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&TokenAuth),
@@ -53,7 +69,8 @@ use crate::state::AppState;
         (name = "change sets", description = "Create, submit and withdraw change sets; reviews are people's"),
         (name = "pushes", description = "Push approved change sets and follow them"),
         (name = "drift", description = "What AWS holds against what was approved"),
-        (name = "catalog", description = "What was synced from API Gateway"),
+        (name = "catalog", description = "What was synced from API Gateway, IAM and the directory, and the approved mappings"),
+        (name = "history", description = "The audit history, and exports of it with their manifests"),
         (name = "effective access", description = "Can a person call a route, and why"),
         (name = "tokens", description = "The token itself"),
     )
@@ -88,6 +105,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/docs", get(docs::page))
         .route("/api/v1/me", get(catalog::me))
         .route("/api/v1/apis", get(catalog::apis))
+        .route("/api/v1/apis/{api_id}/routes", get(directory::routes))
+        .route("/api/v1/groups", get(directory::groups))
+        .route("/api/v1/roles", get(directory::roles))
+        .route("/api/v1/people", get(directory::people))
+        .route("/api/v1/mappings", get(directory::mappings))
         .route(
             "/api/v1/change-sets",
             get(change_sets::list).post(change_sets::create),
@@ -102,6 +124,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/api/v1/change-sets/{id}/reviews",
             post(change_sets::review),
         )
+        .route("/api/v1/change-sets/{id}/items", post(items::add))
+        .route(
+            "/api/v1/change-sets/{id}/items/{index}",
+            delete(items::remove),
+        )
+        .route("/api/v1/change-sets/{id}/plan", get(items::plan))
         .route(
             "/api/v1/change-sets/{id}/push",
             get(push::status).post(push::start),
@@ -109,6 +137,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/drift", get(push::drift))
         .route("/api/v1/drift/checks", post(push::check))
         .route("/api/v1/explain", get(catalog::explain))
+        .route("/api/v1/history", get(history::history))
+        .route("/api/v1/exports", post(history::create_export))
+        .route("/api/v1/exports/{id}", get(history::export_status))
+        .route("/api/v1/exports/{id}/file", get(history::export_file))
+        .route(
+            "/api/v1/exports/{id}/manifest",
+            get(history::export_manifest),
+        )
         // Anything else under /api/v1 is answered as the API answers, not with a page.
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .route_layer(middleware::from_fn_with_state(state, auth::authorize))

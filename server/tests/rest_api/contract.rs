@@ -221,7 +221,10 @@ async fn the_openapi_document_describes_every_endpoint_and_each_answer_matches_i
     let mut called = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let url = path.replace("{id}", &id.to_string());
+            let url = path
+                .replace("{id}", &id.to_string())
+                .replace("{api_id}", "nope")
+                .replace("{index}", "0");
             let request = match (method.as_str(), path.as_str()) {
                 ("get", "/api/v1/explain") => api.client.get(app.url(&format!(
                     "{url}?person=nobody%40contoso.test&api=nope&stage=prod&method=GET&path=/orders"
@@ -231,6 +234,7 @@ async fn the_openapi_document_describes_every_endpoint_and_each_answer_matches_i
                     api.client.post(app.url(&url)).json(&new_change_set("nope"))
                 }
                 ("post", _) => api.client.post(app.url(&url)).json(&json!({})),
+                ("delete", _) => api.client.delete(app.url(&url)),
                 (m, _) => panic!("a method the test does not call: {m}"),
             };
             let (status, headers, body) = api.send(request).await;

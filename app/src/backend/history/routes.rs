@@ -128,21 +128,33 @@ async fn file(
         Ok(r) => r,
         Err(response) => return response,
     };
-    if let Some(Extension(u)) = &user {
-        let details = serde_json::json!({ "export": id, "rows": record.rows, "format": record.format().extension() });
-        if let Err(e) = crate::backend::audit::record(
-            &state.pool,
-            &u.actor(),
-            crate::backend::audit::action::EXPORT_DOWNLOADED,
-            Some(&format!("export:{id}")),
-            details,
-        )
-        .await
-        {
-            return AppError::internal(e).into_response();
-        }
+    match &user {
+        Some(Extension(u)) => download(&state, &record, &u.actor()).await,
+        None => (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
     }
-    let body = file_stream(state.pool.clone(), &record).map(|chunk| {
+}
+
+/// Export `record`'s file, streamed from the database as it is read; the download is an audit
+/// event of `who`. The browser's route and the REST API's.
+pub async fn download(
+    state: &AppState,
+    record: &ExportRecord,
+    who: &crate::backend::audit::Actor,
+) -> Response {
+    let id = record.id;
+    let details = serde_json::json!({ "export": id, "rows": record.rows, "format": record.format().extension() });
+    if let Err(e) = crate::backend::audit::record(
+        &state.pool,
+        who,
+        crate::backend::audit::action::EXPORT_DOWNLOADED,
+        Some(&format!("export:{id}")),
+        details,
+    )
+    .await
+    {
+        return AppError::internal(e).into_response();
+    }
+    let body = file_stream(state.pool.clone(), record).map(|chunk| {
         chunk.map(bytes::Bytes::from).map_err(|e| {
             tracing::error!(error = %e, "export stopped");
             std::io::Error::other("the export stopped")

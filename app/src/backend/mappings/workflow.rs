@@ -177,6 +177,42 @@ pub async fn edit_for(
     Ok(draft.id)
 }
 
+/// Adds `new_items` to the author's draft `id` (nothing lands if one does not fit): the REST
+/// API's way to grow a draft it made.
+pub async fn add_items(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    new_items: Vec<ChangeItem>,
+) -> Result<(), WorkflowError> {
+    let who = person(actor)?;
+    let mut tx = pool.begin().await?;
+    let cs = locked(&mut tx, id).await?;
+    own(&cs, who)?;
+    step(&cs, Action::Edit)?;
+    let mut items = cs.items.clone();
+    for item in &new_items {
+        add_item(&mut items, item.clone());
+    }
+    too_many(&items)?;
+    let desired = store::desired_state(&mut tx).await?;
+    let after = desired
+        .apply(&items)
+        .map_err(|e| Refused(format!("this does not fit the current mappings: {e}")))?;
+    pushable(&items, &after)?;
+    store::save_items(&mut tx, id, &items).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        action::CHANGE_SET_EDITED,
+        Some(&subject(id)),
+        json!({ "edit": new_items, "before": cs.items, "after": items }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Removes one item from the author's draft.
 pub async fn drop_item(
     pool: &PgPool,
@@ -374,6 +410,12 @@ pub async fn review_seen(
         .map(|r| r.reviewer_oid)
         .collect();
     may_review(&cs.author_oid, &who, &earlier).map_err(|e| Refused(e.to_string()))?;
+    if let Some(token) = service_token_made_by(&mut tx, cs.author_oid, who).await? {
+        return Err(Refused(format!(
+            "{} wrote change set {id} with the service token “{token}”, which you made: whoever drives a pipeline cannot approve what it authored",
+            cs.author_name
+        )));
+    }
     let content = store::content_hash(&cs.items, cs.base_version);
     if seen.is_some_and(|h| h != content) {
         return Err(Refused(
@@ -432,6 +474,24 @@ pub async fn review_seen(
     store::set_state(&mut tx, id, state).await?;
     tx.commit().await?;
     Ok(state)
+}
+
+/// A service token acting as `author` that `reviewer` made, if any: a person approving what
+/// their own pipeline wrote would be reviewing themselves.
+async fn service_token_made_by(
+    db: &mut PgConnection,
+    author: Uuid,
+    reviewer: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT name FROM api_tokens
+         WHERE kind = 'service' AND subject_oid = $1 AND created_by_oid = $2
+         ORDER BY id LIMIT 1",
+    )
+    .bind(author)
+    .bind(reviewer)
+    .fetch_optional(db)
+    .await
 }
 
 /// Moves a change set's base to the current mappings, when its items still fit them.
