@@ -353,6 +353,8 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("--full and --allow-removals apply to `gatehouse sync groups` only");
             }
             let actor = Actor::system("command line");
+            let mut progress = app::backend::progress::Progress::new(None);
+            progress.say(&format!("syncing {catalog:?}").to_lowercase());
             let outcomes = match catalog {
                 SyncCatalog::All => syncer.sync_all(&actor).await,
                 one => {
@@ -364,6 +366,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     vec![(catalog, syncer.sync_with(&actor, catalog, request).await)]
                 }
             };
+            progress.finish();
             let mut failed = false;
             for (catalog, outcome) in outcomes {
                 match outcome {

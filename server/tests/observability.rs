@@ -12,6 +12,7 @@ use std::{
     time::Duration,
 };
 
+use common::aws_proxy::Fault;
 use common::{
     provider,
     pushing::{orders_readers_get, push_planned, push_settings, setup, through},
@@ -104,11 +105,32 @@ async fn every_answer_has_a_request_id_and_metrics_move_with_requests_and_pushes
     let pusher = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
     let put = r#"gatehouse_push_steps_total{operation="PutRolePolicy",outcome="done"}"#;
     let runs = r#"gatehouse_push_runs_total{outcome="succeeded"}"#;
+    // Every AWS call is counted by operation, and AWS's throttling (once, then retried) too.
+    let aws_put =
+        r#"gatehouse_aws_calls_total{service="IAM",operation="PutRolePolicy",outcome="ok"}"#;
+    let throttled = r#"gatehouse_aws_throttles_total{service="IAM",operation="PutRolePolicy"}"#;
+    proxy.fault("PutRolePolicy", Fault::Throttle);
     let before = scrape(&plain, &app.url("/metrics")).await;
     push_planned(&pusher, id).await;
     let after = scrape(&plain, &app.url("/metrics")).await;
     assert_eq!(series(&after, put) - series(&before, put), 1.0, "{after}");
     assert_eq!(series(&after, runs) - series(&before, runs), 1.0, "{after}");
+    assert_eq!(
+        series(&after, aws_put) - series(&before, aws_put),
+        1.0,
+        "one call (its retry is an attempt, not a call): {after}"
+    );
+    assert_eq!(
+        series(&after, throttled) - series(&before, throttled),
+        1.0,
+        "{after}"
+    );
+    assert!(
+        after.contains(r#"gatehouse_aws_calls_total{service="IAM",operation="GetRolePolicy""#)
+            || after.contains(r#"gatehouse_aws_calls_total{service="IAM",operation="GetRole""#),
+        "the plan's reads are counted too: {after}"
+    );
+    assert!(after.contains("gatehouse_aws_call_duration_seconds_bucket"));
 }
 
 #[tokio::test]

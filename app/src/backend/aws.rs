@@ -30,13 +30,24 @@ fn loader(settings: &AwsSettings, region: Option<&str>) -> aws_config::ConfigLoa
     loader
 }
 
+/// Every client carries [`AwsCallObserver`]: each call is counted, timed and logged.
 fn from_config(config: &aws_config::SdkConfig) -> AwsClients {
+    use super::aws_calls::AwsCallObserver;
+    macro_rules! client {
+        ($sdk:ident) => {
+            $sdk::Client::from_conf(
+                $sdk::config::Builder::from(config)
+                    .interceptor(AwsCallObserver)
+                    .build(),
+            )
+        };
+    }
     AwsClients {
-        apigateway: aws_sdk_apigateway::Client::new(config),
-        apigatewayv2: aws_sdk_apigatewayv2::Client::new(config),
-        iam: aws_sdk_iam::Client::new(config),
-        ssoadmin: aws_sdk_ssoadmin::Client::new(config),
-        identitystore: aws_sdk_identitystore::Client::new(config),
+        apigateway: client!(aws_sdk_apigateway),
+        apigatewayv2: client!(aws_sdk_apigatewayv2),
+        iam: client!(aws_sdk_iam),
+        ssoadmin: client!(aws_sdk_ssoadmin),
+        identitystore: client!(aws_sdk_identitystore),
     }
 }
 

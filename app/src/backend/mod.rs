@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod aws;
+pub mod aws_calls;
 pub mod callers;
 pub mod catalog;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod mappings;
 pub mod memberships;
 pub mod page;
 pub mod person_access;
+pub mod progress;
 pub mod push;
 pub mod session;
 pub mod signals;

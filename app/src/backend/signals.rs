@@ -47,3 +47,27 @@ pub fn sync(catalog: &'static str, took: Duration, succeeded: bool) {
     )
     .increment(1);
 }
+
+/// One call to a directory (`graph` or `ldap`), whatever its retries: by operation (an HTTP
+/// method or `search`) and outcome (`ok`, `refused`, `error`).
+pub fn directory_call(
+    directory: &'static str,
+    operation: &'static str,
+    outcome: &'static str,
+    took: Duration,
+) {
+    metrics::counter!(
+        "gatehouse_directory_calls_total",
+        "directory" => directory,
+        "operation" => operation,
+        "outcome" => outcome,
+    )
+    .increment(1);
+    metrics::histogram!("gatehouse_directory_call_duration_seconds", "directory" => directory)
+        .record(took.as_secs_f64());
+}
+
+/// A directory told Gatehouse to slow down (Graph's 429/503/504 with `Retry-After`).
+pub fn directory_throttle(directory: &'static str) {
+    metrics::counter!("gatehouse_directory_throttles_total", "directory" => directory).increment(1);
+}

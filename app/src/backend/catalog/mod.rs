@@ -242,6 +242,7 @@ impl Syncer {
         })
     }
 
+    #[tracing::instrument(name = "sync", skip_all, fields(run = started.run_id, catalog = catalog.name()))]
     async fn complete(
         &self,
         mut started: Started,

@@ -150,22 +150,17 @@ pub async fn export(
         Some(record.upto_seq),
     ));
     let total = record.rows.max(0) as u64;
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = crate::backend::progress::Progress::new(Some(total));
+    let label = format!("export {} rows", record.id);
     while let Some(event) = rows.next().await {
         file.write_all(exporter.row(&event?).as_bytes())?;
         let done = exporter.rows;
         if done.is_multiple_of(10_000) || done == total {
-            if tty {
-                eprint!("\r\x1b[2Kexport {}: {done}/{total} rows", record.id);
-            } else if done.is_multiple_of(100_000) {
-                eprintln!("export {}: {done}/{total} rows", record.id);
-            }
+            progress.update(done, total, &label);
         }
     }
     file.flush()?;
-    if tty {
-        eprintln!();
-    }
+    progress.finish();
     let manifest = exports::finish(pool, anchoring, &record, exporter).await?;
     let manifest_path = std::path::PathBuf::from(format!("{}.manifest.json", out.display()));
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;

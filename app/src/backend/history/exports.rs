@@ -207,6 +207,7 @@ pub async fn finish(
 
 /// Hashes an export's rows exactly as its file streams them and stores the manifest and the
 /// file's length, recording the progress as it goes (or the error that stopped it).
+#[tracing::instrument(name = "export", skip_all, fields(export = record.id))]
 pub async fn prepare(
     pool: &PgPool,
     anchoring: Option<&Anchoring>,

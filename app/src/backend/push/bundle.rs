@@ -74,6 +74,7 @@ impl BundlePublisher {
         // Path-style addressing works with S3 and with local endpoints alike.
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(settings.endpoint_url.is_some())
+            .interceptor(crate::backend::aws_calls::AwsCallObserver)
             .build();
         BundlePublisher {
             client: aws_sdk_s3::Client::from_conf(s3),

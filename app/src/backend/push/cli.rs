@@ -3,7 +3,7 @@
 
 use crate::push::{RunState, StepState};
 use serde_json::json;
-use std::{io::Write, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use super::{store, Actual, PushError, Pusher};
 use crate::backend::{audit::Actor, mappings::store as cs_store};
@@ -179,16 +179,6 @@ pub async fn drift(pusher: &Pusher, as_json: bool) -> anyhow::Result<()> {
     std::process::exit(3);
 }
 
-fn bar(done: usize, total: usize) -> String {
-    const WIDTH: usize = 30;
-    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
-    format!(
-        "[{}{}] {done}/{total}",
-        "#".repeat(filled),
-        "-".repeat(WIDTH - filled)
-    )
-}
-
 /// Pushes (or resumes the interrupted push of) `change_set`, drawing progress on stderr.
 pub async fn push(pusher: Arc<Pusher>, change_set: i64, as_json: bool) -> anyhow::Result<()> {
     let actor = Actor::system("command line");
@@ -230,8 +220,7 @@ pub async fn push(pusher: Arc<Pusher>, change_set: i64, as_json: bool) -> anyhow
         let pusher = Arc::clone(&pusher);
         tokio::spawn(async move { pusher.execute(run_id).await })
     };
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut last = String::new();
+    let mut progress = crate::backend::progress::Progress::new(Some(0));
     while !worker.is_finished() {
         let steps = store::steps(&pusher.pool, run_id).await?;
         let done = steps.iter().filter(|s| s.state == StepState::Done).count();
@@ -240,21 +229,10 @@ pub async fn push(pusher: Arc<Pusher>, change_set: i64, as_json: bool) -> anyhow
             .find(|s| s.state != StepState::Done)
             .map(|s| format!("{} {}", s.operation, s.summary))
             .unwrap_or_else(|| "reading AWS back".into());
-        let line = format!("{} {current}", bar(done, steps.len()));
-        if line != last {
-            if tty {
-                eprint!("\r\x1b[2K{line}");
-            } else {
-                eprintln!("{line}");
-            }
-            let _ = std::io::stderr().flush();
-            last = line;
-        }
+        progress.update(done as u64, steps.len() as u64, &current);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    if tty {
-        eprintln!();
-    }
+    progress.finish();
     let outcome = worker.await??;
     if as_json {
         println!(
@@ -369,15 +347,5 @@ mod tests {
             "{:?}",
             changes[0].diff
         );
-    }
-
-    #[test]
-    fn the_bar_fills_with_the_steps_done() {
-        assert_eq!(super::bar(0, 4), format!("[{}] 0/4", "-".repeat(30)));
-        assert_eq!(
-            super::bar(2, 4),
-            format!("[{}{}] 2/4", "#".repeat(15), "-".repeat(15))
-        );
-        assert_eq!(super::bar(0, 0), format!("[{}] 0/0", "#".repeat(30)));
     }
 }

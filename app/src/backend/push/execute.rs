@@ -68,6 +68,7 @@ impl Pusher {
 
     /// Runs (or takes over and finishes) push `run_id`: the steps not done yet, in order, then
     /// the read-back. Refused when another process holds the run.
+    #[tracing::instrument(name = "push", skip(self), fields(run = run_id))]
     pub async fn execute(&self, run_id: i64) -> Result<RunOutcome, PushError> {
         let previous_owner = store::lease_owner(&self.pool, run_id).await?;
         if !store::claim(

@@ -161,8 +161,34 @@ impl GraphDirectory {
         Ok(token.to_string())
     }
 
-    /// One Graph request with throttling retries and one token renewal on 401.
+    /// One Graph request with throttling retries and one token renewal on 401; counted and
+    /// timed, and logged (debug) in the span of the sync or push that made it.
     async fn request(
+        &self,
+        url: &Url,
+        body: &Body,
+    ) -> Result<Result<Value, Refusal>, DirectoryError> {
+        let began = std::time::Instant::now();
+        let result = self.request_with_retries(url, body).await;
+        let outcome = match &result {
+            Ok(Ok(_)) => "ok",
+            Ok(Err(_)) => "refused",
+            Err(_) => "error",
+        };
+        let took = began.elapsed();
+        crate::backend::signals::directory_call("graph", body.method(), outcome, took);
+        tracing::debug!(
+            directory = "graph",
+            method = body.method(),
+            path = url.path(),
+            outcome,
+            ms = took.as_millis() as u64,
+            "directory call"
+        );
+        result
+    }
+
+    async fn request_with_retries(
         &self,
         url: &Url,
         body: &Body,
@@ -205,6 +231,7 @@ impl GraphDirectory {
             let throttled = matches!(status.as_u16(), 429 | 503 | 504);
             if throttled && attempt + 1 < self.settings.max_attempts {
                 let wait = retry_wait(retry_after.as_deref(), attempt, self.settings.max_wait);
+                crate::backend::signals::directory_throttle("graph");
                 tracing::warn!(%status, ?wait, path = url.path(), "Graph is throttling; waiting");
                 tokio::time::sleep(wait).await;
                 attempt += 1;

@@ -98,8 +98,33 @@ impl LdapDirectory {
         Ok(ldap)
     }
 
-    /// A paged subtree search; `each` sees every entry (referrals are skipped).
+    /// A paged subtree search; `each` sees every entry (referrals are skipped). Counted and
+    /// timed like every directory call.
     async fn search(
+        ldap: &mut Ldap,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+        each: impl FnMut(SearchEntry),
+    ) -> Result<(), ldap3::LdapError> {
+        let began = std::time::Instant::now();
+        let result = Self::search_pages(ldap, base, scope, filter, attrs, each).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        let took = began.elapsed();
+        crate::backend::signals::directory_call("ldap", "search", outcome, took);
+        tracing::debug!(
+            directory = "ldap",
+            base,
+            filter,
+            outcome,
+            ms = took.as_millis() as u64,
+            "directory call"
+        );
+        result
+    }
+
+    async fn search_pages(
         ldap: &mut Ldap,
         base: &str,
         scope: Scope,

@@ -491,6 +491,7 @@ impl Pusher {
     /// push are "pending", not drift), records the report (and a `drift.found` audit event when
     /// anything differs) and answers the report's id and items. A role Gatehouse no longer
     /// manages, or a role or API that cannot be read, is one item; the rest is still checked.
+    #[tracing::instrument(name = "drift", skip_all, fields(by = %actor.name))]
     pub async fn check_drift(&self, actor: &Actor) -> Result<(i64, Vec<DriftItem>), PushError> {
         let approved = self.desired().await?;
         let result = async {
