@@ -17,6 +17,17 @@ pub enum RunState {
     Failed,
 }
 
+impl RunState {
+    /// As stored and as the REST API says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+        }
+    }
+}
+
 /// Where one AWS call of a push stands; `Planned` only in a plan shown before pushing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -36,10 +36,26 @@ where
     Fut: std::future::Future<Output = Response>,
 {
     let hash = Sha256::digest(body).to_vec();
-    // A placeholder (status 0) claims the key before the work starts.
+    // Keys are kept a day, as payment APIs do: a retry comes within minutes, and the table
+    // does not grow with every create a pipeline ever made.
+    if let Err(e) = sqlx::query(
+        "DELETE FROM api_idempotency WHERE token_id = $1 AND created_at < now() - interval '24 hours'",
+    )
+    .bind(token)
+    .execute(pool)
+    .await
+    {
+        return Problem::from(e).into_response();
+    }
+    // A placeholder (status 0) claims the key before the work starts. One left by a process
+    // that stopped mid-request (older than any create takes) is taken over by the same request.
     let claimed = sqlx::query(
         "INSERT INTO api_idempotency (token_id, key, request_sha256, status, body)
-         VALUES ($1, $2, $3, 0, 'null') ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, 0, 'null')
+         ON CONFLICT (token_id, key) DO UPDATE SET created_at = now()
+         WHERE api_idempotency.status = 0
+           AND api_idempotency.request_sha256 = EXCLUDED.request_sha256
+           AND api_idempotency.created_at < now() - interval '2 minutes'",
     )
     .bind(token)
     .bind(key)

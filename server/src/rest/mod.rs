@@ -33,7 +33,7 @@ use crate::state::AppState;
     info(
         title = "Gatehouse REST API",
         version = "1",
-        description = "Who may call which API: change sets, reviews, pushes, drift and effective access. Authenticate with a token made on /tokens: `Authorization: Bearer gth_…`. Errors are problem details (RFC 9457) with `type`, `title`, `status`, `detail` and, for bad input, `errors` per field. Lists page with `after` (keyset); reads carry an `ETag`; creates take an `Idempotency-Key`."
+        description = "Who may call which API: change sets, reviews, pushes, drift and effective access. Authenticate with a token made on /tokens: `Authorization: Bearer gth_…`. Errors are problem details (RFC 9457) with `type`, `title`, `status`, `detail` and, for bad input, `errors` per field. Lists page with `after` (keyset); reads carry an `ETag`; creates take an `Idempotency-Key` (kept 24 hours)."
     ),
     paths(
         catalog::me,

@@ -108,7 +108,7 @@ pub async fn status(
         state: cs_state,
         run: run.map(|r| RunOut {
             id: r.id,
-            state: format!("{:?}", r.state).to_lowercase(),
+            state: r.state.as_str().to_string(),
             started_by: r.started_by,
             started_at: r.started_at,
             finished_at: r.finished_at,

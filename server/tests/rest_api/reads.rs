@@ -285,4 +285,40 @@ async fn a_token_reads_the_catalog_grows_a_draft_and_exports_the_history() {
         downloads[0].starts_with("service reads-pipeline"),
         "{downloads:?}"
     );
+
+    // A key claimed by a request that never finished (its process stopped): refused while it
+    // may still be running, taken over by the same request once it cannot be.
+    let token = api.get("/api/v1/me").await.2["token"].as_i64().unwrap();
+    let body = json!({"title": "Orders writers", "justification": "The orders service writes orders.",
+                      "items": [grant(&api_id, "PUT")]});
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let hash = <sha2::Sha256 as sha2::Digest>::digest(&bytes).to_vec();
+    sqlx::query(
+        "INSERT INTO api_idempotency (token_id, key, request_sha256, status, body)
+         VALUES ($1, 'stuck', $2, 0, 'null')",
+    )
+    .bind(token)
+    .bind(&hash)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let create = || {
+        api.send(
+            api.client
+                .post(app.url("/api/v1/change-sets"))
+                .header("idempotency-key", "stuck")
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+        )
+    };
+    let (s, _, busy) = create().await;
+    assert_eq!(s, StatusCode::CONFLICT, "{busy}");
+    sqlx::query(
+        "UPDATE api_idempotency SET created_at = now() - interval '3 minutes' WHERE key = 'stuck'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (s, _, made) = create().await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
 }
