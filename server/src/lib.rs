@@ -244,9 +244,32 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         });
     }
     // Client addresses reach the handlers (the sign-in callback limits per address).
+    let pusher = state.pusher.clone();
+    let grace = state.settings.shutdown_grace;
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // On SIGTERM or Ctrl-C: stop accepting, let the requests under way finish within the grace
+    // period, then hand running pushes back and exit.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let deadline = async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        _ = deadline => tracing::warn!(?grace, "requests still under way after the grace period; stopping anyway"),
+    }
+    match pusher.release_leases().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(pushes = n, "running pushes handed back to another process"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not hand running pushes back; their leases lapse instead")
+        }
+    }
+    tracing::info!("stopped");
     Ok(())
 }

@@ -230,6 +230,10 @@ pub struct ServeArgs {
     /// at most an hour).
     #[arg(long, env = "GATEHOUSE_WEBHOOK_RETRY_MS", global = true)]
     pub webhook_retry_ms: Option<String>,
+    /// After SIGTERM, how long requests under way may take before the process stops anyway,
+    /// in seconds.
+    #[arg(long, env = "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", global = true)]
+    pub shutdown_grace_seconds: Option<String>,
     /// Where to serve `/metrics` (Prometheus) instead of the main address, e.g. 127.0.0.1:9464.
     #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<String>,
@@ -433,6 +437,8 @@ pub struct Settings {
     pub webhook_poll: Duration,
     /// The first wait before a notification is sent again.
     pub webhook_retry: Duration,
+    /// After SIGTERM, how long requests under way may take.
+    pub shutdown_grace: Duration,
     /// Signed checkpoints and manifests; `None` when no key is configured.
     pub anchoring: Option<std::sync::Arc<crate::backend::history::anchor::Anchoring>>,
     pub aws: AwsSettings,
@@ -781,6 +787,11 @@ impl ServeArgs {
                 &self.webhook_retry_ms,
                 5000,
                 ("GATEHOUSE_WEBHOOK_RETRY_MS", "webhook-retry-ms"),
+            )?),
+            shutdown_grace: Duration::from_secs(positive(
+                &self.shutdown_grace_seconds,
+                20,
+                ("GATEHOUSE_SHUTDOWN_GRACE_SECONDS", "shutdown-grace-seconds"),
             )?),
             request_timeout: Duration::from_secs(positive(
                 &self.request_timeout_seconds,

@@ -53,9 +53,14 @@ impl Drop for Heartbeat {
 impl Pusher {
     fn heartbeat(&self, run_id: i64) -> Heartbeat {
         let (pool, owner, lease) = (self.pool.clone(), self.owner.clone(), self.settings.lease);
+        let stopping = self.stopping.clone();
         Heartbeat(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
+                // Handed back: another process takes the run over.
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
                 match store::claim(&pool, run_id, &owner, lease.as_secs_f64()).await {
                     Ok(true) => {}
                     // Finished, or lost: the next step's record says which.
@@ -70,6 +75,11 @@ impl Pusher {
     /// the read-back. Refused when another process holds the run.
     #[tracing::instrument(name = "push", skip(self), fields(run = run_id))]
     pub async fn execute(&self, run_id: i64) -> Result<RunOutcome, PushError> {
+        if self.is_stopping() {
+            return Err(PushError::Refused(format!(
+                "push {run_id} is left to another process: this one is stopping"
+            )));
+        }
         let previous_owner = store::lease_owner(&self.pool, run_id).await?;
         if !store::claim(
             &self.pool,

@@ -154,6 +154,8 @@ pub struct Pusher {
     catalog: Option<Arc<crate::backend::catalog::Syncer>>,
     /// The change sets whose plan is being read from AWS for the change set page.
     plan_reads: plan_cache::PlanReads,
+    /// Set when the process is stopping: leases are no longer renewed or taken.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Pusher {
@@ -196,7 +198,28 @@ impl Pusher {
             graph: None,
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()),
             plan_reads: plan_cache::PlanReads::default(),
+            stopping: Arc::default(),
         }
+    }
+
+    /// Hands this process's running pushes back (the server is stopping): their leases end
+    /// now, so another replica, or this one restarted, takes them over at once instead of after
+    /// the lease. Answers how many.
+    pub async fn release_leases(&self) -> sqlx::Result<u64> {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let released = sqlx::query(
+            "UPDATE push_runs SET lease_until = now() - interval '1 second'
+             WHERE lease_owner = $1 AND state = 'running'",
+        )
+        .bind(&self.owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(released.rows_affected())
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn target(&self, name: &str) -> Result<&PushTarget, PushError> {
@@ -619,6 +642,9 @@ impl Pusher {
     pub fn spawn_resumer(self: Arc<Self>) {
         tokio::spawn(async move {
             loop {
+                if self.is_stopping() {
+                    return;
+                }
                 match store::orphans(&self.pool).await {
                     Ok(runs) => {
                         for run_id in runs {
