@@ -50,6 +50,34 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             tracing::info!("Gatehouse listening on http://{listen}");
             serve(listener, state).await
         }
+        Command::AwsPolicy { boundary } => {
+            let document = if boundary {
+                app::domain::aws_policy::boundary_document()
+            } else {
+                let aws = cli.serve.aws()?;
+                let push = cli.serve.push.settings()?;
+                let mut accounts: Vec<String> =
+                    aws.targets.iter().map(|t| t.account_id.clone()).collect();
+                accounts.sort();
+                accounts.dedup();
+                let input = app::domain::aws_policy::PolicyInput {
+                    accounts,
+                    assumed_roles: aws
+                        .targets
+                        .iter()
+                        .filter_map(|t| t.role_arn.clone())
+                        .collect(),
+                    boundary: push.permissions_boundary.clone(),
+                    bundle: push.access_bundle.clone(),
+                    identity_center: aws.targets.iter().any(|t| {
+                        t.enforcement == Some(app::domain::enforcement::Enforcement::IdentityCenter)
+                    }),
+                };
+                app::domain::aws_policy::document(&input)
+            };
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", gatehouse::rest::openapi().to_pretty_json()?);
             Ok(())

@@ -6,6 +6,7 @@
 pub mod access_bundle;
 pub mod api_token;
 pub mod attach;
+pub mod aws_policy;
 pub mod call;
 pub mod callers;
 pub mod change_set;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 /// The tag that marks a role as Gatehouse's to change.
-pub const MANAGED_TAG: (&str, &str) = ("gatehouse:managed", "true");
+pub const MANAGED_TAG: (&str, &str) = crate::domain::aws_policy::MANAGED_TAG;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FetchedRole {

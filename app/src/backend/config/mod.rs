@@ -90,6 +90,13 @@ pub enum Command {
     /// Print the REST API's OpenAPI 3.1 document (what `/api/v1/openapi.json` serves), for
     /// client generators and contract checks in a pipeline.
     Openapi,
+    /// Print the IAM policy Gatehouse itself needs for this configuration (every action the code
+    /// calls, role writes limited to managed roles and, with GATEHOUSE_PERMISSIONS_BOUNDARY, to
+    /// roles carrying that boundary); `--boundary`: the boundary policy to create instead.
+    AwsPolicy {
+        #[arg(long)]
+        boundary: bool,
+    },
     /// Compare AWS with the desired state for every managed role and mapped API; print each
     /// difference (exit status 3 when there is drift).
     Drift {

@@ -56,6 +56,11 @@ pub struct PushArgs {
     /// SAML mode: the name of the IAM SAML provider for Entra ID in each account.
     #[arg(long, env = "GATEHOUSE_SAML_PROVIDER", global = true)]
     pub saml_provider: Option<String>,
+    /// The name of the managed policy every role Gatehouse makes carries as its permissions
+    /// boundary (in each account; `gatehouse aws-policy --boundary` prints one that allows
+    /// `execute-api:Invoke` only).
+    #[arg(long, env = "GATEHOUSE_PERMISSIONS_BOUNDARY", global = true)]
+    pub permissions_boundary: Option<String>,
     /// SAML mode: the object id of the service principal of the Entra enterprise application
     /// for AWS (its app roles and their assignments are written through Microsoft Graph).
     #[arg(long, env = "GATEHOUSE_SAML_SERVICE_PRINCIPAL_ID", global = true)]
@@ -106,6 +111,8 @@ pub struct PushSettings {
     pub identity_center_region: Option<String>,
     /// The IAM SAML provider's name in each account (SAML mode).
     pub saml_provider: Option<String>,
+    /// The permissions boundary's policy name, set on every role Gatehouse makes.
+    pub permissions_boundary: Option<String>,
     /// The enterprise application's service principal (SAML mode).
     pub saml_service_principal: Option<String>,
     /// Token mode: the S3 bucket and key of the access bundle.
@@ -134,6 +141,7 @@ impl Default for PushSettings {
             identity_center_instance: None,
             identity_center_region: None,
             saml_provider: None,
+            permissions_boundary: None,
             saml_service_principal: None,
             access_bundle: None,
             api_audiences: Vec::new(),
@@ -180,6 +188,19 @@ impl PushArgs {
                 return Err(invalid(
                     ("GATEHOUSE_IDENTITY_CENTER_INSTANCE_ARN", "identity-center-instance-arn"),
                     format!("`{arn}` is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)"),
+                ));
+            }
+        }
+        let permissions_boundary = text(&self.permissions_boundary);
+        if let Some(name) = &permissions_boundary {
+            if name.len() > 128
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c))
+            {
+                return Err(invalid(
+                    ("GATEHOUSE_PERMISSIONS_BOUNDARY", "permissions-boundary"),
+                    format!("`{name}` is not an IAM policy name (letters, digits and +=,.@-_, at most 128)"),
                 ));
             }
         }
@@ -273,6 +294,7 @@ impl PushArgs {
             identity_center_instance: instance,
             identity_center_region: text(&self.identity_center_region),
             saml_provider,
+            permissions_boundary,
             saml_service_principal: match text(&self.saml_service_principal_id) {
                 Some(id) if uuid::Uuid::parse_str(&id).is_err() => {
                     return Err(invalid(

@@ -90,6 +90,8 @@ pub async fn make(
                 .path(path)
                 .assume_role_policy_document(trust_policy)
                 .description("Managed by Gatehouse")
+                // Gatehouse's own policy requires it: no role it makes can do more.
+                .set_permissions_boundary(target.boundary.clone())
                 .tags(
                     Tag::builder()
                         .key(MANAGED_TAG.0)

@@ -58,6 +58,8 @@ pub struct PushTarget {
     pub clients: AwsClients,
     pub limits: Arc<PushLimits>,
     pub read_limits: ApiGatewayLimits,
+    /// The permissions boundary (a policy ARN in this account) every role made here carries.
+    pub boundary: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +181,10 @@ impl Pusher {
                 clients: aws::target_clients(aws_settings, target).await,
                 limits,
                 read_limits: ApiGatewayLimits::for_endpoint(aws_settings),
+                boundary: settings
+                    .permissions_boundary
+                    .as_deref()
+                    .map(|name| crate::domain::aws_policy::boundary_arn(&target.account_id, name)),
             });
         }
         let bundle = match &settings.access_bundle {
