@@ -139,7 +139,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 yaml_serde::from_str(&text)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             new.submit |= submit;
-            let pool = db::prepare(&cli.serve.database()?).await?;
+            let pool = db::open(&cli.serve.database()?).await?;
             let push_settings = cli.serve.push.settings()?;
             let who = app::backend::audit::Actor {
                 tid: None,
@@ -201,7 +201,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 let anchors = anchors
                     .map(history::anchor::AnchorFile)
                     .or_else(|| anchoring.as_ref().map(|a| a.file.clone()));
-                let pool = db::prepare(&cli.serve.database()?).await?;
+                let pool = db::open(&cli.serve.database()?).await?;
                 history::cli::verify_database(&pool, key, anchors).await
             }
             AuditCommand::Keygen { out } => history::cli::keygen(&out),
@@ -211,7 +211,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                         "GATEHOUSE_AUDIT_KEY_FILE and GATEHOUSE_AUDIT_ANCHOR_FILE are not set"
                     )
                 })?;
-                let pool = db::prepare(&cli.serve.database()?).await?;
+                let pool = db::open(&cli.serve.database()?).await?;
                 match anchoring.checkpoint(&pool).await? {
                     Some(c) => println!("checkpoint written: event {} ({})", c.seq, c.hash),
                     None => println!("the newest checkpoint already holds the chain's head"),
@@ -228,7 +228,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 format,
                 out,
             } => {
-                let pool = db::prepare(&cli.serve.database()?).await?;
+                let pool = db::open(&cli.serve.database()?).await?;
                 let filter = app::history::HistoryFilter {
                     from,
                     to,
@@ -263,7 +263,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 path,
             };
             let route = tryit::check(&route).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let pool = db::prepare(&cli.serve.database()?).await?;
+            let pool = db::open(&cli.serve.database()?).await?;
             let (who, principals) = match (token, person) {
                 (Some(token), _) => {
                     let (issuer, tenants, audiences) = cli.serve.api_tokens()?;
@@ -317,7 +317,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 path,
             };
             let route = tryit::check(&route).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let pool = db::prepare(&cli.serve.database()?).await?;
+            let pool = db::open(&cli.serve.database()?).await?;
             let who = app::backend::person_access::find_one(&pool, &person)
                 .await?
                 .map_err(|e| anyhow::anyhow!(e))?;
@@ -370,7 +370,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         } => {
             let settings = cli.serve.aws()?;
             let directories = cli.serve.directory.settings()?.build()?;
-            let pool = db::prepare(&cli.serve.database()?).await?;
+            let pool = db::open(&cli.serve.database()?).await?;
             let mut syncer = Syncer::new(pool, &settings, directories.groups).await;
             syncer.max_removal_percent = directories.max_removal_percent;
             let request = SyncRequest {
@@ -426,7 +426,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn pusher(cli: &Cli) -> anyhow::Result<push::Pusher> {
-    let pool = db::prepare(&cli.serve.database()?).await?;
+    let pool = db::open(&cli.serve.database()?).await?;
     let graph = cli.serve.directory.settings()?.build()?.graph;
     Ok(
         push::Pusher::new(pool, &cli.serve.aws()?, cli.serve.push.settings()?)

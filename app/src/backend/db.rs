@@ -39,6 +39,15 @@ pub async fn prepare(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
+/// The pool for a command other than `serve` and `migrate`: the schema is checked, never
+/// changed (an older binary must not half-run against a newer database, and reading commands
+/// such as `audit verify` must not run DDL).
+pub async fn open(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    let pool = connect(settings).await?;
+    check_current(&pool).await?;
+    Ok(pool)
+}
+
 /// Connects as the owner (or, without an owner URL, as DATABASE_URL) and migrates.
 pub async fn migrate_as_owner(settings: &DatabaseSettings) -> anyhow::Result<()> {
     let (url, name) = match &settings.owner_url {
@@ -63,18 +72,28 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     grant_runtime(pool).await
 }
 
-/// Every migration's pending version, or an error naming what to run.
+/// The schema is the one this binary knows: none of its migrations missing, and none applied
+/// that it does not know (the database was migrated by a newer Gatehouse).
 async fn check_current(pool: &PgPool) -> anyhow::Result<()> {
     let applied: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
             .fetch_all(pool)
             .await
             .unwrap_or_default();
-    let missing: Vec<i64> = MIGRATOR
+    let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    let newer: Vec<i64> = applied
         .iter()
-        .map(|m| m.version)
-        .filter(|v| !applied.contains(v))
+        .copied()
+        .filter(|v| !known.contains(v))
         .collect();
+    if let Some(first) = newer.first() {
+        anyhow::bail!(
+            "the database schema is newer than this Gatehouse ({} migration(s) it does not know, \
+             from {first}): run the Gatehouse version that migrated it, or a later one",
+            newer.len()
+        );
+    }
+    let missing: Vec<i64> = known.into_iter().filter(|v| !applied.contains(v)).collect();
     if missing.is_empty() {
         Ok(())
     } else {
