@@ -518,3 +518,36 @@ async fn every_target_is_synced_and_a_role_is_assumed_where_one_is_named() {
         ]
     );
 }
+
+/// A sync that fails after taking its lock (here the run's row cannot be written) gives the lock
+/// up: the pooled connection that held it is closed, not put back holding it.
+#[tokio::test]
+async fn a_sync_that_fails_holding_its_lock_does_not_leave_it_held() {
+    let (_moto, _aws, pool, syncer) = seeded().await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'no new runs today'; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON sync_runs FOR EACH ROW EXECUTE FUNCTION refuse();",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let failed = sync_apis(&syncer).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let mut left = count(&pool, held).await;
+    for _ in 0..50 {
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        left = count(&pool, held).await;
+    }
+    assert_eq!(left, 0, "the advisory lock was given up");
+    sqlx::raw_sql("DROP TRIGGER refuse ON sync_runs")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(sync_apis(&syncer).await.is_ok());
+}

@@ -126,9 +126,46 @@ pub struct Syncer {
 
 /// A started run: the connection holding its lock, and its row.
 struct Started {
-    lock: PoolConnection<Postgres>,
+    lock: HeldLock,
     run_id: i64,
     request: SyncRequest,
+}
+
+/// A pooled connection holding a session-level advisory lock. Released, the lock is given up and
+/// the connection goes back to the pool; dropped otherwise (an error, a panic, a cancelled
+/// task), the connection is taken out of the pool and closed, which ends its session and so its
+/// lock: a pooled connection never keeps a lock nobody will release.
+struct HeldLock {
+    conn: Option<PoolConnection<Postgres>>,
+    key: i64,
+}
+
+impl HeldLock {
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        self.conn.as_mut().expect("held until released")
+    }
+
+    async fn release(mut self) -> sqlx::Result<()> {
+        let Some(mut conn) = self.conn.take() else {
+            return Ok(());
+        };
+        let unlocked = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .fetch_one(&mut *conn)
+            .await;
+        if unlocked.is_err() {
+            drop(conn.detach());
+        }
+        unlocked.map(|_| ())
+    }
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 impl Syncer {
@@ -208,16 +245,20 @@ impl Syncer {
             return Err(SyncError::NoDirectory);
         }
         // The lock lives as long as this connection holds it; another process gets `false`.
-        let mut lock = self.pool.acquire().await?;
+        let mut conn = self.pool.acquire().await?;
         let acquired = sqlx::query_scalar!(
             r#"SELECT pg_try_advisory_lock($1) AS "acquired!""#,
             catalog.lock_key()
         )
-        .fetch_one(&mut *lock)
+        .fetch_one(&mut *conn)
         .await?;
         if !acquired {
             return Err(SyncError::AlreadyRunning);
         }
+        let mut lock = HeldLock {
+            conn: Some(conn),
+            key: catalog.lock_key(),
+        };
         // Holding the lock, no run of this catalog can be going on: an unfinished row is one a
         // stopped server left behind.
         sqlx::query!(
@@ -226,14 +267,14 @@ impl Syncer {
              WHERE catalog = $1 AND finished_at IS NULL",
             catalog.name(),
         )
-        .execute(&mut *lock)
+        .execute(lock.conn())
         .await?;
         let run_id = sqlx::query_scalar!(
             "INSERT INTO sync_runs (catalog, started_by) VALUES ($1, $2) RETURNING id",
             catalog.name(),
             &actor.name,
         )
-        .fetch_one(&mut *lock)
+        .fetch_one(lock.conn())
         .await?;
         Ok(Started {
             lock,
@@ -245,7 +286,7 @@ impl Syncer {
     #[tracing::instrument(name = "sync", skip_all, fields(run = started.run_id, catalog = catalog.name()))]
     async fn complete(
         &self,
-        mut started: Started,
+        started: Started,
         actor: &Actor,
         catalog: Catalog,
     ) -> Result<SyncOutcome, SyncError> {
@@ -254,9 +295,7 @@ impl Syncer {
         let outcome = self.fetch_and_store(run_id, catalog, started.request).await;
         crate::backend::signals::sync(catalog.name(), began.elapsed(), outcome.is_ok());
         let result = self.record(run_id, actor, catalog, outcome).await;
-        sqlx::query_scalar!("SELECT pg_advisory_unlock($1)", catalog.lock_key())
-            .fetch_one(&mut *started.lock)
-            .await?;
+        started.lock.release().await?;
         result
     }
 
