@@ -19,6 +19,7 @@ pub mod page;
 pub mod person_access;
 pub mod progress;
 pub mod push;
+pub mod schedule;
 pub mod session;
 pub mod signals;
 pub mod state;

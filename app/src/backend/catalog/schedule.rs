@@ -1,5 +1,5 @@
-//! The periodic sync: every catalog, every interval, as the system. A run another process
-//! already holds is skipped, not queued.
+//! The periodic sync: every catalog, every interval, as the system, by one replica per
+//! interval. A run another process already holds is skipped, not queued.
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,6 +13,23 @@ pub fn spawn(syncer: Arc<Syncer>, every: Duration) {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
+            // One replica syncs per period.
+            let pool = syncer.pool.clone();
+            match crate::backend::schedule::claim(
+                &pool,
+                "catalog-sync",
+                crate::backend::schedule::this_process(),
+                every,
+            )
+            .await
+            {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim the scheduled sync; skipped");
+                    continue;
+                }
+            }
             let actor = Actor::system("schedule");
             for (catalog, outcome) in syncer.sync_all(&actor).await {
                 match outcome {
