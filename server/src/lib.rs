@@ -110,7 +110,11 @@ pub fn router(state: AppState) -> Router {
         // instead of 304 Not Modified.
         .nest_service(
             "/pkg",
-            tower_http::services::ServeDir::new(format!("{}/pkg", state.settings.site_root)),
+            // A deploy that ships `.br`/`.gz` beside each file has them served to browsers
+            // that take them.
+            tower_http::services::ServeDir::new(format!("{}/pkg", state.settings.site_root))
+                .precompressed_br()
+                .precompressed_gzip(),
         )
         .merge(auth::routes())
         .merge(http::health::routes())

@@ -340,6 +340,16 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{path}");
     }
+    // Pages are never cached; the site's files are revalidated on every use (their names do
+    // not change across deploys).
+    assert_eq!(
+        app.get("/").await.headers()[header::CACHE_CONTROL],
+        "no-store"
+    );
+    assert_eq!(
+        app.get("/pkg/gatehouse.wasm").await.headers()[header::CACHE_CONTROL],
+        "no-cache"
+    );
     // Leptos pages allow exactly their own inline scripts, by nonce.
     let page = app.get("/").await;
     let csp = page.headers()[header::CONTENT_SECURITY_POLICY]

@@ -85,6 +85,10 @@ pub async fn security_headers(
     if !is_asset {
         // Pages show who may call what: never keep them in a shared cache.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else {
+        // The site's files keep their names across deploys: a browser asks again each time
+        // (a 304 when unchanged), so it never runs an old wasm against a new server.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     if state.settings.secure_cookies() {
         headers.insert(
