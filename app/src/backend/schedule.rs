@@ -28,3 +28,15 @@ pub fn this_process() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(|| format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()))
 }
+
+/// [`claim`] for a schedule's loop: whether to run `job` now; a database error is logged and
+/// the period skipped.
+pub async fn ours(pool: &PgPool, job: &str, every: Duration) -> bool {
+    match claim(pool, job, this_process(), every).await {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            tracing::warn!(job, error = %e, "cannot claim the scheduled job; this period is skipped");
+            false
+        }
+    }
+}

@@ -14,21 +14,8 @@ pub fn spawn(syncer: Arc<Syncer>, every: Duration) {
         loop {
             ticks.tick().await;
             // One replica syncs per period.
-            let pool = syncer.pool.clone();
-            match crate::backend::schedule::claim(
-                &pool,
-                "catalog-sync",
-                crate::backend::schedule::this_process(),
-                every,
-            )
-            .await
-            {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim the scheduled sync; skipped");
-                    continue;
-                }
+            if !crate::backend::schedule::ours(&syncer.pool, "catalog-sync", every).await {
+                continue;
             }
             let actor = Actor::system("schedule");
             for (catalog, outcome) in syncer.sync_all(&actor).await {

@@ -154,27 +154,45 @@ pub async fn edit_for(
         }
     };
     step(&draft, Action::Edit)?;
-    let mut items = draft.items.clone();
-    for item in &new_items {
+    let purpose_key = json!(purpose.key);
+    add_and_save(&mut tx, actor, &draft, &new_items, Some(purpose_key)).await?;
+    tx.commit().await?;
+    Ok(draft.id)
+}
+
+/// Adds `new_items` to change set `cs` (held locked), checks the result fits the desired state
+/// and can be pushed, saves it and records the edit.
+async fn add_and_save(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    cs: &ChangeSetRow,
+    new_items: &[ChangeItem],
+    purpose: Option<serde_json::Value>,
+) -> Result<(), WorkflowError> {
+    let mut items = cs.items.clone();
+    for item in new_items {
         add_item(&mut items, item.clone());
     }
     too_many(&items)?;
-    let desired = store::desired_state(&mut tx).await?;
+    let desired = store::desired_state(&mut *tx).await?;
     let after = desired
         .apply(&items)
         .map_err(|e| Refused(format!("this does not fit the current mappings: {e}")))?;
     pushable(&items, &after)?;
-    store::save_items(&mut tx, draft.id, &items).await?;
+    store::save_items(&mut *tx, cs.id, &items).await?;
+    let mut details = json!({ "edit": new_items, "before": cs.items, "after": items });
+    if let Some(purpose) = purpose {
+        details["purpose"] = purpose;
+    }
     audit::record(
         &mut *tx,
         actor,
         action::CHANGE_SET_EDITED,
-        Some(&subject(draft.id)),
-        json!({ "purpose": purpose.key, "edit": new_items, "before": draft.items, "after": items }),
+        Some(&subject(cs.id)),
+        details,
     )
     .await?;
-    tx.commit().await?;
-    Ok(draft.id)
+    Ok(())
 }
 
 /// Adds `new_items` to the author's draft `id` (nothing lands if one does not fit): the REST
@@ -190,25 +208,7 @@ pub async fn add_items(
     let cs = locked(&mut tx, id).await?;
     own(&cs, who)?;
     step(&cs, Action::Edit)?;
-    let mut items = cs.items.clone();
-    for item in &new_items {
-        add_item(&mut items, item.clone());
-    }
-    too_many(&items)?;
-    let desired = store::desired_state(&mut tx).await?;
-    let after = desired
-        .apply(&items)
-        .map_err(|e| Refused(format!("this does not fit the current mappings: {e}")))?;
-    pushable(&items, &after)?;
-    store::save_items(&mut tx, id, &items).await?;
-    audit::record(
-        &mut *tx,
-        actor,
-        action::CHANGE_SET_EDITED,
-        Some(&subject(id)),
-        json!({ "edit": new_items, "before": cs.items, "after": items }),
-    )
-    .await?;
+    add_and_save(&mut tx, actor, &cs, &new_items, None).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -585,20 +585,8 @@ impl Pusher {
             loop {
                 tokio::time::sleep(every).await;
                 // One replica checks per period.
-                match crate::backend::schedule::claim(
-                    &self.pool,
-                    "drift-check",
-                    crate::backend::schedule::this_process(),
-                    every,
-                )
-                .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot claim the drift check; skipped");
-                        continue;
-                    }
+                if !crate::backend::schedule::ours(&self.pool, "drift-check", every).await {
+                    continue;
                 }
                 if let Err(e) = self.check_drift(&Actor::system("drift schedule")).await {
                     tracing::warn!(error = %e, "scheduled drift check failed");
