@@ -62,25 +62,12 @@ pub struct ApiPage {
     pub next: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ApisQuery {
-    /// Part of a name or id.
-    #[serde(default)]
-    pub search: String,
-    #[serde(default)]
-    pub after: String,
-    /// Rows per page (1–200, default 50).
-    #[serde(default)]
-    pub size: String,
-}
-
-#[utoipa::path(get, path = "/api/v1/apis", tag = "catalog", params(ApisQuery),
+#[utoipa::path(get, path = "/api/v1/apis", tag = "catalog", params(super::directory::ListQuery),
     responses((status = 200, body = ApiPage), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("token" = ["read"])))]
 pub async fn apis(
     State(state): State<AppState>,
-    Query(q): Query<ApisQuery>,
+    Query(q): Query<super::directory::ListQuery>,
 ) -> ApiResult<Json<ApiPage>> {
     let page = app::backend::catalog::queries::list_apis_page(
         &state.pool,

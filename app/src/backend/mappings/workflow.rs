@@ -195,6 +195,19 @@ async fn add_and_save(
     Ok(())
 }
 
+/// Change set `id`, held locked, when `actor` wrote it and may still edit it.
+async fn own_draft(
+    db: &mut PgConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<ChangeSetRow, WorkflowError> {
+    let who = person(actor)?;
+    let cs = locked(db, id).await?;
+    own(&cs, who)?;
+    step(&cs, Action::Edit)?;
+    Ok(cs)
+}
+
 /// Adds `new_items` to the author's draft `id` (nothing lands if one does not fit): the REST
 /// API's way to grow a draft it made.
 pub async fn add_items(
@@ -203,11 +216,8 @@ pub async fn add_items(
     id: i64,
     new_items: Vec<ChangeItem>,
 ) -> Result<(), WorkflowError> {
-    let who = person(actor)?;
     let mut tx = pool.begin().await?;
-    let cs = locked(&mut tx, id).await?;
-    own(&cs, who)?;
-    step(&cs, Action::Edit)?;
+    let cs = own_draft(&mut tx, actor, id).await?;
     add_and_save(&mut tx, actor, &cs, &new_items, None).await?;
     tx.commit().await?;
     Ok(())
@@ -220,11 +230,8 @@ pub async fn drop_item(
     id: i64,
     index: usize,
 ) -> Result<(), WorkflowError> {
-    let who = person(actor)?;
     let mut tx = pool.begin().await?;
-    let cs = locked(&mut tx, id).await?;
-    own(&cs, who)?;
-    step(&cs, Action::Edit)?;
+    let cs = own_draft(&mut tx, actor, id).await?;
     let mut items = cs.items.clone();
     if index >= items.len() {
         return Err(Refused("that item is no longer in the change set".into()));
