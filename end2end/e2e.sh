@@ -11,8 +11,17 @@ mkdir -p "$LOGS"
 setup_tools
 ensure_postgres
 
-say "end-to-end: cargo leptos build, stack, Playwright in Chromium (JavaScript on and off)"
-cargo leptos build
+# The release build, as it ships: optimised wasm (wasm-opt), hashed and precompressed site files.
+# GATEHOUSE_E2E_PROFILE=debug builds faster while working on a test.
+profile=${GATEHOUSE_E2E_PROFILE:-release}
+say "end-to-end: cargo leptos build ($profile), stack, Playwright in Chromium (JavaScript on and off)"
+if [ "$profile" = release ]; then
+  cargo leptos build --release
+  bash end2end/stack/check-asset-size.sh
+else
+  cargo leptos build
+fi
+GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$profile/gatehouse"
 PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
 recreate_database gatehouse_e2e
 use_two_roles gatehouse_e2e
@@ -43,4 +52,9 @@ fi
 # The tests that rewrite the directory file run alone, one at a time, after the rest.
 (cd end2end && npx playwright test --grep @directory-file --workers=1) 2>&1 | tee -a "$LOGS/playwright.log"
 echo "screenshots of every page: $SCREENSHOTS"
+if [ "$profile" = release ]; then
+  say "container image: built from scratch with buildah, run with podman against the stack"
+  bash server/container/build-image.sh localhost/gatehouse:test
+  bash server/container/check-image.sh localhost/gatehouse:test 3200 2>&1 | tee "$LOGS/image.log"
+fi
 

@@ -7,6 +7,9 @@ DATA="$ROOT/.data"
 GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 mkdir -p "$DATA"
 STACK_PIDS=()
+# wasm-opt for release builds comes from npm's binaryen (Debian's is too old: its output does
+# not hydrate); cargo-leptos finds it on PATH.
+export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -25,6 +28,10 @@ setup_tools() {
   if ! command -v samba-tool >/dev/null 2>&1; then
     say "installing Samba (the Active Directory the LDAP tests run against)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samba winbind ldap-utils >/dev/null
+  fi
+  if ! command -v buildah >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+    say "installing buildah, podman and runc (the container image is built and run in the tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah podman runc >/dev/null
   fi
   if ! command -v psql >/dev/null 2>&1; then
     say "installing the PostgreSQL client"

@@ -43,11 +43,22 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         catalog::Syncer::new(pool.clone(), &settings.aws, directories.groups.clone()).await;
     syncer.max_removal_percent = directories.max_removal_percent;
     let syncer = Arc::new(syncer);
+    // Pages name the hashed files when the site was built with them (see `http::assets`).
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
+    let hashed = http::assets::site_is_hashed(
+        &exe_dir,
+        std::path::Path::new(&settings.site_root),
+        "gatehouse",
+    );
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
+        .hash_files(hashed)
         .build();
     let pusher = Arc::new(
         push::Pusher::new(pool.clone(), &settings.aws, settings.push.clone())
@@ -156,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        // Pages, JSON and CSV go compressed to clients that take it (the site's files are
+        // precompressed already). Session cookies are SameSite=Lax, so another site cannot
+        // make a signed-in browser fetch pages to measure their compressed size (BREACH).
+        .layer(tower_http::compression::CompressionLayer::new())
         // Spans at INFO so a failed response's log line names its method and path.
         .layer(
             TraceLayer::new_for_http()
@@ -209,12 +224,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     spawn_session_cleanup(&state);
     // Pushes a stopped process left unfinished are taken over.
     state.pusher.clone().spawn_resumer();
-    // So are exports whose rows were still being hashed.
-    match history::exports::resume_unfinished(&state.pool, state.settings.anchoring.clone()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(exports = n, "preparing exports a stopped process left"),
-        Err(e) => tracing::error!(error = %e, "could not look for unfinished exports"),
-    }
+    // So are exports whose rows were still being hashed (each by one replica: a lease).
+    history::exports::spawn_resumer(state.pool.clone(), state.settings.anchoring.clone());
     match &state.settings.anchoring {
         Some(anchoring) => anchoring.clone().spawn_schedule(state.pool.clone()),
         None => tracing::warn!(

@@ -78,6 +78,20 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&document)?);
             Ok(())
         }
+        Command::Ready { url } => {
+            let answer = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()?
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+            let status = answer.status();
+            let body = answer.text().await.unwrap_or_default();
+            anyhow::ensure!(status.is_success(), "{url}: {status} {}", body.trim());
+            println!("{}", body.trim());
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", gatehouse::rest::openapi().to_pretty_json()?);
             Ok(())

@@ -232,5 +232,54 @@ async fn assets_answer_revalidation_with_not_modified() {
         app.get("/pkg/nope.js").await.status(),
         StatusCode::NOT_FOUND
     );
+    // A plain name is revalidated on every use; a content-hashed one is kept for good, and its
+    // precompressed sibling is what a browser taking gzip gets.
+    assert_eq!(first.headers()[header::CACHE_CONTROL], "no-cache");
+    let hashed = "gatehouse.Ab-_0123456789abcdefgh.js";
+    let text = "export default 1; ".repeat(100);
+    std::fs::write(site.join("pkg").join(hashed), &text).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    std::fs::write(
+        site.join("pkg").join(format!("{hashed}.gz")),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    let kept = app
+        .client
+        .get(app.url(&format!("/pkg/{hashed}")))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), StatusCode::OK);
+    assert_eq!(
+        kept.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(kept.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(kept.bytes().await.unwrap().len() < text.len() / 4);
     std::fs::remove_dir_all(&site).unwrap();
+}
+
+/// Dynamic answers (pages, JSON) are compressed for clients that take it, and only for them.
+#[tokio::test]
+async fn dynamic_answers_are_compressed_when_asked() {
+    let app = spawn_app().await;
+    let plain = app.get("/api/v1/openapi.json").await;
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    let size = plain.bytes().await.unwrap().len();
+    for encoding in ["gzip", "br"] {
+        let packed = app
+            .client
+            .get(app.url("/api/v1/openapi.json"))
+            .header(header::ACCEPT_ENCODING, encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(packed.status(), StatusCode::OK);
+        assert_eq!(packed.headers()[header::CONTENT_ENCODING], encoding);
+        let packed_size = packed.bytes().await.unwrap().len();
+        assert!(packed_size * 3 < size, "{encoding}: {packed_size} of {size}");
+    }
 }

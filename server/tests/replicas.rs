@@ -51,3 +51,69 @@ async fn a_scheduled_job_runs_once_per_period_across_two_replicas() {
         .await
         .unwrap());
 }
+
+/// An export whose rows are being hashed belongs to the process holding its lease: another
+/// replica starting (or looking again) leaves it alone while the lease is live, takes it over
+/// once it lapses (its process stopped), and two replicas looking at once take it once.
+#[tokio::test]
+async fn an_unfinished_export_is_taken_over_once_and_only_when_its_process_stopped() {
+    use gatehouse::{
+        audit::Actor,
+        history::{export::Format, exports},
+    };
+    let pool = common::migrated_database().await;
+    for i in 0..30 {
+        gatehouse::audit::record(
+            &pool,
+            &Actor::system("test"),
+            "test.event",
+            Some(&format!("thing:{i}")),
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    }
+    let record = exports::create_export(
+        &pool,
+        &Actor::system("test"),
+        &Default::default(),
+        Format::Jsonl,
+    )
+    .await
+    .unwrap();
+    let manifest = "SELECT count(*) FROM audit_exports WHERE manifest IS NOT NULL";
+    // Another replica is hashing it now.
+    sqlx::query(
+        "UPDATE audit_exports SET lease_owner = 'replica-b', lease_until = now() + interval '1 minute'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(exports::resume_unfinished(&pool, None).await.unwrap(), 0);
+    assert!(
+        exports::prepare(&pool, None, &record)
+            .await
+            .unwrap()
+            .is_none(),
+        "held by a live replica"
+    );
+    assert_eq!(common::count(&pool, manifest).await, 0);
+    // That replica stopped: its lease lapses, and of two replicas looking at once, one takes it.
+    sqlx::query("UPDATE audit_exports SET lease_until = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        exports::resume_unfinished(&pool, None),
+        exports::resume_unfinished(&pool, None)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    for _ in 0..100 {
+        if common::count(&pool, manifest).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(common::count(&pool, manifest).await, 1, "the export was finished");
+    assert_eq!(exports::resume_unfinished(&pool, None).await.unwrap(), 0);
+}

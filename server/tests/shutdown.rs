@@ -102,10 +102,16 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
     .await;
     assert_eq!(released, 1, "the push's lease was handed back");
 
-    // Another process finishes it now, well before the 60 s lease would have lapsed.
+    // Another process takes it over now, well before the 60 s lease would have lapsed (a run
+    // another process holds is refused, not waited for), and finishes it.
+    let stopped_after = told.elapsed();
+    assert!(stopped_after < Duration::from_secs(30), "{stopped_after:?}");
     let other = Pusher::new(pool.clone(), &through(&moto, &proxy), push_settings()).await;
     let outcome = other.execute(run).await.unwrap();
     assert!(outcome.succeeded, "{outcome:?}");
     assert_eq!(state_of(&pool, id).await, State::Pushed);
-    assert!(told.elapsed() < Duration::from_secs(30));
+    eprintln!(
+        "stopped {stopped_after:?} after SIGTERM; the other process finished the push {:?} later",
+        told.elapsed() - stopped_after
+    );
 }

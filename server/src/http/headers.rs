@@ -49,7 +49,8 @@ pub async fn security_headers(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
+    let path = req.uri().path().to_string();
+    let is_asset = path.starts_with("/pkg/") || path == "/favicon.ico";
     let slot = NonceSlot::default();
     req.extensions_mut().insert(slot.clone());
     let mut response = next.run(req).await;
@@ -85,6 +86,12 @@ pub async fn security_headers(
     if !is_asset {
         // Pages show who may call what: never keep them in a shared cache.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if super::assets::is_content_hashed(&path) {
+        // A new build gives a changed file a new name: this one never changes.
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
     } else {
         // The site's files keep their names across deploys: a browser asks again each time
         // (a 304 when unchanged), so it never runs an old wasm against a new server.

@@ -1,3 +1,4 @@
+pub mod assets;
 pub mod guards;
 pub mod headers;
 pub mod health;

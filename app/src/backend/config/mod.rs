@@ -90,6 +90,13 @@ pub enum Command {
     /// Print the REST API's OpenAPI 3.1 document (what `/api/v1/openapi.json` serves), for
     /// client generators and contract checks in a pipeline.
     Openapi,
+    /// Ask a running server whether it is ready (`GET /readyz`): exit 0 ready, 1 not. What a
+    /// container's HEALTHCHECK runs (the image has no shell or curl).
+    Ready {
+        /// The address to ask.
+        #[arg(long, default_value = "http://127.0.0.1:3000/readyz")]
+        url: String,
+    },
     /// Print the IAM policy Gatehouse itself needs for this configuration (every action the code
     /// calls, role writes limited to managed roles and, with GATEHOUSE_PERMISSIONS_BOUNDARY, to
     /// roles carrying that boundary); `--boundary`: the boundary policy to create instead.

@@ -150,23 +150,62 @@ pub fn file_stream(
     futures_util::stream::once(async move { Ok(head) }).chain(rows)
 }
 
-/// Prepares, in the background, the exports a stopped process left unhashed. (Another live
-/// process may be hashing one too: both reach the same manifest.)
+/// How long an export's lease lasts without renewal; renewed with each progress report.
+const EXPORT_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Prepares, in the background, the exports whose process stopped before hashing them all
+/// (their lease lapsed): now, then every half lease, so a replica that dies mid-export is taken
+/// over by a live one, once.
+pub fn spawn_resumer(pool: PgPool, anchoring: Option<Arc<Anchoring>>) {
+    tokio::spawn(async move {
+        loop {
+            match resume_unfinished(&pool, anchoring.clone()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(exports = n, "preparing exports a stopped process left"),
+                Err(e) => tracing::warn!(error = %e, "could not look for unfinished exports"),
+            }
+            tokio::time::sleep(EXPORT_LEASE / 2).await;
+        }
+    });
+}
+
+/// Starts preparing every unfinished export no live process holds; answers how many.
 pub async fn resume_unfinished(
     pool: &PgPool,
     anchoring: Option<Arc<Anchoring>>,
 ) -> sqlx::Result<usize> {
     let records = exports_query!(
         "SELECT",
-        "FROM audit_exports WHERE manifest IS NULL AND error IS NULL"
+        "FROM audit_exports WHERE manifest IS NULL AND error IS NULL
+           AND (lease_until IS NULL OR lease_until < now())"
     )
     .fetch_all(pool)
     .await?;
-    let n = records.len();
+    let mut started = 0;
     for record in records {
-        spawn_prepare(pool.clone(), anchoring.clone(), record);
+        // Claimed here, not in the task: the count says what this process took.
+        if claim(pool, record.id).await? {
+            started += 1;
+            spawn_prepare(pool.clone(), anchoring.clone(), record);
+        }
     }
-    Ok(n)
+    Ok(started)
+}
+
+/// Takes (or renews) the lease of unfinished export `id` for this process: false when another
+/// live process holds it or the export is finished.
+async fn claim(pool: &PgPool, id: i64) -> sqlx::Result<bool> {
+    let claimed = sqlx::query!(
+        "UPDATE audit_exports SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)
+         WHERE id = $1 AND manifest IS NULL AND error IS NULL
+           AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2)",
+        id,
+        crate::backend::schedule::this_process(),
+        EXPORT_LEASE.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
 }
 
 /// [`prepare`] in the background (its failure is recorded with the export).
@@ -206,14 +245,18 @@ pub async fn finish(
 }
 
 /// Hashes an export's rows exactly as its file streams them and stores the manifest and the
-/// file's length, recording the progress as it goes (or the error that stopped it).
+/// file's length, recording the progress as it goes (or the error that stopped it). `None`:
+/// another live process holds the export (it finishes it), or it is finished.
 #[tracing::instrument(name = "export", skip_all, fields(export = record.id))]
 pub async fn prepare(
     pool: &PgPool,
     anchoring: Option<&Anchoring>,
     record: &ExportRecord,
-) -> sqlx::Result<Manifest> {
+) -> sqlx::Result<Option<Manifest>> {
     let outcome = async {
+        if !claim(pool, record.id).await? {
+            return Ok(None);
+        }
         let mut exporter = Exporter::new(record.format());
         exporter.start();
         let mut rows = std::pin::pin!(store::stream(
@@ -225,19 +268,28 @@ pub async fn prepare(
         while let Some(e) = rows.next().await {
             exporter.row(&e?);
             if reported.elapsed() >= std::time::Duration::from_millis(250) {
-                sqlx::query!(
-                    "UPDATE audit_exports SET hashed_rows = $2 WHERE id = $1",
+                // The progress report renews the lease; lost (this process stalled past it,
+                // and another took over): stop, the other finishes.
+                let renewed = sqlx::query!(
+                    "UPDATE audit_exports SET hashed_rows = $2,
+                       lease_until = now() + make_interval(secs => $4)
+                     WHERE id = $1 AND lease_owner = $3 AND manifest IS NULL",
                     record.id,
                     exporter.rows as i64,
+                    crate::backend::schedule::this_process(),
+                    EXPORT_LEASE.as_secs_f64(),
                 )
                 .execute(pool)
                 .await?;
+                if renewed.rows_affected() == 0 {
+                    return Ok(None);
+                }
                 reported = std::time::Instant::now();
             }
         }
-        finish(pool, anchoring, record, exporter).await
+        finish(pool, anchoring, record, exporter).await.map(Some)
     };
-    let result: sqlx::Result<Manifest> = outcome.await;
+    let result: sqlx::Result<Option<Manifest>> = outcome.await;
     if let Err(e) = &result {
         tracing::error!(export = record.id, error = %e, "export stopped");
         let _ = sqlx::query!(
