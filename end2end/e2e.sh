@@ -16,7 +16,7 @@ ensure_postgres
 profile=${GATEHOUSE_E2E_PROFILE:-release}
 say "end-to-end: cargo leptos build ($profile), stack, Playwright in Chromium (JavaScript on and off)"
 if [ "$profile" = release ]; then
-  cargo leptos build --release
+  cargo leptos build --release --precompress
   bash end2end/stack/check-asset-size.sh
 else
   cargo leptos build

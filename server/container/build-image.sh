@@ -2,7 +2,7 @@
 # Builds the container image with buildah from scratch (base images cannot be downloaded here,
 # and none is needed): the release build's binary, hash file and site, the shared libraries the
 # binary loads, CA certificates and a passwd entry for the non-root user (uid 10001).
-#   cargo leptos build --release && bash server/container/build-image.sh [tag]
+#   cargo leptos build --release --precompress && bash server/container/build-image.sh [tag]
 # Needs buildah (Debian: apt-get install buildah). Storage: vfs, which works without overlayfs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -48,17 +48,21 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .ok()
         .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
         .unwrap_or_default();
-    let hashed = http::assets::site_is_hashed(
+    let hashes = http::assets::site_hashes(
         &exe_dir,
         std::path::Path::new(&settings.site_root),
         "gatehouse",
     );
+    // Pages outside the app (sign-in refusals, the REST reference) link the same stylesheet.
+    if let Some(hashes) = &hashes {
+        app::backend::page::set_stylesheet(format!("/pkg/gatehouse.{}.css", hashes.css));
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
-        .hash_files(hashed)
+        .hash_files(hashes.is_some())
         .build();
     let pusher = Arc::new(
         push::Pusher::new(pool.clone(), &settings.aws, settings.push.clone())
@@ -167,10 +171,24 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
-        // Pages, JSON and CSV go compressed to clients that take it (the site's files are
+        // Pages and JSON go compressed to clients that take it (the site's files are
         // precompressed already). Session cookies are SameSite=Lax, so another site cannot
         // make a signed-in browser fetch pages to measure their compressed size (BREACH).
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Downloads (exports) keep their exact length, which the export page and the manifest
+        // state.
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                tower_http::compression::Predicate::and(
+                    tower_http::compression::predicate::DefaultPredicate::new(),
+                    |_: axum::http::StatusCode,
+                     _: axum::http::Version,
+                     headers: &axum::http::HeaderMap,
+                     _: &axum::http::Extensions| {
+                        !headers.contains_key(axum::http::header::CONTENT_DISPOSITION)
+                    },
+                ),
+            ),
+        )
         // Spans at INFO so a failed response's log line names its method and path.
         .layer(
             TraceLayer::new_for_http()

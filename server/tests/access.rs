@@ -280,6 +280,9 @@ async fn dynamic_answers_are_compressed_when_asked() {
         assert_eq!(packed.status(), StatusCode::OK);
         assert_eq!(packed.headers()[header::CONTENT_ENCODING], encoding);
         let packed_size = packed.bytes().await.unwrap().len();
-        assert!(packed_size * 3 < size, "{encoding}: {packed_size} of {size}");
+        assert!(
+            packed_size * 3 < size,
+            "{encoding}: {packed_size} of {size}"
+        );
     }
 }

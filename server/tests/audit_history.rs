@@ -249,7 +249,10 @@ async fn export_file(
     };
     let before = status(record.id).await;
     assert!(before.running() && before.hashed_rows == 0 && before.bytes.is_none());
-    let manifest = backend::prepare(pool, None, &record).await.unwrap().unwrap();
+    let manifest = backend::prepare(pool, None, &record)
+        .await
+        .unwrap()
+        .unwrap();
     let after = status(record.id).await;
     assert!(after.ready && !after.running());
     assert_eq!((after.hashed_rows, after.rows), (record.rows, record.rows));

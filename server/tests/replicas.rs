@@ -114,6 +114,10 @@ async fn an_unfinished_export_is_taken_over_once_and_only_when_its_process_stopp
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(common::count(&pool, manifest).await, 1, "the export was finished");
+    assert_eq!(
+        common::count(&pool, manifest).await,
+        1,
+        "the export was finished"
+    );
     assert_eq!(exports::resume_unfinished(&pool, None).await.unwrap(), 0);
 }

@@ -59,8 +59,10 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
 
     let hanging =
         "SELECT count(*) FROM push_steps WHERE operation = 'CreateDeployment' AND state = 'running'";
+    // Marked running is not enough: the call must have reached AWS (the proxy), or the fault
+    // would still be queued and catch the other process's call instead.
     for _ in 0..300 {
-        if count(&pool, hanging).await == 1 {
+        if count(&pool, hanging).await == 1 && proxy.count("CreateDeployment") == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -69,6 +71,11 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
         count(&pool, hanging).await,
         1,
         "the server did not take the push over"
+    );
+    assert_eq!(
+        proxy.count("CreateDeployment"),
+        1,
+        "its call did not reach AWS"
     );
     let healthz = reqwest::get(format!("http://{listen}/healthz"))
         .await

@@ -13,6 +13,21 @@ pub fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+static STYLESHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the site's stylesheet by its hashed name (set once at start when the build hashed it).
+pub fn set_stylesheet(href: String) {
+    let _ = STYLESHEET.set(href);
+}
+
+/// The site's stylesheet, as pages outside the Leptos app link it.
+pub fn stylesheet() -> &'static str {
+    STYLESHEET
+        .get()
+        .map(String::as_str)
+        .unwrap_or("/pkg/gatehouse.css")
+}
+
 /// `body` must already be escaped HTML.
 pub fn plain_page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
@@ -23,7 +38,7 @@ pub fn plain_page(status: StatusCode, title: &str, body: &str) -> Response {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>{title} · Gatehouse</title>
-<link rel="stylesheet" href="/pkg/gatehouse.css">
+<link rel="stylesheet" href="{stylesheet}">
 <link rel="icon" href="/favicon.ico">
 </head>
 <body>
@@ -32,6 +47,7 @@ pub fn plain_page(status: StatusCode, title: &str, body: &str) -> Response {
 </body>
 </html>"#,
         title = escape(title),
+        stylesheet = stylesheet(),
     );
     (
         status,

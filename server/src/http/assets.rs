@@ -39,16 +39,16 @@ impl Hashes {
     }
 }
 
-/// Whether the site under `site_root` was built with hashed names that match the hash file
-/// beside this binary. A stale hash file (left by an older build in the same folder) or a site
-/// built without hashing answers false, and pages then name the plain files.
-pub fn site_is_hashed(exe_dir: &Path, site_root: &Path, output_name: &str) -> bool {
-    let Ok(text) = std::fs::read_to_string(exe_dir.join("hash.txt")) else {
-        return false;
-    };
+/// The hashes of the site under `site_root`, when it was built with hashed names that match the
+/// hash file beside this binary. A stale hash file (left by an older build in the same folder) or
+/// a site built without hashing answers `None`, and pages then name the plain files.
+pub fn site_hashes(exe_dir: &Path, site_root: &Path, output_name: &str) -> Option<Hashes> {
+    let text = std::fs::read_to_string(exe_dir.join("hash.txt")).ok()?;
     let Some(hashes) = Hashes::parse(&text) else {
-        tracing::warn!("hash.txt beside the binary is not a cargo-leptos hash file; serving plain names");
-        return false;
+        tracing::warn!(
+            "hash.txt beside the binary is not a cargo-leptos hash file; serving plain names"
+        );
+        return None;
     };
     let pkg = site_root.join("pkg");
     let present = hashes
@@ -60,14 +60,13 @@ pub fn site_is_hashed(exe_dir: &Path, site_root: &Path, output_name: &str) -> bo
             "hash.txt beside the binary names files the site does not have (an older build?); serving plain names"
         );
     }
-    present
+    present.then_some(hashes)
 }
 
 /// cargo-leptos's hashes: an MD5 digest in unpadded base64url, 22 characters.
 fn is_hash(s: &str) -> bool {
     s.len() == 22
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -125,20 +124,20 @@ mod tests {
         let (exe, site) = (dir.join("bin"), dir.join("site"));
         std::fs::create_dir_all(&exe).unwrap();
         std::fs::create_dir_all(site.join("pkg")).unwrap();
-        assert!(!site_is_hashed(&exe, &site, "gatehouse"), "no hash file");
+        assert_eq!(site_hashes(&exe, &site, "gatehouse"), None, "no hash file");
         std::fs::write(
             exe.join("hash.txt"),
             format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n"),
         )
         .unwrap();
-        assert!(!site_is_hashed(&exe, &site, "gatehouse"), "files missing");
+        assert_eq!(site_hashes(&exe, &site, "gatehouse"), None, "files missing");
         for name in Hashes::parse(&std::fs::read_to_string(exe.join("hash.txt")).unwrap())
             .unwrap()
             .file_names("gatehouse")
         {
             std::fs::write(site.join("pkg").join(name), "x").unwrap();
         }
-        assert!(site_is_hashed(&exe, &site, "gatehouse"));
+        assert_eq!(site_hashes(&exe, &site, "gatehouse").unwrap().css, HASH);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -188,7 +188,7 @@ pub async fn page() -> Response {
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark"><title>REST API reference · Gatehouse</title>
-<link rel="stylesheet" href="/pkg/gatehouse.css"><link rel="icon" href="/favicon.ico"></head>
+<link rel="stylesheet" href="{stylesheet}"><link rel="icon" href="/favicon.ico"></head>
 <body><header class="topbar"><a class="brand" href="/">Gatehouse</a></header>
 <main id="main" class="page api-docs">
 <h1>REST API reference</h1>
@@ -202,6 +202,7 @@ pub async fn page() -> Response {
 </main></body></html>"#,
         intro = text(&doc["info"]["description"]),
         version = text(&doc["openapi"]),
+        stylesheet = app::backend::page::stylesheet(),
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
