@@ -55,6 +55,6 @@ echo "screenshots of every page: $SCREENSHOTS"
 if [ "$profile" = release ]; then
   say "container image: built from scratch with buildah, run with podman against the stack"
   bash server/container/build-image.sh localhost/gatehouse:test
-  bash server/container/check-image.sh localhost/gatehouse:test 3200 2>&1 | tee "$LOGS/image.log"
+  bash server/container/check-image.sh localhost/gatehouse:test 2>&1 | tee "$LOGS/image.log"
 fi
 
