@@ -168,6 +168,7 @@ async fn main() {
         title: "Bench".into(),
         justification: "Two hundred roles for the push benchmark.".into(),
         ticket: String::new(),
+        ..Details::default()
     };
     workflow::save_details(&pool, &ada, id, details, true)
         .await

@@ -9,8 +9,8 @@ pub mod seed_scale;
 // The request path's code lives in the app crate (server functions call it directly); the
 // binary re-exports it under its old names for the CLI and the integration tests.
 pub use app::backend::{
-    audit, auth, aws, callers, catalog, config, db, directory, history, mappings, memberships,
-    person_access, push, schedule, session, state, tryit, users, webhooks,
+    audit, auth, aws, callers, catalog, clock, config, db, directory, expiry, history, mappings,
+    memberships, person_access, push, schedule, session, state, tryit, users, webhooks,
 };
 
 use std::sync::Arc;
@@ -37,6 +37,10 @@ pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let pool = db::prepare(&settings.database).await?;
+    if let Some(file) = &settings.clock_skew_file {
+        tracing::warn!(file = %file.display(), "Gatehouse's clock is moved by a file (GATEHOUSE_CLOCK_SKEW_FILE): for demos and tests only");
+        app::backend::clock::use_skew_file(file.clone());
+    }
     let oidc = Oidc::new(settings.oidc.clone(), &settings.base_url)?;
     let directories = settings.directory.build()?;
     let mut syncer =
@@ -251,6 +255,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
              outside the database and export manifests are unsigned"
         ),
     }
+    // Time-bound access ends by itself (one replica per period).
+    app::backend::expiry::spawn(state.pusher.clone(), state.settings.expiry_every);
     if let Some(every) = state.settings.push.drift_interval {
         state.pusher.clone().spawn_drift_schedule(every);
     }

@@ -402,6 +402,7 @@ async fn access_as_of_a_date_is_rebuilt_from_the_change_sets_applied_before_it()
         title: "Orders".into(),
         justification: "The orders team reads orders.".into(),
         ticket: String::new(),
+        ..workflow::Details::default()
     };
     workflow::save_details(&pool, &ada, id, details, true)
         .await

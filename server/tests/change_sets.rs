@@ -59,6 +59,7 @@ fn details(title: &str) -> Details {
         title: title.into(),
         justification: "Orders team needs to read orders for the new dashboard.".into(),
         ticket: "CHG-1234".into(),
+        ..Details::default()
     }
 }
 
@@ -110,6 +111,7 @@ async fn a_change_set_goes_from_draft_to_applied_and_every_step_is_audited() {
         title: " ".into(),
         justification: "why".into(),
         ticket: "".into(),
+        ..Details::default()
     };
     let Err(WorkflowError::Fields(fields)) =
         workflow::save_details(&pool, &ada(), id, empty, true).await
@@ -455,7 +457,7 @@ async fn approvals_hold_only_for_the_content_reviewed_and_a_rebase_clears_them()
             .unwrap()
     };
     let cs = row(pool.clone()).await;
-    let seen = store::content_hash(&cs.items, cs.base_version);
+    let seen = store::content_hash(&cs.items, cs.base_version, cs.access_ends_at);
     // Two approvals needed; Rita gives the first, on what she saw.
     assert_eq!(
         workflow::review_seen(&pool, &rita(), id, true, "", 2, Some(&seen))
@@ -487,7 +489,7 @@ async fn approvals_hold_only_for_the_content_reviewed_and_a_rebase_clears_them()
     assert!(why.contains("changed since you opened it"), "{why}");
     // Reviewing what it holds now: Rita may approve again, and two fresh approvals apply it.
     let cs = row(pool.clone()).await;
-    let now = store::content_hash(&cs.items, cs.base_version);
+    let now = store::content_hash(&cs.items, cs.base_version, cs.access_ends_at);
     assert_ne!(now, seen);
     for (reviewer, state) in [
         (rita(), State::Submitted),

@@ -7,6 +7,8 @@ mod as_of;
 #[path = "push/cli.rs"]
 mod cli;
 mod common;
+#[path = "push/expiry.rs"]
+mod expiry;
 #[path = "push/explain.rs"]
 mod explain;
 #[path = "push/pending.rs"]

@@ -211,6 +211,7 @@ async fn a_change_that_would_make_a_policy_unpushable_is_refused_and_changes_not
         title: "Reports for the orders team".into(),
         justification: "The orders team reads the monthly reports.".into(),
         ticket: String::new(),
+        ..Details::default()
     };
     workflow::save_details(&pool, &bob, bob_draft, details(), true)
         .await

@@ -55,6 +55,8 @@ pub mod action {
     pub const CHANGE_SET_REJECTED: &str = "change_set.rejected";
     pub const CHANGE_SET_APPLIED: &str = "change_set.applied";
     pub const CHANGE_SET_REBASED: &str = "change_set.rebased";
+    pub const ACCESS_ENDING: &str = "access.ending";
+    pub const ACCESS_EXPIRED: &str = "access.expired";
     pub const PUSH_STARTED: &str = "push.started";
     pub const PUSH_CALL: &str = "push.call";
     pub const PUSH_REPLANNED: &str = "push.replanned";

@@ -191,6 +191,21 @@ fn sentence(
             format!("History export {} is ready.", details["export"]),
             format!("{base}/history"),
         ),
+        "access_ending" => (
+            format!(
+                "The access {cs} gave ends at {} UTC.",
+                details["access_ends_at"].as_str().unwrap_or("?")
+            ),
+            cs_url,
+        ),
+        "access_expired" => (
+            format!(
+                "The access {cs} gave ended at {} UTC and is being revoked (change set {}).",
+                details["access_ends_at"].as_str().unwrap_or("?"),
+                details["revocation"]
+            ),
+            cs_url,
+        ),
         other => (other.to_string(), String::new()),
     }
 }

@@ -16,6 +16,7 @@ pub mod drift;
 pub mod effective;
 pub mod enforcement;
 pub mod exact;
+pub mod expiry;
 pub mod explain;
 #[cfg(test)]
 pub mod fixtures;

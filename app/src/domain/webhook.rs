@@ -33,6 +33,16 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
         "audit.exported",
         "a history export is ready",
     ),
+    (
+        "access_ending",
+        "access.ending",
+        "time-bound access ends within a day",
+    ),
+    (
+        "access_expired",
+        "access.expired",
+        "time-bound access ended and was revoked",
+    ),
 ];
 
 /// The event an audit action is announced as.

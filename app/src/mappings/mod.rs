@@ -87,6 +87,8 @@ pub async fn save_change_set(
     title: String,
     justification: String,
     ticket: String,
+    // When the access it adds ends (`datetime-local`, UTC); empty: no end.
+    #[server(default)] access_ends: String,
     submit: String,
 ) -> Result<FormOutcome, AppError> {
     let submit = submit == "true";
@@ -94,12 +96,14 @@ pub async fn save_change_set(
         ("title".to_string(), title.clone()),
         ("justification".to_string(), justification.clone()),
         ("ticket".to_string(), ticket.clone()),
+        ("access_ends".to_string(), access_ends.clone()),
     ];
     require_role(&[Role::Admin])?;
     let details = crate::backend::mappings::workflow::Details {
         title,
         justification,
         ticket,
+        access_ends,
     };
     answer_typed(
         service::save(&app_state()?, id, details, submit).await,

@@ -74,6 +74,25 @@ pub struct ChangeSetDetail {
     /// content that changed since is refused.
     #[serde(default)]
     pub content_hash: String,
+    /// When the access it adds ends, if it is time-bound.
+    #[serde(default)]
+    pub access_end: Option<AccessEnd>,
+    /// The time-bound change set whose ended access this one revokes.
+    #[serde(default)]
+    pub revokes: Option<i64>,
+}
+
+/// The end of a change set's time-bound access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEnd {
+    /// `2026-12-24 17:00` (UTC).
+    pub at: String,
+    /// The same as a `datetime-local` form value.
+    pub field: String,
+    /// Whether the end has come (by Gatehouse's clock).
+    pub ended: bool,
+    /// The change set that revoked it, once written.
+    pub revoked_by: Option<i64>,
 }
 
 pub use crate::form::FormOutcome;

@@ -16,7 +16,7 @@ use crate::components::search::{list_url, Pager};
 use crate::components::{empty::EmptyState, layout::Guarded, state::StateBadge};
 use crate::mappings::{
     get_change_set, list_change_sets,
-    types::{ChangeSetDetail, FormOutcome},
+    types::{AccessEnd, ChangeSetDetail, FormOutcome},
     DropChangeSetItem, RebaseChangeSet, ReviewChangeSet, SaveChangeSet, WithdrawChangeSet,
 };
 use crate::push::PushView;
@@ -309,6 +309,18 @@ fn Detail(
         typed_or(&save, "justification", d.justification.clone()),
         typed_or(&save, "ticket", d.ticket.clone().unwrap_or_default()),
     );
+    let access_ends = typed_or(
+        &save,
+        "access_ends",
+        d.access_end
+            .as_ref()
+            .map(|e| e.field.clone())
+            .unwrap_or_default(),
+    );
+    let approve_label = match &d.access_end {
+        Some(e) => format!("Approve until {} UTC", e.at),
+        None => "Approve".to_string(),
+    };
     let comment = typed_or(&review, "comment", String::new());
     view! {
         <Title text=format!("Change set {id}")/>
@@ -319,6 +331,8 @@ fn Detail(
             <div><dt>"Author"</dt><dd>{s.author_name.clone()}</dd></div>
             <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("{} of {}", d.approvals, d.approvals_required)}</dd></div>
             <div><dt>"Ticket"</dt><dd>{d.ticket.clone().unwrap_or_else(|| "—".into())}</dd></div>
+            {d.access_end.clone().map(|e| view! { <div><dt>"Access ends"</dt><dd data-testid="access-ends">{format!("{} UTC", e.at)}</dd></div> })}
+            {d.revokes.map(|other| view! { <div><dt>"Revokes"</dt><dd><a href=format!("/change-sets/{other}")>{format!("change set {other}")}</a></dd></div> })}
             <div><dt>"Updated"</dt><dd><crate::components::when::When at=s.updated_at.clone()/></dd></div>
         </dl>
         {d.stale.clone().map(|why| view! {
@@ -330,6 +344,14 @@ fn Detail(
             </div>
         })}
         {move || notice(rebase.value().get())}
+        {d.access_end.clone().map(|e| access_end_notice(&e, &s.state))}
+        {d.revokes.map(|other| view! {
+            <p class="notice notice-info" role="status" data-testid="revokes">
+                "Gatehouse wrote this change set when the time-bound access of "
+                <a href=format!("/change-sets/{other}")>{format!("change set {other}")}</a>
+                " ended. It needs no review: the approval of change set " {other} " covered the end."
+            </p>
+        })}
         {(!author_draft).then(|| view! { <h2>"Justification"</h2><p class="justification">{justification.clone()}</p> })}
         {author_draft.then(|| view! {
             <h2>"Describe the change"</h2>
@@ -344,6 +366,10 @@ fn Detail(
                 <label for="cs-ticket">"Ticket (optional)"</label>
                 <input id="cs-ticket" name="ticket" value=ticket.clone() placeholder="CHG-1234" aria-describedby="cs-ticket-error"/>
                 <p class="field-error" id="cs-ticket-error">{move || field_error(&save.value().get(), "ticket")}</p>
+                <label for="cs-access-ends">"Access ends (optional, UTC)"</label>
+                <input id="cs-access-ends" name="access_ends" type="datetime-local" value=access_ends.clone() aria-describedby="cs-access-ends-hint cs-access-ends-error"/>
+                <p class="muted small" id="cs-access-ends-hint">"For temporary access: at this time Gatehouse revokes what this change set adds, without a new review. Leave empty for access without an end."</p>
+                <p class="field-error" id="cs-access-ends-error">{move || field_error(&save.value().get(), "access_ends")}</p>
                 <div class="actions">
                     <button class="button button-primary" type="submit" name="submit" value="true">"Submit for review"</button>
                     <button class="button" type="submit" name="submit" value="false">"Save draft"</button>
@@ -383,7 +409,7 @@ fn Detail(
                 <textarea id="review-comment" name="comment" rows="3" aria-describedby="review-comment-error">{comment.clone()}</textarea>
                 <p class="field-error" id="review-comment-error">{move || field_error(&review.value().get(), "comment")}</p>
                 <div class="actions">
-                    <button class="button button-primary" type="submit" name="decision" value="approve">"Approve"</button>
+                    <button class="button button-primary" type="submit" name="decision" value="approve">{approve_label.clone()}</button>
                     <button class="button button-danger" type="submit" name="decision" value="reject">"Reject"</button>
                 </div>
             </ActionForm>
@@ -400,6 +426,21 @@ fn Detail(
         <h2>"Timeline"</h2>
         <ol class="timeline" data-testid="timeline">{timeline}</ol>
     }
+}
+
+/// What the end of time-bound access means for this change set now.
+fn access_end_notice(e: &AccessEnd, state: &str) -> AnyView {
+    let text = match (e.revoked_by, e.ended) {
+        (Some(_), _) => format!("The access this change set gave ended at {} UTC and was revoked by ", e.at),
+        (None, true) if state == "draft" || state == "submitted" => format!("The end it asks for ({} UTC) has passed: withdraw it and ask again with a later end.", e.at),
+        (None, true) => format!("The access ended at {} UTC; Gatehouse revokes it within a minute.", e.at),
+        (None, false) => format!("Time-bound: at {} UTC Gatehouse revokes what this change set adds, under the same approval.", e.at),
+    };
+    let link = e
+        .revoked_by
+        .map(|r| view! { <a href=format!("/change-sets/{r}")>{format!("change set {r}")}</a> "." });
+    view! { <p class="notice notice-info" role="status" data-testid="access-end">{text}{link}</p> }
+        .into_any()
 }
 
 /// A sentence's first letter in upper case.

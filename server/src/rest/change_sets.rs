@@ -111,6 +111,10 @@ pub struct NewChangeSet {
     #[serde(default)]
     pub ticket: String,
     pub items: Vec<ItemRequest>,
+    /// When the access it adds ends (RFC 3339); Gatehouse revokes it then, under the same
+    /// approval. Absent: no end.
+    #[serde(default)]
+    pub access_ends: Option<String>,
     /// Submit for review at once.
     #[serde(default)]
     pub submit: bool,
@@ -327,6 +331,7 @@ pub async fn make(
         title: new.title.clone(),
         justification: new.justification.clone(),
         ticket: new.ticket.clone(),
+        access_ends: new.access_ends.clone().unwrap_or_default(),
     };
     workflow::check_details(&details, new.submit)?;
     let purpose = Purpose {
@@ -373,6 +378,13 @@ pub async fn submit(
         title: cs.title,
         justification: cs.justification,
         ticket: cs.ticket.unwrap_or_default(),
+        access_ends: cs
+            .access_ends_at
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default(),
     };
     workflow::save_details(&state.pool, &caller.actor, id, details, true).await?;
     Ok(Json(

@@ -29,6 +29,7 @@ pub async fn approved(pool: &PgPool, items: Vec<ChangeItem>) -> i64 {
         title: "Orders team reads orders".into(),
         justification: "The orders team reads orders for its dashboard.".into(),
         ticket: String::new(),
+        ..Details::default()
     };
     workflow::save_details(pool, &ada, id, details, true)
         .await

@@ -244,6 +244,13 @@ pub struct ServeArgs {
     /// at most an hour).
     #[arg(long, env = "GATEHOUSE_WEBHOOK_RETRY_MS", global = true)]
     pub webhook_retry_ms: Option<String>,
+    /// How often time-bound access that has ended is looked for and revoked, in seconds.
+    #[arg(long, env = "GATEHOUSE_EXPIRY_CHECK_SECONDS", global = true)]
+    pub expiry_check_seconds: Option<String>,
+    /// A file holding seconds to add to Gatehouse's clock for its deadlines (demos and browser
+    /// tests move time forward with it; never set it in production).
+    #[arg(long, env = "GATEHOUSE_CLOCK_SKEW_FILE", global = true)]
+    pub clock_skew_file: Option<std::path::PathBuf>,
     /// After SIGTERM, how long requests under way may take before the process stops anyway,
     /// in seconds.
     #[arg(long, env = "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", global = true)]
@@ -453,6 +460,10 @@ pub struct Settings {
     pub webhook_retry: Duration,
     /// After SIGTERM, how long requests under way may take.
     pub shutdown_grace: Duration,
+    /// How often ended time-bound access is revoked.
+    pub expiry_every: Duration,
+    /// Where the clock's skew is read from (tests and demos only).
+    pub clock_skew_file: Option<std::path::PathBuf>,
     /// Signed checkpoints and manifests; `None` when no key is configured.
     pub anchoring: Option<std::sync::Arc<crate::backend::history::anchor::Anchoring>>,
     pub aws: AwsSettings,
@@ -802,6 +813,12 @@ impl ServeArgs {
                 5000,
                 ("GATEHOUSE_WEBHOOK_RETRY_MS", "webhook-retry-ms"),
             )?),
+            expiry_every: Duration::from_secs(positive(
+                &self.expiry_check_seconds,
+                60,
+                ("GATEHOUSE_EXPIRY_CHECK_SECONDS", "expiry-check-seconds"),
+            )?),
+            clock_skew_file: self.clock_skew_file.clone(),
             shutdown_grace: Duration::from_secs(positive(
                 &self.shutdown_grace_seconds,
                 20,

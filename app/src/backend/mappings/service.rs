@@ -405,10 +405,26 @@ async fn detail(
         .collect();
     let (bindings, enforcement_notice) =
         views::binding_lines(pool, &names, &cs.items, &settings.aws).await?;
+    let access_end = match cs.access_ends_at {
+        Some(at) => Some(crate::mappings::types::AccessEnd {
+            at: crate::domain::expiry::show(at),
+            field: crate::domain::expiry::field_value(at),
+            ended: at <= crate::backend::clock::now(),
+            revoked_by: sqlx::query_scalar!(
+                "SELECT id FROM change_sets WHERE revokes_change_set_id = $1",
+                id
+            )
+            .fetch_optional(&mut *conn)
+            .await?,
+        }),
+        None => None,
+    };
     Ok(ChangeSetDetail {
+        access_end,
+        revokes: cs.revokes,
         bindings,
         enforcement_notice,
-        content_hash: store::content_hash(&cs.items, cs.base_version),
+        content_hash: store::content_hash(&cs.items, cs.base_version, cs.access_ends_at),
         summary: views::summary(&cs),
         justification: cs.justification.clone(),
         ticket: cs.ticket.clone(),

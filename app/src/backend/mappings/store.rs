@@ -26,6 +26,10 @@ pub struct ChangeSetRow {
     pub items: Vec<ChangeItem>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// When the access it adds ends (then Gatehouse revokes it).
+    pub access_ends_at: Option<OffsetDateTime>,
+    /// The time-bound change set whose ended access this one revokes.
+    pub revokes: Option<i64>,
 }
 
 /// A change set as stored; `state` and `items` must decode, or reading fails.
@@ -42,6 +46,8 @@ struct Stored {
     items: Json<Vec<ChangeItem>>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    access_ends_at: Option<OffsetDateTime>,
+    revokes_change_set_id: Option<i64>,
 }
 
 impl From<Stored> for ChangeSetRow {
@@ -59,6 +65,8 @@ impl From<Stored> for ChangeSetRow {
             items: r.items.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            access_ends_at: r.access_ends_at,
+            revokes: r.revokes_change_set_id,
         }
     }
 }
@@ -70,7 +78,8 @@ macro_rules! select_change_sets {
             Stored,
             r#"SELECT id, title, justification, ticket, state AS "state: State", author_oid,
                author_name, base_version, applied_version,
-               items AS "items: Json<Vec<ChangeItem>>", created_at, updated_at
+               items AS "items: Json<Vec<ChangeItem>>", created_at, updated_at,
+               access_ends_at, revokes_change_set_id
                FROM change_sets "# + $tail
             $(, $arg)*
         )
@@ -526,14 +535,16 @@ pub async fn save_details(
     title: &str,
     justification: &str,
     ticket: Option<&str>,
+    access_ends_at: Option<OffsetDateTime>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE change_sets SET title = $2, justification = $3, ticket = $4, updated_at = now()
-         WHERE id = $1",
+        "UPDATE change_sets SET title = $2, justification = $3, ticket = $4, access_ends_at = $5,
+         updated_at = now() WHERE id = $1",
         id,
         title,
         justification,
         ticket,
+        access_ends_at,
     )
     .execute(db)
     .await?;
@@ -593,11 +604,20 @@ pub async fn supersede_reviews(db: &mut PgConnection, id: i64) -> sqlx::Result<i
 
 /// What a reviewer sees is computed from the items and the mappings version they are based on:
 /// their hash names that content (sent with the review form, stored with the review).
-pub fn content_hash(items: &[ChangeItem], base_version: i64) -> String {
+pub fn content_hash(
+    items: &[ChangeItem],
+    base_version: i64,
+    access_ends_at: Option<OffsetDateTime>,
+) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     hash.update(serde_json::to_vec(items).expect("items serialise"));
     hash.update(format!("\nbase:{base_version}"));
+    // Approval covers "until T": a different end is different content. (Without an end, the
+    // hash is what it was before ends existed.)
+    if let Some(end) = access_ends_at {
+        hash.update(format!("\nends:{}", end.unix_timestamp()));
+    }
     hex::encode(hash.finalize())
 }
 

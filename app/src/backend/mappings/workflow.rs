@@ -5,6 +5,7 @@
 use crate::domain::{
     change_set::{may_review, Action, State},
     desired::{add_item, affected_roles, ChangeItem, DesiredState},
+    expiry,
     policy::unpushable,
 };
 use serde_json::json;
@@ -250,14 +251,26 @@ pub async fn drop_item(
     Ok(())
 }
 
+#[derive(Clone, Debug, Default)]
 pub struct Details {
     pub title: String,
     pub justification: String,
     pub ticket: String,
+    /// When the access it adds ends, as typed (empty: no end); see [`expiry::parse_end`].
+    pub access_ends: String,
 }
 
-pub fn check_details(d: &Details, submitting: bool) -> Result<(), WorkflowError> {
+/// Checks the details as typed, and answers the end they give (if any).
+pub fn check_details(
+    d: &Details,
+    submitting: bool,
+) -> Result<Option<time::OffsetDateTime>, WorkflowError> {
     let mut errors = Vec::new();
+    let ends =
+        expiry::parse_end(&d.access_ends, crate::backend::clock::now()).unwrap_or_else(|e| {
+            errors.push(("access_ends", e));
+            None
+        });
     let title = d.title.trim();
     if (submitting && title.is_empty()) || title.chars().count() > 120 {
         errors.push((
@@ -285,7 +298,7 @@ pub fn check_details(d: &Details, submitting: bool) -> Result<(), WorkflowError>
         ));
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(ends)
     } else {
         Err(WorkflowError::Fields(errors))
     }
@@ -300,7 +313,7 @@ pub async fn save_details(
     submit: bool,
 ) -> Result<State, WorkflowError> {
     let who = person(actor)?;
-    check_details(&details, submit)?;
+    let ends = check_details(&details, submit)?;
     let mut tx = pool.begin().await?;
     let cs = locked(&mut tx, id).await?;
     own(&cs, who)?;
@@ -312,6 +325,7 @@ pub async fn save_details(
         details.title.trim(),
         details.justification.trim(),
         ticket,
+        ends,
     )
     .await?;
     if submit {
@@ -319,6 +333,13 @@ pub async fn save_details(
             return Err(Refused(
                 "the change set has no changes yet; add some before submitting".into(),
             ));
+        }
+        if ends.is_some() && !expiry::adds_access(&cs.items) {
+            return Err(WorkflowError::Fields(vec![(
+                "access_ends",
+                "Only access that is added can end: this change set adds none; leave the end empty."
+                    .into(),
+            )]));
         }
         let desired = store::desired_state(&mut tx).await?;
         let after = desired.apply(&cs.items).map_err(|e| {
@@ -336,8 +357,8 @@ pub async fn save_details(
         if submit { action::CHANGE_SET_SUBMITTED } else { action::CHANGE_SET_EDITED },
         Some(&subject(id)),
         json!({
-            "before": { "state": cs.state.as_str(), "title": cs.title, "justification": cs.justification, "ticket": cs.ticket },
-            "after": { "state": state.as_str(), "title": details.title.trim(), "justification": details.justification.trim(), "ticket": ticket },
+            "before": { "state": cs.state.as_str(), "title": cs.title, "justification": cs.justification, "ticket": cs.ticket, "access_ends_at": cs.access_ends_at.map(expiry::show) },
+            "after": { "state": state.as_str(), "title": details.title.trim(), "justification": details.justification.trim(), "ticket": ticket, "access_ends_at": ends.map(expiry::show) },
         }),
     )
     .await?;
@@ -423,7 +444,7 @@ pub async fn review_seen(
             cs.author_name
         )));
     }
-    let content = store::content_hash(&cs.items, cs.base_version);
+    let content = store::content_hash(&cs.items, cs.base_version, cs.access_ends_at);
     if seen.is_some_and(|h| h != content) {
         return Err(Refused(
             "the change set changed since you opened it (edited or rebased): reload it and review what it holds now".into(),
@@ -450,10 +471,19 @@ pub async fn review_seen(
         actor,
         audit_action,
         Some(&subject(id)),
-        json!({ "comment": comment, "before": cs.state.as_str(), "after": state.as_str(), "approvals": approvals }),
+        json!({ "comment": comment, "before": cs.state.as_str(), "after": state.as_str(), "approvals": approvals, "access_ends_at": cs.access_ends_at.map(expiry::show) }),
     )
     .await?;
     if state == State::Approved {
+        if let Some(end) = cs
+            .access_ends_at
+            .filter(|end| *end <= crate::backend::clock::now())
+        {
+            return Err(Refused(format!(
+                "the access it asks for would have ended already ({} UTC); the author must withdraw it and ask again with a later end",
+                expiry::show(end)
+            )));
+        }
         store::version(&mut tx, true).await?;
         let conflicts = store::conflicting(&mut tx, cs.base_version, &cs.items).await?;
         if let Some((other, title)) = conflicts.first() {

@@ -124,11 +124,20 @@ impl Pusher {
     /// Starts reading change set `id`'s plan in the background, unless this process is reading
     /// it already.
     pub fn refresh_plan_in_background(self: &Arc<Self>, id: i64) {
-        if !self.plan_reads.begin(id) {
-            return;
+        if let Some(guard) = self.claim_plan_read(id) {
+            self.spawn_plan_read(guard);
         }
-        let guard = ReadGuard(Arc::clone(self), id);
+    }
+
+    fn claim_plan_read(self: &Arc<Self>, id: i64) -> Option<ReadGuard> {
+        self.plan_reads
+            .begin(id)
+            .then(|| ReadGuard(Arc::clone(self), id))
+    }
+
+    fn spawn_plan_read(&self, guard: ReadGuard) {
         tokio::spawn(async move {
+            let id = guard.1;
             if let Err(e) = guard.0.refresh_plan(id).await {
                 tracing::warn!(change_set = id, error = %e, "plan not read");
             }
@@ -144,10 +153,16 @@ impl Pusher {
         id: i64,
         push_ended: Option<OffsetDateTime>,
     ) -> sqlx::Result<(Option<StoredPlan>, bool)> {
+        // The read is claimed before the stored plan is looked at: a read that ends in between
+        // has stored its plan before giving up its claim, so a look never starts a second read of
+        // what was just read.
+        let claim = self.claim_plan_read(id);
         let stored = self.stored_plan(id).await?;
-        let now = OffsetDateTime::now_utc();
-        if stored.as_ref().is_none_or(|p| p.stale(now, push_ended)) {
-            self.refresh_plan_in_background(id);
+        if let Some(guard) = claim {
+            let now = OffsetDateTime::now_utc();
+            if stored.as_ref().is_none_or(|p| p.stale(now, push_ended)) {
+                self.spawn_plan_read(guard);
+            }
         }
         Ok((stored, self.reading_plan(id)))
     }
