@@ -83,6 +83,12 @@ test('access approved until a time is revoked and pushed by Gatehouse when the t
   await admin.getByRole('button', { name: 'Push to AWS' }).click();
   await expect(admin.getByRole('heading', { level: 1 })).toContainText('pushed', { timeout: 30_000 });
 
+  // Home tells people the access ends soon.
+  await admin.goto('/');
+  await expect(admin.getByTestId('home-ending').getByRole('listitem').filter({ hasText: title })).toContainText(`ends at ${shownEnd}`);
+  await screenshot(admin, testInfo, 'admin-home-access-ending');
+  await admin.goto(`/change-sets/${id}`);
+
   // Gatehouse's clock moves three hours on: the end has come.
   fs.writeFileSync(CLOCK_FILE, String(skewSeconds() + 3 * 3600));
   await expect(async () => {

@@ -261,3 +261,20 @@ async fn to_push(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
     .fetch_all(pool)
     .await
 }
+
+/// Time-bound access in force that ends before `until`: (change set, title, end), soonest first.
+pub async fn ending_before(
+    pool: &PgPool,
+    until: OffsetDateTime,
+) -> sqlx::Result<Vec<(i64, String, OffsetDateTime)>> {
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.title, c.access_ends_at AS "ends!" FROM change_sets c
+           WHERE c.access_ends_at <= $1 AND c.applied_version IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM change_sets r WHERE r.revokes_change_set_id = c.id)
+           ORDER BY c.access_ends_at, c.id LIMIT 50"#,
+        until
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.title, r.ends)).collect())
+}

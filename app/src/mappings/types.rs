@@ -163,6 +163,9 @@ pub struct HomeSummary {
     /// Set when some AWS target records bindings only (enforcement `none`).
     #[serde(default)]
     pub enforcement_notice: Option<String>,
+    /// Time-bound access ending within a week: (change set, title, end in UTC).
+    #[serde(default)]
+    pub ending: Vec<(i64, String, String)>,
 }
 
 /// The newest drift check in one line.

@@ -117,6 +117,17 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
             <ul class="plain needs" data-testid="home-pushes">{list(s.pushes)}</ul>
         }
     });
+    let ending = (!s.ending.is_empty()).then(|| {
+        view! {
+            <h3>"Access ending soon"</h3>
+            <p class="muted small">"Time-bound access Gatehouse revokes at its end (within a week). To keep it, ask again in a new change set once it has ended."</p>
+            <ul class="plain needs" data-testid="home-ending">
+                {s.ending.into_iter().map(|(id, title, at)| view! {
+                    <li><a href=format!("/change-sets/{id}")>{title}</a> <span class="muted small">{format!(" ends at {at} UTC")}</span></li>
+                }).collect_view()}
+            </ul>
+        }
+    });
     let drift = match s.drift {
         None => view! {
             <p class="muted">"No drift check has run yet. " <a href="/drift">"Check for drift"</a></p>
@@ -156,6 +167,7 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
             {mine}
             {review}
             {pushes}
+            {ending}
             <h3>"Drift"</h3>
             {drift}
             <h3>"Last syncs"</h3>

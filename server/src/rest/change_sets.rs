@@ -153,6 +153,12 @@ pub struct ChangeSetOut {
     /// Why approving would be refused now (another change set changed the same mappings).
     pub stale: Option<String>,
     pub updated_at: String,
+    /// When the access it adds ends (`2026-12-24 17:00`, UTC); Gatehouse revokes it then.
+    pub access_ends_at: Option<String>,
+    /// The change set Gatehouse wrote to revoke it at its end, once written.
+    pub revoked_by: Option<i64>,
+    /// For a revocation: the time-bound change set whose access it ends.
+    pub revokes: Option<i64>,
     /// The change set's page, for people.
     pub url: String,
 }
@@ -168,6 +174,9 @@ impl From<ChangeSetDetail> for ChangeSetOut {
             author: s.author_name,
             justification: d.justification,
             ticket: d.ticket,
+            access_ends_at: d.access_end.as_ref().map(|e| e.at.clone()),
+            revoked_by: d.access_end.as_ref().and_then(|e| e.revoked_by),
+            revokes: d.revokes,
             items: d
                 .items
                 .into_iter()

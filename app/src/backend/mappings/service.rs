@@ -624,7 +624,14 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
             error,
         },
     );
+    let now = crate::backend::clock::now();
+    let ending = crate::backend::expiry::ending_before(pool, now + time::Duration::days(7))
+        .await?
+        .into_iter()
+        .map(|(id, title, at)| (id, title, crate::domain::expiry::show(at)))
+        .collect();
     Ok(HomeSummary {
+        ending,
         viewer: None,
         mine,
         to_review,

@@ -301,7 +301,21 @@ pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<TimelineEntry>
                     "rejected{}",
                     comment.map(|c| format!(": “{c}”")).unwrap_or_default()
                 ),
-                "change_set.applied" => "applied it to the mappings".into(),
+                "change_set.applied" => match details["revokes"].as_i64() {
+                    Some(n) => format!(
+                        "applied it to the mappings (the access of change set {n} ended; approved under its approval)"
+                    ),
+                    None => "applied it to the mappings".into(),
+                },
+                "access.ending" => format!(
+                    "announced that the access ends at {} UTC",
+                    details["access_ends_at"].as_str().unwrap_or_default()
+                ),
+                "access.expired" => format!(
+                    "ended the access at {} UTC: change set {} revokes it",
+                    details["access_ends_at"].as_str().unwrap_or_default(),
+                    details["revocation"]
+                ),
                 "change_set.rebased" => match details["approvals_cleared"].as_i64() {
                     Some(n) if n > 0 => format!(
                         "rebased it onto the current mappings; {n} approval{} cleared: reviewers must look again",
