@@ -329,7 +329,10 @@ fn Detail(
         <dl class="facts">
             <div><dt>"Number"</dt><dd>{id}</dd></div>
             <div><dt>"Author"</dt><dd>{s.author_name.clone()}</dd></div>
-            <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("{} of {}", d.approvals, d.approvals_required)}</dd></div>
+            {match d.revokes {
+                Some(other) => view! { <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("under change set {other}'s")}</dd></div> }.into_any(),
+                None => view! { <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("{} of {}", d.approvals, d.approvals_required)}</dd></div> }.into_any(),
+            }}
             <div><dt>"Ticket"</dt><dd>{d.ticket.clone().unwrap_or_else(|| "—".into())}</dd></div>
             {d.access_end.clone().map(|e| view! { <div><dt>"Access ends"</dt><dd data-testid="access-ends">{format!("{} UTC", e.at)}</dd></div> })}
             {d.revokes.map(|other| view! { <div><dt>"Revokes"</dt><dd><a href=format!("/change-sets/{other}")>{format!("change set {other}")}</a></dd></div> })}

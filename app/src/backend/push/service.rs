@@ -64,10 +64,15 @@ pub async fn run_view(
 
 /// The change set's plan (for admins: it reads AWS) and its latest push.
 pub async fn view(app: &AppState, id: i64, admin: bool) -> Result<PushView, AppError> {
-    let state = {
+    let (state, ended) = {
         let mut conn = app.pool.acquire().await?;
         match cs_store::change_set(&mut conn, id, false).await? {
-            Some(cs) => cs.state,
+            // Time-bound access that ended is revoked by Gatehouse: nothing is left to roll back.
+            Some(cs) => (
+                cs.state,
+                cs.access_ends_at
+                    .is_some_and(|t| t <= crate::backend::clock::now()),
+            ),
             None => return Err(AppError::not_found(format!("There is no change set {id}."))),
         }
     };
@@ -76,7 +81,7 @@ pub async fn view(app: &AppState, id: i64, admin: bool) -> Result<PushView, AppE
     let mut view = PushView {
         run,
         may_push: admin && pushable,
-        may_roll_back: admin && state == State::Pushed,
+        may_roll_back: admin && state == State::Pushed && !ended,
         ..Default::default()
     };
     // The plan is for the people who push: the last one read is shown at once, and AWS is read
