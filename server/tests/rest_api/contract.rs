@@ -120,6 +120,11 @@ async fn every_refusal_is_a_problem_with_the_right_status_and_changes_nothing() 
     let (s, h, b) = api.post("/api/v1/change-sets", &no_why).await;
     assert_problem(s, &h, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     assert_eq!(b["errors"][0]["field"], "justification", "{b}");
+    let mut bad_end = new_change_set("nope");
+    bad_end["access_ends"] = json!("next friday");
+    let (s, h, b) = api.post("/api/v1/change-sets", &bad_end).await;
+    assert_problem(s, &h, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(b["errors"][0]["field"], "access_ends", "{b}");
     let (s, h, b) = api
         .send(
             api.client
@@ -211,11 +216,20 @@ async fn the_openapi_document_describes_every_endpoint_and_each_answer_matches_i
     assert_eq!(documented, table);
 
     // A change set to call the id paths on.
+    // Time-bound: the end comes back as it is shown.
+    let ends = time::OffsetDateTime::now_utc() + time::Duration::hours(2);
     let (status, _, made) = api.post("/api/v1/change-sets", &json!({
         "title": "Contract", "justification": "Checks the API against its document.",
+        "access_ends": ends.format(&time::format_description::well_known::Rfc3339).unwrap(),
         "items": [{"kind": "bind", "group_source": "file", "group_id": "orders-team", "role_arn": ROLE}]
     })).await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(
+        made["access_ends_at"],
+        app::domain::expiry::show(ends),
+        "{made}"
+    );
+    assert_eq!(made["revoked_by"], Value::Null);
     let id = made["id"].as_i64().unwrap();
 
     let mut called = 0;
