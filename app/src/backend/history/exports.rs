@@ -183,8 +183,9 @@ pub async fn resume_unfinished(
     .await?;
     let mut started = 0;
     for record in records {
-        // Claimed here, not in the task: the count says what this process took.
-        if claim(pool, record.id).await? {
+        // Taken here, not in the task: the count says what this process took. Only a lapsed
+        // lease is taken: an export this very process is hashing is not started twice.
+        if claim(pool, record.id, false).await? {
             started += 1;
             spawn_prepare(pool.clone(), anchoring.clone(), record);
         }
@@ -192,16 +193,17 @@ pub async fn resume_unfinished(
     Ok(started)
 }
 
-/// Takes (or renews) the lease of unfinished export `id` for this process: false when another
-/// live process holds it or the export is finished.
-async fn claim(pool: &PgPool, id: i64) -> sqlx::Result<bool> {
+/// Takes the lease of unfinished export `id` for this process (`renew`: or renews it, when this
+/// process holds it already): false when another live holder has it or the export is finished.
+async fn claim(pool: &PgPool, id: i64, renew: bool) -> sqlx::Result<bool> {
     let claimed = sqlx::query!(
         "UPDATE audit_exports SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)
          WHERE id = $1 AND manifest IS NULL AND error IS NULL
-           AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2)",
+           AND (lease_until IS NULL OR lease_until < now() OR ($4 AND lease_owner = $2))",
         id,
         crate::backend::schedule::this_process(),
         EXPORT_LEASE.as_secs_f64(),
+        renew,
     )
     .execute(pool)
     .await?;
@@ -254,7 +256,7 @@ pub async fn prepare(
     record: &ExportRecord,
 ) -> sqlx::Result<Option<Manifest>> {
     let outcome = async {
-        if !claim(pool, record.id).await? {
+        if !claim(pool, record.id, true).await? {
             return Ok(None);
         }
         let mut exporter = Exporter::new(record.format());
