@@ -51,7 +51,8 @@ pub async fn run_once(pusher: &Pusher, now: OffsetDateTime) -> sqlx::Result<Peri
     let pool = &pusher.pool;
     let warned = warn_ending(pool, now).await?;
     let mut revoked = Vec::new();
-    for id in due(pool, now).await? {
+    // Whose end has come: ending before now.
+    for (id, ..) in ending_before(pool, now, 200).await? {
         if let Some(revocation) = revoke(pool, id, now).await? {
             revoked.push((id, revocation));
         }
@@ -118,19 +119,6 @@ async fn warn_ending(pool: &PgPool, now: OffsetDateTime) -> sqlx::Result<Vec<i64
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// Applied time-bound change sets whose end has come and that no change set revokes yet.
-async fn due(pool: &PgPool, now: OffsetDateTime) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar!(
-        "SELECT c.id FROM change_sets c
-         WHERE c.access_ends_at <= $1 AND c.applied_version IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM change_sets r WHERE r.revokes_change_set_id = c.id)
-         ORDER BY c.access_ends_at, c.id LIMIT 200",
-        now
-    )
-    .fetch_all(pool)
-    .await
-}
-
 /// Writes the revocation of change set `id`, applies it to the desired state and records both
 /// in the audit chain; answers its id, or `None` when another replica wrote it first.
 async fn revoke(pool: &PgPool, id: i64, now: OffsetDateTime) -> sqlx::Result<Option<i64>> {
@@ -139,12 +127,7 @@ async fn revoke(pool: &PgPool, id: i64, now: OffsetDateTime) -> sqlx::Result<Opt
     let Some(cs) = store::change_set(&mut tx, id, true).await? else {
         return Ok(None);
     };
-    let done = sqlx::query_scalar!(
-        "SELECT id FROM change_sets WHERE revokes_change_set_id = $1",
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let done = revocation_of(&mut tx, id).await?;
     let Some(ends) = cs.access_ends_at.filter(|_| done.is_none()) else {
         return Ok(None);
     };
@@ -262,19 +245,32 @@ async fn to_push(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
     .await
 }
 
-/// Time-bound access in force that ends before `until`: (change set, title, end), soonest first.
+/// Time-bound access in force (applied, no revocation yet) that ends before `until`, soonest
+/// first, at most `limit`: (change set, title, end). Home's list and the revocations' queue.
 pub async fn ending_before(
     pool: &PgPool,
     until: OffsetDateTime,
+    limit: i64,
 ) -> sqlx::Result<Vec<(i64, String, OffsetDateTime)>> {
     let rows = sqlx::query!(
         r#"SELECT c.id, c.title, c.access_ends_at AS "ends!" FROM change_sets c
            WHERE c.access_ends_at <= $1 AND c.applied_version IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM change_sets r WHERE r.revokes_change_set_id = c.id)
-           ORDER BY c.access_ends_at, c.id LIMIT 50"#,
-        until
+           ORDER BY c.access_ends_at, c.id LIMIT $2"#,
+        until,
+        limit
     )
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.title, r.ends)).collect())
+}
+
+/// The change set that revoked change set `id`'s ended access, once written.
+pub async fn revocation_of(db: &mut sqlx::PgConnection, id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM change_sets WHERE revokes_change_set_id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await
 }

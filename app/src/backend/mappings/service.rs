@@ -410,12 +410,7 @@ async fn detail(
             at: crate::domain::expiry::show(at),
             field: crate::domain::expiry::field_value(at),
             ended: at <= crate::backend::clock::now(),
-            revoked_by: sqlx::query_scalar!(
-                "SELECT id FROM change_sets WHERE revokes_change_set_id = $1",
-                id
-            )
-            .fetch_optional(&mut *conn)
-            .await?,
+            revoked_by: crate::backend::expiry::revocation_of(&mut conn, id).await?,
         }),
         None => None,
     };
@@ -625,7 +620,7 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
         },
     );
     let now = crate::backend::clock::now();
-    let ending = crate::backend::expiry::ending_before(pool, now + time::Duration::days(7))
+    let ending = crate::backend::expiry::ending_before(pool, now + time::Duration::days(7), 50)
         .await?
         .into_iter()
         .map(|(id, title, at)| (id, title, crate::domain::expiry::show(at)))
