@@ -545,6 +545,30 @@ pub(crate) fn positive(
     }
 }
 
+/// A period in minutes: `0` is off (`None`), unset is `default`; fractions are taken (`0.5` is
+/// 30 seconds), down to one second.
+pub(crate) fn minutes(
+    value: &Option<String>,
+    default: u64,
+    name: Name,
+) -> Result<Option<Duration>, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(Some(Duration::from_secs(default * 60))),
+        Some("0") => Ok(None),
+        Some(v) => match v.parse::<f64>() {
+            Ok(m) if m.is_finite() && m * 60.0 >= 1.0 && m <= 525_600.0 => {
+                Ok(Some(Duration::from_millis((m * 60_000.0).round() as u64)))
+            }
+            _ => Err(invalid(
+                name,
+                format!(
+                    "`{v}` is not a number of minutes: 0 (off), or from 0.02 (a second) to 525600 (a year)"
+                ),
+            )),
+        },
+    }
+}
+
 impl ServeArgs {
     /// The audit key and anchor file: both or neither.
     pub fn anchoring(
@@ -666,14 +690,11 @@ impl ServeArgs {
     }
 
     fn sync_interval(&self) -> Result<Option<Duration>, ConfigError> {
-        let name = ("GATEHOUSE_SYNC_INTERVAL_MINUTES", "sync-interval-minutes");
-        match self.sync_interval_minutes.as_deref().map(str::trim) {
-            None | Some("") => Ok(Some(Duration::from_secs(60 * 60))),
-            Some("0") => Ok(None),
-            Some(_) => Ok(Some(Duration::from_secs(
-                positive(&self.sync_interval_minutes, 60, name)? * 60,
-            ))),
-        }
+        minutes(
+            &self.sync_interval_minutes,
+            60,
+            ("GATEHOUSE_SYNC_INTERVAL_MINUTES", "sync-interval-minutes"),
+        )
     }
 
     /// What checking an API access token needs (`gatehouse authorize --token`): the issuer,

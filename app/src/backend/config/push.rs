@@ -281,16 +281,11 @@ impl PushArgs {
                 &self.push_on_approval,
                 ("GATEHOUSE_PUSH_ON_APPROVAL", "push-on-approval"),
             )?,
-            drift_interval: match self.drift_interval_minutes.as_deref().map(str::trim) {
-                Some("0") => None,
-                _ => Some(Duration::from_secs(
-                    60 * positive(
-                        &self.drift_interval_minutes,
-                        60,
-                        ("GATEHOUSE_DRIFT_INTERVAL_MINUTES", "drift-interval-minutes"),
-                    )?,
-                )),
-            },
+            drift_interval: super::minutes(
+                &self.drift_interval_minutes,
+                60,
+                ("GATEHOUSE_DRIFT_INTERVAL_MINUTES", "drift-interval-minutes"),
+            )?,
             identity_center_instance: instance,
             identity_center_region: text(&self.identity_center_region),
             saml_provider,

@@ -177,6 +177,26 @@ fn the_sync_schedule_defaults_to_hourly_and_zero_turns_it_off() {
     assert_eq!(args.settings().unwrap().sync_interval, None);
     args.sync_interval_minutes = Some("soon".into());
     assert!(args.settings().is_err());
+    // Fractions of a minute, down to a second (replicas' tests run periods of seconds).
+    args.sync_interval_minutes = Some("0.1".into());
+    assert_eq!(
+        args.settings().unwrap().sync_interval,
+        Some(Duration::from_secs(6))
+    );
+    for bad in ["0.001", "-1", "NaN", "inf", "1e9"] {
+        args.sync_interval_minutes = Some(bad.into());
+        let error = args.settings().unwrap_err().to_string();
+        assert!(
+            error.contains("GATEHOUSE_SYNC_INTERVAL_MINUTES") && error.contains("a second"),
+            "{bad}: {error}"
+        );
+    }
+    args.sync_interval_minutes = None;
+    args.push.drift_interval_minutes = Some("0.5".into());
+    assert_eq!(
+        args.settings().unwrap().push.drift_interval,
+        Some(Duration::from_secs(30))
+    );
 }
 
 #[test]
