@@ -27,6 +27,8 @@ cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D war
 say "wasm check: cargo check -p app --features hydrate --target wasm32-unknown-unknown"
 cargo check -p app --features hydrate --target wasm32-unknown-unknown
 bash end2end/stack/check-dependencies.sh
+say "cargo deny check bans licenses sources (deny.toml; advisories need GitHub, unreachable here)"
+cargo deny --log-level error check bans licenses sources
 say "migrations are append-only"
 bash end2end/stack/check-migrations.sh
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the build tools the project needs and cannot get as prebuilt binaries here:
-# the wasm target, cargo-leptos and the wasm-bindgen CLI (pinned to the lock file's version).
+# the wasm target, cargo-leptos, the wasm-bindgen CLI (pinned to the lock file's version) and cargo-deny.
 # Each step is skipped when the tool already answers with the right version.
 set -euo pipefail
 
@@ -39,4 +39,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   # Its lock file pins webpki-roots 1.0.11, which the registry no longer serves.
   (cd "$work/wasm-bindgen-cli" && cargo update -p webpki-roots --precise 1.0.10)
   cargo install --path "$work/wasm-bindgen-cli" --locked --debug --force
+fi
+
+# Licences, banned crates (the legacy TLS stack) and sources: deny.toml.
+CARGO_DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --debug --force
 fi
