@@ -183,6 +183,13 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     ),
     f("/api/notifications/enable", ADMIN, "id=999999&enabled=false", "turn a receiver off or on"),
     f("/api/notifications/resend", ADMIN, "id=999999", "send a delivery again"),
+    f("/api/api-owners/get", READ, "api_id=zzzzzzzzzz", "the owners of an API"),
+    f(
+        "/api/api-owners/set",
+        ADMIN,
+        "api_id=zzzzzzzzzz&group=",
+        "set or clear an API's owners (a directory group)",
+    ),
 ];
 
 const fn r(path: &'static str, rule: Rule, sample: &'static str, what: &'static str) -> Endpoint {

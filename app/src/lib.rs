@@ -15,6 +15,7 @@ pub mod form;
 pub mod history;
 pub mod mappings;
 pub mod me;
+pub mod owners;
 pub mod pages;
 pub mod people;
 pub mod person;

@@ -10,7 +10,7 @@ pub mod seed_scale;
 // binary re-exports it under its old names for the CLI and the integration tests.
 pub use app::backend::{
     audit, auth, aws, callers, catalog, clock, config, db, directory, expiry, history, mappings,
-    memberships, person_access, push, schedule, session, state, tryit, users, webhooks,
+    memberships, owners, person_access, push, schedule, session, state, tryit, users, webhooks,
 };
 
 use std::sync::Arc;

@@ -619,3 +619,113 @@ async fn a_rollback_or_a_drift_resolution_gets_a_change_set_of_its_own() {
         0
     );
 }
+
+/// The directory of the owner tests: group "Orders owners" holds group "Orders leads", which
+/// holds Sam (person 3); Rita (person 2) is in neither. API a1b2c3d4e5 is "orders".
+async fn owners_directory(pool: &PgPool) {
+    for sql in [
+        "INSERT INTO rest_apis (target, api_id, name, snapshot) VALUES ('123456789012/us-east-1', 'a1b2c3d4e5', 'orders', '{}')",
+        "INSERT INTO directory_groups (source, object_id, display_name, directory_ref) VALUES
+            ('file', 'orders-owners', 'Orders owners', 'orders-owners'),
+            ('file', 'orders-leads', 'Orders leads', 'orders-leads'),
+            ('file', 'twin-a', 'Twins', 'twin-a'), ('file', 'twin-b', 'Twins', 'twin-b')",
+        "INSERT INTO directory_memberships (source, group_id, member_id, member_kind) VALUES
+            ('file', 'orders-owners', 'orders-leads', 'group'),
+            ('file', 'orders-leads', '00000000-0000-0000-0000-000000000003', 'person')",
+    ] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_change_set_touching_an_owned_api_waits_for_an_owner_approval() {
+    use gatehouse::owners::{self, SetError};
+    let pool = migrated_database().await;
+    owners_directory(&pool).await;
+    // Naming the owners: a group that is not there, or a name two groups share, is refused and
+    // sets nothing; an exact name sets them, and each decision is audited.
+    for (typed, why) in [
+        ("Orders ownrs", "No directory group is named"),
+        ("twins", "Several directory groups are named"),
+    ] {
+        match owners::set(&pool, &ada(), "a1b2c3d4e5", typed).await {
+            Err(SetError::Field(e)) => assert!(e.contains(why), "{typed}: {e}"),
+            other => panic!("{typed}: {other:?}"),
+        }
+    }
+    assert_eq!(count(&pool, "SELECT count(*) FROM api_owners").await, 0);
+    match owners::set(&pool, &ada(), "zzzzzzzzzz", "Orders owners").await {
+        Err(SetError::Field(e)) => assert!(e.contains("no API zzzzzzzzzz"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    let owner = owners::set(&pool, &ada(), "a1b2c3d4e5", "orders owners")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.group_name, "Orders owners");
+
+    // A grant on the owned API: Rita's approval is one of one required, but no owner's.
+    let id = draft(
+        &pool,
+        &ada(),
+        vec![grant("orders-readers", "/orders")],
+        "Read orders",
+    )
+    .await;
+    let state = workflow::review(&pool, &rita(), id, true, "fine by me", 1)
+        .await
+        .unwrap();
+    assert_eq!(state, State::Submitted, "approved without an owner");
+    assert_eq!(version(&pool).await, 0, "applied without an owner");
+    // Sam owns it through a nested group: his approval completes it.
+    let state = workflow::review(&pool, &sam(), id, true, "owner ok", 1)
+        .await
+        .unwrap();
+    assert_eq!(state, State::Approved);
+    let decisions: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT details FROM audit_events WHERE action = 'change_set.approved' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(decisions[0]["owners_missing"], "orders (Orders owners)");
+    let by = decisions[1]["owners"][0]["approved_by"].as_str().unwrap();
+    assert!(by.starts_with("Sam Both"), "{by}");
+    assert!(decisions[1]["owners_missing"].is_null());
+
+    // Binding a group to the role that calls orders changes who may call it: owners again.
+    let id = draft(
+        &pool,
+        &ada(),
+        vec![binding("support", "orders-readers")],
+        "Support reads",
+    )
+    .await;
+    let state = workflow::review(&pool, &rita(), id, true, "ok", 1)
+        .await
+        .unwrap();
+    assert_eq!(state, State::Submitted);
+    // Without owners, one approval is enough again.
+    assert!(owners::set(&pool, &ada(), "a1b2c3d4e5", "")
+        .await
+        .unwrap()
+        .is_none());
+    let other = draft(
+        &pool,
+        &ada(),
+        vec![grant("orders-writers", "/orders")],
+        "Write",
+    )
+    .await;
+    let state = workflow::review(&pool, &rita(), other, true, "ok", 1)
+        .await
+        .unwrap();
+    assert_eq!(state, State::Approved);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE action LIKE 'api.owner%' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(actions, ["api.owner_set", "api.owner_cleared"]);
+}

@@ -17,6 +17,7 @@ pub mod expiry;
 pub mod history;
 pub mod mappings;
 pub mod memberships;
+pub mod owners;
 pub mod page;
 pub mod person_access;
 pub mod progress;

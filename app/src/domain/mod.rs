@@ -25,6 +25,7 @@ pub mod iam_eval;
 pub mod identity_center;
 pub mod method_access;
 pub mod names;
+pub mod owners;
 pub mod paging;
 pub mod pending;
 pub mod plan;

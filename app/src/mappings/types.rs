@@ -13,6 +13,22 @@ pub struct ChangeSetSummary {
     pub author_name: String,
     pub items: usize,
     pub updated_at: String,
+    /// In the review queue: what it waits on, when an API owner's approval is missing ("you:
+    /// you own orders" for an owner).
+    #[serde(default)]
+    pub waits_on: Option<String>,
+    /// The person looking at the queue is an owner whose approval it waits on.
+    #[serde(default)]
+    pub waits_on_viewer: bool,
+}
+
+/// An owned API a change set touches, and the owner's approval it has (or still needs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerApproval {
+    pub api_id: String,
+    pub api_name: String,
+    pub group_name: String,
+    pub approved_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +76,9 @@ pub struct ChangeSetDetail {
     pub timeline: Vec<TimelineEntry>,
     pub approvals: usize,
     pub approvals_required: usize,
+    /// The owned APIs it touches: each needs an approval from one of its owners.
+    #[serde(default)]
+    pub owner_approvals: Vec<OwnerApproval>,
     /// Why approving would be refused now (a stale base), if it would.
     pub stale: Option<String>,
     pub viewer_is_author: bool,

@@ -208,6 +208,7 @@ fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
             <div><dt>"Last synced"</dt><dd><crate::components::when::When at=s.last_synced_at.clone()/></dd></div>
         </dl>
         <p>{s.description.clone().unwrap_or_default()}</p>
+        <super::api_owners::ApiOwners api_id=s.api_id.clone() is_admin/>
         <h2>"Stages"</h2>
         <div class="table-wrap">
             <table data-testid="stage-table">

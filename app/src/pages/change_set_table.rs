@@ -98,7 +98,11 @@ pub fn ChangeSetTable(
             view! {
                 <tr>
                     <td class="num">{cs.id}</td>
-                    <td><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a></td>
+                    <td><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a>
+                        {cs.waits_on.clone().map(|w| view! {
+                            " " <span class=if cs.waits_on_viewer { "badge badge-warn" } else { "badge badge-muted" }
+                                data-testid="waits-on">{w}</span>
+                        })}</td>
                     <td><StateBadge state=cs.state.clone()/></td>
                     <td>{cs.author_name.clone()}</td>
                     <td class="num">{cs.items}</td>
@@ -129,6 +133,8 @@ mod tests {
             author_name: format!("author {id}"),
             items,
             updated_at: updated.into(),
+            waits_on: None,
+            waits_on_viewer: false,
         }
     }
 

@@ -333,6 +333,17 @@ fn Detail(
                 Some(other) => view! { <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("under change set {other}'s")}</dd></div> }.into_any(),
                 None => view! { <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("{} of {}", d.approvals, d.approvals_required)}</dd></div> }.into_any(),
             }}
+            {(!d.owner_approvals.is_empty()).then(|| {
+                let lines = d.owner_approvals.iter().map(|o| {
+                    let text = match &o.approved_by {
+                        Some(who) => format!("{}: approved by {who} ({})", o.api_name, o.group_name),
+                        None => format!("{}: waiting for a member of {}", o.api_name, o.group_name),
+                    };
+                    let class = if o.approved_by.is_some() { "owner-ok" } else { "owner-waiting" };
+                    view! { <li class=class>{text}</li> }
+                }).collect_view();
+                view! { <div><dt>"API owners"</dt><dd data-testid="owner-approvals"><ul class="plain">{lines}</ul></dd></div> }
+            })}
             <div><dt>"Ticket"</dt><dd>{d.ticket.clone().unwrap_or_else(|| "—".into())}</dd></div>
             {d.access_end.clone().map(|e| view! { <div><dt>"Access ends"</dt><dd data-testid="access-ends">{format!("{} UTC", e.at)}</dd></div> })}
             {d.revokes.map(|other| view! { <div><dt>"Revokes"</dt><dd><a href=format!("/change-sets/{other}")>{format!("change set {other}")}</a></dd></div> })}

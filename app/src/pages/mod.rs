@@ -1,6 +1,7 @@
 //! One file per page. Pages that later work fills say so plainly and tell people what to do.
 
 mod access_report;
+mod api_owners;
 mod apis;
 mod callers;
 mod change_set_push;

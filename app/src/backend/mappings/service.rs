@@ -429,6 +429,16 @@ async fn detail(
         timeline: views::timeline(pool, id).await?,
         approvals: reviews.iter().filter(|r| r.decision == "approve").count(),
         approvals_required: required_approvals,
+        owner_approvals: crate::backend::owners::for_change_set(&mut conn, id, &cs.items)
+            .await?
+            .into_iter()
+            .map(|c| crate::mappings::types::OwnerApproval {
+                api_id: c.owner.api_id,
+                api_name: c.owner.api_name,
+                group_name: c.owner.group_name,
+                approved_by: c.approved_by,
+            })
+            .collect(),
         stale,
         viewer_is_author: viewer_oid == Some(cs.author_oid),
         viewer_may_review: is_reviewer
@@ -499,7 +509,20 @@ pub async fn review(
         }
         State::Approved => "Approved and applied to the mappings.".into(),
         State::Rejected => "Rejected.".into(),
-        _ => "Your approval is recorded; more are needed.".into(),
+        _ => {
+            let mut conn = state.pool.acquire().await?;
+            let items = store::change_set(&mut conn, id, false)
+                .await?
+                .map(|cs| cs.items)
+                .unwrap_or_default();
+            let checks = crate::backend::owners::for_change_set(&mut conn, id, &items).await?;
+            match crate::backend::owners::missing(&checks) {
+                Some(owners) => format!(
+                    "Your approval is recorded; it still needs an approval from an owner of {owners}."
+                ),
+                None => "Your approval is recorded; more are needed.".into(),
+            }
+        }
     };
     Ok(FormOutcome::message(message))
 }
@@ -543,11 +566,59 @@ pub async fn change_set(state: &AppState, id: i64) -> Result<ChangeSetDetail, Ap
 pub async fn review_queue(state: &AppState) -> Result<Vec<ChangeSetSummary>, AppError> {
     let viewer = caller().map(|v| v.oid);
     let rows = store::listed(&state.pool, &[State::Submitted], 200).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|cs| Some(cs.author_oid) != viewer)
-        .map(|cs| cs.summary)
-        .collect())
+    let mut queue = Vec::new();
+    let mut conn = state.pool.acquire().await?;
+    for cs in rows.into_iter().filter(|cs| Some(cs.author_oid) != viewer) {
+        let mut summary = cs.summary;
+        (summary.waits_on, summary.waits_on_viewer) =
+            owners_waited_on(&mut conn, summary.id, viewer).await?;
+        queue.push(summary);
+    }
+    // What waits on the viewer (an owner's approval only they can give) comes first.
+    queue.sort_by_key(|s| !s.waits_on_viewer);
+    Ok(queue)
+}
+
+/// What a submitted change set waits on from API owners, and whether `viewer` is one of them.
+async fn owners_waited_on(
+    db: &mut sqlx::PgConnection,
+    id: i64,
+    viewer: Option<uuid::Uuid>,
+) -> Result<(Option<String>, bool), AppError> {
+    use crate::backend::owners;
+    let Some(cs) = store::change_set(&mut *db, id, false).await? else {
+        return Ok((None, false));
+    };
+    let checks = owners::for_change_set(&mut *db, id, &cs.items).await?;
+    let mut yours = Vec::new();
+    let mut others = Vec::new();
+    for check in checks.iter().filter(|c| c.approved_by.is_none()) {
+        let owns = match viewer {
+            Some(oid) => owners::is_member(&mut *db, &check.owner.group(), oid).await?,
+            None => false,
+        };
+        if owns {
+            yours.push(check.owner.api_name.clone());
+        } else {
+            others.push(format!(
+                "{} ({})",
+                check.owner.api_name, check.owner.group_name
+            ));
+        }
+    }
+    Ok(if !yours.is_empty() {
+        (
+            Some(format!("Waits on you: owner of {}", yours.join(", "))),
+            true,
+        )
+    } else if !others.is_empty() {
+        (
+            Some(format!("Needs an owner of {}", others.join(", "))),
+            false,
+        )
+    } else {
+        (None, false)
+    })
 }
 
 pub async fn group_mappings(

@@ -281,6 +281,8 @@ impl ListedRow {
                 author_name: self.author_name,
                 items: self.items as usize,
                 updated_at: crate::backend::catalog::queries::utc(self.updated_at),
+                waits_on: None,
+                waits_on_viewer: false,
             },
         })
     }

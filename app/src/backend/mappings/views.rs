@@ -137,6 +137,8 @@ pub fn summary(cs: &ChangeSetRow) -> ChangeSetSummary {
         author_name: cs.author_name.clone(),
         items: cs.items.len(),
         updated_at: utc(cs.updated_at),
+        waits_on: None,
+        waits_on_viewer: false,
     }
 }
 

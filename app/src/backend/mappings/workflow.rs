@@ -452,9 +452,16 @@ pub async fn review_seen(
     }
     store::insert_review(&mut tx, id, who, &actor.name, approve, comment, &content).await?;
     let approvals = store::approvals(&mut tx, id).await?;
+    // An owned API the change set touches needs one of its owners among the approvers.
+    let owners = if approve {
+        crate::backend::owners::for_change_set(&mut tx, id, &cs.items).await?
+    } else {
+        Vec::new()
+    };
+    let owners_missing = crate::backend::owners::missing(&owners);
     let action_taken = if approve {
         Action::Approve {
-            enough: approvals as usize >= required_approvals,
+            enough: approvals as usize >= required_approvals && owners_missing.is_none(),
         }
     } else {
         Action::Reject
@@ -471,7 +478,14 @@ pub async fn review_seen(
         actor,
         audit_action,
         Some(&subject(id)),
-        json!({ "comment": comment, "before": cs.state.as_str(), "after": state.as_str(), "approvals": approvals, "access_ends_at": cs.access_ends_at.map(expiry::show) }),
+        json!({
+            "comment": comment, "before": cs.state.as_str(), "after": state.as_str(),
+            "approvals": approvals, "access_ends_at": cs.access_ends_at.map(expiry::show),
+            "owners": owners.iter().map(|c| json!({
+                "api": c.owner.api_id, "group": c.owner.group_name, "approved_by": c.approved_by,
+            })).collect::<Vec<_>>(),
+            "owners_missing": owners_missing,
+        }),
     )
     .await?;
     if state == State::Approved {
