@@ -51,9 +51,9 @@ if [ $# -gt 0 ]; then
   (cd end2end && npx playwright test "$@") 2>&1 | tee "$LOGS/playwright.log"
   exit "${PIPESTATUS[0]}"
 fi
-(cd end2end && npx playwright test --grep-invert '@directory-file|@clock') 2>&1 | tee "$LOGS/playwright.log"
+(cd end2end && npx playwright test --grep-invert '@directory-file|@clock|@serial') 2>&1 | tee "$LOGS/playwright.log"
 # The tests that rewrite the directory file or move the clock run alone, one at a time, after the rest.
-(cd end2end && npx playwright test --grep '@directory-file|@clock' --workers=1) 2>&1 | tee -a "$LOGS/playwright.log"
+(cd end2end && npx playwright test --grep '@directory-file|@clock|@serial' --workers=1) 2>&1 | tee -a "$LOGS/playwright.log"
 echo "screenshots of every page: $SCREENSHOTS"
 if [ "$profile" = release ]; then
   say "container image: built from scratch with buildah, run with podman against the stack"

@@ -574,8 +574,6 @@ pub async fn review_queue(state: &AppState) -> Result<Vec<ChangeSetSummary>, App
             owners_waited_on(&mut conn, summary.id, viewer).await?;
         queue.push(summary);
     }
-    // What waits on the viewer (an owner's approval only they can give) comes first.
-    queue.sort_by_key(|s| !s.waits_on_viewer);
     Ok(queue)
 }
 
