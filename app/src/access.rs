@@ -187,8 +187,8 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     f(
         "/api/api-owners/set",
         ADMIN,
-        "api_id=zzzzzzzzzz&group=",
-        "set or clear an API's owners (a directory group)",
+        "api_id=zzzzzzzzzz&scope=api&group=",
+        "set or clear the owners (a directory group) of an API or of every API with a tag",
     ),
 ];
 

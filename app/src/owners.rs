@@ -16,6 +16,8 @@ use crate::{
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiOwnerView {
+    /// `None`: named for this API; else the tag (`team=logistics`) it is named for.
+    pub tag: Option<String>,
     pub group_name: String,
     pub group_source: String,
     pub group_id: String,
@@ -26,6 +28,7 @@ pub struct ApiOwnerView {
 #[cfg(feature = "ssr")]
 fn view_of(o: owners::Owner) -> ApiOwnerView {
     ApiOwnerView {
+        tag: o.tag,
         group_name: o.group_name,
         group_source: o.group_source,
         group_id: o.group_id,
@@ -34,32 +37,69 @@ fn view_of(o: owners::Owner) -> ApiOwnerView {
     }
 }
 
-/// Readers: the owners of an API, if it has any.
+/// What the owners section of an API's page shows: its owners, and the tags it carries (an
+/// owner may be named for every API carrying one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiOwners {
+    pub owners: Vec<ApiOwnerView>,
+    pub tags: Vec<String>,
+}
+
+/// Readers: the owners of an API (named for it, or for a tag it carries) and its tags.
 #[server(endpoint = "api-owners/get")]
-pub async fn get_api_owner(api_id: String) -> Result<Option<ApiOwnerView>, AppError> {
+pub async fn get_api_owners(api_id: String) -> Result<ApiOwners, AppError> {
     require_role(READERS)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    Ok(owners::of_apis(&mut conn, &[api_id])
-        .await?
-        .pop()
-        .map(view_of))
+    let tags: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT tags FROM rest_apis WHERE api_id = $1 ORDER BY last_synced_at DESC LIMIT 1",
+    )
+    .bind(&api_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let tags = tags
+        .and_then(|t| t.as_object().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    Ok(ApiOwners {
+        owners: owners::of_apis(&mut conn, &[api_id])
+            .await?
+            .into_iter()
+            .map(view_of)
+            .collect(),
+        tags,
+    })
 }
 
-/// Admins: make the members of a directory group (its exact name or object id) the owners of an
-/// API; an empty group clears them.
+/// Admins: make the members of a directory group (its exact name or object id) the owners of
+/// an API (`scope` `api`) or of every API carrying one of its tags (`tag:KEY=VALUE`); an empty
+/// group clears them.
 #[server(endpoint = "api-owners/set")]
-pub async fn set_api_owner(api_id: String, group: String) -> Result<FormOutcome, AppError> {
+pub async fn set_api_owner(
+    api_id: String,
+    scope: String,
+    group: String,
+) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     let state = app_state()?;
-    let result = match owners::set(&state.pool, &actor(), &api_id, &group).await {
-        Ok(Some(o)) => Ok(FormOutcome::message(format!(
-            "Members of {} now own this API: change sets that change who may call it need one of them to approve.",
-            o.group_name
+    let what = match scope.strip_prefix("tag:") {
+        Some(tag) => format!("every API tagged {tag}"),
+        None => "this API".to_string(),
+    };
+    let result = match owners::set(&state.pool, &actor(), &api_id, &scope, &group).await {
+        Ok(_) if group.trim().is_empty() => {
+            Ok(FormOutcome::message(format!("{what}: no owners named now.")))
+        }
+        Ok(_) => Ok(FormOutcome::message(format!(
+            "Members of {} now own {what}: change sets that change who may call it need one of them to approve.",
+            group.trim()
         ))),
-        Ok(None) => Ok(FormOutcome::message("This API has no owners now.")),
-        Err(owners::SetError::Field(why)) => Ok(FormOutcome::invalid(vec![("group".into(), why)])),
+        Err(owners::SetError::Field(field, why)) => {
+            Ok(FormOutcome::invalid(vec![(field.into(), why)]))
+        }
         Err(owners::SetError::Db(e)) => Err(AppError::from(e)),
     };
-    answer_typed(result, &[("group", &group)])
+    answer_typed(result, &[("group", &group), ("scope", &scope)])
 }

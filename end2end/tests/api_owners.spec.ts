@@ -1,9 +1,9 @@
 import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
 import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn } from './helpers';
 
-// API owners: an admin names the group that owns inventory-api; a change set granting a route
-// on it is approved by a reviewer, yet waits until an owner (Sam Both, in "Gatehouse admins")
-// approves too. Tagged @serial: owners on an API change what every other test's approvals need,
+// API owners: an admin names the group that owns the APIs tagged team=logistics (inventory-api
+// among them); a change set granting a route on it is approved by a reviewer, yet waits until an
+// owner (Sam Both, in "Gatehouse admins") approves too. Tagged @serial: owners on an API change what every other test's approvals need,
 // so this runs in the one-at-a-time pass (see e2e.sh) and clears them at its end.
 const API = 'inventory-api';
 const ROLE = 'gatehouse-inventory-readers';
@@ -38,9 +38,11 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
   await form.getByRole('button', { name: 'Set owners' }).click();
   await expect(admin.locator('#owner-group-error')).toContainText('No directory group is named “Gatehouse admns”');
   await expect(admin.getByTestId('owner-form').getByLabel(/Owner group/)).toHaveValue('Gatehouse admns');
+  // Named for every API with the team's tag, not only this one.
+  await admin.getByTestId('owner-form').getByLabel('Owners of').selectOption({ label: 'Every API tagged team=logistics' });
   await admin.getByTestId('owner-form').getByLabel(/Owner group/).fill(OWNERS);
   await admin.getByTestId('owner-form').getByRole('button', { name: 'Set owners' }).click();
-  await expect(admin.getByTestId('api-owner')).toContainText(`Owned by the members of ${OWNERS}`);
+  await expect(admin.getByTestId('api-owner')).toContainText(`${OWNERS} (for every API tagged team=logistics)`);
   await expectNoAxeViolations(admin, testInfo);
   await screenshot(admin, testInfo, 'api-owners');
 
@@ -109,6 +111,7 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
 
   // Owners cleared again: the API page says the usual approvals are enough.
   await openApi(admin, testInfo);
+  await admin.getByTestId('owner-form').getByLabel('Owners of').selectOption({ label: 'Every API tagged team=logistics' });
   await admin.getByTestId('owner-form').getByLabel(/Owner group/).fill('');
   await admin.getByTestId('owner-form').getByRole('button', { name: 'Set owners' }).click();
   await expect(admin.getByTestId('api-owner')).toContainText('No owners');

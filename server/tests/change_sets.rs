@@ -624,7 +624,7 @@ async fn a_rollback_or_a_drift_resolution_gets_a_change_set_of_its_own() {
 /// holds Sam (person 3); Rita (person 2) is in neither. API a1b2c3d4e5 is "orders".
 async fn owners_directory(pool: &PgPool) {
     for sql in [
-        "INSERT INTO rest_apis (target, api_id, name, snapshot) VALUES ('123456789012/us-east-1', 'a1b2c3d4e5', 'orders', '{}')",
+        "INSERT INTO rest_apis (target, api_id, name, snapshot, tags) VALUES ('123456789012/us-east-1', 'a1b2c3d4e5', 'orders', '{}', '{\"team\": \"commerce\"}')",
         "INSERT INTO directory_groups (source, object_id, display_name, directory_ref) VALUES
             ('file', 'orders-owners', 'Orders owners', 'orders-owners'),
             ('file', 'orders-leads', 'Orders leads', 'orders-leads'),
@@ -642,27 +642,60 @@ async fn a_change_set_touching_an_owned_api_waits_for_an_owner_approval() {
     use gatehouse::owners::{self, SetError};
     let pool = migrated_database().await;
     owners_directory(&pool).await;
-    // Naming the owners: a group that is not there, or a name two groups share, is refused and
-    // sets nothing; an exact name sets them, and each decision is audited.
-    for (typed, why) in [
-        ("Orders ownrs", "No directory group is named"),
-        ("twins", "Several directory groups are named"),
+    // Naming the owners: a group that is not there, a name two groups share, an API that is not
+    // there or a tag the API does not carry is refused next to its field and sets nothing.
+    for (api, scope, typed, field, why) in [
+        (
+            "a1b2c3d4e5",
+            "api",
+            "Orders ownrs",
+            "group",
+            "No directory group is named",
+        ),
+        (
+            "a1b2c3d4e5",
+            "api",
+            "twins",
+            "group",
+            "Several directory groups are named",
+        ),
+        (
+            "zzzzzzzzzz",
+            "api",
+            "Orders owners",
+            "group",
+            "no API zzzzzzzzzz",
+        ),
+        (
+            "a1b2c3d4e5",
+            "tag:team=finance",
+            "Orders owners",
+            "scope",
+            "does not carry the tag team=finance",
+        ),
     ] {
-        match owners::set(&pool, &ada(), "a1b2c3d4e5", typed).await {
-            Err(SetError::Field(e)) => assert!(e.contains(why), "{typed}: {e}"),
+        match owners::set(&pool, &ada(), api, scope, typed).await {
+            Err(SetError::Field(f, e)) => {
+                assert_eq!(f, field, "{typed}");
+                assert!(e.contains(why), "{typed}: {e}");
+            }
             other => panic!("{typed}: {other:?}"),
         }
     }
     assert_eq!(count(&pool, "SELECT count(*) FROM api_owners").await, 0);
-    match owners::set(&pool, &ada(), "zzzzzzzzzz", "Orders owners").await {
-        Err(SetError::Field(e)) => assert!(e.contains("no API zzzzzzzzzz"), "{e}"),
-        other => panic!("{other:?}"),
-    }
-    let owner = owners::set(&pool, &ada(), "a1b2c3d4e5", "orders owners")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(owner.group_name, "Orders owners");
+    // Owners named for the API's tag own it (and every API with that tag).
+    let owners = owners::set(
+        &pool,
+        &ada(),
+        "a1b2c3d4e5",
+        "tag:team=commerce",
+        "orders owners",
+    )
+    .await
+    .unwrap();
+    assert_eq!(owners.len(), 1);
+    assert_eq!(owners[0].group_name, "Orders owners");
+    assert_eq!(owners[0].tag.as_deref(), Some("team=commerce"));
 
     // A grant on the owned API: Rita's approval is one of one required, but no owner's.
     let id = draft(
@@ -693,7 +726,15 @@ async fn a_change_set_touching_an_owned_api_waits_for_an_owner_approval() {
     assert!(by.starts_with("Sam Both"), "{by}");
     assert!(decisions[1]["owners_missing"].is_null());
 
-    // Binding a group to the role that calls orders changes who may call it: owners again.
+    // Binding a group to the role that calls orders changes who may call it: owners again. A
+    // second owner group named for the API itself: a member of either may approve.
+    owners::set(&pool, &ada(), "a1b2c3d4e5", "api", "Twins")
+        .await
+        .unwrap_err();
+    let owners = owners::set(&pool, &ada(), "a1b2c3d4e5", "api", "twin-a")
+        .await
+        .unwrap();
+    assert_eq!(owners.len(), 2);
     let id = draft(
         &pool,
         &ada(),
@@ -705,11 +746,24 @@ async fn a_change_set_touching_an_owned_api_waits_for_an_owner_approval() {
         .await
         .unwrap();
     assert_eq!(state, State::Submitted);
-    // Without owners, one approval is enough again.
-    assert!(owners::set(&pool, &ada(), "a1b2c3d4e5", "")
+    let mut conn = pool.acquire().await.unwrap();
+    let items = store::change_set(&mut conn, id, false)
         .await
         .unwrap()
-        .is_none());
+        .unwrap()
+        .items;
+    let checks = owners::for_change_set(&mut conn, id, &items).await.unwrap();
+    assert_eq!(
+        owners::missing(&checks).as_deref(),
+        Some("orders (Twins or Orders owners)")
+    );
+    drop(conn);
+    // Without owners, one approval is enough again.
+    for scope in ["api", "tag:team=commerce"] {
+        assert!(owners::set(&pool, &ada(), "a1b2c3d4e5", scope, "")
+            .await
+            .is_ok());
+    }
     let other = draft(
         &pool,
         &ada(),
@@ -727,5 +781,13 @@ async fn a_change_set_touching_an_owned_api_waits_for_an_owner_approval() {
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(actions, ["api.owner_set", "api.owner_cleared"]);
+    assert_eq!(
+        actions,
+        [
+            "api.owner_set",
+            "api.owner_set",
+            "api.owner_cleared",
+            "api.owner_cleared"
+        ]
+    );
 }

@@ -12,10 +12,12 @@ use crate::domain::grant::GroupRef;
 pub const OWNER_SET: &str = "api.owner_set";
 pub const OWNER_CLEARED: &str = "api.owner_cleared";
 
+/// An owner of one API: named for it, or for a tag it carries (`tag`: `team=logistics`).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Owner {
     pub api_id: String,
     pub api_name: String,
+    pub tag: Option<String>,
     pub group_source: String,
     pub group_id: String,
     pub group_name: String,
@@ -32,19 +34,23 @@ impl Owner {
     }
 }
 
-const OWNERS: &str = "SELECT o.api_id,
-        coalesce((SELECT name FROM rest_apis a WHERE a.api_id = o.api_id LIMIT 1), o.api_id) AS api_name,
-        o.group_source, o.group_id,
-        coalesce((SELECT display_name FROM directory_groups g
-                  WHERE g.source = o.group_source AND g.object_id = o.group_id), o.group_id) AS group_name,
-        o.set_by, o.set_at
-    FROM api_owners o";
-
-/// The owners of these APIs (those that have one), by API id.
+/// The owners of these APIs (those that have any), named for the API itself first, then
+/// through its tags.
 pub async fn of_apis(db: &mut PgConnection, apis: &[String]) -> sqlx::Result<Vec<Owner>> {
-    sqlx::query_as(&format!(
-        "{OWNERS} WHERE o.api_id = ANY($1) ORDER BY o.api_id"
-    ))
+    sqlx::query_as(
+        "SELECT a.api_id, a.name AS api_name,
+                CASE WHEN o.api_id IS NULL THEN o.tag_key || '=' || o.tag_value END AS tag,
+                o.group_source, o.group_id,
+                coalesce((SELECT display_name FROM directory_groups g
+                          WHERE g.source = o.group_source AND g.object_id = o.group_id),
+                         o.group_id) AS group_name,
+                o.set_by, o.set_at
+         FROM (SELECT DISTINCT ON (api_id) api_id, name, tags FROM rest_apis
+               WHERE api_id = ANY($1) ORDER BY api_id, last_synced_at DESC) a
+         JOIN api_owners o
+           ON o.api_id = a.api_id OR (o.tag_key IS NOT NULL AND a.tags ->> o.tag_key = o.tag_value)
+         ORDER BY a.api_id, o.api_id NULLS LAST, o.tag_key, o.tag_value",
+    )
     .bind(apis)
     .fetch_all(db)
     .await
@@ -53,7 +59,7 @@ pub async fn of_apis(db: &mut PgConnection, apis: &[String]) -> sqlx::Result<Vec
 /// Why an owner cannot be set, said next to the field.
 #[derive(Debug)]
 pub enum SetError {
-    Field(String),
+    Field(&'static str, String),
     Db(sqlx::Error),
 }
 
@@ -63,32 +69,76 @@ impl From<sqlx::Error> for SetError {
     }
 }
 
-/// Sets the owners of `api_id` to the directory group named by `group` (its exact name, or its
-/// object id), or clears them when `group` is empty. Answers the owner now.
+/// What an owner is named for: `api` (the API itself) or `tag:KEY=VALUE`, one of its tags.
+fn scope(scope: &str, tags: &serde_json::Value) -> Result<Option<(String, String)>, SetError> {
+    let scope = scope.trim();
+    if scope.is_empty() || scope == "api" {
+        return Ok(None);
+    }
+    let Some((key, value)) = scope.strip_prefix("tag:").and_then(|t| t.split_once('=')) else {
+        return Err(SetError::Field(
+            "scope",
+            format!("“{scope}” is neither this API nor one of its tags."),
+        ));
+    };
+    if tags.get(key).and_then(|v| v.as_str()) != Some(value) {
+        return Err(SetError::Field(
+            "scope",
+            format!(
+                "This API does not carry the tag {key}={value}: pick this API or one of its tags."
+            ),
+        ));
+    }
+    Ok(Some((key.to_string(), value.to_string())))
+}
+
+/// Sets the owners named for `api_id` (`scope` `api`) or for one of its tags
+/// (`tag:KEY=VALUE`) to the directory group named by `group` (its exact name, or its object id),
+/// or clears them when `group` is empty. Answers the owners the API has now.
 pub async fn set(
     pool: &PgPool,
     actor: &Actor,
     api_id: &str,
+    scope_text: &str,
     group: &str,
-) -> Result<Option<Owner>, SetError> {
+) -> Result<Vec<Owner>, SetError> {
     let group = group.trim();
     let mut tx = pool.begin().await?;
-    let api: Option<String> =
-        sqlx::query_scalar("SELECT name FROM rest_apis WHERE api_id = $1 LIMIT 1")
-            .bind(api_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(api_name) = api else {
-        return Err(SetError::Field(format!(
-            "There is no API {api_id} in the catalog."
-        )));
+    let api: Option<(String, serde_json::Value)> = sqlx::query_as(
+        "SELECT name, tags FROM rest_apis WHERE api_id = $1 ORDER BY last_synced_at DESC LIMIT 1",
+    )
+    .bind(api_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((api_name, tags)) = api else {
+        return Err(SetError::Field(
+            "group",
+            format!("There is no API {api_id} in the catalog."),
+        ));
     };
-    let subject = format!("api:{api_id}");
+    let tag = scope(scope_text, &tags)?;
+    let (subject, named_for) = match &tag {
+        None => (
+            format!("api:{api_id}"),
+            serde_json::json!({ "api": api_name }),
+        ),
+        Some((k, v)) => (
+            format!("api-tag:{k}={v}"),
+            serde_json::json!({ "tag": format!("{k}={v}") }),
+        ),
+    };
+    let (tag_key, tag_value) = tag.clone().unzip();
+    let api_key = tag.is_none().then_some(api_id);
     if group.is_empty() {
         let cleared: Option<(String, String)> = sqlx::query_as(
-            "DELETE FROM api_owners WHERE api_id = $1 RETURNING group_source, group_id",
+            "DELETE FROM api_owners
+             WHERE api_id IS NOT DISTINCT FROM $1 AND tag_key IS NOT DISTINCT FROM $2
+               AND tag_value IS NOT DISTINCT FROM $3
+             RETURNING group_source, group_id",
         )
-        .bind(api_id)
+        .bind(api_key)
+        .bind(&tag_key)
+        .bind(&tag_value)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some((source, id)) = cleared {
@@ -97,56 +147,67 @@ pub async fn set(
                 actor,
                 OWNER_CLEARED,
                 Some(&subject),
-                serde_json::json!({ "api": api_name, "group": { "source": source, "object_id": id } }),
+                serde_json::json!({ "for": named_for, "group": { "source": source, "object_id": id } }),
             )
             .await?;
         }
-        tx.commit().await?;
-        return Ok(None);
+    } else {
+        let (source, object_id, name) = find_group(&mut tx, group).await?;
+        let conflict = if tag.is_none() {
+            "(api_id) WHERE api_id IS NOT NULL"
+        } else {
+            "(tag_key, tag_value) WHERE tag_key IS NOT NULL"
+        };
+        sqlx::query(&format!(
+            "INSERT INTO api_owners (api_id, tag_key, tag_value, group_source, group_id, set_by)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT {conflict} DO UPDATE
+             SET group_source = $4, group_id = $5, set_by = $6, set_at = now()"
+        ))
+        .bind(api_key)
+        .bind(&tag_key)
+        .bind(&tag_value)
+        .bind(&source)
+        .bind(&object_id)
+        .bind(&actor.name)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            OWNER_SET,
+            Some(&subject),
+            serde_json::json!({ "for": named_for, "group": { "source": source, "object_id": object_id, "name": name } }),
+        )
+        .await?;
     }
+    let owners = of_apis(&mut tx, &[api_id.to_string()]).await?;
+    tx.commit().await?;
+    Ok(owners)
+}
+
+/// The one live directory group with this exact name (any case) or object id.
+async fn find_group(
+    db: &mut PgConnection,
+    group: &str,
+) -> Result<(String, String, String), SetError> {
     let found: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT source, object_id, display_name FROM directory_groups
          WHERE deleted_at IS NULL AND (object_id = $1 OR lower(display_name) = lower($1))
          ORDER BY source, object_id LIMIT 3",
     )
     .bind(group)
-    .fetch_all(&mut *tx)
+    .fetch_all(db)
     .await?;
-    let (source, object_id, name) = match found.as_slice() {
-        [one] => one.clone(),
-        [] => {
-            return Err(SetError::Field(format!(
-                "No directory group is named “{group}” or has that object id: type a group's exact name or its object id (see Groups)."
-            )))
-        }
-        _ => {
-            return Err(SetError::Field(format!(
-                "Several directory groups are named “{group}”: type the object id of the one you mean."
-            )))
-        }
-    };
-    sqlx::query(
-        "INSERT INTO api_owners (api_id, group_source, group_id, set_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (api_id) DO UPDATE
-         SET group_source = $2, group_id = $3, set_by = $4, set_at = now()",
-    )
-    .bind(api_id)
-    .bind(&source)
-    .bind(&object_id)
-    .bind(&actor.name)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut *tx,
-        actor,
-        OWNER_SET,
-        Some(&subject),
-        serde_json::json!({ "api": api_name, "group": { "source": source, "object_id": object_id, "name": name } }),
-    )
-    .await?;
-    let owner = of_apis(&mut tx, &[api_id.to_string()]).await?.pop();
-    tx.commit().await?;
-    Ok(owner)
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(SetError::Field("group", format!(
+            "No directory group is named “{group}” or has that object id: type a group's exact name or its object id (see Groups)."
+        ))),
+        _ => Err(SetError::Field("group", format!(
+            "Several directory groups are named “{group}”: type the object id of the one you mean."
+        ))),
+    }
 }
 
 /// Whether the directory person `oid` is in `group`, directly or through nesting.
@@ -167,11 +228,23 @@ pub async fn is_member(db: &mut PgConnection, group: &GroupRef, oid: Uuid) -> sq
     .await
 }
 
-/// An owned API a change set touches, and which of its approvers (if any) owns it.
+/// An owned API a change set touches: its owners (named for it or through its tags; any one
+/// of them may approve), and which of its approvers owns it, if one has approved yet.
 #[derive(Clone, Debug)]
 pub struct OwnerCheck {
-    pub owner: Owner,
+    pub api_id: String,
+    pub api_name: String,
+    pub owners: Vec<Owner>,
     pub approved_by: Option<String>,
+}
+
+impl OwnerCheck {
+    /// "Gatehouse admins or Logistics leads".
+    pub fn groups(&self) -> String {
+        let mut names: Vec<&str> = self.owners.iter().map(|o| o.group_name.as_str()).collect();
+        names.dedup();
+        names.join(" or ")
+    }
 }
 
 /// For each owned API among `apis`, the first of `approvers` (oid, name) who owns it.
@@ -180,16 +253,27 @@ pub async fn checks(
     apis: &[String],
     approvers: &[(Uuid, String)],
 ) -> sqlx::Result<Vec<OwnerCheck>> {
-    let mut out = Vec::new();
+    let mut out: Vec<OwnerCheck> = Vec::new();
     for owner in of_apis(db, apis).await? {
-        let mut approved_by = None;
-        for (oid, name) in approvers {
-            if is_member(db, &owner.group(), *oid).await? {
-                approved_by = Some(name.clone());
-                break;
+        match out.last_mut() {
+            Some(last) if last.api_id == owner.api_id => last.owners.push(owner),
+            _ => out.push(OwnerCheck {
+                api_id: owner.api_id.clone(),
+                api_name: owner.api_name.clone(),
+                owners: vec![owner],
+                approved_by: None,
+            }),
+        }
+    }
+    for check in &mut out {
+        'approvers: for (oid, name) in approvers {
+            for owner in &check.owners {
+                if is_member(db, &owner.group(), *oid).await? {
+                    check.approved_by = Some(name.clone());
+                    break 'approvers;
+                }
             }
         }
-        out.push(OwnerCheck { owner, approved_by });
     }
     Ok(out)
 }
@@ -228,7 +312,7 @@ pub fn missing(checks: &[OwnerCheck]) -> Option<String> {
     let names: Vec<String> = checks
         .iter()
         .filter(|c| c.approved_by.is_none())
-        .map(|c| format!("{} ({})", c.owner.api_name, c.owner.group_name))
+        .map(|c| format!("{} ({})", c.api_name, c.groups()))
         .collect();
     (!names.is_empty()).then(|| names.join(", "))
 }

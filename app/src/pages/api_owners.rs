@@ -1,5 +1,6 @@
-//! The owners section of an API's page: who owns the API (a directory group whose members must
-//! approve change sets that change who may call it), and for admins the form to set or clear it.
+//! The owners section of an API's page: who owns the API (directory groups named for it or for a
+//! tag it carries, whose members must approve change sets that change who may call it), and for
+//! admins the form to set or clear them.
 
 use leptos::prelude::*;
 
@@ -7,55 +8,95 @@ use super::change_sets::{field_error, outcome_notice, typed_or};
 use crate::{
     components::loaded::error_view,
     form::FormOutcome,
-    owners::{get_api_owner, SetApiOwner},
+    owners::{get_api_owners, ApiOwnerView, SetApiOwner},
 };
 
 #[component]
 pub fn ApiOwners(api_id: String, is_admin: bool) -> impl IntoView {
     let set = ServerAction::<SetApiOwner>::new();
     let id = api_id.clone();
-    let owner = Resource::new(
+    let owners = Resource::new(
         move || set.version().get(),
-        move |_| get_api_owner(id.clone()),
+        move |_| get_api_owners(id.clone()),
     );
-    let err = move || field_error(&set.value().get(), "group");
-    let typed = typed_or(&set, "group", String::new());
-    let form = is_admin.then(|| {
-        view! {
-            <ActionForm action=set attr:class="inline-form" attr:data-testid="owner-form">
-                <input type="hidden" name="api_id" value=api_id.clone()/>
-                <label for="owner-group">"Owner group (exact name or object id; empty: no owners)"</label>
-                <input id="owner-group" name="group" value=typed size="40" placeholder="Orders team"
-                    aria-describedby="owner-group-error"/>
-                <button class="button" type="submit">"Set owners"</button>
-                <p class="field-error" id="owner-group-error">{err}</p>
-            </ActionForm>
-            {move || set.value().get().map(|r| {
-                let o = FormOutcome::of(&r);
-                // The field says what is wrong; the notice only what went through.
-                o.went_through().then(|| outcome_notice(&o))
-            })}
-        }
-    });
     view! {
         <h2>"Owners"</h2>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match owner.await {
-                    Ok(Some(o)) => view! {
-                        <p data-testid="api-owner">"Owned by the members of "
-                            <a href=format!("/groups/{}/{}", o.group_source, o.group_id)><strong>{o.group_name.clone()}</strong></a>
-                            ": a change set that changes who may call this API needs one of them to approve it, besides the usual approvals. "
-                            <span class="muted">"Set by " {o.set_by.clone()} ", "
-                                <crate::components::when::When at=o.set_at.clone()/> "."</span></p>
-                    }.into_any(),
-                    Ok(None) => view! {
-                        <p class="muted" data-testid="api-owner">"No owners: the usual approvals are enough for change sets touching this API. An admin can name a directory group whose members must also approve."</p>
-                    }.into_any(),
-                    Err(e) => error_view(&e),
-                }
-            })}
+            {move || {
+                let api_id = api_id.clone();
+                Suspend::new(async move {
+                    match owners.await {
+                        Ok(o) => view! { <OwnerList owners=o.owners.clone()/>
+                            {is_admin.then(|| view! { <OwnerForm api_id tags=o.tags set/> })} }.into_any(),
+                        Err(e) => error_view(&e),
+                    }
+                })
+            }}
         </Suspense>
-        {form}
+        {move || set.value().get().map(|r| {
+            let o = FormOutcome::of(&r);
+            // What is wrong is said next to its field; the notice says what went through.
+            o.went_through().then(|| outcome_notice(&o))
+        })}
+    }
+}
+
+#[component]
+fn OwnerList(owners: Vec<ApiOwnerView>) -> impl IntoView {
+    if owners.is_empty() {
+        return view! {
+            <p class="muted" data-testid="api-owner">"No owners: the usual approvals are enough for change sets touching this API. An admin can name a directory group whose members must also approve, for this API or for every API with one of its tags."</p>
+        }.into_any();
+    }
+    let lines = owners
+        .into_iter()
+        .map(|o| {
+            let named_for = match &o.tag {
+                Some(tag) => format!(" (for every API tagged {tag})"),
+                None => " (for this API)".into(),
+            };
+            view! {
+                <li><a href=format!("/groups/{}/{}", o.group_source, o.group_id)><strong>{o.group_name.clone()}</strong></a>
+                    {named_for} <span class="muted">" — set by " {o.set_by.clone()} ", "
+                    <crate::components::when::When at=o.set_at.clone()/></span></li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div data-testid="api-owner">
+            <p>"Owned by the members of these groups: a change set that changes who may call this API needs one of them to approve it, besides the usual approvals."</p>
+            <ul>{lines}</ul>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn OwnerForm(api_id: String, tags: Vec<String>, set: ServerAction<SetApiOwner>) -> impl IntoView {
+    let err = move |f: &'static str| move || field_error(&set.value().get(), f);
+    let typed = typed_or(&set, "group", String::new());
+    let chosen = typed_or(&set, "scope", "api".into());
+    let scopes = std::iter::once(("api".to_string(), "This API".to_string()))
+        .chain(
+            tags.into_iter()
+                .map(|t| (format!("tag:{t}"), format!("Every API tagged {t}"))),
+        )
+        .map(|(value, label)| {
+            let selected = value == chosen;
+            view! { <option value=value selected=selected>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action=set attr:data-testid="owner-form">
+            <input type="hidden" name="api_id" value=api_id/>
+            <label for="owner-scope">"Owners of"</label>
+            <select id="owner-scope" name="scope" aria-describedby="owner-scope-error">{scopes}</select>
+            <p class="field-error" id="owner-scope-error">{err("scope")}</p>
+            <label for="owner-group">"Owner group (exact name or object id; empty: no owners)"</label>
+            <input id="owner-group" name="group" value=typed size="40" placeholder="Orders team"
+                aria-describedby="owner-group-error"/>
+            <p class="field-error" id="owner-group-error">{err("group")}</p>
+            <div class="actions"><button class="button" type="submit">"Set owners"</button></div>
+        </ActionForm>
     }
 }

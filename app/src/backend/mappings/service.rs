@@ -433,9 +433,9 @@ async fn detail(
             .await?
             .into_iter()
             .map(|c| crate::mappings::types::OwnerApproval {
-                api_id: c.owner.api_id,
-                api_name: c.owner.api_name,
-                group_name: c.owner.group_name,
+                group_name: c.groups(),
+                api_id: c.api_id,
+                api_name: c.api_name,
                 approved_by: c.approved_by,
             })
             .collect(),
@@ -591,17 +591,16 @@ async fn owners_waited_on(
     let mut yours = Vec::new();
     let mut others = Vec::new();
     for check in checks.iter().filter(|c| c.approved_by.is_none()) {
-        let owns = match viewer {
-            Some(oid) => owners::is_member(&mut *db, &check.owner.group(), oid).await?,
-            None => false,
-        };
+        let mut owns = false;
+        if let Some(oid) = viewer {
+            for owner in &check.owners {
+                owns = owns || owners::is_member(&mut *db, &owner.group(), oid).await?;
+            }
+        }
         if owns {
-            yours.push(check.owner.api_name.clone());
+            yours.push(check.api_name.clone());
         } else {
-            others.push(format!(
-                "{} ({})",
-                check.owner.api_name, check.owner.group_name
-            ));
+            others.push(format!("{} ({})", check.api_name, check.groups()));
         }
     }
     Ok(if !yours.is_empty() {

@@ -482,7 +482,7 @@ pub async fn review_seen(
             "comment": comment, "before": cs.state.as_str(), "after": state.as_str(),
             "approvals": approvals, "access_ends_at": cs.access_ends_at.map(expiry::show),
             "owners": owners.iter().map(|c| json!({
-                "api": c.owner.api_id, "group": c.owner.group_name, "approved_by": c.approved_by,
+                "api": c.api_id, "group": c.groups(), "approved_by": c.approved_by,
             })).collect::<Vec<_>>(),
             "owners_missing": owners_missing,
         }),
