@@ -138,6 +138,16 @@ pub struct PolicyOut {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct OwnerApprovalOut {
+    pub api_id: String,
+    pub api_name: String,
+    /// The owner groups ("Orders team or Platform engineering"): a member of any may approve.
+    pub owners: String,
+    /// The approver who owns it; `null` while it waits for one.
+    pub approved_by: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ChangeSetOut {
     pub id: i64,
     pub title: String,
@@ -150,6 +160,9 @@ pub struct ChangeSetOut {
     pub policies: Vec<PolicyOut>,
     pub approvals: usize,
     pub approvals_required: usize,
+    /// The owned APIs it changes the callers of: each needs an approval from one of its owners
+    /// besides the approvals required.
+    pub owner_approvals: Vec<OwnerApprovalOut>,
     /// Why approving would be refused now (another change set changed the same mappings).
     pub stale: Option<String>,
     pub updated_at: String,
@@ -210,6 +223,16 @@ impl From<ChangeSetDetail> for ChangeSetOut {
                 .collect(),
             approvals: d.approvals,
             approvals_required: d.approvals_required,
+            owner_approvals: d
+                .owner_approvals
+                .into_iter()
+                .map(|o| OwnerApprovalOut {
+                    api_id: o.api_id,
+                    api_name: o.api_name,
+                    owners: o.group_name,
+                    approved_by: o.approved_by,
+                })
+                .collect(),
             stale: d.stale,
             updated_at: s.updated_at,
         }

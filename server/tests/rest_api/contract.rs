@@ -230,6 +230,8 @@ async fn the_openapi_document_describes_every_endpoint_and_each_answer_matches_i
         "{made}"
     );
     assert_eq!(made["revoked_by"], Value::Null);
+    // No owned API among what it touches: no owner approval waited for.
+    assert_eq!(made["owner_approvals"], json!([]), "{made}");
     let id = made["id"].as_i64().unwrap();
 
     let mut called = 0;
