@@ -1,5 +1,5 @@
-import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
-import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn } from './helpers';
+import { test, expect, type Page, type TestInfo } from '@playwright/test';
+import { expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn } from './helpers';
 
 // API owners: an admin names the group that owns the APIs tagged team=logistics (inventory-api
 // among them); a change set granting a route on it is approved by a reviewer, yet waits until an
@@ -8,13 +8,6 @@ import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn } from 
 const API = 'inventory-api';
 const ROLE = 'gatehouse-inventory-readers';
 const OWNERS = 'Gatehouse admins';
-
-async function as(browser: Browser, testInfo: TestInfo, user: string, next: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL, javaScriptEnabled: testInfo.project.name === 'js-on' });
-  const page = await context.newPage();
-  await signIn(page, testInfo, user, next);
-  return page;
-}
 
 async function openApi(page: Page, testInfo: TestInfo) {
   await page.goto(`/apis?q=${API}`);
@@ -26,7 +19,7 @@ async function openApi(page: Page, testInfo: TestInfo) {
 test('a change set on an owned API waits for an owner to approve it @serial', async ({ browser }, testInfo) => {
   // Each project its own group (both bind it to the role) and route.
   const [GROUP, method] = testInfo.project.name === 'js-on' ? ['Warehouse operations', 'GET'] : ['Partner integrations', 'PATCH'];
-  const admin = await as(browser, testInfo, 'admin', '/sync');
+  const admin = await signedIn(browser, testInfo, 'admin', '/sync');
   for (const [button, catalog] of [['Sync APIs now', 'apis'], ['Sync IAM roles now', 'roles'], ['Sync groups now', 'groups']]) {
     await runSync(admin, testInfo, button, catalog);
   }
@@ -79,7 +72,7 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
 
   // A reviewer who is not an owner: the queue says it needs an owner; the approval counts, but
   // the change set stays submitted and nothing is applied.
-  const rita = await as(browser, testInfo, 'reviewer', '/reviews');
+  const rita = await signedIn(browser, testInfo, 'reviewer', '/reviews');
   const ritaRow = rita.getByTestId('change-set-table').getByRole('row', { name: new RegExp(title.replace(/[()]/g, '\\$&')) }).first();
   await expect(ritaRow.getByTestId('waits-on')).toHaveText(`Needs an owner of ${API} (${OWNERS})`);
   await rita.goto(`/change-sets/${id}`);
@@ -97,7 +90,7 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
   await screenshot(rita, testInfo, 'owner-approval-waiting');
 
   // The owner sees it waiting on them, and approves: now it is applied.
-  const sam = await as(browser, testInfo, 'admin-reviewer', '/reviews');
+  const sam = await signedIn(browser, testInfo, 'admin-reviewer', '/reviews');
   const samRow = sam.getByTestId('change-set-table').getByRole('row', { name: new RegExp(title.replace(/[()]/g, '\\$&')) }).first();
   await expect(samRow.getByTestId('waits-on')).toHaveText(`Waits on you: owner of ${API}`);
   await screenshot(sam, testInfo, 'owner-queue');

@@ -1,5 +1,5 @@
-import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
-import { accessToken, expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, watchConsole, widenPolicyByHand } from './helpers';
+import { test, expect, type TestInfo } from '@playwright/test';
+import { accessToken, expectNoAxeViolations, pick, ready, runSync, screenshot, signIn, signedIn, watchConsole, widenPolicyByHand } from './helpers';
 
 // Both projects run this at once: each uses its own author, group and role so that neither
 // change set makes the other's base stale.
@@ -8,21 +8,11 @@ const plan = (testInfo: TestInfo) => testInfo.project.name === 'js-on'
   : { author: 'admin-reviewer', group: 'Customer support', role: 'gatehouse-payments-operators', api: 'payments-api', path: '/payments', other: 'GET /payments/{paymentId}' };
 const jsOn = (testInfo: TestInfo) => testInfo.project.name === 'js-on';
 
-async function as(browser: Browser, testInfo: TestInfo, user: string, next: string): Promise<Page> {
-  const context = await browser.newContext({
-    baseURL: testInfo.project.use.baseURL,
-    javaScriptEnabled: jsOn(testInfo),
-  });
-  const page = await context.newPage();
-  await signIn(page, testInfo, user, next);
-  return page;
-}
-
 test.describe.configure({ mode: 'serial' });
 
 test('an admin proposes a mapping, another person approves it, the author cannot', async ({ browser }, testInfo) => {
   const p = plan(testInfo);
-  const author = await as(browser, testInfo, p.author, '/sync');
+  const author = await signedIn(browser, testInfo, p.author, '/sync');
   const errors = watchConsole(author);
   for (const [button, catalog] of [['Sync APIs now', 'apis'], ['Sync IAM roles now', 'roles'], ['Sync groups now', 'groups']]) {
     await runSync(author, testInfo, button, catalog);
@@ -143,7 +133,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   expect(errors).toEqual([]);
 
   // The reviewer's queue, then the decision.
-  const reviewer = await as(browser, testInfo, 'reviewer', '/');
+  const reviewer = await signedIn(browser, testInfo, 'reviewer', '/');
   // Home says what needs the reviewer.
   await expect(reviewer.getByTestId('home-to-review')).toContainText(`${p.group} reads ${p.api}`);
   await screenshot(reviewer, testInfo, 'reviewer-home-waiting');
@@ -388,7 +378,7 @@ test('an admin proposes a mapping, another person approves it, the author cannot
   await screenshot(reviewer, testInfo, 'reviewer-matrix');
 
   // An auditor reads it all, changes nothing, and the server refuses a hand-made edit.
-  const auditor = await as(browser, testInfo, 'auditor', `/change-sets/${id}`);
+  const auditor = await signedIn(browser, testInfo, 'auditor', `/change-sets/${id}`);
   await expect(auditor.getByRole('heading', { level: 1 })).toContainText('pushed');
   await expect(auditor.getByTestId('push-run')).toContainText('succeeded');
   await expect(auditor.locator('form')).toHaveCount(1); // the sign-out form only

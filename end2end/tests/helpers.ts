@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
+import { expect, type Browser, type Locator, type Page, type TestInfo } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,6 +57,15 @@ export async function signIn(page: Page, testInfo: TestInfo, user: string, next 
   await page.goto(`/auth/login?login_hint=${encodeURIComponent(user)}&next=${encodeURIComponent(next)}`);
   await expect(page).toHaveURL(new RegExp(`${next.replace(/[/?]/g, '\\$&')}$`));
   await ready(page, testInfo);
+}
+
+/** A browser of its own (its own cookies) signed in as `user`, with JavaScript on or off as the
+ * project says: for tests where several people act. */
+export async function signedIn(browser: Browser, testInfo: TestInfo, user: string, next = '/'): Promise<Page> {
+  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL, javaScriptEnabled: jsOn(testInfo) });
+  const page = await context.newPage();
+  await signIn(page, testInfo, user, next);
+  return page;
 }
 
 /** axe runs inside the page, so only with JavaScript on; the HTML is the same without it. */

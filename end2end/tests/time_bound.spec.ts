@@ -1,6 +1,6 @@
-import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
+import { test, expect, type TestInfo } from '@playwright/test';
 import fs from 'node:fs';
-import { expectNoAxeViolations, pick, ready, runSync, screenshot, signIn } from './helpers';
+import { expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn } from './helpers';
 
 // Time-bound access, end to end: an admin asks for a binding until a time, the reviewer approves
 // it "until" then, it is pushed, and when Gatehouse's clock passes the end (moved by the clock
@@ -20,17 +20,10 @@ function serverTimePlus(minutes: number): string {
   return at.toISOString().slice(0, 16);
 }
 
-async function as(browser: Browser, testInfo: TestInfo, user: string, next: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL, javaScriptEnabled: testInfo.project.name === 'js-on' });
-  const page = await context.newPage();
-  await signIn(page, testInfo, user, next);
-  return page;
-}
-
 test('access approved until a time is revoked and pushed by Gatehouse when the time comes @clock', async ({ browser }, testInfo) => {
   test.skip(!CLOCK_FILE, 'needs GATEHOUSE_CLOCK_SKEW_FILE (set by e2e.sh)');
   const g = group(testInfo);
-  const admin = await as(browser, testInfo, 'admin', '/sync');
+  const admin = await signedIn(browser, testInfo, 'admin', '/sync');
   await runSync(admin, testInfo, 'Sync IAM roles now', 'roles');
   await runSync(admin, testInfo, 'Sync groups now', 'groups');
 
@@ -69,7 +62,7 @@ test('access approved until a time is revoked and pushed by Gatehouse when the t
   const id = admin.url().match(/\/change-sets\/(\d+)/)![1];
 
   // The reviewer approves exactly "until" that time.
-  const reviewer = await as(browser, testInfo, 'reviewer', `/change-sets/${id}`);
+  const reviewer = await signedIn(browser, testInfo, 'reviewer', `/change-sets/${id}`);
   await expect(reviewer.getByTestId('access-end')).toContainText(`Time-bound: at ${shownEnd} Gatehouse revokes what this change set adds`);
   await reviewer.getByLabel('Comment').fill('For the training week only.');
   await reviewer.getByRole('button', { name: `Approve until ${shownEnd}` }).click();

@@ -1,5 +1,5 @@
-import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
-import { pick, ready, runSync, screenshot, signIn } from './helpers';
+import { test, expect } from '@playwright/test';
+import { pick, ready, runSync, screenshot, signedIn } from './helpers';
 
 // The demo puts inventory-api in token mode (GATEHOUSE_ATTACH_AUTHORIZER): a push of a grant on
 // it attaches Gatehouse's authorizer to the granted method, and the API page then says the
@@ -9,16 +9,9 @@ const GROUP = 'Warehouse operations';
 const ROLE = 'gatehouse-inventory-readers';
 const API = 'inventory-api';
 
-async function as(browser: Browser, testInfo: TestInfo, user: string, next: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
-  const page = await context.newPage();
-  await signIn(page, testInfo, user, next);
-  return page;
-}
-
 test('a push in token mode attaches the authorizer to the granted method and the API page says so', async ({ browser }, testInfo) => {
   test.skip(testInfo.project.name !== 'js-on', 'pushes inventory-api once; the js-off run would push the same API');
-  const author = await as(browser, testInfo, 'admin', '/sync');
+  const author = await signedIn(browser, testInfo, 'admin', '/sync');
   for (const [button, catalog] of [['Sync APIs now', 'apis'], ['Sync IAM roles now', 'roles'], ['Sync groups now', 'groups']]) {
     await runSync(author, testInfo, button, catalog);
   }
@@ -61,7 +54,7 @@ test('a push in token mode attaches the authorizer to the granted method and the
   await expect(author.getByRole('heading', { level: 1 })).toContainText('submitted');
   const id = author.url().match(/\/change-sets\/(\d+)/)![1];
 
-  const reviewer = await as(browser, testInfo, 'reviewer', `/change-sets/${id}`);
+  const reviewer = await signedIn(browser, testInfo, 'reviewer', `/change-sets/${id}`);
   await ready(reviewer, testInfo);
   await reviewer.getByLabel('Comment').fill('Token access for the handhelds; read only.');
   await reviewer.getByRole('button', { name: 'Approve' }).click();
