@@ -89,8 +89,11 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
   await expect(rita.getByTestId('owner-approvals')).toHaveText(`${API}: waiting for a member of ${OWNERS}`);
   await screenshot(rita, testInfo, 'owner-approval-waiting');
 
-  // The owner sees it waiting on them, and approves: now it is applied.
-  const sam = await signedIn(browser, testInfo, 'admin-reviewer', '/reviews');
+  // The owner sees it waiting on them (Home says so too), and approves: now it is applied.
+  const sam = await signedIn(browser, testInfo, 'admin-reviewer', '/');
+  await expect(sam.getByTestId('home-to-review').locator('li', { hasText: title }).getByTestId('waits-on'))
+    .toHaveText(`Waits on you: owner of ${API}`);
+  await sam.goto('/reviews');
   const samRow = sam.getByTestId('change-set-table').getByRole('row', { name: new RegExp(title.replace(/[()]/g, '\\$&')) }).first();
   await expect(samRow.getByTestId('waits-on')).toHaveText(`Waits on you: owner of ${API}`);
   await screenshot(sam, testInfo, 'owner-queue');

@@ -656,14 +656,19 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
         .filter(|cs| Some(cs.author_oid) == viewer)
         .map(|cs| cs.summary.clone())
         .collect();
-    let to_review = if reviewer {
-        open.iter()
+    let mut to_review = Vec::new();
+    if reviewer {
+        let mut conn = pool.acquire().await?;
+        for cs in open
+            .iter()
             .filter(|cs| cs.state == State::Submitted && Some(cs.author_oid) != viewer)
-            .map(|cs| cs.summary.clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
+        {
+            let mut summary = cs.summary.clone();
+            (summary.waits_on, summary.waits_on_viewer) =
+                owners_waited_on(&mut conn, summary.id, viewer).await?;
+            to_review.push(summary);
+        }
+    }
     let runs = crate::backend::catalog::queries::sync_runs(pool, 50).await?;
     let mut last_syncs: Vec<crate::catalog::types::SyncRun> = Vec::new();
     for run in runs {
