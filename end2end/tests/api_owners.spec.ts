@@ -1,5 +1,5 @@
 import { test, expect, type Page, type TestInfo } from '@playwright/test';
-import { expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn } from './helpers';
+import { bindInDraft, expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn } from './helpers';
 
 // API owners: an admin names the group that owns the APIs tagged team=logistics (inventory-api
 // among them); a change set granting a route on it is approved by a reviewer, yet waits until an
@@ -17,8 +17,8 @@ async function openApi(page: Page, testInfo: TestInfo) {
 }
 
 test('a change set on an owned API waits for an owner to approve it @serial', async ({ browser }, testInfo) => {
-  // Each project its own group (both bind it to the role) and route.
-  const [GROUP, method] = testInfo.project.name === 'js-on' ? ['Warehouse operations', 'GET'] : ['Partner integrations', 'PATCH'];
+  // Each project its own group (both bind it to the role) and route; no other test binds these.
+  const [GROUP, method] = testInfo.project.name === 'js-on' ? ['Mobile app', 'GET'] : ['Partner integrations', 'PATCH'];
   const admin = await signedIn(browser, testInfo, 'admin', '/sync');
   for (const [button, catalog] of [['Sync APIs now', 'apis'], ['Sync IAM roles now', 'roles'], ['Sync groups now', 'groups']]) {
     await runSync(admin, testInfo, button, catalog);
@@ -40,18 +40,7 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
   await screenshot(admin, testInfo, 'api-owners');
 
   // The group bound to the role and a grant on the API, drafted and submitted.
-  await admin.goto(`/groups?q=${encodeURIComponent(GROUP)}`);
-  await admin.getByTestId('group-table').getByRole('link', { name: GROUP }).click();
-  await ready(admin, testInfo);
-  await admin.getByLabel('Find a role by name or ARN').fill(ROLE);
-  await admin.getByTestId('role-search').getByRole('button', { name: 'Find' }).click();
-  await expect(admin).toHaveURL(new RegExp(`[?&]role=${ROLE}`));
-  await ready(admin, testInfo);
-  const bind = admin.getByTestId('bind-form');
-  await pick(bind.getByLabel('Role (Gatehouse-managed)'), `${ROLE} `);
-  await bind.getByRole('button', { name: 'Add to my change set' }).click();
-  await expect(admin.getByRole('link', { name: /change set \d+/ }).first()).toBeVisible();
-  await ready(admin, testInfo);
+  await bindInDraft(admin, testInfo, GROUP, ROLE);
   const grant = admin.getByTestId('grant-form');
   await pick(grant.getByLabel('Role', { exact: true }), `${ROLE} `);
   await pick(grant.getByLabel('API'), `${API} `);

@@ -68,6 +68,23 @@ export async function signedIn(browser: Browser, testInfo: TestInfo, user: strin
   return page;
 }
 
+/** On `group`'s page, finds `role` and adds "bind group → role" to the signed-in admin's draft;
+ * returns once the page links the draft. */
+export async function bindInDraft(page: Page, testInfo: TestInfo, group: string, role: string) {
+  await page.goto(`/groups?q=${encodeURIComponent(group)}`);
+  await page.getByTestId('group-table').getByRole('link', { name: group }).click();
+  await ready(page, testInfo);
+  await page.getByLabel('Find a role by name or ARN').fill(role);
+  await page.getByTestId('role-search').getByRole('button', { name: 'Find' }).click();
+  await expect(page).toHaveURL(new RegExp(`[?&]role=${role}`));
+  await ready(page, testInfo);
+  const bind = page.getByTestId('bind-form');
+  await pick(bind.getByLabel('Role (Gatehouse-managed)'), `${role} `);
+  await bind.getByRole('button', { name: 'Add to my change set' }).click();
+  await expect(page.getByRole('link', { name: /change set \d+/ }).first()).toBeVisible();
+  await ready(page, testInfo);
+}
+
 /** axe runs inside the page, so only with JavaScript on; the HTML is the same without it. */
 export async function expectNoAxeViolations(page: Page, testInfo: TestInfo) {
   if (!jsOn(testInfo)) return;

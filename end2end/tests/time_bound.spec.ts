@@ -1,6 +1,6 @@
 import { test, expect, type TestInfo } from '@playwright/test';
 import fs from 'node:fs';
-import { expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn } from './helpers';
+import { bindInDraft, expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn } from './helpers';
 
 // Time-bound access, end to end: an admin asks for a binding until a time, the reviewer approves
 // it "until" then, it is pushed, and when Gatehouse's clock passes the end (moved by the clock
@@ -28,16 +28,7 @@ test('access approved until a time is revoked and pushed by Gatehouse when the t
   await runSync(admin, testInfo, 'Sync groups now', 'groups');
 
   // Bind the role to the group in a draft.
-  await admin.goto(`/groups?q=${encodeURIComponent(g)}`);
-  await admin.getByTestId('group-table').getByRole('link', { name: g }).click();
-  await ready(admin, testInfo);
-  await admin.getByLabel('Find a role by name or ARN').fill(ROLE);
-  await admin.getByTestId('role-search').getByRole('button', { name: 'Find' }).click();
-  await expect(admin).toHaveURL(new RegExp(`[?&]role=${ROLE}`));
-  await ready(admin, testInfo);
-  const bind = admin.getByTestId('bind-form');
-  await pick(bind.getByLabel('Role (Gatehouse-managed)'), `${ROLE} `);
-  await bind.getByRole('button', { name: 'Add to my change set' }).click();
+  await bindInDraft(admin, testInfo, g, ROLE);
   await admin.getByRole('link', { name: /change set \d+/ }).first().click();
   await expect(admin.getByRole('heading', { level: 1 })).toContainText('draft');
   await ready(admin, testInfo);

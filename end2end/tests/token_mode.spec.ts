@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { pick, ready, runSync, screenshot, signedIn } from './helpers';
+import { bindInDraft, pick, ready, runSync, screenshot, signedIn } from './helpers';
 
 // The demo puts inventory-api in token mode (GATEHOUSE_ATTACH_AUTHORIZER): a push of a grant on
 // it attaches Gatehouse's authorizer to the granted method, and the API page then says the
@@ -26,16 +26,7 @@ test('a push in token mode attaches the authorizer to the granted method and the
   await expect(itemsLine).toHaveAttribute('data-decided', 'anyone');
 
   // Bind the group to the role and grant the role GET /items on prod, from the group's page.
-  await author.goto(`/groups?q=${encodeURIComponent(GROUP)}`);
-  await author.getByTestId('group-table').getByRole('link', { name: GROUP }).click();
-  await ready(author, testInfo);
-  await author.getByLabel('Find a role by name or ARN').fill(ROLE);
-  await author.getByTestId('role-search').getByRole('button', { name: 'Find' }).click();
-  await expect(author).toHaveURL(new RegExp(`[?&]role=${ROLE}`));
-  await ready(author, testInfo);
-  const bind = author.getByTestId('bind-form');
-  await pick(bind.getByLabel('Role (Gatehouse-managed)'), `${ROLE} `);
-  await bind.getByRole('button', { name: 'Add to my change set' }).click();
+  await bindInDraft(author, testInfo, GROUP, ROLE);
   await expect(author.getByText(/Added to your draft change set \d+/)).toBeVisible();
   const grant = author.getByTestId('grant-form');
   await pick(grant.getByLabel('Role', { exact: true }), `${ROLE} `);
