@@ -1,5 +1,5 @@
 import { test, expect, type Page, type TestInfo } from '@playwright/test';
-import { bindInDraft, expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn } from './helpers';
+import { bindInDraft, expectNoAxeViolations, pick, ready, runSync, screenshot, signedIn, watchConsole } from './helpers';
 
 // API owners: an admin names the group that owns the APIs tagged team=logistics (inventory-api
 // among them); a change set granting a route on it is approved by a reviewer, yet waits until an
@@ -20,6 +20,8 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
   // Each project its own group (both bind it to the role) and route; no other test binds these.
   const [GROUP, method] = testInfo.project.name === 'js-on' ? ['Mobile app', 'GET'] : ['Partner integrations', 'PATCH'];
   const admin = await signedIn(browser, testInfo, 'admin', '/sync');
+  // The API page hydrates as rendered (an owners section in a Suspense of its own did not).
+  const errors = watchConsole(admin);
   for (const [button, catalog] of [['Sync APIs now', 'apis'], ['Sync IAM roles now', 'roles'], ['Sync groups now', 'groups']]) {
     await runSync(admin, testInfo, button, catalog);
   }
@@ -36,6 +38,7 @@ test('a change set on an owned API waits for an owner to approve it @serial', as
   await admin.getByTestId('owner-form').getByLabel(/Owner group/).fill(OWNERS);
   await admin.getByTestId('owner-form').getByRole('button', { name: 'Set owners' }).click();
   await expect(admin.getByTestId('api-owner')).toContainText(`${OWNERS} (for every API tagged team=logistics)`);
+  expect(errors).toEqual([]);
   await expectNoAxeViolations(admin, testInfo);
   await screenshot(admin, testInfo, 'api-owners');
 

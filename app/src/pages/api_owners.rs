@@ -8,37 +8,55 @@ use super::change_sets::{field_error, outcome_notice, typed_or};
 use crate::{
     components::loaded::error_view,
     form::FormOutcome,
-    owners::{get_api_owners, ApiOwnerView, SetApiOwner},
+    owners::{get_api_owners, ApiOwnerView, ApiOwners as Owners, SetApiOwner},
 };
 
 #[component]
-pub fn ApiOwners(api_id: String, is_admin: bool) -> impl IntoView {
+pub fn ApiOwners(
+    api_id: String,
+    is_admin: bool,
+    owners: Result<Owners, crate::error::AppError>,
+) -> impl IntoView {
     let set = ServerAction::<SetApiOwner>::new();
+    let owners = match owners {
+        Ok(o) => o,
+        Err(e) => return view! { <h2>"Owners"</h2> {error_view(&e)} }.into_any(),
+    };
+    // The page's read first; after each change, the owners read again (in the browser only, so
+    // the page hydrates as it was rendered).
     let id = api_id.clone();
-    let owners = Resource::new(
-        move || set.version().get(),
-        move |_| get_api_owners(id.clone()),
-    );
+    let fresh = LocalResource::new(move || {
+        let version = set.version().get();
+        let id = id.clone();
+        async move {
+            if version == 0 {
+                None
+            } else {
+                get_api_owners(id).await.ok()
+            }
+        }
+    });
+    let first = owners.owners.clone();
+    let list = move || {
+        let now = fresh
+            .get()
+            .flatten()
+            .map(|o| o.owners)
+            .unwrap_or_else(|| first.clone());
+        view! { <OwnerList owners=now/> }
+    };
+    let form = is_admin.then(|| view! { <OwnerForm api_id tags=owners.tags.clone() set/> });
     view! {
         <h2>"Owners"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                let api_id = api_id.clone();
-                Suspend::new(async move {
-                    match owners.await {
-                        Ok(o) => view! { <OwnerList owners=o.owners.clone()/>
-                            {is_admin.then(|| view! { <OwnerForm api_id tags=o.tags set/> })} }.into_any(),
-                        Err(e) => error_view(&e),
-                    }
-                })
-            }}
-        </Suspense>
+        {list}
+        {form}
         {move || set.value().get().map(|r| {
             let o = FormOutcome::of(&r);
             // What is wrong is said next to its field; the notice says what went through.
             o.went_through().then(|| outcome_notice(&o))
         })}
     }
+    .into_any()
 }
 
 #[component]

@@ -161,13 +161,17 @@ pub fn ApiPage() -> impl IntoView {
     let params = use_params_map();
     let api_id = move || params.read().get("id").unwrap_or_default();
     let api = Resource::new(api_id, get_api);
+    // Read beside the API (not in a Suspense of its own inside the page: that one would not
+    // hydrate).
+    let owners = Resource::new(api_id, crate::owners::get_api_owners);
     let me = use_me();
     view! {
         <Guarded page=Page::Apis>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
-                    loaded(api.await, API_NOT_FOUND, |detail| view! { <ApiDetailView detail is_admin/> }.into_any())
+                    let owners = owners.await;
+                    loaded(api.await, API_NOT_FOUND, |detail| view! { <ApiDetailView detail is_admin owners/> }.into_any())
                 })}
             </Suspense>
         </Guarded>
@@ -175,7 +179,11 @@ pub fn ApiPage() -> impl IntoView {
 }
 
 #[component]
-fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
+fn ApiDetailView(
+    detail: ApiDetail,
+    is_admin: bool,
+    owners: Result<crate::owners::ApiOwners, crate::error::AppError>,
+) -> impl IntoView {
     let s = detail.summary;
     let stages = detail
         .stages
@@ -208,7 +216,7 @@ fn ApiDetailView(detail: ApiDetail, is_admin: bool) -> impl IntoView {
             <div><dt>"Last synced"</dt><dd><crate::components::when::When at=s.last_synced_at.clone()/></dd></div>
         </dl>
         <p>{s.description.clone().unwrap_or_default()}</p>
-        <super::api_owners::ApiOwners api_id=s.api_id.clone() is_admin/>
+        <super::api_owners::ApiOwners api_id=s.api_id.clone() is_admin owners/>
         <h2>"Stages"</h2>
         <div class="table-wrap">
             <table data-testid="stage-table">
