@@ -11,12 +11,15 @@ pub enum Rule {
     Public,
     /// A signed-in person with one of these roles.
     Roles(&'static [Role]),
+    /// Anyone signed in, with or without a Gatehouse role (asking for access).
+    SignedIn,
 }
 
 impl Rule {
     pub fn allows(self, roles: Option<&[Role]>) -> bool {
         match self {
             Rule::Public => true,
+            Rule::SignedIn => roles.is_some(),
             Rule::Roles(allowed) => roles.is_some_and(|r| r.iter().any(|r| allowed.contains(r))),
         }
     }
@@ -24,6 +27,7 @@ impl Rule {
     pub fn describe(self) -> String {
         match self {
             Rule::Public => "anyone".into(),
+            Rule::SignedIn => "anyone signed in".into(),
             Rule::Roles(r) if r == READERS => "admin, reviewer, auditor".into(),
             Rule::Roles(r) => r.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
         }
@@ -183,6 +187,14 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     ),
     f("/api/notifications/enable", ADMIN, "id=999999&enabled=false", "turn a receiver off or on"),
     f("/api/notifications/resend", ADMIN, "id=999999", "send a delivery again"),
+    f("/api/requests/options", Rule::SignedIn, "", "the roles one may request, and one's requests"),
+    f(
+        "/api/requests/create",
+        Rule::SignedIn,
+        "role_arn=nope&hours=&justification=",
+        "request a role for oneself, for a bounded time",
+    ),
+    f("/api/requests/withdraw", Rule::SignedIn, "id=999999", "withdraw one's own waiting request"),
     f("/api/api-owners/get", READ, "api_id=zzzzzzzzzz", "the owners of an API"),
     f(
         "/api/api-owners/set",
@@ -484,6 +496,15 @@ pub fn rest_endpoint(method: &str, path: &str) -> Option<&'static RestEndpoint> 
     REST.iter().find(|e| e.method == method && e.path == path)
 }
 
+/// Who may open `page`.
+pub fn page_rule(page: crate::roles::Page) -> Rule {
+    if page.open_to_everyone() {
+        Rule::SignedIn
+    } else {
+        Rule::Roles(page.allowed_roles())
+    }
+}
+
 /// The README's table, from the same data (pages, then server functions, then routes).
 pub fn markdown_table() -> String {
     use crate::roles::Page;
@@ -492,7 +513,7 @@ pub fn markdown_table() -> String {
         out.push_str(&format!(
             "| page `GET {}` | {} | {} |\n",
             page.path(),
-            Rule::Roles(page.allowed_roles()).describe(),
+            page_rule(page).describe(),
             page.title()
         ));
     }

@@ -20,6 +20,7 @@ pub mod pages;
 pub mod people;
 pub mod person;
 pub mod push;
+pub mod requests;
 pub mod roles;
 pub mod tokens;
 pub mod tryit;
@@ -124,6 +125,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/drift") view=DriftPage ssr=SsrMode::Async/>
                     <Route path=path!("/try") view=TryCallPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests") view=RequestsPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

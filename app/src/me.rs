@@ -48,6 +48,14 @@ pub mod ssr {
         }
     }
 
+    /// For server functions open to everyone signed in (asking for access needs no role).
+    pub fn require_signed_in() -> Result<CurrentUser, AppError> {
+        current_user().ok_or_else(|| {
+            set_status(http::StatusCode::UNAUTHORIZED);
+            AppError::SignIn
+        })
+    }
+
     fn set_status(status: http::StatusCode) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(status);

@@ -45,7 +45,7 @@ impl CurrentUser {
     }
 
     pub fn may_view(&self, page: Page) -> bool {
-        page.allowed_roles().iter().any(|r| self.has(*r))
+        page.open_to_everyone() || page.allowed_roles().iter().any(|r| self.has(*r))
     }
 }
 
@@ -62,13 +62,15 @@ pub enum Page {
     Drift,
     History,
     Sync,
+    /// Asking for access for oneself: open to everyone signed in, with or without a role.
+    Requests,
 }
 
 /// Everyone with a Gatehouse role may read.
 pub const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
 
 impl Page {
-    pub const ALL: [Page; 10] = [
+    pub const ALL: [Page; 11] = [
         Page::Home,
         Page::Apis,
         Page::Groups,
@@ -79,6 +81,7 @@ impl Page {
         Page::Drift,
         Page::History,
         Page::Sync,
+        Page::Requests,
     ];
 
     pub fn path(self) -> &'static str {
@@ -93,6 +96,7 @@ impl Page {
             Page::Drift => "/drift",
             Page::History => "/history",
             Page::Sync => "/sync",
+            Page::Requests => "/requests",
         }
     }
 
@@ -108,6 +112,7 @@ impl Page {
             Page::Drift => "Drift",
             Page::History => "History",
             Page::Sync => "Sync",
+            Page::Requests => "Request access",
         }
     }
 
@@ -117,8 +122,15 @@ impl Page {
         match self {
             Page::Reviews => &[Role::Reviewer],
             Page::Sync => &[Role::Admin],
+            // Nobody needs a role to ask for access (see `open_to_everyone`).
+            Page::Requests => &[],
             _ => READERS,
         }
+    }
+
+    /// Everyone signed in may use it, with or without a Gatehouse role.
+    pub fn open_to_everyone(self) -> bool {
+        self == Page::Requests
     }
 
     /// The page a request path belongs to (`/apis/abc` belongs to APIs), if any.
@@ -191,9 +203,14 @@ mod tests {
     }
 
     #[test]
-    fn no_role_sees_nothing() {
+    fn no_role_sees_only_the_request_page() {
         let nobody = user(&[]);
         assert!(!nobody.has_any_role());
-        assert!(Page::ALL.iter().all(|p| !nobody.may_view(*p)));
+        let seen: Vec<Page> = Page::ALL
+            .into_iter()
+            .filter(|p| nobody.may_view(*p))
+            .collect();
+        // Only asking for access.
+        assert_eq!(seen, [Page::Requests]);
     }
 }

@@ -1,6 +1,8 @@
 //! The access bundle: what Gatehouse publishes for its authorizer after each push that changes
 //! it. Groups are listed once and named by index; a role lists the groups bound to it; a grant
-//! names its role, stage, method and path — the approved mappings, nothing else.
+//! names its role, stage, method and path — the approved mappings, nothing else. A person bound
+//! on their own (an access request) is listed as a group of one, by their object id, which the
+//! authorizer matches against the token's `oid`.
 //!
 //! ```json
 //! {"format":"gatehouse-access-bundle/1","version":7,"generated_at":"2026-12-02T10:00:00Z",

@@ -204,12 +204,16 @@ pub fn verify(
     if overflowed && !settings.use_app_roles {
         return Err(TokenRefusal::Overage);
     }
+    let oid = claims.oid.ok_or(TokenRefusal::MissingClaim("oid"))?;
     let mut principals = claims.groups;
     if settings.use_app_roles {
         principals.extend(claims.roles);
     }
+    // The person themselves: an access request binds one person, and the bundle lists their
+    // object id where it lists groups (Entra object ids are unique across users and groups).
+    principals.push(oid.clone());
     Ok(Caller {
-        oid: claims.oid.ok_or(TokenRefusal::MissingClaim("oid"))?,
+        oid,
         username: claims.upn.or(claims.preferred_username),
         name: claims.name,
         tenant: tid,

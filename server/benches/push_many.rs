@@ -141,10 +141,7 @@ async fn main() {
             &pool,
             &ada,
             ChangeItem::AddBinding(Binding {
-                group: GroupRef {
-                    source: "file".into(),
-                    object_id: format!("group-{r}"),
-                },
+                group: GroupRef::group("file", &format!("group-{r}")),
                 role: RoleArn::parse(&role).unwrap(),
             }),
         )

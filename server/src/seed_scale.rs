@@ -70,10 +70,7 @@ fn role_arn(i: usize) -> String {
 }
 
 fn group(i: usize) -> GroupRef {
-    GroupRef {
-        source: "file".into(),
-        object_id: format!("bench-group-{i:05}"),
-    }
+    GroupRef::group("file", &format!("bench-group-{i:05}"))
 }
 
 /// The approved mappings: group i is bound to role i mod roles; role r is granted 5 routes of

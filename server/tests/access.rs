@@ -174,10 +174,7 @@ async fn pages_say_how_bindings_are_enforced() {
             "someone@contoso.test",
         );
         let binding = ChangeItem::AddBinding(Binding {
-            group: GroupRef {
-                source: "file".into(),
-                object_id: "orders".into(),
-            },
+            group: GroupRef::group("file", "orders"),
             role: RoleArn::parse("arn:aws:iam::123456789012:role/orders-readers").unwrap(),
         });
         let id = workflow::edit(&app.pool, &author, binding).await.unwrap();

@@ -6,7 +6,7 @@
 mod common;
 
 use app::{
-    access::{Endpoint, Rule, ROUTES, SERVER_FUNCTIONS},
+    access::{page_rule, Endpoint, ROUTES, SERVER_FUNCTIONS},
     error::AppError,
     roles::{Page, Role},
 };
@@ -117,7 +117,7 @@ async fn every_endpoint_as_every_identity() {
         for path in &pages {
             let page = Page::for_path(path).unwrap_or_else(|| panic!("{path} belongs to no page"));
             let status = as_who.get(path).await.status();
-            let allowed = Rule::Roles(page.allowed_roles()).allows(roles);
+            let allowed = page_rule(page).allows(roles);
             match roles {
                 None => assert_eq!(status, StatusCode::SEE_OTHER, "{who} GET {path}"),
                 Some(_) if allowed => assert!(

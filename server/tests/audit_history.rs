@@ -375,10 +375,7 @@ async fn access_as_of_a_date_is_rebuilt_from_the_change_sets_applied_before_it()
     let role = "arn:aws:iam::123456789012:role/orders-readers";
     let items = [
         ChangeItem::AddBinding(Binding {
-            group: GroupRef {
-                source: "file".into(),
-                object_id: "orders-team".into(),
-            },
+            group: GroupRef::group("file", "orders-team"),
             role: RoleArn::parse(role).unwrap(),
         }),
         ChangeItem::AddGrant(

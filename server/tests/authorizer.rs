@@ -134,10 +134,7 @@ fn effect(outcome: &Outcome) -> String {
 
 fn bind(group: &str, role: &str) -> ChangeItem {
     ChangeItem::AddBinding(Binding {
-        group: GroupRef {
-            source: "file".into(),
-            object_id: group.into(),
-        },
+        group: GroupRef::group("file", group),
         role: RoleArn::parse(&role_arn(role)).unwrap(),
     })
 }

@@ -46,10 +46,7 @@ fn grant(role: &str, path: &str) -> ChangeItem {
 
 fn binding(group: &str, role: &str) -> ChangeItem {
     ChangeItem::AddBinding(Binding {
-        group: GroupRef {
-            source: "file".into(),
-            object_id: group.into(),
-        },
+        group: GroupRef::group("file", group),
         role: RoleArn::parse(&format!("arn:aws:iam::123456789012:role/{role}")).unwrap(),
     })
 }

@@ -43,10 +43,7 @@ fn role() -> RoleArn {
 }
 
 fn group(object_id: &str) -> GroupRef {
-    GroupRef {
-        source: "file".into(),
-        object_id: object_id.into(),
-    }
+    GroupRef::group("file", object_id)
 }
 
 fn binding(object_id: &str) -> Binding {
@@ -390,10 +387,7 @@ const CONTRACTORS: &str = "9a8b7c6d-2222-4e5f-8a9b-0c1d2e3f4a5b";
 
 fn entra_binding(group: &str) -> Binding {
     Binding {
-        group: GroupRef {
-            source: "graph".into(),
-            object_id: group.into(),
-        },
+        group: GroupRef::group("graph", group),
         role: role(),
     }
 }

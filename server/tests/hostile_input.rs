@@ -119,10 +119,7 @@ async fn hostile_requests_get_a_clear_4xx_and_change_nothing() {
     let items: Vec<ChangeItem> = (0..10_000)
         .map(|i| {
             ChangeItem::AddBinding(Binding {
-                group: GroupRef {
-                    source: "file".into(),
-                    object_id: format!("group-{i}"),
-                },
+                group: GroupRef::group("file", &format!("group-{i}")),
                 role: role.clone(),
             })
         })

@@ -98,10 +98,7 @@ impl CallerSet {
             .map(|(source, oid, name, username, direct)| {
                 let direct: Vec<GroupRef> = direct
                     .iter()
-                    .map(|object_id| GroupRef {
-                        source: source.clone(),
-                        object_id: object_id.clone(),
-                    })
+                    .map(|object_id| GroupRef::group(source, object_id))
                     .collect();
                 let chains = links(&direct, &self.below, &self.entries)
                     .into_iter()

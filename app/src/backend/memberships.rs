@@ -53,10 +53,7 @@ pub async fn nesting_below(
         .await?;
     let mut children: BTreeMap<GroupRef, Vec<GroupRef>> = BTreeMap::new();
     for (source, parent, child) in rows {
-        let group = |id: String| GroupRef {
-            source: source.clone(),
-            object_id: id,
-        };
+        let group = |id: String| GroupRef::group(&source, &id);
         children
             .entry(group(parent))
             .or_default()
@@ -100,10 +97,7 @@ pub async fn groups_of(
     .bind(oid)
     .fetch_all(pool)
     .await?;
-    let group = |id: &str| GroupRef {
-        source: source.to_string(),
-        object_id: id.to_string(),
-    };
+    let group = |id: &str| GroupRef::group(source, id);
     let mut parents: BTreeMap<GroupRef, Vec<GroupRef>> = BTreeMap::new();
     for (child, parent) in &edges {
         parents.entry(group(child)).or_default().push(group(parent));

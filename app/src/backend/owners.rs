@@ -27,10 +27,7 @@ pub struct Owner {
 
 impl Owner {
     pub fn group(&self) -> GroupRef {
-        GroupRef {
-            source: self.group_source.clone(),
-            object_id: self.group_id.clone(),
-        }
+        GroupRef::group(&self.group_source, &self.group_id)
     }
 }
 

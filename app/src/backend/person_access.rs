@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::{
     backend::{mappings::views::Names, state::AppState},
     domain::{
-        effective::{person_roles, person_routes, CatalogMethod},
+        effective::{person_roles, person_routes, through, with_self, CatalogMethod},
         grant::{ApiRef, GroupRef},
         names::{AccountId, ApiId, Region},
     },
@@ -140,7 +140,11 @@ pub async fn person_with(
     let Some((name, username)) = found else {
         return Ok(None);
     };
-    let reached = super::memberships::groups_of(pool, source, oid, at).await?;
+    let reached = with_self(
+        super::memberships::groups_of(pool, source, oid, at).await?,
+        source,
+        oid,
+    );
     let roles = person_roles(&reached, desired);
     let apis: BTreeSet<String> = roles
         .iter()
@@ -152,9 +156,10 @@ pub async fn person_with(
     let names = Names::load(pool, reached.keys()).await?;
     let path_names =
         |path: &[GroupRef]| -> Vec<String> { path.iter().map(|g| names.group(g)).collect() };
-    let member_of = |path: &[GroupRef]| format!("member of {}", path_names(path).join(" ⊂ "));
+    let member_of = |path: &[GroupRef]| through(path, &|g| names.group(g));
     let mut groups: Vec<PersonGroup> = reached
         .iter()
+        .filter(|(g, _)| !g.is_person())
         .map(|(g, path)| PersonGroup {
             name: names.group(g),
             href: format!("/groups/{}/{}", g.source, g.object_id),
@@ -287,7 +292,11 @@ pub async fn explain(
     if known.is_none() {
         return Ok(None);
     }
-    let reached = super::memberships::groups_of(pool, source, oid, None).await?;
+    let reached = with_self(
+        super::memberships::groups_of(pool, source, oid, None).await?,
+        source,
+        oid,
+    );
     let method = resolve_method(pool, api_id, verb, path).await?;
     let names = Names::load(pool, reached.keys()).await?;
     Ok(Some(crate::domain::explain::explain(

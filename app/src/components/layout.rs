@@ -20,10 +20,10 @@ pub fn Header() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match me.await {
-                        Ok(Some(user)) if user.has_any_role() => {
+                        // Without a role, the navigation holds only "Request access".
+                        Ok(Some(user)) => {
                             view! { <Navigation user=user.clone()/> <UserMenu user/> }.into_any()
                         }
-                        Ok(Some(user)) => view! { <UserMenu user/> }.into_any(),
                         _ => ().into_any(),
                     }
                 })}
@@ -137,6 +137,11 @@ pub fn NoAccess(user: CurrentUser) -> impl IntoView {
                 "Gatehouse is for the admins who edit API access, the reviewers who approve it and "
                 "the auditors who check it. If you need one of those roles, ask your directory "
                 "administrator to add you to the matching group, then sign in again."
+            </p>
+            <p>
+                "Need to call an API yourself? "
+                <a href="/requests" data-testid="request-access-link">"Request access"</a>
+                " to a role for a bounded time; a reviewer decides."
             </p>
             <SignOutButton/>
         </section>

@@ -140,10 +140,7 @@ mod tests {
             .unwrap()
         };
         let bind = |group: &str, role: &str| Binding {
-            group: GroupRef {
-                source: "file".into(),
-                object_id: group.into(),
-            },
+            group: GroupRef::group("file", group),
             role: RoleArn::parse(role).unwrap(),
         };
         DesiredState {
@@ -181,6 +178,31 @@ mod tests {
             path: authorizer::decide::RequestPath::Template("/orders/{id}"),
         };
         assert!(authorizer::decide::decide(&compiled, &m, 1, &req).is_allowed());
+    }
+
+    #[test]
+    fn a_person_bound_by_a_request_is_allowed_by_their_own_object_id() {
+        let mut desired = state();
+        desired.bindings.insert(Binding {
+            group: GroupRef::person("graph", "oid-nora"),
+            role: RoleArn::parse("arn:aws:iam::123456789012:role/orders-readers").unwrap(),
+        });
+        let b = build(&desired, &vec![]);
+        assert_eq!(b.groups, vec!["g-orders", "oid-nora"]);
+        let compiled = b.compile().unwrap();
+        let req = authorizer::decide::RouteRequest {
+            api_id: "a1b2c3d4e5",
+            stage: "prod",
+            method: "GET",
+            path: authorizer::decide::RequestPath::Template("/orders"),
+        };
+        // The token's principals are its groups plus the caller's own oid.
+        let nora = ["g-elsewhere".to_string(), "oid-nora".to_string()];
+        let m = authorizer::decide::Membership::of(&compiled, &nora);
+        assert!(authorizer::decide::decide(&compiled, &m, 2, &req).is_allowed());
+        let someone = ["g-elsewhere".to_string(), "oid-someone".to_string()];
+        let m = authorizer::decide::Membership::of(&compiled, &someone);
+        assert!(!authorizer::decide::decide(&compiled, &m, 2, &req).is_allowed());
     }
 
     #[test]

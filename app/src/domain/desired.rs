@@ -244,10 +244,7 @@ mod tests {
 
     fn binding(group: &str, role: &str) -> Binding {
         Binding {
-            group: GroupRef {
-                source: "file".into(),
-                object_id: group.into(),
-            },
+            group: GroupRef::group("file", group),
             role: RoleArn::parse(&format!("arn:aws:iam::123456789012:role/{role}")).unwrap(),
         }
     }

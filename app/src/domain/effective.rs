@@ -43,6 +43,29 @@ pub fn reachable_groups(
     paths
 }
 
+/// `reached` with the person themselves added (a path of one): an access request binds the
+/// person directly, and their own bindings then count like their groups'.
+pub fn with_self(
+    mut reached: BTreeMap<GroupRef, GroupPath>,
+    source: &str,
+    oid: &str,
+) -> BTreeMap<GroupRef, GroupPath> {
+    let me = GroupRef::person(source, oid);
+    reached.insert(me.clone(), vec![me]);
+    reached
+}
+
+/// The first link of a chain: how the person reaches the binding.
+pub fn through(path: &[GroupRef], name: &dyn Fn(&GroupRef) -> String) -> String {
+    match path {
+        [only] if only.is_person() => "bound to them directly (an access request)".to_string(),
+        _ => format!(
+            "member of {}",
+            path.iter().map(name).collect::<Vec<_>>().join(" ⊂ ")
+        ),
+    }
+}
+
 /// A catalogued method and what decides it in API Gateway.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogMethod {

@@ -73,7 +73,7 @@ pub fn explain(
             allowed: true,
             decided_by: format!("grant {} of role {}", r.grant, r.role.name()),
             chain: vec![
-                format!("member of {}", path_text(&r.groups)),
+                super::effective::through(&r.groups, name),
                 format!("role {}", r.role.name()),
                 format!("grant {}", r.grant),
                 format!("method {}", r.authorization_type),
@@ -111,10 +111,7 @@ mod tests {
     };
 
     fn group(id: &str) -> GroupRef {
-        GroupRef {
-            source: "file".into(),
-            object_id: id.into(),
-        }
+        GroupRef::group("file", id)
     }
 
     fn role(name: &str) -> RoleArn {

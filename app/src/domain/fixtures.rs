@@ -7,10 +7,7 @@ use super::{
 };
 
 pub fn group(id: &str) -> GroupRef {
-    GroupRef {
-        source: "file".into(),
-        object_id: id.into(),
-    }
+    GroupRef::group("file", id)
 }
 
 pub fn role(name: &str) -> RoleArn {

@@ -7,11 +7,61 @@ use super::names::{
     AccountId, ApiId, HttpMethod, Invalid, Partition, Region, ResourcePath, RoleArn, StageName,
 };
 
-/// A directory group, as the catalog names it.
+/// Who a binding gives a role to: a directory group, as the catalog names it, or — for an
+/// access request — one person (`kind: Person`, `object_id` the person's object id).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GroupRef {
     pub source: String,
     pub object_id: String,
+    /// Left out of the JSON for a group, so bindings stored before people could be bound (and
+    /// the content hashes reviewers approved) read and hash as before.
+    #[serde(default, skip_serializing_if = "PrincipalKind::is_group")]
+    pub kind: PrincipalKind,
+}
+
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum PrincipalKind {
+    #[default]
+    Group,
+    Person,
+}
+
+impl PrincipalKind {
+    pub fn is_group(&self) -> bool {
+        *self == PrincipalKind::Group
+    }
+
+    /// As stored in `bindings.principal_kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::Group => "group",
+            PrincipalKind::Person => "person",
+        }
+    }
+}
+
+impl GroupRef {
+    pub fn group(source: &str, object_id: &str) -> GroupRef {
+        GroupRef {
+            source: source.into(),
+            object_id: object_id.into(),
+            kind: PrincipalKind::Group,
+        }
+    }
+
+    pub fn person(source: &str, object_id: &str) -> GroupRef {
+        GroupRef {
+            source: source.into(),
+            object_id: object_id.into(),
+            kind: PrincipalKind::Person,
+        }
+    }
+
+    pub fn is_person(&self) -> bool {
+        self.kind == PrincipalKind::Person
+    }
 }
 
 /// "Members of this group use this role."

@@ -127,6 +127,12 @@ pub fn plan(desired: &DesiredState, actual: &IdentityCenterActual) -> Result<Vec
         };
         let mut wanted_principals: BTreeMap<Principal, (String, bool)> = BTreeMap::new();
         for binding in desired.bindings.iter().filter(|b| &b.role == role) {
+            if binding.group.is_person() {
+                return Err(PlanError::PersonInIdentityCenter {
+                    person: binding.group.object_id.clone(),
+                    role: role.name().into(),
+                });
+            }
             let found = actual.groups.get(&binding.group);
             let (id, name, by_name) = match found {
                 Some(GroupMatch::ExternalId { id, name }) => (id, name, false),
@@ -231,10 +237,7 @@ mod tests {
     }
 
     fn group(id: &str) -> GroupRef {
-        GroupRef {
-            source: "graph".into(),
-            object_id: id.into(),
-        }
+        GroupRef::group("graph", id)
     }
 
     fn binding(id: &str) -> ChangeItem {
@@ -355,6 +358,22 @@ mod tests {
         let steps = plan(&desired, &ic).unwrap();
         assert_eq!(ops(&steps), ["DeleteAccountAssignment"]);
         assert!(steps[0].call.summary().contains("group Contractors"));
+    }
+
+    #[test]
+    fn a_person_bound_by_a_request_is_refused_not_skipped() {
+        let person = ChangeItem::AddBinding(Binding {
+            group: GroupRef::person("graph", "p-nora"),
+            role: role(),
+        });
+        let desired = DesiredState::default().apply(&[person]).unwrap();
+        let err = plan(&desired, &actual(PermissionSetActual::default(), &[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("p-nora") && err.contains("assigns groups only"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod paging;
 pub mod pending;
 pub mod plan;
 pub mod policy;
+pub mod request;
 pub mod resource_policy;
 pub mod route_key;
 pub mod saml;

@@ -146,10 +146,7 @@ mod tests {
     fn bound(source: &str, id: &str) -> DesiredState {
         DesiredState::default()
             .apply(&[ChangeItem::AddBinding(Binding {
-                group: GroupRef {
-                    source: source.into(),
-                    object_id: id.into(),
-                },
+                group: GroupRef::group(source, id),
                 role: role(),
             })])
             .unwrap()

@@ -20,6 +20,9 @@ pub struct ChangeSetSummary {
     /// The person looking at the queue is an owner whose approval it waits on.
     #[serde(default)]
     pub waits_on_viewer: bool,
+    /// An access request: the author asks for access for themselves.
+    #[serde(default)]
+    pub request: bool,
 }
 
 /// An owned API a change set touches, and the owner's approval it has (or still needs).
@@ -345,4 +348,41 @@ mod order_tests {
             "only known columns"
         );
     }
+}
+
+/// A role a person may ask for, with the routes it gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestableRole {
+    pub arn: String,
+    pub name: String,
+    pub routes: Vec<String>,
+    /// The person holds it already (an earlier request, still running).
+    pub held: bool,
+}
+
+/// One of the person's own access requests, as their page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRequest {
+    pub id: i64,
+    pub title: String,
+    pub state: String,
+    /// Where it stands, in a sentence.
+    pub outcome: String,
+    pub ends_at: String,
+    pub asked_at: String,
+    /// "Bo Reviewer rejected: “…”", in the order given.
+    pub reviews: Vec<String>,
+    /// The change set that revoked it at its end.
+    pub revoked_by: Option<i64>,
+}
+
+/// The request page: what may be asked for, and what was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestOptions {
+    /// The person is in the directory Gatehouse reads (else nothing can name them).
+    pub in_directory: bool,
+    pub roles: Vec<RequestableRole>,
+    /// Hours and their label, as the form offers them.
+    pub durations: Vec<(u32, String)>,
+    pub mine: Vec<MyRequest>,
 }

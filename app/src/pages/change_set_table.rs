@@ -99,6 +99,7 @@ pub fn ChangeSetTable(
                 <tr>
                     <td class="num">{cs.id}</td>
                     <td><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a>
+                        {cs.request.then(|| view! { " " <span class="badge badge-kind" data-testid="request-badge">"Access request"</span> })}
                         {cs.waits_on.clone().map(|w| view! {
                             " " <span class=if cs.waits_on_viewer { "badge badge-warn" } else { "badge badge-muted" }
                                 data-testid="waits-on">{w}</span>
@@ -135,6 +136,7 @@ mod tests {
             updated_at: updated.into(),
             waits_on: None,
             waits_on_viewer: false,
+            request: false,
         }
     }
 

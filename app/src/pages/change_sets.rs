@@ -328,7 +328,11 @@ fn Detail(
         <h1>{s.title.clone()} " " <StateBadge state=s.state.clone()/></h1>
         <dl class="facts">
             <div><dt>"Number"</dt><dd>{id}</dd></div>
-            <div><dt>"Author"</dt><dd>{s.author_name.clone()}</dd></div>
+            {if s.request {
+                view! { <div><dt>"Access request"</dt><dd data-testid="request-fact">{format!("{} asks for this for themselves; they cannot approve it", s.author_name)}</dd></div> }.into_any()
+            } else {
+                view! { <div><dt>"Author"</dt><dd>{s.author_name.clone()}</dd></div> }.into_any()
+            }}
             {match d.revokes {
                 Some(other) => view! { <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("under change set {other}'s")}</dd></div> }.into_any(),
                 None => view! { <div><dt>"Approvals"</dt><dd data-testid="approvals">{format!("{} of {}", d.approvals, d.approvals_required)}</dd></div> }.into_any(),

@@ -78,6 +78,7 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
                 view! {
                     <li><a href=format!("/change-sets/{}", cs.id)>{cs.title.clone()}</a> " "
                         <StateBadge state=cs.state.clone()/>
+                        {cs.request.then(|| view! { " " <span class="badge badge-kind" data-testid="request-badge">"Access request"</span> })}
                         {cs.waits_on_viewer.then(|| view! { " " <span class="badge badge-warn" data-testid="waits-on">{cs.waits_on.clone()}</span> })}
                         <span class="muted small">" drafted by " {cs.author_name.clone()}</span></li>
                 }

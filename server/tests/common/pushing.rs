@@ -43,10 +43,7 @@ pub fn grant(role: &str, api_id: &str, method: &str) -> ChangeItem {
 
 pub fn binding(role: &str) -> ChangeItem {
     ChangeItem::AddBinding(Binding {
-        group: GroupRef {
-            source: "file".into(),
-            object_id: "orders-team".into(),
-        },
+        group: GroupRef::group("file", "orders-team"),
         role: RoleArn::parse(&role_arn(role)).unwrap(),
     })
 }

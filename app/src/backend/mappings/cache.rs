@@ -160,10 +160,7 @@ mod tests {
     }
 
     fn group(id: &str) -> GroupRef {
-        GroupRef {
-            source: "entra".into(),
-            object_id: id.into(),
-        }
+        GroupRef::group("entra", id)
     }
 
     #[test]

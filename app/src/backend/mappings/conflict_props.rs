@@ -19,10 +19,7 @@ fn role(n: usize) -> String {
 
 fn binding(group: usize, r: usize) -> Binding {
     Binding {
-        group: GroupRef {
-            source: "file".into(),
-            object_id: format!("g{group}"),
-        },
+        group: GroupRef::group("file", &format!("g{group}")),
         role: RoleArn::parse(&role(r)).unwrap(),
     }
 }

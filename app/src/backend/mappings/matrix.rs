@@ -267,10 +267,7 @@ mod tests {
 
     #[test]
     fn a_cell_shows_the_approved_grant_and_the_draft_that_widens_it() {
-        let group = GroupRef {
-            source: "file".into(),
-            object_id: "g1".into(),
-        };
+        let group = GroupRef::group("file", "g1");
         let role = RoleArn::parse("arn:aws:iam::123456789012:role/Reader").unwrap();
         let now = DesiredState::default()
             .apply(&[

@@ -5,6 +5,7 @@ pub mod cache;
 mod conflict_props;
 pub mod matrix;
 pub mod queries;
+pub mod requests;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -32,10 +32,7 @@ pub async fn group_mappings(
     role_search: &str,
 ) -> sqlx::Result<GroupMappings> {
     let snapshot = desired.current(pool).await?;
-    let group = GroupRef {
-        source: source.into(),
-        object_id: id.into(),
-    };
+    let group = GroupRef::group(source, id);
     let names = Names::load(pool, [&group]).await?;
     let bound = snapshot
         .roles_of(&group)
@@ -171,12 +168,16 @@ struct MappingKeyRow {
 /// order is the stored `sort_name` (the group's name, kept by the database), which an index
 /// serves: a page reads the rows it shows, not every binding.
 const MAPPING_ROWS: &str = "SELECT b.sort_name,
-               COALESCE(g.display_name, b.group_source || ' group ' || b.group_id) AS group_name,
+               COALESCE(g.display_name, p.display_name || ' (person)',
+                        b.group_source || ' group ' || b.group_id) AS group_name,
                b.group_source, b.group_id, b.role_arn
         FROM bindings b
-        LEFT JOIN directory_groups g ON g.source = b.group_source AND g.object_id = b.group_id
+        LEFT JOIN directory_groups g ON b.principal_kind = 'group'
+            AND g.source = b.group_source AND g.object_id = b.group_id
+        LEFT JOIN directory_people p ON b.principal_kind = 'person'
+            AND p.source = b.group_source AND p.object_id = b.group_id
         WHERE ($1 = ''
-            OR COALESCE(g.display_name, b.group_source || ' group ' || b.group_id) ILIKE $2
+            OR COALESCE(g.display_name, p.display_name, b.group_source || ' group ' || b.group_id) ILIKE $2
             OR b.role_arn ILIKE $2
             OR EXISTS (SELECT 1 FROM grants r LEFT JOIN rest_apis a ON a.api_id = r.api_id
                        WHERE r.role_arn = b.role_arn

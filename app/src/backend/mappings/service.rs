@@ -177,10 +177,7 @@ pub async fn item_of(
                 "No synced IAM role has this ARN: it will be bound when it exists.".to_string()
             });
             let b = Binding {
-                group: GroupRef {
-                    source,
-                    object_id: group_id,
-                },
+                group: GroupRef::group(&source, &group_id),
                 role,
             };
             (

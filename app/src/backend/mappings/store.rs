@@ -30,6 +30,16 @@ pub struct ChangeSetRow {
     pub access_ends_at: Option<OffsetDateTime>,
     /// The time-bound change set whose ended access this one revokes.
     pub revokes: Option<i64>,
+    /// What a change set of its own is for: a rollback, a drift resolution, an access request
+    /// ([`super::requests::PURPOSE`]); `None` for a person's general draft.
+    pub purpose: Option<String>,
+}
+
+impl ChangeSetRow {
+    /// A person asked for this access for themselves.
+    pub fn is_request(&self) -> bool {
+        self.purpose.as_deref() == Some(super::requests::PURPOSE)
+    }
 }
 
 /// A change set as stored; `state` and `items` must decode, or reading fails.
@@ -48,6 +58,7 @@ struct Stored {
     updated_at: OffsetDateTime,
     access_ends_at: Option<OffsetDateTime>,
     revokes_change_set_id: Option<i64>,
+    purpose: Option<String>,
 }
 
 impl From<Stored> for ChangeSetRow {
@@ -67,6 +78,7 @@ impl From<Stored> for ChangeSetRow {
             updated_at: r.updated_at,
             access_ends_at: r.access_ends_at,
             revokes: r.revokes_change_set_id,
+            purpose: r.purpose,
         }
     }
 }
@@ -79,7 +91,7 @@ macro_rules! select_change_sets {
             r#"SELECT id, title, justification, ticket, state AS "state: State", author_oid,
                author_name, base_version, applied_version,
                items AS "items: Json<Vec<ChangeItem>>", created_at, updated_at,
-               access_ends_at, revokes_change_set_id
+               access_ends_at, revokes_change_set_id, purpose
                FROM change_sets "# + $tail
             $(, $arg)*
         )
@@ -217,7 +229,8 @@ pub async fn listed_page(
     let filter = "(cardinality($1::text[]) = 0 OR c.state::text = ANY($1))";
     let sql = format!(
         "SELECT c.id, c.title, c.state::text AS state, c.author_oid, c.author_name,
-                jsonb_array_length(c.items) AS items, c.updated_at
+                jsonb_array_length(c.items) AS items, c.updated_at,
+                c.purpose IS NOT DISTINCT FROM 'access-request' AS request
          FROM change_sets c WHERE {filter} {after}
          ORDER BY {expr} {order}, -c.id {order} LIMIT $3"
     );
@@ -261,6 +274,7 @@ struct ListedRow {
     author_name: String,
     items: i32,
     updated_at: time::OffsetDateTime,
+    request: bool,
 }
 
 impl ListedRow {
@@ -283,6 +297,7 @@ impl ListedRow {
                 updated_at: crate::backend::catalog::queries::utc(self.updated_at),
                 waits_on: None,
                 waits_on_viewer: false,
+                request: self.request,
             },
         })
     }
@@ -403,13 +418,15 @@ pub async fn apply(
         match item {
             ChangeItem::AddBinding(b) => {
                 sqlx::query!(
-                    "INSERT INTO bindings (group_source, group_id, role_arn, binding, applied_by)
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO bindings (group_source, group_id, role_arn, binding, applied_by,
+                                           principal_kind)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                     &b.group.source,
                     &b.group.object_id,
                     b.role.to_string(),
                     Json(b) as _,
                     change_set,
+                    b.group.kind.as_str(),
                 )
                 .execute(&mut *db)
                 .await?;

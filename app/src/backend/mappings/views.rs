@@ -21,6 +21,8 @@ use crate::backend::catalog::queries::utc;
 /// Display names of groups and APIs, for sentences people read.
 pub struct Names {
     groups: HashMap<(String, String), String>,
+    /// People bound directly (access requests), by source and object id.
+    people: HashMap<(String, String), String>,
     apis: HashMap<String, String>,
 }
 
@@ -31,12 +33,25 @@ impl Names {
         pool: &PgPool,
         groups: impl IntoIterator<Item = &'g GroupRef>,
     ) -> sqlx::Result<Names> {
-        let (sources, ids): (Vec<&str>, Vec<&str>) = groups
+        let (persons, groups): (Vec<&GroupRef>, Vec<&GroupRef>) =
+            groups.into_iter().partition(|g| g.is_person());
+        let (sources, ids): (Vec<String>, Vec<String>) = groups
             .into_iter()
-            .map(|g| (g.source.as_str(), g.object_id.as_str()))
+            .map(|g| (g.source.clone(), g.object_id.clone()))
             .unzip();
-        let sources: Vec<String> = sources.into_iter().map(String::from).collect();
-        let ids: Vec<String> = ids.into_iter().map(String::from).collect();
+        let (person_sources, person_ids): (Vec<String>, Vec<String>) = persons
+            .into_iter()
+            .map(|g| (g.source.clone(), g.object_id.clone()))
+            .unzip();
+        let people: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT p.source, p.object_id, p.display_name FROM directory_people p
+             JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
+               ON p.source = wanted.source AND p.object_id = wanted.object_id",
+        )
+        .bind(&person_sources)
+        .bind(&person_ids)
+        .fetch_all(pool)
+        .await?;
         let groups = sqlx::query!(
             "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
              JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
@@ -54,11 +69,23 @@ impl Names {
                 .into_iter()
                 .map(|g| ((g.source, g.object_id), g.display_name))
                 .collect(),
+            people: people
+                .into_iter()
+                .map(|(source, id, name)| ((source, id), name))
+                .collect(),
             apis: apis.into_iter().map(|a| (a.api_id, a.name)).collect(),
         })
     }
 
+    /// A group's name, or a person's followed by "(person)": a binding to one person is an
+    /// access request's, and reads differently from a group's.
     pub fn group(&self, g: &GroupRef) -> String {
+        if g.is_person() {
+            return match self.people.get(&(g.source.clone(), g.object_id.clone())) {
+                Some(name) => format!("{name} (person)"),
+                None => format!("{} person {}", g.source, g.object_id),
+            };
+        }
         self.groups
             .get(&(g.source.clone(), g.object_id.clone()))
             .cloned()
@@ -139,6 +166,7 @@ pub fn summary(cs: &ChangeSetRow) -> ChangeSetSummary {
         updated_at: utc(cs.updated_at),
         waits_on: None,
         waits_on_viewer: false,
+        request: cs.is_request(),
     }
 }
 

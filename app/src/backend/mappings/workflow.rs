@@ -163,7 +163,7 @@ pub async fn edit_for(
 
 /// Adds `new_items` to change set `cs` (held locked), checks the result fits the desired state
 /// and can be pushed, saves it and records the edit.
-async fn add_and_save(
+pub(super) async fn add_and_save(
     tx: &mut PgConnection,
     actor: &Actor,
     cs: &ChangeSetRow,

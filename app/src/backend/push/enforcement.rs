@@ -105,13 +105,7 @@ async fn groups_by_external_id(
         .iter()
         .filter_map(|(store_id, object_id)| {
             let r = rows.iter().find(|r| &r.object_id == object_id)?;
-            Some((
-                store_id.clone(),
-                GroupRef {
-                    source: r.source.clone(),
-                    object_id: r.object_id.clone(),
-                },
-            ))
+            Some((store_id.clone(), GroupRef::group(&r.source, &r.object_id)))
         })
         .collect())
 }

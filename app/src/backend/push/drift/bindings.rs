@@ -176,10 +176,14 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                 actual: "not assigned".into(),
                 fix: fix.clone(),
                 adopt: vec![ChangeItem::RemoveBinding(Binding {
-                    group: GroupRef {
-                        source: ENTRA_SOURCE.into(),
-                        object_id: group_id.clone(),
-                    },
+                    // The binding's own principal: a group, or the one person of a request.
+                    group: actual
+                        .saml
+                        .group_names
+                        .keys()
+                        .find(|g| g.object_id == *group_id)
+                        .cloned()
+                        .unwrap_or_else(|| GroupRef::group(ENTRA_SOURCE, group_id)),
                     role: role.clone(),
                 })],
                 revert: Some(ChangeItem::Repush(RepushTarget::Role(role))),
@@ -210,10 +214,7 @@ pub(super) fn item(call: &Call, desired: &DesiredState, actual: &Actual) -> Opti
                 fix: fix.clone(),
                 adopt: if kind == "Group" {
                     vec![ChangeItem::AddBinding(Binding {
-                        group: GroupRef {
-                            source: ENTRA_SOURCE.into(),
-                            object_id: principal_id.clone(),
-                        },
+                        group: GroupRef::group(ENTRA_SOURCE, principal_id),
                         role: role.clone(),
                     })]
                 } else {

@@ -1,0 +1,76 @@
+//! Access requests: everyone signed in (no Gatehouse role needed) may ask for a role for
+//! themselves, see their requests and withdraw one still waiting. Reviewing them is the usual
+//! change-set review.
+
+use leptos::prelude::*;
+
+use crate::{error::AppError, form::FormOutcome, mappings::types::RequestOptions};
+
+#[cfg(feature = "ssr")]
+use crate::{
+    backend::{mappings::requests, state::actor, state::app_state},
+    form::ssr::answer_typed,
+    me::ssr::require_signed_in,
+};
+
+/// The signed-in person's Gatehouse identity (object id): requests are theirs only.
+#[cfg(feature = "ssr")]
+fn requester() -> Result<uuid::Uuid, AppError> {
+    require_signed_in()?;
+    actor()
+        .oid
+        .ok_or_else(|| AppError::Refused("only a signed-in person can request access".into()))
+}
+
+/// Anyone signed in: the roles they may ask for and their own requests.
+#[server(endpoint = "requests/options")]
+pub async fn get_request_options() -> Result<RequestOptions, AppError> {
+    let who = requester()?;
+    Ok(requests::options(&app_state()?, who).await?)
+}
+
+/// Anyone signed in: ask for `role_arn` for `hours`, saying why. The request is submitted for
+/// review at once.
+#[server(endpoint = "requests/create")]
+pub async fn create_request(
+    role_arn: String,
+    hours: String,
+    justification: String,
+) -> Result<FormOutcome, AppError> {
+    requester()?;
+    let form = crate::domain::request::RequestForm {
+        role_arn: role_arn.clone(),
+        hours: hours.clone(),
+        justification: justification.clone(),
+    };
+    let result = requests::create(&app_state()?, &actor(), &form)
+        .await
+        .map(|id| FormOutcome {
+            change_set: Some(id),
+            message: Some(format!(
+                "Request {id} is waiting for a reviewer. This page shows what they decide."
+            )),
+            ..Default::default()
+        })
+        .map_err(AppError::from);
+    answer_typed(
+        result,
+        &[
+            ("role_arn", &role_arn),
+            ("hours", &hours),
+            ("justification", &justification),
+        ],
+    )
+}
+
+/// Anyone signed in: withdraw one of their own requests while it waits for review.
+#[server(endpoint = "requests/withdraw")]
+pub async fn withdraw_request(id: i64) -> Result<FormOutcome, AppError> {
+    let who = requester()?;
+    let state = app_state()?;
+    let result = match requests::withdraw(&state.pool, &actor(), who, id).await {
+        Ok(()) => Ok(FormOutcome::message(format!("Request {id} is withdrawn."))),
+        Err(e) => Err(AppError::from(e)),
+    };
+    answer_typed(result, &[])
+}
