@@ -3,19 +3,20 @@ import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const PAGES = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Reviews', 'Drift', 'History', 'Sync'];
+export const PAGES = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Reviews', 'Drift', 'History', 'Sync', 'Request access'];
 const READERS = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Drift', 'History'];
 
+// Everyone signed in may ask for access: the last link of every navigation.
 export const DEMO_USERS = {
-  admin: { name: 'Ada Admin', roles: 'admin', nav: [...READERS, 'Sync'] },
-  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 6), 'Reviews', 'Drift', 'History'] },
-  auditor: { name: 'Arun Auditor', roles: 'auditor', nav: READERS },
+  admin: { name: 'Ada Admin', roles: 'admin', nav: [...READERS, 'Sync', 'Request access'] },
+  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 6), 'Reviews', 'Drift', 'History', 'Request access'] },
+  auditor: { name: 'Arun Auditor', roles: 'auditor', nav: [...READERS, 'Request access'] },
   'admin-reviewer': { name: 'Sam Both', roles: 'admin, reviewer', nav: PAGES },
 } as const;
 
 export const PATHS: Record<string, string> = {
   Home: '/', APIs: '/apis', Groups: '/groups', Roles: '/roles', Mappings: '/mappings', 'Change sets': '/change-sets',
-  Reviews: '/reviews', Drift: '/drift', History: '/history', Sync: '/sync',
+  Reviews: '/reviews', Drift: '/drift', History: '/history', Sync: '/sync', 'Request access': '/requests',
 };
 
 const jsOn = (testInfo: TestInfo) => testInfo.project.name === 'js-on';

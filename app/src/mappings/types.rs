@@ -358,6 +358,9 @@ pub struct RequestableRole {
     pub routes: Vec<String>,
     /// The person holds it already (an earlier request, still running).
     pub held: bool,
+    /// Why it cannot be requested (then it is listed, not offered).
+    #[serde(default)]
+    pub blocked: Option<String>,
 }
 
 /// One of the person's own access requests, as their page shows it.

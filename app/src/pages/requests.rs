@@ -103,10 +103,10 @@ fn NewRequest(
     let role = typed_or(&create, "role_arn", String::new());
     let hours = typed_or(&create, "hours", "8".into());
     let why = typed_or(&create, "justification", String::new());
-    let none = roles.is_empty();
+    let none = roles.iter().all(|r| r.blocked.is_some() || r.held);
     let role_options = roles
         .into_iter()
-        .filter(|r| !r.held)
+        .filter(|r| !r.held && r.blocked.is_none())
         .map(|r| {
             let selected = r.arn == role;
             let label = format!(
@@ -128,7 +128,7 @@ fn NewRequest(
     view! {
         <h2>"Ask for a role"</h2>
         {if none {
-            view! { <p class="empty-state" data-testid="nothing-to-request">"No role can be requested yet: none may call an API route, or every one is given through IAM Identity Center (ask an admin to bind a group)."</p> }.into_any()
+            view! { <p class="empty-state" data-testid="nothing-to-request">"No role can be requested here now: the table below says why for each, and who to ask instead."</p> }.into_any()
         } else {
             view! {
                 <ActionForm action=create attr:class="form-grid" attr:data-testid="request-form">
@@ -170,6 +170,11 @@ fn RoleTable(roles: Vec<RequestableRole>) -> impl IntoView {
                     <tr>
                         <td>{r.name.clone()}{r.held.then(|| view! { " " <span class="badge badge-ok">"you hold it"</span> })}</td>
                         <td><ul class="plain">{r.routes.into_iter().map(|x| view! { <li><code>{x}</code></li> }).collect_view()}</ul></td>
+                        <td data-testid="request-how">{match r.blocked {
+                            Some(why) => view! { <span class="muted">{why}</span> }.into_any(),
+                            None if r.held => view! { <span>"You hold it until its end."</span> }.into_any(),
+                            None => view! { <span>"Ask for it above."</span> }.into_any(),
+                        }}</td>
                     </tr>
                 }
             })
@@ -178,7 +183,7 @@ fn RoleTable(roles: Vec<RequestableRole>) -> impl IntoView {
             <h2>"What each role may call"</h2>
             <div class="table-wrap">
                 <table data-testid="requestable-roles">
-                    <thead><tr><th>"Role"</th><th>"Routes"</th></tr></thead>
+                    <thead><tr><th>"Role"</th><th>"Routes"</th><th>"How to get it"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>

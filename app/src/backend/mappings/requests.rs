@@ -185,8 +185,8 @@ pub async fn options(state: &AppState, who: Uuid) -> Result<RequestOptions, Work
         .map(|g| &g.role)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
-        .filter(|role| not_requestable(state, role, 1).is_none())
         .map(|role| RequestableRole {
+            blocked: not_requestable(state, role, 1),
             arn: role.to_string(),
             name: role.name().to_string(),
             routes: desired
