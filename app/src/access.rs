@@ -195,6 +195,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         "request a role for oneself, for a bounded time",
     ),
     f("/api/requests/withdraw", Rule::SignedIn, "id=999999", "withdraw one's own waiting request"),
+    f(
+        "/api/requests/confirm",
+        Rule::SignedIn,
+        "id=999999",
+        "confirm one's own waiting request after its role changed",
+    ),
     f("/api/api-owners/get", READ, "api_id=zzzzzzzzzz", "the owners of an API"),
     f(
         "/api/api-owners/set",

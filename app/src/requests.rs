@@ -74,3 +74,18 @@ pub async fn withdraw_request(id: i64) -> Result<FormOutcome, AppError> {
     };
     answer_typed(result, &[])
 }
+
+/// Anyone signed in: confirm one of their own waiting requests after its role changed (the
+/// reviewers then see it against the role as it is now).
+#[server(endpoint = "requests/confirm")]
+pub async fn confirm_request(id: i64) -> Result<FormOutcome, AppError> {
+    let who = requester()?;
+    let state = app_state()?;
+    let result = match requests::confirm(&state.pool, &actor(), who, id).await {
+        Ok(()) => Ok(FormOutcome::message(format!(
+            "Request {id} now asks for the role as it is; it waits for a reviewer."
+        ))),
+        Err(e) => Err(AppError::from(e)),
+    };
+    answer_typed(result, &[])
+}

@@ -14,6 +14,8 @@ arguments as moto_server). What this adds, and why:
   cannot. `POST /scim/v2/Groups` (SCIM 2.0 core Group: `displayName`, `externalId`) creates
   such a group in the identity store of the account/region's Identity Center instance
   (query `region=`, default us-east-1). A duplicate display name answers 409 like SCIM does.
+  `POST /scim/v2/Users` (`userName`, `displayName`) provisions a user the same way: Entra ID
+  sends the user principal name as `userName`, which GetUserId finds (a duplicate: 409).
 - UpdateMethod (missing in moto): API Gateway's JSON-patch subset on a method, as its reference
   documents it — `replace` on /authorizationType, /authorizerId, /apiKeyRequired,
   /operationName, /requestValidatorId; `add`/`remove` on /authorizationScopes (one scope) and
@@ -39,7 +41,7 @@ from uuid import uuid4
 from moto import server
 from moto.apigateway.responses import APIGatewayResponse
 from moto.core.utils import unix_time
-from moto.identitystore.models import Group, identitystore_backends
+from moto.identitystore.models import Group, User, identitystore_backends
 from moto.ssoadmin.models import ssoadmin_backends
 from moto.ssoadmin.responses import SSOAdminResponse
 
@@ -363,10 +365,50 @@ def scim_groups(environ, start_response):
         "meta": {"resourceType": "Group"}})
 
 
+def scim_users(environ, start_response):
+    """SCIM 2.0 `POST /scim/v2/Users`, as Entra ID's provisioning calls it."""
+    from urllib.parse import parse_qs
+
+    region = parse_qs(environ.get("QUERY_STRING", "")).get("region", ["us-east-1"])[0]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    user_name, name = body.get("userName"), body.get("displayName") or body.get("userName")
+
+    def reply(status, payload):
+        data = json.dumps(payload).encode()
+        start_response(status, [("Content-Type", "application/scim+json"),
+                                ("Content-Length", str(len(data)))])
+        return [data]
+
+    if not user_name:
+        return reply("400 Bad Request", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "400", "detail": "userName is required"})
+    instance = ssoadmin_backends[ACCOUNT][region].instances[0]
+    store_id = instance.identity_store_id
+    backend = identitystore_backends[ACCOUNT][region]
+    store = backend._IdentityStoreBackend__get_identity_store(store_id)
+    if any(u.UserName == user_name for u in store.users.values()):
+        return reply("409 Conflict", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "409", "scimType": "uniqueness",
+            "detail": f"a user named {user_name} exists"})
+    user_id = str(uuid4())
+    store.users[user_id] = User(user_id, store_id, user_name, None, name, "", "", [], [], [],
+                                "", "", "", "", "")
+    return reply("201 Created", {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": user_id, "userName": user_name, "displayName": name,
+        "meta": {"resourceType": "User"}})
+
+
 class WithScim(server.DomainDispatcherApplication):
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == "/scim/v2/Groups" and environ.get("REQUEST_METHOD") == "POST":
-            return scim_groups(environ, start_response)
+        if environ.get("REQUEST_METHOD") == "POST":
+            if environ.get("PATH_INFO") == "/scim/v2/Groups":
+                return scim_groups(environ, start_response)
+            if environ.get("PATH_INFO") == "/scim/v2/Users":
+                return scim_users(environ, start_response)
         return super().__call__(environ, start_response)
 
 

@@ -3,14 +3,15 @@ import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const PAGES = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Reviews', 'Drift', 'History', 'Sync', 'Request access'];
+export const PAGES = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Reviews', 'Drift', 'History', 'Sync'];
 const READERS = ['Home', 'APIs', 'Groups', 'Roles', 'Mappings', 'Change sets', 'Drift', 'History'];
 
-// Everyone signed in may ask for access: the last link of every navigation.
+// (Everyone signed in may also ask for access: beside their name, or — without a role — as the
+// only link of the navigation.)
 export const DEMO_USERS = {
-  admin: { name: 'Ada Admin', roles: 'admin', nav: [...READERS, 'Sync', 'Request access'] },
-  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 6), 'Reviews', 'Drift', 'History', 'Request access'] },
-  auditor: { name: 'Arun Auditor', roles: 'auditor', nav: [...READERS, 'Request access'] },
+  admin: { name: 'Ada Admin', roles: 'admin', nav: [...READERS, 'Sync'] },
+  reviewer: { name: 'Rita Reviewer', roles: 'reviewer', nav: [...READERS.slice(0, 6), 'Reviews', 'Drift', 'History'] },
+  auditor: { name: 'Arun Auditor', roles: 'auditor', nav: READERS },
   'admin-reviewer': { name: 'Sam Both', roles: 'admin, reviewer', nav: PAGES },
 } as const;
 

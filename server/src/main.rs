@@ -129,7 +129,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 &cli.serve.directory.directory_file,
             ) {
                 (true, Some(endpoint), Some(file)) => {
-                    seed_demo::provision_groups(endpoint.as_str(), file).await
+                    seed_demo::provision_directory(endpoint.as_str(), file).await
                 }
                 _ => Ok(()),
             }

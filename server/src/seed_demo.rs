@@ -255,10 +255,10 @@ async fn seed_api(aws: &AwsClients, api: &DemoApi) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Provisions every group of the demo directory file into the identity store through the SCIM
+/// Provisions every group (and then every person) of the demo directory file into the identity store through the SCIM
 /// endpoint the local AWS endpoint serves (end2end/stack/moto_server.py), as Entra ID's
 /// provisioning service would: `POST /scim/v2/Groups` with `displayName` and `externalId`.
-pub async fn provision_groups(endpoint: &str, directory_file: &str) -> anyhow::Result<()> {
+pub async fn provision_directory(endpoint: &str, directory_file: &str) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(directory_file)
         .with_context(|| format!("reading the directory file {directory_file}"))?;
     let directory: serde_json::Value = serde_json::from_str(&text)
@@ -291,5 +291,36 @@ pub async fn provision_groups(endpoint: &str, directory_file: &str) -> anyhow::R
         }
     }
     println!("identity store: provisioned {made} groups by SCIM ({kept} were there already)");
+    let url = format!("{}/scim/v2/Users", endpoint.trim_end_matches('/'));
+    let (mut made, mut kept) = (0, 0);
+    for user in directory["users"].as_array().into_iter().flatten() {
+        let (Some(user_name), Some(name)) = (
+            user["userPrincipalName"].as_str(),
+            user["displayName"].as_str(),
+        ) else {
+            continue;
+        };
+        let sent = client
+            .post(&url)
+            .header("content-type", "application/scim+json")
+            .json(&serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": user_name,
+                "displayName": name,
+                "externalId": user["id"],
+            }))
+            .send()
+            .await
+            .with_context(|| format!("SCIM-provisioning user {user_name}"))?;
+        match sent.status().as_u16() {
+            201 => made += 1,
+            409 => kept += 1,
+            status => anyhow::bail!(
+                "SCIM-provisioning user {user_name}: {status} {}",
+                sent.text().await.unwrap_or_default()
+            ),
+        }
+    }
+    println!("identity store: provisioned {made} users by SCIM ({kept} were there already)");
     Ok(())
 }

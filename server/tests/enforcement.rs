@@ -380,6 +380,71 @@ async fn a_group_missing_from_the_identity_store_is_refused_in_the_plan_and_noth
     );
 }
 
+#[tokio::test]
+async fn a_persons_request_becomes_a_user_assignment_once_they_are_provisioned() {
+    let pool = migrated_database().await;
+    let moto = start_moto().await;
+    let proxy = AwsProxy::start(&moto.1).await;
+    let direct = moto.clients().await;
+    sqlx::query(
+        "INSERT INTO directory_people (source, object_id, directory_ref, display_name, user_principal_name)
+         VALUES ('file', 'p-nora', 'p-nora', 'Nora Nobody', 'nora.nobody@contoso.test')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let pusher = pusher(&pool, &moto, &proxy).await;
+    let nora = Binding {
+        group: GroupRef::person("file", "p-nora"),
+        role: role(),
+    };
+    let id = approved(&pool, vec![ChangeItem::AddBinding(nora.clone())]).await;
+
+    // Not in the identity store yet: refused by name, nothing written.
+    let err = pusher.plan(id).await.unwrap_err().to_string();
+    assert!(
+        err.contains("Nora Nobody is not in the IAM Identity Center identity store"),
+        "{err}"
+    );
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+
+    // SCIM provisions her, her user principal name as user name: a user assignment.
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/scim/v2/Users", moto.1))
+        .json(&serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "nora.nobody@contoso.test",
+            "displayName": "Nora Nobody",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_id = created["id"].as_str().unwrap().to_string();
+    let plan = pusher.plan(id).await.unwrap();
+    assert_eq!(
+        plan.iter().map(|s| s.call.summary()).collect::<Vec<_>>(),
+        [
+            "create permission set orders-readers, tagged gatehouse:managed=true",
+            "assign user Nora Nobody to permission set orders-readers in account 123456789012",
+        ]
+    );
+    assert_eq!(
+        push(&pool, &pusher, id).await,
+        ["CreatePermissionSet", "CreateAccountAssignment"]
+    );
+    assert_eq!(assigned(&direct).await, [user_id]);
+
+    // Her access ends: the revocation deletes the user's assignment.
+    let id = approved(&pool, vec![ChangeItem::RemoveBinding(nora)]).await;
+    assert_eq!(push(&pool, &pusher, id).await, ["DeleteAccountAssignment"]);
+    assert!(assigned(&direct).await.is_empty());
+}
+
 /// The service principal of the Entra enterprise application for AWS.
 const APP: &str = "7c1e9a52-0d3b-4f6e-8a21-5b9c0e4d7f10";
 const ORDERS: &str = "0f3c2b1a-1111-4a5b-8c9d-0e1f2a3b4c5d";

@@ -198,6 +198,39 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
         "{theirs}"
     );
 
+    // The role changes while Nora's request waits: it cannot be approved as asked, and her
+    // page asks her to confirm it against the role as it is now.
+    approved(&app.pool, vec![grant("/orders/{id}")]).await;
+    let stale = workflow::review(&app.pool, &person(2, "Rita Reviewer"), id, true, "ok", 1).await;
+    assert!(stale.is_err(), "{stale:?}");
+    let page = call(&nora, "/api/requests/options", &[]).await;
+    assert_eq!(page["mine"][0]["stale"], true, "{page}");
+    assert!(page["mine"][0]["outcome"]
+        .as_str()
+        .unwrap()
+        .contains("The role changed since you asked"));
+    // Only she may confirm it.
+    let not_hers = call(&sam, "/api/requests/confirm", &[("id", &id.to_string())]).await;
+    assert!(
+        not_hers["refused"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no change set"),
+        "{not_hers}"
+    );
+    let confirmed = call(&nora, "/api/requests/confirm", &[("id", &id.to_string())]).await;
+    assert!(
+        confirmed["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("waits for a reviewer"),
+        "{confirmed}"
+    );
+    assert_eq!(
+        call(&nora, "/api/requests/options", &[]).await["mine"][0]["stale"],
+        false
+    );
+
     // Rita approves Nora's: the desired state binds Nora herself, and her page says so.
     let state = workflow::review(
         &app.pool,
@@ -253,6 +286,21 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
     assert_eq!(
         view.routes[0].chain[0],
         "bound to them directly (an access request)"
+    );
+    // "Who can call GET /orders?" lists her too, through her own binding.
+    let callers =
+        gatehouse::callers::caller_set(&app.pool, &desired, None, "a1b2c3d4e5", "/orders", "GET")
+            .await
+            .unwrap()
+            .page(0);
+    let nora_calls = callers
+        .people
+        .iter()
+        .find(|p| p.name == "Nora Nobody")
+        .unwrap_or_else(|| panic!("{:?}", callers.people));
+    assert_eq!(
+        nora_calls.chains,
+        ["bound to them directly (an access request) → role orders-readers → grant GET /orders on prod"]
     );
     // Once approved, withdrawing is refused (revoking takes a change set).
     let late = call(&nora, "/api/requests/withdraw", &[("id", &id.to_string())]).await;

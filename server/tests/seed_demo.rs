@@ -146,15 +146,15 @@ async fn seeding_creates_the_sample_apis_and_roles_once() {
 }
 
 #[tokio::test]
-async fn seeding_provisions_the_demo_directory_groups_into_the_identity_store_once() {
+async fn seeding_provisions_the_demo_directory_into_the_identity_store_once() {
     let moto = start_moto().await;
     let clients = moto.clients().await;
     let file = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../end2end/stack/demo-directory.json"
     );
-    seed_demo::provision_groups(&moto.1, file).await.unwrap();
-    seed_demo::provision_groups(&moto.1, file).await.unwrap(); // idempotent
+    seed_demo::provision_directory(&moto.1, file).await.unwrap();
+    seed_demo::provision_directory(&moto.1, file).await.unwrap(); // idempotent
 
     let instance = clients.ssoadmin.list_instances().send().await.unwrap();
     let store = instance.instances()[0].identity_store_id().unwrap();
@@ -182,4 +182,20 @@ async fn seeding_provisions_the_demo_directory_groups_into_the_identity_store_on
         .as_str()
         .unwrap();
     assert_eq!(orders.external_ids()[0].id(), orders_id);
+    // And each person, once, by user principal name (what an access request assigns).
+    let users = clients
+        .identitystore
+        .list_users()
+        .identity_store_id(store)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        users.users().len(),
+        directory["users"].as_array().unwrap().len()
+    );
+    assert!(users
+        .users()
+        .iter()
+        .any(|u| u.user_name() == Some("nora.nobody@contoso.test")));
 }

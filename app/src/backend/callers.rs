@@ -15,6 +15,7 @@ use crate::{
     domain::{
         callers::{below, entries, links},
         desired::DesiredState,
+        effective::through,
         grant::GroupRef,
     },
 };
@@ -71,12 +72,39 @@ pub async fn caller_set(
          ORDER BY lower(p.display_name), p.object_id",
         edges = super::memberships::edges(at.is_some())
     );
-    let people: Vec<PersonRow> = sqlx::query_as(&sql)
+    let mut people: Vec<PersonRow> = sqlx::query_as(&sql)
         .bind(at)
         .bind(&sources)
         .bind(&ids)
         .fetch_all(pool)
         .await?;
+    // People bound directly (access requests) may call too: their own object id stands in
+    // their list of direct "groups", and `page` reads it as the binding of that one person.
+    let (sources, ids): (Vec<String>, Vec<String>) = bound
+        .iter()
+        .filter(|g| g.is_person())
+        .map(|g| (g.source.clone(), g.object_id.clone()))
+        .unzip();
+    if !ids.is_empty() {
+        let direct: Vec<PersonRow> = sqlx::query_as(
+            "SELECT p.source, p.object_id, p.display_name, p.user_principal_name,
+                    ARRAY[p.object_id]
+             FROM directory_people p
+             JOIN UNNEST($1::text[], $2::text[]) AS d(source, object_id)
+               ON p.source = d.source AND p.object_id = d.object_id",
+        )
+        .bind(&sources)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?;
+        for row in direct {
+            match people.iter_mut().find(|p| p.0 == row.0 && p.1 == row.1) {
+                Some(known) => known.4.push(row.1.clone()),
+                None => people.push(row),
+            }
+        }
+        people.sort_by(|a, b| (a.2.to_lowercase(), &a.1).cmp(&(b.2.to_lowercase(), &b.1)));
+    }
     let names = Names::load(pool, reached.iter().copied()).await?;
     Ok(CallerSet {
         bound,
@@ -98,16 +126,17 @@ impl CallerSet {
             .map(|(source, oid, name, username, direct)| {
                 let direct: Vec<GroupRef> = direct
                     .iter()
-                    .map(|object_id| GroupRef::group(source, object_id))
+                    .map(|object_id| match object_id == oid {
+                        true => GroupRef::person(source, oid),
+                        false => GroupRef::group(source, object_id),
+                    })
                     .collect();
                 let chains = links(&direct, &self.below, &self.entries)
                     .into_iter()
                     .map(|l| {
-                        let path: Vec<String> =
-                            l.path.iter().map(|g| self.names.group(g)).collect();
                         format!(
-                            "member of {} → role {} → grant {}",
-                            path.join(" ⊂ "),
+                            "{} → role {} → grant {}",
+                            through(&l.path, &|g| self.names.group(g)),
                             l.role.name(),
                             l.grant
                         )

@@ -37,9 +37,12 @@ fn Navigation(user: CurrentUser) -> impl IntoView {
     // The current page by what the path belongs to (a person's page belongs with Groups, "Try a
     // call" with APIs), not only by the link's prefix.
     let location = leptos_router::hooks::use_location();
+    // Asking for access is a section of its own only for people without a role; the others
+    // find it beside their name (the navigation stays one line).
+    let has_role = user.has_any_role();
     let links = Page::ALL
         .into_iter()
-        .filter(|page| user.may_view(*page))
+        .filter(|page| user.may_view(*page) && (*page != Page::Requests || !has_role))
         .map(|page| {
             let current = move || {
                 let path = location.pathname.get();
@@ -73,7 +76,10 @@ fn UserMenu(user: CurrentUser) -> impl IntoView {
                 <span class="user-name" data-testid="user-name">{user.display_name.clone()}</span>
                 <span class="user-roles" data-testid="user-roles">{roles}</span>
             </span>
-            <a class="button button-quiet" href="/tokens" data-testid="tokens-link">"API tokens"</a>
+            {user.has_any_role().then(|| view! {
+                <a class="button button-quiet" href="/requests" data-testid="requests-link">"Request access"</a>
+                <a class="button button-quiet" href="/tokens" data-testid="tokens-link">"API tokens"</a>
+            })}
             <SignOutButton/>
         </div>
     }

@@ -176,6 +176,13 @@ impl Principal {
             id: id.into(),
         }
     }
+
+    pub fn user(id: &str) -> Principal {
+        Principal {
+            kind: "USER".into(),
+            id: id.into(),
+        }
+    }
 }
 
 impl Call {

@@ -62,6 +62,14 @@ impl GroupRef {
     pub fn is_person(&self) -> bool {
         self.kind == PrincipalKind::Person
     }
+
+    /// Its page: a group's, or the person's.
+    pub fn href(&self) -> String {
+        match self.kind {
+            PrincipalKind::Group => format!("/groups/{}/{}", self.source, self.object_id),
+            PrincipalKind::Person => format!("/people/{}/{}", self.source, self.object_id),
+        }
+    }
 }
 
 /// "Members of this group use this role."

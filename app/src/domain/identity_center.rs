@@ -70,6 +70,9 @@ pub struct IdentityCenterActual {
     pub permission_sets: BTreeMap<RoleArn, PermissionSetActual>,
     /// The desired bindings' groups, as found in the identity store.
     pub groups: BTreeMap<GroupRef, GroupMatch>,
+    /// The people bound directly (access requests): their name, and their identity-store user
+    /// id when one has their user name (the user principal name SCIM provisions as `userName`).
+    pub users: BTreeMap<GroupRef, (String, Option<String>)>,
     /// Names of identity-store principals met in assignments, by id.
     pub names: BTreeMap<String, String>,
 }
@@ -128,10 +131,20 @@ pub fn plan(desired: &DesiredState, actual: &IdentityCenterActual) -> Result<Vec
         let mut wanted_principals: BTreeMap<Principal, (String, bool)> = BTreeMap::new();
         for binding in desired.bindings.iter().filter(|b| &b.role == role) {
             if binding.group.is_person() {
-                return Err(PlanError::PersonInIdentityCenter {
-                    person: binding.group.object_id.clone(),
-                    role: role.name().into(),
-                });
+                match actual.users.get(&binding.group) {
+                    Some((name, Some(id))) => {
+                        wanted_principals.insert(Principal::user(id), (name.clone(), false));
+                        continue;
+                    }
+                    found => {
+                        return Err(PlanError::PersonNotProvisioned {
+                            person: found
+                                .map(|(name, _)| name.clone())
+                                .unwrap_or_else(|| binding.group.object_id.clone()),
+                            role: role.name().into(),
+                        })
+                    }
+                }
             }
             let found = actual.groups.get(&binding.group);
             let (id, name, by_name) = match found {
@@ -269,6 +282,7 @@ mod tests {
                 .iter()
                 .map(|(id, m)| (group(id), m.clone()))
                 .collect(),
+            users: BTreeMap::new(),
             names: BTreeMap::new(),
         }
     }
@@ -361,17 +375,34 @@ mod tests {
     }
 
     #[test]
-    fn a_person_bound_by_a_request_is_refused_not_skipped() {
+    fn a_person_bound_by_a_request_is_assigned_as_a_user_or_refused_by_name() {
+        let nora = GroupRef::person("graph", "p-nora");
         let person = ChangeItem::AddBinding(Binding {
-            group: GroupRef::person("graph", "p-nora"),
+            group: nora.clone(),
             role: role(),
         });
         let desired = DesiredState::default().apply(&[person]).unwrap();
-        let err = plan(&desired, &actual(PermissionSetActual::default(), &[]))
-            .unwrap_err()
-            .to_string();
+        let mut ic = actual(PermissionSetActual::default(), &[]);
+        ic.users
+            .insert(nora.clone(), ("Nora Nobody".into(), Some("u-nora".into())));
+        let steps = plan(&desired, &ic).unwrap();
+        assert_eq!(
+            ops(&steps),
+            ["CreatePermissionSet", "CreateAccountAssignment"]
+        );
+        let Call::CreateAccountAssignment { principal, .. } = &steps[1].call else {
+            panic!()
+        };
+        assert_eq!(principal, &Principal::user("u-nora"));
+        assert_eq!(
+            steps[1].call.summary(),
+            "assign user Nora Nobody to permission set orders-readers in account 123456789012"
+        );
+        // Not in the identity store: refused by name, never skipped.
+        ic.users.insert(nora, ("Nora Nobody".into(), None));
+        let err = plan(&desired, &ic).unwrap_err().to_string();
         assert!(
-            err.contains("p-nora") && err.contains("assigns groups only"),
+            err.contains("Nora Nobody") && err.contains("not in the IAM Identity Center"),
             "{err}"
         );
     }

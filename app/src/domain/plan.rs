@@ -100,8 +100,8 @@ pub enum PlanError {
     AuthorizerNameTaken { api: String, uri: String },
     #[error("group {group} is not in the IAM Identity Center identity store, so it cannot be assigned to {role}: provision it from Entra ID (add it to the AWS IAM Identity Center enterprise application's provisioning scope and wait for the next SCIM cycle, or use Provision on demand), then push again")]
     GroupNotProvisioned { group: String, role: String },
-    #[error("{role} is enforced through IAM Identity Center, where Gatehouse assigns groups only; the binding of person {person} (an access request's) cannot be pushed: remove it with a change set, or bind a group")]
-    PersonInIdentityCenter { person: String, role: String },
+    #[error("{person} is not in the IAM Identity Center identity store (no user has their user principal name as user name), so their access request cannot be assigned to {role}: provision them from Entra ID (add them to the AWS IAM Identity Center enterprise application's provisioning scope, or use Provision on demand), then push again")]
+    PersonNotProvisioned { person: String, role: String },
 }
 
 /// API Gateway's limit on a resource policy.

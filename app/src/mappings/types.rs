@@ -358,9 +358,6 @@ pub struct RequestableRole {
     pub routes: Vec<String>,
     /// The person holds it already (an earlier request, still running).
     pub held: bool,
-    /// Why it cannot be requested (then it is listed, not offered).
-    #[serde(default)]
-    pub blocked: Option<String>,
 }
 
 /// One of the person's own access requests, as their page shows it.
@@ -377,6 +374,9 @@ pub struct MyRequest {
     pub reviews: Vec<String>,
     /// The change set that revoked it at its end.
     pub revoked_by: Option<i64>,
+    /// Waiting, but the role changed since it was asked: the requester confirms it again.
+    #[serde(default)]
+    pub stale: bool,
 }
 
 /// The request page: what may be asked for, and what was.

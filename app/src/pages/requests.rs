@@ -9,15 +9,22 @@ use crate::{
     components::{loaded::error_view, state::StateBadge},
     form::FormOutcome,
     mappings::types::{MyRequest, RequestOptions, RequestableRole},
-    requests::{get_request_options, CreateRequest, WithdrawRequest},
+    requests::{get_request_options, ConfirmRequest, CreateRequest, WithdrawRequest},
 };
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
     let create = ServerAction::<CreateRequest>::new();
     let withdraw = ServerAction::<WithdrawRequest>::new();
+    let confirm = ServerAction::<ConfirmRequest>::new();
     let options = Resource::new(
-        move || (create.version().get(), withdraw.version().get()),
+        move || {
+            (
+                create.version().get(),
+                withdraw.version().get(),
+                confirm.version().get(),
+            )
+        },
         |_| get_request_options(),
     );
     view! {
@@ -25,10 +32,11 @@ pub fn RequestsPage() -> impl IntoView {
         <h1>"Request access"</h1>
         <p class="lede">"Ask for a role for yourself, for a bounded time. A reviewer decides; once it is approved and pushed to AWS you may call the role's routes until the end you chose, when Gatehouse takes the access back by itself."</p>
         {move || withdraw.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
+        {move || confirm.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match options.await {
-                    Ok(o) => view! { <Requests o create withdraw/> }.into_any(),
+                    Ok(o) => view! { <Requests o create withdraw confirm/> }.into_any(),
                     Err(e) => error_view(&e),
                 }
             })}
@@ -41,6 +49,7 @@ fn Requests(
     o: RequestOptions,
     create: ServerAction<CreateRequest>,
     withdraw: ServerAction<WithdrawRequest>,
+    confirm: ServerAction<ConfirmRequest>,
 ) -> impl IntoView {
     view! {
         {(!o.in_directory).then(|| view! {
@@ -50,7 +59,7 @@ fn Requests(
         {if o.mine.is_empty() {
             view! { <p class="empty-state" data-testid="no-requests">"You have not asked for anything yet. Choose a role below and say why you need it."</p> }.into_any()
         } else {
-            view! { <MyRequests mine=o.mine withdraw/> }.into_any()
+            view! { <MyRequests mine=o.mine withdraw confirm/> }.into_any()
         }}
         <NewRequest roles=o.roles.clone() durations=o.durations create/>
         <RoleTable roles=o.roles/>
@@ -58,12 +67,18 @@ fn Requests(
 }
 
 #[component]
-fn MyRequests(mine: Vec<MyRequest>, withdraw: ServerAction<WithdrawRequest>) -> impl IntoView {
+fn MyRequests(
+    mine: Vec<MyRequest>,
+    withdraw: ServerAction<WithdrawRequest>,
+    confirm: ServerAction<ConfirmRequest>,
+) -> impl IntoView {
     let rows = mine
         .into_iter()
         .map(|r| {
             let waiting = r.state == "submitted";
             let label = format!("Withdraw request {}", r.id);
+            let confirm_label = format!("Confirm request {} again", r.id);
+            let stale = r.stale;
             view! {
                 <tr data-request=r.id>
                     <td class="num">{r.id}</td>
@@ -73,7 +88,13 @@ fn MyRequests(mine: Vec<MyRequest>, withdraw: ServerAction<WithdrawRequest>) -> 
                         {r.reviews.into_iter().map(|w| view! { <br/><span class="muted small">{w}</span> }).collect_view()}
                     </td>
                     <td class="nowrap">{if r.ends_at.is_empty() { "—".to_string() } else { format!("{} UTC", r.ends_at) }}</td>
-                    <td>{waiting.then(|| view! {
+                    <td>{stale.then(|| view! {
+                        <ActionForm action=confirm attr:class="inline-form">
+                            <input type="hidden" name="id" value=r.id/>
+                            <button type="submit" class="button button-small button-primary" aria-label=confirm_label>"Confirm again"</button>
+                        </ActionForm>
+                    })}
+                    {waiting.then(|| view! {
                         <ActionForm action=withdraw attr:class="inline-form">
                             <input type="hidden" name="id" value=r.id/>
                             <button type="submit" class="button button-small" aria-label=label>"Withdraw"</button>
@@ -103,10 +124,10 @@ fn NewRequest(
     let role = typed_or(&create, "role_arn", String::new());
     let hours = typed_or(&create, "hours", "8".into());
     let why = typed_or(&create, "justification", String::new());
-    let none = roles.iter().all(|r| r.blocked.is_some() || r.held);
+    let none = roles.iter().all(|r| r.held);
     let role_options = roles
         .into_iter()
-        .filter(|r| !r.held && r.blocked.is_none())
+        .filter(|r| !r.held)
         .map(|r| {
             let selected = r.arn == role;
             let label = format!(
@@ -128,7 +149,7 @@ fn NewRequest(
     view! {
         <h2>"Ask for a role"</h2>
         {if none {
-            view! { <p class="empty-state" data-testid="nothing-to-request">"No role can be requested here now: the table below says why for each, and who to ask instead."</p> }.into_any()
+            view! { <p class="empty-state" data-testid="nothing-to-request">"There is nothing to ask for: no role may call an API route yet, or you hold every one that does."</p> }.into_any()
         } else {
             view! {
                 <ActionForm action=create attr:class="form-grid" attr:data-testid="request-form">
@@ -170,11 +191,7 @@ fn RoleTable(roles: Vec<RequestableRole>) -> impl IntoView {
                     <tr>
                         <td>{r.name.clone()}{r.held.then(|| view! { " " <span class="badge badge-ok">"you hold it"</span> })}</td>
                         <td><ul class="plain">{r.routes.into_iter().map(|x| view! { <li><code>{x}</code></li> }).collect_view()}</ul></td>
-                        <td data-testid="request-how">{match r.blocked {
-                            Some(why) => view! { <span class="muted">{why}</span> }.into_any(),
-                            None if r.held => view! { <span>"You hold it until its end."</span> }.into_any(),
-                            None => view! { <span>"Ask for it above."</span> }.into_any(),
-                        }}</td>
+                        <td data-testid="request-how">{if r.held { "You hold it until its end." } else { "Ask for it above." }}</td>
                     </tr>
                 }
             })
@@ -183,7 +200,7 @@ fn RoleTable(roles: Vec<RequestableRole>) -> impl IntoView {
             <h2>"What each role may call"</h2>
             <div class="table-wrap">
                 <table data-testid="requestable-roles">
-                    <thead><tr><th>"Role"</th><th>"Routes"</th><th>"How to get it"</th></tr></thead>
+                    <thead><tr><th>"Role"</th><th>"Routes"</th><th>"For you"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>

@@ -221,7 +221,7 @@ pub async fn api_matrix(
             MatrixRow {
                 group: name.clone(),
                 key: format!("{}/{}", group.source, group.object_id),
-                group_href: format!("/groups/{}/{}", group.source, group.object_id),
+                group_href: group.href(),
                 roles,
                 cells: cells(&now, &draft, &api, group, &routes),
             }

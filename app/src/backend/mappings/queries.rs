@@ -162,6 +162,8 @@ struct MappingKeyRow {
     group_source: String,
     group_id: String,
     role_arn: String,
+    /// `person` for an access request's binding of one person.
+    principal_kind: String,
 }
 
 /// Bindings with their group's name; a search matches the group, the role or a route. The
@@ -170,7 +172,7 @@ struct MappingKeyRow {
 const MAPPING_ROWS: &str = "SELECT b.sort_name,
                COALESCE(g.display_name, p.display_name || ' (person)',
                         b.group_source || ' group ' || b.group_id) AS group_name,
-               b.group_source, b.group_id, b.role_arn
+               b.group_source, b.group_id, b.role_arn, b.principal_kind
         FROM bindings b
         LEFT JOIN directory_groups g ON b.principal_kind = 'group'
             AND g.source = b.group_source AND g.object_id = b.group_id
@@ -260,7 +262,10 @@ pub async fn mappings(
             .iter()
             .map(|r| MappingRow {
                 group: r.group_name.clone(),
-                group_href: format!("/groups/{}/{}", r.group_source, r.group_id),
+                group_href: match r.principal_kind.as_str() {
+                    "person" => format!("/people/{}/{}", r.group_source, r.group_id),
+                    _ => format!("/groups/{}/{}", r.group_source, r.group_id),
+                },
                 role: r.role_arn.clone(),
                 routes: routes(&r.role_arn),
             })
@@ -353,10 +358,7 @@ pub async fn role_mappings(
         .iter()
         .map(|g| {
             (
-                (
-                    names.group(g),
-                    format!("/groups/{}/{}", g.source, g.object_id),
-                ),
+                (names.group(g), g.href()),
                 counts
                     .get(&(g.source.clone(), g.object_id.clone()))
                     .copied(),

@@ -21,7 +21,6 @@ use crate::{
     domain::{
         change_set::{Action, State},
         desired::{ChangeItem, Route},
-        enforcement::Enforcement,
         expiry,
         grant::GroupRef,
         names::RoleArn,
@@ -49,18 +48,13 @@ async fn directory_person(pool: &PgPool, oid: Uuid) -> sqlx::Result<Option<(Grou
     Ok(row.map(|(source, id, name)| (GroupRef::person(&source, &id), name)))
 }
 
-/// Why a role cannot be requested, worded for the requester (`None`: it can).
-fn not_requestable(state: &AppState, role: &RoleArn, routes: usize) -> Option<String> {
+/// Why a role cannot be requested, worded for the requester (`None`: it can). Every
+/// enforcement mode can name one person (Identity Center: a user assignment; SAML: the user's
+/// app role assignment; token mode: the person's object id), and `none` records it.
+fn not_requestable(role: &RoleArn, routes: usize) -> Option<String> {
     if routes == 0 {
         return Some(format!(
             "Role {} may call no API route yet, so it would give you nothing.",
-            role.name()
-        ));
-    }
-    if state.settings.aws.enforcement_of(role.account.as_str()) == Enforcement::IdentityCenter {
-        return Some(format!(
-            "Role {} is given through IAM Identity Center, where Gatehouse assigns groups only: \
-             ask an admin to bind a group you are in.",
             role.name()
         ));
     }
@@ -87,7 +81,7 @@ pub async fn create(
     };
     let desired = state.desired.current(&state.pool).await?;
     let routes = desired.state.grants_of(&asked.role).len();
-    if let Some(why) = not_requestable(state, &asked.role, routes) {
+    if let Some(why) = not_requestable(&asked.role, routes) {
         return Err(Fields(vec![("role_arn", why)]));
     }
     let item = request::item(person.clone(), asked.role.clone());
@@ -186,7 +180,6 @@ pub async fn options(state: &AppState, who: Uuid) -> Result<RequestOptions, Work
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .map(|role| RequestableRole {
-            blocked: not_requestable(state, role, 1),
             arn: role.to_string(),
             name: role.name().to_string(),
             routes: desired
@@ -242,6 +235,21 @@ pub async fn mine(pool: &PgPool, who: Uuid) -> sqlx::Result<Vec<MyRequest>> {
     .fetch_all(pool)
     .await?;
     let now = crate::backend::clock::now();
+    // A waiting request whose role changed since (another change set applied on it) cannot
+    // be approved as asked: its requester confirms it against the role as it is now.
+    let mut stale_ids = Vec::new();
+    let mut conn = pool.acquire().await?;
+    for (id, ..) in rows.iter().filter(|r| r.2 == "submitted") {
+        if let Some(cs) = store::change_set(&mut conn, *id, false).await? {
+            if !store::conflicting(&mut conn, cs.base_version, &cs.items)
+                .await?
+                .is_empty()
+            {
+                stale_ids.push(*id);
+            }
+        }
+    }
+    drop(conn);
     Ok(rows
         .into_iter()
         .map(|(id, title, state, ends, created, revoked_by)| {
@@ -263,11 +271,21 @@ pub async fn mine(pool: &PgPool, who: Uuid) -> sqlx::Result<Vec<MyRequest>> {
                     }
                 })
                 .collect();
-            let ended = revoked_by.is_some() || ends.is_some_and(|e| e <= now);
+            let outcome = if revoked_by.is_some() {
+                "Ended: the access was revoked at its end.".to_string()
+            } else if ends.is_some_and(|e| e <= now) && state != "submitted" {
+                "Its end has passed: Gatehouse is revoking it.".to_string()
+            } else if stale_ids.contains(&id) {
+                "The role changed since you asked: confirm your request to ask for it as it is now."
+                    .to_string()
+            } else {
+                outcome(&state)
+            };
             MyRequest {
+                stale: stale_ids.contains(&id),
                 id,
                 title,
-                outcome: outcome(&state, ended),
+                outcome,
                 state,
                 ends_at: ends.map(expiry::show).unwrap_or_default(),
                 asked_at: utc(created),
@@ -278,41 +296,50 @@ pub async fn mine(pool: &PgPool, who: Uuid) -> sqlx::Result<Vec<MyRequest>> {
         .collect())
 }
 
-/// What the requester reads about where their request stands.
-fn outcome(state: &str, ended: bool) -> String {
-    match (state, ended) {
-        ("submitted", _) => "Waiting for a reviewer.".into(),
-        ("approved" | "pushing", true) | ("pushed", true) => {
-            "Ended: the access was revoked at its end.".into()
-        }
-        ("approved", false) => "Approved: an admin pushes it to AWS next.".into(),
-        ("pushing", false) => "Approved, being pushed to AWS.".into(),
-        ("pushed", false) => "Granted: you may use the role until it ends.".into(),
-        ("push_failed", _) => {
-            "Approved, but the push to AWS failed: an admin will retry it.".into()
-        }
-        ("rejected", _) => "Rejected.".into(),
-        ("withdrawn", _) => "Withdrawn.".into(),
-        (other, _) => other.to_string(),
+/// What the requester reads about where their request stands (before its end).
+fn outcome(state: &str) -> String {
+    match state {
+        "submitted" => "Waiting for a reviewer.".into(),
+        "approved" => "Approved: an admin pushes it to AWS next.".into(),
+        "pushing" => "Approved, being pushed to AWS.".into(),
+        "pushed" => "Granted: you may use the role until it ends.".into(),
+        "push_failed" => "Approved, but the push to AWS failed: an admin will retry it.".into(),
+        "rejected" => "Rejected.".into(),
+        "withdrawn" => "Withdrawn.".into(),
+        other => other.to_string(),
     }
 }
 
-/// Withdraws `who`'s request `id` (only an access request, only their own, only while it
-/// waits: the workflow refuses the rest).
+/// `who`'s own request `id`, or "no change set" (someone else's change set, or no request:
+/// the same answer, so ids tell nothing).
+async fn own_request(pool: &PgPool, who: Uuid, id: i64) -> Result<(), WorkflowError> {
+    let mut conn = pool.acquire().await?;
+    match store::change_set(&mut conn, id, false).await? {
+        Some(cs) if cs.is_request() && cs.author_oid == who => Ok(()),
+        _ => Err(WorkflowError::NotFound(id)),
+    }
+}
+
+/// Withdraws `who`'s request `id` (only their own, only while it waits: the workflow refuses
+/// the rest).
 pub async fn withdraw(
     pool: &PgPool,
     actor: &Actor,
     who: Uuid,
     id: i64,
 ) -> Result<(), WorkflowError> {
-    let mut conn = pool.acquire().await?;
-    let cs = store::change_set(&mut conn, id, false).await?;
-    drop(conn);
-    match cs {
-        Some(cs) if cs.is_request() && cs.author_oid == who => {
-            super::workflow::withdraw(pool, actor, id).await
-        }
-        // Someone else's change set, or no request: the same answer, so ids tell nothing.
-        _ => Err(WorkflowError::NotFound(id)),
-    }
+    own_request(pool, who, id).await?;
+    super::workflow::withdraw(pool, actor, id).await
+}
+
+/// Confirms `who`'s waiting request `id` against the mappings as they are now (after the role
+/// changed); earlier approvals no longer count.
+pub async fn confirm(
+    pool: &PgPool,
+    actor: &Actor,
+    who: Uuid,
+    id: i64,
+) -> Result<(), WorkflowError> {
+    own_request(pool, who, id).await?;
+    super::workflow::rebase(pool, actor, id).await.map(|_| ())
 }

@@ -25,10 +25,13 @@ impl Pusher {
             return Ok(Default::default());
         }
         let center = self.identity_center().await?;
-        let bound = bound_to(desired, roles);
+        let (people, bound): (Vec<&GroupRef>, Vec<&GroupRef>) = bound_to(desired, roles)
+            .into_iter()
+            .partition(|g| g.is_person());
         let names = group_names(&self.pool, &bound).await?;
+        let people = user_names(&self.pool, &people).await?;
         let (actual, external) = center
-            .read(roles, &names)
+            .read(roles, &names, &people)
             .await
             .map_err(|e| PushError::Aws(format!("{e:#}")))?;
         let groups = groups_by_external_id(&self.pool, &external).await?;
@@ -85,6 +88,39 @@ async fn group_names(
     Ok(groups
         .iter()
         .map(|g| ((*g).clone(), names.group(g)))
+        .collect())
+}
+
+/// The display name and user principal name of each of `people` (bound by access requests):
+/// SCIM provisions the user principal name as the identity-store user's `userName`.
+async fn user_names(
+    pool: &PgPool,
+    people: &[&GroupRef],
+) -> Result<BTreeMap<GroupRef, (String, Option<String>)>, PushError> {
+    let (sources, ids): (Vec<String>, Vec<String>) = people
+        .iter()
+        .map(|p| (p.source.clone(), p.object_id.clone()))
+        .unzip();
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT p.source, p.object_id, p.display_name, p.user_principal_name
+         FROM directory_people p
+         JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
+           ON p.source = wanted.source AND p.object_id = wanted.object_id",
+    )
+    .bind(&sources)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(people
+        .iter()
+        .map(|p| {
+            let found = rows
+                .iter()
+                .find(|r| r.0 == p.source && r.1 == p.object_id)
+                .map(|r| (r.2.clone(), r.3.clone()))
+                .unwrap_or_else(|| (p.object_id.clone(), None));
+            ((*p).clone(), found)
+        })
         .collect())
 }
 

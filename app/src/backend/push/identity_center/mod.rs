@@ -221,6 +221,7 @@ impl IdentityCenter {
         &self,
         roles: &[RoleArn],
         groups: &BTreeMap<GroupRef, String>,
+        people: &BTreeMap<GroupRef, (String, Option<String>)>,
     ) -> anyhow::Result<(IdentityCenterActual, BTreeMap<String, String>)> {
         let all = self.permission_sets().await?;
         let mut actual = IdentityCenterActual::default();
@@ -257,7 +258,49 @@ impl IdentityCenter {
             };
             actual.groups.insert(group.clone(), found);
         }
+        for (person, (name, user_name)) in people {
+            let id = match user_name {
+                Some(user_name) => self.user_id(user_name).await?,
+                None => None,
+            };
+            if let Some(id) = &id {
+                actual.names.insert(id.clone(), name.clone());
+            }
+            actual.users.insert(person.clone(), (name.clone(), id));
+        }
         Ok((actual, external))
+    }
+
+    /// The identity-store user whose `userName` is `user_name`, if there is one.
+    async fn user_id(&self, user_name: &str) -> anyhow::Result<Option<String>> {
+        use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
+        self.limit.acquire().await;
+        let asked = self
+            .clients
+            .identitystore
+            .get_user_id()
+            .identity_store_id(&self.identity_store_id)
+            .alternate_identifier(AlternateIdentifier::UniqueAttribute(
+                UniqueAttribute::builder()
+                    .attribute_path("userName")
+                    .attribute_value(aws_smithy_types::Document::String(user_name.into()))
+                    .build()?,
+            ))
+            .send()
+            .await;
+        match asked {
+            Ok(found) => Ok(Some(found.user_id().to_string())),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(anyhow::anyhow!(
+                "identity store GetUserId {user_name}: {}",
+                DisplayErrorContext(&e)
+            )),
+        }
     }
 
     /// Every group of the identity store (SCIM keeps it to the groups in the provisioning
