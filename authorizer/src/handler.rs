@@ -200,7 +200,7 @@ impl Authorizer {
             }
         };
         log.bundle_version = Some(bundle.version);
-        let membership = Membership::of(&bundle, &caller.principals);
+        let membership = Membership::of(&bundle, &caller.principals_and_self());
         let path = match &ask.template {
             Some(t) => RequestPath::Template(t),
             None => RequestPath::Concrete(&ask.concrete),

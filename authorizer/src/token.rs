@@ -41,6 +41,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The token's principals and the caller's own object id: an access request binds one
+    /// person, and the bundle lists their object id where it lists groups (Entra object ids
+    /// are unique across users and groups).
+    pub fn principals_and_self(&self) -> Vec<String> {
+        let mut all = self.principals.clone();
+        all.push(self.oid.clone());
+        all
+    }
+
     /// How logs and refusals name the caller.
     pub fn label(&self) -> &str {
         self.username.as_deref().unwrap_or(&self.oid)
@@ -209,9 +218,6 @@ pub fn verify(
     if settings.use_app_roles {
         principals.extend(claims.roles);
     }
-    // The person themselves: an access request binds one person, and the bundle lists their
-    // object id where it lists groups (Entra object ids are unique across users and groups).
-    principals.push(oid.clone());
     Ok(Caller {
         oid,
         username: claims.upn.or(claims.preferred_username),

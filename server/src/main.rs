@@ -278,7 +278,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             };
             let route = tryit::check(&route).map_err(|e| anyhow::anyhow!("{e}"))?;
             let pool = db::open(&cli.serve.database()?).await?;
-            let (who, principals) = match (token, person) {
+            let asker = match (token, person) {
                 (Some(token), _) => {
                     let (issuer, tenants, audiences) = cli.serve.api_tokens()?;
                     let checks = tryit::token_settings(issuer.as_str(), &tenants, &audiences);
@@ -291,7 +291,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
                 (None, None) => anyhow::bail!("give --token or --person"),
             };
-            let outcome = tryit::explain(&pool, who, &principals, &route)
+            let outcome = tryit::explain(&pool, &asker, &route)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(

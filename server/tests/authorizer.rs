@@ -306,6 +306,40 @@ async fn each_demo_persons_calls_follow_the_pushed_mappings_and_a_new_push_chang
     assert_eq!(outcome.log.decision, "allow", "{}", outcome.log.line());
     assert_eq!(outcome.log.bundle_version, Some(2));
 
+    // An access request binds Arun himself (no group of his is granted anything) to the
+    // writers: his token's own object id now lets him create orders, and only that.
+    let arun = "0a1b2c3d-0000-4000-8000-000000000003";
+    let request = approved(
+        &pool,
+        vec![ChangeItem::AddBinding(Binding {
+            group: GroupRef::person("file", arun),
+            role: RoleArn::parse(&role_arn("orders-writers")).unwrap(),
+        })],
+    )
+    .await;
+    let steps = push(&pusher, request).await;
+    assert!(steps.last().unwrap().contains("version 3"), "{steps:?}");
+    for (verb, allowed) in [("POST", true), ("GET", false)] {
+        let outcome = authz
+            .handle(&token_event(&tokens["auditor"], &api_id, verb), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.log.decision == "allow",
+            allowed,
+            "{verb}: {}",
+            outcome.log.line()
+        );
+        if allowed {
+            assert_eq!(
+                outcome.log.group.as_deref(),
+                Some(arun),
+                "{}",
+                outcome.log.line()
+            );
+        }
+    }
+
     // `gatehouse authorize` says the same, from the last published bundle, with the chain.
     let database_url = sqlx::ConnectOptions::to_url_lossy(&*pool.connect_options()).to_string();
     let cli = |token: &str, verb: &str| {
@@ -347,7 +381,7 @@ async fn each_demo_persons_calls_follow_the_pushed_mappings_and_a_new_push_chang
         text.contains("which is granted POST /orders on stage prod"),
         "{text}"
     );
-    assert!(text.contains("decided on published version 2"), "{text}");
+    assert!(text.contains("decided on published version 3"), "{text}");
     let out = cli(&tokens["auditor"], "GET");
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stdout).contains("REFUSED"));

@@ -114,12 +114,15 @@ async fn group_names(pool: &PgPool, ids: &[String]) -> sqlx::Result<HashMap<Stri
 /// Decides `route` for a caller with `principals` and explains it.
 pub async fn explain(
     pool: &PgPool,
-    who: String,
-    principals: &[String],
+    asker: &Asker,
     route: &TryRoute,
 ) -> Result<TryOutcome, AppError> {
+    let (who, principals) = (asker.label.clone(), asker.principals.as_slice());
     let (compiled, label, unpublished) = current_bundle(pool).await?;
-    let membership = Membership::of(&compiled, principals);
+    // As the authorizer does: the groups, and the person themselves (an access request's).
+    let mut with_self = principals.to_vec();
+    with_self.push(asker.oid.clone());
+    let membership = Membership::of(&compiled, &with_self);
     let path = if route.path.contains('{') {
         RequestPath::Template(&route.path)
     } else {
@@ -186,8 +189,17 @@ pub async fn explain(
     })
 }
 
+/// Who asks whether a call is allowed: how to name them, their groups (or app role values) as
+/// the bundle names them, and their own object id.
+#[derive(Clone, Debug)]
+pub struct Asker {
+    pub label: String,
+    pub principals: Vec<String>,
+    pub oid: String,
+}
+
 /// A directory person's direct groups (nesting is the bundle's to follow) and their label.
-pub async fn person_groups(pool: &PgPool, key: &str) -> Result<(String, Vec<String>), AppError> {
+pub async fn person_groups(pool: &PgPool, key: &str) -> Result<Asker, AppError> {
     let (source, oid) = key
         .split_once(':')
         .ok_or_else(|| AppError::invalid("person", "choose a person"))?;
@@ -215,7 +227,11 @@ pub async fn person_groups(pool: &PgPool, key: &str) -> Result<(String, Vec<Stri
         Some(upn) => format!("{name} ({upn})"),
         None => name,
     };
-    Ok((label, groups))
+    Ok(Asker {
+        label,
+        principals: groups,
+        oid: oid.to_string(),
+    })
 }
 
 /// What decides the route's method in API Gateway when it is not Gatehouse's authorizer, from
@@ -278,18 +294,17 @@ pub async fn as_person(
     route: &TryRoute,
 ) -> Result<TryOutcome, AppError> {
     let route = check(route)?;
-    let (who, groups) = person_groups(&state.pool, key).await?;
-    decide_for(state, who, &groups, &route).await
+    let asker = person_groups(&state.pool, key).await?;
+    decide_for(state, &asker, &route).await
 }
 
 /// The decision for a checked caller, and whether API Gateway asks the authorizer at all.
 async fn decide_for(
     state: &AppState,
-    who: String,
-    principals: &[String],
+    asker: &Asker,
     route: &TryRoute,
 ) -> Result<TryOutcome, AppError> {
-    let mut outcome = explain(&state.pool, who, principals, route).await?;
+    let mut outcome = explain(&state.pool, asker, route).await?;
     outcome.not_asked =
         not_asked(&state.pool, route, &state.settings.push.authorizer_function).await?;
     Ok(outcome)
@@ -361,7 +376,7 @@ pub async fn caller_of(
     issuer: &str,
     token_settings: Option<TokenSettings>,
     token: &str,
-) -> Result<(String, Vec<String>), AppError> {
+) -> Result<Asker, AppError> {
     let Some(token_settings) = token_settings else {
         return Err(AppError::invalid(
             "token",
@@ -382,7 +397,11 @@ pub async fn caller_of(
         (Some(n), Some(u)) => format!("{n} ({u})"),
         _ => caller.label().to_string(),
     };
-    Ok((who, caller.principals))
+    Ok(Asker {
+        label: who,
+        principals: caller.principals,
+        oid: caller.oid,
+    })
 }
 
 pub async fn as_token(
@@ -391,13 +410,13 @@ pub async fn as_token(
     route: &TryRoute,
 ) -> Result<TryOutcome, AppError> {
     let route = check(route)?;
-    let (who, principals) = caller_of(
+    let asker = caller_of(
         state.settings.oidc.issuer.as_str(),
         settings_of(&state.settings),
         token,
     )
     .await?;
-    decide_for(state, who, &principals, &route).await
+    decide_for(state, &asker, &route).await
 }
 
 pub async fn choices(state: &AppState) -> Result<TryChoices, AppError> {
