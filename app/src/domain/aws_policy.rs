@@ -140,6 +140,8 @@ pub const CALLS: &[SdkCall] = &[
         "sso:DescribeAccountAssignmentDeletionStatus",
     ),
     call("identitystore", "list_groups", "identitystore:ListGroups"),
+    // An access request's person, found by user name.
+    call("identitystore", "get_user_id", "identitystore:GetUserId"),
     // Token mode: the access bundle in S3 (HeadObject is authorised as GetObject).
     call("s3", "put_object", "s3:PutObject"),
     call("s3", "head_object", "s3:GetObject"),
