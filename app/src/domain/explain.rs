@@ -80,14 +80,16 @@ pub fn explain(
             ],
         };
     }
-    if groups.is_empty() {
-        return no("they are in no group (as of the last directory sync)".into());
-    }
+    // `groups` may hold the person themselves (their own bindings, access requests'): the
+    // counts people read are of groups only.
+    let group_count = groups.keys().filter(|g| !g.is_person()).count();
     let roles = person_roles(groups, desired);
     if roles.is_empty() {
+        if group_count == 0 {
+            return no("they are in no group (as of the last directory sync)".into());
+        }
         return no(format!(
-            "none of their {} groups is bound to a role",
-            groups.len()
+            "none of their {group_count} groups is bound to a role"
         ));
     }
     let names: Vec<String> = roles
