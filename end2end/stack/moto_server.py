@@ -328,87 +328,73 @@ SSOAdminResponse.describe_permission_set_provisioning_status = (
 SSOAdminResponse.list_tags_for_resource = list_tags_for_resource
 
 
-def scim_groups(environ, start_response):
-    """SCIM 2.0 `POST /scim/v2/Groups`, as Entra ID's provisioning calls it."""
-    from urllib.parse import parse_qs
+def scim_error(status, detail, scim_type=None):
+    error = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+             "status": status.split()[0], "detail": detail}
+    if scim_type:
+        error["scimType"] = scim_type
+    return status, error
 
-    region = parse_qs(environ.get("QUERY_STRING", "")).get("region", ["us-east-1"])[0]
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+
+def scim_group(store, store_id, body):
+    """A SCIM 2.0 core Group (`displayName`, `externalId`) into the identity store."""
     name, external = body.get("displayName"), body.get("externalId")
-
-    def reply(status, payload):
-        data = json.dumps(payload).encode()
-        start_response(status, [("Content-Type", "application/scim+json"),
-                                ("Content-Length", str(len(data)))])
-        return [data]
-
     if not name:
-        return reply("400 Bad Request", {
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-            "status": "400", "detail": "displayName is required"})
-    instance = ssoadmin_backends[ACCOUNT][region].instances[0]
-    store_id = instance.identity_store_id
-    backend = identitystore_backends[ACCOUNT][region]
-    store = backend._IdentityStoreBackend__get_identity_store(store_id)
+        return scim_error("400 Bad Request", "displayName is required")
     if any(g.DisplayName == name for g in store.groups.values()):
-        return reply("409 Conflict", {
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-            "status": "409", "scimType": "uniqueness",
-            "detail": f"a group named {name} exists"})
+        return scim_error("409 Conflict", f"a group named {name} exists", "uniqueness")
     group_id = str(uuid4())
     external_ids = [{"Issuer": "https://scim.aws.com", "Id": external}] if external else []
     store.groups[group_id] = Group(group_id, name, external_ids, "", store_id)
-    return reply("201 Created", {
+    return "201 Created", {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
         "id": group_id, "displayName": name, "externalId": external,
-        "meta": {"resourceType": "Group"}})
+        "meta": {"resourceType": "Group"}}
 
 
-def scim_users(environ, start_response):
-    """SCIM 2.0 `POST /scim/v2/Users`, as Entra ID's provisioning calls it."""
+def scim_user(store, store_id, body):
+    """A SCIM 2.0 core User (`userName`, `displayName`) into the identity store."""
+    user_name = body.get("userName")
+    name = body.get("displayName") or user_name
+    if not user_name:
+        return scim_error("400 Bad Request", "userName is required")
+    if any(u.UserName == user_name for u in store.users.values()):
+        return scim_error("409 Conflict", f"a user named {user_name} exists", "uniqueness")
+    user_id = str(uuid4())
+    store.users[user_id] = User(user_id, store_id, user_name, None, name,
+                                "", "", [], [], [], "", "", "", "", "")
+    return "201 Created", {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": user_id, "userName": user_name, "displayName": name,
+        "meta": {"resourceType": "User"}}
+
+
+SCIM = {"/scim/v2/Groups": scim_group, "/scim/v2/Users": scim_user}
+
+
+def scim(environ, start_response, make):
+    """SCIM 2.0 `POST /scim/v2/{Groups,Users}`, as Entra ID's provisioning calls it, into the
+    identity store of the region's (query `region=`) Identity Center instance."""
     from urllib.parse import parse_qs
 
     region = parse_qs(environ.get("QUERY_STRING", "")).get("region", ["us-east-1"])[0]
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = json.loads(environ["wsgi.input"].read(length) or b"{}")
-    user_name, name = body.get("userName"), body.get("displayName") or body.get("userName")
-
-    def reply(status, payload):
-        data = json.dumps(payload).encode()
-        start_response(status, [("Content-Type", "application/scim+json"),
-                                ("Content-Length", str(len(data)))])
-        return [data]
-
-    if not user_name:
-        return reply("400 Bad Request", {
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-            "status": "400", "detail": "userName is required"})
-    instance = ssoadmin_backends[ACCOUNT][region].instances[0]
-    store_id = instance.identity_store_id
+    store_id = ssoadmin_backends[ACCOUNT][region].instances[0].identity_store_id
     backend = identitystore_backends[ACCOUNT][region]
     store = backend._IdentityStoreBackend__get_identity_store(store_id)
-    if any(u.UserName == user_name for u in store.users.values()):
-        return reply("409 Conflict", {
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-            "status": "409", "scimType": "uniqueness",
-            "detail": f"a user named {user_name} exists"})
-    user_id = str(uuid4())
-    store.users[user_id] = User(user_id, store_id, user_name, None, name, "", "", [], [], [],
-                                "", "", "", "", "")
-    return reply("201 Created", {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "id": user_id, "userName": user_name, "displayName": name,
-        "meta": {"resourceType": "User"}})
+    status, payload = make(store, store_id, body)
+    data = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/scim+json"),
+                            ("Content-Length", str(len(data)))])
+    return [data]
 
 
 class WithScim(server.DomainDispatcherApplication):
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "POST":
-            if environ.get("PATH_INFO") == "/scim/v2/Groups":
-                return scim_groups(environ, start_response)
-            if environ.get("PATH_INFO") == "/scim/v2/Users":
-                return scim_users(environ, start_response)
+        make = SCIM.get(environ.get("PATH_INFO"))
+        if make and environ.get("REQUEST_METHOD") == "POST":
+            return scim(environ, start_response, make)
         return super().__call__(environ, start_response)
 
 

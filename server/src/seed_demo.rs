@@ -255,72 +255,80 @@ async fn seed_api(aws: &AwsClients, api: &DemoApi) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Provisions every group (and then every person) of the demo directory file into the identity store through the SCIM
-/// endpoint the local AWS endpoint serves (end2end/stack/moto_server.py), as Entra ID's
-/// provisioning service would: `POST /scim/v2/Groups` with `displayName` and `externalId`.
+/// Provisions every group, then every person, of the demo directory file into the identity
+/// store through the SCIM endpoint the local AWS endpoint serves (end2end/stack/moto_server.py),
+/// as Entra ID's provisioning service would: `POST /scim/v2/Groups` with `displayName` and
+/// `externalId`, `POST /scim/v2/Users` with the user principal name as `userName`.
 pub async fn provision_directory(endpoint: &str, directory_file: &str) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(directory_file)
         .with_context(|| format!("reading the directory file {directory_file}"))?;
     let directory: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("the directory file {directory_file} is not JSON"))?;
+    let groups = directory["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| {
+            let (id, name) = (g["id"].as_str()?, g["displayName"].as_str()?);
+            Some((
+                format!("group {name}"),
+                serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": name,
+                    "externalId": id,
+                }),
+            ))
+        });
+    scim_provision(endpoint, "Groups", groups).await?;
+    let users = directory["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| {
+            let (user_name, name) = (u["userPrincipalName"].as_str()?, u["displayName"].as_str()?);
+            Some((
+                format!("user {user_name}"),
+                serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": user_name,
+                    "displayName": name,
+                    "externalId": u["id"],
+                }),
+            ))
+        });
+    scim_provision(endpoint, "Users", users).await
+}
+
+/// POSTs each `(what, body)` to the SCIM collection `kind` (`Groups`, `Users`); one that is
+/// there already (409) is kept.
+async fn scim_provision(
+    endpoint: &str,
+    kind: &str,
+    entries: impl Iterator<Item = (String, serde_json::Value)>,
+) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
-    let url = format!("{}/scim/v2/Groups", endpoint.trim_end_matches('/'));
+    let url = format!("{}/scim/v2/{kind}", endpoint.trim_end_matches('/'));
     let (mut made, mut kept) = (0, 0);
-    for group in directory["groups"].as_array().into_iter().flatten() {
-        let (Some(id), Some(name)) = (group["id"].as_str(), group["displayName"].as_str()) else {
-            continue;
-        };
+    for (what, body) in entries {
         let sent = client
             .post(&url)
             .header("content-type", "application/scim+json")
-            .json(&serde_json::json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                "displayName": name,
-                "externalId": id,
-            }))
+            .json(&body)
             .send()
             .await
-            .with_context(|| format!("SCIM-provisioning group {name}"))?;
+            .with_context(|| format!("SCIM-provisioning {what}"))?;
         match sent.status().as_u16() {
             201 => made += 1,
             409 => kept += 1,
             status => anyhow::bail!(
-                "SCIM-provisioning group {name}: {status} {}",
+                "SCIM-provisioning {what}: {status} {}",
                 sent.text().await.unwrap_or_default()
             ),
         }
     }
-    println!("identity store: provisioned {made} groups by SCIM ({kept} were there already)");
-    let url = format!("{}/scim/v2/Users", endpoint.trim_end_matches('/'));
-    let (mut made, mut kept) = (0, 0);
-    for user in directory["users"].as_array().into_iter().flatten() {
-        let (Some(user_name), Some(name)) = (
-            user["userPrincipalName"].as_str(),
-            user["displayName"].as_str(),
-        ) else {
-            continue;
-        };
-        let sent = client
-            .post(&url)
-            .header("content-type", "application/scim+json")
-            .json(&serde_json::json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "userName": user_name,
-                "displayName": name,
-                "externalId": user["id"],
-            }))
-            .send()
-            .await
-            .with_context(|| format!("SCIM-provisioning user {user_name}"))?;
-        match sent.status().as_u16() {
-            201 => made += 1,
-            409 => kept += 1,
-            status => anyhow::bail!(
-                "SCIM-provisioning user {user_name}: {status} {}",
-                sent.text().await.unwrap_or_default()
-            ),
-        }
-    }
-    println!("identity store: provisioned {made} users by SCIM ({kept} were there already)");
+    println!(
+        "identity store: provisioned {made} {} by SCIM ({kept} were there already)",
+        kind.to_lowercase()
+    );
     Ok(())
 }

@@ -80,27 +80,21 @@ pub async fn caller_set(
         .await?;
     // People bound directly (access requests) may call too: their own object id stands in
     // their list of direct "groups", and `page` reads it as the binding of that one person.
-    let (sources, ids): (Vec<String>, Vec<String>) = bound
-        .iter()
-        .filter(|g| g.is_person())
-        .map(|g| (g.source.clone(), g.object_id.clone()))
-        .unzip();
-    if !ids.is_empty() {
-        let direct: Vec<PersonRow> = sqlx::query_as(
-            "SELECT p.source, p.object_id, p.display_name, p.user_principal_name,
-                    ARRAY[p.object_id]
-             FROM directory_people p
-             JOIN UNNEST($1::text[], $2::text[]) AS d(source, object_id)
-               ON p.source = d.source AND p.object_id = d.object_id",
-        )
-        .bind(&sources)
-        .bind(&ids)
-        .fetch_all(pool)
-        .await?;
-        for row in direct {
-            match people.iter_mut().find(|p| p.0 == row.0 && p.1 == row.1) {
-                Some(known) => known.4.push(row.1.clone()),
-                None => people.push(row),
+    let direct = super::memberships::people(pool, bound.iter().filter(|g| g.is_person())).await?;
+    if !direct.is_empty() {
+        for p in direct {
+            match people
+                .iter_mut()
+                .find(|k| k.0 == p.source && k.1 == p.object_id)
+            {
+                Some(known) => known.4.push(p.object_id),
+                None => people.push((
+                    p.source,
+                    p.object_id.clone(),
+                    p.display_name,
+                    p.user_principal_name,
+                    vec![p.object_id],
+                )),
             }
         }
         people.sort_by(|a, b| (a.2.to_lowercase(), &a.1).cmp(&(b.2.to_lowercase(), &b.1)));

@@ -105,3 +105,37 @@ pub async fn groups_of(
     let direct: Vec<GroupRef> = direct.iter().map(|g| group(g)).collect();
     Ok(reachable_groups(&direct, &parents))
 }
+
+/// A person as the stored directory names them.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DirectoryPerson {
+    pub source: String,
+    pub object_id: String,
+    pub display_name: String,
+    pub user_principal_name: Option<String>,
+}
+
+/// The directory's entries for `people` (keys of people bound directly, by access requests);
+/// one query however many, and none for none.
+pub async fn people<'p>(
+    pool: &PgPool,
+    people: impl IntoIterator<Item = &'p GroupRef>,
+) -> sqlx::Result<Vec<DirectoryPerson>> {
+    let (sources, ids): (Vec<String>, Vec<String>) = people
+        .into_iter()
+        .map(|p| (p.source.clone(), p.object_id.clone()))
+        .unzip();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT p.source, p.object_id, p.display_name, p.user_principal_name
+         FROM directory_people p
+         JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
+           ON p.source = wanted.source AND p.object_id = wanted.object_id",
+    )
+    .bind(&sources)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+}

@@ -48,19 +48,6 @@ async fn directory_person(pool: &PgPool, oid: Uuid) -> sqlx::Result<Option<(Grou
     Ok(row.map(|(source, id, name)| (GroupRef::person(&source, &id), name)))
 }
 
-/// Why a role cannot be requested, worded for the requester (`None`: it can). Every
-/// enforcement mode can name one person (Identity Center: a user assignment; SAML: the user's
-/// app role assignment; token mode: the person's object id), and `none` records it.
-fn not_requestable(role: &RoleArn, routes: usize) -> Option<String> {
-    if routes == 0 {
-        return Some(format!(
-            "Role {} may call no API route yet, so it would give you nothing.",
-            role.name()
-        ));
-    }
-    None
-}
-
 /// Makes and submits the request; answers its change set's id.
 pub async fn create(
     state: &AppState,
@@ -80,9 +67,17 @@ pub async fn create(
         ));
     };
     let desired = state.desired.current(&state.pool).await?;
-    let routes = desired.state.grants_of(&asked.role).len();
-    if let Some(why) = not_requestable(&asked.role, routes) {
-        return Err(Fields(vec![("role_arn", why)]));
+    // Every enforcement mode can name one person (Identity Center: a user assignment; SAML:
+    // the user's app role assignment; token mode: the person's object id; `none` records it),
+    // so a role is worth asking for as soon as it may call something.
+    if desired.state.grants_of(&asked.role).is_empty() {
+        return Err(Fields(vec![(
+            "role_arn",
+            format!(
+                "Role {} may call no API route yet, so it would give you nothing.",
+                asked.role.name()
+            ),
+        )]));
     }
     let item = request::item(person.clone(), asked.role.clone());
     if let ChangeItem::AddBinding(b) = &item {
@@ -203,21 +198,26 @@ pub async fn options(state: &AppState, who: Uuid) -> Result<RequestOptions, Work
     })
 }
 
-/// id, title, state, end, asked at, the change set that revoked it.
-type RequestRow = (
-    i64,
-    String,
-    String,
-    Option<time::OffsetDateTime>,
-    time::OffsetDateTime,
-    Option<i64>,
-);
+/// One of a person's requests as `mine` reads it.
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: i64,
+    title: String,
+    state: String,
+    access_ends_at: Option<time::OffsetDateTime>,
+    created_at: time::OffsetDateTime,
+    base_version: i64,
+    items: sqlx::types::Json<Vec<ChangeItem>>,
+    /// The change set that revoked it at its end.
+    revoked_by: Option<i64>,
+}
 
 /// `who`'s requests, newest first, each with its outcome and the reviewer's word.
 pub async fn mine(pool: &PgPool, who: Uuid) -> sqlx::Result<Vec<MyRequest>> {
     let rows: Vec<RequestRow> = sqlx::query_as(
-        "SELECT c.id, c.title, c.state, c.access_ends_at, c.created_at,
+        "SELECT c.id, c.title, c.state, c.access_ends_at, c.created_at, c.base_version, c.items,
                     (SELECT r.id FROM change_sets r WHERE r.revokes_change_set_id = c.id)
+                        AS revoked_by
              FROM change_sets c
              WHERE c.author_oid = $1 AND c.purpose = $2
              ORDER BY c.id DESC LIMIT 50",
@@ -226,7 +226,7 @@ pub async fn mine(pool: &PgPool, who: Uuid) -> sqlx::Result<Vec<MyRequest>> {
     .bind(PURPOSE)
     .fetch_all(pool)
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let reviews: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT change_set_id, reviewer_name, decision, comment FROM reviews
          WHERE change_set_id = ANY($1) ORDER BY at",
@@ -238,21 +238,23 @@ pub async fn mine(pool: &PgPool, who: Uuid) -> sqlx::Result<Vec<MyRequest>> {
     // A waiting request whose role changed since (another change set applied on it) cannot
     // be approved as asked: its requester confirms it against the role as it is now.
     let mut stale_ids = Vec::new();
-    let mut conn = pool.acquire().await?;
-    for (id, ..) in rows.iter().filter(|r| r.2 == "submitted") {
-        if let Some(cs) = store::change_set(&mut conn, *id, false).await? {
-            if !store::conflicting(&mut conn, cs.base_version, &cs.items)
+    let waiting: Vec<&RequestRow> = rows.iter().filter(|r| r.state == "submitted").collect();
+    if !waiting.is_empty() {
+        let mut conn = pool.acquire().await?;
+        let now_state = store::desired_state(&mut conn).await?;
+        for r in waiting {
+            if !store::conflicting_in(&mut conn, &now_state, r.base_version, &r.items.0)
                 .await?
                 .is_empty()
             {
-                stale_ids.push(*id);
+                stale_ids.push(r.id);
             }
         }
     }
-    drop(conn);
     Ok(rows
         .into_iter()
-        .map(|(id, title, state, ends, created, revoked_by)| {
+        .map(|r| {
+            let (id, state, ends, revoked_by) = (r.id, r.state, r.access_ends_at, r.revoked_by);
             let said: Vec<String> = reviews
                 .iter()
                 .filter(|r| r.0 == id)
@@ -284,11 +286,11 @@ pub async fn mine(pool: &PgPool, who: Uuid) -> sqlx::Result<Vec<MyRequest>> {
             MyRequest {
                 stale: stale_ids.contains(&id),
                 id,
-                title,
+                title: r.title,
                 outcome,
                 state,
                 ends_at: ends.map(expiry::show).unwrap_or_default(),
-                asked_at: utc(created),
+                asked_at: utc(r.created_at),
                 reviews: said,
                 revoked_by,
             }

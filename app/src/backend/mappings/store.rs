@@ -230,9 +230,10 @@ pub async fn listed_page(
     let sql = format!(
         "SELECT c.id, c.title, c.state::text AS state, c.author_oid, c.author_name,
                 jsonb_array_length(c.items) AS items, c.updated_at,
-                c.purpose IS NOT DISTINCT FROM 'access-request' AS request
+                c.purpose IS NOT DISTINCT FROM '{request}' AS request
          FROM change_sets c WHERE {filter} {after}
-         ORDER BY {expr} {order}, -c.id {order} LIMIT $3"
+         ORDER BY {expr} {order}, -c.id {order} LIMIT $3",
+        request = super::requests::PURPOSE,
     );
     let rows: Vec<ListedRow> = sqlx::query_as(&sql)
         .bind(&names)
@@ -486,7 +487,18 @@ pub async fn conflicting(
     items: &[ChangeItem],
 ) -> sqlx::Result<Vec<(i64, String)>> {
     let now = desired_state(&mut *db).await?;
-    let keys = touches(items, &now);
+    conflicting_in(db, &now, base, items).await
+}
+
+/// As [`conflicting`], judged against `now` (the desired state as read once by a caller that
+/// checks several change sets).
+pub async fn conflicting_in(
+    db: &mut PgConnection,
+    now: &DesiredState,
+    base: i64,
+    items: &[ChangeItem],
+) -> sqlx::Result<Vec<(i64, String)>> {
+    let keys = touches(items, now);
     let rows = sqlx::query!(
         r#"SELECT id, title, items AS "items: Json<Vec<ChangeItem>>" FROM change_sets
            WHERE applied_version > $1 ORDER BY applied_version"#,
@@ -496,7 +508,7 @@ pub async fn conflicting(
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|r| touches(&r.items.0, &now).iter().any(|k| keys.contains(k)))
+        .filter(|r| touches(&r.items.0, now).iter().any(|k| keys.contains(k)))
         .map(|r| (r.id, r.title))
         .collect())
 }

@@ -39,19 +39,7 @@ impl Names {
             .into_iter()
             .map(|g| (g.source.clone(), g.object_id.clone()))
             .unzip();
-        let (person_sources, person_ids): (Vec<String>, Vec<String>) = persons
-            .into_iter()
-            .map(|g| (g.source.clone(), g.object_id.clone()))
-            .unzip();
-        let people: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT p.source, p.object_id, p.display_name FROM directory_people p
-             JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
-               ON p.source = wanted.source AND p.object_id = wanted.object_id",
-        )
-        .bind(&person_sources)
-        .bind(&person_ids)
-        .fetch_all(pool)
-        .await?;
+        let people = crate::backend::memberships::people(pool, persons).await?;
         let groups = sqlx::query!(
             "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
              JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
@@ -71,7 +59,7 @@ impl Names {
                 .collect(),
             people: people
                 .into_iter()
-                .map(|(source, id, name)| ((source, id), name))
+                .map(|p| ((p.source, p.object_id), p.display_name))
                 .collect(),
             apis: apis.into_iter().map(|a| (a.api_id, a.name)).collect(),
         })

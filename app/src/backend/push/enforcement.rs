@@ -97,27 +97,14 @@ async fn user_names(
     pool: &PgPool,
     people: &[&GroupRef],
 ) -> Result<BTreeMap<GroupRef, (String, Option<String>)>, PushError> {
-    let (sources, ids): (Vec<String>, Vec<String>) = people
-        .iter()
-        .map(|p| (p.source.clone(), p.object_id.clone()))
-        .unzip();
-    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT p.source, p.object_id, p.display_name, p.user_principal_name
-         FROM directory_people p
-         JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
-           ON p.source = wanted.source AND p.object_id = wanted.object_id",
-    )
-    .bind(&sources)
-    .bind(&ids)
-    .fetch_all(pool)
-    .await?;
+    let rows = crate::backend::memberships::people(pool, people.iter().copied()).await?;
     Ok(people
         .iter()
         .map(|p| {
             let found = rows
                 .iter()
-                .find(|r| r.0 == p.source && r.1 == p.object_id)
-                .map(|r| (r.2.clone(), r.3.clone()))
+                .find(|r| r.source == p.source && r.object_id == p.object_id)
+                .map(|r| (r.display_name.clone(), r.user_principal_name.clone()))
                 .unwrap_or_else(|| (p.object_id.clone(), None));
             ((*p).clone(), found)
         })
