@@ -49,6 +49,7 @@ pub struct Endpoint {
 const ADMIN: Rule = Rule::Roles(&[Role::Admin]);
 const REVIEWER: Rule = Rule::Roles(&[Role::Reviewer]);
 const READ: Rule = Rule::Roles(READERS);
+const MANAGE_CAMPAIGNS: Rule = Rule::Roles(crate::campaigns::MANAGERS);
 
 const fn f(path: &'static str, rule: Rule, sample: &'static str, what: &'static str) -> Endpoint {
     Endpoint {
@@ -200,6 +201,26 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         Rule::SignedIn,
         "id=999999",
         "confirm one's own waiting request after its role changed",
+    ),
+    f("/api/campaigns/list", READ, "", "review campaigns, and what waits on you"),
+    f("/api/campaigns/get", READ, "id=999999", "one review campaign: its lines and progress"),
+    f(
+        "/api/campaigns/start",
+        MANAGE_CAMPAIGNS,
+        "name=&reviewers=owners&group=&due=&default_decision=keep",
+        "start a review campaign",
+    ),
+    f(
+        "/api/campaigns/decide",
+        READ,
+        "id=999999&line=1&decision=keep&comment=",
+        "certify a campaign line keep or revoke (its reviewers only, checked per line)",
+    ),
+    f(
+        "/api/campaigns/close",
+        MANAGE_CAMPAIGNS,
+        "id=999999",
+        "close a campaign now: defaults applied, revokes to review",
     ),
     f("/api/api-owners/get", READ, "api_id=zzzzzzzzzz", "the owners of an API"),
     f(

@@ -7,6 +7,7 @@ pub mod access;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod callers;
+pub mod campaigns;
 pub mod catalog;
 pub mod components;
 pub mod domain;
@@ -121,6 +122,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/history/access") view=AccessReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/campaigns") view=CampaignsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/campaigns/:id") view=CampaignPage ssr=SsrMode::Async/>
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
                     <Route path=path!("/drift") view=DriftPage ssr=SsrMode::Async/>
                     <Route path=path!("/try") view=TryCallPage ssr=SsrMode::Async/>

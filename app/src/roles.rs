@@ -151,6 +151,10 @@ impl Page {
         if path == "/tokens" {
             return Some(Page::Home);
         }
+        // Review campaigns are evidence: read beside the history.
+        if path == "/campaigns" || path.starts_with("/campaigns/") {
+            return Some(Page::History);
+        }
         // A person's access is read beside their groups.
         if path == "/people" || path.starts_with("/people/") {
             return Some(Page::Groups);
@@ -187,6 +191,7 @@ mod tests {
         assert_eq!(Page::for_path("/apis"), Some(Page::Apis));
         assert_eq!(Page::for_path("/apis/a1b2c3?tab=matrix"), Some(Page::Apis));
         assert_eq!(Page::for_path("/change-sets/12"), Some(Page::ChangeSets));
+        assert_eq!(Page::for_path("/campaigns/3"), Some(Page::History));
         assert_eq!(Page::for_path("/apisx"), None);
         assert_eq!(Page::for_path("/nowhere"), None);
     }

@@ -83,9 +83,9 @@ proptest! {
     #[test]
     fn the_history_filter_never_panics_and_bounds_what_it_passes_on(
         from in hostile(), to in hostile(), actor in hostile(), action in hostile(),
-        change_set in hostile(), mentions in hostile(),
+        change_set in hostile(), mentions in hostile(), campaign in hostile(),
     ) {
-        let f = HistoryFilter { from, to, actor, action, change_set, mentions };
+        let f = HistoryFilter { from, to, actor, action, change_set, mentions, campaign };
         if let Ok(c) = f.check() {
             for text in [&c.actor, &c.action, &c.mentions].into_iter().flatten() {
                 prop_assert!(text.chars().count() <= 200);

@@ -9,8 +9,9 @@ pub mod seed_scale;
 // The request path's code lives in the app crate (server functions call it directly); the
 // binary re-exports it under its old names for the CLI and the integration tests.
 pub use app::backend::{
-    audit, auth, aws, callers, catalog, clock, config, db, directory, expiry, history, mappings,
-    memberships, owners, person_access, push, schedule, session, state, tryit, users, webhooks,
+    audit, auth, aws, callers, campaigns, catalog, clock, config, db, directory, expiry, history,
+    mappings, memberships, owners, person_access, push, schedule, session, state, tryit, users,
+    webhooks,
 };
 
 use std::sync::Arc;
@@ -257,6 +258,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     }
     // Time-bound access ends by itself (one replica per period).
     app::backend::expiry::spawn(state.pusher.clone(), state.settings.expiry_every);
+    // Review campaigns close at their due date, with a reminder before (same period).
+    app::backend::campaigns::close::spawn(state.pool.clone(), state.settings.expiry_every);
     if let Some(every) = state.settings.push.drift_interval {
         state.pusher.clone().spawn_drift_schedule(every);
     }

@@ -239,6 +239,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 action,
                 change_set,
                 mentions,
+                campaign,
                 format,
                 out,
             } => {
@@ -250,6 +251,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     action,
                     change_set,
                     mentions,
+                    campaign,
                 };
                 history::cli::export(
                     &pool,

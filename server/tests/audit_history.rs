@@ -169,6 +169,7 @@ async fn filters_return_exactly_the_expected_rows() {
             action: action.into(),
             change_set: cs.into(),
             mentions: mentions.into(),
+            campaign: String::new(),
         };
     assert_eq!(
         filtered(&pool, f("", "", "", "", "", "")).await,

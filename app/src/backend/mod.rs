@@ -8,6 +8,7 @@ pub mod auth;
 pub mod aws;
 pub mod aws_calls;
 pub mod callers;
+pub mod campaigns;
 pub mod catalog;
 pub mod clock;
 pub mod config;

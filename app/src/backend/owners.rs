@@ -184,7 +184,7 @@ pub async fn set(
 }
 
 /// The one live directory group with this exact name (any case) or object id.
-async fn find_group(
+pub async fn find_group(
     db: &mut PgConnection,
     group: &str,
 ) -> Result<(String, String, String), SetError> {

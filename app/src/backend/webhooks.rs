@@ -206,6 +206,28 @@ fn sentence(
             ),
             cs_url,
         ),
+        "campaign_reminder" => (
+            format!(
+                "Review campaign “{}” is due at {} UTC: {} lines are undecided.",
+                details["name"].as_str().unwrap_or("?"),
+                details["due_at"].as_str().unwrap_or("?"),
+                details["undecided"]
+            ),
+            format!("{base}/campaigns/{}", details["campaign"]),
+        ),
+        "campaign_closed" => (
+            format!(
+                "Review campaign “{}” closed: {} kept, {} to revoke{}.",
+                details["name"].as_str().unwrap_or("?"),
+                details["tally"]["keep"],
+                details["tally"]["revoke"],
+                match details["revocation"].as_i64() {
+                    Some(cs) => format!(" (change set {cs} waits for review)"),
+                    None => String::new(),
+                }
+            ),
+            format!("{base}/campaigns/{}", details["campaign"]),
+        ),
         other => (other.to_string(), String::new()),
     }
 }

@@ -9,6 +9,8 @@ pub mod attach;
 pub mod aws_policy;
 pub mod call;
 pub mod callers;
+#[cfg(feature = "ssr")]
+pub mod campaign;
 pub mod change_set;
 pub mod desired;
 pub mod diff;

@@ -43,6 +43,16 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
         "access.expired",
         "time-bound access ended and was revoked",
     ),
+    (
+        "campaign_reminder",
+        "campaign.reminder",
+        "a review campaign is due soon with lines undecided",
+    ),
+    (
+        "campaign_closed",
+        "campaign.closed",
+        "a review campaign closed; its revokes wait for review",
+    ),
 ];
 
 /// The event an audit action is announced as.

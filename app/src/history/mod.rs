@@ -21,6 +21,9 @@ pub struct HistoryFilter {
     pub change_set: String,
     /// A group, role or API (name, id or ARN) the event mentions anywhere.
     pub mentions: String,
+    /// A review campaign's number: its own events and the change set it wrote.
+    #[serde(default)]
+    pub campaign: String,
 }
 
 /// A filter checked: times as `YYYY-MM-DDTHH:MM:SSZ`, the change set as a number.
@@ -33,6 +36,8 @@ pub struct CheckedFilter {
     pub action: Option<String>,
     pub change_set: Option<i64>,
     pub mentions: Option<String>,
+    #[serde(default)]
+    pub campaign: Option<i64>,
 }
 
 impl CheckedFilter {
@@ -42,6 +47,7 @@ impl CheckedFilter {
             || self.action.is_some()
             || self.change_set.is_some()
             || self.mentions.is_some()
+            || self.campaign.is_some()
     }
 }
 
@@ -135,6 +141,7 @@ impl HistoryFilter {
             ("action", &self.action, 100),
             ("change_set", &self.change_set, 20),
             ("mentions", &self.mentions, 200),
+            ("campaign", &self.campaign, 20),
         ] {
             if text.chars().count() > most {
                 errors.push((field, format!("too long: {most} characters at most")));
@@ -164,6 +171,17 @@ impl HistoryFilter {
                 errors.push(("change_set", e));
                 None
             });
+        let campaign = opt(&self.campaign)
+            .map(|c| {
+                c.trim_start_matches('#')
+                    .parse::<i64>()
+                    .map_err(|_| format!("`{c}` is not a campaign number"))
+            })
+            .transpose()
+            .unwrap_or_else(|e| {
+                errors.push(("campaign", e));
+                None
+            });
         if let (Some(f), Some(t)) = (from, to_before) {
             if f >= t {
                 errors.push(("to", "the end comes before the start".into()));
@@ -179,6 +197,7 @@ impl HistoryFilter {
             action: opt(&self.action),
             change_set,
             mentions: opt(&self.mentions),
+            campaign,
         })
     }
 
@@ -192,6 +211,7 @@ impl HistoryFilter {
             ("action", &self.action),
             ("change_set", &self.change_set),
             ("mentions", &self.mentions),
+            ("campaign", &self.campaign),
         ]
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())

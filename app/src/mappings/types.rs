@@ -188,6 +188,9 @@ pub struct HomeSummary {
     /// Time-bound access ending within a week: (change set, title, end in UTC).
     #[serde(default)]
     pub ending: Vec<(i64, String, String)>,
+    /// Open review campaigns with lines the viewer certifies: (id, name, due, how many).
+    #[serde(default)]
+    pub campaigns: Vec<(i64, String, String, u32)>,
 }
 
 /// The newest drift check in one line.

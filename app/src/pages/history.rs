@@ -28,6 +28,7 @@ pub fn HistoryPage() -> impl IntoView {
             action: get("action"),
             change_set: get("change_set"),
             mentions: get("mentions"),
+            campaign: get("campaign"),
         }
     };
     let before = move || {
@@ -136,14 +137,20 @@ fn History(
             {field("action", "Action", f.action.clone(), "change_set, push.call…")}
             {field("change_set", "Change set", f.change_set.clone(), "12")}
             {field("mentions", "Mentions", f.mentions.clone(), "group, role or API")}
+            {(!f.campaign.is_empty()).then(|| view! { <input type="hidden" name="campaign" value=f.campaign.clone()/> })}
             <div class="actions">
                 <button class="button button-primary" type="submit">"Filter"</button>
                 {has_filter.then(|| view! { <a class="button" href="/history">"Clear"</a> })}
             </div>
         </form>
+        {(!f.campaign.is_empty()).then(|| view! {
+            <p class="notice" data-testid="campaign-filter">"Showing review campaign " {f.campaign.clone()} "'s events: its start, every decision, its close and the change set it wrote. "
+                <a href=format!("/campaigns/{}", f.campaign)>"Back to the campaign"</a></p>
+        })}
         <ExportNotice status=export/>
         <p class="small"><a href="/history/access">"Access as of a date"</a> " · "
-            <a href="/history?action=change_set.applied">"Every change applied"</a></p>
+            <a href="/history?action=change_set.applied">"Every change applied"</a> " · "
+            <a href="/campaigns">"Review campaigns"</a></p>
         <ActionForm action=export_action attr:class="inline-form export-form">
             {hidden("from", f.from.clone())}
             {hidden("to", f.to.clone())}
@@ -151,6 +158,7 @@ fn History(
             {hidden("action", f.action.clone())}
             {hidden("change_set", f.change_set.clone())}
             {hidden("mentions", f.mentions.clone())}
+            {hidden("campaign", f.campaign.clone())}
             <span>"Export what this filter shows: "</span>
             <button class="button" type="submit" name="format" value="csv">"CSV"</button>
             " "

@@ -130,6 +130,17 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
             </ul>
         }
     });
+    let campaigns = (!s.campaigns.is_empty()).then(|| {
+        view! {
+            <h3>"Review campaigns"</h3>
+            <ul class="plain needs" data-testid="home-campaigns">
+                {s.campaigns.into_iter().map(|(id, name, due, n)| view! {
+                    <li><a href=format!("/campaigns/{id}?show=yours")>{name}</a>
+                        <span class="muted small">{format!(" {n} line{} to certify by {due} UTC", if n == 1 { "" } else { "s" })}</span></li>
+                }).collect_view()}
+            </ul>
+        }
+    });
     let drift = match s.drift {
         None => view! {
             <p class="muted">"No drift check has run yet. " <a href="/drift">"Check for drift"</a></p>
@@ -170,6 +181,7 @@ fn NeedsYou(s: HomeSummary) -> impl IntoView {
             {review}
             {pushes}
             {ending}
+            {campaigns}
             <h3>"Drift"</h3>
             {drift}
             <h3>"Last syncs"</h3>

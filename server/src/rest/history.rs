@@ -51,6 +51,9 @@ pub struct Filter {
     /// A group, role or API (name, id or ARN) the event mentions anywhere.
     #[serde(default)]
     pub mentions: String,
+    /// A review campaign's number: its start, decisions, close and the change set it wrote.
+    #[serde(default)]
+    pub campaign: String,
 }
 
 impl From<Filter> for HistoryFilter {
@@ -62,6 +65,7 @@ impl From<Filter> for HistoryFilter {
             action: f.action,
             change_set: f.change_set,
             mentions: f.mentions,
+            campaign: f.campaign,
         }
     }
 }

@@ -200,6 +200,9 @@ pub enum AuditCommand {
         /// A group, role or API the event mentions.
         #[arg(long, default_value = "")]
         mentions: String,
+        /// A review campaign's number: its evidence (start, decisions, close, revocation).
+        #[arg(long, default_value = "")]
+        campaign: String,
         #[arg(long, default_value = "csv")]
         format: String,
         #[arg(long)]

@@ -109,6 +109,11 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &CheckedFilter) {
         q.push(" AND subject = ")
             .push_bind(format!("change_set:{id}"));
     }
+    if let Some(c) = f.campaign {
+        // Its own events, and those of the change set it wrote (which name it too).
+        q.push(" AND details @> ")
+            .push_bind(serde_json::json!({ "campaign": c }));
+    }
     if let Some(m) = &f.mentions {
         q.push(" AND (coalesce(subject, '') || ' ' || details::text) ILIKE ")
             .push_bind(like(m));

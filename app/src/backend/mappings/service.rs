@@ -695,7 +695,15 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
         .into_iter()
         .map(|(id, title, at)| (id, title, crate::domain::expiry::show(at)))
         .collect();
+    let campaigns = match caller() {
+        Some(who) => {
+            crate::backend::campaigns::view::waiting_on(pool, &who.actor(), &who.current_user())
+                .await?
+        }
+        None => Vec::new(),
+    };
     Ok(HomeSummary {
+        campaigns,
         ending,
         viewer: None,
         mine,
