@@ -116,22 +116,33 @@ fn Progress(v: CampaignView) -> impl IntoView {
     let s = v.summary.clone();
     let total = s.total().max(1) as f64;
     let (w, h, pad) = (560.0_f64, 140.0_f64, 24.0_f64);
-    let n = v.by_day.len().max(2) as f64 - 1.0;
+    // The line rises from nothing decided at the start, one step per day.
+    let n = v.by_day.len().max(1) as f64;
     let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
     let y = |k: u32| h - pad - (h - 2.0 * pad) * k as f64 / total;
-    let points = v
-        .by_day
+    let steps: Vec<(f64, f64)> = std::iter::once((x(0), y(0)))
+        .chain(
+            v.by_day
+                .iter()
+                .enumerate()
+                .map(|(i, (_, k))| (x(i + 1), y(*k))),
+        )
+        .collect();
+    let points = steps
         .iter()
-        .enumerate()
-        .map(|(i, (_, k))| format!("{:.1},{:.1}", x(i), y(*k)))
+        .map(|(px, py)| format!("{px:.1},{py:.1}"))
         .collect::<Vec<_>>()
         .join(" ");
+    let dots = steps[1..]
+        .iter()
+        .map(|(px, py)| view! { <circle class="chart-dot" cx=format!("{px:.1}") cy=format!("{py:.1}") r="3"/> })
+        .collect_view();
     let first = v.by_day.first().map(|d| d.0.clone()).unwrap_or_default();
     let last = v.by_day.last().map(|d| d.0.clone()).unwrap_or_default();
     let decided = s.keep + s.revoke;
     let label = format!(
-        "{decided} of {} lines decided by {last}: {} kept, {} to revoke, {} undecided",
-        s.total(),
+        "{decided} of {} decided by {last}: {} kept, {} to revoke, {} undecided",
+        count_lines(s.total()),
         s.keep,
         s.revoke,
         s.undecided
@@ -149,9 +160,10 @@ fn Progress(v: CampaignView) -> impl IntoView {
                 <line class="chart-goal" x1=pad y1=y(s.total()) x2=w - pad y2=y(s.total())/>
                 <line class="chart-axis" x1=pad y1=h - pad x2=w - pad y2=h - pad/>
                 <polyline class="chart-line" points=points/>
+                {dots}
                 <text x=pad y=h - 6.0 class="chart-label">{first}</text>
                 <text x=w - pad y=h - 6.0 class="chart-label" text-anchor="end">{last}</text>
-                <text x=pad y=y(s.total()) - 4.0 class="chart-label">{format!("all {} lines", s.total())}</text>
+                <text x=pad y=y(s.total()) - 4.0 class="chart-label">{format!("all {}", count_lines(s.total()))}</text>
             </svg>
         </div>
     }
@@ -180,7 +192,7 @@ fn Lines(lines: Vec<CampaignLine>, id: i64, decide: ServerAction<DecideLine>) ->
             {filter_link("", "All")} " "
             {filter_link("undecided", "Undecided")} " "
             {filter_link("yours", "Waiting on you")}
-            <span class="muted small">{format!(" {all} lines; {yours} wait on you.")}</span>
+            <span class="muted small">{format!(" {}; {yours} wait on you.", count_lines(all as u32))}</span>
         </p>
         {move || {
             let shown: Vec<CampaignLine> = lines
@@ -282,5 +294,14 @@ fn LineRow(l: CampaignLine, id: i64, decide: ServerAction<DecideLine>) -> impl I
             <td>{decision}</td>
             <td>{form}</td>
         </tr>
+    }
+}
+
+/// "1 line", "3 lines".
+fn count_lines(n: u32) -> String {
+    if n == 1 {
+        "1 line".into()
+    } else {
+        format!("{n} lines")
     }
 }

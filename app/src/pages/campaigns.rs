@@ -54,11 +54,13 @@ fn Campaigns(v: CampaignsView, start: ServerAction<StartCampaign>) -> impl IntoV
     }
 }
 
-/// "12 of 20 decided" as a thin bar: kept, revoked, undecided.
+/// "12 of 20 decided" as a thin bar: kept, revoked, undecided. SVG attributes, not inline
+/// styles: the content security policy allows no `style=`.
 #[component]
 pub fn TallyBar(c: CampaignSummary) -> impl IntoView {
     let total = c.total().max(1) as f64;
-    let pct = |n: u32| format!("width: {:.1}%", n as f64 * 100.0 / total);
+    let share = |n: u32| n as f64 * 100.0 / total;
+    let (keep, revoke) = (share(c.keep), share(c.revoke));
     let label = format!(
         "{} kept, {} to revoke, {} undecided of {}",
         c.keep,
@@ -67,11 +69,12 @@ pub fn TallyBar(c: CampaignSummary) -> impl IntoView {
         c.total()
     );
     view! {
-        <div class="tally" role="img" aria-label=label.clone() title=label>
-            <span class="tally-keep" style=pct(c.keep)></span>
-            <span class="tally-revoke" style=pct(c.revoke)></span>
-            <span class="tally-undecided" style=pct(c.undecided)></span>
-        </div>
+        <svg class="tally" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label=label.clone()>
+            <title>{label.clone()}</title>
+            <rect class="tally-undecided" x="0" y="0" width="100" height="6"/>
+            <rect class="tally-keep" x="0" y="0" width=format!("{keep:.2}") height="6"/>
+            <rect class="tally-revoke" x=format!("{keep:.2}") y="0" width=format!("{revoke:.2}") height="6"/>
+        </svg>
     }
 }
 
