@@ -18,7 +18,6 @@ use gatehouse::{
     campaigns::close,
     history::{export::Format, exports, offline},
 };
-use reqwest::header;
 use serde_json::Value;
 
 const ORDERS_ROLE: &str = "arn:aws:iam::123456789012:role/orders-readers";
@@ -44,24 +43,6 @@ fn bind(group: &str, role: &str) -> ChangeItem {
         group: GroupRef::group("file", group),
         role: RoleArn::parse(role).unwrap(),
     })
-}
-
-async fn call(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Value {
-    let response = app
-        .client
-        .post(app.url(path))
-        .header(header::ORIGIN, &app.base_url)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let mut v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    if !status.is_success() {
-        v = serde_json::json!({ "status": status.as_u16(), "body": v });
-    }
-    v
 }
 
 fn error_fields(outcome: &Value) -> Vec<String> {
@@ -147,63 +128,63 @@ async fn a_campaign_is_certified_by_its_reviewers_and_closes_once_into_one_revoc
         .await;
 
     // Bad input: every wrong field says why; nothing is started.
-    let bad = call(
-        &arun,
-        "/api/campaigns/start",
-        &[
-            ("name", " "),
-            ("reviewers", "group"),
-            ("group", "No such group"),
-            ("due", "2020-01-01"),
-            ("default_decision", "revoke"),
-        ],
-    )
-    .await;
+    let bad = arun
+        .call(
+            "/api/campaigns/start",
+            &[
+                ("name", " "),
+                ("reviewers", "group"),
+                ("group", "No such group"),
+                ("due", "2020-01-01"),
+                ("default_decision", "revoke"),
+            ],
+        )
+        .await;
     assert_eq!(error_fields(&bad), ["name", "due"], "{bad}");
-    let unknown_group = call(
-        &arun,
-        "/api/campaigns/start",
-        &[
-            ("name", "Q4"),
-            ("reviewers", "group"),
-            ("group", "No such group"),
-            ("due", &tomorrow()),
-            ("default_decision", "revoke"),
-        ],
-    )
-    .await;
+    let unknown_group = arun
+        .call(
+            "/api/campaigns/start",
+            &[
+                ("name", "Q4"),
+                ("reviewers", "group"),
+                ("group", "No such group"),
+                ("due", &tomorrow()),
+                ("default_decision", "revoke"),
+            ],
+        )
+        .await;
     assert_eq!(error_fields(&unknown_group), ["group"], "{unknown_group}");
     assert_eq!(
         count(&app.pool, "SELECT count(*) FROM review_campaigns").await,
         0
     );
     // A reviewer does not start campaigns: the server refuses, whatever the page shows.
-    let refused = call(
-        &rita,
-        "/api/campaigns/start",
-        &[
-            ("name", "Mine"),
-            ("reviewers", "owners"),
-            ("group", ""),
-            ("due", &tomorrow()),
-            ("default_decision", "keep"),
-        ],
-    )
-    .await;
+    let refused = rita
+        .call(
+            "/api/campaigns/start",
+            &[
+                ("name", "Mine"),
+                ("reviewers", "owners"),
+                ("group", ""),
+                ("due", &tomorrow()),
+                ("default_decision", "keep"),
+            ],
+        )
+        .await;
     assert_eq!(refused["status"], 403, "{refused}");
 
-    let started = call(
-        &arun,
-        "/api/campaigns/start",
-        &[
-            ("name", "Q4 access review"),
-            ("reviewers", "owners"),
-            ("group", ""),
-            ("due", &tomorrow()),
-            ("default_decision", "revoke"),
-        ],
-    )
-    .await;
+    let started = arun
+        .call(
+            "/api/campaigns/start",
+            &[
+                ("name", "Q4 access review"),
+                ("reviewers", "owners"),
+                ("group", ""),
+                ("due", &tomorrow()),
+                ("default_decision", "revoke"),
+            ],
+        )
+        .await;
     assert!(
         started["message"]
             .as_str()
@@ -231,7 +212,9 @@ async fn a_campaign_is_certified_by_its_reviewers_and_closes_once_into_one_revoc
     .await;
 
     // Payments lines go to its owners; orders (no owner) to Gatehouse reviewers.
-    let view = call(&rita, "/api/campaigns/get", &[("id", &id.to_string())]).await;
+    let view = rita
+        .call("/api/campaigns/get", &[("id", &id.to_string())])
+        .await;
     let lines = view["lines"].as_array().unwrap();
     let reviewers_of = |line: i32| {
         lines.iter().find(|l| l["line"] == line).unwrap()["reviewers"]
@@ -253,17 +236,17 @@ async fn a_campaign_is_certified_by_its_reviewers_and_closes_once_into_one_revoc
         };
         let (id, line) = (id.to_string(), line.to_string());
         async move {
-            call(
-                client,
-                "/api/campaigns/decide",
-                &[
-                    ("id", &id),
-                    ("line", &line),
-                    ("decision", decision),
-                    ("comment", comment),
-                ],
-            )
-            .await
+            client
+                .call(
+                    "/api/campaigns/decide",
+                    &[
+                        ("id", &id),
+                        ("line", &line),
+                        ("decision", decision),
+                        ("comment", comment),
+                    ],
+                )
+                .await
         }
     };
     // Not hers: a payments line is for its owners.
@@ -307,7 +290,9 @@ async fn a_campaign_is_certified_by_its_reviewers_and_closes_once_into_one_revoc
     );
 
     // Closing is for auditors and admins.
-    let refused = call(&rita, "/api/campaigns/close", &[("id", &id.to_string())]).await;
+    let refused = rita
+        .call("/api/campaigns/close", &[("id", &id.to_string())])
+        .await;
     assert_eq!(refused["status"], 403);
 
     // Before the due date the schedule leaves it open (a restart changes nothing).

@@ -11,7 +11,6 @@ use app::domain::{
 };
 use common::{approved, count, person, spawn_app, spawn_client, TestApp};
 use gatehouse::mappings::{store, workflow};
-use reqwest::header;
 use serde_json::Value;
 
 const NORA: &str = "0a1b2c3d-0000-4000-8000-000000000005";
@@ -31,20 +30,6 @@ fn grant(path: &str) -> ChangeItem {
         })
         .unwrap(),
     )
-}
-
-/// Calls a server function as the browser's JavaScript does, and reads its JSON answer.
-async fn call(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Value {
-    let response = app
-        .client
-        .post(app.url(path))
-        .header(header::ORIGIN, &app.base_url)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let text = response.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 
 fn field_errors(outcome: &Value) -> Vec<(String, String)> {
@@ -81,7 +66,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
     let _ = nora.sign_in("norole", "/").await.response.text().await;
     assert_eq!(nora.get("/requests").await.status(), 200);
     assert_eq!(nora.get("/change-sets").await.status(), 403);
-    let options = call(&nora, "/api/requests/options", &[]).await;
+    let options = nora.call("/api/requests/options", &[]).await;
     assert_eq!(options["in_directory"], true, "{options}");
     let roles: Vec<&str> = options["roles"]
         .as_array()
@@ -96,28 +81,28 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
         .contains("GET /orders on orders"));
 
     // Bad input: each field says what is wrong, and nothing is made.
-    let bad = call(
-        &nora,
-        "/api/requests/create",
-        &[
-            ("role_arn", "orders"),
-            ("hours", "8760"),
-            ("justification", "pls"),
-        ],
-    )
-    .await;
+    let bad = nora
+        .call(
+            "/api/requests/create",
+            &[
+                ("role_arn", "orders"),
+                ("hours", "8760"),
+                ("justification", "pls"),
+            ],
+        )
+        .await;
     let fields: Vec<String> = field_errors(&bad).into_iter().map(|(f, _)| f).collect();
     assert_eq!(fields, ["role_arn", "hours", "justification"], "{bad}");
-    let ungranted = call(
-        &nora,
-        "/api/requests/create",
-        &[
-            ("role_arn", "arn:aws:iam::123456789012:role/payments-admins"),
-            ("hours", "8"),
-            ("justification", "on call for payments this week"),
-        ],
-    )
-    .await;
+    let ungranted = nora
+        .call(
+            "/api/requests/create",
+            &[
+                ("role_arn", "arn:aws:iam::123456789012:role/payments-admins"),
+                ("hours", "8"),
+                ("justification", "on call for payments this week"),
+            ],
+        )
+        .await;
     assert!(
         field_errors(&ungranted)[0]
             .1
@@ -139,7 +124,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
         ("hours", "8"),
         ("justification", "on call for orders this week"),
     ];
-    let made = call(&nora, "/api/requests/create", &asked).await;
+    let made = nora.call("/api/requests/create", &asked).await;
     let id = made["change_set"]
         .as_i64()
         .unwrap_or_else(|| panic!("{made}"));
@@ -163,7 +148,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
     assert!(b.group.is_person());
     assert_eq!(b.group.object_id, NORA);
     // Asking again while it is open is refused next to the role.
-    let again = call(&nora, "/api/requests/create", &asked).await;
+    let again = nora.call("/api/requests/create", &asked).await;
     assert!(field_errors(&again)[0].1.contains("still open"), "{again}");
 
     // Sam (admin and reviewer) asks for himself: he cannot approve his own request.
@@ -174,7 +159,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
         .response
         .text()
         .await;
-    let his = call(&sam, "/api/requests/create", &asked).await["change_set"]
+    let his = sam.call("/api/requests/create", &asked).await["change_set"]
         .as_i64()
         .unwrap();
     let own_sam = gatehouse::audit::Actor::person(
@@ -189,7 +174,9 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
         "{refused:?}"
     );
     // Nobody withdraws another person's request; its id tells them nothing.
-    let theirs = call(&nora, "/api/requests/withdraw", &[("id", &his.to_string())]).await;
+    let theirs = nora
+        .call("/api/requests/withdraw", &[("id", &his.to_string())])
+        .await;
     assert!(
         theirs["refused"]
             .as_str()
@@ -203,14 +190,16 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
     approved(&app.pool, vec![grant("/orders/{id}")]).await;
     let stale = workflow::review(&app.pool, &person(2, "Rita Reviewer"), id, true, "ok", 1).await;
     assert!(stale.is_err(), "{stale:?}");
-    let page = call(&nora, "/api/requests/options", &[]).await;
+    let page = nora.call("/api/requests/options", &[]).await;
     assert_eq!(page["mine"][0]["stale"], true, "{page}");
     assert!(page["mine"][0]["outcome"]
         .as_str()
         .unwrap()
         .contains("The role changed since you asked"));
     // Only she may confirm it.
-    let not_hers = call(&sam, "/api/requests/confirm", &[("id", &id.to_string())]).await;
+    let not_hers = sam
+        .call("/api/requests/confirm", &[("id", &id.to_string())])
+        .await;
     assert!(
         not_hers["refused"]
             .as_str()
@@ -218,7 +207,9 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
             .contains("no change set"),
         "{not_hers}"
     );
-    let confirmed = call(&nora, "/api/requests/confirm", &[("id", &id.to_string())]).await;
+    let confirmed = nora
+        .call("/api/requests/confirm", &[("id", &id.to_string())])
+        .await;
     assert!(
         confirmed["message"]
             .as_str()
@@ -227,7 +218,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
         "{confirmed}"
     );
     assert_eq!(
-        call(&nora, "/api/requests/options", &[]).await["mine"][0]["stale"],
+        nora.call("/api/requests/options", &[]).await["mine"][0]["stale"],
         false
     );
 
@@ -251,7 +242,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
     .await
     .unwrap();
     assert_eq!(kind, "person nora nobody");
-    let mine = call(&nora, "/api/requests/options", &[]).await;
+    let mine = nora.call("/api/requests/options", &[]).await;
     let first = &mine["mine"][0];
     assert_eq!(first["id"].as_i64(), Some(id), "{mine}");
     assert_eq!(first["state"], "approved");
@@ -303,7 +294,9 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
         ["bound to them directly (an access request) → role orders-readers → grant GET /orders on prod"]
     );
     // Once approved, withdrawing is refused (revoking takes a change set).
-    let late = call(&nora, "/api/requests/withdraw", &[("id", &id.to_string())]).await;
+    let late = nora
+        .call("/api/requests/withdraw", &[("id", &id.to_string())])
+        .await;
     assert!(
         late["refused"]
             .as_str()

@@ -160,28 +160,17 @@ impl HistoryFilter {
         };
         let from = time_of("from", &self.from, false);
         let to_before = time_of("to", &self.to, true);
-        let change_set = opt(&self.change_set)
-            .map(|c| {
+        // A change set's or a campaign's number, `#` allowed.
+        let mut number = |field: &'static str, text: &str, what: &str| {
+            opt(text).and_then(|c| {
                 c.trim_start_matches('#')
                     .parse::<i64>()
-                    .map_err(|_| format!("`{c}` is not a change set number"))
+                    .map_err(|_| errors.push((field, format!("`{c}` is not a {what} number"))))
+                    .ok()
             })
-            .transpose()
-            .unwrap_or_else(|e| {
-                errors.push(("change_set", e));
-                None
-            });
-        let campaign = opt(&self.campaign)
-            .map(|c| {
-                c.trim_start_matches('#')
-                    .parse::<i64>()
-                    .map_err(|_| format!("`{c}` is not a campaign number"))
-            })
-            .transpose()
-            .unwrap_or_else(|e| {
-                errors.push(("campaign", e));
-                None
-            });
+        };
+        let change_set = number("change_set", &self.change_set, "change set");
+        let campaign = number("campaign", &self.campaign, "campaign");
         if let (Some(f), Some(t)) = (from, to_before) {
             if f >= t {
                 errors.push(("to", "the end comes before the start".into()));

@@ -293,6 +293,27 @@ impl TestApp {
         self.follow(&start).await
     }
 
+    /// Calls a server function as the browser's JavaScript does: its JSON answer, or for a
+    /// refused call (401, 403, …) `{"status": …, "body": …}`.
+    pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header(header::ORIGIN, &self.base_url)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        if status.is_success() {
+            value
+        } else {
+            serde_json::json!({ "status": status.as_u16(), "body": value })
+        }
+    }
+
     pub async fn audit_actions(&self) -> Vec<(String, serde_json::Value)> {
         sqlx::query_as("SELECT action, details FROM audit_events ORDER BY id")
             .fetch_all(&self.pool)
