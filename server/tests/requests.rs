@@ -9,7 +9,7 @@ use app::domain::{
     desired::ChangeItem,
     grant::{Grant, GrantInput},
 };
-use common::{approved, count, person, spawn_app, spawn_client, TestApp};
+use common::{approved, count, person, spawn_app, spawn_client};
 use gatehouse::mappings::{store, workflow};
 use serde_json::Value;
 
