@@ -195,6 +195,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         "role_arn=nope&hours=&justification=",
         "request a role for oneself, for a bounded time",
     ),
+    f(
+        "/api/requests/create-routes",
+        Rule::SignedIn,
+        "hours=&justification=",
+        "request a set of routes for oneself, for a bounded time",
+    ),
     f("/api/requests/withdraw", Rule::SignedIn, "id=999999", "withdraw one's own waiting request"),
     f(
         "/api/requests/confirm",
@@ -228,6 +234,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
         ADMIN,
         "api_id=zzzzzzzzzz&scope=api&group=",
         "set or clear the owners (a directory group) of an API or of every API with a tag",
+    ),
+    f(
+        "/api/api-owners/longest",
+        ADMIN,
+        "api_id=zzzzzzzzzz&amount=&unit=hours",
+        "set or clear the longest access an API allows",
     ),
 ];
 

@@ -122,9 +122,10 @@ pub async fn start_campaign(
     default_decision: String,
 ) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin, Role::Auditor])?;
+    let ticked: Vec<String> = scope.into_values().collect();
     let form = crate::domain::campaign::StartForm {
         name: name.clone(),
-        scope: scope.into_values().collect(),
+        scope: ticked.clone(),
         reviewers: reviewers.clone(),
         group: group.clone(),
         due: due.clone(),
@@ -147,6 +148,8 @@ pub async fn start_campaign(
             ("group", &group),
             ("due", &due),
             ("default_decision", &default_decision),
+            // One per line, so a refused form keeps its boxes ticked.
+            ("scope", &ticked.join("\n")),
         ],
     )
 }

@@ -8,7 +8,7 @@ use crate::{error::AppError, form::FormOutcome};
 
 #[cfg(feature = "ssr")]
 use crate::{
-    backend::{owners, state::actor, state::app_state},
+    backend::{access_limits, owners, state::actor, state::app_state},
     form::ssr::answer_typed,
     me::ssr::require_role,
     roles::{Role, READERS},
@@ -43,6 +43,19 @@ fn view_of(o: owners::Owner) -> ApiOwnerView {
 pub struct ApiOwners {
     pub owners: Vec<ApiOwnerView>,
     pub tags: Vec<String>,
+    /// The longest access the API allows (none: any, even without an end).
+    #[serde(default)]
+    pub longest: Option<AccessLimitView>,
+}
+
+/// An API's longest access, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLimitView {
+    pub hours: u32,
+    /// "8 hours", "7 days".
+    pub label: String,
+    pub set_by: String,
+    pub set_at: String,
 }
 
 /// Readers: the owners of an API (named for it, or for a tag it carries) and its tags.
@@ -63,6 +76,14 @@ pub async fn get_api_owners(api_id: String) -> Result<ApiOwners, AppError> {
         .into_iter()
         .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
         .collect();
+    let longest = access_limits::of_api(&mut conn, &api_id)
+        .await?
+        .map(|l| AccessLimitView {
+            hours: l.max_hours.unsigned_abs(),
+            label: crate::domain::access_limit::describe(l.max_hours.unsigned_abs()),
+            set_by: l.set_by,
+            set_at: crate::backend::catalog::queries::utc(l.set_at),
+        });
     Ok(ApiOwners {
         owners: owners::of_apis(&mut conn, &[api_id])
             .await?
@@ -70,7 +91,34 @@ pub async fn get_api_owners(api_id: String) -> Result<ApiOwners, AppError> {
             .map(view_of)
             .collect(),
         tags,
+        longest,
     })
+}
+
+/// Admins: the longest any access added to an API may last (`amount` `unit`: hours or days,
+/// 1 hour to 366 days); an empty amount lets access be permanent again.
+#[server(endpoint = "api-owners/longest")]
+pub async fn set_api_access_limit(
+    api_id: String,
+    amount: String,
+    unit: String,
+) -> Result<FormOutcome, AppError> {
+    require_role(&[Role::Admin])?;
+    let state = app_state()?;
+    let result = match access_limits::set(&state.pool, &actor(), &api_id, &amount, &unit).await {
+        Ok(Some(hours)) => Ok(FormOutcome::message(format!(
+            "Access added to this API now lasts {} at most; access given before is not shortened.",
+            crate::domain::access_limit::describe(hours)
+        ))),
+        Ok(None) => Ok(FormOutcome::message(
+            "This API has no longest access now: access to it may be permanent.",
+        )),
+        Err(access_limits::SetError::Field(field, why)) => {
+            Ok(FormOutcome::invalid(vec![(field.into(), why)]))
+        }
+        Err(access_limits::SetError::Db(e)) => Err(AppError::from(e)),
+    };
+    answer_typed(result, &[("amount", &amount), ("unit", &unit)])
 }
 
 /// Admins: make the members of a directory group (its exact name or object id) the owners of

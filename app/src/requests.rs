@@ -2,6 +2,8 @@
 //! themselves, see their requests and withdraw one still waiting. Reviewing them is the usual
 //! change-set review.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use crate::{error::AppError, form::FormOutcome, mappings::types::RequestOptions};
@@ -57,6 +59,44 @@ pub async fn create_request(
         result,
         &[
             ("role_arn", &role_arn),
+            ("hours", &hours),
+            ("justification", &justification),
+        ],
+    )
+}
+
+/// Anyone signed in: ask for the ticked routes (`routes[rN]`: route keys) for `hours`, saying
+/// why. Gatehouse binds them to the fewest roles that give those routes; the request says what
+/// else the roles give.
+#[server(endpoint = "requests/create-routes")]
+pub async fn create_route_request(
+    #[server(default)] routes: BTreeMap<String, String>,
+    hours: String,
+    justification: String,
+) -> Result<FormOutcome, AppError> {
+    requester()?;
+    let keys: Vec<String> = routes.into_values().collect();
+    let form = crate::domain::request::RouteRequestForm {
+        routes: keys.clone(),
+        hours: hours.clone(),
+        justification: justification.clone(),
+    };
+    let result = requests::create_for_routes(&app_state()?, &actor(), &form)
+        .await
+        .map(|id| FormOutcome {
+            change_set: Some(id),
+            message: Some(format!(
+                "Request {id} is waiting for a reviewer. This page shows what they decide."
+            )),
+            ..Default::default()
+        })
+        .map_err(AppError::from);
+    // The ticked routes come back one per line, so a refused form keeps them ticked.
+    let ticked = keys.join("\n");
+    answer_typed(
+        result,
+        &[
+            ("routes", &ticked),
             ("hours", &hours),
             ("justification", &justification),
         ],

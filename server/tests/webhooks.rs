@@ -212,4 +212,30 @@ async fn each_event_once_signed_in_order_and_nothing_lost_while_the_receiver_is_
             .await
             .unwrap();
     assert_eq!(waiting, 0);
+
+    // What monitoring sees: the deliveries and the refused tries, counted by outcome.
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let delivered = series(
+        &metrics,
+        r#"gatehouse_webhook_deliveries_total{kind="generic",outcome="delivered"}"#,
+    );
+    let failed = series(
+        &metrics,
+        r#"gatehouse_webhook_deliveries_total{kind="generic",outcome="failed"}"#,
+    );
+    assert_eq!(delivered, 6.0, "{metrics}");
+    assert!(failed >= 3.0, "each refused try counted: {failed}");
+}
+
+/// The value of one series in Prometheus text (`name{labels} value`), 0 when absent.
+fn series(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or(0.0)
 }

@@ -3,6 +3,7 @@
 //! sign-in and sessions. Server functions in `crate::<area>` call into these modules directly;
 //! the browser's WASM bundle never sees them.
 
+pub mod access_limits;
 pub mod audit;
 pub mod auth;
 pub mod aws;

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod access_bundle;
+#[cfg(feature = "ssr")]
+pub mod access_limit;
 pub mod api_token;
 pub mod attach;
 pub mod aws_policy;

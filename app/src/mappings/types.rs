@@ -361,6 +361,24 @@ pub struct RequestableRole {
     pub routes: Vec<String>,
     /// The person holds it already (an earlier request, still running).
     pub held: bool,
+    /// "8 hours": the longest the APIs it reaches allow (none: the form's choices).
+    #[serde(default)]
+    pub longest: Option<String>,
+}
+
+/// A route some role may call, as the routes form offers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestableRoute {
+    /// What the form sends for it (`API-ID STAGE METHOD PATH`).
+    pub key: String,
+    pub api: String,
+    pub stage: String,
+    pub method: String,
+    pub path: String,
+    /// The roles that give it.
+    pub via: Vec<String>,
+    /// The person may call it already through a role they hold.
+    pub held: bool,
 }
 
 /// One of the person's own access requests, as their page shows it.
@@ -388,6 +406,9 @@ pub struct RequestOptions {
     /// The person is in the directory Gatehouse reads (else nothing can name them).
     pub in_directory: bool,
     pub roles: Vec<RequestableRole>,
+    /// Every route some role may call, by API, stage, path and method.
+    #[serde(default)]
+    pub routes: Vec<RequestableRoute>,
     /// Hours and their label, as the form offers them.
     pub durations: Vec<(u32, String)>,
     pub mine: Vec<MyRequest>,

@@ -8,7 +8,10 @@ use super::change_sets::{field_error, outcome_notice, typed_or};
 use crate::{
     components::loaded::error_view,
     form::FormOutcome,
-    owners::{get_api_owners, ApiOwnerView, ApiOwners as Owners, SetApiOwner},
+    owners::{
+        get_api_owners, AccessLimitView, ApiOwnerView, ApiOwners as Owners, SetApiAccessLimit,
+        SetApiOwner,
+    },
 };
 
 #[component]
@@ -45,7 +48,9 @@ pub fn ApiOwners(
             .unwrap_or_else(|| first.clone());
         view! { <OwnerList owners=now/> }
     };
-    let form = is_admin.then(|| view! { <OwnerForm api_id tags=owners.tags.clone() set/> });
+    let form =
+        is_admin.then(|| view! { <OwnerForm api_id=api_id.clone() tags=owners.tags.clone() set/> });
+    let longest = view! { <Longest api_id is_admin first=owners.longest.clone()/> };
     view! {
         <h2>"Owners"</h2>
         {list}
@@ -55,8 +60,69 @@ pub fn ApiOwners(
             // What is wrong is said next to its field; the notice says what went through.
             o.went_through().then(|| outcome_notice(&o))
         })}
+        {longest}
     }
     .into_any()
+}
+
+/// The longest access the API allows, and for admins the form to set or clear it.
+#[component]
+fn Longest(api_id: String, is_admin: bool, first: Option<AccessLimitView>) -> impl IntoView {
+    let set = ServerAction::<SetApiAccessLimit>::new();
+    let id = api_id.clone();
+    let fresh = LocalResource::new(move || {
+        let version = set.version().get();
+        let id = id.clone();
+        async move {
+            if version == 0 {
+                None
+            } else {
+                get_api_owners(id).await.ok().map(|o| o.longest)
+            }
+        }
+    });
+    let shown = move || {
+        let now = fresh.get().flatten().unwrap_or_else(|| first.clone());
+        match now {
+            Some(l) => view! {
+                <p data-testid="api-longest">"Access added to this API lasts "<strong>{l.label}</strong>" at most: a change set that gives access to it (a grant on it, or someone bound to a role that may call it) must end by then, and requests offer no longer. Set by " {l.set_by} ", " <crate::components::when::When at=l.set_at/> "."</p>
+            }.into_any(),
+            None => view! {
+                <p class="muted" data-testid="api-longest">"No longest access: access to this API may be permanent. An admin can set a limit (such as 8 hours for a production API); access given before it is not shortened."</p>
+            }.into_any(),
+        }
+    };
+    let err = move |f: &'static str| move || field_error(&set.value().get(), f);
+    let amount = typed_or(&set, "amount", String::new());
+    let unit = typed_or(&set, "unit", "hours".into());
+    let units = ["hours", "days"]
+        .map(|u| {
+            let selected = u == unit;
+            view! { <option value=u selected=selected>{u}</option> }
+        })
+        .into_iter()
+        .collect_view();
+    let form = is_admin.then(|| view! {
+        <ActionForm action=set attr:data-testid="longest-form" attr:class="inline-fields">
+            <input type="hidden" name="api_id" value=api_id/>
+            <label for="longest-amount">"Longest access (empty: no limit)"</label>
+            <input id="longest-amount" name="amount" value=amount size="5" inputmode="numeric" placeholder="8"
+                aria-describedby="longest-amount-error"/>
+            <label for="longest-unit" class="visually-hidden">"Unit"</label>
+            <select id="longest-unit" name="unit">{units}</select>
+            <button class="button" type="submit">"Set longest access"</button>
+            <p class="field-error" id="longest-amount-error">{err("amount")}</p>
+        </ActionForm>
+    });
+    view! {
+        <h2>"Longest access"</h2>
+        {shown}
+        {form}
+        {move || set.value().get().map(|r| {
+            let o = FormOutcome::of(&r);
+            o.went_through().then(|| outcome_notice(&o))
+        })}
+    }
 }
 
 #[component]

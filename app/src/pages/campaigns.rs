@@ -127,18 +127,27 @@ fn StartForm(
     let reviewers = typed_or(&start, "reviewers", "owners".into());
     let default = typed_or(&start, "default_decision", "keep".into());
     // Each box its own key (`scope[a0]`): a form sends repeated names only as the last one.
+    // A refused form keeps its boxes ticked.
+    let ticked: Vec<String> = typed_or(&start, "scope", String::new())
+        .lines()
+        .map(str::to_string)
+        .collect();
     let api_boxes = apis
         .into_iter()
         .enumerate()
         .map(|(i, (id, name))| {
-            view! { <label class="check"><input type="checkbox" name=format!("scope[a{i}]") value=format!("api:{id}")/>" API " {name}</label> }
+            let value = format!("api:{id}");
+            let checked = ticked.contains(&value);
+            view! { <label class="check"><input type="checkbox" name=format!("scope[a{i}]") value=value checked=checked/>" API " {name}</label> }
         })
         .collect_view();
     let role_boxes = roles
         .into_iter()
         .enumerate()
         .map(|(i, (arn, name))| {
-            view! { <label class="check"><input type="checkbox" name=format!("scope[r{i}]") value=format!("role:{arn}")/>" role " {name}</label> }
+            let value = format!("role:{arn}");
+            let checked = ticked.contains(&value);
+            view! { <label class="check"><input type="checkbox" name=format!("scope[r{i}]") value=value checked=checked/>" role " {name}</label> }
         })
         .collect_view();
     let radio = |name: &'static str, value: &'static str, current: &str, label: &'static str| {

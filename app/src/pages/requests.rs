@@ -8,19 +8,23 @@ use super::change_sets::{field_error, outcome_notice, typed_or};
 use crate::{
     components::{loaded::error_view, state::StateBadge},
     form::FormOutcome,
-    mappings::types::{MyRequest, RequestOptions, RequestableRole},
-    requests::{get_request_options, ConfirmRequest, CreateRequest, WithdrawRequest},
+    mappings::types::{MyRequest, RequestOptions, RequestableRole, RequestableRoute},
+    requests::{
+        get_request_options, ConfirmRequest, CreateRequest, CreateRouteRequest, WithdrawRequest,
+    },
 };
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
     let create = ServerAction::<CreateRequest>::new();
+    let create_routes = ServerAction::<CreateRouteRequest>::new();
     let withdraw = ServerAction::<WithdrawRequest>::new();
     let confirm = ServerAction::<ConfirmRequest>::new();
     let options = Resource::new(
         move || {
             (
                 create.version().get(),
+                create_routes.version().get(),
                 withdraw.version().get(),
                 confirm.version().get(),
             )
@@ -30,13 +34,13 @@ pub fn RequestsPage() -> impl IntoView {
     view! {
         <Title text="Request access"/>
         <h1>"Request access"</h1>
-        <p class="lede">"Ask for a role for yourself, for a bounded time. A reviewer decides; once it is approved and pushed to AWS you may call the role's routes until the end you chose, when Gatehouse takes the access back by itself."</p>
+        <p class="lede">"Ask for a role, or for the routes you need, for yourself and for a bounded time. A reviewer decides; once it is approved and pushed to AWS you may call the role's routes until the end you chose, when Gatehouse takes the access back by itself."</p>
         {move || withdraw.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
         {move || confirm.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match options.await {
-                    Ok(o) => view! { <Requests o create withdraw confirm/> }.into_any(),
+                    Ok(o) => view! { <Requests o create create_routes withdraw confirm/> }.into_any(),
                     Err(e) => error_view(&e),
                 }
             })}
@@ -48,6 +52,7 @@ pub fn RequestsPage() -> impl IntoView {
 fn Requests(
     o: RequestOptions,
     create: ServerAction<CreateRequest>,
+    create_routes: ServerAction<CreateRouteRequest>,
     withdraw: ServerAction<WithdrawRequest>,
     confirm: ServerAction<ConfirmRequest>,
 ) -> impl IntoView {
@@ -61,7 +66,8 @@ fn Requests(
         } else {
             view! { <MyRequests mine=o.mine withdraw confirm/> }.into_any()
         }}
-        <NewRequest roles=o.roles.clone() durations=o.durations create/>
+        <NewRequest roles=o.roles.clone() durations=o.durations.clone() create/>
+        <RouteRequest routes=o.routes durations=o.durations create=create_routes/>
         <RoleTable roles=o.roles/>
     }
 }
@@ -189,7 +195,8 @@ fn RoleTable(roles: Vec<RequestableRole>) -> impl IntoView {
             .map(|r| {
                 view! {
                     <tr>
-                        <td>{r.name.clone()}{r.held.then(|| view! { " " <span class="badge badge-ok">"you hold it"</span> })}</td>
+                        <td>{r.name.clone()}{r.held.then(|| view! { " " <span class="badge badge-ok">"you hold it"</span> })}
+                            {r.longest.clone().map(|l| view! { <br/><span class="muted small">{format!("{l} at most")}</span> })}</td>
                         <td><ul class="plain">{r.routes.into_iter().map(|x| view! { <li><code>{x}</code></li> }).collect_view()}</ul></td>
                         <td data-testid="request-how">{if r.held { "You hold it until its end." } else { "Ask for it above." }}</td>
                     </tr>
@@ -206,4 +213,82 @@ fn RoleTable(roles: Vec<RequestableRole>) -> impl IntoView {
             </div>
         }
     })
+}
+
+/// Ask for routes: tick what you need; Gatehouse finds the roles that give it.
+#[component]
+fn RouteRequest(
+    routes: Vec<RequestableRoute>,
+    durations: Vec<(u32, String)>,
+    create: ServerAction<CreateRouteRequest>,
+) -> impl IntoView {
+    let err = move |f: &'static str| move || field_error(&create.value().get(), f);
+    // A refused form keeps its boxes ticked (with or without JavaScript).
+    let ticked: Vec<String> = typed_or(&create, "routes", String::new())
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let hours = typed_or(&create, "hours", "8".into());
+    let why = typed_or(&create, "justification", String::new());
+    let open: Vec<RequestableRoute> = routes.into_iter().filter(|r| !r.held).collect();
+    if open.is_empty() {
+        return ().into_any();
+    }
+    let rows = open
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let id = format!("route-{i}");
+            let checked = ticked.contains(&r.key);
+            let label = format!("{} {}", r.method, r.path);
+            view! {
+                <tr>
+                    <td><input type="checkbox" id=id.clone() name=format!("routes[r{i}]") value=r.key checked=checked/></td>
+                    <td><label for=id><code>{label}</code></label></td>
+                    <td>{r.api}</td>
+                    <td>{r.stage}</td>
+                    <td class="muted small">{r.via.join(", ")}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let duration_options = durations
+        .into_iter()
+        .map(|(h, label)| {
+            let selected = h.to_string() == hours;
+            view! { <option value=h.to_string() selected=selected>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <h2>"Ask for routes"</h2>
+        <p class="muted">"Tick the routes you need: Gatehouse asks for the fewest roles that give them, and tells the reviewer what else those roles allow."</p>
+        <ActionForm action=create attr:data-testid="route-request-form">
+            <fieldset aria-describedby="route-request-routes-error">
+                <legend class="visually-hidden">"Routes"</legend>
+                <div class="table-wrap">
+                    <table data-testid="requestable-routes">
+                        <thead><tr><th><span class="visually-hidden">"Ask"</span></th><th>"Route"</th><th>"API"</th><th>"Stage"</th><th>"Given by"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+                <p class="field-error" id="route-request-routes-error">{err("routes")}</p>
+            </fieldset>
+            <div class="form-grid">
+                <label for="route-request-hours">"For"</label>
+                <div>
+                    <select id="route-request-hours" name="hours" aria-describedby="route-request-hours-error">{duration_options}</select>
+                    <p class="field-error" id="route-request-hours-error">{err("hours")}</p>
+                </div>
+                <label for="route-request-why">"Why you need them"</label>
+                <div>
+                    <textarea id="route-request-why" name="justification" rows="3" maxlength="4000" placeholder="Release 4.2 needs to create orders from the batch job" aria-describedby="route-request-why-error">{why}</textarea>
+                    <p class="field-error" id="route-request-why-error">{err("justification")}</p>
+                </div>
+                <div></div>
+                <div><button class="button button-primary" type="submit">"Ask for these routes"</button></div>
+            </div>
+        </ActionForm>
+        {move || create.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
+    }
+    .into_any()
 }

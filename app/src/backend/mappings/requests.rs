@@ -3,6 +3,8 @@
 //! and submitted at once, reviewed like any other (never by the requester: they are its
 //! author), and revoked at its end like any time-bound change set.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -26,7 +28,7 @@ use crate::{
         names::RoleArn,
         request::{self, RequestForm},
     },
-    mappings::types::{MyRequest, RequestOptions, RequestableRole},
+    mappings::types::{MyRequest, RequestOptions, RequestableRole, RequestableRoute},
 };
 
 /// `change_sets.purpose` of an access request.
@@ -48,24 +50,43 @@ async fn directory_person(pool: &PgPool, oid: Uuid) -> sqlx::Result<Option<(Grou
     Ok(row.map(|(source, id, name)| (GroupRef::person(&source, &id), name)))
 }
 
-/// Makes and submits the request; answers its change set's id.
-pub async fn create(
-    state: &AppState,
+/// The requester as the directory knows them, or why a request cannot name them.
+async fn requester(
+    pool: &PgPool,
     actor: &Actor,
-    form: &RequestForm,
-) -> Result<i64, WorkflowError> {
+) -> Result<(Uuid, GroupRef, String), WorkflowError> {
     let who = actor
         .oid
         .ok_or_else(|| Refused("only a signed-in person can request access".into()))?;
-    let now = crate::backend::clock::now();
-    let asked = request::parse(form, now).map_err(Fields)?;
-    let Some((person, person_name)) = directory_person(&state.pool, who).await? else {
+    let Some((person, person_name)) = directory_person(pool, who).await? else {
         return Err(Refused(
             "You are not in the directory Gatehouse reads, so access cannot be given to you by \
              name. Ask a Gatehouse admin to check the directory sync."
                 .into(),
         ));
     };
+    Ok((who, person, person_name))
+}
+
+/// The roles `person` is bound to directly (earlier requests still running).
+fn held_by(desired: &crate::domain::desired::DesiredState, person: &GroupRef) -> Vec<RoleArn> {
+    desired
+        .bindings
+        .iter()
+        .filter(|b| &b.group == person)
+        .map(|b| b.role.clone())
+        .collect()
+}
+
+/// Makes and submits a request for a role; answers its change set's id.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    form: &RequestForm,
+) -> Result<i64, WorkflowError> {
+    let now = crate::backend::clock::now();
+    let asked = request::parse(form, now).map_err(Fields)?;
+    let (who, person, person_name) = requester(&state.pool, actor).await?;
     let desired = state.desired.current(&state.pool).await?;
     // Every enforcement mode can name one person (Identity Center: a user assignment; SAML:
     // the user's app role assignment; token mode: the person's object id; `none` records it),
@@ -79,49 +100,168 @@ pub async fn create(
             ),
         )]));
     }
-    let item = request::item(person.clone(), asked.role.clone());
-    if let ChangeItem::AddBinding(b) = &item {
-        if desired.state.bindings.contains(b) {
-            return Err(Fields(vec![(
-                "role_arn",
-                format!("You already hold role {}.", asked.role.name()),
-            )]));
-        }
-    }
-    let mut tx = state.pool.begin().await?;
-    store::lock_author(&mut tx, who).await?;
-    // One open request per person and role: a second would only wait beside the first.
-    let open: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM change_sets
-         WHERE author_oid = $1 AND purpose = $2 AND state IN ('submitted', 'approved', 'pushing')
-           AND items @> $3 LIMIT 1",
-    )
-    .bind(who)
-    .bind(PURPOSE)
-    .bind(sqlx::types::Json(vec![&item]))
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(id) = open {
+    if held_by(&desired.state, &person).contains(&asked.role) {
         return Err(Fields(vec![(
             "role_arn",
-            format!(
-                "You already asked for role {}: request {id} is still open.",
-                asked.role.name()
-            ),
+            format!("You already hold role {}.", asked.role.name()),
         )]));
     }
     let title = request::title(&person_name, &asked.role);
+    let asked_for = Asked {
+        who,
+        person,
+        roles: vec![asked.role.clone()],
+        field: "role_arn",
+        title,
+        justification: asked.justification,
+        ends_at: asked.ends_at,
+        hours: (asked.ends_at - now).whole_hours(),
+        routes: Vec::new(),
+    };
+    submit(state, actor, &desired.state, asked_for).await
+}
+
+/// Makes and submits a request for a set of routes: the person is bound to the fewest roles
+/// that give them ([`request::roles_for`]); the justification says what else those roles give,
+/// so the reviewer weighs it. Answers the change set's id.
+pub async fn create_for_routes(
+    state: &AppState,
+    actor: &Actor,
+    form: &request::RouteRequestForm,
+) -> Result<i64, WorkflowError> {
+    let now = crate::backend::clock::now();
+    let desired = state.desired.current(&state.pool).await?;
+    let offered: Vec<Route> = desired.state.grants.iter().map(Route::of).collect();
+    let asked = request::parse_routes(form, &offered, now).map_err(Fields)?;
+    let (who, person, person_name) = requester(&state.pool, actor).await?;
+    let held = held_by(&desired.state, &person);
+    let roles = request::roles_for(&desired.state, &held, &asked.routes)
+        .map_err(|why| Fields(vec![("routes", why)]))?;
+    let names = Names::load(&state.pool, std::iter::empty()).await?;
+    let listed = |routes: &mut dyn Iterator<Item = &Route>| -> String {
+        routes
+            .map(|r| names.route(r))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let role_names: Vec<&str> = roles.iter().map(RoleArn::name).collect();
+    let beyond = request::beyond(&desired.state, &roles, &asked.routes);
+    let mut justification = format!(
+        "{}\n\nAsked for {} route{}: {}.\nGiven through role{} {}",
+        asked.justification,
+        asked.routes.len(),
+        if asked.routes.len() == 1 { "" } else { "s" },
+        listed(&mut asked.routes.iter()),
+        if roles.len() == 1 { "" } else { "s" },
+        role_names.join(", "),
+    );
+    if beyond.is_empty() {
+        justification.push_str(", which give nothing else.");
+    } else {
+        justification.push_str(&format!(
+            ", which also allow: {}.",
+            listed(&mut beyond.iter())
+        ));
+    }
+    let asked_for = Asked {
+        who,
+        person,
+        title: request::routes_title(&person_name, asked.routes.len(), &roles),
+        roles,
+        field: "routes",
+        justification,
+        ends_at: asked.ends_at,
+        hours: (asked.ends_at - now).whole_hours(),
+        routes: asked.routes.iter().map(request::route_key).collect(),
+    };
+    submit(state, actor, &desired.state, asked_for).await
+}
+
+/// A request, checked, ready to be written.
+struct Asked {
+    who: Uuid,
+    person: GroupRef,
+    roles: Vec<RoleArn>,
+    /// The field a refusal about the roles is said next to.
+    field: &'static str,
+    title: String,
+    justification: String,
+    ends_at: time::OffsetDateTime,
+    hours: i64,
+    /// The routes asked for (route keys), when the person asked for routes.
+    routes: Vec<String>,
+}
+
+/// Writes the request as a change set binding the person to each role, submitted at once.
+async fn submit(
+    state: &AppState,
+    actor: &Actor,
+    desired: &crate::domain::desired::DesiredState,
+    asked: Asked,
+) -> Result<i64, WorkflowError> {
+    let items: Vec<ChangeItem> = asked
+        .roles
+        .iter()
+        .map(|role| request::item(asked.person.clone(), role.clone()))
+        .collect();
+    let mut tx = state.pool.begin().await?;
+    // The APIs the roles reach may allow less time than asked.
+    let limits = crate::backend::access_limits::all(&mut tx).await?;
+    for role in &asked.roles {
+        if let Some(max) = crate::domain::access_limit::of_role(role, desired, &limits) {
+            if asked.hours > i64::from(max) {
+                return Err(Fields(vec![(
+                    "hours",
+                    format!(
+                        "Role {} reaches an API that allows access for {} at most: choose a shorter time.",
+                        role.name(),
+                        crate::domain::access_limit::describe(max)
+                    ),
+                )]));
+            }
+        }
+    }
+    store::lock_author(&mut tx, asked.who).await?;
+    // One open request per person and role: a second would only wait beside the first.
+    for item in &items {
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM change_sets
+             WHERE author_oid = $1 AND purpose = $2 AND state IN ('submitted', 'approved', 'pushing')
+               AND items @> $3 LIMIT 1",
+        )
+        .bind(asked.who)
+        .bind(PURPOSE)
+        .bind(sqlx::types::Json(vec![item]))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let (Some(id), Some(role)) = (open, item.role()) {
+            return Err(Fields(vec![(
+                asked.field,
+                format!(
+                    "You already asked for role {}: request {id} is still open.",
+                    role.name()
+                ),
+            )]));
+        }
+    }
     let version = store::version(&mut tx, false).await?;
-    let id =
-        store::insert_purpose_draft(&mut tx, who, &actor.name, version, PURPOSE, &title).await?;
+    let id = store::insert_purpose_draft(
+        &mut tx,
+        asked.who,
+        &actor.name,
+        version,
+        PURPOSE,
+        &asked.title,
+    )
+    .await?;
     let draft = store::change_set(&mut tx, id, true)
         .await?
         .ok_or(WorkflowError::NotFound(id))?;
-    add_and_save(&mut tx, actor, &draft, &[item], Some(json!(PURPOSE))).await?;
+    add_and_save(&mut tx, actor, &draft, &items, Some(json!(PURPOSE))).await?;
     store::save_details(
         &mut tx,
         id,
-        &title,
+        &asked.title,
         &asked.justification,
         None,
         Some(asked.ends_at),
@@ -131,15 +271,20 @@ pub async fn create(
         .next(Action::Submit)
         .map_err(|e| Refused(e.to_string()))?;
     store::set_state(&mut tx, id, submitted).await?;
+    let roles: Vec<String> = asked.roles.iter().map(ToString::to_string).collect();
+    let mut request = json!({ "person": asked.person, "role": roles.first(), "roles": roles });
+    if !asked.routes.is_empty() {
+        request["routes"] = json!(asked.routes);
+    }
     audit::record(
         &mut *tx,
         actor,
         action::CHANGE_SET_SUBMITTED,
         Some(&format!("change_set:{id}")),
         json!({
-            "request": { "person": person, "role": asked.role.to_string() },
+            "request": request,
             "before": { "state": "draft" },
-            "after": { "state": submitted.as_str(), "title": title,
+            "after": { "state": submitted.as_str(), "title": asked.title,
                        "justification": asked.justification,
                        "access_ends_at": expiry::show(asked.ends_at) },
         }),
@@ -155,24 +300,20 @@ pub async fn options(state: &AppState, who: Uuid) -> Result<RequestOptions, Work
     let in_directory = directory_person(&state.pool, who).await?;
     let desired = state.desired.current(&state.pool).await?;
     let names = Names::load(&state.pool, std::iter::empty()).await?;
-    let held: Vec<&RoleArn> = in_directory
+    let limits = {
+        let mut conn = state.pool.acquire().await?;
+        crate::backend::access_limits::all(&mut conn).await?
+    };
+    let held: Vec<RoleArn> = in_directory
         .as_ref()
-        .map(|(person, _)| {
-            desired
-                .state
-                .bindings
-                .iter()
-                .filter(|b| &b.group == person)
-                .map(|b| &b.role)
-                .collect()
-        })
+        .map(|(person, _)| held_by(&desired.state, person))
         .unwrap_or_default();
     let mut roles: Vec<RequestableRole> = desired
         .state
         .grants
         .iter()
         .map(|g| &g.role)
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .map(|role| RequestableRole {
             arn: role.to_string(),
@@ -183,13 +324,40 @@ pub async fn options(state: &AppState, who: Uuid) -> Result<RequestOptions, Work
                 .iter()
                 .map(|g| names.route(&Route::of(g)))
                 .collect(),
-            held: held.contains(&role),
+            held: held.contains(role),
+            longest: crate::domain::access_limit::of_role(role, &desired.state, &limits)
+                .map(crate::domain::access_limit::describe),
         })
         .collect();
     roles.sort_by_key(|r| r.name.to_lowercase());
+    let mut by_route: BTreeMap<Route, Vec<&RoleArn>> = BTreeMap::new();
+    for g in &desired.state.grants {
+        by_route.entry(Route::of(g)).or_default().push(&g.role);
+    }
+    let mut routes: Vec<RequestableRoute> = by_route
+        .into_iter()
+        .map(|(r, via)| RequestableRoute {
+            key: request::route_key(&r),
+            api: names.api(r.api.api_id.as_str()),
+            stage: r.stage.as_str().to_string(),
+            method: r.method.to_string(),
+            path: r.path.as_str().to_string(),
+            held: via.iter().any(|role| held.contains(role)),
+            via: via.iter().map(|role| role.name().to_string()).collect(),
+        })
+        .collect();
+    routes.sort_by(|a, b| {
+        (a.api.to_lowercase(), &a.stage, &a.path, &a.method).cmp(&(
+            b.api.to_lowercase(),
+            &b.stage,
+            &b.path,
+            &b.method,
+        ))
+    });
     Ok(RequestOptions {
         in_directory: in_directory.is_some(),
         roles,
+        routes,
         durations: request::DURATIONS
             .iter()
             .map(|(h, label)| (*h, label.to_string()))

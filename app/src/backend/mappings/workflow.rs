@@ -348,6 +348,15 @@ pub async fn save_details(
             ))
         })?;
         pushable(&cs.items, &after)?;
+        let now = crate::backend::clock::now();
+        let too_long =
+            crate::backend::access_limits::refusals(&mut tx, &cs.items, &after, ends, now).await?;
+        if !too_long.is_empty() {
+            return Err(WorkflowError::Fields(vec![(
+                "access_ends",
+                too_long.join(" "),
+            )]));
+        }
         state = step(&cs, Action::Submit)?;
         store::set_state(&mut tx, id, state).await?;
     }
@@ -512,6 +521,22 @@ pub async fn review_seen(
             ))
         })?;
         pushable(&cs.items, &after)?;
+        // An API's limit set (or shortened) while the change set waited holds at approval.
+        let now = crate::backend::clock::now();
+        let too_long = crate::backend::access_limits::refusals(
+            &mut tx,
+            &cs.items,
+            &after,
+            cs.access_ends_at,
+            now,
+        )
+        .await?;
+        if !too_long.is_empty() {
+            return Err(Refused(format!(
+                "{} The author must withdraw it and ask again with an earlier end.",
+                too_long.join(" ")
+            )));
+        }
         let version = store::apply(&mut tx, id, &cs.items).await?;
         audit::record(
             &mut *tx,
