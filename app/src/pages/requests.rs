@@ -263,7 +263,7 @@ fn RouteRequest(
         <h2>"Ask for routes"</h2>
         <p class="muted">"Tick the routes you need: Gatehouse asks for the fewest roles that give them, and tells the reviewer what else those roles allow."</p>
         <ActionForm action=create attr:data-testid="route-request-form">
-            <fieldset aria-describedby="route-request-routes-error">
+            <fieldset class="plain" aria-describedby="route-request-routes-error">
                 <legend class="visually-hidden">"Routes"</legend>
                 <div class="table-wrap">
                     <table data-testid="requestable-routes">
