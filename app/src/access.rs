@@ -188,6 +188,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     ),
     f("/api/notifications/enable", ADMIN, "id=999999&enabled=false", "turn a receiver off or on"),
     f("/api/notifications/resend", ADMIN, "id=999999", "send a delivery again"),
+    f(
+        "/api/notifications/new-secret",
+        ADMIN,
+        "id=999999",
+        "replace a receiver's signing secret (the old one signs beside it for a day)",
+    ),
     f("/api/requests/options", Rule::SignedIn, "", "the roles one may request, and one's requests"),
     f(
         "/api/requests/create",

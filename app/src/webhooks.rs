@@ -147,6 +147,24 @@ pub async fn enable_receiver(id: i64, enabled: String) -> Result<FormOutcome, Ap
     }
 }
 
+/// Replaces a receiver's signing secret; the old one still signs beside it for a day.
+#[server(endpoint = "notifications/new-secret")]
+pub async fn replace_secret(id: i64) -> Result<FormOutcome, AppError> {
+    require_role(&[Role::Admin])?;
+    let actor = crate::backend::state::actor();
+    if webhooks::rotate_secret(&app_state()?.pool, &actor, id)
+        .await
+        .map_err(AppError::internal)?
+    {
+        answer_result(Ok(FormOutcome::message(format!(
+            "Receiver {id} signs with a new secret (shown in its row). For {} hours each notification is signed with the old one too, so the receiver can switch without refusing any.",
+            webhooks::PREVIOUS_SECRET_HOURS
+        ))))
+    } else {
+        Err(AppError::not_found(format!("There is no receiver {id}.")))
+    }
+}
+
 #[server(endpoint = "notifications/resend")]
 pub async fn resend_delivery(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;

@@ -11,7 +11,7 @@ use app::domain::{
     grant::{Binding, Grant, GrantInput, GroupRef},
     names::RoleArn,
 };
-use common::{approved, count, person, spawn_app, spawn_client, TestApp};
+use common::{approved, count, person, signed_in, spawn_app, TestApp};
 use gatehouse::mappings::{store, workflow};
 use serde_json::Value;
 
@@ -113,8 +113,7 @@ async fn seed(app: &TestApp) {
 async fn every_path_to_an_api_ends_within_its_longest_access() {
     let app = spawn_app().await;
     seed(&app).await;
-    let admin = spawn_client(&app);
-    let _ = admin.sign_in("admin", "/").await.response.text().await;
+    let admin = signed_in(&app, "admin").await;
     let set = |amount: &'static str, unit: &'static str| {
         let admin = &admin;
         async move {
@@ -139,13 +138,7 @@ async fn every_path_to_an_api_ends_within_its_longest_access() {
         assert_eq!(errors[0].0, "amount");
         assert!(errors[0].1.contains(says), "{bad}");
     }
-    let reviewer = spawn_client(&app);
-    let _ = reviewer
-        .sign_in("reviewer", "/")
-        .await
-        .response
-        .text()
-        .await;
+    let reviewer = signed_in(&app, "reviewer").await;
     let refused = reviewer
         .call(
             "/api/api-owners/longest",
@@ -253,8 +246,7 @@ async fn every_path_to_an_api_ends_within_its_longest_access() {
 async fn a_person_asks_for_routes_and_is_bound_to_the_fewest_roles_that_give_them() {
     let app = spawn_app().await;
     seed(&app).await;
-    let admin = spawn_client(&app);
-    let _ = admin.sign_in("admin", "/").await.response.text().await;
+    let admin = signed_in(&app, "admin").await;
     admin
         .call(
             "/api/api-owners/longest",
@@ -262,8 +254,7 @@ async fn a_person_asks_for_routes_and_is_bound_to_the_fewest_roles_that_give_the
         )
         .await;
 
-    let nora = spawn_client(&app);
-    let _ = nora.sign_in("norole", "/").await.response.text().await;
+    let nora = signed_in(&app, "norole").await;
     let options = nora.call("/api/requests/options", &[]).await;
     let routes = options["routes"].as_array().unwrap();
     let key = |method: &str, path: &str| -> String {

@@ -11,7 +11,7 @@ use app::domain::{
     grant::{Binding, Grant, GrantInput, GroupRef},
     names::RoleArn,
 };
-use common::{approved, count, spawn_app, spawn_client, TestApp};
+use common::{approved, count, signed_in, spawn_app, TestApp};
 use futures_util::StreamExt;
 use gatehouse::{
     audit::Actor,
@@ -115,17 +115,9 @@ async fn line_of(app: &TestApp, id: i64, item: &ChangeItem) -> i32 {
 async fn a_campaign_is_certified_by_its_reviewers_and_closes_once_into_one_revocation() {
     let app = spawn_app().await;
     world(&app).await;
-    let arun = spawn_client(&app);
-    let _ = arun.sign_in("auditor", "/").await.response.text().await;
-    let rita = spawn_client(&app);
-    let _ = rita.sign_in("reviewer", "/").await.response.text().await;
-    let sam = spawn_client(&app);
-    let _ = sam
-        .sign_in("admin-reviewer", "/")
-        .await
-        .response
-        .text()
-        .await;
+    let arun = signed_in(&app, "auditor").await;
+    let rita = signed_in(&app, "reviewer").await;
+    let sam = signed_in(&app, "admin-reviewer").await;
 
     // Bad input: every wrong field says why; nothing is started.
     let bad = arun

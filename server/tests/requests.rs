@@ -9,7 +9,7 @@ use app::domain::{
     desired::ChangeItem,
     grant::{Grant, GrantInput},
 };
-use common::{approved, count, person, spawn_app, spawn_client};
+use common::{approved, count, person, signed_in, spawn_app};
 use gatehouse::mappings::{store, workflow};
 use serde_json::Value;
 
@@ -62,8 +62,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
     approved(&app.pool, vec![grant("/orders")]).await;
 
     // Nora holds no Gatehouse role: the request page is open to her, the rest is not.
-    let nora = spawn_client(&app);
-    let _ = nora.sign_in("norole", "/").await.response.text().await;
+    let nora = signed_in(&app, "norole").await;
     assert_eq!(nora.get("/requests").await.status(), 200);
     assert_eq!(nora.get("/change-sets").await.status(), 403);
     let options = nora.call("/api/requests/options", &[]).await;
@@ -152,13 +151,7 @@ async fn a_person_without_a_role_requests_a_role_and_a_reviewer_approves_it() {
     assert!(field_errors(&again)[0].1.contains("still open"), "{again}");
 
     // Sam (admin and reviewer) asks for himself: he cannot approve his own request.
-    let sam = spawn_client(&app);
-    let _ = sam
-        .sign_in("admin-reviewer", "/")
-        .await
-        .response
-        .text()
-        .await;
+    let sam = signed_in(&app, "admin-reviewer").await;
     let his = sam.call("/api/requests/create", &asked).await["change_set"]
         .as_i64()
         .unwrap();

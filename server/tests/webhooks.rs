@@ -13,7 +13,7 @@ use std::{
 };
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
-use common::{approved, pushing::binding, spawn_app_with};
+use common::{approved, count, pushing::binding, spawn_app_with};
 use serde_json::Value;
 
 #[derive(Clone, Default)]
@@ -46,10 +46,16 @@ async fn receiver() -> (Receiver, String) {
 
 /// (event, change set) of what the receiver got, in order, each signature checked.
 fn received(r: &Receiver, secret: &str) -> Vec<(String, i64)> {
+    received_since(r, secret, 0)
+}
+
+/// As [`received`], from the `from`-th message on.
+fn received_since(r: &Receiver, secret: &str, from: usize) -> Vec<(String, i64)> {
     r.got
         .lock()
         .unwrap()
         .iter()
+        .skip(from)
         .map(|(headers, body)| {
             let timestamp: i64 = headers["x-gatehouse-timestamp"]
                 .to_str()
@@ -57,15 +63,15 @@ fn received(r: &Receiver, secret: &str) -> Vec<(String, i64)> {
                 .parse()
                 .unwrap();
             let signature = headers["x-gatehouse-signature"].to_str().unwrap();
-            assert_eq!(
-                signature,
-                gatehouse::webhooks::signature(secret, timestamp, body),
-                "the signature checks out"
+            // One `v1=` per secret that signs (two while a replaced secret still counts).
+            let given: Vec<&str> = signature.split(", ").collect();
+            assert!(
+                given.contains(&gatehouse::webhooks::signature(secret, timestamp, body).as_str()),
+                "the signature checks out: {signature}"
             );
-            assert_ne!(
-                signature,
-                gatehouse::webhooks::signature("another secret", timestamp, body)
-            );
+            assert!(!given.contains(
+                &gatehouse::webhooks::signature("another secret", timestamp, body).as_str()
+            ));
             let payload: Value = serde_json::from_slice(body).unwrap();
             assert_eq!(
                 headers["x-gatehouse-event"],
@@ -230,6 +236,61 @@ async fn each_event_once_signed_in_order_and_nothing_lost_while_the_receiver_is_
     );
     assert_eq!(delivered, 6.0, "{metrics}");
     assert!(failed >= 3.0, "each refused try counted: {failed}");
+
+    // A new secret: the next messages are signed with it and, for a day, with the old one too.
+    app.client = common::browser();
+    let _ = app.sign_in("admin", "/").await.response.text().await;
+    let id = list["subscriptions"][0]["id"].as_i64().unwrap();
+    let replaced: Value = post(&app, "/api/notifications/new-secret", format!("id={id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        replaced["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("new secret"),
+        "{replaced}"
+    );
+    let list: Value = post(&app, "/api/notifications/list", String::new())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_secret = list["subscriptions"][0]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_secret, secret);
+    let fourth = approved(&app.pool, vec![binding("role-d")]).await;
+    wait_for(&r, 8).await;
+    let signatures: Vec<String> = r.got.lock().unwrap()[6..]
+        .iter()
+        .map(|(h, _)| h["x-gatehouse-signature"].to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        signatures.iter().all(|s| s.split(", ").count() == 2),
+        "{signatures:?}"
+    );
+    let with_new = received_since(&r, &new_secret, 6);
+    let with_old = received_since(&r, &secret, 6);
+    assert_eq!(with_new, with_old);
+    assert_eq!(
+        with_new,
+        [
+            ("submitted".to_string(), fourth),
+            ("approved".to_string(), fourth)
+        ]
+    );
+    let audited = count(
+        &app.pool,
+        "SELECT count(*) FROM audit_events WHERE action = 'notifications.secret_replaced'",
+    )
+    .await;
+    assert_eq!(audited, 1);
 }
 
 /// The value of one series in Prometheus text (`name{labels} value`), 0 when absent.

@@ -9,7 +9,6 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 use serde_json::json;
 use sqlx::{types::Json, PgPool};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::backend::{
     audit::{self, action, Actor},
@@ -159,20 +158,20 @@ async fn revoke(pool: &PgPool, id: i64, now: OffsetDateTime) -> sqlx::Result<Opt
     } else {
         State::Approved
     };
-    let revocation = sqlx::query_scalar!(
-        "INSERT INTO change_sets (title, justification, state, author_oid, author_name,
-             base_version, items, revokes_change_set_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        title,
-        justification,
-        state.as_str(),
-        Uuid::nil(),
-        AUTHOR_NAME,
-        version,
-        Json(&items) as _,
-        id,
+    let revocation = store::insert_system_change_set(
+        &mut tx,
+        store::SystemChangeSet {
+            title: &title,
+            justification: &justification,
+            state,
+            author_name: AUTHOR_NAME,
+            base_version: version,
+            items: &items,
+            against: &Default::default(),
+            revokes: Some(id),
+            campaign: None,
+        },
     )
-    .fetch_one(&mut *tx)
     .await?;
     audit::record(
         &mut *tx,

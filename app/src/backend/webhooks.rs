@@ -232,7 +232,16 @@ fn sentence(
     }
 }
 
-type DueRow = (i64, String, Value, i32, String, String, String);
+type DueRow = (
+    i64,
+    String,
+    Value,
+    i32,
+    String,
+    String,
+    String,
+    Option<String>,
+);
 
 /// Sends the deliveries that are due (at most `batch`); answers how many were taken.
 pub async fn deliver_due(
@@ -243,7 +252,8 @@ pub async fn deliver_due(
 ) -> sqlx::Result<usize> {
     let mut tx = pool.begin().await?;
     let due: Vec<DueRow> = sqlx::query_as(
-        "SELECT d.id, d.event, d.payload, d.attempts, s.kind, s.url, s.secret
+        "SELECT d.id, d.event, d.payload, d.attempts, s.kind, s.url, s.secret,
+                CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END
          FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
          WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now() AND s.disabled_at IS NULL
            AND NOT EXISTS (
@@ -257,7 +267,7 @@ pub async fn deliver_due(
     .fetch_all(&mut *tx)
     .await?;
     let mut taken = 0;
-    for (id, event, payload, attempts, kind, url, secret) in due {
+    for (id, event, payload, attempts, kind, url, secret, previous) in due {
         let kind = ReceiverKind::parse(&kind).unwrap_or(ReceiverKind::Generic);
         let mut payload = payload;
         payload["delivery"] = json!(id);
@@ -274,7 +284,7 @@ pub async fn deliver_due(
                 .header("x-gatehouse-timestamp", timestamp.to_string())
                 .header(
                     "x-gatehouse-signature",
-                    signature(&secret, timestamp, &body),
+                    signatures(&secret, previous.as_deref(), timestamp, &body),
                 );
         }
         let outcome = match request.body(body).send().await {
@@ -322,6 +332,60 @@ pub async fn deliver_due(
     Ok(taken)
 }
 
+/// The signature header: `v1=` under the secret, then (while a replaced secret still counts)
+/// `, v1=` under the previous one. A receiver accepts the body if any `v1=` matches.
+pub fn signatures(secret: &str, previous: Option<&str>, timestamp: i64, body: &[u8]) -> String {
+    let mut header = signature(secret, timestamp, body);
+    if let Some(previous) = previous {
+        header.push_str(", ");
+        header.push_str(&signature(previous, timestamp, body));
+    }
+    header
+}
+
+/// How long a replaced secret still signs (beside the new one).
+pub const PREVIOUS_SECRET_HOURS: i32 = 24;
+
+fn new_secret() -> anyhow::Result<String> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key)?;
+    Ok(format!("whsec_{}", hex::encode(key)))
+}
+
+/// Replaces a receiver's signing secret; the old one signs beside it for
+/// [`PREVIOUS_SECRET_HOURS`]. Answers whether there was such a receiver.
+pub async fn rotate_secret(
+    pool: &PgPool,
+    actor: &crate::backend::audit::Actor,
+    id: i64,
+) -> anyhow::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let name: Option<String> = sqlx::query_scalar(
+        "UPDATE webhook_subscriptions
+         SET previous_secret = secret, secret = $2,
+             previous_secret_until = now() + make_interval(hours => $3)
+         WHERE id = $1 RETURNING name",
+    )
+    .bind(id)
+    .bind(new_secret()?)
+    .bind(PREVIOUS_SECRET_HOURS)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(name) = name else {
+        return Ok(false);
+    };
+    crate::backend::audit::record(
+        &mut *tx,
+        actor,
+        "notifications.secret_replaced",
+        Some(&format!("receiver:{id}")),
+        json!({ "receiver": name, "previous_signs_for_hours": PREVIOUS_SECRET_HOURS }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Makes deliveries and sends them every `poll`, for as long as the process runs.
 pub fn spawn(pool: PgPool, base_url: String, poll: Duration, retry_base: Duration) {
     tokio::spawn(async move {
@@ -346,8 +410,6 @@ pub fn spawn(pool: PgPool, base_url: String, poll: Duration, retry_base: Duratio
 
 /// Subscribes a receiver; answers its id.
 pub async fn subscribe(pool: &PgPool, by: &str, s: &CheckedSubscription) -> anyhow::Result<i64> {
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)?;
     Ok(sqlx::query_scalar(
         "INSERT INTO webhook_subscriptions (name, kind, url, secret, events, api_ids, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -355,7 +417,7 @@ pub async fn subscribe(pool: &PgPool, by: &str, s: &CheckedSubscription) -> anyh
     .bind(&s.name)
     .bind(s.kind.as_str())
     .bind(&s.url)
-    .bind(format!("whsec_{}", hex::encode(key)))
+    .bind(new_secret()?)
     .bind(&s.events)
     .bind(&s.api_ids)
     .bind(by)

@@ -11,8 +11,8 @@ use crate::{
     form::FormOutcome,
     roles::Page,
     webhooks::{
-        list_notifications, DeliveryView, EnableReceiver, NotificationsView, ResendDelivery,
-        Subscribe, SubscriptionView,
+        list_notifications, DeliveryView, EnableReceiver, NotificationsView, ReplaceSecret,
+        ResendDelivery, Subscribe, SubscriptionView,
     },
 };
 
@@ -21,12 +21,14 @@ pub fn NotificationsPage() -> impl IntoView {
     let subscribe = ServerAction::<Subscribe>::new();
     let enable = ServerAction::<EnableReceiver>::new();
     let resend = ServerAction::<ResendDelivery>::new();
+    let replace = ServerAction::<ReplaceSecret>::new();
     let list = Resource::new(
         move || {
             (
                 subscribe.version().get(),
                 enable.version().get(),
                 resend.version().get(),
+                replace.version().get(),
             )
         },
         |_| list_notifications(),
@@ -38,10 +40,11 @@ pub fn NotificationsPage() -> impl IntoView {
             <p class="lede">"Receivers hear of reviews waiting, approvals, pushes, failures, drift and exports. Each message is kept until its receiver takes it: a receiver that is down gets everything when it is back, and a change set's messages arrive in order."</p>
             {move || enable.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
             {move || resend.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
+            {move || replace.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok(v) => view! { <Notifications v enable resend/> }.into_any(),
+                        Ok(v) => view! { <Notifications v enable resend replace/> }.into_any(),
                         Err(e) => error_view(&e),
                     }
                 })}
@@ -56,13 +59,14 @@ fn Notifications(
     v: NotificationsView,
     enable: ServerAction<EnableReceiver>,
     resend: ServerAction<ResendDelivery>,
+    replace: ServerAction<ReplaceSecret>,
 ) -> impl IntoView {
     view! {
         <h2>"Receivers"</h2>
         {if v.subscriptions.is_empty() {
             view! { <p class="empty-state" data-testid="no-receivers">"No receiver yet. Add one below: a Slack channel for reviewers, a Teams channel for the platform team, or your own endpoint."</p> }.into_any()
         } else {
-            view! { <Receivers list=v.subscriptions enable/> }.into_any()
+            view! { <Receivers list=v.subscriptions enable replace/> }.into_any()
         }}
         <h2>"Deliveries"</h2>
         {if v.deliveries.is_empty() {
@@ -74,7 +78,11 @@ fn Notifications(
 }
 
 #[component]
-fn Receivers(list: Vec<SubscriptionView>, enable: ServerAction<EnableReceiver>) -> impl IntoView {
+fn Receivers(
+    list: Vec<SubscriptionView>,
+    enable: ServerAction<EnableReceiver>,
+    replace: ServerAction<ReplaceSecret>,
+) -> impl IntoView {
     let rows = list
         .into_iter()
         .map(|s| {
@@ -84,7 +92,12 @@ fn Receivers(list: Vec<SubscriptionView>, enable: ServerAction<EnableReceiver>) 
                     <td>{s.name.clone()}<br/><span class="muted small">{s.kind.clone()}</span></td>
                     <td><code class="wrap">{s.url.clone()}</code>
                         {(s.kind == "generic").then(|| view! {
-                            <details><summary class="small">"Signing secret"</summary><code data-testid="receiver-secret">{s.secret.clone()}</code></details>
+                            <details><summary class="small">"Signing secret"</summary><code data-testid="receiver-secret">{s.secret.clone()}</code>
+                                <ActionForm action=replace attr:class="inline-form">
+                                    <input type="hidden" name="id" value=s.id/>
+                                    <button type="submit" class="button button-small" aria-label=format!("New secret for receiver {}", s.name)>"New secret"</button>
+                                </ActionForm>
+                            </details>
                         })}
                     </td>
                     <td>{s.events.join(", ")}</td>

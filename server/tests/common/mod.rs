@@ -221,6 +221,13 @@ pub fn spawn_client(app: &TestApp) -> TestApp {
     }
 }
 
+/// A second browser on the same server, signed in as the demo user `hint`.
+pub async fn signed_in(app: &TestApp, hint: &str) -> TestApp {
+    let client = spawn_client(app);
+    let _ = client.sign_in(hint, "/").await.response.text().await;
+    client
+}
+
 /// Like a browser: keeps cookies, but lets the test see every redirect.
 pub fn browser() -> Client {
     Client::builder()

@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde_json::json;
 use sqlx::{types::Json, PgPool};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{subject, CLOSED, REMINDED};
 use crate::{
@@ -153,20 +152,20 @@ pub async fn close(
             reasons.join("\n")
         );
         let version = store::version(&mut tx, false).await?;
-        let cs: i64 = sqlx::query_scalar(
-            "INSERT INTO change_sets (title, justification, state, author_oid, author_name,
-                 base_version, items, touches, campaign_id)
-             VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8) RETURNING id",
+        let cs = store::insert_system_change_set(
+            &mut tx,
+            store::SystemChangeSet {
+                title: &title,
+                justification: &justification,
+                state: crate::domain::change_set::State::Submitted,
+                author_name: AUTHOR_NAME,
+                base_version: version,
+                items: &items,
+                against: &desired,
+                revokes: None,
+                campaign: Some(id),
+            },
         )
-        .bind(&title)
-        .bind(&justification)
-        .bind(Uuid::nil())
-        .bind(AUTHOR_NAME)
-        .bind(version)
-        .bind(Json(&items))
-        .bind(store::touches(&items, &desired))
-        .bind(id)
-        .fetch_one(&mut *tx)
         .await?;
         audit::record(
             &mut *tx,

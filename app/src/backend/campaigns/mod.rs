@@ -56,7 +56,8 @@ pub async fn start(
     let now = crate::backend::clock::now();
     let new = campaign::parse(form, now).map_err(Fields)?;
     let mut tx = state.pool.begin().await?;
-    let desired = store::desired_state(&mut tx).await?;
+    // Lines are bindings and grants: the route catalog (exact policies) is not needed.
+    let desired = store::approved_rows(&mut tx).await?;
     let known: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT api_id FROM rest_apis WHERE api_id = ANY($1)")
             .bind(new.scope.apis.iter().cloned().collect::<Vec<_>>())
@@ -83,24 +84,37 @@ pub async fn start(
             Err(owners::SetError::Db(e)) => return Err(e.into()),
         },
     };
-    // Each line's reviewers: the named group, or the owners of the APIs the line is about.
-    let mut line_reviewers: Vec<Vec<GroupRef>> = Vec::with_capacity(items.len());
-    for item in &items {
-        line_reviewers.push(match &named_group {
+    // Each line's reviewers: the named group, or the owners of the APIs the line is about
+    // (every API's owners read once).
+    let apis_by_line: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| campaign::apis_of(item, &desired).into_iter().collect())
+        .collect();
+    let all_owners = match &named_group {
+        Some(_) => Vec::new(),
+        None => {
+            let mut apis: Vec<String> = apis_by_line.iter().flatten().cloned().collect();
+            apis.sort();
+            apis.dedup();
+            owners::of_apis(&mut tx, &apis).await?
+        }
+    };
+    let line_reviewers: Vec<Vec<GroupRef>> = apis_by_line
+        .iter()
+        .map(|apis| match &named_group {
             Some(g) => vec![g.clone()],
             None => {
-                let apis: Vec<String> = campaign::apis_of(item, &desired).into_iter().collect();
-                let mut groups: Vec<GroupRef> = owners::of_apis(&mut tx, &apis)
-                    .await?
+                let mut groups: Vec<GroupRef> = all_owners
                     .iter()
+                    .filter(|o| apis.contains(&o.api_id))
                     .map(|o| o.group())
                     .collect();
                 groups.sort();
                 groups.dedup();
                 groups
             }
-        });
-    }
+        })
+        .collect();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO review_campaigns (name, scope, reviewers, reviewer_group, due_at,
              default_decision, started_by_oid, started_by, started_at)

@@ -543,6 +543,45 @@ pub async fn lock_author(db: &mut PgConnection, author: Uuid) -> sqlx::Result<()
     Ok(())
 }
 
+/// A change set Gatehouse writes itself (no person is its author): a time-bound change set's
+/// revocation, or a review campaign's revokes.
+pub struct SystemChangeSet<'a> {
+    pub title: &'a str,
+    pub justification: &'a str,
+    pub state: crate::domain::change_set::State,
+    /// Who the change set is written by, as people read it ("Gatehouse (access expiry)").
+    pub author_name: &'a str,
+    pub base_version: i64,
+    pub items: &'a [ChangeItem],
+    /// The state the items apply to, for the keys other change sets conflict on.
+    pub against: &'a DesiredState,
+    pub revokes: Option<i64>,
+    pub campaign: Option<i64>,
+}
+
+pub async fn insert_system_change_set(
+    db: &mut PgConnection,
+    cs: SystemChangeSet<'_>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO change_sets (title, justification, state, author_oid, author_name,
+             base_version, items, touches, revokes_change_set_id, campaign_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(cs.title)
+    .bind(cs.justification)
+    .bind(cs.state.as_str())
+    .bind(Uuid::nil())
+    .bind(cs.author_name)
+    .bind(cs.base_version)
+    .bind(Json(cs.items))
+    .bind(touches(cs.items, cs.against))
+    .bind(cs.revokes)
+    .bind(cs.campaign)
+    .fetch_one(db)
+    .await
+}
+
 pub async fn insert_draft(
     db: &mut PgConnection,
     author: Uuid,
