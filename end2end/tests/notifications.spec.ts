@@ -25,6 +25,15 @@ test('an admin adds a receiver, is told what is wrong next to the field, and tur
   await expect(row).toContainText('submitted, approved, pushed, push_failed, drift_found');
   await expect(row.getByTestId('receiver-counts')).toContainText('delivered');
   await expect(row.getByTestId('receiver-secret')).toHaveText(/^whsec_[0-9a-f]{64}$/);
+  // A new secret replaces it (the old one still signs beside it for a day).
+  await row.locator('summary', { hasText: 'Signing secret' }).click();
+  const first = await row.getByTestId('receiver-secret').textContent();
+  await row.getByRole('button', { name: `New secret for receiver ${name}` }).click();
+  // (Without JavaScript the page is simply shown again: the changed secret says it.)
+  if (testInfo.project.name === 'js-on') await expect(page.getByText(/signs with a new secret/)).toBeVisible();
+  const fresh = page.locator('tr', { hasText: name }).getByTestId('receiver-secret');
+  await expect(fresh).toHaveText(/^whsec_[0-9a-f]{64}$/);
+  await expect(fresh).not.toHaveText(first!);
   await screenshot(page, testInfo, 'notifications');
   await expectNoAxeViolations(page, testInfo);
 
