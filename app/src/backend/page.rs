@@ -5,6 +5,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+/// The site's files (the wasm, script and stylesheet under `/pkg/`, the icon): served to
+/// anyone, with no session, no page headers, no request slot.
+pub fn is_site_file(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.ico"
+}
+
+/// What probes and scrapers call: answered at once to anyone.
+pub fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

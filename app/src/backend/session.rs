@@ -71,7 +71,7 @@ pub async fn load_user(
 ) -> Response {
     // Assets need nobody: skip the session store's round trip for them.
     let path = req.uri().path();
-    if path.starts_with("/pkg/") || path == "/favicon.ico" {
+    if crate::backend::page::is_site_file(path) {
         return next.run(req).await;
     }
     match session.get::<SessionUser>(USER_KEY).await {

@@ -53,9 +53,9 @@ fn request_origin(req: &Request) -> Option<url::Origin> {
 /// Paths served without a signed-in person. Server functions check roles themselves.
 fn is_public(path: &str) -> bool {
     path.starts_with("/auth/")
-        || path.starts_with("/pkg/")
         || path.starts_with("/api/")
-        || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
+        || app::backend::page::is_site_file(path)
+        || app::backend::page::is_probe(path)
 }
 
 /// Pages: nobody signed in → sign in and come back; signed in without the page's role → the

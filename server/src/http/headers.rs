@@ -50,7 +50,7 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    let is_asset = path.starts_with("/pkg/") || path == "/favicon.ico";
+    let is_asset = app::backend::page::is_site_file(&path);
     let slot = NonceSlot::default();
     req.extensions_mut().insert(slot.clone());
     let mut response = next.run(req).await;

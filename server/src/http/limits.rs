@@ -41,8 +41,8 @@ impl Limits {
 
 /// Paths that answer at once or stream a file: they are not held to slots or the timeout.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
-        || path.starts_with("/pkg/")
+    app::backend::page::is_probe(path)
+        || app::backend::page::is_site_file(path)
         || path.starts_with("/auth/")
         || path.starts_with("/api/audit/exports/")
 }
