@@ -24,6 +24,22 @@ fn requester() -> Result<uuid::Uuid, AppError> {
         .ok_or_else(|| AppError::Refused("only a signed-in person can request access".into()))
 }
 
+/// What the requester reads once a request is made.
+#[cfg(feature = "ssr")]
+fn made(
+    result: Result<i64, crate::backend::mappings::workflow::WorkflowError>,
+) -> Result<FormOutcome, AppError> {
+    result
+        .map(|id| FormOutcome {
+            change_set: Some(id),
+            message: Some(format!(
+                "Request {id} is waiting for a reviewer. This page shows what they decide."
+            )),
+            ..Default::default()
+        })
+        .map_err(AppError::from)
+}
+
 /// Anyone signed in: the roles they may ask for and their own requests.
 #[server(endpoint = "requests/options")]
 pub async fn get_request_options() -> Result<RequestOptions, AppError> {
@@ -45,16 +61,7 @@ pub async fn create_request(
         hours: hours.clone(),
         justification: justification.clone(),
     };
-    let result = requests::create(&app_state()?, &actor(), &form)
-        .await
-        .map(|id| FormOutcome {
-            change_set: Some(id),
-            message: Some(format!(
-                "Request {id} is waiting for a reviewer. This page shows what they decide."
-            )),
-            ..Default::default()
-        })
-        .map_err(AppError::from);
+    let result = made(requests::create(&app_state()?, &actor(), &form).await);
     answer_typed(
         result,
         &[
@@ -81,16 +88,7 @@ pub async fn create_route_request(
         hours: hours.clone(),
         justification: justification.clone(),
     };
-    let result = requests::create_for_routes(&app_state()?, &actor(), &form)
-        .await
-        .map(|id| FormOutcome {
-            change_set: Some(id),
-            message: Some(format!(
-                "Request {id} is waiting for a reviewer. This page shows what they decide."
-            )),
-            ..Default::default()
-        })
-        .map_err(AppError::from);
+    let result = made(requests::create_for_routes(&app_state()?, &actor(), &form).await);
     // The ticked routes come back one per line, so a refused form keeps them ticked.
     let ticked = keys.join("\n");
     answer_typed(

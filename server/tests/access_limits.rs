@@ -8,10 +8,10 @@ mod common;
 
 use app::domain::{
     desired::ChangeItem,
-    grant::{Binding, Grant, GrantInput, GroupRef},
+    grant::{Binding, GroupRef},
     names::RoleArn,
 };
-use common::{approved, count, person, signed_in, spawn_app, TestApp};
+use common::{approved, count, field_errors, grant_on, person, signed_in, spawn_app, TestApp};
 use gatehouse::mappings::{store, workflow};
 use serde_json::Value;
 
@@ -23,18 +23,7 @@ fn role(name: &str) -> String {
 }
 
 fn grant(role_name: &str, api: &str, method: &str, path: &str) -> ChangeItem {
-    ChangeItem::AddGrant(
-        Grant::parse(&GrantInput {
-            role_arn: role(role_name),
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            api_id: api.into(),
-            stage: "prod".into(),
-            method: method.into(),
-            path: path.into(),
-        })
-        .unwrap(),
-    )
+    grant_on(&role(role_name), api, method, path)
 }
 
 fn bind(group: &str, role_name: &str) -> ChangeItem {
@@ -42,18 +31,6 @@ fn bind(group: &str, role_name: &str) -> ChangeItem {
         group: GroupRef::group("file", group),
         role: RoleArn::parse(&role(role_name)).unwrap(),
     })
-}
-
-fn field_errors(outcome: &Value) -> Vec<(String, String)> {
-    outcome["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| (e[0].as_str().unwrap().into(), e[1].as_str().unwrap().into()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A draft of `items` by Ada, submitted with `ends` typed as the end (empty: none).

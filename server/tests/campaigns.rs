@@ -8,7 +8,7 @@ mod common;
 
 use app::domain::{
     desired::ChangeItem,
-    grant::{Binding, Grant, GrantInput, GroupRef},
+    grant::{Binding, GroupRef},
     names::RoleArn,
 };
 use common::{approved, count, signed_in, spawn_app, TestApp};
@@ -24,18 +24,7 @@ const ORDERS_ROLE: &str = "arn:aws:iam::123456789012:role/orders-readers";
 const PAYMENTS_ROLE: &str = "arn:aws:iam::123456789012:role/payments-payers";
 
 fn grant(role: &str, api: &str, method: &str, path: &str) -> ChangeItem {
-    ChangeItem::AddGrant(
-        Grant::parse(&GrantInput {
-            role_arn: role.into(),
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            api_id: api.into(),
-            stage: "prod".into(),
-            method: method.into(),
-            path: path.into(),
-        })
-        .unwrap(),
-    )
+    common::grant_on(role, api, method, path)
 }
 
 fn bind(group: &str, role: &str) -> ChangeItem {

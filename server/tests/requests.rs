@@ -5,43 +5,16 @@
 
 mod common;
 
-use app::domain::{
-    desired::ChangeItem,
-    grant::{Grant, GrantInput},
-};
-use common::{approved, count, person, signed_in, spawn_app};
+use app::domain::desired::ChangeItem;
+use common::{approved, count, field_errors, person, signed_in, spawn_app};
 use gatehouse::mappings::{store, workflow};
-use serde_json::Value;
 
 const NORA: &str = "0a1b2c3d-0000-4000-8000-000000000005";
 const SAM: &str = "0a1b2c3d-0000-4000-8000-000000000004";
 const ROLE: &str = "arn:aws:iam::123456789012:role/orders-readers";
 
 fn grant(path: &str) -> ChangeItem {
-    ChangeItem::AddGrant(
-        Grant::parse(&GrantInput {
-            role_arn: ROLE.into(),
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            api_id: "a1b2c3d4e5".into(),
-            stage: "prod".into(),
-            method: "GET".into(),
-            path: path.into(),
-        })
-        .unwrap(),
-    )
-}
-
-fn field_errors(outcome: &Value) -> Vec<(String, String)> {
-    outcome["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| (e[0].as_str().unwrap().into(), e[1].as_str().unwrap().into()))
-                .collect()
-        })
-        .unwrap_or_default()
+    common::grant_on(ROLE, "a1b2c3d4e5", "GET", path)
 }
 
 #[tokio::test]

@@ -140,12 +140,7 @@ async fn each_event_once_signed_in_order_and_nothing_lost_while_the_receiver_is_
     .await
     .unwrap();
     assert_eq!(made.status(), StatusCode::OK);
-    let list: Value = post(&app, "/api/notifications/list", String::new())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.call("/api/notifications/list", &[]).await;
     let secret = list["subscriptions"][0]["secret"]
         .as_str()
         .unwrap()
@@ -241,12 +236,9 @@ async fn each_event_once_signed_in_order_and_nothing_lost_while_the_receiver_is_
     app.client = common::browser();
     let _ = app.sign_in("admin", "/").await.response.text().await;
     let id = list["subscriptions"][0]["id"].as_i64().unwrap();
-    let replaced: Value = post(&app, "/api/notifications/new-secret", format!("id={id}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let replaced = app
+        .call("/api/notifications/new-secret", &[("id", &id.to_string())])
+        .await;
     assert!(
         replaced["message"]
             .as_str()
@@ -254,12 +246,7 @@ async fn each_event_once_signed_in_order_and_nothing_lost_while_the_receiver_is_
             .contains("new secret"),
         "{replaced}"
     );
-    let list: Value = post(&app, "/api/notifications/list", String::new())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.call("/api/notifications/list", &[]).await;
     let new_secret = list["subscriptions"][0]["secret"]
         .as_str()
         .unwrap()

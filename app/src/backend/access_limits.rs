@@ -70,18 +70,8 @@ pub async fn refusals(
     Ok(access_limit::refusals(items, after, ends_at, now, &limits))
 }
 
-/// Why a limit cannot be set, said next to its field.
-#[derive(Debug)]
-pub enum SetError {
-    Field(&'static str, String),
-    Db(sqlx::Error),
-}
-
-impl From<sqlx::Error> for SetError {
-    fn from(e: sqlx::Error) -> Self {
-        SetError::Db(e)
-    }
-}
+/// Why a limit cannot be set (said next to its field), as for an owner.
+pub use crate::backend::owners::SetError;
 
 /// Sets an API's limit to `amount` `unit` (hours or days), or clears it when `amount` is
 /// empty. Answers the limit in hours now in force.

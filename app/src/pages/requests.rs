@@ -145,13 +145,7 @@ fn NewRequest(
             view! { <option value=r.arn selected=selected>{label}</option> }
         })
         .collect_view();
-    let duration_options = durations
-        .into_iter()
-        .map(|(h, label)| {
-            let selected = h.to_string() == hours;
-            view! { <option value=h.to_string() selected=selected>{label}</option> }
-        })
-        .collect_view();
+    let duration_options = duration_options(durations, &hours);
     view! {
         <h2>"Ask for a role"</h2>
         {if none {
@@ -252,13 +246,7 @@ fn RouteRequest(
             }
         })
         .collect_view();
-    let duration_options = durations
-        .into_iter()
-        .map(|(h, label)| {
-            let selected = h.to_string() == hours;
-            view! { <option value=h.to_string() selected=selected>{label}</option> }
-        })
-        .collect_view();
+    let duration_options = duration_options(durations, &hours);
     view! {
         <h2>"Ask for routes"</h2>
         <p class="muted">"Tick the routes you need: Gatehouse asks for the fewest roles that give them, and tells the reviewer what else those roles allow."</p>
@@ -291,4 +279,15 @@ fn RouteRequest(
         {move || create.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
     }
     .into_any()
+}
+
+/// The durations a request may last, the chosen one selected.
+fn duration_options(durations: Vec<(u32, String)>, chosen: &str) -> impl IntoView {
+    durations
+        .into_iter()
+        .map(|(h, label)| {
+            let selected = h.to_string() == chosen;
+            view! { <option value=h.to_string() selected=selected>{label}</option> }
+        })
+        .collect_view()
 }

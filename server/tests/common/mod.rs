@@ -338,3 +338,37 @@ pub async fn body(response: Response) -> (StatusCode, String) {
     let status = response.status();
     (status, response.text().await.unwrap())
 }
+
+/// The field errors of a form's answer, as (field, message).
+pub fn field_errors(outcome: &serde_json::Value) -> Vec<(String, String)> {
+    outcome["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| (e[0].as_str().unwrap().into(), e[1].as_str().unwrap().into()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A grant of `role` (an ARN) on `api`'s `prod` stage, account 123456789012 in us-east-1.
+pub fn grant_on(
+    role: &str,
+    api: &str,
+    method: &str,
+    path: &str,
+) -> app::domain::desired::ChangeItem {
+    app::domain::desired::ChangeItem::AddGrant(
+        app::domain::grant::Grant::parse(&app::domain::grant::GrantInput {
+            role_arn: role.into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            api_id: api.into(),
+            stage: "prod".into(),
+            method: method.into(),
+            path: path.into(),
+        })
+        .unwrap(),
+    )
+}
