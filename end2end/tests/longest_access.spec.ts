@@ -59,6 +59,8 @@ test('an API allows access for 8 hours at most, and a person asks for one of its
     await grant.getByRole('button', { name: 'Add to my change set' }).click();
     await admin.getByRole('link', { name: /change set \d+/ }).first().click();
     await ready(admin, testInfo);
+    // The form says the limit before anything is submitted.
+    await expect(admin.getByTestId('access-longest')).toHaveText(`Required here: ${p.api} allows access for 8 hours at most.`);
     await admin.getByLabel('Title').fill(`${p.group} on ${p.api} for a shift (${testInfo.project.name})`);
     await admin.getByLabel(/Justification/).fill('On call for this shift only (INC-7781).');
     await admin.getByRole('button', { name: 'Submit for review' }).click();

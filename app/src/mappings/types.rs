@@ -99,6 +99,9 @@ pub struct ChangeSetDetail {
     /// When the access it adds ends, if it is time-bound.
     #[serde(default)]
     pub access_end: Option<AccessEnd>,
+    /// "payments-api allows access for 8 hours at most", for each API it reaches that limits it.
+    #[serde(default)]
+    pub longest: Vec<String>,
     /// The time-bound change set whose ended access this one revokes.
     #[serde(default)]
     pub revokes: Option<i64>,

@@ -386,7 +386,8 @@ fn Detail(
                 <p class="field-error" id="cs-ticket-error">{move || field_error(&save.value().get(), "ticket")}</p>
                 <label for="cs-access-ends">"Access ends (optional, UTC)"</label>
                 <input id="cs-access-ends" name="access_ends" type="datetime-local" value=access_ends.clone() aria-describedby="cs-access-ends-hint cs-access-ends-error"/>
-                <p class="muted small" id="cs-access-ends-hint">"For temporary access: at this time Gatehouse revokes what this change set adds, without a new review. Leave empty for access without an end."</p>
+                <p class="muted small" id="cs-access-ends-hint">"For temporary access: at this time Gatehouse revokes what this change set adds, without a new review. Leave empty for access without an end."
+                    {(!d.longest.is_empty()).then(|| view! { " " <strong data-testid="access-longest">{format!("Required here: {}.", d.longest.join("; "))}</strong> })}</p>
                 <p class="field-error" id="cs-access-ends-error">{move || field_error(&save.value().get(), "access_ends")}</p>
                 <div class="actions">
                     <button class="button button-primary" type="submit" name="submit" value="true">"Submit for review"</button>

@@ -411,8 +411,28 @@ async fn detail(
         }),
         None => None,
     };
+    // The APIs this change set opens a path to that limit how long access lasts, said before
+    // the author submits.
+    let longest = match (&after, open) {
+        (Some(after), true) => {
+            let limits = crate::backend::access_limits::all(&mut conn).await?;
+            crate::domain::access_limit::apis_reached(&cs.items, after)
+                .iter()
+                .filter_map(|api| limits.get(api))
+                .map(|l| {
+                    format!(
+                        "{} allows access for {} at most",
+                        l.api_name,
+                        crate::domain::access_limit::describe(l.hours)
+                    )
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(ChangeSetDetail {
         access_end,
+        longest,
         revokes: cs.revokes,
         bindings,
         enforcement_notice,
