@@ -21,12 +21,12 @@ say "cargo clippy (server, all targets) -D warnings; SQL checked against the mig
 # The server's lint build also expands sqlx's query macros online, against a database made by
 # the migrations; what they learn must equal the committed .sqlx/ (the offline data).
 bash end2end/stack/sqlx-prepare.sh --check -- cargo clippy -p server -p gatehouse-authorizer --all-targets -- -D warnings
-say "cargo clippy (app, hydrate, wasm32) -D warnings"
+# Clippy checks the crate as `cargo check` does (types, borrows) before it lints: this is the
+# wasm check too.
+say "wasm check and lints: cargo clippy (app, hydrate, wasm32) -D warnings"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
-
-say "wasm check: cargo check -p app --features hydrate --target wasm32-unknown-unknown"
-cargo check -p app --features hydrate --target wasm32-unknown-unknown
 bash end2end/stack/check-dependencies.sh
+bash end2end/stack/check-feature-alignment.sh
 say "cargo deny check bans licenses sources (deny.toml; advisories need GitHub, unreachable here)"
 cargo deny --log-level error check bans licenses sources
 say "migrations are append-only"
@@ -36,6 +36,9 @@ say "unit and integration tests"
 # Each integration test makes its own database; drop those earlier runs left behind.
 psql "$PG_ADMIN_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'gatehouse_test_%'" \
   | while read -r db; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
+# With the flags (.cargo/config.toml) and features (check-feature-alignment above) of the binary
+# that ships, so the debug end-to-end build (`GATEHOUSE_E2E_PROFILE=debug`) and the demo's debug
+# build after it compile nothing again.
 cargo test --workspace 2>&1 | tee "$LOGS/cargo-test.log"
 # In CI the test executables (about 0.7 GB each with their line tables, some 20 GB in all) go
 # before the release build: a CI run once ran out of disk there. A developer keeps them.

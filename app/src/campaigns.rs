@@ -148,8 +148,8 @@ pub async fn start_campaign(
             ("group", &group),
             ("due", &due),
             ("default_decision", &default_decision),
-            // One per line, so a refused form keeps its boxes ticked.
-            ("scope", &ticked.join("\n")),
+            // A refused form keeps its boxes ticked.
+            ("scope", &FormOutcome::ticked_field(&ticked)),
         ],
     )
 }

@@ -70,6 +70,12 @@ impl FormOutcome {
             .map(|(_, v)| v.clone())
     }
 
+    /// The ticked boxes of a form, kept as one typed field (one value per line) by
+    /// [`FormOutcome::keep_typed`]; `pages::change_sets::ticked` reads them back.
+    pub fn ticked_field(values: &[String]) -> String {
+        values.join("\n")
+    }
+
     /// Keeps the typed `fields` when the form did not go through.
     pub fn keep_typed(mut self, fields: &[(&str, &str)]) -> FormOutcome {
         if !self.went_through() {

@@ -89,8 +89,8 @@ pub async fn create_route_request(
         justification: justification.clone(),
     };
     let result = made(requests::create_for_routes(&app_state()?, &actor(), &form).await);
-    // The ticked routes come back one per line, so a refused form keeps them ticked.
-    let ticked = keys.join("\n");
+    // A refused form keeps its boxes ticked.
+    let ticked = FormOutcome::ticked_field(&keys);
     answer_typed(
         result,
         &[

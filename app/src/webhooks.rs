@@ -11,7 +11,7 @@ use crate::{error::AppError, form::FormOutcome};
 
 #[cfg(feature = "ssr")]
 use crate::{
-    backend::{state::app_state, state::caller, webhooks},
+    backend::{state::app_state, webhooks},
     domain::webhook::SubscriptionRequest,
     form::ssr::{answer_result, answer_typed},
     me::ssr::require_role,
@@ -123,10 +123,8 @@ pub async fn subscribe(
             )
         }
     };
-    let by = caller().map(|u| u.actor().name).unwrap_or_default();
-    let id = webhooks::subscribe(&state.pool, &by, &checked)
-        .await
-        .map_err(AppError::internal)?;
+    let actor = crate::backend::state::actor();
+    let id = webhooks::subscribe(&state.pool, &actor, &checked).await?;
     answer_result(Ok(FormOutcome::message(format!(
         "Receiver {id} subscribed: it hears of the events from now on."
     ))))
@@ -136,7 +134,8 @@ pub async fn subscribe(
 pub async fn enable_receiver(id: i64, enabled: String) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     let on = enabled == "true";
-    if webhooks::set_enabled(&app_state()?.pool, id, on).await? {
+    let actor = crate::backend::state::actor();
+    if webhooks::set_enabled(&app_state()?.pool, &actor, id, on).await? {
         answer_result(Ok(FormOutcome::message(if on {
             format!("Receiver {id} is on: what waited is sent now, in order.")
         } else {
@@ -152,10 +151,7 @@ pub async fn enable_receiver(id: i64, enabled: String) -> Result<FormOutcome, Ap
 pub async fn replace_secret(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     let actor = crate::backend::state::actor();
-    if webhooks::rotate_secret(&app_state()?.pool, &actor, id)
-        .await
-        .map_err(AppError::internal)?
-    {
+    if webhooks::rotate_secret(&app_state()?.pool, &actor, id).await? {
         answer_result(Ok(FormOutcome::message(format!(
             "Receiver {id} signs with a new secret (shown in its row). For {} hours each notification is signed with the old one too, so the receiver can switch without refusing any.",
             webhooks::PREVIOUS_SECRET_HOURS
@@ -168,7 +164,8 @@ pub async fn replace_secret(id: i64) -> Result<FormOutcome, AppError> {
 #[server(endpoint = "notifications/resend")]
 pub async fn resend_delivery(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
-    if webhooks::resend(&app_state()?.pool, id).await? {
+    let actor = crate::backend::state::actor();
+    if webhooks::resend(&app_state()?.pool, &actor, id).await? {
         answer_result(Ok(FormOutcome::message(format!(
             "Delivery {id} goes again now."
         ))))

@@ -11,7 +11,7 @@ STACK_PIDS=()
 # not hydrate); cargo-leptos finds it on PATH.
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+say() { printf '\033[1m==> %s %s\033[0m\n' "$(date +%H:%M:%S)" "$*"; }
 
 stop_stack() {
   for pid in "${STACK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done

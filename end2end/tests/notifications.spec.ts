@@ -41,6 +41,10 @@ test('an admin adds a receiver, is told what is wrong next to the field, and tur
   await expect(page.locator('tr', { hasText: name }).getByRole('button', { name: 'Turn on' })).toBeVisible();
   await page.locator('tr', { hasText: name }).getByRole('button', { name: 'Turn on' }).click();
   await expect(page.locator('tr', { hasText: name }).getByRole('button', { name: 'Turn off' })).toBeVisible();
+  // Each change to a receiver is in the history, with who made it.
+  await page.goto('/history?action=notifications.receiver_turned_off');
+  await expect(page.locator('tr', { hasText: name })).toContainText('notifications.receiver_turned_off');
+  await expect(page.locator('tr', { hasText: name })).toContainText('Ada Admin');
   expect(errors).toEqual([]);
 });
 

@@ -375,4 +375,31 @@ async fn a_person_asks_for_routes_and_is_bound_to_the_fewest_roles_that_give_the
         role("orders-writers"),
         "{submitted}"
     );
+
+    // Routes Nora may call through a group she is in (nested) count as held too.
+    for sql in [
+        "INSERT INTO directory_groups (source, object_id, display_name, directory_ref) VALUES
+         ('file', 'finance', 'Finance', 'finance'), ('file', 'finance-ops', 'Finance ops', 'finance-ops')",
+        "INSERT INTO directory_memberships (source, group_id, member_id, member_kind) VALUES
+         ('file', 'finance', 'finance-ops', 'group'),
+         ('file', 'finance-ops', '0a1b2c3d-0000-4000-8000-000000000005', 'person')",
+    ] {
+        sqlx::query(sql).execute(&app.pool).await.unwrap();
+    }
+    approved(&app.pool, vec![bind("finance", "payers")]).await;
+    let options = nora.call("/api/requests/options", &[]).await;
+    let payments = options["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "/payments")
+        .unwrap();
+    assert_eq!(payments["held"], true, "{options}");
+    let through_group = ask(vec![pay], "8").await;
+    assert!(
+        field_errors(&through_group)[0]
+            .1
+            .contains("already call POST /payments"),
+        "{through_group}"
+    );
 }

@@ -278,6 +278,57 @@ async fn each_event_once_signed_in_order_and_nothing_lost_while_the_receiver_is_
     )
     .await;
     assert_eq!(audited, 1);
+
+    // Every change to a receiver is in the history: who subscribed it (never its secret), who
+    // turned it off and on (turning it off twice is one change), who sent a delivery again.
+    let off = [("id", id.to_string()), ("enabled", "false".to_string())];
+    let off: Vec<(&str, &str)> = off.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.call("/api/notifications/enable", &off).await;
+    app.call("/api/notifications/enable", &off).await;
+    app.call(
+        "/api/notifications/enable",
+        &[("id", &id.to_string()), ("enabled", "true")],
+    )
+    .await;
+    let delivery: i64 = sqlx::query_scalar("SELECT min(id) FROM webhook_deliveries")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    app.call(
+        "/api/notifications/resend",
+        &[("id", &delivery.to_string())],
+    )
+    .await;
+    let history: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT action, actor_name, details FROM audit_events
+         WHERE action LIKE 'notifications.%' AND action <> 'notifications.secret_replaced'
+         ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = history.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "notifications.receiver_added",
+            "notifications.receiver_turned_off",
+            "notifications.receiver_turned_on",
+            "notifications.delivery_resent"
+        ]
+    );
+    assert!(
+        history.iter().all(|(_, by, _)| by.contains("Admin")),
+        "{history:?}"
+    );
+    let added = &history[0].2;
+    assert_eq!(added["receiver"], "CI receiver");
+    assert_eq!(
+        added["events"],
+        serde_json::json!(["submitted", "approved", "rejected"])
+    );
+    assert!(!added.to_string().contains(&secret), "{added}");
+    assert_eq!(history[3].2["event"], "submitted");
 }
 
 /// The value of one series in Prometheus text (`name{labels} value`), 0 when absent.

@@ -2,7 +2,7 @@
 //! (admins, audited), and checking a change set's end against the limits of every API it
 //! opens a path to — at submission, at the approval that applies it, and when a request is made.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -26,13 +26,33 @@ pub struct Set {
 
 /// Every API's limit, by API id, with the API's name (for the refusals).
 pub async fn all(db: &mut PgConnection) -> sqlx::Result<BTreeMap<String, Limit>> {
+    read(db, None).await
+}
+
+/// The limits of these APIs only (those a change set reaches), as [`all`] gives them.
+pub async fn of_apis(
+    db: &mut PgConnection,
+    apis: &BTreeSet<String>,
+) -> sqlx::Result<BTreeMap<String, Limit>> {
+    if apis.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    read(db, Some(apis.iter().cloned().collect())).await
+}
+
+async fn read(
+    db: &mut PgConnection,
+    apis: Option<Vec<String>>,
+) -> sqlx::Result<BTreeMap<String, Limit>> {
     let rows: Vec<(String, Option<String>, i32)> = sqlx::query_as(
         "SELECT l.api_id,
                 (SELECT name FROM rest_apis a WHERE a.api_id = l.api_id
                  ORDER BY last_synced_at DESC LIMIT 1),
                 l.max_hours
-         FROM api_access_limits l",
+         FROM api_access_limits l
+         WHERE $1::text[] IS NULL OR l.api_id = ANY($1)",
     )
+    .bind(apis)
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -45,6 +65,15 @@ pub async fn all(db: &mut PgConnection) -> sqlx::Result<BTreeMap<String, Limit>>
             (id, limit)
         })
         .collect())
+}
+
+/// The limits of the APIs a change set opens a path to (see [`access_limit::apis_reached`]).
+pub async fn reached(
+    db: &mut PgConnection,
+    items: &[ChangeItem],
+    after: &DesiredState,
+) -> sqlx::Result<BTreeMap<String, Limit>> {
+    of_apis(db, &access_limit::apis_reached(items, after)).await
 }
 
 pub async fn of_api(db: &mut PgConnection, api_id: &str) -> sqlx::Result<Option<Set>> {
@@ -66,7 +95,7 @@ pub async fn refusals(
     if !items.iter().any(ChangeItem::is_addition) {
         return Ok(Vec::new());
     }
-    let limits = all(db).await?;
+    let limits = reached(db, items, after).await?;
     Ok(access_limit::refusals(items, after, ends_at, now, &limits))
 }
 

@@ -14,10 +14,12 @@ use crate::{
     backend::catalog::queries::utc,
     domain::{
         desired::ChangeItem,
-        webhook::{actions, body_for, event_of, retry_after, CheckedSubscription, ReceiverKind},
+        webhook::{actions, body_for, event_of, retry_after, ReceiverKind},
     },
-    webhooks::{DeliveryView, SubscriptionView},
 };
+
+mod receivers;
+pub use receivers::*;
 
 /// `v1=` and the hex HMAC-SHA256 of `timestamp.body` under `secret`: what a receiver checks.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
@@ -243,29 +245,45 @@ type DueRow = (
     Option<String>,
 );
 
+/// How long one send may take: the receiver's whole answer, connecting included.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Sends the deliveries that are due (at most `batch`); answers how many were taken.
+///
+/// The due deliveries are taken in a short transaction that moves their next attempt past the
+/// time the whole batch may take to send: other replicas skip them meanwhile, no connection is
+/// held while receivers answer, and a sender that dies leaves them due again after that time
+/// (a receiver may then hear one twice; `X-Gatehouse-Delivery` tells it so).
 pub async fn deliver_due(
     pool: &PgPool,
     client: &reqwest::Client,
     retry_base: Duration,
     batch: i64,
 ) -> sqlx::Result<usize> {
-    let mut tx = pool.begin().await?;
-    let due: Vec<DueRow> = sqlx::query_as(
-        "SELECT d.id, d.event, d.payload, d.attempts, s.kind, s.url, s.secret,
-                CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END
-         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-         WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now() AND s.disabled_at IS NULL
-           AND NOT EXISTS (
-               SELECT 1 FROM webhook_deliveries e
-               WHERE e.subscription_id = d.subscription_id AND e.change_set_id = d.change_set_id
-                 AND e.id < d.id AND e.delivered_at IS NULL)
-         ORDER BY d.id LIMIT $1
-         FOR UPDATE OF d SKIP LOCKED",
+    let taken_for = SEND_TIMEOUT.as_secs_f64() * batch as f64 + 30.0;
+    let mut due: Vec<DueRow> = sqlx::query_as(
+        "WITH due AS (
+             SELECT d.id FROM webhook_deliveries d
+             JOIN webhook_subscriptions s ON s.id = d.subscription_id
+             WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now() AND s.disabled_at IS NULL
+               AND NOT EXISTS (
+                   SELECT 1 FROM webhook_deliveries e
+                   WHERE e.subscription_id = d.subscription_id AND e.change_set_id = d.change_set_id
+                     AND e.id < d.id AND e.delivered_at IS NULL)
+             ORDER BY d.id LIMIT $1
+             FOR UPDATE OF d SKIP LOCKED)
+         UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $2)
+         FROM due, webhook_subscriptions s
+         WHERE d.id = due.id AND s.id = d.subscription_id
+         RETURNING d.id, d.event, d.payload, d.attempts, s.kind, s.url, s.secret,
+                   CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END",
     )
     .bind(batch)
-    .fetch_all(&mut *tx)
+    .bind(taken_for)
+    .fetch_all(pool)
     .await?;
+    // Oldest first, as they were made (RETURNING keeps no order).
+    due.sort_by_key(|row| row.0);
     let mut taken = 0;
     for (id, event, payload, attempts, kind, url, secret, previous) in due {
         let kind = ReceiverKind::parse(&kind).unwrap_or(ReceiverKind::Generic);
@@ -278,7 +296,7 @@ pub async fn deliver_due(
             .header("content-type", "application/json")
             .header("x-gatehouse-event", &event)
             .header("x-gatehouse-delivery", id.to_string())
-            .timeout(Duration::from_secs(10));
+            .timeout(SEND_TIMEOUT);
         if kind == ReceiverKind::Generic {
             request = request
                 .header("x-gatehouse-timestamp", timestamp.to_string())
@@ -305,7 +323,7 @@ pub async fn deliver_due(
                 .bind(id)
                 .bind(attempts)
                 .bind(status as i16)
-                .execute(&mut *tx)
+                .execute(pool)
                 .await?;
                 taken += 1;
                 metrics::counter!("gatehouse_webhook_deliveries_total", "kind" => kind.as_str(), "outcome" => "delivered").increment(1);
@@ -321,14 +339,13 @@ pub async fn deliver_due(
                 .bind(status.map(|s| s as i16))
                 .bind(&error)
                 .bind(wait.as_millis() as f64)
-                .execute(&mut *tx)
+                .execute(pool)
                 .await?;
                 tracing::warn!(delivery = id, %error, "a notification was not delivered; it will be sent again");
                 metrics::counter!("gatehouse_webhook_deliveries_total", "kind" => kind.as_str(), "outcome" => "failed").increment(1);
             }
         }
     }
-    tx.commit().await?;
     Ok(taken)
 }
 
@@ -341,49 +358,6 @@ pub fn signatures(secret: &str, previous: Option<&str>, timestamp: i64, body: &[
         header.push_str(&signature(previous, timestamp, body));
     }
     header
-}
-
-/// How long a replaced secret still signs (beside the new one).
-pub const PREVIOUS_SECRET_HOURS: i32 = 24;
-
-fn new_secret() -> anyhow::Result<String> {
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)?;
-    Ok(format!("whsec_{}", hex::encode(key)))
-}
-
-/// Replaces a receiver's signing secret; the old one signs beside it for
-/// [`PREVIOUS_SECRET_HOURS`]. Answers whether there was such a receiver.
-pub async fn rotate_secret(
-    pool: &PgPool,
-    actor: &crate::backend::audit::Actor,
-    id: i64,
-) -> anyhow::Result<bool> {
-    let mut tx = pool.begin().await?;
-    let name: Option<String> = sqlx::query_scalar(
-        "UPDATE webhook_subscriptions
-         SET previous_secret = secret, secret = $2,
-             previous_secret_until = now() + make_interval(hours => $3)
-         WHERE id = $1 RETURNING name",
-    )
-    .bind(id)
-    .bind(new_secret()?)
-    .bind(PREVIOUS_SECRET_HOURS)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(name) = name else {
-        return Ok(false);
-    };
-    crate::backend::audit::record(
-        &mut *tx,
-        actor,
-        "notifications.secret_replaced",
-        Some(&format!("receiver:{id}")),
-        json!({ "receiver": name, "previous_signs_for_hours": PREVIOUS_SECRET_HOURS }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
 }
 
 /// Makes deliveries and sends them every `poll`, for as long as the process runs.
@@ -406,149 +380,4 @@ pub fn spawn(pool: PgPool, base_url: String, poll: Duration, retry_base: Duratio
             tokio::time::sleep(poll).await;
         }
     });
-}
-
-/// Subscribes a receiver; answers its id.
-pub async fn subscribe(pool: &PgPool, by: &str, s: &CheckedSubscription) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO webhook_subscriptions (name, kind, url, secret, events, api_ids, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(&s.name)
-    .bind(s.kind.as_str())
-    .bind(&s.url)
-    .bind(new_secret()?)
-    .bind(&s.events)
-    .bind(&s.api_ids)
-    .bind(by)
-    .fetch_one(pool)
-    .await?)
-}
-
-/// Stops sending to a receiver (its undelivered deliveries wait, and go if it is turned on).
-pub async fn set_enabled(pool: &PgPool, id: i64, enabled: bool) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
-        "UPDATE webhook_subscriptions SET disabled_at = CASE WHEN $2 THEN NULL ELSE now() END
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(enabled)
-    .execute(pool)
-    .await?
-    .rows_affected()
-        == 1)
-}
-
-/// Sends a delivery again now (delivered or not).
-pub async fn resend(pool: &PgPool, id: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
-        "UPDATE webhook_deliveries SET delivered_at = NULL, next_attempt_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?
-    .rows_affected()
-        == 1)
-}
-
-type SubscriptionListRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Vec<String>,
-    Vec<String>,
-    String,
-    Option<time::OffsetDateTime>,
-    i64,
-    i64,
-);
-type DeliveryRow = (
-    i64,
-    String,
-    String,
-    Option<i64>,
-    i32,
-    Option<i16>,
-    Option<String>,
-    time::OffsetDateTime,
-    Option<time::OffsetDateTime>,
-    time::OffsetDateTime,
-);
-
-pub async fn subscriptions(pool: &PgPool) -> sqlx::Result<Vec<SubscriptionView>> {
-    let rows: Vec<SubscriptionListRow> = sqlx::query_as(
-        "SELECT s.id, s.name, s.kind, s.url, s.secret, s.events, s.api_ids, s.created_by, s.disabled_at,
-                (SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.delivered_at IS NOT NULL),
-                (SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.delivered_at IS NULL)
-         FROM webhook_subscriptions s ORDER BY s.id",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, name, kind, url, secret, events, api_ids, by, disabled, delivered, waiting)| {
-                SubscriptionView {
-                    id,
-                    name,
-                    kind,
-                    url,
-                    secret,
-                    events,
-                    api_ids,
-                    created_by: by,
-                    enabled: disabled.is_none(),
-                    delivered,
-                    waiting,
-                }
-            },
-        )
-        .collect())
-}
-
-/// The newest deliveries (a page's worth).
-pub async fn deliveries(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<DeliveryView>> {
-    let rows: Vec<DeliveryRow> = sqlx::query_as(
-        "SELECT d.id, s.name, d.event, d.change_set_id, d.attempts, d.last_status, d.last_error,
-                d.created_at, d.delivered_at, d.next_attempt_at
-         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-         ORDER BY d.id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                receiver,
-                event,
-                change_set,
-                attempts,
-                status,
-                error,
-                created,
-                delivered,
-                next,
-            )| DeliveryView {
-                id,
-                receiver,
-                event,
-                change_set,
-                attempts,
-                last_status: status,
-                last_error: error,
-                created_at: utc(created),
-                status: match delivered {
-                    Some(at) => format!("delivered {}", utc(at)),
-                    None if attempts == 0 => "waiting to be sent".into(),
-                    None => format!("failed {attempts}×, next try {}", utc(next)),
-                },
-                delivered: delivered.is_some(),
-            },
-        )
-        .collect())
 }

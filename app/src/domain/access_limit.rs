@@ -73,6 +73,29 @@ pub struct Limit {
     pub hours: u32,
 }
 
+impl Limit {
+    /// "payments-api allows access for 8 hours at most".
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} allows access for {} at most",
+            self.api_name,
+            describe(self.hours)
+        )
+    }
+}
+
+/// The limits of the APIs a change set opens a path to, each API once, in API id order.
+pub fn limits_reached<'a>(
+    items: &[ChangeItem],
+    after: &DesiredState,
+    limits: &'a BTreeMap<String, Limit>,
+) -> Vec<&'a Limit> {
+    apis_reached(items, after)
+        .iter()
+        .filter_map(|api| limits.get(api))
+        .collect()
+}
+
 /// Why a change set's end does not fit the limits of the APIs it reaches, one sentence per
 /// API (empty: it fits). `now` is when the access could start at the earliest.
 pub fn refusals(
@@ -82,26 +105,35 @@ pub fn refusals(
     now: OffsetDateTime,
     limits: &BTreeMap<String, Limit>,
 ) -> Vec<String> {
-    apis_reached(items, after)
-        .iter()
-        .filter_map(|api| limits.get(api))
+    limits_reached(items, after, limits)
+        .into_iter()
         .filter_map(|limit| {
             let longest = now + Duration::hours(i64::from(limit.hours));
             match ends_at {
-                None => Some(format!(
-                    "{} allows access for {} at most: set when this access ends.",
-                    limit.api_name,
-                    describe(limit.hours)
-                )),
+                None => Some(format!("{}: set when this access ends.", limit.sentence())),
                 Some(end) if end > longest => Some(format!(
-                    "{} allows access for {} at most: end it by {} UTC.",
-                    limit.api_name,
-                    describe(limit.hours),
+                    "{}: end it by {} UTC.",
+                    limit.sentence(),
                     super::expiry::show(longest)
                 )),
                 Some(_) => None,
             }
         })
+        .collect()
+}
+
+/// Why a request for `hours` of access does not fit the limits of the APIs it reaches, one
+/// sentence per API (empty: it fits). The same rule as [`refusals`], said for a duration.
+pub fn request_refusals(
+    items: &[ChangeItem],
+    after: &DesiredState,
+    hours: i64,
+    limits: &BTreeMap<String, Limit>,
+) -> Vec<String> {
+    limits_reached(items, after, limits)
+        .into_iter()
+        .filter(|limit| hours > i64::from(limit.hours))
+        .map(|limit| format!("{}: choose a shorter time.", limit.sentence()))
         .collect()
 }
 
@@ -198,6 +230,14 @@ mod tests {
         assert!(check(&[bind("reader"), ChangeItem::AddGrant(orders)], None).is_empty());
         // Taking access away never needs an end.
         assert!(check(&[ChangeItem::RemoveGrant(payments)], None).is_empty());
+        // A request is held to the same rule, said for the hours asked.
+        let asked = |role: &str, hours| request_refusals(&[bind(role)], &after, hours, &limits());
+        assert_eq!(
+            asked("payer", 9),
+            ["payments-api allows access for 8 hours at most: choose a shorter time."]
+        );
+        assert!(asked("payer", 8).is_empty());
+        assert!(asked("reader", 24 * 366).is_empty());
     }
 
     #[test]

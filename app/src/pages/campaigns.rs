@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::change_sets::{field_error, outcome_notice, typed_or};
+use super::change_sets::{field_error, outcome_notice, ticked, typed_or};
 use crate::{
     campaigns::{list_campaigns, CampaignSummary, CampaignsView, StartCampaign},
     components::{layout::Guarded, loaded::error_view},
@@ -128,10 +128,7 @@ fn StartForm(
     let default = typed_or(&start, "default_decision", "keep".into());
     // Each box its own key (`scope[a0]`): a form sends repeated names only as the last one.
     // A refused form keeps its boxes ticked.
-    let ticked: Vec<String> = typed_or(&start, "scope", String::new())
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let ticked = ticked(&start, "scope");
     let api_boxes = apis
         .into_iter()
         .enumerate()

@@ -220,6 +220,22 @@ where
         .unwrap_or(default)
 }
 
+/// The boxes of `field` a refused form had ticked (kept by [`FormOutcome::keep_ticked`]), so
+/// they come back ticked, with or without JavaScript.
+pub fn ticked<T>(action: &ServerAction<T>, field: &str) -> Vec<String>
+where
+    T: leptos::server_fn::ServerFn<Output = FormOutcome, Error = AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    typed_or(action, field, String::new())
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 fn notice(o: Option<Result<FormOutcome, AppError>>) -> Option<AnyView> {
     o.map(|r| outcome_notice(&FormOutcome::of(&r)))
 }

@@ -92,7 +92,7 @@ fn Receivers(
                     <td>{s.name.clone()}<br/><span class="muted small">{s.kind.clone()}</span></td>
                     <td><code class="wrap">{s.url.clone()}</code>
                         {(s.kind == "generic").then(|| view! {
-                            <details><summary class="small">"Signing secret"</summary><code data-testid="receiver-secret">{s.secret.clone()}</code>
+                            <details><summary class="small">"Signing secret"</summary><code class="wrap" data-testid="receiver-secret">{s.secret.clone()}</code>
                                 <ActionForm action=replace attr:class="inline-form">
                                     <input type="hidden" name="id" value=s.id/>
                                     <button type="submit" class="button button-small" aria-label=format!("New secret for receiver {}", s.name)>"New secret"</button>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::change_sets::{field_error, outcome_notice, typed_or};
+use super::change_sets::{field_error, outcome_notice, ticked, typed_or};
 use crate::{
     components::{loaded::error_view, state::StateBadge},
     form::FormOutcome,
@@ -218,10 +218,7 @@ fn RouteRequest(
 ) -> impl IntoView {
     let err = move |f: &'static str| move || field_error(&create.value().get(), f);
     // A refused form keeps its boxes ticked (with or without JavaScript).
-    let ticked: Vec<String> = typed_or(&create, "routes", String::new())
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let ticked = ticked(&create, "routes");
     let hours = typed_or(&create, "hours", "8".into());
     let why = typed_or(&create, "justification", String::new());
     let open: Vec<RequestableRoute> = routes.into_iter().filter(|r| !r.held).collect();

@@ -21,6 +21,7 @@ use crate::{
         state::AppState,
     },
     domain::{
+        access_limit,
         change_set::{Action, State},
         desired::{ChangeItem, Route},
         expiry,
@@ -68,14 +69,25 @@ async fn requester(
     Ok((who, person, person_name))
 }
 
-/// The roles `person` is bound to directly (earlier requests still running).
-fn held_by(desired: &crate::domain::desired::DesiredState, person: &GroupRef) -> Vec<RoleArn> {
-    desired
+/// The roles `person` holds: bound to them directly (earlier requests still running) or to a
+/// group they are in, directly or through nesting. Asking again for what a group already gives
+/// would only add a second path to review and revoke.
+async fn held_by(
+    pool: &PgPool,
+    desired: &crate::domain::desired::DesiredState,
+    person: &GroupRef,
+) -> sqlx::Result<Vec<RoleArn>> {
+    let groups =
+        crate::backend::memberships::groups_of(pool, &person.source, &person.object_id, None)
+            .await?;
+    Ok(desired
         .bindings
         .iter()
-        .filter(|b| &b.group == person)
+        .filter(|b| &b.group == person || groups.contains_key(&b.group))
         .map(|b| b.role.clone())
-        .collect()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect())
 }
 
 /// Makes and submits a request for a role; answers its change set's id.
@@ -100,7 +112,10 @@ pub async fn create(
             ),
         )]));
     }
-    if held_by(&desired.state, &person).contains(&asked.role) {
+    if held_by(&state.pool, &desired.state, &person)
+        .await?
+        .contains(&asked.role)
+    {
         return Err(Fields(vec![(
             "role_arn",
             format!("You already hold role {}.", asked.role.name()),
@@ -134,7 +149,7 @@ pub async fn create_for_routes(
     let offered: Vec<Route> = desired.state.grants.iter().map(Route::of).collect();
     let asked = request::parse_routes(form, &offered, now).map_err(Fields)?;
     let (who, person, person_name) = requester(&state.pool, actor).await?;
-    let held = held_by(&desired.state, &person);
+    let held = held_by(&state.pool, &desired.state, &person).await?;
     let roles = request::roles_for(&desired.state, &held, &asked.routes)
         .map_err(|why| Fields(vec![("routes", why)]))?;
     let names = Names::load(&state.pool, std::iter::empty()).await?;
@@ -205,21 +220,17 @@ async fn submit(
         .map(|role| request::item(asked.person.clone(), role.clone()))
         .collect();
     let mut tx = state.pool.begin().await?;
-    // The APIs the roles reach may allow less time than asked.
-    let limits = crate::backend::access_limits::all(&mut tx).await?;
-    for role in &asked.roles {
-        if let Some(max) = crate::domain::access_limit::of_role(role, desired, &limits) {
-            if asked.hours > i64::from(max) {
-                return Err(Fields(vec![(
-                    "hours",
-                    format!(
-                        "Role {} reaches an API that allows access for {} at most: choose a shorter time.",
-                        role.name(),
-                        crate::domain::access_limit::describe(max)
-                    ),
-                )]));
-            }
-        }
+    // The APIs the roles reach may allow less time than asked: the submission's rule, said
+    // next to the duration.
+    let after = desired.apply(&items).map_err(|e| {
+        Refused(format!(
+            "the request no longer fits the current mappings: {e}"
+        ))
+    })?;
+    let limits = crate::backend::access_limits::reached(&mut tx, &items, &after).await?;
+    let too_long = access_limit::request_refusals(&items, &after, asked.hours, &limits);
+    if !too_long.is_empty() {
+        return Err(Fields(vec![("hours", too_long.join(" "))]));
     }
     store::lock_author(&mut tx, asked.who).await?;
     // One open request per person and role: a second would only wait beside the first.
@@ -304,10 +315,10 @@ pub async fn options(state: &AppState, who: Uuid) -> Result<RequestOptions, Work
         let mut conn = state.pool.acquire().await?;
         crate::backend::access_limits::all(&mut conn).await?
     };
-    let held: Vec<RoleArn> = in_directory
-        .as_ref()
-        .map(|(person, _)| held_by(&desired.state, person))
-        .unwrap_or_default();
+    let held: Vec<RoleArn> = match &in_directory {
+        Some((person, _)) => held_by(&state.pool, &desired.state, person).await?,
+        None => Vec::new(),
+    };
     let mut roles: Vec<RequestableRole> = desired
         .state
         .grants
@@ -325,8 +336,8 @@ pub async fn options(state: &AppState, who: Uuid) -> Result<RequestOptions, Work
                 .map(|g| names.route(&Route::of(g)))
                 .collect(),
             held: held.contains(role),
-            longest: crate::domain::access_limit::of_role(role, &desired.state, &limits)
-                .map(crate::domain::access_limit::describe),
+            longest: access_limit::of_role(role, &desired.state, &limits)
+                .map(access_limit::describe),
         })
         .collect();
     roles.sort_by_key(|r| r.name.to_lowercase());

@@ -415,17 +415,11 @@ async fn detail(
     // the author submits.
     let longest = match (&after, open) {
         (Some(after), true) => {
-            let limits = crate::backend::access_limits::all(&mut conn).await?;
-            crate::domain::access_limit::apis_reached(&cs.items, after)
-                .iter()
-                .filter_map(|api| limits.get(api))
-                .map(|l| {
-                    format!(
-                        "{} allows access for {} at most",
-                        l.api_name,
-                        crate::domain::access_limit::describe(l.hours)
-                    )
-                })
+            let limits =
+                crate::backend::access_limits::reached(&mut conn, &cs.items, after).await?;
+            crate::domain::access_limit::limits_reached(&cs.items, after, &limits)
+                .into_iter()
+                .map(crate::domain::access_limit::Limit::sentence)
                 .collect()
         }
         _ => Vec::new(),
