@@ -10,20 +10,12 @@ PORT=${GATEHOUSE_PORT:-3000} OIDC_PORT=${OIDC_PORT:-9400} MOTO_PORT=${MOTO_PORT:
 
 setup_tools
 ensure_postgres
-# After the test command, its release build is there and up to date: the demo uses it (the same
-# command, so cargo finds nothing to do) instead of compiling a debug build for minutes. On a
-# fresh machine the debug build is quicker. GATEHOUSE_DEMO_PROFILE=debug|release chooses.
-profile=${GATEHOUSE_DEMO_PROFILE:-}
-if [ -z "$profile" ]; then
-  if [ -x "${CARGO_TARGET_DIR:-$ROOT/target}/release/gatehouse" ]; then profile=release; else profile=debug; fi
-fi
-say "building Gatehouse (cargo leptos build, $profile)"
-if [ "$profile" = release ]; then
-  (cd "$ROOT" && cargo leptos build --release --precompress)
-else
-  (cd "$ROOT" && cargo leptos build)
-fi
-GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$profile/gatehouse"
+# The same build as the test command's end-to-end run (build_site in stack/lib.sh): after the
+# tests cargo finds the server compiled. GATEHOUSE_DEMO_PROFILE=release|debug chooses another.
+profile=${GATEHOUSE_DEMO_PROFILE:-release-site}
+say "building Gatehouse ($profile)"
+cd "$ROOT"
+build_site "$profile"
 
 if [ -z "${DATABASE_URL:-}" ]; then
   # moto keeps nothing between runs, so neither does the demo's database.

@@ -11,17 +11,15 @@ mkdir -p "$LOGS"
 setup_tools
 ensure_postgres
 
-# The release build, as it ships: optimised wasm (wasm-opt), hashed and precompressed site files.
-# GATEHOUSE_E2E_PROFILE=debug builds faster while working on a test.
-profile=${GATEHOUSE_E2E_PROFILE:-release}
-say "end-to-end: cargo leptos build ($profile), stack, Playwright in Chromium (JavaScript on and off)"
-if [ "$profile" = release ]; then
-  cargo leptos build --release --precompress
+# The site as it ships (wasm-opt, hashed and precompressed files) on the tests' server build;
+# GATEHOUSE_E2E_PROFILE=release builds the server in release too, =debug builds fastest while
+# working on a test (build_site in stack/lib.sh says more).
+profile=${GATEHOUSE_E2E_PROFILE:-release-site}
+say "end-to-end: build ($profile), stack, Playwright in Chromium (JavaScript on and off)"
+build_site "$profile"
+if [ "$profile" != debug ]; then
   bash end2end/stack/check-asset-size.sh
-else
-  cargo leptos build
 fi
-GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$profile/gatehouse"
 PORT=3100 OIDC_PORT=9410 MOTO_PORT=5065
 recreate_database gatehouse_e2e
 use_two_roles gatehouse_e2e
@@ -55,9 +53,12 @@ fi
 # The tests that rewrite the directory file or move the clock run alone, one at a time, after the rest.
 (cd end2end && npx playwright test --grep '@directory-file|@clock|@serial' --workers=1) 2>&1 | tee -a "$LOGS/playwright.log"
 echo "screenshots of every page: $SCREENSHOTS"
-if [ "$profile" = release ]; then
+if [ "$profile" != debug ]; then
   say "container image: built from scratch with buildah, run with podman against the stack"
-  bash server/container/build-image.sh localhost/gatehouse:test
+  # A storage of its own, made anew (storage.sh says why).
+  export GATEHOUSE_IMAGE_STORE="$DATA/containers"
+  rm -rf "$GATEHOUSE_IMAGE_STORE"
+  bash server/container/build-image.sh localhost/gatehouse:test "$GATEHOUSE_BIN"
   bash server/container/check-image.sh localhost/gatehouse:test 2>&1 | tee "$LOGS/image.log"
+  rm -rf "$GATEHOUSE_IMAGE_STORE"
 fi
-

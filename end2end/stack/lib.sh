@@ -3,7 +3,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DATA="$ROOT/.data"
-# Where `cargo leptos build` puts the server (cargo honours CARGO_TARGET_DIR).
+# Where `cargo leptos build` puts the server (cargo honours CARGO_TARGET_DIR); build_site changes it.
 GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 mkdir -p "$DATA"
 STACK_PIDS=()
@@ -47,6 +47,35 @@ setup_tools() {
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
   fi
   bash "$ROOT/end2end/stack/install-tools.sh"
+}
+
+# Builds the site and the server the demo and the end-to-end run use, and sets GATEHOUSE_BIN.
+#   release-site (default): the site exactly as it ships (wasm built in release and optimised by
+#     wasm-opt, content-hashed, precompressed) served by the server of the tests' own build (dev
+#     profile, which `cargo test` has compiled already). An optimised server compiles each of its
+#     ~700 dependencies once more at opt-level 3: half of a clean CI run, for a binary made of the
+#     same code the tests already ran.
+#   release: everything as it ships (`cargo leptos build --release --precompress`).
+#   debug: the quickest build while working on a test (`cargo leptos build`).
+build_site() { # profile
+  local target="${CARGO_TARGET_DIR:-$ROOT/target}"
+  case "$1" in
+    release-site)
+      # cargo-leptos empties the site at the start of every build, so the server is built by cargo
+      # itself, as cargo-leptos would (`--no-default-features`), after the site.
+      cargo leptos build --release --precompress --frontend-only
+      cargo build -p server --bin gatehouse --no-default-features
+      # The server reads the hashed names from hash.txt beside its binary.
+      cp "$target/release/hash.txt" "$target/debug/hash.txt"
+      GATEHOUSE_BIN="$target/debug/gatehouse" ;;
+    release)
+      cargo leptos build --release --precompress
+      GATEHOUSE_BIN="$target/release/gatehouse" ;;
+    debug)
+      cargo leptos build
+      GATEHOUSE_BIN="$target/debug/gatehouse" ;;
+    *) echo "unknown build profile '$1' (release-site, release or debug)" >&2; return 1 ;;
+  esac
 }
 
 # Sets PG_ADMIN_URL to a server where we may create databases: $DATABASE_URL's server if set,

@@ -11,8 +11,10 @@
 set -euo pipefail
 TAG=${1:-localhost/gatehouse:latest}
 PORT=8080
-DATA=$(cd "$(dirname "$0")/../.." && pwd)/.data
-podman=(podman --storage-driver vfs --runtime runc --cgroup-manager cgroupfs)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DATA=$ROOT/.data
+source "$ROOT/server/container/storage.sh"
+podman=(podman "${STORAGE_FLAGS[@]}" "${PODMAN_STATE_FLAGS[@]}" --runtime runc --cgroup-manager cgroupfs)
 name=gatehouse-check-$$
 "${podman[@]}" rm -f "$name" >/dev/null 2>&1 || true
 # Secrets reach the container as files it may read (uid 10001), as a secret mount would give them.
