@@ -1,6 +1,6 @@
 //! The allow/deny matrix: every page and server function, as every demo user.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::{header, StatusCode};

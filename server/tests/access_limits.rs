@@ -4,7 +4,7 @@
 //! no longer, and a person asking for routes is bound to the fewest roles that give them, the
 //! request saying what else those roles allow.
 
-mod common;
+use crate::common;
 
 use app::domain::{
     desired::ChangeItem,

@@ -3,7 +3,7 @@
 //! against `app::access` (the table the README's is generated from). A server function with no
 //! entry in the table fails this test.
 
-mod common;
+use crate::common;
 
 use app::{
     access::{page_rule, Endpoint, ROUTES, SERVER_FUNCTIONS},
@@ -62,7 +62,7 @@ fn the_readme_table_is_generated_from_the_access_table() {
     assert_eq!(
         readme[a..b],
         table,
-        "the README's access table is stale: GATEHOUSE_UPDATE_README=1 cargo test -p server --test access_matrix"
+        "the README's access table is stale: GATEHOUSE_UPDATE_README=1 cargo test -p server --test integration access_matrix"
     );
 }
 

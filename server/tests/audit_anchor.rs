@@ -2,7 +2,7 @@
 //! real `gatehouse audit verify`; whoever owns the database can cut or re-chain the log, and the
 //! command names what was done. Export manifests are signed and checked with the public key alone.
 
-mod common;
+use crate::common;
 
 use std::{path::PathBuf, process::Command, sync::Arc};
 

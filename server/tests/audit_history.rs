@@ -2,7 +2,7 @@
 //! is named), concurrent writers (no forks), the History filters, and exports that verify
 //! offline and fail when a cell is changed or a row removed.
 
-mod common;
+use crate::common;
 
 use app::history::HistoryFilter;
 use common::migrated_database;

@@ -1,7 +1,7 @@
 //! The audit table is append-only, whoever asks; the server's own database role cannot even
 //! try to rewrite it.
 
-mod common;
+use crate::common;
 
 use common::*;
 use sqlx::PgPool;

@@ -1,6 +1,6 @@
 //! Sign-in against the real OpenID Connect provider, refusals, sessions and sign-out.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::{header, StatusCode};

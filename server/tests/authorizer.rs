@@ -5,7 +5,7 @@
 
 #[path = "authorizer/attach.rs"]
 mod attach;
-mod common;
+use crate::common;
 #[path = "authorizer/http_api.rs"]
 mod http_api;
 

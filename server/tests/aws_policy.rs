@@ -2,7 +2,7 @@
 //! source, against the operations each SDK crate has), nothing it lists is no longer called, the
 //! command prints it, and a role Gatehouse makes carries the configured permissions boundary.
 
-mod common;
+use crate::common;
 
 use std::{
     collections::{BTreeMap, BTreeSet},

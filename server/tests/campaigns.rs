@@ -4,7 +4,7 @@
 //! with the default for undecided lines, the revokes become one change set waiting for review,
 //! and the campaign's events export with a manifest that verifies offline.
 
-mod common;
+use crate::common;
 
 use app::domain::{
     desired::ChangeItem,

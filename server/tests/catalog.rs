@@ -1,6 +1,6 @@
 //! The API catalog sync against a real moto_server and real Postgres, and its server functions.
 
-mod common;
+use crate::common;
 
 use app::catalog::types::{ApiSort, ApiSummary, Cursor, Page};
 use common::*;

@@ -1,7 +1,7 @@
 //! The change-set workflow against real PostgreSQL: every transition, separation of duties,
 //! stale bases and two reviewers approving at the same moment.
 
-mod common;
+use crate::common;
 
 use app::domain::{
     change_set::State,

@@ -2,7 +2,7 @@
 //! pages, delta rounds with `members@delta`, expired delta links, throttling, errors, stored
 //! memberships checked against Graph's own transitive members, and a person's groups.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! this test run, listening on 127.0.0.1:389, with nested groups, primary groups, and a group
 //! filter that matches nothing (the mass-removal guard). One test: one domain controller.
 
-mod common;
+use crate::common;
 
 use std::{
     collections::HashSet,

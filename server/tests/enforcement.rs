@@ -11,7 +11,7 @@
 //! revocation); the role's trust policy names only the SAML provider, written on create; an
 //! assignment or a trust edited by hand is drift, undone by a reviewed revert.
 
-mod common;
+use crate::common;
 
 use std::{sync::Arc, time::Duration};
 

@@ -2,7 +2,7 @@
 //! change set each get a clear refusal (a 4xx, or the form's own field error; never a 500) and
 //! change nothing.
 
-mod common;
+use crate::common;
 
 use app::domain::{
     desired::ChangeItem,

@@ -1,7 +1,7 @@
 //! Sign-in when the token's groups claim overflowed (`_claim_names.groups`): the groups come
 //! from Microsoft Graph (here its HTTP fake), never from the endpoint the token names.
 
-mod common;
+use crate::common;
 
 use common::{graph_fake::*, *};
 

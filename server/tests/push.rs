@@ -6,7 +6,7 @@
 mod as_of;
 #[path = "push/cli.rs"]
 mod cli;
-mod common;
+use crate::common;
 #[path = "push/expiry.rs"]
 mod expiry;
 #[path = "push/explain.rs"]

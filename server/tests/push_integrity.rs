@@ -2,7 +2,7 @@
 //! at a time per role, a run taken over after a crash plans again (it never restores an older
 //! policy), and a change whose policy cannot be pushed is refused before it is approved.
 
-mod common;
+use crate::common;
 
 use std::{sync::Arc, time::Duration};
 

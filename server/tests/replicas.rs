@@ -1,7 +1,7 @@
 //! Two replicas on one database: a scheduled job (the catalog sync, the drift check) is claimed
 //! by one of them per period, however their timers fall.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

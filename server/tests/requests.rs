@@ -3,7 +3,7 @@
 //! request, a reviewer approves it, and the person's access then reads "bound to them
 //! directly" until it ends.
 
-mod common;
+use crate::common;
 
 use app::domain::desired::ChangeItem;
 use common::{approved, count, field_errors, person, signed_in, spawn_app};

@@ -3,7 +3,7 @@
 //! it in the browser, and the token pushes it and follows it to "pushed". Then every refusal and
 //! error shape, and the OpenAPI document checked against what the server answers.
 
-mod common;
+use crate::common;
 #[path = "rest_api/contract.rs"]
 mod contract;
 #[path = "rest_api/reads.rs"]

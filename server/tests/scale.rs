@@ -2,7 +2,7 @@
 //! small, no page stalls the others, more concurrent requests than the pool has connections all
 //! get their page, and a page that fails says so with its status.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

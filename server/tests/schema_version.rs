@@ -2,7 +2,7 @@
 //! what to do, a database that is behind (migrations not applied) or ahead (migrated by a newer
 //! Gatehouse); and `audit verify` runs no DDL.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

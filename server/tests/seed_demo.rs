@@ -1,6 +1,6 @@
 //! The local demo's AWS seeding, against a real moto_server.
 
-mod common;
+use crate::common;
 
 use common::*;
 use gatehouse::seed_demo;

@@ -2,7 +2,7 @@
 //! within its grace period, and hands the push back at once (its lease ended, not left to lapse),
 //! so another process finishes it without waiting out the lease.
 
-mod common;
+use crate::common;
 
 use std::{
     process::{Command, Stdio},

@@ -11,11 +11,11 @@ use gatehouse::{
 };
 use sqlx::PgPool;
 
+use super::explain::FileGuard;
 use crate::common::{
     approved,
     pushing::{binding, grant, setup},
 };
-use crate::explain::FileGuard;
 
 fn directory(orders_team: &[&str], nested: &[&str], oncall: &[&str]) -> serde_json::Value {
     serde_json::json!({

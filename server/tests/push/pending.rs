@@ -158,7 +158,7 @@ async fn a_managed_policy_attached_by_hand_that_grants_a_route_is_drift() {
     let (pool, moto, proxy, direct, api_id) = setup().await;
     // The catalog knows the API's routes (GET and POST /orders), the directory Alice, in the
     // orders team through On-call.
-    let (syncer, _file) = crate::explain::directory_syncer(&pool, &moto, &api_id).await;
+    let (syncer, _file) = super::explain::directory_syncer(&pool, &moto, &api_id).await;
     for catalog in [
         gatehouse::catalog::Catalog::Apis,
         gatehouse::catalog::Catalog::Groups,
