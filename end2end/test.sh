@@ -39,13 +39,6 @@ psql "$PG_ADMIN_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE '
 # With the flags (.cargo/config.toml) and features (check-feature-alignment above) of the binary
 # that ships, so the server the end-to-end run and the demo use after them is compiled already.
 cargo test --workspace 2>&1 | tee "$LOGS/cargo-test.log"
-# In CI the test executables (about 0.7 GB each with their line tables, some 20 GB in all) go
-# before the site's build: a CI run once ran out of disk there. The server's binary stays (the
-# end-to-end run uses it); a developer keeps them all.
-if [ -n "${CI:-}" ]; then
-  find target/debug/deps -maxdepth 1 -type f -executable -size +20M ! -name 'gatehouse-*' -delete
-fi
-
 bash end2end/e2e.sh
 
 # One closing line over both runners.

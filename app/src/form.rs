@@ -71,7 +71,7 @@ impl FormOutcome {
     }
 
     /// The ticked boxes of a form, kept as one typed field (one value per line) by
-    /// [`FormOutcome::keep_typed`]; `pages::change_sets::ticked` reads them back.
+    /// [`FormOutcome::keep_typed`]; `pages::forms::ticked` reads them back.
     pub fn ticked_field(values: &[String]) -> String {
         values.join("\n")
     }

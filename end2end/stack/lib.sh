@@ -61,9 +61,19 @@ build_site() { # profile
   local target="${CARGO_TARGET_DIR:-$ROOT/target}"
   case "$1" in
     release-site)
-      # cargo-leptos empties the site at the start of every build, so the server is built by cargo
-      # itself, as cargo-leptos would (`--no-default-features`), after the site.
-      cargo leptos build --release --precompress --frontend-only
+      # The site again only when a source it is made of changed since it was made: cargo would
+      # find nothing to compile, but wasm-bindgen, wasm-opt and the compression run every time
+      # (a minute and a half).
+      local stamp="$target/site/.made"
+      if [ -f "$stamp" ] && [ -f "$target/release/hash.txt" ] && [ -z "$(find app authorizer style public \
+          Cargo.toml Cargo.lock .cargo -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+        echo "the site in $target/site is current"
+      else
+        # cargo-leptos empties the site first, so the server is built after it, by cargo itself
+        # as cargo-leptos would (`--no-default-features`).
+        cargo leptos build --release --precompress --frontend-only
+        touch "$stamp"
+      fi
       cargo build -p server --bin gatehouse --no-default-features
       # The server reads the hashed names from hash.txt beside its binary.
       cp "$target/release/hash.txt" "$target/debug/hash.txt"

@@ -264,7 +264,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         state.pusher.clone().spawn_drift_schedule(every);
     }
     // Notifications: events become deliveries, sent and retried until taken.
-    webhooks::spawn(
+    let notifications = webhooks::spawn(
         state.pool.clone(),
         state.settings.base_url.to_string(),
         state.settings.webhook_poll,
@@ -287,10 +287,11 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     }
     // Client addresses reach the handlers (the sign-in callback limits per address).
     let pusher = state.pusher.clone();
+    let pool = state.pool.clone();
     let grace = state.settings.shutdown_grace;
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // On SIGTERM or Ctrl-C: stop accepting, let the requests under way finish within the grace
-    // period, then hand running pushes back and exit.
+    // period, then hand running pushes and unsent notifications back and exit.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
@@ -310,6 +311,16 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         Ok(n) => tracing::info!(pushes = n, "running pushes handed back to another process"),
         Err(e) => {
             tracing::error!(error = %e, "could not hand running pushes back; their leases lapse instead")
+        }
+    }
+    match notifications.hand_back(&pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            notifications = n,
+            "unsent notifications handed back to another process"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "could not hand unsent notifications back; their claims lapse instead")
         }
     }
     tracing::info!("stopped");

@@ -31,3 +31,4 @@ mod scale;
 mod schema_version;
 mod seed_demo;
 mod shutdown;
+mod webhook_claims;

@@ -254,12 +254,67 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// time the whole batch may take to send: other replicas skip them meanwhile, no connection is
 /// held while receivers answer, and a sender that dies leaves them due again after that time
 /// (a receiver may then hear one twice; `X-Gatehouse-Delivery` tells it so).
+/// The deliveries this process has claimed and not sent yet. A claim keeps other replicas off a
+/// delivery for minutes; on shutdown the unsent ones are handed back, due at once, so another
+/// replica sends them now. The one being sent is left to finish (or its claim to lapse).
+#[derive(Default)]
+pub struct Claims {
+    unsent: std::sync::Mutex<Vec<i64>>,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+impl Claims {
+    fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn hold(&self, ids: Vec<i64>) {
+        *self.unsent.lock().expect("claims lock") = ids;
+    }
+
+    /// Takes `id` to send it now: false when it was handed back meanwhile.
+    fn take(&self, id: i64) -> bool {
+        let mut unsent = self.unsent.lock().expect("claims lock");
+        match unsent.iter().position(|&u| u == id) {
+            Some(i) => {
+                unsent.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops claiming and makes the claimed, unsent deliveries due again. Answers how many.
+    pub async fn hand_back(&self, pool: &PgPool) -> sqlx::Result<u64> {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let ids = std::mem::take(&mut *self.unsent.lock().expect("claims lock"));
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = now()
+             WHERE id = ANY($1) AND delivered_at IS NULL",
+        )
+        .bind(&ids)
+        .execute(pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Claims up to `batch` due deliveries and sends them, oldest first. Answers how many were
+/// taken by their receivers.
 pub async fn deliver_due(
     pool: &PgPool,
     client: &reqwest::Client,
     retry_base: Duration,
     batch: i64,
+    claims: &Claims,
 ) -> sqlx::Result<usize> {
+    if claims.stopping() {
+        return Ok(0);
+    }
     let taken_for = SEND_TIMEOUT.as_secs_f64() * batch as f64 + 30.0;
     let mut due: Vec<DueRow> = sqlx::query_as(
         "WITH due AS (
@@ -284,8 +339,13 @@ pub async fn deliver_due(
     .await?;
     // Oldest first, as they were made (RETURNING keeps no order).
     due.sort_by_key(|row| row.0);
+    claims.hold(due.iter().map(|row| row.0).collect());
     let mut taken = 0;
     for (id, event, payload, attempts, kind, url, secret, previous) in due {
+        if !claims.take(id) {
+            // Handed back (shutting down): another replica sends the rest.
+            break;
+        }
         let kind = ReceiverKind::parse(&kind).unwrap_or(ReceiverKind::Generic);
         let mut payload = payload;
         payload["delivery"] = json!(id);
@@ -360,8 +420,16 @@ pub fn signatures(secret: &str, previous: Option<&str>, timestamp: i64, body: &[
     header
 }
 
-/// Makes deliveries and sends them every `poll`, for as long as the process runs.
-pub fn spawn(pool: PgPool, base_url: String, poll: Duration, retry_base: Duration) {
+/// Makes deliveries and sends them every `poll`, for as long as the process runs. The claims
+/// it answers are handed back on shutdown ([`Claims::hand_back`]).
+pub fn spawn(
+    pool: PgPool,
+    base_url: String,
+    poll: Duration,
+    retry_base: Duration,
+) -> std::sync::Arc<Claims> {
+    let claims = std::sync::Arc::new(Claims::default());
+    let held = std::sync::Arc::clone(&claims);
     tokio::spawn(async move {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -371,7 +439,7 @@ pub fn spawn(pool: PgPool, base_url: String, poll: Duration, retry_base: Duratio
             if let Err(e) = enqueue(&pool, &base_url).await {
                 tracing::error!(error = %e, "could not turn events into notifications");
             }
-            match deliver_due(&pool, &client, retry_base, 20).await {
+            match deliver_due(&pool, &client, retry_base, 20, &held).await {
                 // More may be waiting behind what was just delivered: go on at once.
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
@@ -380,4 +448,5 @@ pub fn spawn(pool: PgPool, base_url: String, poll: Duration, retry_base: Duratio
             tokio::time::sleep(poll).await;
         }
     });
+    claims
 }

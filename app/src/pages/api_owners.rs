@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::change_sets::{field_error, outcome_notice, typed_or};
+use super::forms::{field_error, outcome_notice, typed_or};
 use crate::{
     components::loaded::error_view,
     form::FormOutcome,

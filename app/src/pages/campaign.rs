@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     campaigns::TallyBar,
-    change_sets::{field_error, outcome_notice},
+    forms::{field_error, outcome_notice},
 };
 use crate::{
     campaigns::{get_campaign, CampaignLine, CampaignView, CloseCampaign, DecideLine},

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::change_sets::{field_error, outcome_notice, ticked, typed_or};
+use super::forms::{field_error, outcome_notice, ticked, typed_or};
 use crate::{
     campaigns::{list_campaigns, CampaignSummary, CampaignsView, StartCampaign},
     components::{layout::Guarded, loaded::error_view},

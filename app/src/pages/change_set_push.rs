@@ -10,7 +10,7 @@ use crate::error::AppError;
 
 use crate::components::loaded::error_view;
 
-use super::change_sets::outcome_notice;
+use super::forms::outcome_notice;
 use crate::components::refresh::RefreshWithoutJs;
 use crate::mappings::types::FormOutcome;
 use crate::push::{

@@ -22,6 +22,8 @@ use crate::mappings::{
 use crate::push::PushView;
 use crate::roles::Page;
 
+use super::forms::{field_error, outcome_notice, typed_or};
+
 const FILTERS: [(&str, &str); 9] = [
     ("", "All"),
     ("draft", "Drafts"),
@@ -91,38 +93,6 @@ pub fn ChangeSetsPage() -> impl IntoView {
     }
 }
 
-/// A form's general message: refusal, warning or success.
-pub fn outcome_notice(o: &FormOutcome) -> AnyView {
-    if let Some(why) = &o.refused {
-        return view! { <p class="notice notice-error" role="alert">{why.clone()}</p> }.into_any();
-    }
-    if !o.errors.is_empty() {
-        // The reasons are next to the fields too; they are repeated here for a page that came
-        // back from a plain form post.
-        let reasons = o
-            .errors
-            .iter()
-            .map(|(_, e)| view! { <li>{e.clone()}</li> })
-            .collect_view();
-        return view! {
-            <div class="notice notice-error" role="alert">
-                <p>"Some fields need attention:"</p>
-                <ul>{reasons}</ul>
-            </div>
-        }
-        .into_any();
-    }
-    let warning = o
-        .warning
-        .clone()
-        .map(|w| view! { <p class="notice notice-warning" role="status">{w}</p> });
-    let message = o
-        .message
-        .clone()
-        .map(|m| view! { <p class="notice notice-success" role="status">{m}</p> });
-    view! { {warning} {message} }.into_any()
-}
-
 #[component]
 pub fn ChangeSetPage() -> impl IntoView {
     let params = use_params_map();
@@ -188,52 +158,6 @@ pub fn ChangeSetPage() -> impl IntoView {
             </Suspense>
         </Guarded>
     }
-}
-
-/// The message for one field of a form, from its action's last result (a value with
-/// JavaScript, an error carried back by the redirect without).
-pub fn field_error(
-    o: &Option<Result<FormOutcome, AppError>>,
-    field: &'static str,
-) -> Option<String> {
-    o.as_ref()
-        .map(FormOutcome::of)
-        .and_then(|o| o.error_for(field))
-}
-
-/// What the person typed into `field` before the form came back refused (without JavaScript the
-/// page reloads; this puts it back), or `default`. Read once, as the form is built.
-pub fn typed_or<T>(action: &ServerAction<T>, field: &str, default: String) -> String
-where
-    T: leptos::server_fn::ServerFn<Output = FormOutcome, Error = AppError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-{
-    action
-        .value()
-        .get_untracked()
-        .as_ref()
-        .map(FormOutcome::of)
-        .and_then(|o| o.typed(field))
-        .unwrap_or(default)
-}
-
-/// The boxes of `field` a refused form had ticked (kept by [`FormOutcome::keep_ticked`]), so
-/// they come back ticked, with or without JavaScript.
-pub fn ticked<T>(action: &ServerAction<T>, field: &str) -> Vec<String>
-where
-    T: leptos::server_fn::ServerFn<Output = FormOutcome, Error = AppError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-{
-    typed_or(action, field, String::new())
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 fn notice(o: Option<Result<FormOutcome, AppError>>) -> Option<AnyView> {

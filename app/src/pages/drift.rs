@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::components::loaded::error_view;
 use leptos_meta::Title;
 
-use super::change_sets::outcome_notice;
+use super::forms::outcome_notice;
 use crate::components::{layout::Guarded, two_sides::TwoSides};
 use crate::mappings::types::FormOutcome;
 use crate::push::{get_drift, CheckDrift, DriftItemView, DriftView, PendingPushView, ResolveDrift};

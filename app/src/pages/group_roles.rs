@@ -6,7 +6,7 @@ use leptos_router::components::Form;
 
 use crate::error::AppError;
 
-use super::change_sets::{field_error, outcome_notice, typed_or};
+use super::forms::{field_error, outcome_notice, typed_or};
 use crate::domain::names::HttpMethod;
 use crate::mappings::{
     get_api_paths,

@@ -8,7 +8,7 @@ use crate::components::loaded::error_view;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::change_sets::outcome_notice;
+use super::forms::outcome_notice;
 use super::history_export::{export_status_resource, ExportNotice};
 use crate::components::layout::Guarded;
 use crate::history::{get_history, CreateAuditExport, HistoryFilter, HistoryPage};

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::change_sets::{field_error, outcome_notice};
+use super::forms::{field_error, outcome_notice};
 use crate::components::search::urlencode;
 use crate::mappings::{
     types::{ApiMatrix, CellGrant, FormOutcome, MatrixRoute},

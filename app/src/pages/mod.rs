@@ -10,6 +10,7 @@ mod change_set_push;
 mod change_set_table;
 mod change_sets;
 mod drift;
+mod forms;
 mod group_roles;
 mod groups;
 mod history;

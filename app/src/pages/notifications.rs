@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::change_sets::{field_error, outcome_notice, typed_or};
+use super::forms::{field_error, outcome_notice, typed_or};
 use crate::{
     components::{layout::Guarded, loaded::error_view},
     domain::webhook::EVENTS,
@@ -200,11 +200,11 @@ fn NewReceiver(subscribe: ServerAction<Subscribe>) -> impl IntoView {
             <label for="receiver-url">"Address"</label>
             <input id="receiver-url" name="url" value=url size="60" placeholder="https://hooks.slack.com/services/…" aria-describedby="receiver-url-error"/>
             <p class="field-error" id="receiver-url-error">{err("url")}</p>
-            <fieldset>
+            <fieldset class="checks stacked" aria-describedby="receiver-events-error">
                 <legend>"Events"</legend>
                 {events}
-                <p class="field-error" id="receiver-events-error">{err("events")}</p>
             </fieldset>
+            <p class="field-error" id="receiver-events-error">{err("events")}</p>
             <label for="receiver-apis">"Only change sets touching these APIs (ids; empty: every API)"</label>
             <input id="receiver-apis" name="apis" value=apis placeholder="a1b2c3d4e5, f6g7h8i9j0" aria-describedby="receiver-apis-error"/>
             <p class="field-error" id="receiver-apis-error">{err("apis")}</p>
