@@ -10,9 +10,10 @@ cd "$ROOT"
 SECS=${1:-60}
 setup_tools
 ensure_postgres
-# The same debug build the end-to-end tests use: the figures compare pages with /healthz in one
-# run, so the build's speed cancels out (a release build takes a quarter of an hour here).
-cargo leptos build >/dev/null 2>&1 || cargo leptos build
+# The same build the end-to-end tests use (the release site on the tests' dev-profile server):
+# the figures compare pages with /healthz in one run, so the build's speed cancels out (a release
+# server takes a quarter of an hour to build here).
+build_site release-site
 PORT=3200 OIDC_PORT=9420 MOTO_PORT=5075
 recreate_database gatehouse_load
 use_two_roles gatehouse_load

@@ -340,6 +340,11 @@ pub async fn deliver_due(
     // Oldest first, as they were made (RETURNING keeps no order).
     due.sort_by_key(|row| row.0);
     claims.hold(due.iter().map(|row| row.0).collect());
+    if claims.stopping() {
+        // Shutdown began while these were being claimed: they go back too.
+        claims.hand_back(pool).await?;
+        return Ok(0);
+    }
     let mut taken = 0;
     for (id, event, payload, attempts, kind, url, secret, previous) in due {
         if !claims.take(id) {
