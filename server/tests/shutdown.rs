@@ -1,11 +1,16 @@
-//! `gatehouse serve` stopped by a real SIGTERM while it pushes: it stops accepting, exits 0
-//! within its grace period, and hands the push back at once (its lease ended, not left to lapse),
-//! so another process finishes it without waiting out the lease.
+//! `gatehouse serve` stopped by a real SIGTERM while it pushes and notifies: it stops accepting,
+//! exits 0 within its grace period, and hands the push back at once (its lease ended, not left to
+//! lapse), so another process finishes it without waiting out the lease; the notifications it
+//! claimed and had not sent are due again at once too.
 
 use crate::common;
 
 use std::{
     process::{Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 
@@ -19,7 +24,7 @@ use common::{
 use gatehouse::push::Pusher;
 
 #[tokio::test]
-async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
+async fn sigterm_stops_the_server_cleanly_and_hands_its_push_and_notifications_back() {
     let (pool, moto, proxy, _direct, api_id) = setup().await;
     let id = orders_readers_get(&pool, &api_id).await;
     // The deployment hangs, so the server is mid-push when it is told to stop.
@@ -33,6 +38,28 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
         .unwrap();
     drop(starter);
     tokio::time::sleep(Duration::from_millis(2200)).await;
+    // Three notifications due for a receiver that takes a minute to answer: the server is
+    // sending the first when it is told to stop.
+    let (receiver_hits, receiver_url) = slow_receiver().await;
+    let receiver: i64 = sqlx::query_scalar(
+        "INSERT INTO webhook_subscriptions (name, kind, url, secret, events, created_by)
+         VALUES ('slow', 'generic', $1, 'secret', '{export_ready}', 'test') RETURNING id",
+    )
+    .bind(&receiver_url)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    for seq in 1..=3i64 {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (subscription_id, event_seq, event, payload)
+             VALUES ($1, -$2, 'export_ready', '{}')",
+        )
+        .bind(receiver)
+        .bind(seq)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
 
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = free.local_addr().unwrap().to_string();
@@ -52,6 +79,7 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
         // A long lease: only handing it back lets another process go on at once.
         .env("GATEHOUSE_PUSH_LEASE_SECONDS", "60")
         .env("GATEHOUSE_SHUTDOWN_GRACE_SECONDS", "2")
+        .env("GATEHOUSE_WEBHOOK_POLL_MS", "100")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -81,6 +109,20 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
         .await
         .unwrap();
     assert_eq!(healthz.status(), 200);
+    for _ in 0..100 {
+        if receiver_hits.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        receiver_hits.load(Ordering::SeqCst),
+        1,
+        "no notification under way"
+    );
+    let due_now = "SELECT count(*) FROM webhook_deliveries
+                   WHERE delivered_at IS NULL AND next_attempt_at <= now()";
+    assert_eq!(count(&pool, due_now).await, 0, "all three claimed");
 
     let told = Instant::now();
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -108,6 +150,11 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
     )
     .await;
     assert_eq!(released, 1, "the push's lease was handed back");
+    assert_eq!(
+        count(&pool, due_now).await,
+        2,
+        "the two unsent notifications were handed back (the one under way keeps its claim)"
+    );
 
     // Another process takes it over now, well before the 60 s lease would have lapsed (a run
     // another process holds is refused, not waited for), and finishes it.
@@ -121,4 +168,25 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_back() {
         "stopped {stopped_after:?} after SIGTERM; the other process finished the push {:?} later",
         told.elapsed() - stopped_after
     );
+}
+
+/// A receiver that counts what reaches it and answers after a minute.
+async fn slow_receiver() -> (Arc<AtomicUsize>, String) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let counted = Arc::clone(&hits);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let counted = Arc::clone(&counted);
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (hits, url)
 }
