@@ -51,7 +51,9 @@ if [ $# -gt 0 ]; then
 fi
 (cd end2end && npx playwright test --grep-invert '@directory-file|@clock|@serial') 2>&1 | tee "$LOGS/playwright.log"
 # The tests that rewrite the directory file or move the clock run alone, one at a time, after the rest.
-(cd end2end && npx playwright test --grep '@directory-file|@clock|@serial' --workers=1) 2>&1 | tee -a "$LOGS/playwright.log"
+# Its own output folder: a run empties its folder first, and the first run's failure context
+# (the page as it was, error-context.md) must outlive a retry that passed.
+(cd end2end && npx playwright test --grep '@directory-file|@clock|@serial' --workers=1 --output test-results-serial) 2>&1 | tee -a "$LOGS/playwright.log"
 echo "screenshots of every page: $SCREENSHOTS"
 if [ "$profile" != debug ]; then
   say "container image: built from scratch with buildah, run with podman against the stack"
