@@ -28,22 +28,14 @@ pub fn ApiOwners(
     // The page's read first; after each change, the owners read again (in the browser only, so
     // the page hydrates as it was rendered).
     let id = api_id.clone();
-    let fresh = LocalResource::new(move || {
-        let version = set.version().get();
+    let fresh = refreshed_after(set, move || {
         let id = id.clone();
-        async move {
-            if version == 0 {
-                None
-            } else {
-                get_api_owners(id).await.ok()
-            }
-        }
+        async move { get_api_owners(id).await.ok() }
     });
     let first = owners.owners.clone();
     let list = move || {
         let now = fresh
             .get()
-            .flatten()
             .map(|o| o.owners)
             .unwrap_or_else(|| first.clone());
         view! { <OwnerList owners=now/> }
@@ -70,19 +62,12 @@ pub fn ApiOwners(
 fn Longest(api_id: String, is_admin: bool, first: Option<AccessLimitView>) -> impl IntoView {
     let set = ServerAction::<SetApiAccessLimit>::new();
     let id = api_id.clone();
-    let fresh = LocalResource::new(move || {
-        let version = set.version().get();
+    let fresh = refreshed_after(set, move || {
         let id = id.clone();
-        async move {
-            if version == 0 {
-                None
-            } else {
-                get_api_owners(id).await.ok().map(|o| o.longest)
-            }
-        }
+        async move { get_api_owners(id).await.ok().map(|o| o.longest) }
     });
     let shown = move || {
-        let now = fresh.get().flatten().unwrap_or_else(|| first.clone());
+        let now = fresh.get().unwrap_or_else(|| first.clone());
         match now {
             Some(l) => view! {
                 <p data-testid="api-longest">"Access added to this API lasts "<strong>{l.label}</strong>" at most: a change set that gives access to it (a grant on it, or someone bound to a role that may call it) must end by then, and requests offer no longer. Set by " {l.set_by} ", " <crate::components::when::When at=l.set_at/> "."</p>
@@ -183,4 +168,29 @@ fn OwnerForm(api_id: String, tags: Vec<String>, set: ServerAction<SetApiOwner>) 
             <div class="actions"><button class="button" type="submit">"Set owners"</button></div>
         </ActionForm>
     }
+}
+
+/// What `fetch` answers after each completed run of `action`, `None` before. Read in the browser
+/// only: an effect never runs on the server, so the page renders (and hydrates) from what it was
+/// given. (A `LocalResource` here, read inside the page's `Suspense`, now and then left a page
+/// rendered without JavaScript at its "Loading…" fallback.)
+fn refreshed_after<A, T, F, Fut>(action: ServerAction<A>, fetch: F) -> RwSignal<Option<T>>
+where
+    A: super::forms::FormFn,
+    T: Send + Sync + 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = Option<T>> + 'static,
+{
+    let fresh = RwSignal::new(None);
+    Effect::new(move |_| {
+        if action.version().get() > 0 {
+            let next = fetch();
+            leptos::task::spawn_local(async move {
+                if let Some(value) = next.await {
+                    fresh.set(Some(value));
+                }
+            });
+        }
+    });
+    fresh
 }
