@@ -51,7 +51,7 @@ impl CallersView {
 
 /// Readers: who may call `route` (`METHOD /path`, a catalogued method) of API `api_id`, now or
 /// as of the end of `at` (a date, or a date and time, UTC); page `page` (from 1).
-#[server(endpoint = "apis/callers")]
+#[server(endpoint = "apis/callers", output = crate::codec::StrJson)]
 pub async fn get_callers(
     api_id: String,
     route: String,

@@ -95,7 +95,7 @@ pub struct CampaignView {
 }
 
 /// Readers: every campaign, and (auditors, admins) what a new one may cover.
-#[server(endpoint = "campaigns/list")]
+#[server(endpoint = "campaigns/list", output = crate::codec::StrJson)]
 pub async fn list_campaigns() -> Result<CampaignsView, AppError> {
     let user = require_role(READERS)?;
     let state = app_state()?;
@@ -103,7 +103,7 @@ pub async fn list_campaigns() -> Result<CampaignsView, AppError> {
 }
 
 /// Readers: one campaign, its lines (which the viewer may certify) and its progress.
-#[server(endpoint = "campaigns/get")]
+#[server(endpoint = "campaigns/get", output = crate::codec::StrJson)]
 pub async fn get_campaign(id: i64) -> Result<CampaignView, AppError> {
     let user = require_role(READERS)?;
     let state = app_state()?;
@@ -112,7 +112,7 @@ pub async fn get_campaign(id: i64) -> Result<CampaignView, AppError> {
 
 /// Auditors and admins: start a campaign. `scope` holds the ticked `api:ID` / `role:ARN`
 /// (none: everything).
-#[server(endpoint = "campaigns/start")]
+#[server(endpoint = "campaigns/start", output = crate::codec::StrJson)]
 pub async fn start_campaign(
     name: String,
     #[server(default)] scope: BTreeMap<String, String>,
@@ -157,7 +157,7 @@ pub async fn start_campaign(
 /// Readers, checked per line on the server: certify line `line` of campaign `id` "keep" or
 /// "revoke" (a revoke says why). Only the line's reviewers may; nobody certifies their own
 /// access.
-#[server(endpoint = "campaigns/decide")]
+#[server(endpoint = "campaigns/decide", output = crate::codec::StrJson)]
 pub async fn decide_line(
     id: i64,
     line: i32,
@@ -178,7 +178,7 @@ pub async fn decide_line(
 
 /// Auditors and admins: close a campaign before its due date (undecided lines take its
 /// default; the revokes become one change set for review).
-#[server(endpoint = "campaigns/close")]
+#[server(endpoint = "campaigns/close", output = crate::codec::StrJson)]
 pub async fn close_campaign(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin, Role::Auditor])?;
     let state = app_state()?;

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod callers;
 pub mod campaigns;
 pub mod catalog;
+pub mod codec;
 pub mod components;
 pub mod domain;
 pub mod error;

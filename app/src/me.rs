@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::{error::AppError, roles::CurrentUser};
 
 /// The person behind this request, as the pages see it. `None` when nobody is signed in.
-#[server(endpoint = "me")]
+#[server(endpoint = "me", output = crate::codec::StrJson)]
 pub async fn get_me() -> Result<Option<CurrentUser>, AppError> {
     Ok(ssr::current_user())
 }

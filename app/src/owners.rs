@@ -59,7 +59,7 @@ pub struct AccessLimitView {
 }
 
 /// Readers: the owners of an API (named for it, or for a tag it carries) and its tags.
-#[server(endpoint = "api-owners/get")]
+#[server(endpoint = "api-owners/get", output = crate::codec::StrJson)]
 pub async fn get_api_owners(api_id: String) -> Result<ApiOwners, AppError> {
     require_role(READERS)?;
     let state = app_state()?;
@@ -97,7 +97,7 @@ pub async fn get_api_owners(api_id: String) -> Result<ApiOwners, AppError> {
 
 /// Admins: the longest any access added to an API may last (`amount` `unit`: hours or days,
 /// 1 hour to 366 days); an empty amount lets access be permanent again.
-#[server(endpoint = "api-owners/longest")]
+#[server(endpoint = "api-owners/longest", output = crate::codec::StrJson)]
 pub async fn set_api_access_limit(
     api_id: String,
     amount: String,
@@ -124,7 +124,7 @@ pub async fn set_api_access_limit(
 /// Admins: make the members of a directory group (its exact name or object id) the owners of
 /// an API (`scope` `api`) or of every API carrying one of its tags (`tag:KEY=VALUE`); an empty
 /// group clears them.
-#[server(endpoint = "api-owners/set")]
+#[server(endpoint = "api-owners/set", output = crate::codec::StrJson)]
 pub async fn set_api_owner(
     api_id: String,
     scope: String,

@@ -24,13 +24,13 @@ pub struct PersonRow {
     pub sessions_ended_at: Option<String>,
 }
 
-#[server(endpoint = "people/list")]
+#[server(endpoint = "people/list", output = crate::codec::StrJson)]
 pub async fn list_people() -> Result<Vec<PersonRow>, AppError> {
     require_role(&[Role::Admin])?;
     Ok(users::list(&app_state()?.pool).await?)
 }
 
-#[server(endpoint = "people/end-sessions")]
+#[server(endpoint = "people/end-sessions", output = crate::codec::StrJson)]
 pub async fn end_sessions(tid: String, oid: String) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     let (Ok(tid), Ok(oid)) = (uuid::Uuid::parse_str(&tid), uuid::Uuid::parse_str(&oid)) else {

@@ -71,7 +71,7 @@ pub struct PersonView {
 }
 
 /// Readers: people whose name or user principal name contains `q` (at most 50).
-#[server(endpoint = "people/search")]
+#[server(endpoint = "people/search", output = crate::codec::StrJson)]
 pub async fn search_people(q: String) -> Result<Vec<PersonHit>, AppError> {
     require_role(READERS)?;
     let q = q.trim();
@@ -86,7 +86,7 @@ pub async fn search_people(q: String) -> Result<Vec<PersonHit>, AppError> {
 
 /// Readers: one person's groups, roles and routes from the approved mappings, now or as of the
 /// end of `at` (a date, or a date and time, UTC).
-#[server(endpoint = "people/access")]
+#[server(endpoint = "people/access", output = crate::codec::StrJson)]
 pub async fn get_person_access(
     source: String,
     oid: String,
@@ -129,7 +129,7 @@ pub struct ExplainView {
 
 /// Readers: "can this person call this route, and why?", from the approved mappings, the
 /// directory's nesting and what the catalog says decides the method.
-#[server(endpoint = "people/explain")]
+#[server(endpoint = "people/explain", output = crate::codec::StrJson)]
 pub async fn explain_access(
     source: String,
     oid: String,

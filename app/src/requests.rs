@@ -41,7 +41,7 @@ fn made(
 }
 
 /// Anyone signed in: the roles they may ask for and their own requests.
-#[server(endpoint = "requests/options")]
+#[server(endpoint = "requests/options", output = crate::codec::StrJson)]
 pub async fn get_request_options() -> Result<RequestOptions, AppError> {
     let who = requester()?;
     Ok(requests::options(&app_state()?, who).await?)
@@ -49,7 +49,7 @@ pub async fn get_request_options() -> Result<RequestOptions, AppError> {
 
 /// Anyone signed in: ask for `role_arn` for `hours`, saying why. The request is submitted for
 /// review at once.
-#[server(endpoint = "requests/create")]
+#[server(endpoint = "requests/create", output = crate::codec::StrJson)]
 pub async fn create_request(
     role_arn: String,
     hours: String,
@@ -75,7 +75,7 @@ pub async fn create_request(
 /// Anyone signed in: ask for the ticked routes (`routes[rN]`: route keys) for `hours`, saying
 /// why. Gatehouse binds them to the fewest roles that give those routes; the request says what
 /// else the roles give.
-#[server(endpoint = "requests/create-routes")]
+#[server(endpoint = "requests/create-routes", output = crate::codec::StrJson)]
 pub async fn create_route_request(
     #[server(default)] routes: BTreeMap<String, String>,
     hours: String,
@@ -102,7 +102,7 @@ pub async fn create_route_request(
 }
 
 /// Anyone signed in: withdraw one of their own requests while it waits for review.
-#[server(endpoint = "requests/withdraw")]
+#[server(endpoint = "requests/withdraw", output = crate::codec::StrJson)]
 pub async fn withdraw_request(id: i64) -> Result<FormOutcome, AppError> {
     let who = requester()?;
     let state = app_state()?;
@@ -115,7 +115,7 @@ pub async fn withdraw_request(id: i64) -> Result<FormOutcome, AppError> {
 
 /// Anyone signed in: confirm one of their own waiting requests after its role changed (the
 /// reviewers then see it against the role as it is now).
-#[server(endpoint = "requests/confirm")]
+#[server(endpoint = "requests/confirm", output = crate::codec::StrJson)]
 pub async fn confirm_request(id: i64) -> Result<FormOutcome, AppError> {
     let who = requester()?;
     let state = app_state()?;

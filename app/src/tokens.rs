@@ -66,7 +66,7 @@ async fn session() -> Result<tower_sessions::Session, AppError> {
 }
 
 /// The viewer's tokens (admins: and every service token), and a secret made just before.
-#[server(endpoint = "tokens/list")]
+#[server(endpoint = "tokens/list", output = crate::codec::StrJson)]
 pub async fn list_tokens() -> Result<TokensView, AppError> {
     let user = require_role(READERS)?;
     let me = caller().ok_or(AppError::SignIn)?;
@@ -90,7 +90,7 @@ pub async fn list_tokens() -> Result<TokensView, AppError> {
 }
 
 /// Makes a token. Scopes come as one checkbox each (`scope_read=on` …).
-#[server(endpoint = "tokens/create")]
+#[server(endpoint = "tokens/create", output = crate::codec::StrJson)]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_token(
     name: String,
@@ -161,7 +161,7 @@ pub async fn create_token(
 }
 
 /// Revokes a token: its next request is refused.
-#[server(endpoint = "tokens/revoke")]
+#[server(endpoint = "tokens/revoke", output = crate::codec::StrJson)]
 pub async fn revoke_token(id: i64) -> Result<FormOutcome, AppError> {
     require_role(READERS)?;
     let me = caller().ok_or(AppError::SignIn)?;

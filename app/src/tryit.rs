@@ -51,14 +51,14 @@ pub struct TryChoices {
 }
 
 /// Readers: the people and APIs the form offers.
-#[server(endpoint = "try/choices")]
+#[server(endpoint = "try/choices", output = crate::codec::StrJson)]
 pub async fn get_try_choices() -> Result<TryChoices, AppError> {
     require_role(READERS)?;
     crate::backend::tryit::choices(&app_state()?).await
 }
 
 /// Readers: may `person` (`source:object id`) call the route? `None` until a person is chosen.
-#[server(endpoint = "try/person")]
+#[server(endpoint = "try/person", output = crate::codec::StrJson)]
 pub async fn try_person(person: String, route: TryRoute) -> Result<Option<TryOutcome>, AppError> {
     require_role(READERS)?;
     if person.trim().is_empty() {
@@ -71,7 +71,7 @@ pub async fn try_person(person: String, route: TryRoute) -> Result<Option<TryOut
 
 /// Readers: may the bearer of `token` (an API access token) call the route? The token is
 /// checked as the authorizer checks it; it is neither stored nor logged.
-#[server(endpoint = "try/token")]
+#[server(endpoint = "try/token", output = crate::codec::StrJson)]
 pub async fn try_token(token: String, route: TryRoute) -> Result<TryOutcome, AppError> {
     require_role(READERS)?;
     crate::backend::tryit::as_token(&app_state()?, &token, &route).await

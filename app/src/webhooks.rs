@@ -54,7 +54,7 @@ pub struct NotificationsView {
     pub deliveries: Vec<DeliveryView>,
 }
 
-#[server(endpoint = "notifications/list")]
+#[server(endpoint = "notifications/list", output = crate::codec::StrJson)]
 pub async fn list_notifications() -> Result<NotificationsView, AppError> {
     require_role(&[Role::Admin])?;
     let pool = &app_state()?.pool;
@@ -65,7 +65,7 @@ pub async fn list_notifications() -> Result<NotificationsView, AppError> {
 }
 
 /// Subscribes a receiver. Events come as one checkbox each (`event_submitted=on` …).
-#[server(endpoint = "notifications/subscribe")]
+#[server(endpoint = "notifications/subscribe", output = crate::codec::StrJson)]
 pub async fn subscribe(
     name: String,
     kind: String,
@@ -130,7 +130,7 @@ pub async fn subscribe(
     ))))
 }
 
-#[server(endpoint = "notifications/enable")]
+#[server(endpoint = "notifications/enable", output = crate::codec::StrJson)]
 pub async fn enable_receiver(id: i64, enabled: String) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     let on = enabled == "true";
@@ -147,7 +147,7 @@ pub async fn enable_receiver(id: i64, enabled: String) -> Result<FormOutcome, Ap
 }
 
 /// Replaces a receiver's signing secret; the old one still signs beside it for a day.
-#[server(endpoint = "notifications/new-secret")]
+#[server(endpoint = "notifications/new-secret", output = crate::codec::StrJson)]
 pub async fn replace_secret(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     let actor = crate::backend::state::actor();
@@ -161,7 +161,7 @@ pub async fn replace_secret(id: i64) -> Result<FormOutcome, AppError> {
     }
 }
 
-#[server(endpoint = "notifications/resend")]
+#[server(endpoint = "notifications/resend", output = crate::codec::StrJson)]
 pub async fn resend_delivery(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     let actor = crate::backend::state::actor();

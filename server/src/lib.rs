@@ -291,7 +291,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     let grace = state.settings.shutdown_grace;
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // On SIGTERM or Ctrl-C: stop accepting, let the requests under way finish within the grace
-    // period, then hand running pushes and unsent notifications back and exit.
+    // period, then hand running pushes, exports and unsent notifications back and exit.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
@@ -311,6 +311,16 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         Ok(n) => tracing::info!(pushes = n, "running pushes handed back to another process"),
         Err(e) => {
             tracing::error!(error = %e, "could not hand running pushes back; their leases lapse instead")
+        }
+    }
+    match history::exports::hand_back(&pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            exports = n,
+            "exports being hashed handed back to another process"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "could not hand exports back; their leases lapse instead")
         }
     }
     match notifications.hand_back(&pool).await {

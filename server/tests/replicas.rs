@@ -122,6 +122,86 @@ async fn an_unfinished_export_is_taken_over_once_and_only_when_its_process_stopp
     assert_eq!(exports::resume_unfinished(&pool, None).await.unwrap(), 0);
 }
 
+/// A stopping process hands back the exports it is hashing: at once claimable by another
+/// replica (no 30-second wait for the lease), while another replica's export is left alone.
+#[tokio::test]
+async fn a_stopping_process_hands_its_exports_back() {
+    use gatehouse::{
+        audit::Actor,
+        history::{export::Format, exports},
+        schedule::this_process,
+    };
+    let pool = common::migrated_database().await;
+    gatehouse::audit::record(
+        &pool,
+        &Actor::system("test"),
+        "test.event",
+        None,
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let record = exports::create_export(
+            &pool,
+            &Actor::system("test"),
+            &Default::default(),
+            Format::Jsonl,
+        )
+        .await
+        .unwrap();
+        ids.push(record.id);
+    }
+    // This process is hashing the first; another live replica the second.
+    for (id, owner) in [(ids[0], this_process()), (ids[1], "replica-b")] {
+        sqlx::query(
+            "UPDATE audit_exports SET lease_owner = $2, lease_until = now() + interval '1 minute'
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(owner)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        exports::resume_unfinished(&pool, None).await.unwrap(),
+        0,
+        "both held"
+    );
+
+    assert_eq!(exports::hand_back(&pool).await.unwrap(), 1);
+    let free = "SELECT count(*) FROM audit_exports WHERE lease_owner IS NULL AND manifest IS NULL";
+    assert_eq!(common::count(&pool, free).await, 1);
+    // Another replica looking now (the same query, from this test) takes the handed-back one only.
+    assert_eq!(exports::resume_unfinished(&pool, None).await.unwrap(), 1);
+    let finished = format!(
+        "SELECT count(*) FROM audit_exports WHERE manifest IS NOT NULL AND id = {}",
+        ids[0]
+    );
+    for _ in 0..100 {
+        if common::count(&pool, &finished).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        common::count(&pool, &finished).await,
+        1,
+        "the handed-back export was finished"
+    );
+    let other = format!(
+        "SELECT count(*) FROM audit_exports WHERE id = {} AND lease_owner = 'replica-b' AND manifest IS NULL",
+        ids[1]
+    );
+    assert_eq!(
+        common::count(&pool, &other).await,
+        1,
+        "the other replica's export is untouched"
+    );
+}
+
 /// A `gatehouse serve` process of its own, killed when dropped.
 struct Replica {
     base_url: String,

@@ -7,10 +7,7 @@ use crate::common;
 
 use std::{
     process::{Command, Stdio},
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
+    sync::atomic::Ordering,
     time::{Duration, Instant},
 };
 
@@ -19,6 +16,7 @@ use common::{
     aws_proxy::Fault,
     count, person, provider,
     pushing::{cli_env, orders_readers_get, push_settings, setup, state_of, through},
+    receivers::{due_deliveries, slow_receiver, DUE_NOW},
     ADMIN_GROUP, TENANT,
 };
 use gatehouse::push::Pusher;
@@ -40,26 +38,8 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_and_notifications_b
     tokio::time::sleep(Duration::from_millis(2200)).await;
     // Three notifications due for a receiver that takes a minute to answer: the server is
     // sending the first when it is told to stop.
-    let (receiver_hits, receiver_url) = slow_receiver().await;
-    let receiver: i64 = sqlx::query_scalar(
-        "INSERT INTO webhook_subscriptions (name, kind, url, secret, events, created_by)
-         VALUES ('slow', 'generic', $1, 'secret', '{export_ready}', 'test') RETURNING id",
-    )
-    .bind(&receiver_url)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    for seq in 1..=3i64 {
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (subscription_id, event_seq, event, payload)
-             VALUES ($1, -$2, 'export_ready', '{}')",
-        )
-        .bind(receiver)
-        .bind(seq)
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
+    let (receiver_hits, receiver_url) = slow_receiver(Duration::from_secs(60)).await;
+    due_deliveries(&pool, &receiver_url, "export_ready", 3).await;
 
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = free.local_addr().unwrap().to_string();
@@ -120,9 +100,7 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_and_notifications_b
         1,
         "no notification under way"
     );
-    let due_now = "SELECT count(*) FROM webhook_deliveries
-                   WHERE delivered_at IS NULL AND next_attempt_at <= now()";
-    assert_eq!(count(&pool, due_now).await, 0, "all three claimed");
+    assert_eq!(count(&pool, DUE_NOW).await, 0, "all three claimed");
 
     let told = Instant::now();
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -151,7 +129,7 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_and_notifications_b
     .await;
     assert_eq!(released, 1, "the push's lease was handed back");
     assert_eq!(
-        count(&pool, due_now).await,
+        count(&pool, DUE_NOW).await,
         2,
         "the two unsent notifications were handed back (the one under way keeps its claim)"
     );
@@ -168,25 +146,4 @@ async fn sigterm_stops_the_server_cleanly_and_hands_its_push_and_notifications_b
         "stopped {stopped_after:?} after SIGTERM; the other process finished the push {:?} later",
         told.elapsed() - stopped_after
     );
-}
-
-/// A receiver that counts what reaches it and answers after a minute.
-async fn slow_receiver() -> (Arc<AtomicUsize>, String) {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let counted = Arc::clone(&hits);
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move || {
-            let counted = Arc::clone(&counted);
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (hits, url)
 }

@@ -4,9 +4,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{http::StatusCode, routing::post, Router};
-
-use crate::common::{self, count};
+use crate::common::{
+    self, count,
+    receivers::{due_deliveries, slow_receiver, DUE_NOW},
+};
 
 /// On shutdown a process hands back the deliveries it claimed and has not sent (due at once, for
 /// another replica) instead of keeping them out of reach for minutes; the one being sent
@@ -16,38 +17,8 @@ async fn unsent_claims_are_handed_back_on_shutdown() {
     use app::backend::webhooks::{deliver_due, Claims};
 
     let pool = common::migrated_database().await;
-    // A receiver that takes a second and a half to answer.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let slow = Router::new().route(
-        "/hook",
-        post(|| async {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            StatusCode::NO_CONTENT
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, slow).await.unwrap() });
-    let receiver: i64 = sqlx::query_scalar(
-        "INSERT INTO webhook_subscriptions (name, kind, url, secret, events, created_by)
-         VALUES ('slow', 'generic', $1, 'secret', '{submitted}', 'test') RETURNING id",
-    )
-    .bind(&url)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    for seq in 1..=3i64 {
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (subscription_id, event_seq, event, payload)
-             VALUES ($1, $2, 'submitted', '{}')",
-        )
-        .bind(receiver)
-        .bind(seq)
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
-    let due_now = "SELECT count(*) FROM webhook_deliveries
-                   WHERE delivered_at IS NULL AND next_attempt_at <= now()";
+    let (_, url) = slow_receiver(Duration::from_millis(1500)).await;
+    due_deliveries(&pool, &url, "submitted", 3).await;
     let delivered = "SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NOT NULL";
 
     let claims = Arc::new(Claims::default());
@@ -60,11 +31,11 @@ async fn unsent_claims_are_handed_back_on_shutdown() {
     };
     // The first is on its way; all three are claimed.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(count(&pool, due_now).await, 0);
+    assert_eq!(count(&pool, DUE_NOW).await, 0);
 
     assert_eq!(claims.hand_back(&pool).await.unwrap(), 2);
     assert_eq!(
-        count(&pool, due_now).await,
+        count(&pool, DUE_NOW).await,
         2,
         "the two unsent are due again"
     );
@@ -78,5 +49,5 @@ async fn unsent_claims_are_handed_back_on_shutdown() {
     let client = reqwest::Client::new();
     let again = deliver_due(&pool, &client, Duration::from_secs(1), 20, &claims).await;
     assert_eq!(again.unwrap(), 0);
-    assert_eq!(count(&pool, due_now).await, 2);
+    assert_eq!(count(&pool, DUE_NOW).await, 2);
 }

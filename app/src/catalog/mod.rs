@@ -18,7 +18,7 @@ use crate::roles::{Role, READERS};
 use crate::{backend::catalog::service, backend::state::app_state, me::ssr::require_role};
 
 /// One page of the APIs matching `search`, in `sort` order, after or before an API's key.
-#[server(endpoint = "catalog/apis")]
+#[server(endpoint = "catalog/apis", output = crate::codec::StrJson)]
 pub async fn list_apis(
     search: String,
     sort: String,
@@ -34,20 +34,20 @@ pub async fn list_apis(
     service::list_apis(&app_state()?, search.trim(), sort, &cursor, size).await
 }
 
-#[server(endpoint = "catalog/api")]
+#[server(endpoint = "catalog/api", output = crate::codec::StrJson)]
 pub async fn get_api(api_id: String) -> Result<ApiDetail, AppError> {
     require_role(READERS)?;
     service::api_detail(&app_state()?, &api_id).await
 }
 
-#[server(endpoint = "catalog/sync-runs")]
+#[server(endpoint = "catalog/sync-runs", output = crate::codec::StrJson)]
 pub async fn list_sync_runs() -> Result<Vec<SyncRun>, AppError> {
     require_role(&[Role::Admin])?;
     service::sync_runs(&app_state()?).await
 }
 
 /// Admins only. Where the directory's stored copy stands (None: no directory configured).
-#[server(endpoint = "catalog/directory-status")]
+#[server(endpoint = "catalog/directory-status", output = crate::codec::StrJson)]
 pub async fn directory_status() -> Result<Option<types::DirectoryStatus>, AppError> {
     require_role(&[Role::Admin])?;
     service::directory_status(&app_state()?).await
@@ -57,7 +57,7 @@ pub async fn directory_status() -> Result<Option<types::DirectoryStatus>, AppErr
 /// answers with the running run; the Sync page follows it. `mode` (groups only): empty, `full`
 /// (ignore the delta links) or `allow-removals` (apply what the mass-removal guard held back;
 /// audited with the run).
-#[server(endpoint = "catalog/sync")]
+#[server(endpoint = "catalog/sync", output = crate::codec::StrJson)]
 pub async fn start_sync(
     catalog: String,
     #[server(default)] mode: String,
@@ -90,7 +90,7 @@ fn check_search(search: &str) -> Result<(), AppError> {
 }
 
 /// A page of groups matching `search` (name, mail or id), after or before a group id.
-#[server(endpoint = "catalog/groups")]
+#[server(endpoint = "catalog/groups", output = crate::codec::StrJson)]
 pub async fn list_groups(
     search: String,
     after: String,
@@ -106,7 +106,7 @@ pub async fn list_groups(
     .await
 }
 
-#[server(endpoint = "catalog/group")]
+#[server(endpoint = "catalog/group", output = crate::codec::StrJson)]
 pub async fn get_group(
     source: String,
     id: String,
@@ -123,7 +123,7 @@ pub async fn get_group(
     .await
 }
 
-#[server(endpoint = "catalog/roles")]
+#[server(endpoint = "catalog/roles", output = crate::codec::StrJson)]
 pub async fn list_roles(
     search: String,
     #[server(default)] after: String,
@@ -137,7 +137,7 @@ pub async fn list_roles(
     service::list_roles(&app_state()?, search.trim(), &cursor, size).await
 }
 
-#[server(endpoint = "catalog/role")]
+#[server(endpoint = "catalog/role", output = crate::codec::StrJson)]
 pub async fn get_role(target: String, name: String) -> Result<RoleDetail, AppError> {
     require_role(READERS)?;
     service::role_detail(&app_state()?, &target, &name).await

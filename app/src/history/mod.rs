@@ -279,7 +279,7 @@ use crate::{
 };
 
 /// Readers: one page of events, newest first, `before` a sequence number (keyset).
-#[server(endpoint = "history/page")]
+#[server(endpoint = "history/page", output = crate::codec::StrJson)]
 pub async fn get_history(
     filter: HistoryFilter,
     before: Option<i64>,
@@ -299,7 +299,7 @@ pub async fn get_history(
 
 /// Readers: export the filtered events (`format` = `csv` | `jsonl`); the page then offers the
 /// file and its manifest.
-#[server(endpoint = "history/export")]
+#[server(endpoint = "history/export", output = crate::codec::StrJson)]
 pub async fn create_audit_export(
     filter: HistoryFilter,
     format: String,
@@ -318,14 +318,14 @@ pub async fn create_audit_export(
 }
 
 /// Readers: how far an export has come (rows hashed of all), and whether it can be downloaded.
-#[server(endpoint = "history/export-status")]
+#[server(endpoint = "history/export-status", output = crate::codec::StrJson)]
 pub async fn get_export_status(id: i64) -> Result<ExportStatus, AppError> {
     require_role(READERS)?;
     service::export_status(&app_state()?, id).await
 }
 
 /// Readers: who could call which route at the end of `at` (a date, or a date and time, UTC).
-#[server(endpoint = "history/access")]
+#[server(endpoint = "history/access", output = crate::codec::StrJson)]
 pub async fn get_access_report(at: String) -> Result<AccessReport, AppError> {
     require_role(READERS)?;
     if at.trim().is_empty() {

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Admins: bind a role to a group (or unbind it, with `remove=true`) in their draft.
-#[server(endpoint = "mappings/bind")]
+#[server(endpoint = "mappings/bind", output = crate::codec::StrJson)]
 pub async fn bind_role(
     source: String,
     group_id: String,
@@ -38,7 +38,7 @@ pub async fn bind_role(
 }
 
 /// Admins: grant a route to a role (or revoke it, with `remove=true`) in their draft.
-#[server(endpoint = "mappings/grant")]
+#[server(endpoint = "mappings/grant", output = crate::codec::StrJson)]
 #[allow(clippy::too_many_arguments)]
 pub async fn grant_route(
     role_arn: String,
@@ -81,7 +81,7 @@ fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// Admins, on their own draft: save title, justification and ticket; `submit=true` submits too.
-#[server(endpoint = "change-sets/save")]
+#[server(endpoint = "change-sets/save", output = crate::codec::StrJson)]
 pub async fn save_change_set(
     id: i64,
     title: String,
@@ -111,26 +111,26 @@ pub async fn save_change_set(
     )
 }
 
-#[server(endpoint = "change-sets/withdraw")]
+#[server(endpoint = "change-sets/withdraw", output = crate::codec::StrJson)]
 pub async fn withdraw_change_set(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::withdraw(&app_state()?, id).await)
 }
 
-#[server(endpoint = "change-sets/drop-item")]
+#[server(endpoint = "change-sets/drop-item", output = crate::codec::StrJson)]
 pub async fn drop_change_set_item(id: i64, index: usize) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::drop_item(&app_state()?, id, index).await)
 }
 
-#[server(endpoint = "change-sets/rebase")]
+#[server(endpoint = "change-sets/rebase", output = crate::codec::StrJson)]
 pub async fn rebase_change_set(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::rebase(&app_state()?, id).await)
 }
 
 /// Reviewers: approve or reject (`decision` = `approve` | `reject`) with a comment.
-#[server(endpoint = "change-sets/review")]
+#[server(endpoint = "change-sets/review", output = crate::codec::StrJson)]
 pub async fn review_change_set(
     id: i64,
     decision: String,
@@ -156,7 +156,7 @@ pub async fn review_change_set(
     )
 }
 
-#[server(endpoint = "change-sets/list")]
+#[server(endpoint = "change-sets/list", output = crate::codec::StrJson)]
 pub async fn list_change_sets(
     state: String,
     #[server(default)] sort: String,
@@ -172,19 +172,19 @@ pub async fn list_change_sets(
     service::change_sets(&app_state()?, &state, &order, &cursor, size).await
 }
 
-#[server(endpoint = "change-sets/get")]
+#[server(endpoint = "change-sets/get", output = crate::codec::StrJson)]
 pub async fn get_change_set(id: i64) -> Result<ChangeSetDetail, AppError> {
     require_role(READERS)?;
     service::change_set(&app_state()?, id).await
 }
 
-#[server(endpoint = "change-sets/queue")]
+#[server(endpoint = "change-sets/queue", output = crate::codec::StrJson)]
 pub async fn review_queue() -> Result<Vec<ChangeSetSummary>, AppError> {
     require_role(&[Role::Reviewer])?;
     service::review_queue(&app_state()?).await
 }
 
-#[server(endpoint = "mappings/group")]
+#[server(endpoint = "mappings/group", output = crate::codec::StrJson)]
 pub async fn get_group_mappings(
     source: String,
     id: String,
@@ -195,14 +195,14 @@ pub async fn get_group_mappings(
 }
 
 /// The resource paths of one API, which the group page's grant form suggests.
-#[server(endpoint = "mappings/api-paths")]
+#[server(endpoint = "mappings/api-paths", output = crate::codec::StrJson)]
 pub async fn get_api_paths(api_id: String) -> Result<Vec<String>, AppError> {
     require_role(READERS)?;
     Ok(crate::backend::mappings::queries::api_paths(&app_state()?.pool, api_id.trim()).await?)
 }
 
 /// One page of the approved mappings matching `search`, after or before a row's key.
-#[server(endpoint = "mappings/list")]
+#[server(endpoint = "mappings/list", output = crate::codec::StrJson)]
 pub async fn list_mappings(
     search: String,
     #[server(default)] after: String,
@@ -216,7 +216,7 @@ pub async fn list_mappings(
 }
 
 /// Home: the caller's open change sets, what waits for their review, the last syncs.
-#[server(endpoint = "home")]
+#[server(endpoint = "home", output = crate::codec::StrJson)]
 pub async fn get_home() -> Result<HomeSummary, AppError> {
     let user = require_role(READERS)?;
     let mut summary = service::home(&app_state()?, user.has(Role::Reviewer)).await?;
@@ -227,7 +227,7 @@ pub async fn get_home() -> Result<HomeSummary, AppError> {
 /// Readers: groups × routes of one API, from the approved mappings.
 /// A window of it: groups whose name contains `groups` (a page after or before a row's key) ×
 /// routes containing `routes`, from the `from`th.
-#[server(endpoint = "mappings/matrix")]
+#[server(endpoint = "mappings/matrix", output = crate::codec::StrJson)]
 pub async fn get_api_matrix(
     api_id: String,
     #[server(default)] groups: String,

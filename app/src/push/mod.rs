@@ -119,14 +119,14 @@ use crate::{
 };
 
 /// Readers: the change set's plan (admins only: reading it makes AWS calls) and latest push.
-#[server(endpoint = "push/view")]
+#[server(endpoint = "push/view", output = crate::codec::StrJson)]
 pub async fn get_push_view(id: i64) -> Result<PushView, AppError> {
     let user = require_role(READERS)?;
     service::view(&app_state()?, id, user.has(Role::Admin)).await
 }
 
 /// Admins: push an approved change set (or retry a failed push).
-#[server(endpoint = "push/start")]
+#[server(endpoint = "push/start", output = crate::codec::StrJson)]
 pub async fn push_change_set(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::push(&app_state()?, id).await)
@@ -134,14 +134,14 @@ pub async fn push_change_set(id: i64) -> Result<FormOutcome, AppError> {
 
 /// Admins: read AWS again for the change set's plan, in the background (the page shows it when
 /// read).
-#[server(endpoint = "push/read-plan")]
+#[server(endpoint = "push/read-plan", output = crate::codec::StrJson)]
 pub async fn read_plan_again(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::read_plan_again(&app_state()?, id).await)
 }
 
 /// Admins: put the reverse of a pushed change set into their draft.
-#[server(endpoint = "push/roll-back")]
+#[server(endpoint = "push/roll-back", output = crate::codec::StrJson)]
 pub async fn roll_back_change_set(id: i64) -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::roll_back(&app_state()?, id).await)
@@ -194,14 +194,14 @@ pub struct DriftView {
 }
 
 /// Readers: the latest drift report.
-#[server(endpoint = "drift/latest")]
+#[server(endpoint = "drift/latest", output = crate::codec::StrJson)]
 pub async fn get_drift() -> Result<DriftView, AppError> {
     let user = require_role(READERS)?;
     service::latest_drift(&app_state()?, user.has(Role::Admin)).await
 }
 
 /// Admins: compare AWS with the desired state now.
-#[server(endpoint = "drift/check")]
+#[server(endpoint = "drift/check", output = crate::codec::StrJson)]
 pub async fn check_drift() -> Result<FormOutcome, AppError> {
     require_role(&[Role::Admin])?;
     answer_result(service::check_drift(&app_state()?).await)
@@ -209,7 +209,7 @@ pub async fn check_drift() -> Result<FormOutcome, AppError> {
 
 /// Admins: revert (`action=revert`) or adopt (`action=adopt`) one item of a report, in a
 /// change set of their own that is reviewed like any other.
-#[server(endpoint = "drift/resolve")]
+#[server(endpoint = "drift/resolve", output = crate::codec::StrJson)]
 pub async fn resolve_drift(
     report: i64,
     index: usize,

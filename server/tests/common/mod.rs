@@ -8,6 +8,7 @@ pub mod graph_fake;
 mod moto;
 mod people;
 pub mod pushing;
+pub mod receivers;
 #[allow(unused_imports)]
 pub use moto::*;
 #[allow(unused_imports)]

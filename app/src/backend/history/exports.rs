@@ -193,6 +193,21 @@ pub async fn resume_unfinished(
     Ok(started)
 }
 
+/// Hands back the exports this process is hashing (the server is stopping): their leases end
+/// now, so another replica, or this one restarted, takes them over at once instead of after the
+/// lease. This process's own hashing then stops at its next progress report, which renews only a
+/// lease it still holds. Answers how many.
+pub async fn hand_back(pool: &PgPool) -> sqlx::Result<u64> {
+    let released = sqlx::query(
+        "UPDATE audit_exports SET lease_owner = NULL, lease_until = NULL
+         WHERE lease_owner = $1 AND manifest IS NULL AND error IS NULL",
+    )
+    .bind(crate::backend::schedule::this_process())
+    .execute(pool)
+    .await?;
+    Ok(released.rows_affected())
+}
+
 /// Takes the lease of unfinished export `id` for this process (`renew`: or renews it, when this
 /// process holds it already): false when another live holder has it or the export is finished.
 async fn claim(pool: &PgPool, id: i64, renew: bool) -> sqlx::Result<bool> {
