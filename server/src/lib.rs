@@ -229,6 +229,18 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the requests under way");
 }
 
+/// Logs what a stopping process handed back to the other replicas: `jobs` of them, at once, or,
+/// when the database did not answer, left to their leases or claims to lapse.
+fn handed_back(jobs: &str, result: sqlx::Result<u64>) {
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "{jobs} handed back to another process"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not hand {jobs} back; their leases or claims lapse instead")
+        }
+    }
+}
+
 /// Deletes expired sessions in the background, every few minutes.
 pub fn spawn_session_cleanup(state: &AppState) {
     use tower_sessions::ExpiredDeletion;
@@ -306,33 +318,12 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         served = server => served?,
         _ = deadline => tracing::warn!(?grace, "requests still under way after the grace period; stopping anyway"),
     }
-    match pusher.release_leases().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(pushes = n, "running pushes handed back to another process"),
-        Err(e) => {
-            tracing::error!(error = %e, "could not hand running pushes back; their leases lapse instead")
-        }
-    }
-    match history::exports::hand_back(&pool).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            exports = n,
-            "exports being hashed handed back to another process"
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "could not hand exports back; their leases lapse instead")
-        }
-    }
-    match notifications.hand_back(&pool).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            notifications = n,
-            "unsent notifications handed back to another process"
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "could not hand unsent notifications back; their claims lapse instead")
-        }
-    }
+    handed_back("running pushes", pusher.release_leases().await);
+    handed_back(
+        "exports being hashed",
+        history::exports::hand_back(&pool).await,
+    );
+    handed_back("unsent notifications", notifications.hand_back(&pool).await);
     tracing::info!("stopped");
     Ok(())
 }

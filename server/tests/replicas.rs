@@ -57,10 +57,7 @@ async fn a_scheduled_job_runs_once_per_period_across_two_replicas() {
 /// once it lapses (its process stopped), and two replicas looking at once take it once.
 #[tokio::test]
 async fn an_unfinished_export_is_taken_over_once_and_only_when_its_process_stopped() {
-    use gatehouse::{
-        audit::Actor,
-        history::{export::Format, exports},
-    };
+    use gatehouse::{audit::Actor, history::exports};
     let pool = common::migrated_database().await;
     for i in 0..30 {
         gatehouse::audit::record(
@@ -73,14 +70,7 @@ async fn an_unfinished_export_is_taken_over_once_and_only_when_its_process_stopp
         .await
         .unwrap();
     }
-    let record = exports::create_export(
-        &pool,
-        &Actor::system("test"),
-        &Default::default(),
-        Format::Jsonl,
-    )
-    .await
-    .unwrap();
+    let record = new_export(&pool).await;
     let manifest = "SELECT count(*) FROM audit_exports WHERE manifest IS NOT NULL";
     // Another replica is hashing it now.
     sqlx::query(
@@ -126,11 +116,7 @@ async fn an_unfinished_export_is_taken_over_once_and_only_when_its_process_stopp
 /// replica (no 30-second wait for the lease), while another replica's export is left alone.
 #[tokio::test]
 async fn a_stopping_process_hands_its_exports_back() {
-    use gatehouse::{
-        audit::Actor,
-        history::{export::Format, exports},
-        schedule::this_process,
-    };
+    use gatehouse::{audit::Actor, history::exports, schedule::this_process};
     let pool = common::migrated_database().await;
     gatehouse::audit::record(
         &pool,
@@ -141,18 +127,7 @@ async fn a_stopping_process_hands_its_exports_back() {
     )
     .await
     .unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..2 {
-        let record = exports::create_export(
-            &pool,
-            &Actor::system("test"),
-            &Default::default(),
-            Format::Jsonl,
-        )
-        .await
-        .unwrap();
-        ids.push(record.id);
-    }
+    let ids = [new_export(&pool).await.id, new_export(&pool).await.id];
     // This process is hashing the first; another live replica the second.
     for (id, owner) in [(ids[0], this_process()), (ids[1], "replica-b")] {
         sqlx::query(
@@ -200,6 +175,22 @@ async fn a_stopping_process_hands_its_exports_back() {
         1,
         "the other replica's export is untouched"
     );
+}
+
+/// An export of the whole history as JSON Lines, not prepared yet.
+async fn new_export(pool: &sqlx::PgPool) -> gatehouse::history::exports::ExportRecord {
+    use gatehouse::{
+        audit::Actor,
+        history::{export::Format, exports},
+    };
+    exports::create_export(
+        pool,
+        &Actor::system("test"),
+        &Default::default(),
+        Format::Jsonl,
+    )
+    .await
+    .unwrap()
 }
 
 /// A `gatehouse serve` process of its own, killed when dropped.
