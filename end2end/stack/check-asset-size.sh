@@ -16,8 +16,11 @@ check() { # kind extension budget-KiB
   fi
   raw=$(stat -c %s "$file")
   gz=$(gzip -9 -c "$file" | wc -c)
-  printf '%-5s %-42s %8.1f KiB raw %8.1f KiB gzip   budget %4d KiB gzip' \
-    "$kind" "$(basename "$file")" "$(awk "BEGIN{print $raw/1024}")" "$(awk "BEGIN{print $gz/1024}")" "$budget"
+  # What browsers that take brotli get: the precompressed copy, when the build made one.
+  br=""
+  [ -f "$file.br" ] && br=$(printf '%8.1f KiB brotli' "$(awk "BEGIN{print $(stat -c %s "$file.br")/1024}")")
+  printf '%-5s %-42s %8.1f KiB raw %8.1f KiB gzip%s   budget %4d KiB gzip' \
+    "$kind" "$(basename "$file")" "$(awk "BEGIN{print $raw/1024}")" "$(awk "BEGIN{print $gz/1024}")" "$br" "$budget"
   if [ "$gz" -gt $((budget * 1024)) ]; then
     echo "   OVER BUDGET"
     status=1
