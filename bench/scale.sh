@@ -14,12 +14,10 @@ shift || true
 FACTORS=("${@:-1 2}")
 setup_tools
 ensure_postgres
-# The site's assets as the end-to-end tests build them; the server as cargo-leptos builds it for
-# release (its release wasm needs a wasm-opt this machine may not have; the figures are the
-# server's). A quarter of an hour to build here, once.
-cargo leptos build >/dev/null 2>&1 || cargo leptos build
-cargo build -q --release -p server --bin gatehouse --no-default-features
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/gatehouse"
+# Everything as it ships (`cargo leptos build --release --precompress`: the optimised server and
+# the release site, see build_site in end2end/stack/lib.sh). A quarter of an hour here, once.
+build_site release
+BIN="$GATEHOUSE_BIN"
 PORT=3200 OIDC_PORT=9420 MOTO_PORT=5075
 export GATEHOUSE_SYNC_INTERVAL_MINUTES=0 GATEHOUSE_DRIFT_INTERVAL_MINUTES=0
 demo_settings "$PORT" "$OIDC_PORT" "$MOTO_PORT"
