@@ -105,9 +105,11 @@ pub mod ssr {
     use super::*;
     use leptos::prelude::use_context;
 
-    /// A form's answer. The browser's own calls (JavaScript on) get a refused or invalid outcome
-    /// as a value; a plain HTML form post gets it as [`AppError::Form`], which the redirect back
-    /// carries to the page so the fields can still say what is wrong.
+    /// A form's answer. A call from the browser's code gets a refused or invalid outcome as a
+    /// value; a plain HTML form post (every form: pages are rendered on the server) gets it as
+    /// [`AppError::Form`], which the redirect back carries to the page so the fields can still
+    /// say what is wrong. (One that went through is carried back too, by the server's
+    /// `http::status` middleware, so the page can say what was done.)
     pub fn answer(outcome: FormOutcome) -> Result<FormOutcome, AppError> {
         if outcome.went_through() || !html_form_post() {
             Ok(outcome)

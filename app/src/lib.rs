@@ -51,7 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 // The site's stylesheet by its hashed name when the build made one.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -85,14 +85,6 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     me::provide_me();
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        // Lets tests (and people debugging) see that the page is live.
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
         <Link rel="icon" href="/favicon.ico"/>
         <Title formatter=|title: String| {
@@ -137,9 +129,22 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Runs once per page in the browser, before its islands hydrate (`#[island]` components: the
+/// only code the wasm carries).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
+    components::layout::focus_search_on_slash();
+    // Leptos's script hydrates the islands right after this returns, each in a microtask; a
+    // timer fires after them all. Lets tests (and people debugging) see that the page is live.
+    set_timeout(
+        || {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

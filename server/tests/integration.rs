@@ -20,6 +20,7 @@ mod change_sets;
 mod directory_graph;
 mod directory_ldap;
 mod enforcement;
+mod forms;
 mod hostile_input;
 mod overage;
 mod push;

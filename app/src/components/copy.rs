@@ -23,7 +23,8 @@ fn write_clipboard(_text: &str) -> bool {
     false
 }
 
-#[component]
+/// An island: the one part of most pages that runs in the browser.
+#[island]
 pub fn CopyButton(#[prop(into)] value: String) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     // Effects run in the browser only: the button shows once it can work.

@@ -8,7 +8,6 @@ use crate::roles::{CurrentUser, Page};
 #[component]
 pub fn Header() -> impl IntoView {
     let me = use_me();
-    focus_search_on_slash();
     view! {
         <header class="topbar">
             <a class="brand" href="/">
@@ -182,30 +181,29 @@ fn SignInPrompt() -> impl IntoView {
     }
 }
 
-/// `/` anywhere but in a text field focuses the page's search box (browser only).
-fn focus_search_on_slash() {
-    Effect::new(|_| {
-        use leptos::wasm_bindgen::JsCast;
-        let handle = window_event_listener(leptos::ev::keydown, |e| {
-            let typing = e
-                .target()
-                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-                .is_some_and(|el| {
-                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                });
-            if e.key() != "/" || typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
-                return;
-            }
-            let search = document()
-                .query_selector("input[type=search]")
-                .ok()
-                .flatten()
-                .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
-            if let Some(input) = search {
-                e.prevent_default();
-                let _ = input.focus();
-            }
-        });
-        on_cleanup(move || handle.remove());
+/// `/` anywhere but in a text field focuses the page's search box. Set up once per page by
+/// [`crate::hydrate`] (the page itself is rendered on the server only).
+#[cfg(feature = "hydrate")]
+pub fn focus_search_on_slash() {
+    use leptos::wasm_bindgen::JsCast;
+    let handle = window_event_listener(leptos::ev::keydown, |e| {
+        let typing = e
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if e.key() != "/" || typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            return;
+        }
+        let search = document()
+            .query_selector("input[type=search]")
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+        if let Some(input) = search {
+            e.prevent_default();
+            let _ = input.focus();
+        }
     });
+    // For as long as the page lives.
+    std::mem::forget(handle);
 }

@@ -1,8 +1,8 @@
 pub mod copy;
 pub mod empty;
 pub mod layout;
+pub mod live;
 pub mod loaded;
-pub mod refresh;
 pub mod search;
 pub mod state;
 pub mod two_sides;

@@ -1,14 +1,7 @@
 //! The list pages' shared parts: a search box that is a plain GET form without JavaScript and
 //! filters as you type with it, keyset "previous/next" links, and identifiers in monospace.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
-use leptos_router::{
-    components::Form,
-    hooks::{use_location, use_navigate},
-    NavigateOptions,
-};
 
 /// Percent-encodes a query-string value.
 pub fn urlencode(text: &str) -> String {
@@ -22,76 +15,107 @@ pub fn urlencode(text: &str) -> String {
     utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
-/// A search form. `keep` are other query parameters (such as the sort) the search keeps.
-#[component]
+/// A search form. `keep` are other query parameters (such as the page size) the search keeps.
+/// The results are the page's [`SearchResults`] of the same `id`: as the person types, the page
+/// with the new search is fetched and its results swapped in (the box keeps its focus); a
+/// submitted search, or one without JavaScript, loads the page.
+#[island]
 pub fn SearchBar(
-    id: &'static str,
-    label: &'static str,
-    #[prop(into)] value: Signal<String>,
-    #[prop(into, optional)] keep: Signal<Vec<(&'static str, String)>>,
+    #[prop(into)] id: String,
+    #[prop(into)] label: String,
+    #[prop(into)] value: String,
+    #[prop(optional)] keep: Option<Vec<(String, String)>>,
 ) -> impl IntoView {
-    let navigate = use_navigate();
-    let path = use_location().pathname;
+    let keep = keep.unwrap_or_default();
+    // Typing pauses for a moment before the page follows, so each keystroke is not a request;
+    // a newer search makes an older one's answer moot.
     let waiting: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
-    // Typing pauses for a moment before the page follows, so each keystroke is not a request.
+    let latest = StoredValue::new(0u64);
+    let results = results_id(&id);
+    let kept = keep.clone();
     let on_input = move |ev: leptos::ev::Event| {
         let q = event_target_value(&ev);
         if let Some(handle) = waiting.get_value() {
             handle.clear();
         }
-        let navigate = navigate.clone();
-        let mut url = format!("{}?q={}", path.get_untracked(), urlencode(&q));
-        for (name, value) in keep.get_untracked() {
-            url.push_str(&format!("&{name}={}", urlencode(&value)));
+        let mut url = format!(
+            "{}?q={}",
+            window().location().pathname().unwrap_or_default(),
+            urlencode(&q)
+        );
+        for (name, value) in &kept {
+            url.push_str(&format!("&{name}={}", urlencode(value)));
         }
+        let results = results.clone();
         let handle = set_timeout_with_handle(
             move || {
-                navigate(
-                    &url,
-                    NavigateOptions {
-                        replace: true,
-                        scroll: false,
-                        ..Default::default()
-                    },
-                )
+                latest.update_value(|n| *n += 1);
+                let this = latest.get_value();
+                #[cfg(feature = "hydrate")]
+                leptos::task::spawn_local(async move {
+                    use super::live::browser;
+                    let Ok(Some(page)) = browser::fetch_page(&url).await else {
+                        return;
+                    };
+                    if latest.get_value() == this {
+                        browser::swap_regions(&page, &[results.as_str()]);
+                        if let Ok(history) = window().history() {
+                            let _ = history.replace_state_with_url(
+                                &leptos::wasm_bindgen::JsValue::NULL,
+                                "",
+                                Some(&url),
+                            );
+                        }
+                    }
+                });
+                #[cfg(not(feature = "hydrate"))]
+                let _ = (this, &url, &results);
             },
-            Duration::from_millis(250),
+            std::time::Duration::from_millis(250),
         )
         .ok();
         waiting.set_value(handle);
     };
-    // A search submitted, or a page left, before the pause ends cancels the pending one.
-    let cancel = move || {
-        if let Some(Some(handle)) = waiting.try_get_value() {
+    // A search submitted before the pause ends cancels the pending one.
+    let cancel = move |_| {
+        if let Some(handle) = waiting.get_value() {
             handle.clear();
         }
+        latest.update_value(|n| *n += 1);
     };
-    on_cleanup(cancel);
-    let hidden = move || {
-        keep.get()
-            .into_iter()
-            .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
-            .collect_view()
-    };
+    let hidden = keep
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+        .collect_view();
     view! {
-        <Form method="GET" action="" attr:class="searchbar" attr:role="search" on:submit=move |_| cancel()>
-            <label for=id>{label} <kbd class="muted small" title="Press / to search">"/"</kbd></label>
+        <form method="GET" action="" class="searchbar" role="search" on:submit=cancel>
+            <label for=id.clone()>{label} <kbd class="muted small" title="Press / to search">"/"</kbd></label>
             <div class="searchbar-row">
                 <input id=id type="search" name="q" value=value autocomplete="off"
                     aria-keyshortcuts="/" on:input=on_input/>
                 {hidden}
                 <button type="submit" class="button">"Search"</button>
             </div>
-        </Form>
+        </form>
     }
 }
 
+fn results_id(search_id: &str) -> String {
+    format!("{search_id}-results")
+}
+
+/// What a [`SearchBar`] of the same `id` filters: swapped in as the person types.
+#[component]
+pub fn SearchResults(id: &'static str, children: Children) -> impl IntoView {
+    view! { <div id=results_id(id)>{children()}</div> }
+}
+
 /// The page size a search keeps (none when the default).
-pub fn keep_size(size: String) -> Vec<(&'static str, String)> {
+pub fn keep_size(size: String) -> Vec<(String, String)> {
     if size.is_empty() {
         Vec::new()
     } else {
-        vec![("size", size)]
+        vec![("size".to_string(), size)]
     }
 }
 

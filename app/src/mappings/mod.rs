@@ -64,7 +64,11 @@ pub async fn grant_route(
     };
     let remove = remove == "true";
     let typed = [
+        ("role_arn".to_string(), input.role_arn.clone()),
+        ("target".to_string(), target),
+        ("api_id".to_string(), input.api_id.clone()),
         ("stage".to_string(), input.stage.clone()),
+        ("method".to_string(), input.method.clone()),
         ("path".to_string(), input.path.clone()),
     ];
     require_role(&[Role::Admin])?;

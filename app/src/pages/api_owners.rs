@@ -8,10 +8,7 @@ use super::forms::{field_error, outcome_notice, typed_or};
 use crate::{
     components::loaded::error_view,
     form::FormOutcome,
-    owners::{
-        get_api_owners, AccessLimitView, ApiOwnerView, ApiOwners as Owners, SetApiAccessLimit,
-        SetApiOwner,
-    },
+    owners::{AccessLimitView, ApiOwnerView, ApiOwners as Owners, SetApiAccessLimit, SetApiOwner},
 };
 
 #[component]
@@ -25,21 +22,8 @@ pub fn ApiOwners(
         Ok(o) => o,
         Err(e) => return view! { <h2>"Owners"</h2> {error_view(&e)} }.into_any(),
     };
-    // The page's read first; after each change, the owners read again (in the browser only, so
-    // the page hydrates as it was rendered).
-    let id = api_id.clone();
-    let fresh = refreshed_after(set, move || {
-        let id = id.clone();
-        async move { get_api_owners(id).await.ok() }
-    });
-    let first = owners.owners.clone();
-    let list = move || {
-        let now = fresh
-            .get()
-            .map(|o| o.owners)
-            .unwrap_or_else(|| first.clone());
-        view! { <OwnerList owners=now/> }
-    };
+    // A change reloads the page (the form's redirect), so the page's own read is current.
+    let list = view! { <OwnerList owners=owners.owners.clone()/> };
     let form =
         is_admin.then(|| view! { <OwnerForm api_id=api_id.clone() tags=owners.tags.clone() set/> });
     let longest = view! { <Longest api_id is_admin first=owners.longest.clone()/> };
@@ -61,21 +45,13 @@ pub fn ApiOwners(
 #[component]
 fn Longest(api_id: String, is_admin: bool, first: Option<AccessLimitView>) -> impl IntoView {
     let set = ServerAction::<SetApiAccessLimit>::new();
-    let id = api_id.clone();
-    let fresh = refreshed_after(set, move || {
-        let id = id.clone();
-        async move { get_api_owners(id).await.ok().map(|o| o.longest) }
-    });
-    let shown = move || {
-        let now = fresh.get().unwrap_or_else(|| first.clone());
-        match now {
+    let shown = match first {
             Some(l) => view! {
                 <p data-testid="api-longest">"Access added to this API lasts "<strong>{l.label}</strong>" at most: a change set that gives access to it (a grant on it, or someone bound to a role that may call it) must end by then, and requests offer no longer. Set by " {l.set_by} ", " <crate::components::when::When at=l.set_at/> "."</p>
             }.into_any(),
             None => view! {
                 <p class="muted" data-testid="api-longest">"No longest access: access to this API may be permanent. An admin can set a limit (such as 8 hours for a production API); access given before it is not shortened."</p>
             }.into_any(),
-        }
     };
     let err = move |f: &'static str| move || field_error(&set.value().get(), f);
     let amount = typed_or(&set, "amount", String::new());
@@ -168,29 +144,4 @@ fn OwnerForm(api_id: String, tags: Vec<String>, set: ServerAction<SetApiOwner>) 
             <div class="actions"><button class="button" type="submit">"Set owners"</button></div>
         </ActionForm>
     }
-}
-
-/// What `fetch` answers after each completed run of `action`, `None` before. Read in the browser
-/// only: an effect never runs on the server, so the page renders (and hydrates) from what it was
-/// given. (A `LocalResource` here, read inside the page's `Suspense`, now and then left a page
-/// rendered without JavaScript at its "Loading…" fallback.)
-fn refreshed_after<A, T, F, Fut>(action: ServerAction<A>, fetch: F) -> RwSignal<Option<T>>
-where
-    A: super::forms::FormFn,
-    T: Send + Sync + 'static,
-    F: Fn() -> Fut + 'static,
-    Fut: std::future::Future<Output = Option<T>> + 'static,
-{
-    let fresh = RwSignal::new(None);
-    Effect::new(move |_| {
-        if action.version().get() > 0 {
-            let next = fetch();
-            leptos::task::spawn_local(async move {
-                if let Some(value) = next.await {
-                    fresh.set(Some(value));
-                }
-            });
-        }
-    });
-    fresh
 }

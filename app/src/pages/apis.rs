@@ -17,7 +17,7 @@ use crate::catalog::{
 use crate::components::{
     empty::NotSyncedYet,
     layout::Guarded,
-    search::{keep_size, list_url, urlencode, Pager, SearchBar},
+    search::{keep_size, list_url, urlencode, Pager, SearchBar, SearchResults},
 };
 use crate::me::use_me;
 use crate::roles::{Page, Role};
@@ -43,7 +43,7 @@ pub fn ApisPage() -> impl IntoView {
     );
     let me = use_me();
     let keep = move || {
-        let mut keep = vec![("sort", sort().key().to_string())];
+        let mut keep = vec![("sort".to_string(), sort().key().to_string())];
         keep.extend(keep_size(param("size")));
         keep
     };
@@ -54,29 +54,31 @@ pub fn ApisPage() -> impl IntoView {
             <h1>"APIs"</h1>
             <p class="lead">"The REST APIs synced from API Gateway. " <a href="/try">"Try a call"</a> ": would the authorizer let a person call a route, and why?"</p>
             <SearchBar id="api-search" label="Search by name, id or description"
-                value=Signal::derive(search) keep=Signal::derive(keep)/>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
-                    match apis.await {
-                        Ok(list) if list.items.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No API synced yet" about="Gatehouse lists the REST APIs of API Gateway once an admin has synced the catalog." button="Sync APIs now" command="gatehouse sync apis"/> }.into_any(),
-                        Ok(list) if list.items.is_empty() => view! {
-                            <p class="empty-state" data-testid="no-match">
-                                "No API matches “" {search()} "”. " <a href="/apis">"Show all APIs"</a>
-                            </p>
-                        }.into_any(),
-                        Ok(list) => {
-                            let (q, size) = (search(), param("size"));
-                            let base = list_url("/apis", &[("q", &q), ("sort", sort().key()), ("size", &size)]);
-                            view! {
-                                <ApiTable apis=list.items total=list.total search=q size sort=sort()/>
-                                <Pager base prev=list.prev next=list.next/>
-                            }.into_any()
+                value=search() keep=keep()/>
+            <SearchResults id="api-search">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
+                        match apis.await {
+                            Ok(list) if list.items.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No API synced yet" about="Gatehouse lists the REST APIs of API Gateway once an admin has synced the catalog." button="Sync APIs now" command="gatehouse sync apis"/> }.into_any(),
+                            Ok(list) if list.items.is_empty() => view! {
+                                <p class="empty-state" data-testid="no-match">
+                                    "No API matches “" {search()} "”. " <a href="/apis">"Show all APIs"</a>
+                                </p>
+                            }.into_any(),
+                            Ok(list) => {
+                                let (q, size) = (search(), param("size"));
+                                let base = list_url("/apis", &[("q", &q), ("sort", sort().key()), ("size", &size)]);
+                                view! {
+                                    <ApiTable apis=list.items total=list.total search=q size sort=sort()/>
+                                    <Pager base prev=list.prev next=list.next/>
+                                }.into_any()
+                            }
+                            Err(e) => error_view(&e),
                         }
-                        Err(e) => error_view(&e),
-                    }
-                })}
-            </Suspense>
+                    })}
+                </Suspense>
+            </SearchResults>
         </Guarded>
     }
 }

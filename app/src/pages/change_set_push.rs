@@ -1,8 +1,7 @@
 //! The change set page's push section: the plan before pushing (every AWS call, as last read
-//! from AWS with its age, read again in the background), the push's progress live (polling with
-//! JavaScript, refreshing itself without), each call's outcome, and "roll back" once pushed.
-
-use std::time::Duration;
+//! from AWS with its age, read again in the background), the push's progress live (the page is
+//! fetched again while it runs: `components::live`), each call's outcome, and "roll back" once
+//! pushed.
 
 use leptos::prelude::*;
 
@@ -11,7 +10,7 @@ use crate::error::AppError;
 use crate::components::loaded::error_view;
 
 use super::forms::outcome_notice;
-use crate::components::refresh::RefreshWithoutJs;
+use crate::components::live::KeepFresh;
 use crate::mappings::types::FormOutcome;
 use crate::push::{
     get_push_view, PushChangeSet, PushView, ReadPlanAgain, RollBackChangeSet, RunState, RunView,
@@ -37,53 +36,22 @@ impl PushActions {
     }
 }
 
-/// The latest push view of change set `id`, reloaded when an action acts and every second while
-/// a push runs or AWS is being read for the plan; `on_moved` is bumped when the push says the
-/// change set's state has moved on from `shown` (the page then reloads its details).
-/// Made at page level: a resource made inside another's `Suspense` does not hydrate cleanly.
+/// The latest push view of change set `id`. Made at page level, as every resource of a page.
 pub fn push_view_resource(
     id: impl Fn() -> i64 + Send + Sync + 'static,
     actions: PushActions,
-    shown: impl Fn() -> Option<String> + Send + Sync + 'static,
-    on_moved: RwSignal<u32>,
 ) -> Resource<Result<PushView, AppError>> {
-    let tick = RwSignal::new(0u32);
-    let view_res = Resource::new(
+    Resource::new(
         move || {
             (
                 id(),
                 actions.push.version().get(),
                 actions.roll_back.version().get(),
                 actions.read_plan.version().get(),
-                tick.get(),
             )
         },
         |(id, ..)| get_push_view(id),
-    );
-    Effect::new(move |_| {
-        let Some(Ok(v)) = view_res.get() else { return };
-        let running = v.run.as_ref().is_some_and(RunView::running);
-        if running || v.plan_reading {
-            set_timeout(
-                move || {
-                    tick.try_update(|t| *t += 1);
-                },
-                Duration::from_millis(1000),
-            );
-        }
-        let Some(run) = v.run.as_ref() else { return };
-        let implied = match run.state {
-            RunState::Running => "pushing",
-            RunState::Succeeded => "pushed",
-            RunState::Failed => "push_failed",
-        };
-        if shown().is_some_and(|s| {
-            s != implied && matches!(s.as_str(), "approved" | "pushing" | "push_failed")
-        }) {
-            on_moved.try_update(|n| *n += 1);
-        }
-    });
-    view_res
+    )
 }
 
 #[component]
@@ -108,7 +76,8 @@ pub fn PushPanel(
             })}
         </Suspense>
         {move || push.value().get().map(|r| outcome_notice(&FormOutcome::of(&r)))}
-        {move || read_plan.value().get().and_then(|r| r.err()).map(|e| error_view(&e))}
+        // Only a refusal is said here: the plan's age below says it is being read.
+        {move || read_plan.value().get().map(|r| FormOutcome::of(&r)).filter(|o| !o.went_through()).map(|o| outcome_notice(&o))}
         {move || roll_back.value().get().map(|r| {
             let o = FormOutcome::of(&r);
             view! {
@@ -204,8 +173,8 @@ fn Panel(id: i64, v: PushView, actions: PushActions) -> impl IntoView {
         }
     });
     view! {
-        // Without JavaScript the page reloads itself while a push goes on or AWS is being read.
-        <RefreshWithoutJs active=running || v.plan_reading seconds=2/>
+        // The page follows a push, or AWS being read, while it goes on.
+        <KeepFresh active=running || v.plan_reading seconds=2/>
         {nothing}
         {run}
         {age}

@@ -103,13 +103,11 @@ pub fn ChangeSetPage() -> impl IntoView {
     let review = ServerAction::<ReviewChangeSet>::new();
     let rebase = ServerAction::<RebaseChangeSet>::new();
     let drop_item = ServerAction::<DropChangeSetItem>::new();
-    let push_finished = RwSignal::new(0u32);
     let push_actions = PushActions::new();
     let detail = Resource::new(
         move || {
             (
                 raw_id(),
-                push_finished.get(),
                 save.version().get(),
                 drop_item.version().get(),
                 withdraw.version().get(),
@@ -126,28 +124,7 @@ pub fn ChangeSetPage() -> impl IntoView {
             }
         },
     );
-    let shown = move || {
-        detail
-            .get_untracked()
-            .and_then(Result::ok)
-            .map(|d| d.summary.state)
-    };
-    let push_view = push_view_resource(id, push_actions, shown, push_finished);
-    // While a push runs, the page looks again every moment until its state moves on.
-    Effect::new(move |_| {
-        let pushing = detail
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|d| d.summary.state == "pushing");
-        if pushing {
-            set_timeout(
-                move || {
-                    push_finished.try_update(|n| *n += 1);
-                },
-                std::time::Duration::from_millis(1500),
-            );
-        }
-    });
+    let push_view = push_view_resource(id, push_actions);
     view! {
         <Guarded page=Page::ChangeSets>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

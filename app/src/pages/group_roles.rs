@@ -9,7 +9,6 @@ use crate::error::AppError;
 use super::forms::{field_error, outcome_notice, typed_or};
 use crate::domain::names::HttpMethod;
 use crate::mappings::{
-    get_api_paths,
     types::{FormOutcome, GroupMappings},
     BindRole, GrantRoute,
 };
@@ -111,47 +110,37 @@ pub fn GroupRoles(
     let role_options = m.roles.iter().map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> }).collect_view();
     let role_count = role_choice_count(m.roles.len(), m.roles_total, &m.role_search);
     let no_role_found = m.roles.is_empty();
+    // What a refused grant had chosen comes back chosen.
+    let typed = |field: &str| typed_or(&grant, field, String::new());
+    let (typed_role, typed_target, typed_api, typed_method) = (
+        typed("role_arn"),
+        typed("target"),
+        typed("api_id"),
+        typed("method"),
+    );
     // A route is granted to one of the group's own roles (bound, or bound in the draft).
     let no_grant_role = m.grant_roles.is_empty();
     let role_options2 = m
         .grant_roles
         .iter()
-        .map(|r| view! { <option value=r.arn.clone()>{format!("{} ({})", r.name, r.target)}</option> })
+        .map(|r| view! { <option value=r.arn.clone() selected=typed_role == r.arn>{format!("{} ({})", r.name, r.target)}</option> })
         .collect_view();
-    let api_options = m.apis.iter().map(|a| view! { <option value=a.api_id.clone()>{format!("{} ({})", a.name, a.api_id)}</option> }).collect_view();
-    // The path hints are the chosen API's, asked for when the choice changes: a page does not
-    // ship every API's resource tree. They start as the first API's (all there is without
-    // JavaScript). A signal, not a resource: a resource made here, under the page's own
-    // suspense, would not line up with the server's when the page hydrates.
-    let path_hints = RwSignal::new(m.first_api_paths.clone());
-    // Only the last API chosen sets the hints: lookups may answer out of order.
-    let chosen_api = StoredValue::new(String::new());
-    let choose_api = move |ev: leptos::ev::Event| {
-        let api = event_target_value(&ev);
-        chosen_api.set_value(api.clone());
-        leptos::task::spawn_local(async move {
-            // A failed lookup leaves no hints; the path is still checked when submitted.
-            let paths = get_api_paths(api.clone()).await.unwrap_or_default();
-            if chosen_api.get_value() == api {
-                path_hints.set(paths);
-            }
-        });
-    };
+    let api_options = m.apis.iter().map(|a| view! { <option value=a.api_id.clone() selected=typed_api == a.api_id>{format!("{} ({})", a.name, a.api_id)}</option> }).collect_view();
+    // The path hints start as the first API's (all there is without JavaScript); with it,
+    // they follow the API chosen (`PathHintsFollowApi`): a page does not ship every API's tree.
     let target_options = {
         let mut t: Vec<String> = m.apis.iter().map(|a| a.target.clone()).collect();
         t.sort();
         t.dedup();
         t.into_iter()
-            .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
+            .map(|t| view! { <option value=t.clone() selected=typed_target == t>{t.clone()}</option> })
             .collect_view()
     };
-    let paths = move || {
-        path_hints
-            .get()
-            .into_iter()
-            .map(|p| view! { <option value=p></option> })
-            .collect_view()
-    };
+    let paths = m
+        .first_api_paths
+        .iter()
+        .map(|p| view! { <option value=p.clone()></option> })
+        .collect_view();
     let (stage, path) = (
         typed_or(&grant, "stage", String::new()),
         typed_or(&grant, "path", String::new()),
@@ -192,15 +181,15 @@ pub fn GroupRoles(
                     <select id="grant-target" name="target" aria-describedby="grant-target-error">{target_options}</select>
                     <p class="field-error" id="grant-target-error">{move || field_error(&grant.value().get(), "account").or_else(|| field_error(&grant.value().get(), "region"))}</p>
                     <label for="grant-api">"API"</label>
-                    <select id="grant-api" name="api_id" aria-describedby="grant-api-error"
-                        on:change=choose_api>{api_options}</select>
+                    <select id="grant-api" name="api_id" aria-describedby="grant-api-error">{api_options}</select>
+                    <PathHintsFollowApi/>
                     <p class="field-error" id="grant-api-error">{move || field_error(&grant.value().get(), "api_id")}</p>
                     <label for="grant-stage">"Stage (or * for every stage)"</label>
                     <input id="grant-stage" name="stage" value=stage required placeholder="prod" aria-describedby="grant-stage-error"/>
                     <p class="field-error" id="grant-stage-error">{move || field_error(&grant.value().get(), "stage")}</p>
                     <label for="grant-method">"Method"</label>
                     <select id="grant-method" name="method" aria-describedby="grant-method-error">
-                        {METHOD_CHOICES.iter().map(|m| view! { <option value=m.as_str()>{if *m == HttpMethod::Any { "* (any)".to_string() } else { m.as_str().to_string() }}</option> }).collect_view()}
+                        {METHOD_CHOICES.iter().map(|m| view! { <option value=m.as_str() selected=typed_method == m.as_str()>{if *m == HttpMethod::Any { "* (any)".to_string() } else { m.as_str().to_string() }}</option> }).collect_view()}
                     </select>
                     <p class="field-error" id="grant-method-error">{move || field_error(&grant.value().get(), "method")}</p>
                     <label for="grant-path">"Resource path (/orders, /orders/{id}, /orders/*)"</label>
@@ -233,5 +222,56 @@ mod tests {
         );
         assert!(role_choice_count(0, 0, "zzz").starts_with("No managed role matching “zzz”"));
         assert!(role_choice_count(0, 0, "").contains("sync IAM roles"));
+    }
+}
+
+/// Makes the grant form's path hints (`#grant-paths`) those of the API chosen in `#grant-api`,
+/// asked for when the choice changes (and at once when the page came back with another API
+/// chosen). An island with no view of its own: the form is the server's.
+#[island]
+fn PathHintsFollowApi() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        // Only the last API chosen sets the hints: lookups may answer out of order.
+        let chosen = StoredValue::new(String::new());
+        let look_up = move |api: String| {
+            chosen.set_value(api.clone());
+            leptos::task::spawn_local(async move {
+                // A failed lookup leaves no hints; the path is still checked when submitted.
+                let paths = crate::mappings::get_api_paths(api.clone())
+                    .await
+                    .unwrap_or_default();
+                let Some(list) = document().get_element_by_id("grant-paths") else {
+                    return;
+                };
+                if chosen.get_value() != api {
+                    return;
+                }
+                list.replace_children_with_node_0();
+                for path in paths {
+                    if let Ok(option) = document().create_element("option") {
+                        let _ = option.set_attribute("value", &path);
+                        let _ = list.append_child(&option);
+                    }
+                }
+            });
+        };
+        let select = document()
+            .get_element_by_id("grant-api")
+            .and_then(|s| s.dyn_into::<web_sys::HtmlSelectElement>().ok());
+        if let Some(select) = select.filter(|s| s.selected_index() > 0) {
+            look_up(select.value());
+        }
+        let handle = window_event_listener(leptos::ev::change, move |ev| {
+            let target = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+                .filter(|s| s.id() == "grant-api");
+            if let Some(select) = target {
+                look_up(select.value());
+            }
+        });
+        on_cleanup(move || handle.remove());
     }
 }

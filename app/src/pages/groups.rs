@@ -16,7 +16,7 @@ use crate::catalog::{
 use crate::components::{
     empty::NotSyncedYet,
     layout::Guarded,
-    search::{urlencode, Ident, Pager, SearchBar},
+    search::{urlencode, Ident, Pager, SearchBar, SearchResults},
 };
 use crate::mappings::{get_group_mappings, types::GroupMappings, BindRole, GrantRoute};
 use crate::me::use_me;
@@ -36,22 +36,24 @@ pub fn GroupsPage() -> impl IntoView {
         <Title text="Groups"/>
         <Guarded page=Page::Groups>
             <h1>"Groups"</h1>
-            <SearchBar id="group-search" label="Search by name, mail or object id" value=Signal::derive(search)/>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
-                    match groups.await {
-                        Ok(page) if page.total == 0 && search().is_empty() => view! { <NotSyncedYet is_admin title="No group synced yet" about="Gatehouse lists the directory's groups (Entra ID, Active Directory or a file) once an admin has synced them." button="Sync groups now" command="gatehouse sync groups"/> }.into_any(),
-                        Ok(page) if page.total == 0 => view! {
-                            <p class="empty-state" data-testid="no-match">
-                                "No group matches “" {search()} "”. " <a href="/groups">"Show all groups"</a>
-                            </p>
-                        }.into_any(),
-                        Ok(page) => view! { <GroupTable page search=search()/> }.into_any(),
-                        Err(e) => error_view(&e),
-                    }
-                })}
-            </Suspense>
+            <SearchBar id="group-search" label="Search by name, mail or object id" value=search()/>
+            <SearchResults id="group-search">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
+                        match groups.await {
+                            Ok(page) if page.total == 0 && search().is_empty() => view! { <NotSyncedYet is_admin title="No group synced yet" about="Gatehouse lists the directory's groups (Entra ID, Active Directory or a file) once an admin has synced them." button="Sync groups now" command="gatehouse sync groups"/> }.into_any(),
+                            Ok(page) if page.total == 0 => view! {
+                                <p class="empty-state" data-testid="no-match">
+                                    "No group matches “" {search()} "”. " <a href="/groups">"Show all groups"</a>
+                                </p>
+                            }.into_any(),
+                            Ok(page) => view! { <GroupTable page search=search()/> }.into_any(),
+                            Err(e) => error_view(&e),
+                        }
+                    })}
+                </Suspense>
+            </SearchResults>
         </Guarded>
     }
 }

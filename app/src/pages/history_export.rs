@@ -1,61 +1,42 @@
 //! The History page's export notice: an export's rows are hashed in the background (for the
-//! manifest and the file's exact length), the notice follows that (polling with JavaScript,
-//! refreshing itself without), then offers the file and its manifest.
-
-use std::time::Duration;
+//! manifest and the file's exact length), the notice follows that (fetched again while it runs:
+//! `components::live`), then offers the file and its manifest.
 
 use leptos::prelude::*;
 
-use crate::components::{loaded::error_view, refresh::RefreshWithoutJs};
+use crate::components::{live::KeepFresh, loaded::error_view};
 use crate::error::AppError;
 use crate::history::{get_export_status, ExportStatus};
 
 pub type StatusResource = Resource<Result<Option<ExportStatus>, AppError>>;
 
-/// The status of export `id` (from the URL), looked at again every half second while it is
-/// being prepared. Made at page level: a resource made inside another's `Suspense` does not
-/// hydrate cleanly.
+/// The status of export `id` (from the URL). Made at page level, as every resource of a page.
 pub fn export_status_resource(
     id: impl Fn() -> Option<i64> + Send + Sync + 'static,
 ) -> StatusResource {
-    let tick = RwSignal::new(0u32);
-    let status = Resource::new(
-        move || (id(), tick.get()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => get_export_status(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
-    Effect::new(move |_| {
-        if let Some(Ok(Some(s))) = status.get() {
-            if s.running() {
-                // try_update: the page may be gone by the time the timer fires.
-                set_timeout(
-                    move || {
-                        tick.try_update(|t| *t += 1);
-                    },
-                    Duration::from_millis(500),
-                );
-            }
+    Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_export_status(id).await.map(Some),
+            None => Ok(None),
         }
-    });
-    status
+    })
 }
 
 #[component]
 pub fn ExportNotice(status: StatusResource) -> impl IntoView {
+    // The region the page fetches again while the export is prepared.
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match status.await {
-                    Ok(Some(s)) => Some(notice(s).into_any()),
-                    Ok(None) => None,
-                    Err(e) => Some(error_view(&e)),
-                }
-            })}
-        </Suspense>
+        <div id="export-notice">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(Some(s)) => Some(notice(s).into_any()),
+                        Ok(None) => None,
+                        Err(e) => Some(error_view(&e)),
+                    }
+                })}
+            </Suspense>
+        </div>
     }
 }
 
@@ -88,7 +69,7 @@ fn notice(s: ExportStatus) -> impl IntoView {
                 <p><strong>{format!("Preparing export {id}: {} of {} events hashed ({percent} %).", s.hashed_rows, s.rows)}</strong>
                     " You can leave this page; the export goes on and this address shows where it stands."</p>
                 <progress max=s.rows.max(1) value=s.hashed_rows aria-label=format!("Export {id}")></progress>
-                <RefreshWithoutJs active=true seconds=1/>
+                <KeepFresh active=true seconds=1 region="export-notice"/>
             </section>
         }
         .into_any();

@@ -10,7 +10,7 @@ use super::change_sets::ChangeSetList;
 use crate::components::{
     empty::EmptyState,
     layout::Guarded,
-    search::{keep_size, list_base, Pager, SearchBar},
+    search::{keep_size, list_base, Pager, SearchBar, SearchResults},
 };
 use crate::mappings::{list_mappings, review_queue};
 use crate::roles::Page;
@@ -29,41 +29,43 @@ pub fn MappingsPage() -> impl IntoView {
         <Guarded page=Page::Mappings>
             <h1>"Mappings"</h1>
             <p class="lead">"Every approved mapping: directory group → IAM role → API routes. They change only through reviewed change sets."</p>
-            <SearchBar id="mapping-search" label="Search by group, role or route" value=Signal::derive(search) keep=Signal::derive(move || keep_size(param("size")))/>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match rows.await {
-                        Ok(page) if page.items.is_empty() && !search().is_empty() => view! {
-                            <EmptyState title="No mapping matches" text=format!("No group, role or route contains “{}”. ", search())>
-                                <a href="/mappings">"Show every mapping"</a>
-                            </EmptyState>
-                        }.into_any(),
-                        Ok(page) if page.items.is_empty() => view! {
-                            <EmptyState title="No mapping yet" text="An admin binds a role to a group on the group's page; once a reviewer approves the change set, the mapping shows here."/>
-                        }.into_any(),
-                        Ok(page) => {
-                            let base = list_base("/mappings", &search(), &param("size"));
-                            let shown = format!("{} of {} mappings", page.items.len(), page.total);
-                            let body = page.items.into_iter().map(|r| view! {
-                                <tr>
-                                    <td><a href=r.group_href.clone()>{r.group.clone()}</a></td>
-                                    <td><code class="ident">{r.role.clone()}</code></td>
-                                    <td><ul class="plain">{r.routes.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul></td>
-                                </tr>
-                            }).collect_view();
-                            view! {
-                                <div class="table-wrap"><table data-testid="mapping-table">
-                                    <thead><tr><th scope="col" aria-sort="ascending">"Group"</th><th scope="col">"Role"</th><th scope="col">"Routes"</th></tr></thead>
-                                    <tbody>{body}</tbody>
-                                </table></div>
-                                <p class="muted small" data-testid="shown">{shown}</p>
-                                <Pager base prev=page.prev next=page.next/>
-                            }.into_any()
+            <SearchBar id="mapping-search" label="Search by group, role or route" value=search() keep=keep_size(param("size"))/>
+            <SearchResults id="mapping-search">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match rows.await {
+                            Ok(page) if page.items.is_empty() && !search().is_empty() => view! {
+                                <EmptyState title="No mapping matches" text=format!("No group, role or route contains “{}”. ", search())>
+                                    <a href="/mappings">"Show every mapping"</a>
+                                </EmptyState>
+                            }.into_any(),
+                            Ok(page) if page.items.is_empty() => view! {
+                                <EmptyState title="No mapping yet" text="An admin binds a role to a group on the group's page; once a reviewer approves the change set, the mapping shows here."/>
+                            }.into_any(),
+                            Ok(page) => {
+                                let base = list_base("/mappings", &search(), &param("size"));
+                                let shown = format!("{} of {} mappings", page.items.len(), page.total);
+                                let body = page.items.into_iter().map(|r| view! {
+                                    <tr>
+                                        <td><a href=r.group_href.clone()>{r.group.clone()}</a></td>
+                                        <td><code class="ident">{r.role.clone()}</code></td>
+                                        <td><ul class="plain">{r.routes.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul></td>
+                                    </tr>
+                                }).collect_view();
+                                view! {
+                                    <div class="table-wrap"><table data-testid="mapping-table">
+                                        <thead><tr><th scope="col" aria-sort="ascending">"Group"</th><th scope="col">"Role"</th><th scope="col">"Routes"</th></tr></thead>
+                                        <tbody>{body}</tbody>
+                                    </table></div>
+                                    <p class="muted small" data-testid="shown">{shown}</p>
+                                    <Pager base prev=page.prev next=page.next/>
+                                }.into_any()
+                            }
+                            Err(e) => error_view(&e),
                         }
-                        Err(e) => error_view(&e),
-                    }
-                })}
-            </Suspense>
+                    })}
+                </Suspense>
+            </SearchResults>
         </Guarded>
     }
 }

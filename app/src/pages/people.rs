@@ -11,9 +11,10 @@ pub fn PeopleSessions() -> impl IntoView {
     let end = ServerAction::<EndSessions>::new();
     let people = Resource::new(move || end.version().get(), |_| list_people());
     let outcome = move || {
-        end.value().get().map(|r| match r {
-            Ok(o) => view! { <p class="notice notice-success" role="status" data-testid="sessions-ended">{o.summary()}</p> }.into_any(),
-            Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+        // Carried back by the form's redirect as an outcome, whether it went through or not.
+        end.value().get().map(|r| match crate::form::FormOutcome::of(&r) {
+            o if o.went_through() => view! { <p class="notice notice-success" role="status" data-testid="sessions-ended">{o.summary()}</p> }.into_any(),
+            o => view! { <p class="notice notice-error" role="alert">{o.summary()}</p> }.into_any(),
         })
     };
     view! {

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::{
     layout::Guarded,
     loaded::{error_view, loaded, NotFound},
-    search::{urlencode, SearchBar},
+    search::{urlencode, SearchBar, SearchResults},
 };
 use crate::error::AppError;
 use crate::person::{explain_access, get_person_access, search_people, ExplainView, PersonView};
@@ -27,32 +27,34 @@ pub fn PeoplePage() -> impl IntoView {
             <p class="breadcrumb"><a href="/groups">"Groups"</a> " / "</p>
             <h1>"People"</h1>
             <p class="lead">"Who can call what, person by person: their groups, the roles those groups use and each route with the links that allow it."</p>
-            <SearchBar id="person-search" label="Search people by name or email" value=Signal::derive(search)/>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match hits.await {
-                        Ok(_) if search().trim().is_empty() => view! {
-                            <p class="empty-state" data-testid="people-start">"Type part of a name or an email address to find a person (people come from the last directory sync)."</p>
-                        }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="empty-state" data-testid="people-none">"Nobody's name or email contains “" {search()} "”."</p>
-                        }.into_any(),
-                        Ok(list) => {
-                            let rows = list.into_iter().map(|p| view! {
-                                <tr><td><a href=format!("/people/{}/{}", p.source, p.oid)>{p.name}</a></td>
-                                    <td>{p.username.unwrap_or_default()}</td><td>{p.source}</td></tr>
-                            }).collect_view();
-                            view! {
-                                <div class="table-wrap"><table data-testid="people-table">
-                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Directory"</th></tr></thead>
-                                    <tbody>{rows}</tbody>
-                                </table></div>
-                            }.into_any()
+            <SearchBar id="person-search" label="Search people by name or email" value=search()/>
+            <SearchResults id="person-search">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match hits.await {
+                            Ok(_) if search().trim().is_empty() => view! {
+                                <p class="empty-state" data-testid="people-start">"Type part of a name or an email address to find a person (people come from the last directory sync)."</p>
+                            }.into_any(),
+                            Ok(list) if list.is_empty() => view! {
+                                <p class="empty-state" data-testid="people-none">"Nobody's name or email contains “" {search()} "”."</p>
+                            }.into_any(),
+                            Ok(list) => {
+                                let rows = list.into_iter().map(|p| view! {
+                                    <tr><td><a href=format!("/people/{}/{}", p.source, p.oid)>{p.name}</a></td>
+                                        <td>{p.username.unwrap_or_default()}</td><td>{p.source}</td></tr>
+                                }).collect_view();
+                                view! {
+                                    <div class="table-wrap"><table data-testid="people-table">
+                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Directory"</th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table></div>
+                                }.into_any()
+                            }
+                            Err(e) => error_view(&e),
                         }
-                        Err(e) => error_view(&e),
-                    }
-                })}
-            </Suspense>
+                    })}
+                </Suspense>
+            </SearchResults>
         </Guarded>
     }
 }

@@ -13,7 +13,7 @@ use crate::catalog::{
 use crate::components::{
     empty::NotSyncedYet,
     layout::Guarded,
-    search::{keep_size, list_base, urlencode, Ident, Pager, SearchBar},
+    search::{keep_size, list_base, urlencode, Ident, Pager, SearchBar, SearchResults},
 };
 use crate::me::use_me;
 use crate::roles::{Page, Role};
@@ -34,28 +34,30 @@ pub fn RolesPage() -> impl IntoView {
             <h1>"Roles"</h1>
             <p class="lead">"IAM roles in every target. Gatehouse changes only the ones tagged "
                 <code>"gatehouse:managed=true"</code> "."</p>
-            <SearchBar id="role-search" label="Search by name, ARN or description" value=Signal::derive(search) keep=Signal::derive(move || keep_size(param("size")))/>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
-                    match roles.await {
-                        Ok(list) if list.items.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No role synced yet" about="Gatehouse lists the IAM roles of each AWS target once an admin has synced them." button="Sync IAM roles now" command="gatehouse sync roles"/> }.into_any(),
-                        Ok(list) if list.items.is_empty() => view! {
-                            <p class="empty-state" data-testid="no-match">
-                                "No role matches “" {search()} "”. " <a href="/roles">"Show all roles"</a>
-                            </p>
-                        }.into_any(),
-                        Ok(list) => {
-                            let base = list_base("/roles", &search(), &param("size"));
-                            view! {
-                                <RoleTable roles=list.items total=list.total/>
-                                <Pager base prev=list.prev next=list.next/>
-                            }.into_any()
+            <SearchBar id="role-search" label="Search by name, ARN or description" value=search() keep=keep_size(param("size"))/>
+            <SearchResults id="role-search">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let is_admin = me.await.ok().flatten().is_some_and(|u| u.has(Role::Admin));
+                        match roles.await {
+                            Ok(list) if list.items.is_empty() && search().is_empty() => view! { <NotSyncedYet is_admin title="No role synced yet" about="Gatehouse lists the IAM roles of each AWS target once an admin has synced them." button="Sync IAM roles now" command="gatehouse sync roles"/> }.into_any(),
+                            Ok(list) if list.items.is_empty() => view! {
+                                <p class="empty-state" data-testid="no-match">
+                                    "No role matches “" {search()} "”. " <a href="/roles">"Show all roles"</a>
+                                </p>
+                            }.into_any(),
+                            Ok(list) => {
+                                let base = list_base("/roles", &search(), &param("size"));
+                                view! {
+                                    <RoleTable roles=list.items total=list.total/>
+                                    <Pager base prev=list.prev next=list.next/>
+                                }.into_any()
+                            }
+                            Err(e) => error_view(&e),
                         }
-                        Err(e) => error_view(&e),
-                    }
-                })}
-            </Suspense>
+                    })}
+                </Suspense>
+            </SearchResults>
         </Guarded>
     }
 }

@@ -1,7 +1,5 @@
 //! Sync: admins start catalog syncs; runs go on in the background and the page follows them
-//! (polling while one runs with JavaScript, refreshing itself without).
-
-use std::time::Duration;
+//! (fetched again while one runs: `components::live`).
 
 use leptos::prelude::*;
 
@@ -13,45 +11,23 @@ use crate::catalog::{
     types::{plural, DirectoryStatus, SyncRun},
     StartSync,
 };
-use crate::components::{layout::Guarded, refresh::RefreshWithoutJs};
+use crate::components::{layout::Guarded, live::KeepFresh};
 use crate::roles::Page;
 
 #[component]
 pub fn SyncPage() -> impl IntoView {
     let actions: Vec<ServerAction<StartSync>> = (0..3).map(|_| ServerAction::new()).collect();
-    let tick = RwSignal::new(0u32);
     let groups_action = actions[2];
     let versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
     let runs = Resource::new(
-        move || (versions.iter().map(|v| v.get()).sum::<usize>(), tick.get()),
+        move || versions.iter().map(|v| v.get()).sum::<usize>(),
         |_| list_sync_runs(),
     );
     let status_versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
     let status = Resource::new(
-        move || {
-            (
-                status_versions.iter().map(|v| v.get()).sum::<usize>(),
-                tick.get(),
-            )
-        },
+        move || status_versions.iter().map(|v| v.get()).sum::<usize>(),
         |_| directory_status(),
     );
-    // While a run is going, look again shortly (in the browser only).
-    Effect::new(move |_| {
-        let running = runs
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|list| list.iter().any(SyncRun::running));
-        if running {
-            // try_update: the page may be gone by the time the timer fires.
-            set_timeout(
-                move || {
-                    tick.try_update(|t| *t += 1);
-                },
-                Duration::from_millis(1000),
-            );
-        }
-    });
     view! {
         <Title text="Sync"/>
         <Guarded page=Page::Sync>
@@ -87,8 +63,8 @@ pub fn SyncPage() -> impl IntoView {
                                 .filter(|r| !r.running())
                                 .and_then(|r| r.removals_held().map(|n| (r.id, n, r.error.clone().unwrap_or_default())));
                             view! {
-                                // Without JavaScript the page reloads itself while a run goes on.
-                                <RefreshWithoutJs active=running seconds=2/>
+                                // The page follows the run while it goes on.
+                                <KeepFresh active=running seconds=2/>
                                 {held.map(|(run, n, why)| view! { <HeldRemovals action=groups_action run n why/> })}
                                 <RunTable runs=list/>
                             }.into_any()

@@ -109,7 +109,6 @@ pub fn TryCallPage() -> impl IntoView {
     };
     let choices = Resource::new(|| (), |_| get_try_choices());
     let asked = Resource::new(move || (q("person"), route()), |(p, r)| try_person(p, r));
-    let token_action = ServerAction::<TryToken>::new();
     view! {
         <Title text="Try a call"/>
         <Guarded page=Page::Apis>
@@ -139,7 +138,6 @@ pub fn TryCallPage() -> impl IntoView {
                         Err(AppError::Invalid { .. }) => ().into_any(),
                         Err(e) => error_view(&e),
                     };
-                    let token_errors = Signal::derive(move || token_action.value().get());
                     let tokens = choices.tokens;
                     view! {
                         <form method="get" action="/try" class="filters-form" data-testid="try-person-form">
@@ -158,21 +156,7 @@ pub fn TryCallPage() -> impl IntoView {
                         <h2>"Or paste an access token"</h2>
                         {if tokens {
                             view! {
-                                <p class="muted small">"The token is checked as the authorizer checks it (signature, issuer, tenant, audience, expiry), then decided. It is not stored or logged. Needs JavaScript."</p>
-                                <ActionForm action=token_action attr:class="filters-form" attr:data-testid="try-token-form">
-                                    <div class="filter-field wide">
-                                        <label for="try-token">"Access token"</label>
-                                        <textarea id="try-token" name="token" rows="3" placeholder="eyJ…" required></textarea>
-                                        <p class="field-error">{move || field_error(&token_errors.get(), "token")}</p>
-                                    </div>
-                                    <RouteFields choices=choices.clone() route=route() prefix="t" errors=token_errors/>
-                                    <div class="actions"><button class="button" type="submit">"Try the token"</button></div>
-                                </ActionForm>
-                                {move || match token_action.value().get() {
-                                    Some(Ok(o)) => view! { <OutcomeCard outcome=o/> }.into_any(),
-                                    Some(Err(AppError::Invalid { .. })) | None => ().into_any(),
-                                    Some(Err(e)) => error_view(&e),
-                                }}
+                                <TokenTry choices=choices.clone() route=route()/>
                             }.into_any()
                         } else {
                             view! { <p class="muted">"Tokens cannot be checked here until GATEHOUSE_API_AUDIENCES names the APIs' audiences."</p> }.into_any()
@@ -181,5 +165,32 @@ pub fn TryCallPage() -> impl IntoView {
                 })}
             </Suspense>
         </Guarded>
+    }
+}
+
+/// A pasted token, tried in place. An island: the token is posted by the browser's code and the
+/// answer drawn here, because a plain form's answer would have to come back in the page's
+/// address (the token's decision is not a form outcome, and nothing of a token belongs in an
+/// address).
+#[island]
+fn TokenTry(choices: TryChoices, route: TryRoute) -> impl IntoView {
+    let token_action = ServerAction::<TryToken>::new();
+    let token_errors = Signal::derive(move || token_action.value().get());
+    view! {
+        <p class="muted small">"The token is checked as the authorizer checks it (signature, issuer, tenant, audience, expiry), then decided. It is not stored or logged. Needs JavaScript."</p>
+        <ActionForm action=token_action attr:class="filters-form" attr:data-testid="try-token-form">
+            <div class="filter-field wide">
+                <label for="try-token">"Access token"</label>
+                <textarea id="try-token" name="token" rows="3" placeholder="eyJ…" required></textarea>
+                <p class="field-error">{move || field_error(&token_errors.get(), "token")}</p>
+            </div>
+            <RouteFields choices route prefix="t" errors=token_errors/>
+            <div class="actions"><button class="button" type="submit">"Try the token"</button></div>
+        </ActionForm>
+        {move || match token_action.value().get() {
+            Some(Ok(o)) => view! { <OutcomeCard outcome=o/> }.into_any(),
+            Some(Err(AppError::Invalid { .. })) | None => ().into_any(),
+            Some(Err(e)) => error_view(&e),
+        }}
     }
 }
