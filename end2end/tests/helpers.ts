@@ -103,9 +103,12 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
 
 /** Starts a catalog's sync from the Sync page and waits for its newest run to finish. */
 export async function runSync(page: Page, testInfo: TestInfo, button: string, catalog: string) {
-  // The form posts and the page comes back showing the runs (a run of the other project's, of the
-  // same catalog, may be the one going on: it finishes too).
+  // The form posts and the page comes back saying so beside the button (a run of the other
+  // project's, of the same catalog, may be the one going on: it finishes too).
   await page.getByRole('button', { name: button }).click();
+  const card = page.locator(`section.card[data-catalog=${catalog}]`);
+  await expect(card.getByRole('status').or(card.getByRole('alert')))
+    .toContainText(/Run \d+ of the .+ started|already running/);
   const newest = page.locator(`[data-testid=sync-runs] tbody tr[data-catalog=${catalog}]`).first();
   // The page follows the run: its region fetched again with JavaScript, reloading itself without.
   await expect(newest).toContainText('finished', { timeout: 30_000 });

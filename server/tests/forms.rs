@@ -33,9 +33,18 @@ fn carried(location: &Url) -> Vec<(String, FormOutcome)> {
 }
 
 async fn post_as_a_page(client: &TestApp, page: &str, form: &str) -> (StatusCode, Url) {
+    post_to_as_a_page(client, END_SESSIONS, page, form).await
+}
+
+async fn post_to_as_a_page(
+    client: &TestApp,
+    function: &str,
+    page: &str,
+    form: &str,
+) -> (StatusCode, Url) {
     let response = client
         .client
-        .post(client.url(END_SESSIONS))
+        .post(client.url(function))
         .header(header::ORIGIN, &client.base_url)
         .header(header::ACCEPT, "text/html,application/xhtml+xml")
         .header(header::REFERER, page)
@@ -113,4 +122,50 @@ async fn a_form_post_comes_back_to_its_page_with_its_newest_outcome() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(r#"data-testid="sessions-ended""#), "{html}");
     assert!(html.contains("Every session of Ada Admin"), "{html}");
+}
+
+#[tokio::test]
+async fn a_sync_started_from_the_sync_page_says_so_beside_its_button() {
+    let app = spawn_app().await;
+    let _ = app.sign_in("admin", "/").await.response.text().await;
+    let page = app.url("/sync");
+    let (status, back) =
+        post_to_as_a_page(&app, "/api/catalog/sync-form", &page, "catalog=roles&mode=").await;
+    assert_eq!(status, StatusCode::FOUND);
+    let outcomes = carried(&back);
+    assert_eq!(outcomes.len(), 1, "{back}");
+    let started = &outcomes[0].1;
+    assert!(started.went_through(), "{started:?}");
+    assert!(
+        started.summary().contains("of the IAM roles started")
+            || started.summary().contains("already running"),
+        "{started:?}"
+    );
+    // The catalog comes back with it: the page says it in the IAM roles card.
+    assert_eq!(started.typed("catalog").as_deref(), Some("roles"));
+    let (_, html) = body(app.get(&back[url::Position::BeforePath..]).await).await;
+    let card = html
+        .split(r#"data-catalog="roles""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or_default();
+    assert!(
+        card.contains("of the IAM roles started") || card.contains("already running"),
+        "{card}"
+    );
+
+    // A catalog that does not exist: refused, beside the field, and nothing started.
+    let runs = count(&app.pool, "SELECT count(*) FROM sync_runs").await;
+    let (_, refused) =
+        post_to_as_a_page(&app, "/api/catalog/sync-form", &page, "catalog=nope&mode=").await;
+    let outcomes = carried(&refused);
+    assert_eq!(outcomes.len(), 1, "{refused}");
+    assert_eq!(
+        outcomes[0].1.error_for("catalog").as_deref(),
+        Some("There is no catalog called `nope`.")
+    );
+    assert_eq!(
+        count(&app.pool, "SELECT count(*) FROM sync_runs").await,
+        runs
+    );
 }

@@ -78,6 +78,45 @@ pub async fn start_sync(
     service::start_sync(&app_state()?, kind, mode).await
 }
 
+/// Admins only. The Sync page's forms: [`start_sync`], answered as a form outcome ("Run 12 of
+/// the directory groups started…") that the form's redirect carries back to the page, the
+/// catalog kept with it so the page says it beside the right button.
+#[server(endpoint = "catalog/sync-form", output = crate::codec::StrJson)]
+pub async fn start_sync_form(
+    catalog: String,
+    #[server(default)] mode: String,
+) -> Result<crate::form::FormOutcome, AppError> {
+    use crate::form::{ssr::answer_typed, FormOutcome};
+    let started = start_sync(catalog.clone(), mode).await;
+    let outcome = started.map(|start| {
+        let what = types::CatalogKind::parse(&catalog)
+            .map(|k| k.title())
+            .unwrap_or("catalog");
+        FormOutcome::message(if start.already_running {
+            format!(
+                "A sync of the {what} was already running (run {}); follow it below.",
+                start.run.id
+            )
+        } else {
+            format!(
+                "Run {} of the {what} started; follow it below.",
+                start.run.id
+            )
+        })
+    });
+    // The catalog goes back with every outcome, not only a refused one: it says which card.
+    let answered = answer_typed(outcome, &[("catalog", &catalog)]);
+    let with_catalog = |mut o: FormOutcome| {
+        o.typed = vec![("catalog".into(), catalog.clone())];
+        o
+    };
+    match answered {
+        Ok(o) => Ok(with_catalog(o)),
+        Err(AppError::Form(o)) => Err(AppError::form(with_catalog(*o))),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn check_search(search: &str) -> Result<(), AppError> {
     if search.len() > 200 {

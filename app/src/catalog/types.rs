@@ -271,6 +271,15 @@ impl CatalogKind {
             _ => None,
         }
     }
+
+    /// What people call it in a sentence ("a sync of the IAM roles").
+    pub fn title(self) -> &'static str {
+        match self {
+            CatalogKind::Apis => "API Gateway APIs",
+            CatalogKind::Roles => "IAM roles",
+            CatalogKind::Groups => "directory groups",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -196,7 +196,7 @@ pub fn GroupRoles(
                     <input id="grant-path" name="path" value=path list="grant-paths" autocomplete="off" aria-describedby="grant-path-error"/>
                     <datalist id="grant-paths">{paths}</datalist>
                     <p class="field-error" id="grant-path-error">{move || field_error(&grant.value().get(), "path")}</p>
-                    <button class="button button-primary" type="submit">"Add to my change set"</button>
+                    <button class="button button-primary" type="submit" disabled=no_grant_role>"Add to my change set"</button>
                 </ActionForm>
                 {move || notice(grant.value().get())}
             </section>

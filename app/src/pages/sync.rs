@@ -9,14 +9,16 @@ use leptos_meta::Title;
 use crate::catalog::{
     directory_status, list_sync_runs,
     types::{plural, DirectoryStatus, SyncRun},
-    StartSync,
+    StartSyncForm,
 };
 use crate::components::{layout::Guarded, live::KeepFresh};
+use crate::form::FormOutcome;
+use crate::pages::forms::outcome_notice;
 use crate::roles::Page;
 
 #[component]
 pub fn SyncPage() -> impl IntoView {
-    let actions: Vec<ServerAction<StartSync>> = (0..3).map(|_| ServerAction::new()).collect();
+    let actions: Vec<ServerAction<StartSyncForm>> = (0..3).map(|_| ServerAction::new()).collect();
     let groups_action = actions[2];
     let versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
     let runs = Resource::new(
@@ -80,7 +82,7 @@ pub fn SyncPage() -> impl IntoView {
 
 #[component]
 fn SyncCard(
-    action: ServerAction<StartSync>,
+    action: ServerAction<StartSyncForm>,
     catalog: &'static str,
     title: &'static str,
     button: &'static str,
@@ -107,15 +109,11 @@ fn SyncCard(
                     </button>
                 </ActionForm>
             })}
-            {move || action.value().get().map(|result| match result {
-                Ok(start) if start.already_running => view! {
-                    <p class="notice notice-success" role="status">{format!("A sync of this catalog was already running (run {}); follow it below.", start.run.id)}</p>
-                }.into_any(),
-                Ok(start) => view! {
-                    <p class="notice notice-success" role="status">{format!("Run {} started; follow it below.", start.run.id)}</p>
-                }.into_any(),
-                Err(e) => error_view(&e),
-            })}
+            // Said beside the button that started it (the outcome names its catalog); an outcome
+            // without one (refused before the catalog was read) in the first card.
+            {move || action.value().get().map(|r| FormOutcome::of(&r)).filter(|o| {
+                o.typed("catalog").map_or(catalog == "apis", |c| c == catalog)
+            }).map(|o| outcome_notice(&o))}
         </section>
     }
 }
@@ -144,7 +142,12 @@ fn DirectoryFacts(s: DirectoryStatus) -> impl IntoView {
 /// The newest groups run was held back by the mass-removal guard: say why, and let an admin
 /// apply the removals deliberately (the run that does it is audited as such).
 #[component]
-fn HeldRemovals(action: ServerAction<StartSync>, run: i64, n: i64, why: String) -> impl IntoView {
+fn HeldRemovals(
+    action: ServerAction<StartSyncForm>,
+    run: i64,
+    n: i64,
+    why: String,
+) -> impl IntoView {
     view! {
         <section class="notice notice-warning" role="alert" data-testid="held-removals">
             <p><strong>{format!("Run {run} held back {n} {}.", plural(n, "removal", "removals"))}</strong> " " {why}</p>
