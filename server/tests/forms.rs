@@ -69,14 +69,9 @@ async fn post_to_as_a_page(
 #[tokio::test]
 async fn a_form_post_comes_back_to_its_page_with_its_newest_outcome() {
     let app = spawn_app().await;
-    let ada = spawn_client(&app);
-    let _ = ada.sign_in("admin", "/").await.response.text().await;
-    let _ = app
-        .sign_in("admin-reviewer", "/")
-        .await
-        .response
-        .text()
-        .await;
+    // Ada has a session to end; the admin-reviewer ends it.
+    let _ada = signed_in(&app, "admin").await;
+    let app = signed_in(&app, "admin-reviewer").await;
     // The page already shows an older outcome (of another form) in its address.
     let page = app.url("/sync?q=a%20b&__path=%2Fapi%2Fold&__err=T0xE");
 
@@ -126,8 +121,7 @@ async fn a_form_post_comes_back_to_its_page_with_its_newest_outcome() {
 
 #[tokio::test]
 async fn a_sync_started_from_the_sync_page_says_so_beside_its_button() {
-    let app = spawn_app().await;
-    let _ = app.sign_in("admin", "/").await.response.text().await;
+    let app = signed_in(&spawn_app().await, "admin").await;
     let page = app.url("/sync");
     let (status, back) =
         post_to_as_a_page(&app, "/api/catalog/sync-form", &page, "catalog=roles&mode=").await;
