@@ -77,6 +77,7 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     f("/api/catalog/sync-runs", ADMIN, "", "sync runs"),
     f("/api/catalog/directory-status", ADMIN, "", "the directory copy's state"),
     f("/api/catalog/sync", ADMIN, "catalog=nope&mode=", "start a sync"),
+    f("/api/catalog/sync-form", ADMIN, "catalog=nope&mode=", "start a sync (the Sync page's forms)"),
     f("/api/mappings/list", READ, "search=", "list mappings"),
     f("/api/mappings/group", READ, "source=file&id=nope", "a group's mappings"),
     f("/api/mappings/api-paths", READ, "api_id=nope", "an API's resource paths"),
