@@ -1,10 +1,11 @@
 //! How server functions' answers travel: JSON, as leptos's own `Json`, but read with
 //! `serde_json::from_str` rather than `from_slice`.
 //!
-//! Why: a page's data reaches the browser twice — inside the HTML for hydration (read by the
-//! resource with `from_str`) and as a server function's answer when it is fetched again (read by
+//! Why: an island's data reaches the browser two ways — inside the HTML (its props and resources,
+//! read with `from_str`) and as a server function's answer (leptos's `Json` reads it with
 //! `from_slice`). Each reader makes its own copy of every type's deserializer in the WASM
-//! bundle; one reader keeps one copy (measured in the README, "What the browser downloads").
+//! bundle; one reader keeps one copy (measured in the README, "What the browser downloads", when
+//! every page was hydrated).
 
 use leptos::server_fn::{codec::Post, Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{de::DeserializeOwned, Serialize};

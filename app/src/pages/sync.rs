@@ -18,18 +18,11 @@ use crate::roles::Page;
 
 #[component]
 pub fn SyncPage() -> impl IntoView {
-    let actions: Vec<ServerAction<StartSyncForm>> = (0..3).map(|_| ServerAction::new()).collect();
-    let groups_action = actions[2];
-    let versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
-    let runs = Resource::new(
-        move || versions.iter().map(|v| v.get()).sum::<usize>(),
-        |_| list_sync_runs(),
-    );
-    let status_versions: Vec<_> = actions.iter().map(|a| a.version()).collect();
-    let status = Resource::new(
-        move || status_versions.iter().map(|v| v.get()).sum::<usize>(),
-        |_| directory_status(),
-    );
+    // One action for every form here: a post reloads the page, whose outcome names its catalog
+    // (each card shows its own); the page's reads are then current.
+    let start = ServerAction::<StartSyncForm>::new();
+    let runs = Resource::new(|| (), |_| list_sync_runs());
+    let status = Resource::new(|| (), |_| directory_status());
     view! {
         <Title text="Sync"/>
         <Guarded page=Page::Sync>
@@ -37,11 +30,11 @@ pub fn SyncPage() -> impl IntoView {
             <p class="lead">"Bring the catalogs up to date with AWS and the directory. Runs go on in the background; each is recorded and audited."</p>
             <p class="muted">"Who hears of reviews, pushes and drift: " <a href="/notifications" data-testid="notifications-link">"Notifications"</a>"."</p>
             <div class="cards">
-                <SyncCard action=actions[0] catalog="apis" title="API Gateway" button="Sync APIs now"
+                <SyncCard action=start catalog="apis" title="API Gateway" button="Sync APIs now"
                     about="REST APIs with their stages, resources and methods, from every target. APIs deleted in AWS are kept and marked gone."/>
-                <SyncCard action=actions[1] catalog="roles" title="IAM roles" button="Sync IAM roles now"
+                <SyncCard action=start catalog="roles" title="IAM roles" button="Sync IAM roles now"
                     about="Roles with their trust policies and tags. Only roles tagged gatehouse:managed=true will ever be changed by Gatehouse."/>
-                <SyncCard action=actions[2] catalog="groups" title="Directory groups" button="Sync groups now"
+                <SyncCard action=start catalog="groups" title="Directory groups" button="Sync groups now"
                     about="Groups, people and memberships from the configured directory (Microsoft Graph, LDAP or a file). Incremental where the directory allows; vanished groups are marked deleted, but a sync that would remove more than a tenth of them is held for you to confirm."/>
             </div>
             <Suspense fallback=|| ()>
@@ -67,7 +60,7 @@ pub fn SyncPage() -> impl IntoView {
                             view! {
                                 // The page follows the run while it goes on.
                                 <KeepFresh active=running seconds=2/>
-                                {held.map(|(run, n, why)| view! { <HeldRemovals action=groups_action run n why/> })}
+                                {held.map(|(run, n, why)| view! { <HeldRemovals action=start run n why/> })}
                                 <RunTable runs=list/>
                             }.into_any()
                         }
@@ -95,15 +88,13 @@ fn SyncCard(
             <ActionForm action>
                 <input type="hidden" name="catalog" value=catalog/>
                 <input type="hidden" name="mode" value=""/>
-                <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { "Starting…" } else { button }}
-                </button>
+                <button type="submit" class="button button-primary">{button}</button>
             </ActionForm>
             {(catalog == "groups").then(|| view! {
                 <ActionForm action>
                     <input type="hidden" name="catalog" value=catalog/>
                     <input type="hidden" name="mode" value="full"/>
-                    <button type="submit" class="button" data-testid="full-resync" disabled=move || action.pending().get()
+                    <button type="submit" class="button" data-testid="full-resync"
                         title="List every group, person and membership again instead of asking for changes since the last sync">
                         "Full resync"
                     </button>
@@ -155,7 +146,7 @@ fn HeldRemovals(
             <ActionForm action>
                 <input type="hidden" name="catalog" value="groups"/>
                 <input type="hidden" name="mode" value="allow-removals"/>
-                <button type="submit" class="button button-danger" data-testid="apply-removals" disabled=move || action.pending().get()>
+                <button type="submit" class="button button-danger" data-testid="apply-removals">
                     {if n == 1 { "Apply the removal".to_string() } else { format!("Apply the {n} removals") }}
                 </button>
             </ActionForm>
