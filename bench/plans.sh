@@ -40,4 +40,18 @@ check "mentions (rare)" "(coalesce(subject, '') || ' ' || details::text) ILIKE '
 check "one day, 200 days back" "occurred_at >= '$day'::timestamptz AND $(from_seq "$day") AND occurred_at < '$day'::timestamptz + interval '1 day' AND $(to_seq "$day 23:59:59.999999")"
 check "from a date to now" "occurred_at >= '$week'::timestamptz AND $(from_seq "$week")"
 check "one day + actor" "occurred_at >= '$day'::timestamptz AND $(from_seq "$day") AND occurred_at < '$day'::timestamptz + interval '1 day' AND $(to_seq "$day 23:59:59.999999") AND actor_name ILIKE '%Person 3%'"
+# The lists' pages, as their queries read them (app/src/backend/catalog and mappings): a page
+# reads its rows by index, whatever the number of roles, APIs or bindings.
+list_check() { # label, SQL
+  local plan time
+  plan=$(psql "$url" -qAt -c "EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) $2")
+  time=$(grep -o 'Execution Time: [0-9.]*' <<<"$plan" | grep -o '[0-9.]*$')
+  printf '%-34s %8s ms  %s\n' "$1" "$time" "$(grep -o '\(Seq Scan\|Index Only Scan\|Index Scan\|Bitmap Index Scan\)[^(]*' <<<"$plan" | sed 's/  */ /g; s/ *$//' | sort -u | paste -sd';')"
+  if awk -v t="$time" 'BEGIN { exit !(t > 50) }'; then
+    echo "  too slow:"; sed 's/^/    /' <<<"$plan"; failed=1
+  fi
+}
+list_check "roles, a page" "SELECT arn FROM iam_roles WHERE true AND list_key > '00' ORDER BY list_key LIMIT 51"
+list_check "APIs, a page by methods" "SELECT api_id FROM rest_apis a ORDER BY (a.gone_at IS NOT NULL), a.method_count DESC, lower(a.name) LIMIT 51"
+list_check "mappings, a page" "SELECT b.group_id FROM bindings b ORDER BY b.sort_name, b.group_source, b.group_id, b.role_arn LIMIT 51"
 exit $failed

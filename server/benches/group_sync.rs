@@ -163,12 +163,12 @@ async fn main() {
 
     // Reading pages: the first, one deep in the list (keyset), and a search.
     let pages = 200;
-    let first_page = group_queries::list_groups(&pool, "", &Cursor::First)
+    let first_page = group_queries::list_groups(&pool, &Default::default(), "", &Cursor::First)
         .await
         .unwrap();
     let start = Instant::now();
     for _ in 0..pages {
-        group_queries::list_groups(&pool, "", &Cursor::First)
+        group_queries::list_groups(&pool, &Default::default(), "", &Cursor::First)
             .await
             .unwrap();
     }
@@ -176,12 +176,14 @@ async fn main() {
     let deep = Cursor::After(format!("graph/{}", generated_id(GROUPS - 100)));
     let start = Instant::now();
     for _ in 0..pages {
-        group_queries::list_groups(&pool, "", &deep).await.unwrap();
+        group_queries::list_groups(&pool, &Default::default(), "", &deep)
+            .await
+            .unwrap();
     }
     let deep_ms = start.elapsed().as_secs_f64() * 1000.0 / pages as f64;
     let start = Instant::now();
     for _ in 0..pages {
-        group_queries::list_groups(&pool, "group 0499", &Cursor::First)
+        group_queries::list_groups(&pool, &Default::default(), "group 0499", &Cursor::First)
             .await
             .unwrap();
     }

@@ -86,6 +86,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         callback_throttle: Default::default(),
         desired: Default::default(),
         callers: Default::default(),
+        directory_cache: Default::default(),
     })
 }
 
@@ -256,6 +257,11 @@ pub fn spawn_session_cleanup(state: &AppState) {
 }
 
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    // The approved state (read and indexed) before the first request: the first pages do not
+    // wait for it, and memory is what it will be under load from the start.
+    if let Err(e) = state.desired.current(&state.pool).await {
+        tracing::warn!(error = %e, "could not read the approved state ahead of the first request");
+    }
     spawn_session_cleanup(&state);
     // Pushes a stopped process left unfinished are taken over.
     state.pusher.clone().spawn_resumer();

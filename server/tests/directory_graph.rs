@@ -472,31 +472,42 @@ async fn group_pages_walk_forwards_and_backwards_and_search() {
     fake.set_page_size(999);
     let (s, pool) = syncer(&fake).await;
     assert_eq!(sync(&s).await.unwrap(), (135, 0, 0));
-    let first = group_queries::list_groups(&pool, "", &Cursor::First)
+    let first = group_queries::list_groups(&pool, &Default::default(), "", &Cursor::First)
         .await
         .unwrap();
     assert_eq!((first.total, first.items.len()), (135, 50));
     assert!(first.prev.is_none());
-    let second = group_queries::list_groups(&pool, "", &Cursor::After(first.next.clone().unwrap()))
-        .await
-        .unwrap();
-    let back = group_queries::list_groups(&pool, "", &Cursor::Before(second.prev.clone().unwrap()))
-        .await
-        .unwrap();
+    let second = group_queries::list_groups(
+        &pool,
+        &Default::default(),
+        "",
+        &Cursor::After(first.next.clone().unwrap()),
+    )
+    .await
+    .unwrap();
+    let back = group_queries::list_groups(
+        &pool,
+        &Default::default(),
+        "",
+        &Cursor::Before(second.prev.clone().unwrap()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         back.items, first.items,
         "previous goes back to the same page"
     );
     assert!(back.prev.is_none());
-    let by_mail = group_queries::list_groups(&pool, "generated-7@", &Cursor::First)
-        .await
-        .unwrap();
+    let by_mail =
+        group_queries::list_groups(&pool, &Default::default(), "generated-7@", &Cursor::First)
+            .await
+            .unwrap();
     assert_eq!(by_mail.total, 1);
-    let by_id = group_queries::list_groups(&pool, D, &Cursor::First)
+    let by_id = group_queries::list_groups(&pool, &Default::default(), D, &Cursor::First)
         .await
         .unwrap();
     assert_eq!(by_id.items[0].display_name, "Database admins");
-    let literal = group_queries::list_groups(&pool, "%", &Cursor::First)
+    let literal = group_queries::list_groups(&pool, &Default::default(), "%", &Cursor::First)
         .await
         .unwrap();
     assert_eq!(literal.total, 0, "% is searched for, not a wildcard");

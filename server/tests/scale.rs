@@ -106,6 +106,14 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         .await
         .unwrap();
     assert!(found.contains("1 of 1 mappings"), "{found:.3000}");
+    // The matrix filtered by a group's name names it (its name is now kept by the server).
+    let before = admin
+        .get("/apis/bench00007/matrix?q=Support%20team%2042")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(before.contains(">Support team 42<"), "{before:.3000}");
     // Their order is the group's name, kept on each binding by the database: a group renamed
     // in the directory moves to its new place at once.
     let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
@@ -116,6 +124,17 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     owner.close().await;
     let first = admin.get("/mappings?size=1").await.text().await.unwrap();
     assert!(first.contains("AAAA renamed"), "{first:.3000}");
+    // Pages that keep group names between requests name it by its new name at once too.
+    let after = admin
+        .get("/apis/bench00007/matrix?q=AAAA")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        after.contains(">AAAA renamed<") && !after.contains("Support team 42<"),
+        "{after:.3000}"
+    );
     // A group's page offers a few roles to bind, and finds the others on the server.
     let group = admin
         .get("/groups/file/bench-group-00042")
@@ -160,6 +179,34 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     );
     let second = admin.get(&next).await.text().await.unwrap();
     assert!(second.contains("20 of 50 APIs") && second.contains("rel=\"prev\""));
+    // Roles: keyset pages read in the database; walking them forward lists each of the 500
+    // once, in order, and the last page's previous link comes back to the page before it.
+    let mut seen: Vec<String> = Vec::new();
+    let mut path = "/roles?size=200".to_string();
+    let mut pages = Vec::new();
+    loop {
+        let html = admin.get(&path).await.text().await.unwrap();
+        let names: Vec<String> = html
+            .split("href=\"/roles/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .map(str::to_string)
+            .collect();
+        seen.extend(names);
+        pages.push(html.clone());
+        if !html.contains("rel=\"next\"") {
+            break;
+        }
+        path = next_link(&html);
+        assert!(path.starts_with("/roles?size=200&after="), "{path}");
+    }
+    assert_eq!(pages.len(), 3, "500 roles in pages of 200");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((seen.len(), sorted.len()), (500, 500), "each role once");
+    assert_eq!(seen, sorted, "in the list's order");
+    assert!(pages[2].contains("100 of 500 roles"), "{:.2000}", pages[2]);
     // A group's grant form hints the chosen API's paths only: every API has
     // `/orders/{id}/lines`; the page names it in the hints for one API (and in the group's
     // own routes), not for each of the 50.

@@ -51,3 +51,33 @@ async fn unsent_claims_are_handed_back_on_shutdown() {
     assert_eq!(again.unwrap(), 0);
     assert_eq!(count(&pool, DUE_NOW).await, 2);
 }
+
+/// With no subscription, audit events are passed over in one step however many there are (a
+/// large import must not be read through in batches of 500, looking up each change set, with
+/// nothing to make); with one, each event of a batch is delivered once.
+#[tokio::test]
+async fn events_nobody_subscribed_to_are_passed_over_at_once() {
+    use app::backend::webhooks::enqueue;
+
+    let pool = common::migrated_database().await;
+    sqlx::query(
+        "INSERT INTO audit_events (actor_name, action, subject, details)
+         SELECT 'Importer', 'change_set.submitted', 'change_set:' || i, '{}'::jsonb
+         FROM generate_series(1, 1200) AS i",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(enqueue(&pool, "http://gatehouse.test").await.unwrap(), 0);
+    let (cursor, newest): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT last_seq FROM webhook_cursor), (SELECT max(seq) FROM audit_events)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(cursor, newest, "one call passes over every event");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM webhook_deliveries").await,
+        0
+    );
+}

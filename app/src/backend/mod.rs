@@ -12,6 +12,7 @@ pub mod callers;
 pub mod campaigns;
 pub mod catalog;
 pub mod clock;
+pub mod compute;
 pub mod config;
 pub mod db;
 pub mod directory;

@@ -28,6 +28,8 @@ pub struct AppState {
     pub desired: Arc<crate::backend::mappings::cache::DesiredCache>,
     /// Who may call the methods looked at lately (kept per desired version and directory).
     pub callers: Arc<crate::backend::callers::CallersCache>,
+    /// Group names and counts of the stored directory (kept per directory generation).
+    pub directory_cache: Arc<crate::backend::directory::cache::DirectoryCache>,
 }
 
 /// For server functions: the state the router provides to every request.

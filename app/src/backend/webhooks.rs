@@ -84,6 +84,21 @@ pub async fn enqueue(pool: &PgPool, base_url: &str) -> sqlx::Result<usize> {
     if upto <= cursor {
         return Ok(0);
     }
+    let subscriptions: Vec<SubscriptionRow> = sqlx::query_as(
+        "SELECT id, events, api_ids FROM webhook_subscriptions WHERE disabled_at IS NULL",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // Nobody to notify: the events are passed over at once (a million audit events, say after
+    // an import, must not be read through one batch at a time with nothing to make).
+    if subscriptions.is_empty() {
+        sqlx::query("UPDATE webhook_cursor SET last_seq = $1")
+            .bind(upto)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return Ok(0);
+    }
     const BATCH: usize = 500;
     let events: Vec<EventRow> = sqlx::query_as(
         "SELECT seq, action, actor_name, subject, details, occurred_at FROM audit_events
@@ -100,11 +115,9 @@ pub async fn enqueue(pool: &PgPool, base_url: &str) -> sqlx::Result<usize> {
         Some(e) if events.len() == BATCH => e.0,
         _ => upto,
     };
-    let subscriptions: Vec<SubscriptionRow> = sqlx::query_as(
-        "SELECT id, events, api_ids FROM webhook_subscriptions WHERE disabled_at IS NULL",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    // A batch names few change sets, each many times: each is read once.
+    let mut change_sets: std::collections::HashMap<i64, (String, Vec<String>)> =
+        std::collections::HashMap::new();
     let mut made = 0;
     for (seq, action, actor, subject, details, at) in events {
         let Some(event) = event_of(&action) else {
@@ -112,7 +125,14 @@ pub async fn enqueue(pool: &PgPool, base_url: &str) -> sqlx::Result<usize> {
         };
         let change_set = change_set_of(subject.as_deref());
         let (title, apis) = match change_set {
-            Some(id) => title_and_apis(&mut tx, id).await?,
+            Some(id) => match change_sets.get(&id) {
+                Some(known) => known.clone(),
+                None => {
+                    let read = title_and_apis(&mut tx, id).await?;
+                    change_sets.insert(id, read.clone());
+                    read
+                }
+            },
             None => (String::new(), Vec::new()),
         };
         let (summary, url) = sentence(event, change_set, &title, &actor, &details, base_url);

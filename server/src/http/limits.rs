@@ -15,8 +15,10 @@ use tokio::sync::Semaphore;
 
 pub struct Limits {
     slots: Arc<Semaphore>,
-    /// The pages that build large views (a matrix, the mappings) take one of these too: one
-    /// fewer than the cores, so a core is always free for everything else.
+    /// The pages that build large views (a matrix) take one of these too, as many as the
+    /// cores: their heavy computing is bounded apart (`app::backend::compute`, one fewer than
+    /// the cores, so a core is always free for everything else); this bounds how many are under
+    /// way at once, their database reads and rendering included.
     heavy: Arc<Semaphore>,
     /// How long a request waits for a slot.
     wait: Duration,
@@ -29,9 +31,8 @@ impl Limits {
             slots: Arc::new(Semaphore::new(slots.max(1))),
             heavy: Arc::new(Semaphore::new(
                 std::thread::available_parallelism()
-                    .map(|n| n.get().saturating_sub(1))
-                    .unwrap_or(1)
-                    .max(1),
+                    .map(|n| n.get())
+                    .unwrap_or(1),
             )),
             wait: timeout.min(Duration::from_secs(10)),
             timeout,

@@ -66,6 +66,7 @@ pub async fn groups(
 ) -> ApiResult<Response> {
     let page = app::backend::catalog::group_queries::list_groups(
         &state.pool,
+        &state.directory_cache,
         q.search.trim(),
         &Cursor::from_query(&q.after, ""),
     )

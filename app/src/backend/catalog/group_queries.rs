@@ -107,6 +107,7 @@ const GROUP_MATCH: &str = "($1 = '' OR display_name ILIKE $2 OR mail ILIKE $2 OR
 
 pub async fn list_groups(
     pool: &PgPool,
+    directory: &crate::backend::directory::cache::DirectoryCache,
     search: &str,
     cursor: &Cursor,
 ) -> sqlx::Result<Page<GroupSummary>> {
@@ -142,13 +143,21 @@ pub async fn list_groups(
         .bind(PAGE_SIZE + 1)
         .fetch_all(pool)
         .await?;
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM directory_groups WHERE {GROUP_MATCH}"
-    ))
-    .bind(search)
-    .bind(&pattern)
-    .fetch_one(pool)
-    .await?;
+    let count = async {
+        sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM directory_groups WHERE {GROUP_MATCH}"
+        ))
+        .bind(search)
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await
+    };
+    // Without a search, every group: counted once per directory generation, not per page.
+    let total: i64 = if search.is_empty() {
+        directory.groups_total(pool, count).await?
+    } else {
+        count.await?
+    };
     let items = rows.into_iter().map(GroupSummary::from).collect();
     Ok(keyset_page(items, cursor, total, group_key))
 }

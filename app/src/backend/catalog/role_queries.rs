@@ -1,6 +1,6 @@
 //! IAM roles for the pages.
 
-use crate::catalog::types::{RoleDetail, RoleSummary};
+use crate::catalog::types::{Cursor, Page, RoleDetail, RoleSummary};
 use serde_json::Value;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -47,24 +47,78 @@ impl RoleRow {
 }
 
 const ROLE_SELECT: &str = "SELECT target, role_name, role_id, arn, path, description, trust_policy,
-     tags, managed, first_seen_at, last_synced_at, gone_at FROM iam_roles";
+     tags, managed, first_seen_at, last_synced_at, gone_at, list_key FROM iam_roles";
 
-/// A role's place in the list's order (gone last, managed first, name, target), as a cursor.
-pub fn role_key(r: &RoleSummary) -> String {
-    format!(
-        "{}{}\u{1f}{}\u{1f}{}",
-        u8::from(r.gone),
-        u8::from(!r.managed),
-        r.role_name.to_lowercase(),
-        r.target
-    )
+/// Roles matching `search` (name, ARN or description; `$2` its pattern). Without a search the
+/// statement is another text that does not name it (`$1`, `$2` bound and unused), whose plan
+/// (walk the list's index) the database keeps.
+fn role_match(search: &str) -> &'static str {
+    if search.is_empty() {
+        "true"
+    } else {
+        "(role_name ILIKE $2 OR arn ILIKE $2 OR coalesce(description, '') ILIKE $2)"
+    }
 }
 
+/// One page of the roles matching `search`, in the list's order (gone last, managed first, name,
+/// target): keyset over `list_key`, which the database keeps and indexes, so a page reads only
+/// its rows (the cursor is that key).
+pub async fn roles_page(
+    pool: &PgPool,
+    search: &str,
+    cursor: &Cursor,
+    size: usize,
+) -> sqlx::Result<Page<RoleSummary>> {
+    // The comparison and order come from this match, never from the request.
+    let (key, compare, order) = match cursor {
+        Cursor::First => ("", ">=", "ASC"),
+        Cursor::After(k) => (k.as_str(), ">", "ASC"),
+        Cursor::Before(k) => (k.as_str(), "<", "DESC"),
+    };
+    let rows: Vec<(String, RoleRow)> = sqlx::query_as::<_, KeyedRoleRow>(&format!(
+        "{ROLE_SELECT} WHERE {} AND list_key {compare} $3
+         ORDER BY list_key {order} LIMIT $4",
+        role_match(search)
+    ))
+    .bind(search)
+    .bind(like_pattern(search))
+    .bind(key)
+    .bind(size as i64 + 1)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.list_key, r.row))
+    .collect();
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM iam_roles WHERE {}",
+        role_match(search)
+    ))
+    .bind(search)
+    .bind(like_pattern(search))
+    .fetch_one(pool)
+    .await?;
+    let page = super::group_queries::keyset_page_of(rows, cursor, total, |(k, _)| k.clone(), size);
+    Ok(Page {
+        items: page.items.iter().map(|(_, r)| r.summary()).collect(),
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyedRoleRow {
+    list_key: String,
+    #[sqlx(flatten)]
+    row: RoleRow,
+}
+
+/// Every role matching `search`, in the list's order (the REST API pages them by ARN).
 pub async fn list_roles(pool: &PgPool, search: &str) -> sqlx::Result<Vec<RoleSummary>> {
     let rows: Vec<RoleRow> = sqlx::query_as(&format!(
         "{ROLE_SELECT}
-         WHERE ($1 = '' OR role_name ILIKE $2 OR arn ILIKE $2 OR coalesce(description, '') ILIKE $2)
-         ORDER BY (gone_at IS NOT NULL), NOT managed, lower(role_name), target"
+         WHERE {} ORDER BY list_key",
+        role_match(search)
     ))
     .bind(search)
     .bind(like_pattern(search))

@@ -19,8 +19,7 @@ pub async fn api_detail(state: &AppState, api_id: &str) -> Result<ApiDetail, App
     let mut detail = queries::api_detail(&state.pool, api_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))?;
-    crate::backend::mappings::queries::fill_callers(&state.pool, &state.desired, &mut detail)
-        .await?;
+    crate::backend::mappings::queries::fill_callers(state, &mut detail).await?;
     let function = &state.settings.push.authorizer_function;
     for method in detail
         .resources
@@ -108,7 +107,7 @@ pub async fn list_groups(
     search: &str,
     cursor: Cursor,
 ) -> Result<Page<GroupSummary>, AppError> {
-    Ok(group_queries::list_groups(&state.pool, search, &cursor).await?)
+    Ok(group_queries::list_groups(&state.pool, &state.directory_cache, search, &cursor).await?)
 }
 
 pub async fn group_detail(
@@ -131,13 +130,7 @@ pub async fn list_roles(
     cursor: &crate::catalog::types::Cursor,
     size: usize,
 ) -> Result<crate::catalog::types::Page<RoleSummary>, AppError> {
-    let roles = role_queries::list_roles(&state.pool, search).await?;
-    Ok(crate::domain::paging::page(
-        &roles,
-        role_queries::role_key,
-        cursor,
-        size,
-    ))
+    Ok(role_queries::roles_page(&state.pool, search, cursor, size).await?)
 }
 
 pub async fn role_detail(

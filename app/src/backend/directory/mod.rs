@@ -3,6 +3,7 @@
 //! pages of changes into a [`DirectorySink`]; the store writes them in batches inside the sync's
 //! transaction, and only commits when the whole listing arrived and passed the removal guard.
 
+pub mod cache;
 pub mod file;
 pub mod graph;
 pub mod guard;

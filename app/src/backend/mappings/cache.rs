@@ -132,9 +132,10 @@ impl DesiredCache {
         let version = super::store::version(&mut tx, false).await?;
         let state = super::store::approved_rows(&mut tx).await?;
         tx.rollback().await?;
-        let snapshot = tokio::task::spawn_blocking(move || Arc::new(Snapshot::new(version, state)))
-            .await
-            .map_err(|e| sqlx::Error::Protocol(format!("indexing the desired state: {e}")))?;
+        let snapshot = crate::backend::compute::run("indexing the desired state", move || {
+            Arc::new(Snapshot::new(version, state))
+        })
+        .await?;
         if let Ok(mut newest) = self.newest.lock() {
             let newer = newest.as_ref().is_none_or(|n| n.version <= version);
             if newer {

@@ -11,14 +11,9 @@ use crate::{
     },
     mappings::types::{ApiMatrix, CellGrant, MatrixCell, MatrixRoute, MatrixRow, RoleOption},
 };
-use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{
-    cache::{DesiredCache, Snapshot},
-    store,
-    views::Names,
-};
+use super::{cache::Snapshot, store, views::Names};
 
 /// Groups per page of the matrix.
 pub const GROUPS_SHOWN: usize = 25;
@@ -112,12 +107,12 @@ fn candidates(now: &Snapshot, draft: &Snapshot, api: &ApiRef, all_bound: bool) -
 
 /// The matrix of one API for `viewer` (their draft shows as pending cells), windowed.
 pub async fn api_matrix(
-    pool: &PgPool,
-    desired: &DesiredCache,
+    state: &crate::backend::state::AppState,
     api_id: &str,
     viewer: Option<Uuid>,
     window: &Window,
 ) -> sqlx::Result<Option<ApiMatrix>> {
+    let (pool, desired) = (&state.pool, &state.desired);
     let Some(detail) = crate::backend::catalog::queries::api_detail(pool, api_id).await? else {
         return Ok(None);
     };
@@ -139,7 +134,7 @@ pub async fn api_matrix(
         let now = now.clone();
         let api = api.clone();
         let all_bound = !window.groups.trim().is_empty();
-        tokio::task::spawn_blocking(move || {
+        crate::backend::compute::run("building the matrix", move || {
             let draft = items
                 .and_then(|items| now.state.apply(&items).ok())
                 .map(|state| Arc::new(Snapshot::new(now.version, state)))
@@ -147,22 +142,28 @@ pub async fn api_matrix(
             let groups = candidates(&now, &draft, &api, all_bound);
             (draft, groups)
         })
-        .await
-        .map_err(|e| sqlx::Error::Protocol(format!("building the matrix: {e}")))?
+        .await?
     };
-    let names = Names::load(pool, &groups).await?;
-    let needle = window.groups.trim().to_lowercase();
-    let mut named: Vec<(String, String, &GroupRef)> = groups
-        .iter()
-        .map(|g| {
-            let name = names.group(g);
-            let key = format!("{}\u{1f}{}/{}", name.to_lowercase(), g.source, g.object_id);
-            (key, name, g)
+    let names = Names::load_cached(pool, &state.directory_cache, &groups).await?;
+    // Ordering every group that may call the API by name (hundreds) is the other heavy part.
+    let page = {
+        let needle = window.groups.trim().to_lowercase();
+        let cursor = window.cursor.clone();
+        crate::backend::compute::run("ordering the matrix's groups", move || {
+            let mut named: Vec<(String, String, GroupRef)> = groups
+                .into_iter()
+                .map(|g| {
+                    let name = names.group(&g);
+                    let key = format!("{}\u{1f}{}/{}", name.to_lowercase(), g.source, g.object_id);
+                    (key, name, g)
+                })
+                .filter(|(_, name, _)| needle.is_empty() || name.to_lowercase().contains(&needle))
+                .collect();
+            named.sort();
+            paging::page(&named, |(k, ..)| k.clone(), &cursor, GROUPS_SHOWN)
         })
-        .filter(|(_, name, _)| needle.is_empty() || name.to_lowercase().contains(&needle))
-        .collect();
-    named.sort();
-    let page = paging::page(&named, |(k, ..)| k.clone(), &window.cursor, GROUPS_SHOWN);
+        .await?
+    };
     let route_needle = window.routes.trim().to_lowercase();
     let all_routes: Vec<MatrixRoute> = detail
         .resources

@@ -177,14 +177,27 @@ const MAPPING_ROWS: &str = "SELECT b.sort_name,
         LEFT JOIN directory_groups g ON b.principal_kind = 'group'
             AND g.source = b.group_source AND g.object_id = b.group_id
         LEFT JOIN directory_people p ON b.principal_kind = 'person'
-            AND p.source = b.group_source AND p.object_id = b.group_id
-        WHERE ($1 = ''
-            OR COALESCE(g.display_name, p.display_name, b.group_source || ' group ' || b.group_id) ILIKE $2
+            AND p.source = b.group_source AND p.object_id = b.group_id";
+
+/// The search's condition (`$2` the pattern).
+const MAPPING_MATCH: &str = "
+        WHERE (COALESCE(g.display_name, p.display_name, b.group_source || ' group ' || b.group_id) ILIKE $2
             OR b.role_arn ILIKE $2
             OR EXISTS (SELECT 1 FROM grants r LEFT JOIN rest_apis a ON a.api_id = r.api_id
                        WHERE r.role_arn = b.role_arn
                          AND ((r.grant_json->>'method') || ' ' || (r.grant_json->>'path') ILIKE $2
                               OR r.api_id ILIKE $2 OR a.name ILIKE $2)))";
+
+/// Without a search the statement is another text that does not name the search (`$1`, `$2`
+/// are bound and unused): its plan (walk the sort index) is then the same for every page, and
+/// the database keeps it instead of planning each request again.
+fn mapping_rows(search: &str) -> String {
+    if search.is_empty() {
+        format!("{MAPPING_ROWS} WHERE true")
+    } else {
+        format!("{MAPPING_ROWS} {MAPPING_MATCH}")
+    }
+}
 
 /// One page of the approved mappings (keyset over group name, group and role), matching `search`.
 pub async fn mappings(
@@ -217,9 +230,10 @@ pub async fn mappings(
         )
     };
     let sql = format!(
-        "{MAPPING_ROWS} {after}
+        "{} {after}
          ORDER BY b.sort_name {order}, b.group_source {order}, b.group_id {order}, b.role_arn {order}
-         LIMIT $7"
+         LIMIT $7",
+        mapping_rows(search)
     );
     let rows: Vec<MappingKeyRow> = sqlx::query_as(&sql)
         .bind(search)
@@ -236,11 +250,14 @@ pub async fn mappings(
         // The approved version's count: no scan of the table per page.
         snapshot.state.bindings.len() as i64
     } else {
-        sqlx::query_scalar(&format!("SELECT count(*) FROM ({MAPPING_ROWS}) m"))
-            .bind(search)
-            .bind(&pattern)
-            .fetch_one(pool)
-            .await?
+        sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM ({}) m",
+            mapping_rows(search)
+        ))
+        .bind(search)
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await?
     };
     let page =
         crate::backend::catalog::group_queries::keyset_page(rows, cursor, total, mapping_key);
@@ -282,11 +299,11 @@ pub const CALLERS_SHOWN: usize = 10;
 /// Who may call each method of an API under the approved mappings, as "group via role (stage)"
 /// (the first few by name, and how many more).
 pub async fn fill_callers(
-    pool: &PgPool,
-    desired: &DesiredCache,
+    state: &crate::backend::state::AppState,
     detail: &mut crate::catalog::types::ApiDetail,
 ) -> sqlx::Result<()> {
-    let snapshot = desired.current(pool).await?;
+    let pool = &state.pool;
+    let snapshot = state.desired.current(pool).await?;
     // Only the roles granted something on this API: the page costs what the API has.
     let api_id = detail.summary.api_id.as_str();
     let grants: Vec<&Grant> = snapshot
@@ -302,7 +319,7 @@ pub async fn fill_callers(
         .iter()
         .flat_map(|g| snapshot.groups_of(&g.role))
         .collect();
-    let names = Names::load(pool, groups).await?;
+    let names = Names::load_cached(pool, &state.directory_cache, groups).await?;
     for resource in &mut detail.resources {
         for method in &mut resource.methods {
             let mut callers: Vec<String> = grants

@@ -739,7 +739,7 @@ pub async fn matrix(
     window: &super::matrix::Window,
 ) -> Result<ApiMatrix, AppError> {
     let viewer = caller().map(|v| v.oid);
-    super::matrix::api_matrix(&state.pool, &state.desired, api_id, viewer, window)
+    super::matrix::api_matrix(state, api_id, viewer, window)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::backend::directory::cache::DirectoryCache;
 use crate::{
     domain::{
         desired::{effective_access, ChangeItem, DesiredState, RepushTarget, Route},
@@ -17,6 +18,33 @@ use sqlx::PgPool;
 
 use super::store::ChangeSetRow;
 use crate::backend::catalog::queries::utc;
+
+pub type GroupKey = (String, String);
+
+/// The stored directory's names of `wanted` groups (by source and object id).
+pub async fn group_names(
+    pool: &PgPool,
+    wanted: &[GroupKey],
+) -> sqlx::Result<HashMap<GroupKey, String>> {
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (sources, ids): (Vec<&str>, Vec<&str>) =
+        wanted.iter().map(|(s, o)| (s.as_str(), o.as_str())).unzip();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
+         JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
+           ON g.source = wanted.source AND g.object_id = wanted.object_id",
+    )
+    .bind(&sources)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(source, object_id, name)| ((source, object_id), name))
+        .collect())
+}
 
 /// Display names of groups and APIs, for sentences people read.
 pub struct Names {
@@ -33,30 +61,40 @@ impl Names {
         pool: &PgPool,
         groups: impl IntoIterator<Item = &'g GroupRef>,
     ) -> sqlx::Result<Names> {
+        Names::load_with(pool, None, groups).await
+    }
+
+    /// [`Names::load`], the groups' names through `cache` (pages that name hundreds of groups
+    /// per request: a matrix, an API's callers).
+    pub async fn load_cached<'g>(
+        pool: &PgPool,
+        cache: &DirectoryCache,
+        groups: impl IntoIterator<Item = &'g GroupRef>,
+    ) -> sqlx::Result<Names> {
+        Names::load_with(pool, Some(cache), groups).await
+    }
+
+    async fn load_with<'g>(
+        pool: &PgPool,
+        cache: Option<&DirectoryCache>,
+        groups: impl IntoIterator<Item = &'g GroupRef>,
+    ) -> sqlx::Result<Names> {
         let (persons, groups): (Vec<&GroupRef>, Vec<&GroupRef>) =
             groups.into_iter().partition(|g| g.is_person());
-        let (sources, ids): (Vec<String>, Vec<String>) = groups
+        let wanted: Vec<(String, String)> = groups
             .into_iter()
             .map(|g| (g.source.clone(), g.object_id.clone()))
-            .unzip();
+            .collect();
         let people = crate::backend::memberships::people(pool, persons).await?;
-        let groups = sqlx::query!(
-            "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
-             JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
-               ON g.source = wanted.source AND g.object_id = wanted.object_id",
-            &sources,
-            &ids,
-        )
-        .fetch_all(pool)
-        .await?;
+        let groups = match cache {
+            Some(cache) => cache.names(pool, wanted).await?,
+            None => group_names(pool, &wanted).await?,
+        };
         let apis = sqlx::query!("SELECT api_id, name FROM rest_apis")
             .fetch_all(pool)
             .await?;
         Ok(Names {
-            groups: groups
-                .into_iter()
-                .map(|g| ((g.source, g.object_id), g.display_name))
-                .collect(),
+            groups,
             people: people
                 .into_iter()
                 .map(|p| ((p.source, p.object_id), p.display_name))
