@@ -124,6 +124,20 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     owner.close().await;
     let first = admin.get("/mappings?size=1").await.text().await.unwrap();
     assert!(first.contains("AAAA renamed"), "{first:.3000}");
+    // The groups list's count is kept too, and moves with the directory at once.
+    let groups = admin.get("/groups").await.text().await.unwrap();
+    assert!(groups.contains(">5000 groups"), "{groups:.3000}");
+    let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO directory_groups (source, object_id, directory_ref, display_name)
+         VALUES ('file', 'bench-group-new', 'bench-group-new', 'A new team')",
+    )
+    .execute(&owner)
+    .await
+    .unwrap();
+    owner.close().await;
+    let groups = admin.get("/groups").await.text().await.unwrap();
+    assert!(groups.contains(">5001 groups"), "{groups:.3000}");
     // Pages that keep group names between requests name it by its new name at once too.
     let after = admin
         .get("/apis/bench00007/matrix?q=AAAA")

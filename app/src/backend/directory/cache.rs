@@ -10,7 +10,32 @@ use std::{collections::HashMap, sync::Mutex};
 
 use sqlx::PgPool;
 
-use crate::backend::mappings::views::{group_names, GroupKey};
+pub type GroupKey = (String, String);
+
+/// The stored directory's names of `wanted` groups (by source and object id).
+pub async fn group_names(
+    pool: &PgPool,
+    wanted: &[GroupKey],
+) -> sqlx::Result<HashMap<GroupKey, String>> {
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (sources, ids): (Vec<&str>, Vec<&str>) =
+        wanted.iter().map(|(s, o)| (s.as_str(), o.as_str())).unzip();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT g.source, g.object_id, g.display_name FROM directory_groups g
+         JOIN UNNEST($1::text[], $2::text[]) AS wanted(source, object_id)
+           ON g.source = wanted.source AND g.object_id = wanted.object_id",
+    )
+    .bind(&sources)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(source, object_id, name)| ((source, object_id), name))
+        .collect())
+}
 
 #[derive(Default)]
 struct Kept {
