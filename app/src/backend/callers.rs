@@ -188,13 +188,6 @@ impl CallersCache {
     }
 }
 
-/// The directory copy's generation: it moves with every change to it.
-async fn directory_generation(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT n FROM directory_generation")
-        .fetch_one(pool)
-        .await
-}
-
 /// The server function's work: checks the route, the page and the moment, finds the method in
 /// the catalog (what decides it), then the people.
 pub async fn get(
@@ -271,7 +264,7 @@ pub async fn get(
         }
         None => {
             let snapshot = state.desired.current(&state.pool).await?;
-            let generation = directory_generation(&state.pool).await?;
+            let generation = crate::backend::directory::cache::generation(&state.pool).await?;
             let key = (
                 snapshot.version,
                 generation,

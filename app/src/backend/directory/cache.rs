@@ -12,6 +12,13 @@ use sqlx::PgPool;
 
 pub type GroupKey = (String, String);
 
+/// The stored directory's generation: it moves with every change to it.
+pub async fn generation(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT n FROM directory_generation")
+        .fetch_one(pool)
+        .await
+}
+
 /// The stored directory's names of `wanted` groups (by source and object id).
 pub async fn group_names(
     pool: &PgPool,
@@ -56,9 +63,7 @@ const MAX_NAMES: usize = 200_000;
 impl DirectoryCache {
     /// The stored directory's generation now; what was kept for an older one is dropped.
     async fn generation(&self, pool: &PgPool) -> sqlx::Result<i64> {
-        let generation: i64 = sqlx::query_scalar("SELECT n FROM directory_generation")
-            .fetch_one(pool)
-            .await?;
+        let generation = generation(pool).await?;
         let mut kept = self.lock();
         if kept.generation != generation {
             *kept = Kept {
