@@ -39,7 +39,11 @@ pub async fn end_sessions(tid: String, oid: String) -> Result<FormOutcome, AppEr
             "not a person's tenant and object id",
         ));
     };
-    match users::end_sessions(&app_state()?.pool, &actor(), tid, oid).await? {
+    let state = app_state()?;
+    let ended = users::end_sessions(&state.pool, &actor(), tid, oid).await?;
+    // This process at once; the others when the notification reaches them.
+    state.session_ends.forget_all();
+    match ended {
         Some(name) => Ok(FormOutcome::message(format!(
             "Every session of {name} has ended; they must sign in again."
         ))),

@@ -24,6 +24,8 @@ use tower_http::trace::{DefaultMakeSpan, TraceLayer};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+use app::backend::notices::session_store::KeptSessionStore;
+
 use crate::{auth::oidc::Oidc, config::Settings, state::AppState};
 
 /// The app's routes, worked out once per process. Working them out runs the app with resource
@@ -87,6 +89,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         desired: Default::default(),
         callers: Default::default(),
         directory_cache: Default::default(),
+        session_ends: Default::default(),
+        kept_sessions: Default::default(),
     })
 }
 
@@ -94,7 +98,10 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let store = PostgresStore::new(state.pool.clone());
+    let store = KeptSessionStore::new(
+        PostgresStore::new(state.pool.clone()),
+        state.kept_sessions.clone(),
+    );
     let idle = time::Duration::seconds(state.settings.session_idle.as_secs() as i64);
     let sessions = SessionManagerLayer::new(store)
         .with_name("gatehouse_session")
@@ -263,6 +270,12 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         tracing::warn!(error = %e, "could not read the approved state ahead of the first request");
     }
     spawn_session_cleanup(&state);
+    // Sessions changed or ended through any replica are forgotten here too.
+    app::backend::notices::spawn_listener(
+        &state.pool,
+        state.session_ends.clone(),
+        state.kept_sessions.clone(),
+    );
     // Pushes a stopped process left unfinished are taken over.
     state.pusher.clone().spawn_resumer();
     // So are exports whose rows were still being hashed (each by one replica: a lease).

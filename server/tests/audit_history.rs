@@ -205,11 +205,11 @@ async fn filters_return_exactly_the_expected_rows() {
         filtered(&pool, f("", "", "", "", "", "100%")).await,
         Vec::<i64>::new()
     );
-    // Keyset pages: 60 more events, newest first, 50 then the rest.
+    // Keyset pages: 60 more events (by two actors, taking turns), newest first, 50 then the rest.
     for i in 0..60 {
         audit::record(
             &pool,
-            &Actor::system("bulk"),
+            &Actor::system(if i % 2 == 0 { "bulk" } else { "batch" }),
             "test.bulk",
             None,
             json!({"i": i}),
@@ -224,6 +224,33 @@ async fn filters_return_exactly_the_expected_rows() {
     assert_eq!(
         (second.len(), more, second[0].seq, newer),
         (15, false, 15, Some(0))
+    );
+    // Filtered by actor, the pages interleave every actor whose name matches (any case), in
+    // sequence order: the 60 events of both system actors and the push's, 50 then 11.
+    let system = f("", "", "SYSTEM (", "", "", "").check().unwrap();
+    let (first, more, _) = store::page(&pool, &system, None).await.unwrap();
+    let seqs: Vec<i64> = first.iter().map(|e| e.seq).collect();
+    assert_eq!((seqs.len(), more), (50, true));
+    assert_eq!(seqs, (16..=65).rev().collect::<Vec<_>>());
+    let (second, more, newer) = store::page(&pool, &system, Some(first[49].seq))
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = second.iter().map(|e| e.seq).collect();
+    let mut expected: Vec<i64> = (6..=15).rev().collect();
+    expected.push(3);
+    assert_eq!((seqs, more, newer), (expected, false, Some(0)));
+    // The newer page of a later page is found the same way.
+    let (_, _, newer) = store::page(&pool, &system, Some(20)).await.unwrap();
+    assert_eq!(
+        newer,
+        Some(0),
+        "20 … 65 are no more than a page: the newer page is the first"
+    );
+    let (_, _, newer) = store::page(&pool, &system, Some(10)).await.unwrap();
+    assert_eq!(
+        newer,
+        Some(60),
+        "the newer page is 10 … 59, the 50 events before 60"
     );
 }
 

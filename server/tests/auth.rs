@@ -492,3 +492,110 @@ async fn an_admin_ends_every_session_of_a_person() {
     let _ = ada_laptop.sign_in("admin", "/").await.response.text().await;
     assert_eq!(ada_laptop.get("/").await.status(), StatusCode::OK);
 }
+
+/// Two servers on one database, as replicas: each keeps in memory the sessions it read lately
+/// and when a person's sessions were last ended; a session signed out or ended through one is
+/// refused by the other at its next request (both are told at once).
+#[tokio::test]
+async fn a_session_ended_through_one_replica_ends_on_the_other() {
+    use reqwest::cookie::CookieStore;
+    let a = spawn_app().await;
+    let b = spawn_beside(&a).await;
+
+    // Sam signs in on B; his session's cookie, sent to A, is let in (and A keeps the session).
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let sam = TestApp {
+        client: reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        ..spawn_client(&b)
+    };
+    let _ = sam
+        .sign_in("admin-reviewer", "/")
+        .await
+        .response
+        .text()
+        .await;
+    let cookie = jar
+        .cookies(&url::Url::parse(&b.base_url).unwrap())
+        .expect("a session cookie");
+    let replayed_on_a = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(a.url("/"))
+            .header(header::COOKIE, cookie.clone())
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(replayed_on_a().await.unwrap().status(), StatusCode::OK);
+    }
+    // He signs out on B: his cookie is refused on A too.
+    assert_eq!(
+        sam.post_form("/auth/logout").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let since = std::time::Instant::now();
+    loop {
+        let status = replayed_on_a().await.unwrap().status();
+        if status == StatusCode::SEE_OTHER {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(5),
+            "A still lets a session signed out on B in, {:?} later",
+            since.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "the session signed out on B was refused on A {:?} later",
+        since.elapsed()
+    );
+
+    let ada = spawn_client(&a);
+    let _ = ada.sign_in("admin", "/").await.response.text().await;
+    // A has read (and keeps) that Ada's sessions were never ended.
+    for _ in 0..3 {
+        assert_eq!(ada.get("/").await.status(), StatusCode::OK);
+    }
+    let sam = signed_in(&b, "admin-reviewer").await;
+    let ended = sam
+        .client
+        .post(sam.url("/api/people/end-sessions"))
+        .header(header::ORIGIN, &sam.base_url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!(
+            "tid={TENANT}&oid=0a1b2c3d-0000-4000-8000-000000000001"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::OK);
+    let since = std::time::Instant::now();
+    // The notification crosses from the database to A's listener in moments, not at the end
+    // of what A keeps (30 s).
+    loop {
+        let status = ada.get("/").await.status();
+        if status == StatusCode::SEE_OTHER {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(5),
+            "A still lets Ada in {:?} after B ended her sessions",
+            since.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "Ada's session ended on A {:?} after B ended it",
+        since.elapsed()
+    );
+    // Sam's own session, on either, goes on.
+    assert_eq!(sam.get("/").await.status(), StatusCode::OK);
+}

@@ -132,6 +132,8 @@ async fn grant_runtime(pool: &PgPool) -> anyhow::Result<()> {
         "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO gatehouse_runtime",
         // The audit log: add and read, nothing else.
         "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_events FROM gatehouse_runtime",
+        // Its actors' names (kept by a trigger): read only.
+        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_actors FROM gatehouse_runtime",
         // The migrations' own record is the owner's.
         "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM gatehouse_runtime",
     ];

@@ -20,6 +20,7 @@ pub mod expiry;
 pub mod history;
 pub mod mappings;
 pub mod memberships;
+pub mod notices;
 pub mod owners;
 pub mod page;
 pub mod person_access;

@@ -98,7 +98,11 @@ async fn keep(state: &AppState, session: &Session, mut user: SessionUser) -> Opt
         return None;
     }
     // An admin ended this person's sessions after this one began.
-    match crate::backend::users::sessions_ended_at(&state.pool, user.tid, user.oid).await {
+    match state
+        .session_ends
+        .get(&state.pool, user.tid, user.oid)
+        .await
+    {
         Ok(Some(ended)) if ended >= user.signed_in_at as f64 => {
             end(state, session, &user, "ended by an admin").await;
             return None;

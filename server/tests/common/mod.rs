@@ -189,7 +189,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the real server on a free port with the demo settings, changed by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let database_url = fresh_database().await;
+    spawn_on(fresh_database().await, adjust).await
+}
+
+/// A second server process on the same database, as a replica behind a load balancer.
+pub async fn spawn_beside(app: &TestApp) -> TestApp {
+    spawn_on(app.owner_url.clone(), |_| {}).await
+}
+
+async fn spawn_on(database_url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     // The server runs as the runtime role and migrates as the owner, as in production.

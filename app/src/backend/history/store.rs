@@ -76,7 +76,15 @@ fn like(text: &str) -> String {
     )
 }
 
-fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &CheckedFilter) {
+/// How the actor filter is written: as a test of each event's name (a walk over every event, as
+/// exports and counts make anyway), or as the name of the actor row `a` the page is joined to.
+#[derive(Clone, Copy, PartialEq)]
+enum ActorTest {
+    EachEvent,
+    JoinedActor,
+}
+
+fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &CheckedFilter, actor_test: ActorTest) {
     // Time follows the sequence (an event's time is read under the chain lock), so a date range
     // is also a range of sequence numbers, found at its two ends in the time index: the page then
     // walks the sequence index inside it instead of filtering the whole table by time.
@@ -94,8 +102,14 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &CheckedFilter) {
         push_time(q, t);
         q.push(" ORDER BY occurred_at, seq LIMIT 1), 9223372036854775807)");
     }
-    if let Some(a) = &f.actor {
-        q.push(" AND actor_name ILIKE ").push_bind(like(a));
+    match (&f.actor, actor_test) {
+        (Some(a), ActorTest::EachEvent) => {
+            q.push(" AND actor_name ILIKE ").push_bind(like(a));
+        }
+        (Some(_), ActorTest::JoinedActor) => {
+            q.push(" AND actor_name = a.name");
+        }
+        (None, _) => {}
     }
     if let Some(a) = &f.action {
         // `push` matches `push.started`, `push.call`, …; a full name matches itself.
@@ -128,30 +142,61 @@ fn pretty(details: &str) -> String {
 
 pub const PAGE: i64 = 50;
 
+/// A keyset page's query: the events `select` reads that match `f`, beyond `bound`
+/// (`("<", seq)`), `limit` of them in sequence order `order`. Filtered by actor, the actors whose
+/// names match are found first (a few rows of `audit_actors`) and each one's events walked on
+/// `(actor_name, seq)` for a page at most; the page is the first `limit` of those merged, so it
+/// reads no more than a page per matching actor however many events there are.
+fn page_query<'a>(
+    select: &str,
+    f: &'a CheckedFilter,
+    bound: Option<(&str, i64)>,
+    order: &str,
+    limit: i64,
+) -> QueryBuilder<'a, Postgres> {
+    let mut q = QueryBuilder::new("");
+    let actor_test = match f.actor {
+        Some(_) => {
+            q.push("SELECT e.* FROM audit_actors a CROSS JOIN LATERAL (");
+            ActorTest::JoinedActor
+        }
+        None => ActorTest::EachEvent,
+    };
+    q.push(select);
+    push_filter(&mut q, f, actor_test);
+    if let Some((op, seq)) = bound {
+        q.push(format!(" AND seq {op} ")).push_bind(seq);
+    }
+    q.push(format!(" ORDER BY seq {order} LIMIT "))
+        .push_bind(limit);
+    if let Some(a) = &f.actor {
+        q.push(") e WHERE a.name ILIKE ").push_bind(like(a));
+        q.push(format!(" ORDER BY e.seq {order} LIMIT "))
+            .push_bind(limit);
+    }
+    q
+}
+
 /// Newest first: the events before sequence `before` (or the newest), one page.
 pub async fn page(
     pool: &PgPool,
     f: &CheckedFilter,
     before: Option<i64>,
 ) -> sqlx::Result<(Vec<EventView>, bool, Option<i64>)> {
-    let mut q = QueryBuilder::new(COLUMNS);
-    push_filter(&mut q, f);
-    if let Some(b) = before {
-        q.push(" AND seq < ").push_bind(b);
-    }
-    q.push(" ORDER BY seq DESC LIMIT ").push_bind(PAGE + 1);
+    let mut q = page_query(COLUMNS, f, before.map(|b| ("<", b)), "DESC", PAGE + 1);
     let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
     // The newer page: the PAGE events after this page's first, if any.
     let newer = match (before, rows.first()) {
         (Some(_), Some(first)) => {
-            let mut q = QueryBuilder::new("SELECT seq FROM audit_events WHERE true");
-            push_filter(&mut q, f);
-            q.push(" AND seq > ")
-                .push_bind(first.seq)
-                .push(" ORDER BY seq ASC LIMIT ")
-                .push_bind(PAGE + 1);
+            let mut q = page_query(
+                "SELECT seq FROM audit_events WHERE true",
+                f,
+                Some((">", first.seq)),
+                "ASC",
+                PAGE + 1,
+            );
             let newer: Vec<i64> = q.build_query_scalar().fetch_all(pool).await?;
             match newer.len() as i64 {
                 0 => None,
@@ -189,7 +234,7 @@ pub fn stream(
     let (tx, rx) = tokio::sync::mpsc::channel::<sqlx::Result<Vec<ChainedEvent>>>(4);
     tokio::spawn(async move {
         let mut q = QueryBuilder::new(COLUMNS);
-        push_filter(&mut q, &f);
+        push_filter(&mut q, &f, ActorTest::EachEvent);
         if let Some(u) = upto {
             q.push(" AND seq <= ").push_bind(u);
         }
@@ -233,7 +278,7 @@ pub fn stream(
 /// How many events match, up to `upto`.
 pub async fn count(db: &mut sqlx::PgConnection, f: &CheckedFilter, upto: i64) -> sqlx::Result<i64> {
     let mut q = QueryBuilder::new("SELECT count(*) FROM audit_events WHERE true");
-    push_filter(&mut q, f);
+    push_filter(&mut q, f, ActorTest::EachEvent);
     q.push(" AND seq <= ").push_bind(upto);
     q.build_query_scalar().fetch_one(db).await
 }
