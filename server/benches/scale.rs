@@ -177,6 +177,15 @@ async fn main() {
         "page", "one (ms)", "req/s", "p50 ms", "p99 ms", "errors", "healthz p99", "KB", "RSS MiB"
     );
     let mut rss_seen = vec![rss_mib(&pid)];
+    // A first request of every page: what a process sets up once (its threads' allocator
+    // heaps, connections, per-page state) is then in place, and what grows after is the load's.
+    for &(label, path, marker) in PAGES {
+        if only.is_empty() || only.split(',').any(|p| p == label) {
+            let _ = fetch(&client, &format!("{base}{path}"), marker).await;
+        }
+    }
+    let warm = rss_mib(&pid);
+    println!("RSS after one request of each page: {warm} MiB");
     for &(label, path, marker) in PAGES {
         if !only.is_empty() && !only.split(',').any(|p| p == label) {
             continue;
@@ -233,8 +242,10 @@ async fn main() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
-        "RSS: {lo}–{hi} MiB over the run ({:+.0}% from the lowest), {} MiB idle after it",
+        "RSS: {lo}–{hi} MiB over the run ({:+.0}% from the lowest; {:+.0}% from {warm} MiB after \
+         one request of each page), {} MiB idle after it",
         (hi as f64 / lo.max(1) as f64 - 1.0) * 100.0,
+        (hi as f64 / warm.max(1) as f64 - 1.0) * 100.0,
         rss_mib(&pid)
     );
 }

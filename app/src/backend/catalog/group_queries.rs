@@ -121,17 +121,20 @@ pub async fn list_groups(
     // Without a search the page walks the name index. With one, the matches come first (through
     // the trigram index) and only they are sorted: walking the index past thousands of groups
     // that do not match would be slower.
+    // The page's size is part of the text (not a parameter) so the database keeps one plan for
+    // it instead of planning each request again.
+    let limit = PAGE_SIZE + 1;
     let sql = if search.is_empty() {
         format!(
             "SELECT {GROUP_COLUMNS} FROM directory_groups WHERE true {after}
-             ORDER BY lower(display_name) {order}, object_id {order}, source {order} LIMIT $5"
+             ORDER BY lower(display_name) {order}, object_id {order}, source {order} LIMIT {limit}"
         )
     } else {
         format!(
             "WITH matches AS MATERIALIZED (
                  SELECT {GROUP_COLUMNS} FROM directory_groups WHERE {GROUP_MATCH})
              SELECT {GROUP_COLUMNS} FROM matches WHERE true {after}
-             ORDER BY lower(display_name) {order}, object_id {order}, source {order} LIMIT $5"
+             ORDER BY lower(display_name) {order}, object_id {order}, source {order} LIMIT {limit}"
         )
     };
     let (source, id) = split_key(key);
@@ -140,7 +143,6 @@ pub async fn list_groups(
         .bind(&pattern)
         .bind(source)
         .bind(id)
-        .bind(PAGE_SIZE + 1)
         .fetch_all(pool)
         .await?;
     let count = async {
@@ -184,13 +186,13 @@ async fn members_page(
          WHERE m.source = $1 AND m.group_id = ANY($2) AND m.member_kind = 'person'
            AND p.deleted_at IS NULL {after}
          GROUP BY p.object_id, p.display_name, p.user_principal_name
-         ORDER BY lower(p.display_name) {order}, p.object_id {order} LIMIT $4"
+         ORDER BY lower(p.display_name) {order}, p.object_id {order} LIMIT {limit}",
+        limit = PAGE_SIZE + 1
     );
     let rows: Vec<(String, String, Option<String>, String, bool)> = sqlx::query_as(&sql)
         .bind(source)
         .bind(&reach.groups)
         .bind(member)
-        .bind(PAGE_SIZE + 1)
         .fetch_all(pool)
         .await?;
     let total: i64 = sqlx::query_scalar(

@@ -136,14 +136,14 @@ pub async fn list_apis_page(
          SELECT target, api_id, name, description, stages, methods, non_iam, gone_at,
                 last_synced_at, kind, (SELECT count(*) FROM ranked) AS total
          FROM ranked WHERE pos {compare} (SELECT pos FROM mark)
-         ORDER BY pos {direction} LIMIT $5",
+         ORDER BY pos {direction} LIMIT {limit}",
+        limit = size.saturating_add(1).min(i64::MAX as usize),
     );
     let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
         .bind(search)
         .bind(like_pattern(search))
         .bind(target)
         .bind(api_id)
-        .bind(size.saturating_add(1).min(i64::MAX as usize) as i64)
         .fetch_all(pool)
         .await?;
     if rows.is_empty() && !matches!(cursor, Cursor::First) {
@@ -287,8 +287,7 @@ const RUN_SELECT: &str =
      FROM sync_runs";
 
 pub async fn sync_runs(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<SyncRun>> {
-    let rows: Vec<RunRow> = sqlx::query_as(&format!("{RUN_SELECT} ORDER BY id DESC LIMIT $1"))
-        .bind(limit)
+    let rows: Vec<RunRow> = sqlx::query_as(&format!("{RUN_SELECT} ORDER BY id DESC LIMIT {limit}"))
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(run).collect())

@@ -77,13 +77,13 @@ pub async fn roles_page(
     };
     let rows: Vec<(String, RoleRow)> = sqlx::query_as::<_, KeyedRoleRow>(&format!(
         "{ROLE_SELECT} WHERE {} AND list_key {compare} $3
-         ORDER BY list_key {order} LIMIT $4",
-        role_match(search)
+         ORDER BY list_key {order} LIMIT {}",
+        role_match(search),
+        size + 1
     ))
     .bind(search)
     .bind(like_pattern(search))
     .bind(key)
-    .bind(size as i64 + 1)
     .fetch_all(pool)
     .await?
     .into_iter()

@@ -222,6 +222,8 @@ pub async fn mappings(
         }
     };
     // Both the comparison and the order come from the match above, never from the request.
+    // The limit is written into the text: as a parameter, the database found a plan for each
+    // request (0.35 ms, more than running it) instead of keeping one.
     let after = if compare.is_empty() {
         String::new()
     } else {
@@ -232,8 +234,9 @@ pub async fn mappings(
     let sql = format!(
         "{} {after}
          ORDER BY b.sort_name {order}, b.group_source {order}, b.group_id {order}, b.role_arn {order}
-         LIMIT $7",
-        mapping_rows(search)
+         LIMIT {}",
+        mapping_rows(search),
+        size + 1
     );
     let rows: Vec<MappingKeyRow> = sqlx::query_as(&sql)
         .bind(search)
@@ -242,7 +245,6 @@ pub async fn mappings(
         .bind(&key[1])
         .bind(&key[2])
         .bind(&key[3])
-        .bind(size as i64 + 1)
         .fetch_all(pool)
         .await?;
     let snapshot = desired.current(pool).await?;

@@ -173,9 +173,13 @@ pub struct Listed {
 /// The newest `limit` change sets in `states` (every state when empty), for lists.
 pub async fn listed(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<Vec<Listed>> {
     let size = usize::try_from(limit).unwrap_or(0);
-    Ok(listed_page(pool, states, "id", false, &Cursor::First, size)
+    // Only the rows: nobody asked how many there are in all (Home asks twice per request).
+    listed_rows(pool, states, "id", false, &Cursor::First, size)
         .await?
-        .items)
+        .into_iter()
+        .take(size)
+        .map(ListedRow::listed)
+        .collect()
 }
 
 /// The orders the change sets list offers: a URL key and the SQL it sorts by (a closed set,
@@ -202,6 +206,45 @@ pub async fn listed_page(
     cursor: &Cursor,
     size: usize,
 ) -> sqlx::Result<Page<Listed>> {
+    let rows = listed_rows(pool, states, sort, ascending, cursor, size).await?;
+    let names: Vec<String> = states.iter().map(|s| s.as_str().to_string()).collect();
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM change_sets c WHERE {LISTED_FILTER}"
+    ))
+    .bind(&names)
+    .fetch_one(pool)
+    .await?;
+    let page = crate::backend::catalog::group_queries::keyset_page_of(
+        rows,
+        cursor,
+        total,
+        |r: &ListedRow| r.id.to_string(),
+        size,
+    );
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(ListedRow::listed)
+            .collect::<sqlx::Result<_>>()?,
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    })
+}
+
+/// Change sets in the states `$1` (every state when empty).
+const LISTED_FILTER: &str = "(cardinality($1::text[]) = 0 OR c.state::text = ANY($1))";
+
+/// `size` + 1 rows of [`listed_page`]'s (the one more tells whether there is a next page).
+async fn listed_rows(
+    pool: &PgPool,
+    states: &[State],
+    sort: &str,
+    ascending: bool,
+    cursor: &Cursor,
+    size: usize,
+) -> sqlx::Result<Vec<ListedRow>> {
     let expr = LIST_ORDERS
         .iter()
         .find(|(k, _)| *k == sort)
@@ -226,44 +269,21 @@ pub async fn listed_page(
         Cursor::First => 0,
     };
     let names: Vec<String> = states.iter().map(|s| s.as_str().to_string()).collect();
-    let filter = "(cardinality($1::text[]) = 0 OR c.state::text = ANY($1))";
+    let filter = LISTED_FILTER;
     let sql = format!(
         "SELECT c.id, c.title, c.state::text AS state, c.author_oid, c.author_name,
                 jsonb_array_length(c.items) AS items, c.updated_at,
                 c.purpose IS NOT DISTINCT FROM '{request}' AS request
          FROM change_sets c WHERE {filter} {after}
-         ORDER BY {expr} {order}, -c.id {order} LIMIT $3",
+         ORDER BY {expr} {order}, -c.id {order} LIMIT {limit}",
+        limit = size + 1,
         request = super::requests::PURPOSE,
     );
-    let rows: Vec<ListedRow> = sqlx::query_as(&sql)
+    sqlx::query_as(&sql)
         .bind(&names)
         .bind(id)
-        .bind(size as i64 + 1)
         .fetch_all(pool)
-        .await?;
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM change_sets c WHERE {filter}"
-    ))
-    .bind(&names)
-    .fetch_one(pool)
-    .await?;
-    let page = crate::backend::catalog::group_queries::keyset_page_of(
-        rows,
-        cursor,
-        total,
-        |r: &ListedRow| r.id.to_string(),
-        size,
-    );
-    Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(ListedRow::listed)
-            .collect::<sqlx::Result<_>>()?,
-        total: page.total,
-        next: page.next,
-        prev: page.prev,
-    })
+        .await
 }
 
 #[derive(sqlx::FromRow)]
