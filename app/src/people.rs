@@ -42,7 +42,7 @@ pub async fn end_sessions(tid: String, oid: String) -> Result<FormOutcome, AppEr
     let state = app_state()?;
     let ended = users::end_sessions(&state.pool, &actor(), tid, oid).await?;
     // This process at once; the others when the notification reaches them.
-    state.session_ends.forget_all();
+    state.session_memory.ends.forget_all();
     match ended {
         Some(name) => Ok(FormOutcome::message(format!(
             "Every session of {name} has ended; they must sign in again."

@@ -89,8 +89,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         desired: Default::default(),
         callers: Default::default(),
         directory_cache: Default::default(),
-        session_ends: Default::default(),
-        kept_sessions: Default::default(),
+        session_memory: Default::default(),
     })
 }
 
@@ -100,7 +99,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub fn router(state: AppState) -> Router {
     let store = KeptSessionStore::new(
         PostgresStore::new(state.pool.clone()),
-        state.kept_sessions.clone(),
+        state.session_memory.clone(),
     );
     let idle = time::Duration::seconds(state.settings.session_idle.as_secs() as i64);
     let sessions = SessionManagerLayer::new(store)
@@ -271,11 +270,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     }
     spawn_session_cleanup(&state);
     // Sessions changed or ended through any replica are forgotten here too.
-    app::backend::notices::spawn_listener(
-        &state.pool,
-        state.session_ends.clone(),
-        state.kept_sessions.clone(),
-    );
+    state.session_memory.clone().spawn_listener(&state.pool);
     // Pushes a stopped process left unfinished are taken over.
     state.pusher.clone().spawn_resumer();
     // So are exports whose rows were still being hashed (each by one replica: a lease).

@@ -99,7 +99,8 @@ async fn keep(state: &AppState, session: &Session, mut user: SessionUser) -> Opt
     }
     // An admin ended this person's sessions after this one began.
     match state
-        .session_ends
+        .session_memory
+        .ends
         .get(&state.pool, user.tid, user.oid)
         .await
     {

@@ -30,10 +30,9 @@ pub struct AppState {
     pub callers: Arc<crate::backend::callers::CallersCache>,
     /// Group names and counts of the stored directory (kept per directory generation).
     pub directory_cache: Arc<crate::backend::directory::cache::DirectoryCache>,
-    /// When each person's sessions were last ended (kept while notifications can tell).
-    pub session_ends: Arc<crate::backend::notices::session_ends::SessionEnds>,
-    /// Sessions read lately (the session store's, kept while notifications can tell).
-    pub kept_sessions: Arc<crate::backend::notices::session_store::KeptSessions>,
+    /// Sessions read lately and when each person's sessions were last ended (kept while
+    /// notifications can tell).
+    pub session_memory: Arc<crate::backend::notices::SessionMemory>,
 }
 
 /// For server functions: the state the router provides to every request.

@@ -22,45 +22,61 @@ pub const SESSIONS_ENDED: &str = "gatehouse_sessions_ended";
 /// A session was updated or deleted; the payload is its id.
 pub const SESSIONS_CHANGED: &str = "gatehouse_sessions_changed";
 
-/// Listens on a connection of its own (not one of the request pool's), again after a failure.
-pub fn spawn_listener(pool: &PgPool, ends: Arc<SessionEnds>, sessions: Arc<KeptSessions>) {
-    let own = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_lazy_with((*pool.connect_options()).clone());
-    let set_listening = move |on: bool, ends: &SessionEnds, sessions: &KeptSessions| {
-        ends.set_listening(on);
-        sessions.set_listening(on);
-    };
-    tokio::spawn(async move {
-        loop {
-            match listen(&own).await {
-                Ok(mut listener) => {
-                    set_listening(true, &ends, &sessions);
-                    loop {
-                        match listener.try_recv().await {
-                            Ok(Some(notice)) if notice.channel() == SESSIONS_CHANGED => {
-                                sessions.forget(notice.payload())
-                            }
-                            Ok(Some(_)) => ends.forget_all(),
-                            // The connection was lost and made good again: what was said
-                            // meanwhile is lost, so everything kept is read again.
-                            Ok(None) => set_listening(true, &ends, &sessions),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "stopped listening for changes to sessions");
-                                break;
+/// What this process keeps of sessions: one in `AppState`, shared by the session store (what
+/// it read), the session check (when sessions were ended) and the listener that makes both forget.
+#[derive(Default)]
+pub struct SessionMemory {
+    pub ends: SessionEnds,
+    pub sessions: KeptSessions,
+}
+
+impl SessionMemory {
+    fn set_listening(&self, on: bool) {
+        self.ends.set_listening(on);
+        self.sessions.set_listening(on);
+    }
+
+    fn heard(&self, channel: &str, payload: &str) {
+        match channel {
+            SESSIONS_CHANGED => self.sessions.forget(payload),
+            _ => self.ends.forget_all(),
+        }
+    }
+
+    /// Listens on a connection of its own (not one of the request pool's), again after a
+    /// failure.
+    pub fn spawn_listener(self: Arc<Self>, pool: &PgPool) {
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with((*pool.connect_options()).clone());
+        tokio::spawn(async move {
+            loop {
+                match listen(&own).await {
+                    Ok(mut listener) => {
+                        self.set_listening(true);
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(notice)) => self.heard(notice.channel(), notice.payload()),
+                                // The connection was lost and made good again: what was said
+                                // meanwhile is lost, so everything kept is read again.
+                                Ok(None) => self.set_listening(true),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "stopped listening for changes to sessions");
+                                    break;
+                                }
                             }
                         }
+                        self.set_listening(false);
                     }
-                    set_listening(false, &ends, &sessions);
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "cannot listen for changes to sessions; reading them on every request"
+                    ),
                 }
-                Err(e) => tracing::warn!(
-                    error = %e,
-                    "cannot listen for changes to sessions; reading them on every request"
-                ),
+                tokio::time::sleep(Duration::from_secs(5)).await;
             }
-            tokio::time::sleep(Duration::from_secs(5)).await;
-        }
-    });
+        });
+    }
 }
 
 async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {

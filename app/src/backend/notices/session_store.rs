@@ -11,12 +11,12 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::PostgresStore;
 
-use super::kept::Kept;
+use super::{kept::Kept, SessionMemory};
 
 #[derive(Clone)]
 pub struct KeptSessionStore {
     store: PostgresStore,
-    kept: Arc<KeptSessions>,
+    memory: Arc<SessionMemory>,
 }
 
 pub struct KeptSessions(Kept<Id, Record>);
@@ -42,8 +42,12 @@ impl KeptSessions {
 }
 
 impl KeptSessionStore {
-    pub fn new(store: PostgresStore, kept: Arc<KeptSessions>) -> Self {
-        KeptSessionStore { store, kept }
+    pub fn new(store: PostgresStore, memory: Arc<SessionMemory>) -> Self {
+        KeptSessionStore { store, memory }
+    }
+
+    fn kept(&self) -> &Kept<Id, Record> {
+        &self.memory.sessions.0
     }
 }
 
@@ -61,12 +65,12 @@ impl SessionStore for KeptSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         // Its own update is also notified: the next request reads it back once.
-        self.kept.0.forget(&record.id);
+        self.kept().forget(&record.id);
         self.store.save(record).await
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let ticket = match self.kept.0.get(id) {
+        let ticket = match self.kept().get(id) {
             Ok(record) if record.expiry_date > time::OffsetDateTime::now_utc() => {
                 return Ok(Some(record))
             }
@@ -75,13 +79,13 @@ impl SessionStore for KeptSessionStore {
         };
         let record = self.store.load(id).await?;
         if let Some(record) = &record {
-            self.kept.0.keep(ticket, *id, record.clone());
+            self.kept().keep(ticket, *id, record.clone());
         }
         Ok(record)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.kept.0.forget(id);
+        self.kept().forget(id);
         self.store.delete(id).await
     }
 }
