@@ -82,12 +82,13 @@ fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
-fn rss_mib(pid: &str) -> u64 {
+/// A field of the server's /proc status in MiB (VmRSS, RssAnon, RssFile), 0 when unread.
+fn status_mib(pid: &str, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))?
+                .find(|l| l.split(':').next() == Some(field))?
                 .split_whitespace()
                 .nth(1)?
                 .parse::<u64>()
@@ -95,6 +96,21 @@ fn rss_mib(pid: &str) -> u64 {
         })
         .unwrap_or(0)
         / 1024
+}
+
+fn rss_mib(pid: &str) -> u64 {
+    status_mib(pid, "VmRSS")
+}
+
+/// RSS and what it is made of: the heap and stacks (anonymous) and the binary's pages read so
+/// far (files), which grow only as code is first run.
+fn rss_parts(pid: &str) -> String {
+    format!(
+        "{} MiB (anonymous {}, files {})",
+        rss_mib(pid),
+        status_mib(pid, "RssAnon"),
+        status_mib(pid, "RssFile")
+    )
 }
 
 /// The page, or why it is not the page.
@@ -169,8 +185,8 @@ async fn main() {
     let client = signed_in(&base, "admin").await;
     let health = Client::new();
     println!(
-        "{connections} connections × {seconds} s per page, /healthz asked beside each; RSS at start {} MiB",
-        rss_mib(&pid)
+        "{connections} connections × {seconds} s per page, /healthz asked beside each; RSS at start {}",
+        rss_parts(&pid)
     );
     println!(
         "{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>11} {:>7} {:>8}",
@@ -185,7 +201,7 @@ async fn main() {
         }
     }
     let warm = rss_mib(&pid);
-    println!("RSS after one request of each page: {warm} MiB");
+    println!("RSS after one request of each page: {}", rss_parts(&pid));
     for &(label, path, marker) in PAGES {
         if !only.is_empty() && !only.split(',').any(|p| p == label) {
             continue;
@@ -243,9 +259,9 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
         "RSS: {lo}–{hi} MiB over the run ({:+.0}% from the lowest; {:+.0}% from {warm} MiB after \
-         one request of each page), {} MiB idle after it",
+         one request of each page), {} idle after it",
         (hi as f64 / lo.max(1) as f64 - 1.0) * 100.0,
         (hi as f64 / warm.max(1) as f64 - 1.0) * 100.0,
-        rss_mib(&pid)
+        rss_parts(&pid)
     );
 }
