@@ -269,6 +269,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         tracing::warn!(error = %e, "could not read the approved state ahead of the first request");
     }
     spawn_session_cleanup(&state);
+    http::observe::spawn_upkeep();
     // Sessions changed or ended through any replica are forgotten here too.
     state.session_memory.clone().spawn_listener(&state.pool);
     // Pushes a stopped process left unfinished are taken over.
