@@ -160,14 +160,18 @@ type SetKey = (i64, i64, String, String, String);
 
 /// The caller sets of the methods looked at lately. A set changes only when the desired state
 /// or the directory does, and paging through thousands of people must not list them all again
-/// for each page; a few hundred kilobytes each, a bounded number kept.
+/// for each page. A set holds a few hundred bytes per person, and one method of a large company
+/// may be open to tens of thousands: what is kept is bounded by people, not only by sets.
 #[derive(Default)]
 pub struct CallersCache {
     sets: std::sync::Mutex<std::collections::VecDeque<(SetKey, Arc<CallerSet>)>>,
 }
 
-/// How many methods' sets are kept.
+/// How many methods' sets are kept at most.
 const KEPT: usize = 16;
+/// How many people the kept sets hold at most in all (the newest set is kept whatever its size:
+/// its pages are being read).
+const KEPT_PEOPLE: usize = 100_000;
 
 impl CallersCache {
     fn get(&self, key: &SetKey) -> Option<Arc<CallerSet>> {
@@ -183,7 +187,16 @@ impl CallersCache {
         if let Ok(mut sets) = self.sets.lock() {
             sets.retain(|(k, _)| k != &key);
             sets.push_front((key, set));
-            sets.truncate(KEPT);
+            let mut people = 0;
+            let kept = sets
+                .iter()
+                .take(KEPT)
+                .take_while(|(_, s)| {
+                    people += s.people.len();
+                    people <= KEPT_PEOPLE
+                })
+                .count();
+            sets.truncate(kept.max(1));
         }
     }
 }
@@ -294,4 +307,55 @@ pub async fn get(
         people: view.people,
         ..header
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_of(people: usize) -> Arc<CallerSet> {
+        Arc::new(CallerSet {
+            bound: Vec::new(),
+            entries: Vec::new(),
+            below: BTreeMap::new(),
+            names: Names::default(),
+            people: (0..people)
+                .map(|i| {
+                    (
+                        "file".to_string(),
+                        format!("p{i}"),
+                        format!("Person {i}"),
+                        None,
+                        Vec::new(),
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    fn key(n: usize) -> SetKey {
+        (1, 1, format!("api{n}"), "/orders".into(), "GET".into())
+    }
+
+    #[test]
+    fn the_cache_keeps_at_most_sixteen_sets_and_a_bounded_number_of_people() {
+        let cache = CallersCache::default();
+        for n in 0..20 {
+            cache.put(key(n), set_of(10));
+        }
+        assert!(cache.get(&key(0)).is_none() && cache.get(&key(3)).is_none());
+        assert!(cache.get(&key(4)).is_some() && cache.get(&key(19)).is_some());
+        // Two large sets fit the bound; a third pushes the oldest out.
+        let cache = CallersCache::default();
+        cache.put(key(1), set_of(KEPT_PEOPLE / 2));
+        cache.put(key(2), set_of(KEPT_PEOPLE / 2));
+        assert!(cache.get(&key(1)).is_some());
+        cache.put(key(3), set_of(KEPT_PEOPLE / 2));
+        assert!(cache.get(&key(2)).is_none(), "the least recently read goes");
+        assert!(cache.get(&key(1)).is_some() && cache.get(&key(3)).is_some());
+        // A set larger than the bound is still kept while it is the newest.
+        cache.put(key(4), set_of(KEPT_PEOPLE + 1));
+        assert!(cache.get(&key(4)).is_some());
+        assert!(cache.get(&key(1)).is_none() && cache.get(&key(3)).is_none());
+    }
 }

@@ -20,6 +20,7 @@ use super::store::ChangeSetRow;
 use crate::backend::catalog::queries::utc;
 
 /// Display names of groups and APIs, for sentences people read.
+#[derive(Default)]
 pub struct Names {
     groups: HashMap<(String, String), String>,
     /// People bound directly (access requests), by source and object id.
