@@ -8,27 +8,10 @@ use gatehouse::{
 };
 use tracing_subscriber::EnvFilter;
 
-// Exports and syncs make and free millions of small strings across threads; mimalloc does that
-// at a fraction of glibc's cost (bench/audit_export.sh).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-// Transparent huge pages make every 2 MiB the allocator touches resident as a whole: on this
-// server's heap (tens of MiB, spread over its threads' pages) they doubled resident memory and
-// made it grow in 2 MiB steps with each kind of page first rendered, for no speed measured
-// (bench/scale.sh). Turned off for this process only, before its runtime starts.
-#[cfg(target_os = "linux")]
-fn without_huge_pages() {
-    // SAFETY: prctl with PR_SET_THP_DISABLE reads only its integer arguments and changes only
-    // how this process's memory is paged; a refusal (an old kernel) changes nothing.
-    let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-}
-
-#[cfg(not(target_os = "linux"))]
-fn without_huge_pages() {}
+mod memory;
 
 fn main() {
-    without_huge_pages();
+    memory::settle();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -471,19 +454,4 @@ async fn pusher(cli: &Cli) -> anyhow::Result<push::Pusher> {
             .await
             .with_graph(graph),
     )
-}
-
-#[cfg(all(test, target_os = "linux"))]
-mod tests {
-    #[test]
-    fn huge_pages_are_off_for_the_process() {
-        super::without_huge_pages();
-        let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        assert!(
-            status
-                .lines()
-                .any(|l| l.split_whitespace().eq(["THP_enabled:", "0"])),
-            "{status}"
-        );
-    }
 }
