@@ -75,6 +75,27 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         let size = page(&admin, path, marker).await;
         assert!(size < 200 * 1024, "{path}: {size} bytes of HTML");
     }
+    // An API's page names a method's first callers in order and counts the others.
+    let api = admin.get("/apis/bench00007").await.text().await.unwrap();
+    let lines: Vec<&str> = api
+        .split("data-testid=\"callers\"")
+        .skip(1)
+        .filter_map(|s| s.split('>').nth(1)?.split('<').next())
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("; and "))
+        .unwrap_or_else(|| panic!("a method with more callers than shown: {lines:?}"));
+    let (shown, more) = line
+        .strip_prefix("callable by ")
+        .and_then(|s| s.split_once("; and "))
+        .unwrap_or_else(|| panic!("callers named and counted: {line}"));
+    let shown: Vec<&str> = shown.split("; ").collect();
+    assert_eq!(shown.len(), 10, "{line}");
+    assert!(shown.iter().all(|c| c.contains(" via ")), "{line}");
+    assert!(shown.windows(2).all(|w| w[0] < w[1]), "in order: {line}");
+    let more: usize = more.split(' ').next().unwrap().parse().expect(line);
+    assert!(more > 0, "{line}");
     // The matrix has rows only for groups that may call the API, a page of them.
     let html = admin
         .get("/apis/bench00007/matrix")

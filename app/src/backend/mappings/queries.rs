@@ -321,28 +321,34 @@ pub async fn fill_callers(
         .iter()
         .flat_map(|g| snapshot.groups_of(&g.role))
         .collect();
-    let names = Names::load_cached(pool, &state.directory_cache, groups).await?;
+    let names = Names::load_cached(pool, &state.directory_cache, groups.iter().copied()).await?;
+    // Each group's name once. A method's callers are hundreds of (group, role, stage) and only
+    // CALLERS_SHOWN are shown: those alone are formatted (16 pages at once formatted them all,
+    // megabytes held for nothing; bench/scale.sh).
+    let named: std::collections::HashMap<&GroupRef, String> =
+        groups.into_iter().map(|g| (g, names.group(g))).collect();
+    let named = &named;
     for resource in &mut detail.resources {
         for method in &mut resource.methods {
-            let mut callers: Vec<String> = grants
+            let mut callers: Vec<(&str, &str, &str)> = grants
                 .iter()
                 .filter(|g| g.path.covers(&resource.path) && g.method.covers(&method.http_method))
                 .flat_map(|g| {
-                    snapshot.groups_of(&g.role).iter().map(|group| {
-                        format!(
-                            "{} via {} ({})",
-                            names.group(group),
-                            g.role.name(),
-                            g.stage.as_str()
-                        )
-                    })
+                    let (role, stage) = (g.role.name(), g.stage.as_str());
+                    snapshot
+                        .groups_of(&g.role)
+                        .iter()
+                        .map(move |group| (named[group].as_str(), role, stage))
                 })
                 .collect();
-            callers.sort();
+            callers.sort_unstable();
             callers.dedup();
             method.callers_more = callers.len().saturating_sub(CALLERS_SHOWN);
-            callers.truncate(CALLERS_SHOWN);
-            method.callers = callers;
+            method.callers = callers
+                .iter()
+                .take(CALLERS_SHOWN)
+                .map(|(group, role, stage)| format!("{group} via {role} ({stage})"))
+                .collect();
         }
     }
     Ok(())
