@@ -4,6 +4,7 @@
 # 1,000,000 audit events (and the 2× variant), one page after another: one request, then 16
 # connections for 20 s beside /healthz; prints req/s, p50, p99, HTML size and RSS per page.
 # Usage: bash bench/scale.sh [seconds-per-page] [factors...]   (default: 20 1 2)
+# ROUNDS=2 asks every page twice on the same process (RSS per round: does anything grow with use?).
 # Then the History filters' query plans at that size: bash bench/plans.sh
 set -euo pipefail
 source "$(dirname "$0")/../end2end/stack/lib.sh"

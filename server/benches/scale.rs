@@ -172,46 +172,26 @@ fn hammer(
     (figures, tasks)
 }
 
-#[tokio::main]
-async fn main() {
-    let Ok(base) = std::env::var("GATEHOUSE_URL") else {
-        eprintln!("scale: GATEHOUSE_URL is not set; run bash bench/scale.sh");
-        return;
-    };
-    let seconds: u64 = env("SECONDS_EACH", "20").parse().unwrap();
-    let connections: usize = env("CONNECTIONS", "16").parse().unwrap();
-    let pid = env("SERVER_PID", "self");
-    let only = env("PAGES", "");
-    let client = signed_in(&base, "admin").await;
-    let health = Client::new();
-    println!(
-        "{connections} connections × {seconds} s per page, /healthz asked beside each; RSS at start {}",
-        rss_parts(&pid)
-    );
-    println!(
-        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>11} {:>7} {:>8}",
-        "page", "one (ms)", "req/s", "p50 ms", "p99 ms", "errors", "healthz p99", "KB", "RSS MiB"
-    );
-    let mut rss_seen = vec![rss_mib(&pid)];
-    // A first request of every page: what a process sets up once (its threads' allocator
-    // heaps, connections, per-page state) is then in place, and what grows after is the load's.
-    for &(label, path, marker) in PAGES {
-        if only.is_empty() || only.split(',').any(|p| p == label) {
-            let _ = fetch(&client, &format!("{base}{path}"), marker).await;
-        }
-    }
-    let warm = rss_mib(&pid);
-    println!("RSS after one request of each page: {}", rss_parts(&pid));
-    for &(label, path, marker) in PAGES {
-        if !only.is_empty() && !only.split(',').any(|p| p == label) {
-            continue;
-        }
-        let url = format!("{base}{path}");
+/// One benchmark run's settings, against one server.
+struct Run<'a> {
+    client: &'a Client,
+    health: &'a Client,
+    base: &'a str,
+    connections: usize,
+    seconds: u64,
+    pid: &'a str,
+}
+
+impl Run<'_> {
+    /// One page: the median of five single requests, then the load beside /healthz; prints its
+    /// line and answers the highest RSS seen during the load.
+    async fn load(&self, label: &str, path: &str, marker: &'static str) -> u64 {
+        let url = format!("{}{path}", self.base);
         let mut singles = Vec::new();
         let mut size = 0;
         for _ in 0..5 {
             let t = Instant::now();
-            match fetch(&client, &url, marker).await {
+            match fetch(self.client, &url, marker).await {
                 Ok(n) => size = n,
                 Err(e) => {
                     println!("{label}: {e}");
@@ -223,13 +203,14 @@ async fn main() {
         singles.sort_by(f64::total_cmp);
         let one = singles.get(singles.len() / 2).copied().unwrap_or(f64::NAN);
         let start = Instant::now();
-        let end = start + Duration::from_secs(seconds);
-        let (figures, tasks) = hammer(&client, url, marker, connections, end);
-        let (beside, beside_tasks) = hammer(&health, format!("{base}/healthz"), "ok", 1, end);
+        let end = start + Duration::from_secs(self.seconds);
+        let (figures, tasks) = hammer(self.client, url, marker, self.connections, end);
+        let health = format!("{}/healthz", self.base);
+        let (beside, beside_tasks) = hammer(self.health, health, "ok", 1, end);
         let mut peak = 0;
         while Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            peak = peak.max(rss_mib(&pid));
+            peak = peak.max(rss_mib(self.pid));
         }
         for t in tasks.into_iter().chain(beside_tasks) {
             let _ = t.await;
@@ -250,7 +231,77 @@ async fn main() {
         if let Some(e) = f.errors.first() {
             println!("  first error: {e}");
         }
-        rss_seen.push(peak);
+        peak
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let Ok(base) = std::env::var("GATEHOUSE_URL") else {
+        eprintln!("scale: GATEHOUSE_URL is not set; run bash bench/scale.sh");
+        return;
+    };
+    let seconds: u64 = env("SECONDS_EACH", "20").parse().unwrap();
+    let connections: usize = env("CONNECTIONS", "16").parse().unwrap();
+    let pid = env("SERVER_PID", "self");
+    let only = env("PAGES", "");
+    // Each round asks every page again on the same process: what a round leaves behind, the
+    // next would add to if anything grew with use.
+    let rounds: usize = env("ROUNDS", "1").parse().unwrap();
+    let fresh = rss_mib(&pid);
+    println!(
+        "{connections} connections × {seconds} s per page, /healthz asked beside each; RSS at start {}",
+        rss_parts(&pid)
+    );
+    let client = signed_in(&base, "admin").await;
+    let health = Client::new();
+    println!("RSS after signing in: {}", rss_parts(&pid));
+    let mut rss_seen = vec![fresh, rss_mib(&pid)];
+    let run = Run {
+        client: &client,
+        health: &health,
+        base: &base,
+        connections,
+        seconds,
+        pid: &pid,
+    };
+    // A first request of every page: what a process sets up once (its threads' allocator
+    // heaps, connections, per-page state) is then in place, and what grows after is the load's.
+    for &(label, path, marker) in PAGES {
+        if only.is_empty() || only.split(',').any(|p| p == label) {
+            let _ = fetch(&client, &format!("{base}{path}"), marker).await;
+        }
+    }
+    let warm = rss_mib(&pid);
+    println!("RSS after one request of each page: {}", rss_parts(&pid));
+    for round in 1..=rounds {
+        if rounds > 1 {
+            println!("round {round}");
+        }
+        println!(
+            "{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>11} {:>7} {:>8}",
+            "page",
+            "one (ms)",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "healthz p99",
+            "KB",
+            "RSS MiB"
+        );
+        let mut round_peak = 0;
+        for &(label, path, marker) in PAGES {
+            if !only.is_empty() && !only.split(',').any(|p| p == label) {
+                continue;
+            }
+            let peak = run.load(label, path, marker).await;
+            round_peak = round_peak.max(peak);
+            rss_seen.push(peak);
+        }
+        if rounds > 1 {
+            println!("round {round}: RSS at most {round_peak} MiB");
+        }
     }
     let (lo, hi) = (
         rss_seen.iter().min().copied().unwrap_or(0),
@@ -258,8 +309,8 @@ async fn main() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
-        "RSS: {lo}–{hi} MiB over the run ({:+.0}% from the lowest; {:+.0}% from {warm} MiB after \
-         one request of each page), {} idle after it",
+        "RSS: {lo}–{hi} MiB over the run from its start, before any request ({:+.0}% from the \
+         lowest; {:+.0}% from {warm} MiB after one request of each page), {} idle after it",
         (hi as f64 / lo.max(1) as f64 - 1.0) * 100.0,
         (hi as f64 / warm.max(1) as f64 - 1.0) * 100.0,
         rss_parts(&pid)
