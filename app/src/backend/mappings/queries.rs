@@ -323,8 +323,7 @@ pub async fn fill_callers(
         .collect();
     let names = Names::load_cached(pool, &state.directory_cache, groups.iter().copied()).await?;
     // Each group's name once. A method's callers are hundreds of (group, role, stage) and only
-    // CALLERS_SHOWN are shown: those alone are formatted (16 pages at once formatted them all,
-    // megabytes held for nothing; bench/scale.sh).
+    // CALLERS_SHOWN are shown: those alone are formatted.
     let named: std::collections::HashMap<&GroupRef, String> =
         groups.into_iter().map(|g| (g, names.group(g))).collect();
     let named = &named;
