@@ -324,8 +324,11 @@ pub async fn fill_callers(
     let names = Names::load_cached(pool, &state.directory_cache, groups.iter().copied()).await?;
     // Each group's name once. A method's callers are hundreds of (group, role, stage) and only
     // CALLERS_SHOWN are shown: those alone are formatted.
-    let named: std::collections::HashMap<&GroupRef, String> =
-        groups.into_iter().map(|g| (g, names.group(g))).collect();
+    // A group reaches the API through several grants: `groups` repeats it; named once.
+    let mut named: std::collections::HashMap<&GroupRef, String> = Default::default();
+    for g in groups {
+        named.entry(g).or_insert_with(|| names.group(g));
+    }
     let named = &named;
     for resource in &mut detail.resources {
         for method in &mut resource.methods {
