@@ -21,6 +21,9 @@ say "cargo clippy (server, all targets) -D warnings; SQL checked against the mig
 # The server's lint build also expands sqlx's query macros online, against a database made by
 # the migrations; what they learn must equal the committed .sqlx/ (the offline data).
 bash end2end/stack/sqlx-prepare.sh --check -- cargo clippy -p server -p gatehouse-authorizer --all-targets -- -D warnings
+# The profiling build (memory.rs: live heap bytes beside RSS) is not shipped but must not rot.
+say "cargo clippy (server, --features heap-stats) -D warnings"
+SQLX_OFFLINE=true cargo clippy -p server --bin gatehouse --features heap-stats -- -D warnings
 # Clippy checks the crate as `cargo check` does (types, borrows) before it lints: this is the
 # wasm check too.
 say "wasm check and lints: cargo clippy (app, hydrate, wasm32) -D warnings"

@@ -14,6 +14,7 @@ fn main() {
     memory::settle();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_park(memory::give_back_when_idle)
         .build()
         .expect("the async runtime starts")
         .block_on(serve_or_run());
