@@ -2,7 +2,8 @@
 # Every page at a mid-sized company's size (see `gatehouse seed-scale`): a release server on a
 # database of 5,000 groups, 50 APIs × 20 methods, 500 roles, 10,000 mappings, 100 change sets and
 # 1,000,000 audit events (and the 2× variant), one page after another: one request, then 16
-# connections for 20 s beside /healthz; prints req/s, p50, p99, HTML size and RSS per page.
+# connections for 20 s beside /healthz; prints req/s, p50, p99, HTML size and RSS per page
+# (and its anonymous part: heap and stacks, apart from the binary's pages).
 # Usage: bash bench/scale.sh [seconds-per-page] [factors...]   (default: 20 1 2)
 # ROUNDS=2 asks every page twice on the same process (RSS per round: does anything grow with use?).
 # Then the History filters' query plans at that size: bash bench/plans.sh

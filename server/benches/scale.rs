@@ -184,8 +184,8 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// One page: the median of five single requests, then the load beside /healthz; prints its
-    /// line and answers the highest RSS seen during the load.
-    async fn load(&self, label: &str, path: &str, marker: &'static str) -> u64 {
+    /// line and answers the highest RSS and anonymous MiB seen during the load.
+    async fn load(&self, label: &str, path: &str, marker: &'static str) -> (u64, u64) {
         let url = format!("{}{path}", self.base);
         let mut singles = Vec::new();
         let mut size = 0;
@@ -207,10 +207,11 @@ impl Run<'_> {
         let (figures, tasks) = hammer(self.client, url, marker, self.connections, end);
         let health = format!("{}/healthz", self.base);
         let (beside, beside_tasks) = hammer(self.health, health, "ok", 1, end);
-        let mut peak = 0;
+        let (mut peak, mut anon) = (0, 0);
         while Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(250)).await;
             peak = peak.max(rss_mib(self.pid));
+            anon = anon.max(status_mib(self.pid, "RssAnon"));
         }
         for t in tasks.into_iter().chain(beside_tasks) {
             let _ = t.await;
@@ -220,18 +221,19 @@ impl Run<'_> {
         let mut h = beside.lock().unwrap();
         let rate = f.latencies.len() as f64 / took;
         println!(
-            "{label:<24} {one:>9.1} {rate:>9.0} {:>9.1} {:>9.1} {:>8} {:>11.1} {:>7} {:>8}",
+            "{label:<24} {one:>9.1} {rate:>9.0} {:>9.1} {:>9.1} {:>8} {:>11.1} {:>7} {:>8} {:>5}",
             f.quantile(0.5),
             f.quantile(0.99),
             f.errors.len(),
             h.quantile(0.99),
             size / 1024,
-            peak
+            peak,
+            anon
         );
         if let Some(e) = f.errors.first() {
             println!("  first error: {e}");
         }
-        peak
+        (peak, anon)
     }
 }
 
@@ -248,7 +250,7 @@ async fn main() {
     // Each round asks every page again on the same process: what a round leaves behind, the
     // next would add to if anything grew with use.
     let rounds: usize = env("ROUNDS", "1").parse().unwrap();
-    let fresh = rss_mib(&pid);
+    let (fresh, fresh_anon) = (rss_mib(&pid), status_mib(&pid, "RssAnon"));
     println!(
         "{connections} connections × {seconds} s per page, /healthz asked beside each; RSS at start {}",
         rss_parts(&pid)
@@ -257,6 +259,10 @@ async fn main() {
     let health = Client::new();
     println!("RSS after signing in: {}", rss_parts(&pid));
     let mut rss_seen = vec![fresh, rss_mib(&pid)];
+    // The process's own memory (heap, stacks), apart from the binary's pages: how many of those
+    // a fresh process has mapped depends on what the page cache holds (52–62 MiB seen at start
+    // for one binary), so growth is read best here.
+    let mut anon_seen = vec![fresh_anon, status_mib(&pid, "RssAnon")];
     let run = Run {
         client: &client,
         health: &health,
@@ -272,14 +278,14 @@ async fn main() {
             let _ = fetch(&client, &format!("{base}{path}"), marker).await;
         }
     }
-    let warm = rss_mib(&pid);
+    let (warm, warm_anon) = (rss_mib(&pid), status_mib(&pid, "RssAnon"));
     println!("RSS after one request of each page: {}", rss_parts(&pid));
     for round in 1..=rounds {
         if rounds > 1 {
             println!("round {round}");
         }
         println!(
-            "{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>11} {:>7} {:>8}",
+            "{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>11} {:>7} {:>8} {:>5}",
             "page",
             "one (ms)",
             "req/s",
@@ -288,16 +294,18 @@ async fn main() {
             "errors",
             "healthz p99",
             "KB",
-            "RSS MiB"
+            "RSS MiB",
+            "anon"
         );
         let mut round_peak = 0;
         for &(label, path, marker) in PAGES {
             if !only.is_empty() && !only.split(',').any(|p| p == label) {
                 continue;
             }
-            let peak = run.load(label, path, marker).await;
+            let (peak, anon) = run.load(label, path, marker).await;
             round_peak = round_peak.max(peak);
             rss_seen.push(peak);
+            anon_seen.push(anon);
         }
         if rounds > 1 {
             println!("round {round}: RSS at most {round_peak} MiB");
@@ -314,5 +322,12 @@ async fn main() {
         (hi as f64 / lo.max(1) as f64 - 1.0) * 100.0,
         (hi as f64 / warm.max(1) as f64 - 1.0) * 100.0,
         rss_parts(&pid)
+    );
+    let anon_hi = anon_seen.iter().max().copied().unwrap_or(0);
+    println!(
+        "Anonymous (heap, stacks): {}–{anon_hi} MiB over the run, {warm_anon} MiB after one \
+         request of each page ({:+.0}% from it)",
+        anon_seen.iter().min().copied().unwrap_or(0),
+        (anon_hi as f64 / warm_anon.max(1) as f64 - 1.0) * 100.0
     );
 }
