@@ -281,24 +281,34 @@ pub async fn explain(
         route.method.as_str(),
         route.path.as_str(),
     );
-    let known: Option<String> = sqlx::query_scalar(
+    let Some(name): Option<String> = sqlx::query_scalar(
         "SELECT display_name FROM directory_people
          WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
     )
     .bind(source)
     .bind(oid)
     .fetch_optional(pool)
-    .await?;
-    if known.is_none() {
+    .await?
+    else {
         return Ok(None);
-    }
+    };
     let reached = with_self(
         super::memberships::groups_of(pool, source, oid, None).await?,
         source,
         oid,
     );
     let method = resolve_method(pool, api_id, verb, path).await?;
-    let names = Names::load(pool, reached.keys()).await?;
+    // The chain names the person's groups and the person (read above): one query, not
+    // `Names::load`'s three (it reads every API's name too).
+    let wanted: Vec<(String, String)> = reached
+        .keys()
+        .filter(|g| !g.is_person())
+        .map(|g| (g.source.clone(), g.object_id.clone()))
+        .collect();
+    let names = Names::known(
+        crate::backend::directory::cache::group_names(pool, &wanted).await?,
+        [((source.to_string(), oid.to_string()), name)].into(),
+    );
     Ok(Some(crate::domain::explain::explain(
         &reached,
         desired,

@@ -77,6 +77,19 @@ impl Names {
         })
     }
 
+    /// Names already read: `groups` by (source, object id), and `people` likewise; no API names
+    /// (for views that name groups only).
+    pub fn known(
+        groups: HashMap<(String, String), String>,
+        people: HashMap<(String, String), String>,
+    ) -> Names {
+        Names {
+            groups,
+            people,
+            apis: HashMap::new(),
+        }
+    }
+
     /// A group's name, or a person's followed by "(person)": a binding to one person is an
     /// access request's, and reads differently from a group's.
     pub fn group(&self, g: &GroupRef) -> String {
