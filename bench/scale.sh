@@ -5,6 +5,7 @@
 # connections for 20 s beside /healthz; prints req/s, p50, p99, HTML size and RSS per page
 # (and its anonymous part: heap and stacks, apart from the binary's pages).
 # Usage: bash bench/scale.sh [seconds-per-page] [factors...]   (default: 20 1 2)
+# PAGES='Home;/roles' asks only those pages (labels as printed, `;`-separated).
 # ROUNDS=2 asks every page twice on the same process (RSS per round: does anything grow with use?).
 # Then the History filters' query plans at that size: bash bench/plans.sh
 set -euo pipefail

@@ -237,6 +237,12 @@ impl Run<'_> {
     }
 }
 
+/// Whether PAGES (labels as printed, `;`-separated: labels hold commas) asks for `label`; an
+/// empty PAGES asks for every page.
+fn chosen(only: &str, label: &str) -> bool {
+    only.is_empty() || only.split(';').any(|p| p == label)
+}
+
 #[tokio::main]
 async fn main() {
     let Ok(base) = std::env::var("GATEHOUSE_URL") else {
@@ -274,7 +280,7 @@ async fn main() {
     // A first request of every page: what a process sets up once (its threads' allocator
     // heaps, connections, per-page state) is then in place, and what grows after is the load's.
     for &(label, path, marker) in PAGES {
-        if only.is_empty() || only.split(',').any(|p| p == label) {
+        if chosen(&only, label) {
             let _ = fetch(&client, &format!("{base}{path}"), marker).await;
         }
     }
@@ -299,7 +305,7 @@ async fn main() {
         );
         let mut round_peak = 0;
         for &(label, path, marker) in PAGES {
-            if !only.is_empty() && !only.split(',').any(|p| p == label) {
+            if !chosen(&only, label) {
                 continue;
             }
             let (peak, anon) = run.load(label, path, marker).await;

@@ -322,9 +322,9 @@ pub async fn fill_callers(
         .flat_map(|g| snapshot.groups_of(&g.role))
         .collect();
     let names = Names::load_cached(pool, &state.directory_cache, groups.iter().copied()).await?;
-    // Each group's name once. A method's callers are hundreds of (group, role, stage) and only
-    // CALLERS_SHOWN are shown: those alone are formatted.
-    // A group reaches the API through several grants: `groups` repeats it; named once.
+    // Each group's name once (`groups` repeats a group reaching the API through several grants).
+    // A method's callers are hundreds of (group, role, stage); only the CALLERS_SHOWN shown are
+    // formatted.
     let mut named: std::collections::HashMap<&GroupRef, String> = Default::default();
     for g in groups {
         named.entry(g).or_insert_with(|| names.group(g));
