@@ -17,6 +17,7 @@ mod aws_policy;
 mod campaigns;
 mod catalog;
 mod change_sets;
+mod db_pool;
 mod directory_graph;
 mod directory_ldap;
 mod enforcement;

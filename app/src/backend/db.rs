@@ -17,13 +17,35 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     connect_url(&settings.url, "DATABASE_URL").await
 }
 
+/// A pooled connection idle at least this long is pinged before it is handed out.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 async fn connect_url(url: &Secret, name: &str) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
+    pool_options(PING_IF_IDLE_FOR)
         .connect(url.expose())
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to the database ({name}): {e}"))
+}
+
+/// The pool's settings: 16 connections, 10 s to wait for one, and a connection idle for
+/// `ping_if_idle_for` pinged before it is handed out.
+pub fn pool_options(ping_if_idle_for: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out: a round trip before every query, a tenth
+        // of a busy list page's CPU (bench/scale.sh). One in steady use is known to work; one
+        // idle for a while may have been cut (a restart, a proxy's timeout): it is asked first,
+        // and dropped for another if it does not answer.
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= ping_if_idle_for {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// The runtime pool, with the schema brought up to date first when the owner's URL is given,
