@@ -139,18 +139,14 @@ pub async fn explain_access(
     let route = crate::backend::tryit::check(&route)?;
     let state = app_state()?;
     let snapshot = state.desired.current(&state.pool).await?;
-    let e = crate::backend::person_access::explain(
-        &state.pool,
-        &snapshot.state,
-        (&source, &oid),
-        &route,
-    )
-    .await?
-    .ok_or_else(|| {
-        AppError::not_found(format!(
-            "There is no person {oid} in the {source} directory."
-        ))
-    })?;
+    let e =
+        crate::backend::person_access::explain(&state.pool, &*snapshot, (&source, &oid), &route)
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(format!(
+                    "There is no person {oid} in the {source} directory."
+                ))
+            })?;
     Ok(ExplainView {
         allowed: e.allowed,
         decided_by: e.decided_by,

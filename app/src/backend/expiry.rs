@@ -247,7 +247,7 @@ async fn to_push(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
 /// Time-bound access in force (applied, no revocation yet) that ends before `until`, soonest
 /// first, at most `limit`: (change set, title, end). Home's list and the revocations' queue.
 pub async fn ending_before(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     until: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<Vec<(i64, String, OffsetDateTime)>> {
@@ -259,7 +259,7 @@ pub async fn ending_before(
         until,
         limit
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.title, r.ends)).collect())
 }

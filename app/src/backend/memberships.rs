@@ -63,40 +63,44 @@ pub async fn nesting_below(
 }
 
 /// The groups a directory person is in (or was, just before `at`), directly or through
-/// nesting, each with its path: one query for the direct groups, one recursive query for every
-/// nesting edge above them.
+/// nesting, each with its path: one recursive query answers the direct groups (rows without a
+/// child) and every nesting edge above them.
 pub async fn groups_of(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     source: &str,
     oid: &str,
     at: Option<&str>,
 ) -> sqlx::Result<BTreeMap<GroupRef, GroupPath>> {
     let edges = edges(at.is_some());
-    let direct: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT group_id FROM {edges} m
-         WHERE source = $2 AND member_id = $3 AND member_kind = 'person' ORDER BY 1"
-    ))
-    .bind(at)
-    .bind(source)
-    .bind(oid)
-    .fetch_all(pool)
-    .await?;
-    // Every nesting edge above the person's groups, walked up in one query.
-    let edges: Vec<(String, String)> = sqlx::query_as(&format!(
-        "WITH RECURSIVE up(group_id) AS (
+    let rows: Vec<(Option<String>, String)> = sqlx::query_as(&format!(
+        "WITH RECURSIVE direct AS (
              SELECT group_id FROM {edges} m
-             WHERE source = $2 AND member_id = $3 AND member_kind = 'person'
+             WHERE source = $2 AND member_id = $3 AND member_kind = 'person'),
+         up(group_id) AS (
+             SELECT group_id FROM direct
              UNION
              SELECT m.group_id FROM {edges} m JOIN up ON m.member_id = up.group_id
              WHERE m.source = $2 AND m.member_kind = 'group')
+         SELECT NULL::text, group_id FROM direct
+         UNION ALL
          SELECT m.member_id, m.group_id FROM {edges} m
          WHERE m.source = $2 AND m.member_kind = 'group' AND m.member_id IN (SELECT group_id FROM up)"
     ))
     .bind(at)
     .bind(source)
     .bind(oid)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
+    let (mut direct, mut edges) = (Vec::new(), Vec::new());
+    for (child, parent) in rows {
+        match child {
+            None => direct.push(parent),
+            Some(child) => edges.push((child, parent)),
+        }
+    }
+    // Paths are chosen in a stable order: by group id.
+    direct.sort();
+    edges.sort();
     let group = |id: &str| GroupRef::group(source, id);
     let mut parents: BTreeMap<GroupRef, Vec<GroupRef>> = BTreeMap::new();
     for (child, parent) in &edges {

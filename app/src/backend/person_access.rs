@@ -43,7 +43,10 @@ pub async fn search(pool: &PgPool, q: &str) -> sqlx::Result<Vec<PersonHit>> {
 }
 
 /// The catalogued methods of `apis`, with their authorization types.
-async fn methods_of(pool: &PgPool, apis: &BTreeSet<String>) -> sqlx::Result<Vec<CatalogMethod>> {
+async fn methods_of(
+    db: impl sqlx::PgExecutor<'_>,
+    apis: &BTreeSet<String>,
+) -> sqlx::Result<Vec<CatalogMethod>> {
     let ids: Vec<&str> = apis.iter().map(String::as_str).collect();
     let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
         "SELECT a.target, a.api_id, r.path, m.http_method, m.authorization_type
@@ -53,7 +56,7 @@ async fn methods_of(pool: &PgPool, apis: &BTreeSet<String>) -> sqlx::Result<Vec<
          WHERE a.gone_at IS NULL AND a.api_id = ANY($1)",
     )
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
@@ -105,15 +108,7 @@ pub async fn person(
         }
         None => {
             let snapshot = app.desired.current(&app.pool).await?;
-            person_with(
-                &app.pool,
-                &snapshot.state,
-                &app.settings.aws,
-                source,
-                oid,
-                None,
-            )
-            .await?
+            person_with(&app.pool, &*snapshot, &app.settings.aws, source, oid, None).await?
         }
     })
 }
@@ -121,12 +116,16 @@ pub async fn person(
 /// As [`person`], with the approved state (as of `at`, if given) and the AWS settings given.
 pub async fn person_with(
     pool: &PgPool,
-    desired: &crate::domain::desired::DesiredState,
+    desired: &impl crate::domain::effective::Approved,
     aws: &crate::backend::config::AwsSettings,
     source: &str,
     oid: &str,
     at: Option<&str>,
 ) -> sqlx::Result<Option<PersonView>> {
+    // The person, their groups and their APIs' methods on one connection (each query on a
+    // connection of its own costs a round trip more: sqlx pings a connection given back), given
+    // back before the names are read from the pool.
+    let mut conn = pool.acquire().await?;
     // As of a past moment, people the directory has deleted since still count.
     let found: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT display_name, user_principal_name FROM directory_people
@@ -135,23 +134,24 @@ pub async fn person_with(
     .bind(source)
     .bind(oid)
     .bind(at.is_some())
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some((name, username)) = found else {
         return Ok(None);
     };
     let reached = with_self(
-        super::memberships::groups_of(pool, source, oid, at).await?,
+        super::memberships::groups_of(&mut *conn, source, oid, at).await?,
         source,
         oid,
     );
     let roles = person_roles(&reached, desired);
     let apis: BTreeSet<String> = roles
         .iter()
-        .flat_map(|(r, _)| desired.grants_of(r))
+        .flat_map(|(r, _)| desired.grants_of_role(r))
         .map(|g| g.api.api_id.as_str().to_string())
         .collect();
-    let methods = methods_of(pool, &apis).await?;
+    let methods = methods_of(&mut *conn, &apis).await?;
+    drop(conn);
     let routes = person_routes(&reached, desired, &methods);
     let names = Names::load(pool, reached.keys()).await?;
     let path_names =
@@ -237,12 +237,12 @@ pub async fn person_with(
 /// Which catalogued method of `api_id` a request `verb path` goes to: the route template API
 /// Gateway would pick for the path (literal segments before parameters), then the verb or `ANY`.
 pub async fn resolve_method(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     api_id: &str,
     verb: &str,
     path: &str,
 ) -> sqlx::Result<Option<CatalogMethod>> {
-    let methods = methods_of(pool, &BTreeSet::from([api_id.to_string()])).await?;
+    let methods = methods_of(db, &BTreeSet::from([api_id.to_string()])).await?;
     let paths: Vec<&str> = {
         let mut p: Vec<&str> = methods.iter().map(|m| m.path.as_str()).collect();
         p.sort();
@@ -271,7 +271,7 @@ pub async fn resolve_method(
 /// "Can this person call the route, and why?" (`None`: no such person.)
 pub async fn explain(
     pool: &PgPool,
-    desired: &crate::domain::desired::DesiredState,
+    desired: &impl crate::domain::effective::Approved,
     (source, oid): (&str, &str),
     route: &crate::tryit::TryRoute,
 ) -> sqlx::Result<Option<crate::domain::explain::Explanation>> {
@@ -281,23 +281,25 @@ pub async fn explain(
         route.method.as_str(),
         route.path.as_str(),
     );
+    // Every read on one connection (see `person_with`).
+    let mut conn = pool.acquire().await?;
     let Some(name): Option<String> = sqlx::query_scalar(
         "SELECT display_name FROM directory_people
          WHERE source = $1 AND object_id = $2 AND deleted_at IS NULL",
     )
     .bind(source)
     .bind(oid)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?
     else {
         return Ok(None);
     };
     let reached = with_self(
-        super::memberships::groups_of(pool, source, oid, None).await?,
+        super::memberships::groups_of(&mut *conn, source, oid, None).await?,
         source,
         oid,
     );
-    let method = resolve_method(pool, api_id, verb, path).await?;
+    let method = resolve_method(&mut *conn, api_id, verb, path).await?;
     // The chain names the person's groups and the person (read above): one query, not
     // `Names::load`'s three (it reads every API's name too).
     let wanted: Vec<(String, String)> = reached
@@ -306,7 +308,7 @@ pub async fn explain(
         .map(|g| (g.source.clone(), g.object_id.clone()))
         .collect();
     let names = Names::known(
-        crate::backend::directory::cache::group_names(pool, &wanted).await?,
+        crate::backend::directory::cache::group_names(&mut *conn, &wanted).await?,
         [((source.to_string(), oid.to_string()), name)].into(),
     );
     Ok(Some(crate::domain::explain::explain(

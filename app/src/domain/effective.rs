@@ -8,9 +8,32 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     desired::DesiredState,
-    grant::{ApiRef, GroupRef},
+    grant::{ApiRef, Grant, GroupRef},
     names::RoleArn,
 };
+
+/// What a person's access asks of the approved state: the roles bound to a group and the
+/// grants of a role. The state itself answers by scanning it; the server's snapshot of it
+/// (`backend::mappings::cache::Snapshot`) from its indexes, so a person's page costs what
+/// their groups and roles hold, not the 10,000 bindings and grants of the whole state.
+pub trait Approved {
+    fn roles_of_group(&self, group: &GroupRef) -> Vec<&RoleArn>;
+    fn grants_of_role(&self, role: &RoleArn) -> Vec<&Grant>;
+}
+
+impl Approved for DesiredState {
+    fn roles_of_group(&self, group: &GroupRef) -> Vec<&RoleArn> {
+        self.bindings
+            .iter()
+            .filter(|b| &b.group == group)
+            .map(|b| &b.role)
+            .collect()
+    }
+
+    fn grants_of_role(&self, role: &RoleArn) -> Vec<&Grant> {
+        self.grants_of(role)
+    }
+}
 
 /// How a person reaches a group: the groups from one they are directly in up to it.
 pub type GroupPath = Vec<GroupRef>;
@@ -95,34 +118,32 @@ pub struct PersonRoute {
 /// cover, one row per (method, stage, role, group) that allows it, sorted for reading.
 pub fn person_routes(
     groups: &BTreeMap<GroupRef, GroupPath>,
-    desired: &DesiredState,
+    approved: &impl Approved,
     methods: &[CatalogMethod],
 ) -> Vec<PersonRoute> {
     let mut out = BTreeSet::new();
-    for b in desired
-        .bindings
-        .iter()
-        .filter(|b| groups.contains_key(&b.group))
-    {
-        for g in desired.grants_of(&b.role) {
-            for m in methods.iter().filter(|m| {
-                m.api == g.api && g.path.covers(&m.path) && g.method.covers(&m.http_method)
-            }) {
-                out.insert(Row(PersonRoute {
-                    api: m.api.clone(),
-                    stage: g.stage.as_str().to_string(),
-                    http_method: m.http_method.clone(),
-                    path: m.path.clone(),
-                    authorization_type: m.authorization_type.clone(),
-                    groups: groups[&b.group].clone(),
-                    role: b.role.clone(),
-                    grant: format!(
-                        "{} {} on {}",
-                        g.method.as_str(),
-                        g.path.as_str(),
-                        g.stage.as_str()
-                    ),
-                }));
+    for (group, path) in groups {
+        for role in approved.roles_of_group(group) {
+            for g in approved.grants_of_role(role) {
+                for m in methods.iter().filter(|m| {
+                    m.api == g.api && g.path.covers(&m.path) && g.method.covers(&m.http_method)
+                }) {
+                    out.insert(Row(PersonRoute {
+                        api: m.api.clone(),
+                        stage: g.stage.as_str().to_string(),
+                        http_method: m.http_method.clone(),
+                        path: m.path.clone(),
+                        authorization_type: m.authorization_type.clone(),
+                        groups: path.clone(),
+                        role: role.clone(),
+                        grant: format!(
+                            "{} {} on {}",
+                            g.method.as_str(),
+                            g.path.as_str(),
+                            g.stage.as_str()
+                        ),
+                    }));
+                }
             }
         }
     }
@@ -163,14 +184,15 @@ impl Ord for Row {
 /// The roles `groups` are bound to, each with the group that brings it (the nearest).
 pub fn person_roles(
     groups: &BTreeMap<GroupRef, GroupPath>,
-    desired: &DesiredState,
+    approved: &impl Approved,
 ) -> Vec<(RoleArn, GroupPath)> {
     let mut roles: BTreeMap<RoleArn, GroupPath> = BTreeMap::new();
-    for b in desired.bindings.iter() {
-        if let Some(path) = groups.get(&b.group) {
-            let keep = roles.get(&b.role).is_none_or(|p| p.len() > path.len());
+    // Groups in order, so a role reached by two paths of one length keeps the first group's.
+    for (group, path) in groups {
+        for role in approved.roles_of_group(group) {
+            let keep = roles.get(role).is_none_or(|p| p.len() > path.len());
             if keep {
-                roles.insert(b.role.clone(), path.clone());
+                roles.insert(role.clone(), path.clone());
             }
         }
     }

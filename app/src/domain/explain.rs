@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    desired::DesiredState,
-    effective::{person_roles, person_routes, CatalogMethod, GroupPath},
+    effective::{person_roles, person_routes, Approved, CatalogMethod, GroupPath},
     grant::GroupRef,
 };
 
@@ -34,7 +33,7 @@ fn no(decided_by: String) -> Explanation {
 /// group's name.
 pub fn explain(
     groups: &BTreeMap<GroupRef, GroupPath>,
-    desired: &DesiredState,
+    approved: &impl Approved,
     method: Option<&CatalogMethod>,
     verb: &str,
     stage: &str,
@@ -63,7 +62,7 @@ pub fn explain(
             ))
         }
     }
-    let covering: Vec<_> = person_routes(groups, desired, std::slice::from_ref(method))
+    let covering: Vec<_> = person_routes(groups, approved, std::slice::from_ref(method))
         .into_iter()
         .filter(|r| r.stage == "*" || r.stage == stage)
         .collect();
@@ -83,7 +82,7 @@ pub fn explain(
     // `groups` may hold the person themselves (their own bindings, access requests'): the
     // counts people read are of groups only.
     let group_count = groups.keys().filter(|g| !g.is_person()).count();
-    let roles = person_roles(groups, desired);
+    let roles = person_roles(groups, approved);
     if roles.is_empty() {
         if group_count == 0 {
             return no("they are in no group (as of the last directory sync)".into());
@@ -105,6 +104,7 @@ pub fn explain(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::desired::DesiredState;
     use crate::domain::{
         desired::ChangeItem,
         effective::reachable_groups,

@@ -144,7 +144,7 @@ pub async fn explain(
     let snapshot = state.desired.current(&state.pool).await?;
     let e = app::backend::person_access::explain(
         &state.pool,
-        &snapshot.state,
+        &*snapshot,
         (&who.source, &who.oid),
         &route,
     )

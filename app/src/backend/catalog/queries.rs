@@ -286,9 +286,9 @@ const RUN_SELECT: &str =
             details
      FROM sync_runs";
 
-pub async fn sync_runs(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<SyncRun>> {
+pub async fn sync_runs(db: impl sqlx::PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<SyncRun>> {
     let rows: Vec<RunRow> = sqlx::query_as(&format!("{RUN_SELECT} ORDER BY id DESC LIMIT {limit}"))
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(run).collect())
 }

@@ -21,7 +21,7 @@ pub async fn generation(pool: &PgPool) -> sqlx::Result<i64> {
 
 /// The stored directory's names of `wanted` groups (by source and object id).
 pub async fn group_names(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     wanted: &[GroupKey],
 ) -> sqlx::Result<HashMap<GroupKey, String>> {
     if wanted.is_empty() {
@@ -36,7 +36,7 @@ pub async fn group_names(
     )
     .bind(&sources)
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()

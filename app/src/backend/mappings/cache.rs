@@ -14,6 +14,7 @@ use sqlx::PgPool;
 
 use crate::domain::{
     desired::DesiredState,
+    effective::Approved,
     grant::{Grant, GroupRef},
     names::RoleArn,
 };
@@ -99,6 +100,17 @@ impl Snapshot {
     }
 }
 
+/// A person's access read from the indexes (see [`Approved`]).
+impl Approved for Snapshot {
+    fn roles_of_group(&self, group: &GroupRef) -> Vec<&RoleArn> {
+        self.roles_of(group).iter().collect()
+    }
+
+    fn grants_of_role(&self, role: &RoleArn) -> Vec<&Grant> {
+        self.grants_of(role).iter().collect()
+    }
+}
+
 /// The newest snapshot read; requests share it while the version stands.
 #[derive(Default)]
 pub struct DesiredCache {
@@ -178,5 +190,56 @@ mod tests {
         assert_eq!(s.groups_of(&role("Reader")), &[group("a"), group("b")]);
         assert!(s.roles_of(&group("c")).is_empty());
         assert!(s.grants_of(&role("Reader")).is_empty());
+    }
+    #[test]
+    fn a_persons_roles_and_routes_from_the_indexes_are_those_the_state_gives() {
+        use crate::domain::{
+            desired::ChangeItem,
+            effective::{person_roles, person_routes, reachable_groups, CatalogMethod},
+            fixtures,
+        };
+        let mut items = Vec::new();
+        for (g, r) in [
+            ("a", "r0"),
+            ("a", "r1"),
+            ("b", "r1"),
+            ("c", "r2"),
+            ("d", "r0"),
+        ] {
+            items.push(ChangeItem::AddBinding(Binding {
+                group: fixtures::group(g),
+                role: fixtures::role(r),
+            }));
+        }
+        for (r, verb, path) in [
+            ("r0", "GET", "/x"),
+            ("r1", "*", "/x/{id}"),
+            ("r1", "POST", "/y"),
+            ("r2", "GET", "/*"),
+        ] {
+            items.push(ChangeItem::AddGrant(fixtures::grant(r, verb, path, "prod")));
+        }
+        let state = DesiredState::default().apply(&items).unwrap();
+        let api = fixtures::grant("r0", "GET", "/", "prod").api;
+        let methods: Vec<CatalogMethod> = ["/x", "/x/{id}", "/y", "/z"]
+            .iter()
+            .flat_map(|p| ["GET", "POST"].map(|v| (p, v)))
+            .map(|(path, verb)| CatalogMethod {
+                api: api.clone(),
+                path: path.to_string(),
+                http_method: verb.into(),
+                authorization_type: "AWS_IAM".into(),
+            })
+            .collect();
+        // In a and b directly, and in c through a; not in d.
+        let parents = [(fixtures::group("a"), vec![fixtures::group("c")])].into();
+        let reached = reachable_groups(&[fixtures::group("a"), fixtures::group("b")], &parents);
+        let snapshot = Snapshot::new(1, state.clone());
+        let roles = person_roles(&reached, &snapshot);
+        assert_eq!(roles.len(), 3, "{roles:?}");
+        assert_eq!(roles, person_roles(&reached, &state));
+        let routes = person_routes(&reached, &snapshot, &methods);
+        assert_eq!(routes.len(), 11, "{routes:#?}");
+        assert_eq!(routes, person_routes(&reached, &state, &methods));
     }
 }

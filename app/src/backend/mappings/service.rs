@@ -661,7 +661,10 @@ pub async fn mappings(
 pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppError> {
     let pool = &state.pool;
     let viewer = caller().map(|v| v.oid);
-    let open = store::listed(pool, &[State::Draft, State::Submitted], 200).await?;
+    // The single-query reads on one connection (sqlx pings a connection given back: a round
+    // trip each), given back before the campaigns are read from the pool.
+    let mut conn = pool.acquire().await?;
+    let open = store::listed(&mut *conn, &[State::Draft, State::Submitted], 200).await?;
     let mine = open
         .iter()
         .filter(|cs| Some(cs.author_oid) == viewer)
@@ -669,7 +672,6 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
         .collect();
     let mut to_review = Vec::new();
     if reviewer {
-        let mut conn = pool.acquire().await?;
         for cs in open
             .iter()
             .filter(|cs| cs.state == State::Submitted && Some(cs.author_oid) != viewer)
@@ -680,7 +682,7 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
             to_review.push(summary);
         }
     }
-    let runs = crate::backend::catalog::queries::sync_runs(pool, 50).await?;
+    let runs = crate::backend::catalog::queries::sync_runs(&mut *conn, 50).await?;
     let mut last_syncs: Vec<crate::catalog::types::SyncRun> = Vec::new();
     for run in runs {
         if !last_syncs.iter().any(|r| r.catalog == run.catalog) {
@@ -688,7 +690,7 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
         }
     }
     let pushes = store::listed(
-        pool,
+        &mut *conn,
         &[State::Approved, State::Pushing, State::PushFailed],
         20,
     )
@@ -696,19 +698,21 @@ pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppEr
     .into_iter()
     .map(|cs| cs.summary)
     .collect();
-    let drift = crate::backend::push::drift::latest_glance(pool).await?.map(
-        |(checked_at, differences, error)| DriftGlance {
+    let drift = crate::backend::push::drift::latest_glance(&mut *conn)
+        .await?
+        .map(|(checked_at, differences, error)| DriftGlance {
             checked_at: crate::backend::catalog::queries::utc(checked_at),
             differences,
             error,
-        },
-    );
+        });
     let now = crate::backend::clock::now();
-    let ending = crate::backend::expiry::ending_before(pool, now + time::Duration::days(7), 50)
-        .await?
-        .into_iter()
-        .map(|(id, title, at)| (id, title, crate::domain::expiry::show(at)))
-        .collect();
+    let ending =
+        crate::backend::expiry::ending_before(&mut *conn, now + time::Duration::days(7), 50)
+            .await?
+            .into_iter()
+            .map(|(id, title, at)| (id, title, crate::domain::expiry::show(at)))
+            .collect();
+    drop(conn);
     let campaigns = match caller() {
         Some(who) => {
             crate::backend::campaigns::view::waiting_on(pool, &who.actor(), &who.current_user())

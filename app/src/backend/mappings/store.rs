@@ -171,10 +171,14 @@ pub struct Listed {
 }
 
 /// The newest `limit` change sets in `states` (every state when empty), for lists.
-pub async fn listed(pool: &PgPool, states: &[State], limit: i64) -> sqlx::Result<Vec<Listed>> {
+pub async fn listed(
+    db: impl sqlx::PgExecutor<'_>,
+    states: &[State],
+    limit: i64,
+) -> sqlx::Result<Vec<Listed>> {
     let size = usize::try_from(limit).unwrap_or(0);
     // Only the rows: nobody asked how many there are in all (Home asks twice per request).
-    listed_rows(pool, states, "id", false, &Cursor::First, size)
+    listed_rows(db, states, "id", false, &Cursor::First, size)
         .await?
         .into_iter()
         .take(size)
@@ -238,7 +242,7 @@ const LISTED_FILTER: &str = "(cardinality($1::text[]) = 0 OR c.state::text = ANY
 
 /// `size` + 1 rows of [`listed_page`]'s (the one more tells whether there is a next page).
 async fn listed_rows(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     states: &[State],
     sort: &str,
     ascending: bool,
@@ -282,7 +286,7 @@ async fn listed_rows(
     sqlx::query_as(&sql)
         .bind(&names)
         .bind(id)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 

@@ -611,13 +611,13 @@ pub struct Report {
 /// The newest report.
 /// The newest check at a glance: when, how many differences (counted by the database), error.
 pub async fn latest_glance(
-    pool: &sqlx::PgPool,
+    db: impl sqlx::PgExecutor<'_>,
 ) -> sqlx::Result<Option<(time::OffsetDateTime, Option<usize>, Option<String>)>> {
     let row = sqlx::query!(
         "SELECT checked_at, jsonb_array_length(items) AS differences, error
          FROM drift_reports ORDER BY id DESC LIMIT 1"
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(|r| (r.checked_at, r.differences.map(|n| n as usize), r.error)))
 }
