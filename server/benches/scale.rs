@@ -10,9 +10,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+#[path = "support/goals.rs"]
+mod goals;
 #[path = "support/sign_in.rs"]
 mod sign_in;
 
+use goals::{Kind, Measured, Summary};
 use reqwest::Client;
 use sign_in::signed_in;
 
@@ -77,6 +80,17 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/groups", "/groups", "data-testid=\"group-table\""),
     ("/history", "/history", "data-testid=\"history-table\""),
 ];
+
+/// What the goals hold a page to: /healthz is the probe beside every page, the lists (Home, the
+/// catalog, mappings, change sets and History) serve at least 1,000 req/s.
+fn kind(label: &str) -> Kind {
+    match label {
+        "/healthz" => Kind::Probe,
+        "/mappings" | "/change-sets" | "/roles" | "/apis" | "/groups" => Kind::List,
+        l if l.starts_with("/history") => Kind::List,
+        _ => Kind::Page,
+    }
+}
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
@@ -184,8 +198,8 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// One page: the median of five single requests, then the load beside /healthz; prints its
-    /// line and answers the highest RSS and anonymous MiB seen during the load.
-    async fn load(&self, label: &str, path: &str, marker: &'static str) -> (u64, u64) {
+    /// line and answers the highest RSS and anonymous MiB seen during the load, and its figures.
+    async fn load(&self, label: &str, path: &str, marker: &'static str) -> (u64, u64, Measured) {
         let url = format!("{}{path}", self.base);
         let mut singles = Vec::new();
         let mut size = 0;
@@ -233,7 +247,15 @@ impl Run<'_> {
         if let Some(e) = f.errors.first() {
             println!("  first error: {e}");
         }
-        (peak, anon)
+        let measured = Measured {
+            one_ms: one,
+            rate,
+            p99_ms: f.quantile(0.99),
+            healthz_p99_ms: h.quantile(0.99),
+            kb: size / 1024,
+            errors: f.errors.len(),
+        };
+        (peak, anon, measured)
     }
 }
 
@@ -286,6 +308,15 @@ async fn main() {
     }
     let (warm, warm_anon) = (rss_mib(&pid), status_mib(&pid, "RssAnon"));
     println!("RSS after one request of each page: {}", rss_parts(&pid));
+    let mut summaries: Vec<Summary> = PAGES
+        .iter()
+        .filter(|(label, ..)| chosen(&only, label))
+        .map(|&(label, ..)| Summary {
+            label: label.to_string(),
+            kind: kind(label),
+            rounds: Vec::new(),
+        })
+        .collect();
     for round in 1..=rounds {
         if rounds > 1 {
             println!("round {round}");
@@ -308,7 +339,10 @@ async fn main() {
             if !chosen(&only, label) {
                 continue;
             }
-            let (peak, anon) = run.load(label, path, marker).await;
+            let (peak, anon, measured) = run.load(label, path, marker).await;
+            if let Some(s) = summaries.iter_mut().find(|s| s.label == label) {
+                s.rounds.push(measured);
+            }
             round_peak = round_peak.max(peak);
             rss_seen.push(peak);
             anon_seen.push(anon);
@@ -329,6 +363,7 @@ async fn main() {
         (hi as f64 / warm.max(1) as f64 - 1.0) * 100.0,
         rss_parts(&pid)
     );
+    judge(&summaries, rounds);
     let anon_hi = anon_seen.iter().max().copied().unwrap_or(0);
     println!(
         "Anonymous (heap, stacks): {}–{anon_hi} MiB over the run, {warm_anon} MiB after one \
@@ -336,4 +371,57 @@ async fn main() {
         anon_seen.iter().min().copied().unwrap_or(0),
         (anon_hi as f64 / warm_anon.max(1) as f64 - 1.0) * 100.0
     );
+}
+
+/// The goals, on each page's medians over the rounds; then, when asked, the medians saved
+/// (SAVE_TO) or compared with a smaller dataset's saved ones (COMPARE_WITH).
+fn judge(summaries: &[Summary], rounds: usize) {
+    println!(
+        "Goals on the median of {rounds} round(s): one request < {} ms, p99 < {} ms, lists ≥ {} \
+         req/s, HTML < {} KB, /healthz p99 < {} ms beside each",
+        goals::ONE_MS,
+        goals::P99_MS,
+        goals::LIST_RATE,
+        goals::MAX_KB,
+        goals::HEALTHZ_P99_MS
+    );
+    println!(
+        "{:<38} {:>8} {:>15} {:>8} {:>11}  goals",
+        "page", "one ms", "req/s (range)", "p99 ms", "healthz p99"
+    );
+    let mut missed = 0;
+    for s in summaries {
+        let m = s.typical();
+        let lo = s
+            .rounds
+            .iter()
+            .map(|r| r.rate)
+            .fold(f64::INFINITY, f64::min);
+        let hi = s.rounds.iter().map(|r| r.rate).fold(0.0, f64::max);
+        let misses = s.misses();
+        missed += usize::from(!misses.is_empty());
+        let verdict = if misses.is_empty() {
+            "✓".to_string()
+        } else {
+            format!("✗ {}", misses.join(", "))
+        };
+        println!(
+            "{:<38} {:>8.1} {:>5.0} ({lo:.0}–{hi:.0}) {:>8.1} {:>11.1}  {verdict}",
+            s.label, m.one_ms, m.rate, m.p99_ms, m.healthz_p99_ms
+        );
+    }
+    println!("{missed} page(s) miss a goal");
+    if let Ok(path) = std::env::var("SAVE_TO") {
+        let saved: String = summaries.iter().map(Summary::saved).collect();
+        match std::fs::write(&path, saved) {
+            Ok(()) => println!("medians saved to {path}"),
+            Err(e) => println!("could not save the medians to {path}: {e}"),
+        }
+    }
+    if let Ok(path) = std::env::var("COMPARE_WITH") {
+        match std::fs::read_to_string(&path) {
+            Ok(saved) => print!("{}", goals::compare(&saved, summaries)),
+            Err(e) => println!("could not read {path} to compare with: {e}"),
+        }
+    }
 }

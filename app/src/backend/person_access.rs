@@ -116,7 +116,7 @@ pub async fn person(
 /// As [`person`], with the approved state (as of `at`, if given) and the AWS settings given.
 pub async fn person_with(
     pool: &PgPool,
-    desired: &impl crate::domain::effective::Approved,
+    approved: &impl crate::domain::effective::Approved,
     aws: &crate::backend::config::AwsSettings,
     source: &str,
     oid: &str,
@@ -144,15 +144,15 @@ pub async fn person_with(
         source,
         oid,
     );
-    let roles = person_roles(&reached, desired);
+    let roles = person_roles(&reached, approved);
     let apis: BTreeSet<String> = roles
         .iter()
-        .flat_map(|(r, _)| desired.grants_of_role(r))
+        .flat_map(|(r, _)| approved.grants_of_role(r))
         .map(|g| g.api.api_id.as_str().to_string())
         .collect();
     let methods = methods_of(&mut *conn, &apis).await?;
     drop(conn);
-    let routes = person_routes(&reached, desired, &methods);
+    let routes = person_routes(&reached, approved, &methods);
     let names = Names::load(pool, reached.keys()).await?;
     let path_names =
         |path: &[GroupRef]| -> Vec<String> { path.iter().map(|g| names.group(g)).collect() };
@@ -271,7 +271,7 @@ pub async fn resolve_method(
 /// "Can this person call the route, and why?" (`None`: no such person.)
 pub async fn explain(
     pool: &PgPool,
-    desired: &impl crate::domain::effective::Approved,
+    approved: &impl crate::domain::effective::Approved,
     (source, oid): (&str, &str),
     route: &crate::tryit::TryRoute,
 ) -> sqlx::Result<Option<crate::domain::explain::Explanation>> {
@@ -313,7 +313,7 @@ pub async fn explain(
     );
     Ok(Some(crate::domain::explain::explain(
         &reached,
-        desired,
+        approved,
         method.as_ref(),
         verb,
         stage,
