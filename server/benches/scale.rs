@@ -81,8 +81,8 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/history", "/history", "data-testid=\"history-table\""),
 ];
 
-/// What the goals hold a page to: /healthz is the probe beside every page, the lists (Home, the
-/// catalog, mappings, change sets and History) serve at least 1,000 req/s.
+/// What the goals hold a page to: /healthz is the probe beside every page; the lists (the
+/// catalog's, mappings, change sets, roles and History) serve at least 1,000 req/s.
 fn kind(label: &str) -> Kind {
     match label {
         "/healthz" => Kind::Probe,
