@@ -14,11 +14,12 @@ mod audit_table;
 mod auth;
 mod authorizer;
 mod aws_policy;
-// The scale benchmark's verdict: benches are not built by `cargo test`, so its unit tests run
-// here (the benchmark uses every item; these tests not all).
+// The scale benchmark's verdict, tested here: benches are not built by `cargo test` (the
+// benchmark uses every item; these tests not all).
 #[allow(dead_code)]
 #[path = "../benches/support/goals.rs"]
 mod bench_goals;
+mod bench_goals_tests;
 mod campaigns;
 mod catalog;
 mod change_sets;
