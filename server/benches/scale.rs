@@ -19,78 +19,99 @@ use goals::{Kind, Measured, Summary};
 use reqwest::Client;
 use sign_in::signed_in;
 
-/// (label, path, a marker of the real page's content)
-const PAGES: &[(&str, &str, &str)] = &[
-    ("/healthz", "/healthz", "ok"),
+/// (label, path, a marker of the real page's content, what the goals hold it to: /healthz is
+/// the probe beside every page; the lists — the catalog's, mappings, change sets, roles and
+/// History — serve at least 1,000 req/s)
+const PAGES: &[(&str, &str, &str, Kind)] = &[
+    ("/healthz", "/healthz", "ok", Kind::Probe),
     (
         "an API's matrix",
         "/apis/bench00007/matrix",
         "data-testid=\"matrix\"",
+        Kind::Page,
     ),
-    ("/mappings", "/mappings", "data-testid=\"mapping-table\""),
+    (
+        "/mappings",
+        "/mappings",
+        "data-testid=\"mapping-table\"",
+        Kind::List,
+    ),
     (
         "an API's page",
         "/apis/bench00007",
         "data-testid=\"callers\"",
+        Kind::Page,
     ),
     (
         "a group's page",
         "/groups/file/bench-group-00042",
         "data-testid=\"group-roles\"",
+        Kind::Page,
     ),
     (
         "a person's page",
         "/people/file/bench-person-4242",
         "data-testid=\"person-routes\"",
+        Kind::Page,
     ),
     (
         "explain on a person's page",
         "/people/file/bench-person-4242?api=bench00007&stage=prod&method=GET&path=%2Forders%2F42",
         "data-testid=\"explain-outcome\"",
+        Kind::Page,
     ),
     (
         "who can call a method (2,000+ people)",
         "/apis/bench00007/callers?route=GET%20%2Forders%2F%7Bid%7D",
         "data-testid=\"caller-table\"",
+        Kind::Page,
     ),
     (
         "who can call, page 20",
         "/apis/bench00007/callers?route=GET%20%2Forders%2F%7Bid%7D&page=20",
         "data-testid=\"caller-table\"",
+        Kind::Page,
     ),
-    ("/change-sets", "/change-sets", "Benchmark change set"),
-    ("/roles", "/roles", "data-testid=\"role-table\""),
-    ("Home", "/", "What needs you"),
+    (
+        "/change-sets",
+        "/change-sets",
+        "Benchmark change set",
+        Kind::List,
+    ),
+    ("/roles", "/roles", "data-testid=\"role-table\"", Kind::List),
+    ("Home", "/", "What needs you", Kind::Page),
     (
         "/history by actor",
         "/history?actor=Person%2017",
         "data-testid=\"history-table\"",
+        Kind::List,
     ),
     (
         "/history by date range",
         "/history?from=2026-06-01&to=2026-06-02",
         "data-testid=\"history-table\"",
+        Kind::List,
     ),
     (
         "/history by action",
         "/history?action=push.call",
         "data-testid=\"history-table\"",
+        Kind::List,
     ),
-    ("/apis", "/apis", "data-testid=\"api-table\""),
-    ("/groups", "/groups", "data-testid=\"group-table\""),
-    ("/history", "/history", "data-testid=\"history-table\""),
+    ("/apis", "/apis", "data-testid=\"api-table\"", Kind::List),
+    (
+        "/groups",
+        "/groups",
+        "data-testid=\"group-table\"",
+        Kind::List,
+    ),
+    (
+        "/history",
+        "/history",
+        "data-testid=\"history-table\"",
+        Kind::List,
+    ),
 ];
-
-/// What the goals hold a page to: /healthz is the probe beside every page; the lists (the
-/// catalog's, mappings, change sets, roles and History) serve at least 1,000 req/s.
-fn kind(label: &str) -> Kind {
-    match label {
-        "/healthz" => Kind::Probe,
-        "/mappings" | "/change-sets" | "/roles" | "/apis" | "/groups" => Kind::List,
-        l if l.starts_with("/history") => Kind::List,
-        _ => Kind::Page,
-    }
-}
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
@@ -301,7 +322,7 @@ async fn main() {
     };
     // A first request of every page: what a process sets up once (its threads' allocator
     // heaps, connections, per-page state) is then in place, and what grows after is the load's.
-    for &(label, path, marker) in PAGES {
+    for &(label, path, marker, _) in PAGES {
         if chosen(&only, label) {
             let _ = fetch(&client, &format!("{base}{path}"), marker).await;
         }
@@ -311,9 +332,9 @@ async fn main() {
     let mut summaries: Vec<Summary> = PAGES
         .iter()
         .filter(|(label, ..)| chosen(&only, label))
-        .map(|&(label, ..)| Summary {
+        .map(|&(label, _, _, kind)| Summary {
             label: label.to_string(),
-            kind: kind(label),
+            kind,
             rounds: Vec::new(),
         })
         .collect();
@@ -335,7 +356,7 @@ async fn main() {
             "anon"
         );
         let mut round_peak = 0;
-        for &(label, path, marker) in PAGES {
+        for &(label, path, marker, _) in PAGES {
             if !chosen(&only, label) {
                 continue;
             }
