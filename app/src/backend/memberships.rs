@@ -122,7 +122,7 @@ pub struct DirectoryPerson {
 /// The directory's entries for `people` (keys of people bound directly, by access requests);
 /// one query however many, and none for none.
 pub async fn people<'p>(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     people: impl IntoIterator<Item = &'p GroupRef>,
 ) -> sqlx::Result<Vec<DirectoryPerson>> {
     let (sources, ids): (Vec<String>, Vec<String>) = people
@@ -140,6 +140,6 @@ pub async fn people<'p>(
     )
     .bind(&sources)
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }

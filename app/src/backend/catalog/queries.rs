@@ -157,11 +157,19 @@ pub async fn list_apis_page(
 }
 
 pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiDetail>> {
+    api_detail_on(&mut *pool.acquire().await?, api_id).await
+}
+
+/// [`api_detail`] on the request's connection `conn` (its five reads on one connection).
+pub async fn api_detail_on(
+    conn: &mut sqlx::PgConnection,
+    api_id: &str,
+) -> sqlx::Result<Option<ApiDetail>> {
     let sql =
         format!("{SUMMARY_SELECT} WHERE a.api_id = $1 ORDER BY a.gone_at NULLS FIRST LIMIT 1");
     let Some(row) = sqlx::query_as::<_, SummaryRow>(&sql)
         .bind(api_id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?
     else {
         return Ok(None);
@@ -172,7 +180,7 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
     )
     .bind(&summary.target)
     .bind(api_id)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     let stages: Vec<(String, Option<String>, Option<OffsetDateTime>)> = sqlx::query_as(
         "SELECT stage_name, deployment_id, last_updated_at FROM api_stages
@@ -180,7 +188,7 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
     )
     .bind(&summary.target)
     .bind(api_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let methods: Vec<MethodJoinRow> = sqlx::query_as(
         "SELECT r.path, m.http_method, m.authorization_type, m.authorizer_id, m.api_key_required
@@ -191,9 +199,9 @@ pub async fn api_detail(pool: &PgPool, api_id: &str) -> sqlx::Result<Option<ApiD
     )
     .bind(&summary.target)
     .bind(api_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
-    let authorizers = authorizers_of(pool, Some(&summary.target), api_id).await?;
+    let authorizers = authorizers_of(&mut *conn, Some(&summary.target), api_id).await?;
     let mut resources: Vec<ResourceRow> = Vec::new();
     for (path, verb, auth, authorizer, key) in methods {
         if resources.last().map(|r| &r.path) != Some(&path) {
@@ -359,7 +367,7 @@ pub async fn api_routes(
 /// An API's authorizers, as its last sync kept them in the snapshot (none in a snapshot older
 /// than them). `target`: `None` for the API of that id in any target still present.
 pub async fn authorizers_of(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     target: Option<&str>,
     api_id: &str,
 ) -> sqlx::Result<Vec<crate::domain::method_access::AuthorizerInfo>> {
@@ -370,7 +378,7 @@ pub async fn authorizers_of(
     )
     .bind(api_id)
     .bind(target)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?
     .flatten();
     Ok(authorizers

@@ -16,10 +16,13 @@ pub async fn list_apis(
 }
 
 pub async fn api_detail(state: &AppState, api_id: &str) -> Result<ApiDetail, AppError> {
-    let mut detail = queries::api_detail(&state.pool, api_id)
+    // One connection for the page's reads (each acquisition costs sqlx's ping on release).
+    let mut conn = state.pool.acquire().await?;
+    let mut detail = queries::api_detail_on(&mut conn, api_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("No API with the id `{api_id}` was synced.")))?;
-    crate::backend::mappings::queries::fill_callers(state, &mut detail).await?;
+    crate::backend::mappings::queries::fill_callers(state, &mut conn, &mut detail).await?;
+    drop(conn);
     let function = &state.settings.push.authorizer_function;
     for method in detail
         .resources

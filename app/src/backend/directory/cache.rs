@@ -8,14 +8,14 @@
 
 use std::{collections::HashMap, sync::Mutex};
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 pub type GroupKey = (String, String);
 
 /// The stored directory's generation: it moves with every change to it.
-pub async fn generation(pool: &PgPool) -> sqlx::Result<i64> {
+pub async fn generation(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT n FROM directory_generation")
-        .fetch_one(pool)
+        .fetch_one(db)
         .await
 }
 
@@ -62,8 +62,8 @@ const MAX_NAMES: usize = 200_000;
 
 impl DirectoryCache {
     /// The stored directory's generation now; what was kept for an older one is dropped.
-    async fn generation(&self, pool: &PgPool) -> sqlx::Result<i64> {
-        let generation = generation(pool).await?;
+    async fn generation(&self, db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<i64> {
+        let generation = generation(db).await?;
         let mut kept = self.lock();
         if kept.generation != generation {
             *kept = Kept {
@@ -78,13 +78,13 @@ impl DirectoryCache {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The names of the `wanted` groups the directory has.
+    /// The names of the `wanted` groups the directory has (read on `conn`, the request's).
     pub async fn names(
         &self,
-        pool: &PgPool,
+        conn: &mut PgConnection,
         wanted: Vec<GroupKey>,
     ) -> sqlx::Result<HashMap<GroupKey, String>> {
-        let generation = self.generation(pool).await?;
+        let generation = self.generation(&mut *conn).await?;
         let mut found = HashMap::with_capacity(wanted.len());
         let mut missing = Vec::new();
         {
@@ -102,7 +102,7 @@ impl DirectoryCache {
         if missing.is_empty() {
             return Ok(found);
         }
-        let read = group_names(pool, &missing).await?;
+        let read = group_names(conn, &missing).await?;
         let mut kept = self.lock();
         // Kept only while the directory has not moved since (then a newer reader reset it).
         let keep = kept.generation == generation && kept.names.len() + missing.len() <= MAX_NAMES;

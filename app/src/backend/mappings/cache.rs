@@ -10,7 +10,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use sqlx::PgPool;
+use sqlx::{Acquire, PgConnection, PgPool};
 
 use crate::domain::{
     desired::DesiredState,
@@ -120,24 +120,29 @@ pub struct DesiredCache {
 }
 
 impl DesiredCache {
-    /// The approved state as of now. Each query takes a pooled connection and gives it back:
-    /// no caller holds one connection while waiting for another.
+    /// The approved state as of now, on a connection of its own (given back before returning).
     pub async fn current(&self, pool: &PgPool) -> sqlx::Result<Arc<Snapshot>> {
-        let version = sqlx::query_scalar!("SELECT version FROM desired_state")
-            .fetch_one(pool)
-            .await?;
+        let mut conn = pool.acquire().await?;
+        self.current_on(&mut conn).await
+    }
+
+    /// The approved state as of now, read on `conn`: a request that reads other rows on the same
+    /// connection asks the version there too (sqlx pings each connection given back to the pool:
+    /// one round trip per acquisition). While the version stands this is one tiny query.
+    pub async fn current_on(&self, conn: &mut PgConnection) -> sqlx::Result<Arc<Snapshot>> {
+        let version = super::store::version(conn, false).await?;
         if let Some(s) = self.cached(version) {
             return Ok(s);
         }
+        // The connection is held while another request loads: that one already has its own
+        // connection, so this waits on it, never on the pool.
         let _one = self.loading.lock().await;
-        let version = sqlx::query_scalar!("SELECT version FROM desired_state")
-            .fetch_one(pool)
-            .await?;
+        let version = super::store::version(conn, false).await?;
         if let Some(s) = self.cached(version) {
             return Ok(s);
         }
         // The version and the rows from one snapshot of the database.
-        let mut tx = pool.begin().await?;
+        let mut tx = conn.begin().await?;
         sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;

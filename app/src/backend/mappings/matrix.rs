@@ -112,21 +112,23 @@ pub async fn api_matrix(
     viewer: Option<Uuid>,
     window: &Window,
 ) -> sqlx::Result<Option<ApiMatrix>> {
-    let (pool, desired) = (&state.pool, &state.desired);
-    let Some(detail) = crate::backend::catalog::queries::api_detail(pool, api_id).await? else {
+    // The reads before each computing step on one connection (each acquisition costs sqlx's
+    // ping on release), given back before the step: a request waiting for a compute thread
+    // holds no connection.
+    let mut conn = state.pool.acquire().await?;
+    let Some(detail) = crate::backend::catalog::queries::api_detail_on(&mut conn, api_id).await?
+    else {
         return Ok(None);
     };
     let Some(api) = super::routes::api_ref(&detail.summary.target, api_id) else {
         return Ok(None);
     };
-    let now = desired.current(pool).await?;
+    let now = state.desired.current_on(&mut conn).await?;
     let draft_row = match viewer {
-        Some(oid) => {
-            let mut conn = pool.acquire().await?;
-            store::draft_of(&mut conn, oid).await?
-        }
+        Some(oid) => store::draft_of(&mut conn, oid).await?,
         None => None,
     };
+    drop(conn);
     // Applying a draft copies the whole state: off the async workers. A draft that no longer
     // applies (its base moved) shows the approved state; its page says why.
     let items = draft_row.as_ref().map(|d| d.items.clone());
@@ -144,7 +146,10 @@ pub async fn api_matrix(
         })
         .await?
     };
-    let names = Names::load_cached(pool, &state.directory_cache, &groups).await?;
+    let names = {
+        let mut conn = state.pool.acquire().await?;
+        Names::load_cached_on(&mut conn, &state.directory_cache, &groups).await?
+    };
     // Ordering every group that may call the API by name (hundreds) is the other heavy part.
     let page = {
         let needle = window.groups.trim().to_lowercase();
@@ -197,7 +202,7 @@ pub async fn api_matrix(
         "SELECT arn, target FROM iam_roles WHERE arn = ANY($1)",
         &page_roles
     )
-    .fetch_all(pool)
+    .fetch_all(&state.pool)
     .await?
     .into_iter()
     .map(|r| (r.arn, r.target))

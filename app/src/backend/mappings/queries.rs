@@ -31,9 +31,12 @@ pub async fn group_mappings(
     id: &str,
     role_search: &str,
 ) -> sqlx::Result<GroupMappings> {
-    let snapshot = desired.current(pool).await?;
+    // Every read on one connection: sqlx pings each connection given back to the pool, a round
+    // trip per acquisition.
+    let mut conn = pool.acquire().await?;
+    let snapshot = desired.current_on(&mut conn).await?;
     let group = GroupRef::group(source, id);
-    let names = Names::load(pool, [&group]).await?;
+    let names = Names::load_on(&mut conn, [&group]).await?;
     let bound = snapshot
         .roles_of(&group)
         .iter()
@@ -48,7 +51,7 @@ pub async fn group_mappings(
         .collect();
     let draft = match viewer {
         Some(oid) => {
-            let mut tx = pool.begin().await?;
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
             let d = store::draft_of(&mut tx, oid).await?;
             tx.rollback().await?;
             d
@@ -92,7 +95,7 @@ pub async fn group_mappings(
         pattern,
         ROLE_CHOICES as i64,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let roles_total = found.first().map(|r| r.total).unwrap_or(0);
     let roles = found
@@ -109,7 +112,7 @@ pub async fn group_mappings(
          WHERE arn = ANY($1) ORDER BY lower(role_name), arn",
         &grant_roles,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     // The APIs only: the grant form asks for the chosen API's paths (`api_paths`), so a page
     // does not ship every API's resource tree.
@@ -118,10 +121,10 @@ pub async fn group_mappings(
         "SELECT a.target, a.api_id, a.name
          FROM rest_apis a WHERE a.gone_at IS NULL ORDER BY lower(a.name), a.api_id",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let first_api_paths = match apis.first() {
-        Some(api) => api_paths(pool, &api.api_id).await?,
+        Some(api) => api_paths(&mut *conn, &api.api_id).await?,
         None => Vec::new(),
     };
     Ok(GroupMappings {
@@ -138,13 +141,13 @@ pub async fn group_mappings(
 }
 
 /// The resource paths of an API (in every target that has it), for the grant form's hints.
-pub async fn api_paths(pool: &PgPool, api_id: &str) -> sqlx::Result<Vec<String>> {
+pub async fn api_paths(db: impl sqlx::PgExecutor<'_>, api_id: &str) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         "SELECT DISTINCT r.path FROM api_resources r JOIN rest_apis a USING (target, api_id)
          WHERE r.api_id = $1 AND a.gone_at IS NULL ORDER BY 1",
         api_id
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -238,6 +241,9 @@ pub async fn mappings(
         mapping_rows(search),
         size + 1
     );
+    // Every read on one connection: sqlx pings each connection given back to the pool, a round
+    // trip per acquisition, which was a third of this page's database time.
+    let mut conn = pool.acquire().await?;
     let rows: Vec<MappingKeyRow> = sqlx::query_as(&sql)
         .bind(search)
         .bind(&pattern)
@@ -245,9 +251,9 @@ pub async fn mappings(
         .bind(&key[1])
         .bind(&key[2])
         .bind(&key[3])
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
-    let snapshot = desired.current(pool).await?;
+    let snapshot = desired.current_on(&mut conn).await?;
     let total: i64 = if search.is_empty() {
         // The approved version's count: no scan of the table per page.
         snapshot.state.bindings.len() as i64
@@ -258,12 +264,13 @@ pub async fn mappings(
         ))
         .bind(search)
         .bind(&pattern)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?
     };
     let page =
         crate::backend::catalog::group_queries::keyset_page(rows, cursor, total, mapping_key);
-    let names = Names::load(pool, std::iter::empty()).await?;
+    let names = Names::load_on(&mut conn, std::iter::empty()).await?;
+    drop(conn);
     let routes = |arn: &str| -> Vec<String> {
         crate::domain::names::RoleArn::parse(arn)
             .map(|role| {
@@ -302,10 +309,10 @@ pub const CALLERS_SHOWN: usize = 10;
 /// (the first few by name, and how many more).
 pub async fn fill_callers(
     state: &crate::backend::state::AppState,
+    conn: &mut sqlx::PgConnection,
     detail: &mut crate::catalog::types::ApiDetail,
 ) -> sqlx::Result<()> {
-    let pool = &state.pool;
-    let snapshot = state.desired.current(pool).await?;
+    let snapshot = state.desired.current_on(conn).await?;
     // Only the roles granted something on this API: the page costs what the API has.
     let api_id = detail.summary.api_id.as_str();
     let grants: Vec<&Grant> = snapshot
@@ -321,7 +328,7 @@ pub async fn fill_callers(
         .iter()
         .flat_map(|g| snapshot.groups_of(&g.role))
         .collect();
-    let names = Names::load_cached(pool, &state.directory_cache, groups.iter().copied()).await?;
+    let names = Names::load_cached_on(conn, &state.directory_cache, groups.iter().copied()).await?;
     // Each group's name once (`groups` repeats a group reaching the API through several grants).
     // A method's callers are hundreds of (group, role, stage); only the CALLERS_SHOWN shown are
     // formatted.
