@@ -122,31 +122,19 @@ impl Names {
             .unwrap_or_else(|| api_id.to_string())
     }
 
-    /// "GET /orders on Orders API (a1b2c3) stage prod". Written piece by piece into one
-    /// allocation: a mappings page names ~500 routes per request, and `format!` here was a tenth
-    /// of that page's CPU (bash bench/scale.sh under perf).
     pub fn route(&self, r: &Route) -> String {
         let api = self
             .apis
             .get(r.api.api_id.as_str())
             .map(String::as_str)
             .unwrap_or("unknown API");
-        let parts = [
-            r.method.as_str(),
-            " ",
+        format!(
+            "{} {} on {api} ({}) stage {}",
+            r.method,
             r.path.as_str(),
-            " on ",
-            api,
-            " (",
             r.api.api_id.as_str(),
-            ") stage ",
-            r.stage.as_str(),
-        ];
-        let mut label = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for p in parts {
-            label.push_str(p);
-        }
-        label
+            r.stage.as_str()
+        )
     }
 
     pub fn item(&self, item: &ChangeItem) -> String {
