@@ -44,7 +44,7 @@ psql "$PG_ADMIN_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE '
 cargo test --workspace 2>&1 | tee "$LOGS/cargo-test.log"
 # The stall test measures /healthz latency under load: alone, not beside the suite's other tests
 # on the machine's two cores (ignored in the run above).
-cargo test -p server --test integration -- --ignored 2>&1 | tee -a "$LOGS/cargo-test.log"
+cargo test -p server --test integration -- --ignored --nocapture 2>&1 | tee -a "$LOGS/cargo-test.log"
 bash end2end/e2e.sh
 
 # One closing line over both runners.

@@ -127,6 +127,38 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         .await
         .unwrap();
     assert!(found.contains("1 of 1 mappings"), "{found:.3000}");
+    // A mapping names its role's first routes; the role's page, linked, lists all ten.
+    let row = found
+        .split("data-testid=\"mapping-table\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .expect("the table");
+    let routes_named = row.matches("<li>").count() - 1;
+    assert_eq!(routes_named, 5, "{row:.3000}");
+    let more = row
+        .split("data-testid=\"more-routes\"")
+        .nth(1)
+        .and_then(|s| s.split('>').nth(1)?.split('<').next())
+        .unwrap_or_else(|| panic!("a count of the routes not named: {row:.3000}"));
+    assert_eq!(more, "and 5 more routes", "{row:.3000}");
+    let role_href = row
+        .split("href=\"/roles/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a link to the role's page")
+        .replace("&amp;", "&");
+    let role = admin
+        .get(&format!("/roles/{role_href}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let listed = role
+        .split("data-testid=\"role-routes\"")
+        .nth(1)
+        .and_then(|s| s.split("</ul>").next())
+        .unwrap_or_else(|| panic!("the role's routes: {role:.3000}"));
+    assert_eq!(listed.matches("<li>").count(), 10, "{listed}");
     // The matrix filtered by a group's name names it (its name is now kept by the server).
     let before = admin
         .get("/apis/bench00007/matrix?q=Support%20team%2042")

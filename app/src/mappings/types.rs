@@ -166,7 +166,12 @@ pub struct MappingRow {
     pub group: String,
     pub group_href: String,
     pub role: String,
+    /// The role's page, which lists every route it may call.
+    pub role_href: String,
+    /// The role's first routes (at most `ROUTES_SHOWN`, in the approved state's order).
     pub routes: Vec<String>,
+    /// How many more routes the role has than `routes` names.
+    pub more_routes: usize,
 }
 
 /// Home: what needs the person.

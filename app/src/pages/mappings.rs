@@ -45,12 +45,19 @@ pub fn MappingsPage() -> impl IntoView {
                             Ok(page) => {
                                 let base = list_base("/mappings", &search(), &param("size"));
                                 let shown = format!("{} of {} mappings", page.items.len(), page.total);
-                                let body = page.items.into_iter().map(|r| view! {
-                                    <tr>
-                                        <td><a href=r.group_href.clone()>{r.group.clone()}</a></td>
-                                        <td><code class="ident">{r.role.clone()}</code></td>
-                                        <td><ul class="plain">{r.routes.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul></td>
-                                    </tr>
+                                let body = page.items.into_iter().map(|r| {
+                                    let more = (r.more_routes > 0).then(|| view! {
+                                        <li><a href=r.role_href.clone() class="small" data-testid="more-routes" title="Every route the role may call, on its page">
+                                            {format!("and {} more {}", r.more_routes, if r.more_routes == 1 { "route" } else { "routes" })}
+                                        </a></li>
+                                    });
+                                    view! {
+                                        <tr>
+                                            <td><a href=r.group_href>{r.group}</a></td>
+                                            <td><a href=r.role_href><code class="ident">{r.role}</code></a></td>
+                                            <td><ul class="plain">{r.routes.into_iter().map(|x| view! { <li>{x}</li> }).collect_view()}{more}</ul></td>
+                                        </tr>
+                                    }
                                 }).collect_view();
                                 view! {
                                     <div class="table-wrap"><table data-testid="mapping-table">

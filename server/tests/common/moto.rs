@@ -48,13 +48,29 @@ pub async fn start_moto() -> Moto {
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         if reqwest::get(format!("{url}/moto-api/")).await.is_ok() {
-            return Moto(child, url);
+            return answering(Moto(child, url)).await;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = child.kill();
     let _ = child.wait();
     panic!("moto_server did not start");
+}
+
+/// The moto once it answers API Gateway calls: its dashboard answers first, and a test's first
+/// call was seen to fail on a loaded machine (an error the SDK could not read, in CI) while it
+/// set API Gateway up.
+async fn answering(moto: Moto) -> Moto {
+    let aws = moto.clients().await;
+    let mut last = None;
+    for _ in 0..50 {
+        match aws.apigateway.get_rest_apis().limit(1).send().await {
+            Ok(_) => return moto,
+            Err(e) => last = Some(aws_sdk_apigateway::error::DisplayErrorContext(e).to_string()),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("moto_server does not answer API Gateway: {last:?}");
 }
 
 impl Moto {

@@ -134,7 +134,9 @@ pub async fn role_detail(
     name: &str,
 ) -> sqlx::Result<Option<RoleDetail>> {
     let row: Option<RoleRow> = sqlx::query_as(&format!(
-        "{ROLE_SELECT} WHERE role_name = $1 AND ($2 = '' OR target = $2)
+        // A target is `account/region`; IAM roles are global, so an account alone names them too
+        // (the mappings list links a role by its ARN's account).
+        "{ROLE_SELECT} WHERE role_name = $1 AND ($2 = '' OR target = $2 OR split_part(target, '/', 1) = $2)
          ORDER BY gone_at NULLS FIRST, target LIMIT 1"
     ))
     .bind(name)

@@ -271,36 +271,48 @@ pub async fn mappings(
         crate::backend::catalog::group_queries::keyset_page(rows, cursor, total, mapping_key);
     let names = Names::load_on(&mut conn, std::iter::empty()).await?;
     drop(conn);
-    let routes = |arn: &str| -> Vec<String> {
-        crate::domain::names::RoleArn::parse(arn)
-            .map(|role| {
-                snapshot
-                    .grants_of(&role)
-                    .iter()
-                    .map(|g| names.route(&Route::of(g)))
-                    .collect()
-            })
-            .unwrap_or_default()
+    // A role may grant hundreds of routes: the list names its first few, its page the rest.
+    let row = |r: &MappingKeyRow| {
+        let role = crate::domain::names::RoleArn::parse(&r.role_arn).ok();
+        let grants = role
+            .as_ref()
+            .map(|role| snapshot.grants_of(role))
+            .unwrap_or_default();
+        MappingRow {
+            group: r.group_name.clone(),
+            group_href: match r.principal_kind.as_str() {
+                "person" => format!("/people/{}/{}", r.group_source, r.group_id),
+                _ => format!("/groups/{}/{}", r.group_source, r.group_id),
+            },
+            role: r.role_arn.clone(),
+            role_href: role.as_ref().map_or_else(
+                || "/roles".to_string(),
+                |role| {
+                    format!(
+                        "/roles/{}?target={}",
+                        crate::components::search::urlencode(role.name()),
+                        role.account.as_str()
+                    )
+                },
+            ),
+            routes: grants
+                .iter()
+                .take(ROUTES_SHOWN)
+                .map(|g| names.route(&Route::of(g)))
+                .collect(),
+            more_routes: grants.len().saturating_sub(ROUTES_SHOWN),
+        }
     };
     Ok(Page {
-        items: page
-            .items
-            .iter()
-            .map(|r| MappingRow {
-                group: r.group_name.clone(),
-                group_href: match r.principal_kind.as_str() {
-                    "person" => format!("/people/{}/{}", r.group_source, r.group_id),
-                    _ => format!("/groups/{}/{}", r.group_source, r.group_id),
-                },
-                role: r.role_arn.clone(),
-                routes: routes(&r.role_arn),
-            })
-            .collect(),
+        items: page.items.iter().map(row).collect(),
         total: page.total,
         next: page.next,
         prev: page.prev,
     })
 }
+
+/// Routes the mappings list names per mapping; the role's page lists them all.
+pub const ROUTES_SHOWN: usize = 5;
 
 /// Callers an API page names per method; the matrix shows the rest.
 pub const CALLERS_SHOWN: usize = 10;
