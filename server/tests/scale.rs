@@ -159,6 +159,20 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         .and_then(|s| s.split("</ul>").next())
         .unwrap_or_else(|| panic!("the role's routes: {role:.3000}"));
     assert_eq!(listed.matches("<li>").count(), 10, "{listed}");
+    // The REST API answers a mapping whole: a client reads every route of it.
+    let mut reader = spawn_client(&app);
+    let secret = crate::rest_api::make_token(
+        &mut reader,
+        "admin",
+        "name=scale&kind=service&service=scale-reader&scope_read=on&days=1",
+    )
+    .await;
+    let (status, _, mappings) = crate::rest_api::Api::new(&reader, &secret)
+        .get("/api/v1/mappings?search=Risk%20team%204218")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mappings}");
+    let routes = mappings["items"][0]["routes"].as_array().expect("routes");
+    assert_eq!(routes.len(), 10, "{mappings}");
     // The matrix filtered by a group's name names it (its name is now kept by the server).
     let before = admin
         .get("/apis/bench00007/matrix?q=Support%20team%2042")

@@ -209,6 +209,7 @@ pub async fn mappings(
     search: &str,
     cursor: &Cursor,
     size: usize,
+    routes_shown: usize,
 ) -> sqlx::Result<Page<MappingRow>> {
     let pattern = crate::backend::catalog::queries::like_pattern(search);
     let (compare, order) = match cursor {
@@ -271,7 +272,8 @@ pub async fn mappings(
         crate::backend::catalog::group_queries::keyset_page(rows, cursor, total, mapping_key);
     let names = Names::load_on(&mut conn, std::iter::empty()).await?;
     drop(conn);
-    // A role may grant hundreds of routes: the list names its first few, its page the rest.
+    // A role may grant hundreds of routes: the page names its first few (`ROUTES_SHOWN`), the
+    // role's page the rest; the REST API answers them all.
     let row = |r: &MappingKeyRow| {
         let role = crate::domain::names::RoleArn::parse(&r.role_arn).ok();
         let grants = role
@@ -297,10 +299,10 @@ pub async fn mappings(
             ),
             routes: grants
                 .iter()
-                .take(ROUTES_SHOWN)
+                .take(routes_shown)
                 .map(|g| names.route(&Route::of(g)))
                 .collect(),
-            more_routes: grants.len().saturating_sub(ROUTES_SHOWN),
+            more_routes: grants.len().saturating_sub(routes_shown),
         }
     };
     Ok(Page {

@@ -655,7 +655,15 @@ pub async fn mappings(
     cursor: &crate::catalog::types::Cursor,
     size: usize,
 ) -> Result<crate::catalog::types::Page<MappingRow>, AppError> {
-    Ok(super::queries::mappings(&state.pool, &state.desired, search, cursor, size).await?)
+    Ok(super::queries::mappings(
+        &state.pool,
+        &state.desired,
+        search,
+        cursor,
+        size,
+        super::queries::ROUTES_SHOWN,
+    )
+    .await?)
 }
 
 pub async fn home(state: &AppState, reviewer: bool) -> Result<HomeSummary, AppError> {
