@@ -470,3 +470,10 @@ mod tests {
         assert_eq!(ApiSort::parse(ApiSort::Methods.key()), ApiSort::Methods);
     }
 }
+
+/// A role's page: by name, in `target` (`account/region`, or an account alone: IAM roles are
+/// global; empty for the first target that has it).
+pub fn role_page_href(name: &str, target: &str) -> String {
+    use crate::components::search::urlencode;
+    format!("/roles/{}?target={}", urlencode(name), urlencode(target))
+}

@@ -190,7 +190,7 @@ fn PersonAccess(p: PersonView) -> impl IntoView {
         .iter()
         .map(|r| {
             view! {
-                <li><a href=format!("/roles/{}", r.name)><code class="ident">{r.name.clone()}</code></a>
+                <li><a href=crate::catalog::types::role_page_href(&r.name, "")><code class="ident">{r.name.clone()}</code></a>
                     <span class="muted small">" — " {r.through.clone()} ", through " {r.broker.clone()}</span></li>
             }
         })

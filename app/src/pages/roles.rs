@@ -13,7 +13,7 @@ use crate::catalog::{
 use crate::components::{
     empty::NotSyncedYet,
     layout::Guarded,
-    search::{keep_size, list_base, urlencode, Ident, Pager, SearchBar, SearchResults},
+    search::{keep_size, list_base, Ident, Pager, SearchBar, SearchResults},
 };
 use crate::me::use_me;
 use crate::roles::{Page, Role};
@@ -63,11 +63,7 @@ pub fn RolesPage() -> impl IntoView {
 }
 
 fn role_href(r: &RoleSummary) -> String {
-    format!(
-        "/roles/{}?target={}",
-        urlencode(&r.role_name),
-        urlencode(&r.target)
-    )
+    crate::catalog::types::role_page_href(&r.role_name, &r.target)
 }
 
 fn managed_badge(managed: bool) -> impl IntoView {

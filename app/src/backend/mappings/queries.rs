@@ -289,13 +289,7 @@ pub async fn mappings(
             role: r.role_arn.clone(),
             role_href: role.as_ref().map_or_else(
                 || "/roles".to_string(),
-                |role| {
-                    format!(
-                        "/roles/{}?target={}",
-                        crate::components::search::urlencode(role.name()),
-                        role.account.as_str()
-                    )
-                },
+                |role| crate::catalog::types::role_page_href(role.name(), role.account.as_str()),
             ),
             routes: grants
                 .iter()
