@@ -441,7 +441,18 @@ fn judge(summaries: &[Summary], rounds: usize) {
     }
     if let Ok(path) = std::env::var("COMPARE_WITH") {
         match std::fs::read_to_string(&path) {
-            Ok(saved) => print!("{}", goals::compare(&saved, summaries)),
+            Ok(saved) => {
+                // A saved run from another build or another day compares two machines' moods.
+                let age = std::fs::metadata(&path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .map_or("of unknown age".to_string(), |d| {
+                        format!("saved {} min ago", d.as_secs() / 60)
+                    });
+                println!("compared with {path} ({age})");
+                print!("{}", goals::compare(&saved, summaries))
+            }
             Err(e) => println!("could not read {path} to compare with: {e}"),
         }
     }

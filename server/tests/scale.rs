@@ -44,6 +44,11 @@ async fn page(client: &TestApp, path: &str, marker: &str) -> usize {
     html.len()
 }
 
+/// The text of the page at `path`, whatever its status.
+async fn text(client: &TestApp, path: &str) -> String {
+    client.get(path).await.text().await.unwrap()
+}
+
 /// The page's "next" link, as a path to request.
 fn next_link(html: &str) -> String {
     html.split("rel=\"next\" href=\"")
@@ -76,7 +81,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         assert!(size < 200 * 1024, "{path}: {size} bytes of HTML");
     }
     // An API's page names a method's first callers in order and counts the others.
-    let api = admin.get("/apis/bench00007").await.text().await.unwrap();
+    let api = text(&admin, "/apis/bench00007").await;
     let lines: Vec<&str> = api
         .split("data-testid=\"callers\"")
         .skip(1)
@@ -189,10 +194,10 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         .await
         .unwrap();
     owner.close().await;
-    let first = admin.get("/mappings?size=1").await.text().await.unwrap();
+    let first = text(&admin, "/mappings?size=1").await;
     assert!(first.contains("AAAA renamed"), "{first:.3000}");
     // The groups list's count is kept too, and moves with the directory at once.
-    let groups = admin.get("/groups").await.text().await.unwrap();
+    let groups = text(&admin, "/groups").await;
     assert!(groups.contains(">5000 groups"), "{groups:.3000}");
     let owner = sqlx::PgPool::connect(&app.owner_url).await.unwrap();
     sqlx::query(
@@ -203,7 +208,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     .await
     .unwrap();
     owner.close().await;
-    let groups = admin.get("/groups").await.text().await.unwrap();
+    let groups = text(&admin, "/groups").await;
     assert!(groups.contains(">5001 groups"), "{groups:.3000}");
     // Pages that keep group names between requests name it by its new name at once too.
     let after = admin
@@ -239,10 +244,10 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     );
     assert!(found.contains("<option value=\"arn:aws:iam::123456789012:role/bench-role-0321\""));
     // Change sets: a page of 50 of the 100, newest first, and the next page after it.
-    let list = admin.get("/change-sets").await.text().await.unwrap();
+    let list = text(&admin, "/change-sets").await;
     assert!(list.contains("50 of 100 change sets"), "{list:.3000}");
     let next = next_link(&list);
-    let second = admin.get(&next).await.text().await.unwrap();
+    let second = text(&admin, &next).await;
     assert!(second.contains("50 of 100 change sets") && second.contains("rel=\"prev\""));
     assert!(!second.contains("rel=\"next\""), "two pages in all");
     // APIs: sorted and paged on the server; the next page keeps the order and the page size.
@@ -258,7 +263,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
         next.starts_with("/apis?sort=methods&size=20&after="),
         "{next}"
     );
-    let second = admin.get(&next).await.text().await.unwrap();
+    let second = text(&admin, &next).await;
     assert!(second.contains("20 of 50 APIs") && second.contains("rel=\"prev\""));
     // Roles: keyset pages read in the database; walking them forward lists each of the 500
     // once, in order, and the last page's previous link comes back to the page before it.
@@ -266,7 +271,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     let mut path = "/roles?size=200".to_string();
     let mut pages = Vec::new();
     loop {
-        let html = admin.get(&path).await.text().await.unwrap();
+        let html = text(&admin, &path).await;
         let names: Vec<String> = html
             .split("href=\"/roles/")
             .skip(1)
@@ -311,7 +316,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     let who = "/apis/bench00007/callers?route=GET%20%2Forders%2F%7Bid%7D";
     let size = page(&admin, who, "data-testid=\"caller-table\"").await;
     assert!(size < 200 * 1024, "{who}: {size} bytes of HTML");
-    let html = admin.get(who).await.text().await.unwrap();
+    let html = text(&admin, who).await;
     assert!(
         html.contains(&format!("{expected} people may call it now")),
         "{expected}: {html:.3000}"
@@ -348,7 +353,7 @@ async fn pages_at_company_size_are_windows_not_dumps() {
     .await
     .unwrap();
     owner.close().await;
-    let html = admin.get(who).await.text().await.unwrap();
+    let html = text(&admin, who).await;
     assert!(
         html.contains(&format!("{} people may call it now", expected + 1))
             && html.contains("Aaron Newcomer"),

@@ -10,8 +10,9 @@ use gatehouse::{
     config::{AwsSettings, ServeArgs},
 };
 
-/// A moto_server on a free port, stopped when dropped.
-pub struct Moto(Child, pub String);
+/// A moto_server on a free port, stopped when dropped, and clients of it (built once: the
+/// readiness check needs them, and every test after it).
+pub struct Moto(Child, pub String, AwsClients);
 
 impl Drop for Moto {
     fn drop(&mut self) {
@@ -48,7 +49,7 @@ pub async fn start_moto() -> Moto {
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         if reqwest::get(format!("{url}/moto-api/")).await.is_ok() {
-            return answering(Moto(child, url)).await;
+            return answering(child, url).await;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -60,11 +61,12 @@ pub async fn start_moto() -> Moto {
 /// The moto once it answers API Gateway calls: its dashboard answers first, and a test's first
 /// call was seen to fail on a loaded machine (an error the SDK could not read, in CI) while it
 /// set API Gateway up.
-async fn answering(moto: Moto) -> Moto {
-    let aws = moto.clients().await;
+async fn answering(child: Child, url: String) -> Moto {
+    let aws = aws::clients(&settings(&url)).await;
+    let moto = Moto(child, url, aws);
     let mut last = None;
     for _ in 0..50 {
-        match aws.apigateway.get_rest_apis().limit(1).send().await {
+        match moto.2.apigateway.get_rest_apis().limit(1).send().await {
             Ok(_) => return moto,
             Err(e) => last = Some(aws_sdk_apigateway::error::DisplayErrorContext(e).to_string()),
         }
@@ -73,22 +75,27 @@ async fn answering(moto: Moto) -> Moto {
     panic!("moto_server does not answer API Gateway: {last:?}");
 }
 
+/// The settings of a Gatehouse whose AWS endpoint is the moto at `url`.
+fn settings(url: &str) -> AwsSettings {
+    // moto accepts any credentials; the SDK only needs some.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    let args = ServeArgs {
+        aws_region: Some("us-east-1".into()),
+        aws_account_id: Some("123456789012".into()),
+        aws_endpoint_url: Some(url.to_string()),
+        ..Default::default()
+    };
+    args.aws().unwrap()
+}
+
 impl Moto {
     pub fn settings(&self) -> AwsSettings {
-        // moto accepts any credentials; the SDK only needs some.
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        let args = ServeArgs {
-            aws_region: Some("us-east-1".into()),
-            aws_account_id: Some("123456789012".into()),
-            aws_endpoint_url: Some(self.1.clone()),
-            ..Default::default()
-        };
-        args.aws().unwrap()
+        settings(&self.1)
     }
 
     pub async fn clients(&self) -> aws::AwsClients {
-        aws::clients(&self.settings()).await
+        self.2.clone()
     }
 }
 
