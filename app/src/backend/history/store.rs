@@ -325,7 +325,7 @@ mod tests {
     }
 
     // The database keeps one plan for a statement whose limit is in its text (measured: a
-    // History page by actor, by action or unfiltered ran 4–11 % more pages a second); a date
+    // History page by actor, by action or unfiltered ran 4–9 % more pages a second); a date
     // range must stay planned per request with its dates (its one plan was 5× slower).
     #[test]
     fn the_limit_is_in_the_text_except_with_a_date_range() {
